@@ -1,0 +1,34 @@
+/*
+ * The CLI's internal contract: each subcommand is a function taking the
+ * arguments after its name, returning a process exit code (0 ok, 1 failure,
+ * 2 bad usage or bad job file, 3 stopped early and resumable).
+ */
+#ifndef TKD_CLI_H
+#define TKD_CLI_H
+
+#include "tkd/core.h"
+#include "tkd/job.h"
+
+#define TKD_CLI_MAX_SETS 64
+
+/* Options every phase command accepts: --set KEY=VALUE (repeatable), -v, -q. */
+typedef struct tkd_cli_opts {
+    const char *sets[TKD_CLI_MAX_SETS];
+    int n_sets;
+    const char *pos[32]; /* positional arguments in order */
+    int n_pos;
+} tkd_cli_opts;
+
+/* Split argv into --set overrides, verbosity flags and positional arguments;
+ * flags listed in keep (NULL-terminated, e.g. "--jsonl") are kept positional
+ * together with their value. Returns 0 or prints the problem and returns 2. */
+int tkd_cli_parse(int argc, char **argv, const char *const *keep, tkd_cli_opts *o);
+/* Load the job file named by o->pos[0] with the overrides; prints errors. */
+int tkd_cli_load_job(const tkd_cli_opts *o, tkd_job *job);
+/* Print an error and turn its code into an exit code. */
+int tkd_cli_fail(const tkd_err *e);
+
+int tkd_cmd_config(int argc, char **argv);
+int tkd_cmd_data(int argc, char **argv);
+
+#endif

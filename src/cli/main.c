@@ -1,0 +1,53 @@
+/*
+ * tkd: the command line. A thin layer over libtkd: it parses arguments,
+ * dispatches to a subcommand and decides the exit code; everything else
+ * lives in the library so tests can call it directly.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"config", tkd_cmd_config, "check | show | keys: validate a job file, print it resolved, list its keys"},
+    {"data", tkd_cmd_data, "import: read problem files (MATH, MATH500/AIME, GSM8K) into the store"},
+    /* store */
+    /* dist / phases */
+    /* tools */
+    /* grade */
+    /* llm / solve */
+    /* model */
+    {NULL, NULL, NULL}};
+
+static void usage(FILE *f) {
+    fprintf(f, "tkd %s (%s): distill tool knowledge into small language models\n\n"
+               "usage: tkd COMMAND [ARGS] [--set KEY=VALUE ...] [-v|-q]\n\ncommands:\n",
+            TKD_VERSION, TKD_GIT_COMMIT);
+    for (const command *c = commands; c->name; c++)
+        fprintf(f, "  %-14s %s\n", c->name, c->help);
+    fprintf(f, "  %-14s %s\n", "version", "print the version and git commit");
+    fprintf(f, "\nexit codes: 0 done, 1 failure, 2 bad usage or bad input, 3 stopped early (resumable)\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? TKD_EXIT_USAGE : TKD_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("tkd %s (%s)\n", TKD_VERSION, TKD_GIT_COMMIT);
+        return 0;
+    }
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name))
+            return c->fn(argc - 2, argv + 2);
+    fprintf(stderr, "tkd: unknown command '%s'; `tkd --help` lists the commands\n", argv[1]);
+    return TKD_EXIT_USAGE;
+}

@@ -1,0 +1,56 @@
+/*
+ * The job-file schema: every key a job file may hold, its type, default,
+ * bounds and a one-line help. Parents come before their children; keys of
+ * the objects inside an array are written "array[].key". Each module owns
+ * its section below; `tkd config keys` prints this table.
+ */
+#include "tkd/job.h"
+
+#define NOB 1, 0 /* no bounds */
+
+const tkd_job_key tkd_job_schema[] = {
+    /* ---- run ---- */
+    {"name", TKD_JT_STRING, "\"tkd-run\"", NOB, NULL, "a name for the run, shown in logs and stores"},
+    {"output_dir", TKD_JT_STRING, NULL, NOB, NULL, "folder that receives the store, shards and results"},
+    {"seed", TKD_JT_INT, "1234", 0, 9.007199254740992e15, NULL, "base seed for every random choice of the run"},
+    {"log_level", TKD_JT_STRING, "\"info\"", NOB, "debug|info|warn|error", "stderr verbosity"},
+
+    /* ---- data: problems to import ---- */
+    {"data", TKD_JT_OBJECT, "{}", NOB, NULL, "problem sources"},
+    {"data.sources", TKD_JT_ARRAY, "[]", NOB, NULL, "JSONL files of problems"},
+    {"data.sources[].path", TKD_JT_STRING, NULL, NOB, NULL, "path of a JSONL file (or a folder of them)"},
+    {"data.sources[].name", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "source name used in problem ids (default: from the file name)"},
+    {"data.sources[].format", TKD_JT_STRING, "\"auto\"", NOB, "auto|math|bench|gsm8k",
+     "record shape: MATH (problem, solution, level, type), bench (problem, solution, source), GSM8K (question, answer)"},
+    {"data.sources[].limit", TKD_JT_INT, "0", 0, 1e12, NULL, "import at most this many problems (0: all)"},
+    {"data.on_bad_line", TKD_JT_STRING, "\"skip\"", NOB, "skip|fail",
+     "a malformed line is reported with file:line, then skipped or fatal"},
+
+    /* ---- store: the HDF5 trace store ---- */
+    {"store", TKD_JT_OBJECT, "{}", NOB, NULL, "trace store settings"},
+    {"store.file_locking", TKD_JT_BOOL, "true", NOB, NULL,
+     "HDF5 file locking; set false on network file systems (Lustre, NFS, GPFS)"},
+    {"store.flush_every", TKD_JT_INT, "64", 1, 1e9, NULL, "flush shard records to disk after this many rows"},
+
+    /* ---- dist: MPI work distribution ---- */
+    {"dist", TKD_JT_OBJECT, "{}", NOB, NULL, "work distribution over MPI ranks"},
+    {"dist.lease_max", TKD_JT_INT, "256", 1, 1e7, NULL, "largest batch of problem ids handed to a rank at once"},
+    {"dist.lease_min", TKD_JT_INT, "1", 1, 1e7, NULL, "smallest batch, used near the end of the queue"},
+    {"dist.lease_timeout_s", TKD_JT_NUMBER, "600", 1, 1e7, NULL,
+     "a rank silent for this long is presumed dead and its leases are re-issued when the queue is empty"},
+    {"dist.progress_every_s", TKD_JT_NUMBER, "10", 0.1, 1e6, NULL, "seconds between progress lines on stderr"},
+    {"dist.grace_s", TKD_JT_NUMBER, "30", 0, 1e6, NULL,
+     "after SIGTERM/SIGUSR1: seconds to finish work in flight before flushing and exiting 3"},
+
+    /* ---- testwork: a synthetic work function that exercises dist and store ---- */
+    {"testwork", TKD_JT_OBJECT, "{}", NOB, NULL, "synthetic phase for platform tests (tkd testwork)"},
+    {"testwork.min_ms", TKD_JT_NUMBER, "0", 0, 1e7, NULL, "shortest simulated work per problem"},
+    {"testwork.max_ms", TKD_JT_NUMBER, "0", 0, 1e7, NULL, "longest simulated work per problem"},
+    {"testwork.text_bytes", TKD_JT_INT, "256", 0, 1e9, NULL, "bytes of text written per record"},
+    {"testwork.crash_rank", TKD_JT_INT, "-1", -1, 1e6, NULL, "rank that kills itself (SIGKILL) mid-run; -1 none"},
+    {"testwork.crash_after", TKD_JT_INT, "0", 0, 1e12, NULL, "records the crashing rank writes before it dies"},
+
+    /* ---- module sections are added below this line ---- */
+
+    {NULL, 0, NULL, 0, 0, NULL, NULL}};
