@@ -1,0 +1,151 @@
+/*
+ * store: the HDF5 trace store. Every phase writes fixed-size record rows and
+ * the text they point at into a shard of its own (one per rank and attempt,
+ * e.g. OUT/shards/solve/r00017.a2.h5), with the serial HDF5 API in SWMR mode
+ * so a shard stays readable after a crash. `tkd store merge` builds one file
+ * from closed shards. No variable-length HDF5 types anywhere: files stay fast
+ * and readable by h5py and h5dump.
+ *
+ * File layout (schema version 1):
+ *   /                 attributes (fixed-length strings / scalars):
+ *                       schema_version (int), tkd_version, git_commit,
+ *                       phase, rank (int), attempt (int), created,
+ *                       job (the job file, verbatim), job_sha256,
+ *                       manifest (JSON: inputs and their sha256, seeds, ...)
+ *   /records          1-D dataset of the compound type tkd_record, chunked,
+ *                     unlimited; readers trust only rows below its length
+ *   /text             1-D uint8 dataset, chunked, unlimited: the text blobs;
+ *                     a record's blob is text[text_off : text_off + text_len],
+ *                     always a UTF-8 JSON document (for problems: id, source,
+ *                     subject, level, problem, solution, answer; for traces:
+ *                     the conversation, tool calls, answers, ...)
+ * Text is written and flushed before the record that points at it.
+ *
+ * Problems live in the same shape: OUT/problems.h5 holds one record per
+ * problem (phase TKD_PHASE_PROBLEM, sample 0) whose text is the problem JSON.
+ */
+#ifndef TKD_STORE_H
+#define TKD_STORE_H
+
+#include "tkd/core.h"
+#include "tkd/job.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TKD_STORE_SCHEMA_VERSION 1
+
+typedef enum {
+    TKD_PHASE_PROBLEM = 0,
+    TKD_PHASE_SOLVE = 1,
+    TKD_PHASE_BACKTRANSLATE = 2,
+    TKD_PHASE_EVAL = 3,
+    TKD_PHASE_TEST = 9 /* the synthetic work function of the platform tests */
+} tkd_phase;
+
+typedef enum {
+    TKD_ST_DONE = 0,       /* finished; no correctness notion (problems, test work) */
+    TKD_ST_CORRECT = 1,
+    TKD_ST_WRONG = 2,
+    TKD_ST_NO_ANSWER = 3,
+    TKD_ST_TURN_LIMIT = 4,
+    TKD_ST_TOOL_ERRORS = 5,
+    TKD_ST_LENGTH = 6,
+    TKD_ST_API_ERROR = 7,
+    TKD_ST_FAILED = 8,     /* any other failure, reason in the text */
+    TKD_ST_COUNT
+} tkd_status;
+
+enum { TKD_F_HAS_ANSWER = 1u << 0, TKD_F_CORRECT = 1u << 1, TKD_F_GRADE_UNDECIDED = 1u << 2 };
+
+/* One row of /records. Field order and widths are the on-disk schema. */
+typedef struct tkd_record {
+    uint64_t pid;               /* problem id: tkd_hash64 of the problem's string id */
+    uint32_t sample;            /* sample index within the problem */
+    uint8_t phase;              /* tkd_phase */
+    uint8_t status;             /* tkd_status */
+    uint16_t flags;             /* TKD_F_* */
+    uint32_t turns;             /* LLM turns used */
+    uint32_t tool_calls;        /* tool calls made */
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    double latency_s;           /* wall time spent on this record */
+    double finished_at;         /* Unix time when it was written */
+    uint64_t text_off;          /* filled by tkd_store_append */
+    uint64_t text_len;
+} tkd_record;
+
+const char *tkd_phase_name(tkd_phase p);     /* "solve" */
+int tkd_phase_parse(const char *name);       /* -1 if unknown */
+const char *tkd_status_name(tkd_status s);   /* "correct" */
+
+typedef struct tkd_store tkd_store;
+
+/* What a new shard records about where it came from. */
+typedef struct tkd_store_meta {
+    tkd_phase phase;
+    int rank;
+    int attempt;
+    const char *job_text;      /* verbatim job file; may be NULL */
+    const char *job_sha256;    /* may be NULL */
+    const char *manifest_json; /* may be NULL */
+} tkd_store_meta;
+
+/* Create a new shard for appending (fails if path exists). SWMR writer. */
+int tkd_store_create(const char *path, const tkd_store_meta *meta, tkd_store **out, tkd_err *e);
+/* Append text then its record (rec->text_off/len are set). Rows become
+ * durable at the next flush (every flush_every rows, and on close). */
+int tkd_store_append(tkd_store *s, tkd_record *rec, const char *text, size_t text_len, tkd_err *e);
+void tkd_store_set_flush_every(tkd_store *s, size_t rows);
+int tkd_store_flush(tkd_store *s, tkd_err *e);
+
+/* Open an existing file read-only (SWMR reader: works on a live shard). A
+ * missing, truncated or non-tkd file gets a clear error, never a crash. */
+int tkd_store_open(const char *path, tkd_store **out, tkd_err *e);
+size_t tkd_store_count(const tkd_store *s);
+int tkd_store_read(tkd_store *s, size_t row, tkd_record *rec, tkd_err *e);
+/* The record's text, malloc'd and NUL-terminated; checks the range. */
+int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_err *e);
+/* A root attribute as a malloc'd string (ints are printed). */
+int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e);
+uint64_t tkd_store_text_size(const tkd_store *s);
+
+/* Flush and close (writer) or close (reader); frees s. NULL is fine. */
+int tkd_store_close(tkd_store *s, tkd_err *e);
+
+/* ---- sets of problem ids (resume) ---- */
+typedef struct tkd_idset tkd_idset;
+tkd_idset *tkd_idset_new(void);
+void tkd_idset_free(tkd_idset *set);
+int tkd_idset_add(tkd_idset *set, uint64_t id);   /* 1 added, 0 present, <0 error */
+int tkd_idset_has(const tkd_idset *set, uint64_t id);
+size_t tkd_idset_size(const tkd_idset *set);
+
+/* The done-set: problem ids of every record in every readable shard of dir
+ * (*.h5). A shard cut short by a crash contributes its durable rows. */
+int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
+/* Next free attempt number for rank in dir (0 when none exists). */
+int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);
+/* "dir/r00017.a2.h5" (caller frees) */
+char *tkd_store_shard_path(const char *dir, int rank, int attempt, tkd_err *e);
+
+/* The manifest JSON for a job: tkd version, git commit, job sha256, seed,
+ * and the sha256 of each input file. Caller frees. */
+char *tkd_store_manifest(const tkd_job *job, const char *const *inputs, int n_inputs, tkd_err *e);
+
+/* ---- whole-store operations (tkd store ...) ---- */
+typedef struct tkd_store_merge_stats {
+    size_t shards, rows_in, rows_out, duplicates;
+    uint64_t bytes_out;
+} tkd_store_merge_stats;
+
+/* Merge every *.h5 under dir into out: written to a temporary name, fsynced,
+ * renamed; duplicates by (pid, sample, phase) dropped, first one kept. */
+int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st, tkd_err *e);
+
+/* Every blob range in bounds, text is valid UTF-8 JSON, no duplicate keys,
+ * counts consistent. Returns 0 when the file is sound; problems are reported
+ * in e (the first one) and counted in *problems. */
+int tkd_store_verify(const char *path, size_t *problems, tkd_err *e);
+
+#endif
