@@ -109,6 +109,11 @@ int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_er
 /* A root attribute as a malloc'd string (ints are printed). */
 int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e);
 uint64_t tkd_store_text_size(const tkd_store *s);
+/* n consecutive rows from row (faster than one tkd_store_read per row). */
+int tkd_store_read_many(tkd_store *s, size_t row, size_t n, tkd_record *recs, tkd_err *e);
+/* Reader: see rows a live writer flushed since open (SWMR refresh). */
+int tkd_store_refresh(tkd_store *s, tkd_err *e);
+const char *tkd_store_path(const tkd_store *s);
 
 /* Flush and close (writer) or close (reader); frees s. NULL is fine. */
 int tkd_store_close(tkd_store *s, tkd_err *e);
