@@ -151,8 +151,10 @@ int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e) {
     hid_t t = a >= 0 ? H5Aget_type(a) : -1;
     hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
     int rc = 0;
+    char what[128];
+    snprintf(what, sizeof what, "cannot read attribute '%.64s' of", name);
     if (t < 0 || sp < 0) {
-        rc = store_h5_err(e, TKD_EFORMAT, s->path, "cannot read an attribute of");
+        rc = store_h5_err(e, TKD_EFORMAT, s->path, what);
         goto done;
     }
     if (H5Sget_simple_extent_npoints(sp) != 1) {
@@ -164,7 +166,7 @@ int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e) {
     if (cls == H5T_INTEGER) {
         long long v = 0;
         if (H5Aread(a, H5T_NATIVE_LLONG, &v) < 0) {
-            rc = store_h5_err(e, TKD_EFORMAT, s->path, "cannot read an attribute of");
+            rc = store_h5_err(e, TKD_EFORMAT, s->path, what);
             goto done;
         }
         snprintf(num, sizeof num, "%lld", v);
@@ -172,7 +174,7 @@ int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e) {
     } else if (cls == H5T_FLOAT) {
         double v = 0;
         if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
-            rc = store_h5_err(e, TKD_EFORMAT, s->path, "cannot read an attribute of");
+            rc = store_h5_err(e, TKD_EFORMAT, s->path, what);
             goto done;
         }
         snprintf(num, sizeof num, "%.17g", v);
@@ -189,12 +191,25 @@ int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e) {
             if (mt >= 0)
                 H5Tclose(mt);
             free(buf);
-            rc = store_h5_err(e, TKD_EFORMAT, s->path, "cannot read an attribute of");
+            rc = store_h5_err(e, TKD_EFORMAT, s->path, what);
             goto done;
         }
         H5Tclose(mt);
         buf[n] = '\0';
         *value = buf;
+    } else if (cls == H5T_STRING) { /* variable length: written by other tools (h5py's default) */
+        char *v = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 ||
+            H5Aread(a, mt, &v) < 0) {
+            if (mt >= 0)
+                H5Tclose(mt);
+            rc = store_h5_err(e, TKD_EFORMAT, s->path, what);
+            goto done;
+        }
+        H5Tclose(mt);
+        *value = tkd_strdup(v ? v : "", e);
+        H5free_memory(v);
     } else {
         rc = tkd_err_set(e, TKD_EFORMAT, "attribute '%s' of '%s' has a type tkd does not read", name, s->path);
         goto done;
