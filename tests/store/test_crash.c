@@ -168,10 +168,9 @@ TEST(live_other_process) {
         tkd_store_meta m = {TKD_PHASE_SOLVE, 50, 0, NULL, NULL, NULL};
         tkd_store *s;
         char c = 0;
-        if (tkd_store_create(path, &m, &s, &e) || fx_append(s, 0, 100, TKD_PHASE_SOLVE, &e) ||
-            tkd_store_flush(s, &e) || write(up[1], "1", 1) != 1 || read(down[0], &c, 1) != 1 ||
-            fx_append(s, 100, 150, TKD_PHASE_SOLVE, &e) || tkd_store_flush(s, &e) || write(up[1], "2", 1) != 1 ||
-            read(down[0], &c, 1) != 1 || tkd_store_close(s, &e))
+        if (tkd_store_create(path, &m, &s, &e) || fx_append(s, 0, 100, TKD_PHASE_SOLVE, &e) || tkd_store_flush(s, &e) ||
+            write(up[1], "1", 1) != 1 || read(down[0], &c, 1) != 1 || fx_append(s, 100, 150, TKD_PHASE_SOLVE, &e) ||
+            tkd_store_flush(s, &e) || write(up[1], "2", 1) != 1 || read(down[0], &c, 1) != 1 || tkd_store_close(s, &e))
             _exit(1);
         _exit(0);
     }
