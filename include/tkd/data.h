@@ -62,6 +62,15 @@ int tkd_data_format_parse(const char *s, tkd_data_format *f);
 int tkd_data_load(const char *path, const tkd_data_opts *opts, tkd_problem_set *set, tkd_data_stats *stats,
                   tkd_err *e);
 
+/* The JSONL files a source path stands for: the file itself, or every
+ * *.jsonl under a folder, depth first, in name order. */
+typedef struct tkd_data_files {
+    char **paths;
+    size_t n, cap;
+} tkd_data_files;
+int tkd_data_list_files(const char *path, tkd_data_files *files, tkd_err *e);
+void tkd_data_files_free(tkd_data_files *files);
+
 /* The gold answer of a record's answer text, by format (malloc'd or NULL). */
 char *tkd_data_gold_answer(const char *solution, tkd_data_format fmt);
 

@@ -207,10 +207,10 @@ static int load_file(const char *path, const tkd_data_opts *opts, tkd_problem_se
     size_t lineno = 0, bad = 0, no_answer = 0;
     int rc = prefix ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
     while (!rc && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        st->lines++;
         if (opts->limit && taken >= opts->limit)
             break;
+        lineno++;
+        st->lines++;
         tkd_err le = {0};
         json_error_t je;
         json_t *o = NULL;
@@ -264,50 +264,75 @@ static int load_file(const char *path, const tkd_data_opts *opts, tkd_problem_se
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int load_dir(const char *path, const tkd_data_opts *opts, tkd_problem_set *set, tkd_data_stats *st,
-                    tkd_err *e) {
-    DIR *d = opendir(path);
+static int list_add(tkd_data_files *fl, char *path, tkd_err *e) {
+    if (fl->n == fl->cap) {
+        size_t cap = fl->cap ? fl->cap * 2 : 16;
+        char **p = tkd_realloc(fl->paths, cap * sizeof *p, e);
+        if (!p) {
+            free(path);
+            return TKD_ENOMEM;
+        }
+        fl->paths = p;
+        fl->cap = cap;
+    }
+    fl->paths[fl->n++] = path;
+    return 0;
+}
+
+/* *.jsonl under dir, depth first, each folder's entries in name order */
+static int list_dir(const char *dir, tkd_data_files *fl, tkd_err *e) {
+    DIR *d = opendir(dir);
     if (!d)
-        return tkd_err_set(e, TKD_EINVAL, "cannot read folder '%s': %s", path, strerror(errno));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+        return tkd_err_set(e, TKD_EINVAL, "cannot read folder '%s': %s", dir, strerror(errno));
+    tkd_data_files here = {0};
     int rc = 0;
     struct dirent *de;
     while (!rc && (de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = tkd_realloc(names, cap * sizeof *nn, e);
-            if (!nn) {
-                rc = TKD_ENOMEM;
-                break;
-            }
-            names = nn;
-        }
         tkd_buf b;
         tkd_buf_init(&b);
-        if (tkd_buf_printf(&b, "%s/%s", path, de->d_name))
-            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
-        else
-            names[n++] = tkd_buf_steal(&b);
+        rc = tkd_buf_printf(&b, "%s/%s", dir, de->d_name) ? tkd_err_set(e, TKD_ENOMEM, "out of memory")
+                                                           : list_add(&here, tkd_buf_steal(&b), e);
     }
     closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
+    if (here.n)
+        qsort(here.paths, here.n, sizeof *here.paths, cmp_str);
+    for (size_t i = 0; i < here.n; i++) {
         struct stat sb;
-        size_t len = strlen(names[i]);
-        if (!rc && stat(names[i], &sb) == 0) {
-            if (S_ISDIR(sb.st_mode))
-                rc = load_dir(names[i], opts, set, st, e);
-            else if (len > 6 && !strcmp(names[i] + len - 6, ".jsonl"))
-                rc = load_file(names[i], opts, set, st, e);
+        size_t len = strlen(here.paths[i]);
+        char *p = here.paths[i];
+        here.paths[i] = NULL;
+        if (rc || stat(p, &sb) != 0) {
+            free(p);
+        } else if (S_ISDIR(sb.st_mode)) {
+            rc = list_dir(p, fl, e);
+            free(p);
+        } else if (len > 6 && !strcmp(p + len - 6, ".jsonl")) {
+            rc = list_add(fl, p, e);
+        } else {
+            free(p);
         }
-        free(names[i]);
     }
-    free(names);
+    tkd_data_files_free(&here);
     return rc;
+}
+
+int tkd_data_list_files(const char *path, tkd_data_files *fl, tkd_err *e) {
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return tkd_err_set(e, TKD_EINVAL, "problem source '%s' does not exist (data.sources[].path)", path);
+    if (S_ISDIR(sb.st_mode))
+        return list_dir(path, fl, e);
+    char *p = tkd_strdup(path, e);
+    return p ? list_add(fl, p, e) : TKD_ENOMEM;
+}
+
+void tkd_data_files_free(tkd_data_files *fl) {
+    for (size_t i = 0; i < fl->n; i++)
+        free(fl->paths[i]);
+    free(fl->paths);
+    memset(fl, 0, sizeof *fl);
 }
 
 typedef struct {
@@ -357,10 +382,18 @@ static int dedupe(tkd_problem_set *set, tkd_data_stats *st, tkd_err *e) {
 
 int tkd_data_load(const char *path, const tkd_data_opts *opts, tkd_problem_set *set, tkd_data_stats *stats,
                   tkd_err *e) {
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return tkd_err_set(e, TKD_EINVAL, "problem source '%s' does not exist (data.sources[].path)", path);
-    int rc = S_ISDIR(sb.st_mode) ? load_dir(path, opts, set, stats, e) : load_file(path, opts, set, stats, e);
+    tkd_data_files fl = {0};
+    int rc = tkd_data_list_files(path, &fl, e);
+    tkd_data_opts o = *opts; /* the limit counts over the whole source */
+    size_t start = stats->imported;
+    for (size_t i = 0; !rc && i < fl.n; i++) {
+        if (opts->limit && stats->imported - start >= opts->limit)
+            break;
+        if (opts->limit)
+            o.limit = opts->limit - (stats->imported - start);
+        rc = load_file(fl.paths[i], &o, set, stats, e);
+    }
+    tkd_data_files_free(&fl);
     return rc ? rc : dedupe(set, stats, e);
 }
 
