@@ -109,6 +109,11 @@ int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_er
 /* A root attribute as a malloc'd string (ints are printed). */
 int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e);
 uint64_t tkd_store_text_size(const tkd_store *s);
+/* n consecutive rows from row (faster than one tkd_store_read per row). */
+int tkd_store_read_many(tkd_store *s, size_t row, size_t n, tkd_record *recs, tkd_err *e);
+/* Reader: see rows a live writer flushed since open (SWMR refresh). */
+int tkd_store_refresh(tkd_store *s, tkd_err *e);
+const char *tkd_store_path(const tkd_store *s);
 
 /* Flush and close (writer) or close (reader); frees s. NULL is fine. */
 int tkd_store_close(tkd_store *s, tkd_err *e);
@@ -139,13 +144,28 @@ typedef struct tkd_store_merge_stats {
     uint64_t bytes_out;
 } tkd_store_merge_stats;
 
-/* Merge every *.h5 under dir into out: written to a temporary name, fsynced,
- * renamed; duplicates by (pid, sample, phase) dropped, first one kept. */
+/* Merge every *.h5 directly in dir (not in subfolders; OUT itself is skipped)
+ * into out: written to a temporary name, fsynced, renamed; duplicates by
+ * (pid, sample, phase) dropped, first one kept (shards in name order, rows in
+ * file order). Attributes come from the first shard, plus merged_from (JSON:
+ * each shard's file name and rows); phase is "mixed" when shards differ.
+ * Merged files are not SWMR files; tkd_store_open reads both. */
 int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st, tkd_err *e);
 
 /* Every blob range in bounds, text is valid UTF-8 JSON, no duplicate keys,
  * counts consistent. Returns 0 when the file is sound; problems are reported
  * in e (the first one) and counted in *problems. */
 int tkd_store_verify(const char *path, size_t *problems, tkd_err *e);
+/* Same, calling fn(ctx, message) for each problem (the first 100). */
+typedef void (*tkd_store_report_fn)(void *ctx, const char *problem);
+int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx, size_t *problems, tkd_err *e);
+
+/* Export records as JSON lines into out ("-": stdout; else temp name, fsync,
+ * rename). what: "traces" (records of every phase but problem), "problems"
+ * or "all". A trace line is the record's fields (pid as 16 hex digits, phase
+ * and status by name) plus "text": the parsed text JSON (a string when the
+ * text is not JSON). A problem line under "problems" is the problem JSON
+ * object itself plus "pid", so it can be imported again. */
+int tkd_store_export(const char *path, const char *what, const char *out, size_t *rows, tkd_err *e);
 
 #endif

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"config", tkd_cmd_config, "check | show | keys: validate a job file, print it resolved, list its keys"},
     {"data", tkd_cmd_data, "import: read problem files (MATH, MATH500/AIME, GSM8K) into the store"},
     /* store */
+    {"store", tkd_cmd_store, "info | merge | export | verify: look into, merge, export and check trace stores"},
     /* dist / phases */
     /* tools */
     /* grade */
