@@ -119,7 +119,6 @@ static uint64_t requeue_rank(tkd_dist *d, int r) {
             k++;
         }
     d->rs[r].outstanding -= k < d->rs[r].outstanding ? k : d->rs[r].outstanding;
-    d->reissued += k;
     return k;
 }
 
@@ -135,6 +134,7 @@ static void reissue_silent(tkd_dist *d, int requester) {
             continue;
         s->dead = 1;
         uint64_t k = requeue_rank(d, r);
+        d->reissued += k;
         tkd_log_warn("dist: rank %d silent for %.1f s (dist.lease_timeout_s %g): re-issuing its %llu leased items",
                      r, silent, d->cfg.lease_timeout_s, (unsigned long long)k);
     }
@@ -217,9 +217,11 @@ void coord_bye(tkd_dist *d, int src, const uint64_t *done, size_t n_done) {
     d->rs[src].bye = 1;
     d->rs[src].parked_want = 0;
     uint64_t k = requeue_rank(d, src); /* a rank that left gives its leases back at once */
-    if (k && !d->stopping && !d->all_done)
+    if (k && !d->stopping && !d->all_done) {
+        d->reissued += k;
         tkd_log_info("dist: rank %d left with %llu items unfinished; they go back to the queue", src,
                      (unsigned long long)k);
+    }
     check_all_done(d);
     dist_send(d, src, TAG_BYEACK, NULL, 0, NULL, 0);
 }
