@@ -21,6 +21,7 @@ static const command commands[] = {
     /* store */
     {"store", tkd_cmd_store, "info | merge | export | verify: look into, merge, export and check trace stores"},
     /* dist / phases */
+    {"testwork", tkd_cmd_testwork, "JOB.json: synthetic work over MPI ranks (platform tests of dist and store)"},
     /* tools */
     /* grade */
     /* llm / solve */
