@@ -16,3 +16,10 @@ echo "== config check"
 $tkd config check "$job"
 echo "== data import"
 $tkd data import "$job"
+echo "== testwork: 2 MPI ranks share the problems through leases, each writes its own shard"
+mpirun -n 2 $tkd testwork "$job" --set testwork.max_ms=20
+echo "== store: merge the shards, check and summarise the result"
+out=$($tkd config show "$job" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["output_dir"])')
+$tkd store merge "$out/shards/test" "$out/test.h5"
+$tkd store verify "$out/test.h5"
+$tkd store info "$out/test.h5"
