@@ -21,6 +21,7 @@ static const command commands[] = {
     /* store */
     /* dist / phases */
     /* tools */
+    {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
     /* llm / solve */
     /* model */
