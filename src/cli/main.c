@@ -21,6 +21,7 @@ static const command commands[] = {
     /* store */
     /* dist / phases */
     /* tools */
+    {"tool", tkd_cmd_tool, "list | call: the math toolkit (list it, or call a tool with JSON arguments)"},
     /* grade */
     /* llm / solve */
     /* model */

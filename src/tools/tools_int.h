@@ -1,0 +1,90 @@
+/*
+ * tools' private contract: the tool table entry, the handler signature and
+ * the argument helpers every handler uses, so that every tool reports a
+ * missing or malformed argument the same way.
+ */
+#ifndef TKD_TOOLS_INT_H
+#define TKD_TOOLS_INT_H
+
+#include <jansson.h>
+
+#include <flint/fmpz.h>
+#include <flint/fmpz_vec.h>
+
+#include "tkd/tools.h"
+
+/* Size guards inside the tools (they apply to direct calls too). */
+#define TOOL_INT_DIGITS_MAX 10000   /* digits of an integer argument */
+#define TOOL_COMB_N_MAX 1000000     /* n in factorial, binomial, catalan, ... */
+#define TOOL_STIRLING_N_MAX 5000    /* n in Stirling numbers */
+#define TOOL_PARTITION_N_MAX 10000000
+#define TOOL_PARTITION_K_N_MAX 20000 /* n when the number of parts is given */
+#define TOOL_FACTOR_DIGITS_MAX 60   /* factor_integer, divisors, totient, ... */
+#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime proves primality */
+#define TOOL_DIVISORS_MAX 100000    /* divisors listed */
+#define TOOL_LIST_MAX 1000          /* elements of a list argument */
+#define TOOL_SUM_TERMS_MAX 100000   /* terms of a finite sum or product */
+
+/* Argument kinds, which also decide the JSON schema of a parameter. */
+typedef enum {
+    TP_EXPR,     /* string of SymPy syntax (a JSON number is accepted too) */
+    TP_VAR,      /* a variable name */
+    TP_INT,      /* integer: JSON integer or a string of digits */
+    TP_NUMBER,   /* number or expression string */
+    TP_STRINGS,  /* list of expression strings */
+    TP_INTS,     /* list of integers */
+    TP_MATRIX,   /* list of rows, entries numbers or expression strings */
+    TP_VECTOR,   /* list of numbers or expression strings */
+    TP_POINTS,   /* list of [x, y] points */
+    TP_TEXT      /* free string (a digit string in some base, a direction) */
+} tool_ptype;
+
+typedef struct tool_param {
+    const char *name;
+    tool_ptype type;
+    int required;
+    const char *desc;
+} tool_param;
+
+/*
+ * A handler reads its arguments from args (already checked to be an object
+ * with known keys and the required ones present), stores its answer in
+ * *result (a new json_t reference: a string, array or object) and returns 0,
+ * or fills e (code TKD_EINVAL for bad input, TKD_EMATH for undefined or
+ * unsupported mathematics, TKD_ELIMIT for a size guard) with a message for
+ * the model and returns e->code.
+ */
+typedef int (*tool_fn)(const json_t *args, json_t **result, tkd_err *e);
+
+#define TOOL_PARAMS_MAX 6
+
+struct tkd_tool {
+    const char *name;
+    const char *group;
+    const char *summary;     /* one line for `tkd tool list` */
+    const char *description; /* what the model reads: syntax and an example */
+    tool_param params[TOOL_PARAMS_MAX];
+    tool_fn fn;
+};
+
+/* Tables defined by each group's file, ended by an entry with name NULL. */
+extern const struct tkd_tool tkd_tools_nt_table[];
+extern const struct tkd_tool tkd_tools_comb_table[];
+
+/* ---- argument helpers (args.c) ---- */
+/* A string argument (numbers are printed as text); NULL if absent. */
+const char *targ_str(const json_t *args, const char *key);
+/* An integer argument into z; def_ok: an absent key leaves z = def. */
+int targ_fmpz(const json_t *args, const char *key, fmpz_t z, tkd_err *e);
+/* Parse an integer from a JSON value (integer, or a string of an integer). */
+int tval_fmpz(const json_t *v, const char *what, fmpz_t z, tkd_err *e);
+/* A small integer argument in [lo, hi]; absent: *out = def when !required. */
+int targ_slong(const json_t *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e);
+/* A list argument: checks it is an array of 1..max elements. */
+int targ_list(const json_t *args, const char *key, size_t min, size_t max, const json_t **out, tkd_err *e);
+
+/* ---- answers ---- */
+/* Decimal text of z as a json string. */
+json_t *tjson_fmpz(const fmpz_t z);
+
+#endif
