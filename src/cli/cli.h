@@ -31,5 +31,6 @@ int tkd_cli_fail(const tkd_err *e);
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_tool(int argc, char **argv);
+int tkd_cmd_expr(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const command commands[] = {
     /* dist / phases */
     /* tools */
     {"tool", tkd_cmd_tool, "list | call: the math toolkit (list it, or call a tool with JSON arguments)"},
+    {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
     /* llm / solve */
     /* model */
