@@ -122,3 +122,67 @@ json_t *tjson_fmpz(const fmpz_t z) {
     flint_free(s);
     return j;
 }
+
+/* ---- expressions ---- */
+
+int tparse_json(const json_t *v, const char *what, tkd_expr **out, tkd_err *e) {
+    *out = NULL;
+    char buf[64];
+    const char *s = json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        s = buf;
+    } else if (json_is_real(v)) {
+        double d = json_real_value(v);
+        snprintf(buf, sizeof buf, "%.15g", d);
+        if (strtod(buf, NULL) != d)
+            snprintf(buf, sizeof buf, "%.17g", d);
+        s = buf;
+    }
+    if (!s)
+        return tkd_err_set(e, TKD_EINVAL, "%s must be a string of SymPy syntax, e.g. \"x**2 - 4\"", what);
+    int rc = tkd_expr_parse(s, strlen(s), 0, out, e);
+    if (rc)
+        tkd_err_wrap(e, "%s", what);
+    return rc;
+}
+
+int targ_expr(const json_t *args, const char *key, tkd_expr **out, tkd_err *e) {
+    char what[80];
+    snprintf(what, sizeof what, "argument '%s'", key);
+    json_t *v = json_object_get(args, key);
+    if (!v) {
+        *out = NULL;
+        return tkd_err_set(e, TKD_EINVAL, "missing argument '%s'", key);
+    }
+    return tparse_json(v, what, out, e);
+}
+
+int targ_var(const json_t *args, const char *key, const char *def, const char **out, tkd_err *e) {
+    const char *s = targ_str(args, key);
+    if (!json_object_get(args, key) && def) {
+        *out = def;
+        return 0;
+    }
+    if (!s)
+        return tkd_err_set(e, TKD_EINVAL, "argument '%s' must be a variable name such as \"x\"", key);
+    size_t n = strlen(s);
+    int ok = n > 0 && n <= 32 && (isalpha((unsigned char)s[0]) || s[0] == '_');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)s[i]) || s[i] == '_';
+    if (!ok)
+        return tkd_err_set(e, TKD_EINVAL, "argument '%s' must be one variable name such as \"x\" or \"t\", got \"%.40s\"",
+                           key, s);
+    *out = s;
+    return 0;
+}
+
+json_t *tjson_ast(tkd_expr *x) {
+    if (!x)
+        return NULL;
+    char *s = tkd_expr_to_str(x);
+    tkd_expr_free(x);
+    json_t *j = s ? json_string(s) : NULL;
+    free(s);
+    return j;
+}

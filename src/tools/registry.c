@@ -12,6 +12,7 @@
 #include "tools_int.h"
 
 static const struct tkd_tool *const tables[] = {
+    tkd_tools_alg_table,
     tkd_tools_nt_table,
     tkd_tools_comb_table,
 };

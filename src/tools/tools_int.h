@@ -9,8 +9,15 @@
 #include <jansson.h>
 
 #include <flint/fmpz.h>
+#include <flint/fmpz_mpoly.h>
 #include <flint/fmpz_vec.h>
 
+#include <calcium/ca.h>
+#include <calcium/fexpr.h>
+#include <calcium/fmpz_mpoly_q.h>
+#include <calcium/qqbar.h>
+
+#include "tkd/expr.h"
 #include "tkd/tools.h"
 
 /* Size guards inside the tools (they apply to direct calls too). */
@@ -68,6 +75,12 @@ struct tkd_tool {
 };
 
 /* Tables defined by each group's file, ended by an entry with name NULL. */
+extern const struct tkd_tool tkd_tools_alg_table[];
+extern const struct tkd_tool tkd_tools_solve_table[];
+extern const struct tkd_tool tkd_tools_calc_table[];
+extern const struct tkd_tool tkd_tools_linalg_table[];
+extern const struct tkd_tool tkd_tools_geom_table[];
+extern const struct tkd_tool tkd_tools_eval_table[];
 extern const struct tkd_tool tkd_tools_nt_table[];
 extern const struct tkd_tool tkd_tools_comb_table[];
 
@@ -86,5 +99,56 @@ int targ_list(const json_t *args, const char *key, size_t min, size_t max, const
 /* ---- answers ---- */
 /* Decimal text of z as a json string. */
 json_t *tjson_fmpz(const fmpz_t z);
+
+/* Parse a JSON string of SymPy syntax (or a JSON number, read exactly) into
+ * an expression; what names the argument in messages. */
+int tparse_json(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+/* The argument key parsed (required). */
+int targ_expr(const json_t *args, const char *key, tkd_expr **out, tkd_err *e);
+/* A variable name argument: a plain symbol name; def when absent (NULL: required). */
+int targ_var(const json_t *args, const char *key, const char *def, const char **out, tkd_err *e);
+/* Answer helpers: the printed expression as a JSON string (consumes x). */
+json_t *tjson_ast(tkd_expr *x);
+
+/* |a| > b */
+static inline int tfmpz_abs_gt(const fmpz_t a, ulong b) {
+    fmpz_t t;
+    fmpz_init(t);
+    fmpz_abs(t, a);
+    int r = fmpz_cmp_ui(t, b) > 0;
+    fmpz_clear(t);
+    return r;
+}
+
+/* ---- exact numbers (num.c) ---- */
+int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
+int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
+tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e);
+tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e);
+char *tnum_decimal(const ca_t x, long digits, ca_ctx_t ctx);
+
+/* ---- rational functions over symbols and atoms (rat.c) ---- */
+#define TRAT_GENS_MAX 32
+
+typedef struct trat {
+    fmpz_mpoly_ctx_t m;
+    size_t n, nsyms;              /* generators; the first nsyms are symbols, sorted */
+    tkd_expr *gen[TRAT_GENS_MAX]; /* owned */
+    int rad_q[TRAT_GENS_MAX];     /* q for a numeric radical b**(p/q), else 0 */
+    int has_rad, live;
+} trat;
+
+tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e);
+tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e);
+int trat_init(trat *t, const tkd_expr *const *xs, size_t nx, const char *const *vars, size_t nv, tkd_err *e);
+void trat_clear(trat *t);
+int trat_conv(const trat *t, const tkd_expr *prepared, fmpz_mpoly_q_t out, tkd_err *e);
+int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
+void trat_reduce(const trat *t, fmpz_mpoly_q_t r);
+int trat_var(const trat *t, const char *name);
+int trat_var_in_atoms(const trat *t, const char *name);
+tkd_expr *trat_to_ast(const trat *t, const fmpz_mpoly_q_t r);
+tkd_expr *trat_poly_ast(const trat *t, const fmpz_mpoly_t p, const fmpz_t d);
+tkd_expr *trat_term_ast(const trat *t, const fmpq_t c, const ulong *ex);
 
 #endif
