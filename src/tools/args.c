@@ -186,3 +186,25 @@ json_t *tjson_ast(tkd_expr *x) {
     free(s);
     return j;
 }
+
+int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e) {
+    if (tparse_json(v, what, out, e))
+        return e->code;
+    tkd_expr *x = *out;
+    if (x->kind == TKD_EX_REL) {
+        if (x->op != TKD_R_EQ) {
+            tkd_expr_free(x);
+            *out = NULL;
+            return tkd_err_set(e, TKD_EINVAL, "%s is an inequality or '!='; give an equation like \"x**2 = 4\" or Eq(x**2, 4) (inequalities have their own tools)", what);
+        }
+        *out = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
+        tkd_expr_free(x);
+        if (!*out)
+            return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    } else if (x->kind == TKD_EX_LIST || x->kind == TKD_EX_TUPLE || x->kind == TKD_EX_SET || x->kind == TKD_EX_MATRIX) {
+        tkd_expr_free(x);
+        *out = NULL;
+        return tkd_err_set(e, TKD_EINVAL, "%s must be one equation, not a list", what);
+    }
+    return 0;
+}

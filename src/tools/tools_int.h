@@ -151,4 +151,20 @@ tkd_expr *trat_to_ast(const trat *t, const fmpz_mpoly_q_t r);
 tkd_expr *trat_poly_ast(const trat *t, const fmpz_mpoly_t p, const fmpz_t d);
 tkd_expr *trat_term_ast(const trat *t, const fmpq_t c, const ulong *ex);
 
+/* ---- lists of expressions and roots (roots.c) ---- */
+typedef struct tlist {
+    tkd_expr **v;
+    size_t n, cap;
+} tlist;
+
+void tlist_free(tlist *l);
+int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
+tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
+/* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
+truth_t tnum_check(const tkd_expr *x, int what);
+/* All roots of x = 0 in var (depth: 0). */
+int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
+int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+
 #endif
