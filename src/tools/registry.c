@@ -14,6 +14,7 @@
 static const struct tkd_tool *const tables[] = {
     tkd_tools_alg_table,
     tkd_tools_solve_table,
+    tkd_tools_ineq_table,
     tkd_tools_nt_table,
     tkd_tools_comb_table,
 };

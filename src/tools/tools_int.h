@@ -77,6 +77,7 @@ struct tkd_tool {
 /* Tables defined by each group's file, ended by an entry with name NULL. */
 extern const struct tkd_tool tkd_tools_alg_table[];
 extern const struct tkd_tool tkd_tools_solve_table[];
+extern const struct tkd_tool tkd_tools_ineq_table[];
 extern const struct tkd_tool tkd_tools_calc_table[];
 extern const struct tkd_tool tkd_tools_linalg_table[];
 extern const struct tkd_tool tkd_tools_geom_table[];
