@@ -42,6 +42,10 @@
 #include <flint/fmpq.h>
 #include <flint/fmpq_poly.h>
 #include <flint/fmpz.h>
+#include <flint/fmpz_poly.h>
+
+#include <acb.h>
+#include <calcium/ca.h> /* needs libantic-dev for antic/nf.h */
 
 #include "tkd/core.h"
 
@@ -176,6 +180,71 @@ int tkd_expr_free_syms(const tkd_expr *x, const char ***names, size_t *n, tkd_er
 size_t tkd_expr_count_nodes(const tkd_expr *x);
 const char *tkd_expr_fn_name(tkd_fn_id id); /* SymPy's name: "ceiling", "Abs" */
 tkd_fn_id tkd_expr_fn_lookup(const char *name); /* aliases too; TKD_FN_UNDEF if unknown */
+
+/* ---- exact numbers (Calcium) ----
+ * A constant expression (no free symbols) as an exact Calcium number:
+ * integers, rationals, sqrt and roots, pi, E, I, exp, log, trig and inverse
+ * trig (exact at rational multiples of pi), Abs, floor, ceiling, factorial,
+ * binomial, gcd, lcm, Mod. Errors: TKD_EINVAL (free symbol, not a number),
+ * TKD_EMATH (1/0, log(0), ...), TKD_ELIMIT (integer bits, exponents). */
+int tkd_expr_to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
+/* An exact number back as an expression in closed form (radicals when
+ * Calcium finds them: cos(pi/5) -> 1/4 + sqrt(5)/4). NULL when there is no
+ * closed form tkd can write (or on ENOMEM). */
+tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx);
+
+/* ---- numerics (Arb): certified complex balls ----
+ * Evaluate x at prec bits with symbols bound to values (names[i] = vals[i]);
+ * an unbound symbol is TKD_EINVAL. Relations, lists etc. are TKD_EINVAL. */
+int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals,
+                      slong prec, tkd_err *e);
+/* Double-precision convenience (53 bits of the ball's midpoint). */
+int tkd_expr_eval_double(const tkd_expr *x, size_t nvars, const char *const *names, const double *vals, double *re,
+                         double *im, tkd_err *e);
+
+/* ---- canonical forms over Q (FLINT multivariate polynomials) ----
+ * x is read as a rational function in "generators": its symbols and any
+ * subexpression that is not + - * / or an integer power (sqrt(2), sin(x),
+ * x**(1/3), pi, E), each simplified on its own first. Results are new trees.
+ *   expand:   a polynomial expanded (x**2 + 2*x + 1); a fraction as
+ *             expanded numerator over expanded denominator, gcd cancelled
+ *   cancel:   same as expand for fractions (SymPy's cancel/together)
+ *   factor:   factor numerator and denominator over Q
+ * Limits: TKD_EXPR_MAX_DEGREE, TKD_EXPR_MAX_TERMS, TKD_EXPR_MAX_INT_BITS
+ * are checked BEFORE an expensive power or product, so (x+1)**100000 fails
+ * at once. Non-algebraic input (lists, relations) is TKD_EINVAL; a relation
+ * Eq(a, b) becomes a - b. */
+int tkd_expr_expand(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+int tkd_expr_cancel(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+int tkd_expr_factor(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+/* x as a polynomial in var with rational coefficients (TKD_EINVAL when it
+ * is not one: other symbols, 1/x, sqrt(x)), and back. */
+int tkd_expr_to_fmpq_poly(fmpq_poly_t out, const tkd_expr *x, const char *var, tkd_err *e);
+tkd_expr *tkd_expr_from_fmpq_poly(const fmpq_poly_t p, const char *var);
+/* Coefficients of x as a polynomial in var, any coefficients (other symbols,
+ * sqrt(2)): (*coeffs)[k] multiplies var**k, k = 0..*deg. x must be
+ * polynomial in var (no var in denominators or inside functions). Free with
+ * tkd_expr_vec_free(*coeffs, *deg + 1). */
+int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs, slong *deg, tkd_err *e);
+void tkd_expr_vec_free(tkd_expr **v, size_t n);
+
+/* ---- calculus and rewriting ---- */
+/* d/dvar, all elementary functions, chain rule; the result is simplified. */
+int tkd_expr_diff(const tkd_expr *x, const char *var, tkd_expr **out, tkd_err *e);
+/* Replace every free occurrence of symbol var by val (no simplification). */
+int tkd_expr_subs(const tkd_expr *x, const char *var, const tkd_expr *val, tkd_expr **out, tkd_err *e);
+/* Light simplify: constants folded exactly (Calcium), rational functions in
+ * canonical form, sqrt of perfect powers, trig at rational multiples of pi,
+ * log/exp of simple forms, sin**2 + cos**2. Lists, relations, matrices etc.
+ * are simplified element by element. */
+int tkd_expr_simplify(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+
+/* Decide x == 0: TKD_EXPR_YES, TKD_EXPR_NO or TKD_EXPR_UNKNOWN (>= 0), or a
+ * negative error. Exact (Calcium for constants, canonical form otherwise),
+ * then numeric at random points for what stays undecided (a NO from
+ * numerics is certified by Arb; a YES from numerics only is UNKNOWN). */
+enum { TKD_EXPR_NO = 0, TKD_EXPR_YES = 1, TKD_EXPR_UNKNOWN = 2 };
+int tkd_expr_is_zero(const tkd_expr *x, tkd_err *e);
 
 /* ---- printers: append to b; 0 or TKD_ENOMEM ---- */
 /* SymPy-like text that sympify reads back: x**2 + 2*x + 1, sqrt(2)/2, 1/3, pi. */
