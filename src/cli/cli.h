@@ -32,6 +32,7 @@ int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_testwork(int argc, char **argv);
 int tkd_cmd_store(int argc, char **argv);
+int tkd_cmd_tool(int argc, char **argv);
 int tkd_cmd_expr(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     /* dist / phases */
     {"testwork", tkd_cmd_testwork, "JOB.json: synthetic work over MPI ranks (platform tests of dist and store)"},
     /* tools */
+    {"tool", tkd_cmd_tool, "list | call: the math toolkit (list it, or call a tool with JSON arguments)"},
     {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
     /* llm / solve */
