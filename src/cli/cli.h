@@ -30,5 +30,7 @@ int tkd_cli_fail(const tkd_err *e);
 
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
+int tkd_cmd_grade(int argc, char **argv);
+int tkd_cmd_extract(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const command commands[] = {
     /* dist / phases */
     /* tools */
     /* grade */
+    {"grade", tkd_cmd_grade, "GOLD PRED | --jsonl IN [--out OUT]: answer equivalence (equal/different)"},
+    {"extract", tkd_cmd_extract, "[--mode MODE] < RESPONSE: print the final answer of a model response"},
     /* llm / solve */
     /* model */
     {NULL, NULL, NULL}};

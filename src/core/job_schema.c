@@ -51,6 +51,15 @@ const tkd_job_key tkd_job_schema[] = {
     {"testwork.crash_rank", TKD_JT_INT, "-1", -1, 1e6, NULL, "rank that kills itself (SIGKILL) mid-run; -1 none"},
     {"testwork.crash_after", TKD_JT_INT, "0", 0, 1e12, NULL, "records the crashing rank writes before it dies"},
 
+    /* ---- grade: answer extraction and equivalence ---- */
+    {"grade", TKD_JT_OBJECT, "{}", NOB, NULL, "answer extraction and grading"},
+    {"grade.extract", TKD_JT_STRING, "\"auto\"", NOB, "auto|boxed|final|gsm8k|last_number",
+     "how a prediction is pulled out of a response (a source's data.sources[].extract overrides it)"},
+    {"grade.timeout_ms", TKD_JT_NUMBER, "1000", 1, 3.6e6, NULL,
+     "time budget per comparison; past it the verdict is undecided (counted as different)"},
+    {"data.sources[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
+     "extraction mode for this source's predictions (empty: grade.extract)"},
+
     /* ---- module sections are added below this line ---- */
 
     {NULL, 0, NULL, 0, 0, NULL, NULL}};
