@@ -551,14 +551,44 @@ static void text_norm(const char *s, char *out, size_t cap) {
     out[k] = '\0';
 }
 
+/* A word read as math ("no" is n*o): its letters, or NULL. */
+static const char *as_word(G *g, const gnode *n) {
+    if (n->k == GN_TEXT || n->k == GN_SYM)
+        return n->str;
+    if (n->k == GN_CONST && (!strcmp(n->str, "e") || !strcmp(n->str, "i")))
+        return n->str;
+    if (n->k != GN_MUL || n->n > 64)
+        return NULL;
+    char *w = ga_alloc(g->a, (size_t)n->n + 1);
+    if (!w)
+        return NULL;
+    for (int i = 0; i < n->n; i++) {
+        const gnode *k = n->kid[i];
+        if (!((k->k == GN_SYM || k->k == GN_CONST) && strlen(k->str) == 1))
+            return NULL;
+        w[i] = k->str[0];
+    }
+    return w;
+}
+
 static int eq_text(G *g, const gnode *x, const gnode *y) {
     char a[256], b[256];
-    if (x->k != GN_TEXT && x->k != GN_SYM)
+    /* "\text{12 feet}" against 12: the text may hold the value */
+    if (x->k == GN_TEXT && y->k != GN_TEXT && !as_word(g, y)) {
+        gnode *t = NULL;
+        if (grade_parse(g->a, x->str, &t, NULL) == 0 && t->k != GN_TEXT)
+            return eq(g, t, y);
+    }
+    if (y->k == GN_TEXT && x->k != GN_TEXT && !as_word(g, x)) {
+        gnode *t = NULL;
+        if (grade_parse(g->a, y->str, &t, NULL) == 0 && t->k != GN_TEXT)
+            return eq(g, x, t);
+    }
+    const char *wx = as_word(g, x), *wy = as_word(g, y);
+    if (!wx || !wy)
         return set_why(g, "text against a value", NE);
-    if (y->k != GN_TEXT && y->k != GN_SYM)
-        return set_why(g, "text against a value", NE);
-    text_norm(x->str, a, sizeof a);
-    text_norm(y->str, b, sizeof b);
+    text_norm(wx, a, sizeof a);
+    text_norm(wy, b, sizeof b);
     return set_why(g, "text, ignoring case", strcmp(a, b) == 0 ? EQ : NE);
 }
 

@@ -178,6 +178,11 @@ int grade_normalise(const char *s, tkd_buf *out) {
                 continue;
             }
         }
+        if (c == '\\' && s[i + 1] == '\\') { /* a row break stays whole */
+            rc = tkd_buf_puts(out, "\\\\");
+            i += 2;
+            continue;
+        }
         if (c == '\\') {
             char n = s[i + 1];
             if (n == '$') {
