@@ -98,6 +98,7 @@ typedef enum { TKD_GRADE_DIFFERENT = 0, TKD_GRADE_EQUAL = 1, TKD_GRADE_UNDECIDED
 typedef struct tkd_grade_opts {
     double timeout_s; /* budget per comparison; <= 0: the default */
     uint64_t seed;    /* for the random evaluation points; 0: a fixed default */
+    int no_shortcut;  /* tests: parse and compare even when the normalised texts are equal */
 } tkd_grade_opts;
 
 typedef struct tkd_grade_verdict {

@@ -161,7 +161,7 @@ static int eq_scalar(G *g, const gnode *x, const gnode *y) {
     if (x->k == GN_BASENUM || y->k == GN_BASENUM) {
         /* 1011_2: the digits must agree; a prediction may leave the base out */
         const gnode *b = x->k == GN_BASENUM ? x : y, *o = x->k == GN_BASENUM ? y : x;
-        if (o->k == GN_BASENUM && o->places != b->places)
+        if ((o->k == GN_BASENUM && o->places != b->places) || o->rows != b->rows)
             return set_why(g, "number base", NE);
         if (o->k != GN_BASENUM && !(o->k == GN_NUM && o->places < 0))
             return set_why(g, "number base", NE);
@@ -767,6 +767,7 @@ static int eq(G *g, const gnode *x, const gnode *y) {
 void tkd_grade_opts_default(tkd_grade_opts *o) {
     o->timeout_s = TKD_GRADE_DEFAULT_TIMEOUT_S;
     o->seed = 0;
+    o->no_shortcut = 0;
 }
 
 /* Whitespace-free normalised text, for the fast path and unparseable answers. */
@@ -818,7 +819,7 @@ int tkd_grade_equal(const char *gold, const char *pred, const tkd_grade_opts *o,
         verdict(v, TKD_GRADE_DIFFERENT, "empty prediction%s%s", NULL, NULL);
         goto out;
     }
-    if (!strcmp(sg.data, sp.data)) {
+    if (!o->no_shortcut && !strcmp(sg.data, sp.data)) {
         verdict(v, TKD_GRADE_EQUAL, "same text%s%s", NULL, NULL);
         goto out;
     }

@@ -34,10 +34,11 @@ static int num_q(const gnode *n, fmpq_t out) {
     int ok = fmpz_set_str(t, n->str, base) == 0;
     if (ok) {
         fmpq_set_fmpz_frac(out, t, (fmpz_t){1});
-        if (n->k == GN_NUM && n->places > 0) {
+        int frac = n->k == GN_NUM ? n->places : n->rows;
+        if (frac > 0) {
             fmpz_t d;
             fmpz_init(d);
-            fmpz_ui_pow_ui(d, 10, (ulong)n->places);
+            fmpz_ui_pow_ui(d, (ulong)base, (ulong)frac);
             fmpq_div_fmpz(out, out, d);
             fmpz_clear(d);
         }

@@ -14,7 +14,7 @@
 
 typedef enum {
     GN_NUM,      /* str = digits without the point, places = digits after it */
-    GN_BASENUM,  /* str = digits, places = base (1011_2) */
+    GN_BASENUM,  /* str = digits, places = base, rows = digits after the point (1011_2, 0.01_2) */
     GN_SYM,      /* str = name ("x", "x_1", "\alpha") */
     GN_CONST,    /* str = "pi" | "e" | "i" | "inf" */
     GN_ADD,      /* n-ary sum */

@@ -237,7 +237,7 @@ static gnode *p_number(P *p) {
     g->str = d;
     g->places = places;
     /* 1011_2, 123_{8}: a number in a base */
-    if (places < 0 && p->i < p->end && p->s[p->i] == '_') {
+    if (p->i < p->end && p->s[p->i] == '_') {
         size_t save = p->i, ab, ae;
         p->i++;
         if (read_arg(p, &ab, &ae) && ae > ab && ae - ab <= 2) {
@@ -246,6 +246,7 @@ static gnode *p_number(P *p) {
                 ok &= is_digit(p->s[j]), base = base * 10 + (p->s[j] - '0');
             if (ok && base >= 2 && base <= 36) {
                 g->k = GN_BASENUM;
+                g->rows = places > 0 ? places : 0; /* digits after the point */
                 g->places = base;
                 return g;
             }
@@ -681,6 +682,14 @@ static gnode *p_primary(P *p) {
     }
     if (name_is(nm, len, "begin"))
         return p_matrix(p);
+    if (name_is(nm, len, "overline") || name_is(nm, len, "overrightarrow") || name_is(nm, len, "vec") ||
+        name_is(nm, len, "angle") || name_is(nm, len, "triangle")) {
+        /* \overline{CD}, \angle ABC: a named object, compared by its name */
+        size_t b0 = p->i - 1 - len, b, e;
+        if (!read_arg(p, &b, &e))
+            return fail(p, "an argument");
+        return mk_str(p, GN_SYM, p->s + b0, p->i - b0);
+    }
     if (word_in(nm, len, func_names))
         return p_func(p, nm, len);
     if (word_in(nm, len, greek))
@@ -818,10 +827,11 @@ static gnode *p_term(P *p) {
                 break;
             p->i += c == '*' ? 1 : (at_cmd(p, "cdot") ? 5 : 6);
             explicit_op = 1;
-        } else if (c == '/' || at_cmd(p, "div")) {
+        } else if (c == '/' || c == ':' || at_cmd(p, "div")) {
+            /* a ratio 3:1 reads as the quotient 3/1 */
             if (p->func_arg)
                 break;
-            p->i += c == '/' ? 1 : 4;
+            p->i += (c == '/' || c == ':') ? 1 : 4;
             div = explicit_op = 1;
         } else if (!starts_factor(p)) {
             break;

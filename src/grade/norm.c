@@ -67,9 +67,9 @@ static size_t thousands_sep(const char *s) {
 }
 
 /* Does a thousands separator at s continue the digit run that ends the output? */
-static size_t thousands_here(const char *s, const tkd_buf *out, int grouped) {
+static size_t thousands_here(const char *s, const tkd_buf *out, int grouped, int depth) {
     size_t sep = thousands_sep(s);
-    if (!sep)
+    if (!sep || (sep == 1 && depth > 0)) /* (12,102) is a pair: inside brackets only {,} and ,\! group */
         return 0;
     size_t run = 0;
     while (run < out->len && is_digit(out->data[out->len - 1 - run]))
@@ -128,13 +128,17 @@ static int cut_trailing_units(tkd_buf *b) {
 
 int grade_normalise(const char *s, tkd_buf *out) {
     tkd_buf_reset(out);
-    int rc = 0, grouped = 0;
+    int rc = 0, grouped = 0, depth = 0;
     for (size_t i = 0; s[i] && !rc;) {
         char c = s[i];
+        if (c == '(' || c == '[' || (c == '\\' && s[i + 1] == '{'))
+            depth++;
+        else if ((c == ')' || c == ']' || (c == '\\' && s[i + 1] == '}')) && depth > 0)
+            depth--;
         if (is_digit(c) && out->len == 0)
             grouped = 0;
         if (out->len && is_digit(out->data[out->len - 1])) {
-            size_t sep = thousands_here(s + i, out, grouped);
+            size_t sep = thousands_here(s + i, out, grouped, depth);
             if (sep) {
                 i += sep;
                 grouped = 1;
