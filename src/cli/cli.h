@@ -32,5 +32,6 @@ int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_grade(int argc, char **argv);
 int tkd_cmd_extract(int argc, char **argv);
+int tkd_cmd_expr(int argc, char **argv);
 
 #endif

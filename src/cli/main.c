@@ -21,6 +21,7 @@ static const command commands[] = {
     /* store */
     /* dist / phases */
     /* tools */
+    {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
     {"grade", tkd_cmd_grade, "GOLD PRED | --jsonl IN [--out OUT]: answer equivalence (equal/different)"},
     {"extract", tkd_cmd_extract, "[--mode MODE] < RESPONSE: print the final answer of a model response"},
