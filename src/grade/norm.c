@@ -238,8 +238,9 @@ int grade_normalise(const char *s, tkd_buf *out) {
         rc = tkd_buf_putc(out, c);
         i++;
     }
-    if (rc)
+    if (rc || tkd_buf_reserve(out, 1))
         return TKD_ENOMEM;
+    out->data[out->len] = '\0';
     tkd_text_trim(out->data);
     out->len = strlen(out->data);
     /* a trailing full stop ends a sentence, not a number */
