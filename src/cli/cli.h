@@ -33,6 +33,8 @@ int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_testwork(int argc, char **argv);
 int tkd_cmd_store(int argc, char **argv);
 int tkd_cmd_tool(int argc, char **argv);
+int tkd_cmd_grade(int argc, char **argv);
+int tkd_cmd_extract(int argc, char **argv);
 int tkd_cmd_expr(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const command commands[] = {
     {"tool", tkd_cmd_tool, "list | call: the math toolkit (list it, or call a tool with JSON arguments)"},
     {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
+    {"grade", tkd_cmd_grade, "GOLD PRED | --jsonl IN [--out OUT]: answer equivalence (equal/different)"},
+    {"extract", tkd_cmd_extract, "[--mode MODE] < RESPONSE: print the final answer of a model response"},
     /* llm / solve */
     /* model */
     {NULL, NULL, NULL}};

@@ -54,6 +54,15 @@ const tkd_job_key tkd_job_schema[] = {
      "synthetic items when OUT/problems.h5 does not exist (pid = hash of \"test/<i>\")"},
     {"testwork.concurrency", TKD_JT_INT, "8", 1, 1e6, NULL, "items in flight at once per rank"},
 
+    /* ---- grade: answer extraction and equivalence ---- */
+    {"grade", TKD_JT_OBJECT, "{}", NOB, NULL, "answer extraction and grading"},
+    {"grade.extract", TKD_JT_STRING, "\"auto\"", NOB, "auto|boxed|final|gsm8k|last_number",
+     "how a prediction is pulled out of a response (a source's data.sources[].extract overrides it)"},
+    {"grade.timeout_ms", TKD_JT_NUMBER, "1000", 1, 3.6e6, NULL,
+     "time budget per comparison; past it the verdict is undecided (counted as different)"},
+    {"data.sources[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
+     "extraction mode for this source's predictions (empty: grade.extract)"},
+
     /* ---- module sections are added below this line ---- */
 
     {NULL, 0, NULL, 0, 0, NULL, NULL}};
