@@ -24,6 +24,7 @@ static const command commands[] = {
     /* grade */
     /* llm / solve */
     /* model */
+    {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {
