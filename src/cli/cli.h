@@ -36,5 +36,6 @@ int tkd_cmd_tool(int argc, char **argv);
 int tkd_cmd_grade(int argc, char **argv);
 int tkd_cmd_extract(int argc, char **argv);
 int tkd_cmd_expr(int argc, char **argv);
+int tkd_cmd_tokenize(int argc, char **argv);
 
 #endif

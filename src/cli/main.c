@@ -30,6 +30,7 @@ static const command commands[] = {
     {"extract", tkd_cmd_extract, "[--mode MODE] < RESPONSE: print the final answer of a model response"},
     /* llm / solve */
     /* model */
+    {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {
