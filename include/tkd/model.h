@@ -209,6 +209,8 @@ typedef struct tkd_comm {
 /* A communicator over MPI_COMM_WORLD (initialises MPI if needed), or a single rank. */
 int tkd_comm_mpi(tkd_comm *c, tkd_err *e);
 void tkd_comm_single(tkd_comm *c);
+/* MPI_Finalize if MPI is up (call once, at exit of the program). */
+void tkd_comm_finalize(void);
 
 /* ---- SFT examples and the training loop ---- */
 typedef struct tkd_sft_example {
@@ -243,11 +245,23 @@ typedef struct tkd_train_opts {
 void tkd_train_opts_default(tkd_train_opts *o);
 
 /*
+ * Read SFT JSONL: per line either {"messages": [...]} (turned into tokens and
+ * an assistant-token mask by enc; NULL: messages are refused) or
+ * pre-tokenized {"input_ids": [...], "loss_mask": [...]} (mask optional, all
+ * ones). Errors name file:line. Free with tkd_sft_free.
+ */
+struct json_t;
+typedef int (*tkd_sft_encode_fn)(void *ctx, const struct json_t *messages, tkd_sft_example *out, tkd_err *e);
+int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_example **ex, int *n, tkd_err *e);
+void tkd_sft_free(tkd_sft_example *ex, int n);
+
+/*
  * Train on examples (every rank passes the same list). Resumes from
  * out_dir/checkpoint when it exists. *stop is polled between steps (set it
  * from a SIGTERM handler): the loop writes a checkpoint and returns
- * TKD_ESTOP. losses, if non-NULL, receives the loss of each step run
- * (up to max_losses). Writes out_dir/adapter (or out_dir/model when full).
+ * TKD_ESTOP. Rank 0 prints a line per step (step, loss, learning rate,
+ * tokens/s), appends it to out_dir/train_log.jsonl, and at the end writes
+ * out_dir/adapter (PEFT layout) or, with full fine-tuning, out_dir/model.
  */
 int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm,
               volatile sig_atomic_t *stop, tkd_err *e);

@@ -30,5 +30,9 @@ int tkd_cli_fail(const tkd_err *e);
 
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
+int tkd_cmd_model(int argc, char **argv);
+int tkd_cmd_train(int argc, char **argv);
+int tkd_cmd_generate(int argc, char **argv);
+int tkd_cmd_merge_adapter(int argc, char **argv);
 
 #endif
