@@ -35,6 +35,8 @@ int tkd_lora_save(const tkd_lora *a, const char *dir, const char *base_model, tk
                             "rank_pattern", "alpha_pattern", "modules_to_save", "layers_to_transform",
                             "layers_pattern", "revision", "loftq_config", "auto_mapping", "layer_replication",
                             "megatron_core", "megatron.core");
+    if (cfg && a->cfg.alpha == (double)(long long)a->cfg.alpha) /* PEFT writes an integer alpha */
+        json_object_set_new(cfg, "lora_alpha", json_integer((json_int_t)a->cfg.alpha));
     char *js = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(cfg);
     if (!js)
