@@ -31,6 +31,10 @@ static const command commands[] = {
     /* llm / solve */
     /* model */
     {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
+    {"model", tkd_cmd_model, "init | info: a random Qwen2 of any shape (tests, benchmarks); a model's shape"},
+    {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
+    {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
+    {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {

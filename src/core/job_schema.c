@@ -63,6 +63,35 @@ const tkd_job_key tkd_job_schema[] = {
     {"data.sources[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
      "extraction mode for this source's predictions (empty: grade.extract)"},
 
+    /* ---- train: LoRA / full fine-tuning of the student (tkd train) ---- */
+    {"train", TKD_JT_OBJECT, "{}", NOB, NULL, "fine-tuning of the Qwen2 student"},
+    {"train.model_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "base model folder (config.json, model.safetensors, tokenizer)"},
+    {"train.data", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "SFT JSONL: {\"messages\": [...]} per line (or pre-tokenized {\"input_ids\", \"loss_mask\"})"},
+    {"train.out_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "adapter, checkpoints and log (default: OUTPUT_DIR/train)"},
+    {"train.lora", TKD_JT_OBJECT, "{}", NOB, NULL, "LoRA adapter settings"},
+    {"train.lora.r", TKD_JT_INT, "16", 1, 4096, NULL, "LoRA rank"},
+    {"train.lora.alpha", TKD_JT_NUMBER, "32", 1e-9, 1e9, NULL, "LoRA alpha (the update is scaled by alpha/r)"},
+    {"train.lora.dropout", TKD_JT_NUMBER, "0.05", 0, 0.99, NULL, "dropout on the adapter input"},
+    {"train.lora.targets", TKD_JT_STRING, "\"q,k,v,o,gate,up,down\"", NOB, NULL, "projections that get adapters"},
+    {"train.full_finetune", TKD_JT_BOOL, "false", NOB, NULL, "train every weight instead of an adapter (small models)"},
+    {"train.recompute", TKD_JT_BOOL, "false", NOB, NULL, "recompute activations in backward to save memory"},
+    {"train.lr", TKD_JT_NUMBER, "2e-4", 0, 10, NULL, "peak learning rate"},
+    {"train.warmup_steps", TKD_JT_INT, "0", 0, 1e12, NULL, "linear warmup from 0 over this many steps"},
+    {"train.schedule", TKD_JT_STRING, "\"cosine\"", NOB, "cosine|linear|constant", "decay after warmup"},
+    {"train.weight_decay", TKD_JT_NUMBER, "0", 0, 10, NULL, "AdamW decoupled weight decay"},
+    {"train.beta1", TKD_JT_NUMBER, "0.9", 0, 0.999999, NULL, "AdamW beta1"},
+    {"train.beta2", TKD_JT_NUMBER, "0.999", 0, 0.9999999, NULL, "AdamW beta2"},
+    {"train.clip", TKD_JT_NUMBER, "1.0", 0, 1e9, NULL, "clip the gradient norm to this (0: off)"},
+    {"train.batch", TKD_JT_INT, "1", 1, 1e6, NULL, "rows per micro-batch per rank"},
+    {"train.grad_accum", TKD_JT_INT, "1", 1, 1e6, NULL, "micro-batches per optimizer step"},
+    {"train.seq_len", TKD_JT_INT, "1024", 2, 1e6, NULL, "tokens per row; longer examples are truncated"},
+    {"train.packing", TKD_JT_BOOL, "false", NOB, NULL, "pack several short examples into a row (separate documents)"},
+    {"train.steps", TKD_JT_INT, "0", 0, 1e12, NULL, "optimizer steps (0: from epochs)"},
+    {"train.epochs", TKD_JT_NUMBER, "1", 0, 1e6, NULL, "passes over the data when steps is 0"},
+    {"train.checkpoint_every", TKD_JT_INT, "100", 0, 1e12, NULL, "steps between checkpoints (0: only at the end)"},
+    {"train.log_every", TKD_JT_INT, "1", 0, 1e12, NULL, "steps between progress lines"},
+
     /* ---- module sections are added below this line ---- */
 
     {NULL, 0, NULL, 0, 0, NULL, NULL}};
