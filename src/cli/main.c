@@ -23,6 +23,7 @@ static const command commands[] = {
     /* tools */
     /* grade */
     /* llm / solve */
+    {"llm", tkd_cmd_llm, "chat | batch: send a prompt (or N numbered requests) to the job's teacher"},
     /* model */
     {NULL, NULL, NULL}};
 
