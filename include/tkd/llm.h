@@ -181,6 +181,13 @@ void tkd_llm_cache_key(const char *body, size_t len, int sample, char out[65]);
  */
 int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
                            tkd_err *e);
+/* The same with Jansson only (the reference the fast path is tested against). */
+int tkd_llm_parse_response_jansson(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
+                                   tkd_err *e);
+/* The fast path of tkd_llm_parse_response for replies without native tool
+ * calls: 1 when r was filled exactly as the Jansson path fills it (tool calls
+ * aside), 0 when it declined (r untouched). Exposed for its equivalence test. */
+int tkd_llm_fast_parse(const char *body, size_t len, tkd_llm_response *r);
 /* Tool calls written as <tool_call>{"name":..,"arguments":..}</tool_call> in text. */
 int tkd_llm_parse_hermes(const char *text, tkd_llm_tool_call **calls, int *n, tkd_err *e);
 /* Does a 400 body say the prompt exceeded the context length? */

@@ -214,6 +214,15 @@ int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt
                            tkd_err *e) {
     if (!body || len == 0)
         return tkd_err_set(e, TKD_EFORMAT, "empty reply");
+    if (tkd_llm_fast_parse(body, len, r))
+        return fmt != TKD_LLM_TOOLS_NATIVE ? tkd_llm_parse_hermes(r->content, &r->tool_calls, &r->n_tool_calls, e) : 0;
+    return tkd_llm_parse_response_jansson(body, len, fmt, r, e);
+}
+
+int tkd_llm_parse_response_jansson(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
+                                   tkd_err *e) {
+    if (!body || len == 0)
+        return tkd_err_set(e, TKD_EFORMAT, "empty reply");
     json_error_t je;
     json_t *j = json_loadb(body, len, 0, &je);
     if (!j)
