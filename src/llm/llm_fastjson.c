@@ -95,6 +95,17 @@ static int str(scan *s, char **out) {
             return -1;
     }
     while (s->p < s->end) {
+        /* a run of plain ASCII: no quote, backslash or control character */
+        const char *run = s->p;
+        while (s->p < s->end && (unsigned char)*s->p >= 0x20 && (unsigned char)*s->p < 0x80 && *s->p != '"' &&
+               *s->p != '\\')
+            s->p++;
+        if (q && s->p > run) {
+            memcpy(q, run, (size_t)(s->p - run));
+            q += s->p - run;
+        }
+        if (s->p >= s->end)
+            break;
         unsigned char c = (unsigned char)*s->p;
         if (c == '"') {
             s->p++;
