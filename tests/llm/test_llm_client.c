@@ -299,7 +299,14 @@ TEST(balance_and_aimd) {
     tkd_llm_stats st;
     tkd_llm_get_stats(c, &st);
     CHECK(st.limit_cuts >= 1); /* frequent 429: the in-flight limit was halved */
-    CHECK(st.limit < 8);
+    CHECK(st.limit >= 1 && st.limit <= 8);
+    /* and it recovers: +1 per success up to max_in_flight */
+    tkd_llm_response *r2[20] = {0};
+    run_tags(c, tags, 20, r2);
+    for (int i = 0; i < 20; i++)
+        tkd_llm_response_free(r2[i]);
+    tkd_llm_get_stats(c, &st);
+    CHECK_NEAR(st.limit, 8, 0);
     tkd_llm_free(c);
 }
 
