@@ -19,7 +19,9 @@ static const command commands[] = {
     {"config", tkd_cmd_config, "check | show | keys: validate a job file, print it resolved, list its keys"},
     {"data", tkd_cmd_data, "import: read problem files (MATH, MATH500/AIME, GSM8K) into the store"},
     /* store */
+    {"store", tkd_cmd_store, "info | merge | export | verify: look into, merge, export and check trace stores"},
     /* dist / phases */
+    {"testwork", tkd_cmd_testwork, "JOB.json: synthetic work over MPI ranks (platform tests of dist and store)"},
     /* tools */
     /* grade */
     /* llm / solve */

@@ -50,6 +50,9 @@ const tkd_job_key tkd_job_schema[] = {
     {"testwork.text_bytes", TKD_JT_INT, "256", 0, 1e9, NULL, "bytes of text written per record"},
     {"testwork.crash_rank", TKD_JT_INT, "-1", -1, 1e6, NULL, "rank that kills itself (SIGKILL) mid-run; -1 none"},
     {"testwork.crash_after", TKD_JT_INT, "0", 0, 1e12, NULL, "records the crashing rank writes before it dies"},
+    {"testwork.items", TKD_JT_INT, "100", 0, 1e9, NULL,
+     "synthetic items when OUT/problems.h5 does not exist (pid = hash of \"test/<i>\")"},
+    {"testwork.concurrency", TKD_JT_INT, "8", 1, 1e6, NULL, "items in flight at once per rank"},
 
     /* ---- teacher: the OpenAI-compatible LLM endpoint (module llm) ---- */
     {"teacher", TKD_JT_OBJECT, "{}", NOB, NULL, "the teacher LLM: endpoints, limits, sampling, response cache"},
