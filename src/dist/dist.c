@@ -265,12 +265,16 @@ static void receive(tkd_dist *d) {
     }
 }
 
-/* A worker sends its completions (and a heartbeat) when many pend or when
- * it has been quiet for report_every_s. */
+/* A worker sends its completions (and a heartbeat) when many pend, when its
+ * queue is empty (the tail of the run: the coordinator may be waiting for
+ * exactly these), or when it has been quiet for report_every_s. */
 static void report(tkd_dist *d, int force) {
     if (d->rank == 0 || d->err)
         return;
     size_t n = u64vec_size(&d->pend);
+    /* with nothing left in the local queue, the end may hinge on these: send now */
+    if (n && !u64vec_size(&d->q))
+        force = 1;
     if (!force && n < TKD_DIST_REPORT_BATCH && tkd_now() - d->last_send < d->cfg.report_every_s)
         return;
     uint64_t hdr[2] = {0, n};
