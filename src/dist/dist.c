@@ -71,7 +71,9 @@ int u64vec_push_n(u64vec *q, const uint64_t *x, size_t n) {
     return 0;
 }
 
-int u64vec_push(u64vec *q, uint64_t x) { return u64vec_push_n(q, &x, 1); }
+int u64vec_push(u64vec *q, uint64_t x) {
+    return u64vec_push_n(q, &x, 1);
+}
 
 /* ---- transport ---- */
 
@@ -408,9 +410,13 @@ void tkd_dist_complete(tkd_dist *d, uint64_t item) {
         report(d, 1);
 }
 
-void tkd_dist_stop(tkd_dist *d) { begin_stop(d, "a stop request"); }
+void tkd_dist_stop(tkd_dist *d) {
+    begin_stop(d, "a stop request");
+}
 
-int tkd_dist_stopping(const tkd_dist *d) { return d->stopping; }
+int tkd_dist_stopping(const tkd_dist *d) {
+    return d->stopping;
+}
 
 double tkd_dist_grace_left(const tkd_dist *d) {
     if (!d->stopping)

@@ -79,9 +79,10 @@ static int list_items(tw *t, const char *problems, int *from_store, tkd_err *e) 
 static int write_record(tw *t, const slot *s, tkd_err *e) {
     tkd_buf_reset(&t->text);
     double now = tkd_now();
-    int rc = tkd_buf_printf(&t->text, "{\"pid\":\"%016llx\",\"item\":%llu,\"rank\":%d,\"attempt\":%d,\"ms\":%.3f,\"filler\":\"%s\"}",
-                            (unsigned long long)t->pids[s->item], (unsigned long long)s->item, t->rank, t->attempt,
-                            (now - s->start) * 1e3, t->filler);
+    int rc = tkd_buf_printf(
+        &t->text, "{\"pid\":\"%016llx\",\"item\":%llu,\"rank\":%d,\"attempt\":%d,\"ms\":%.3f,\"filler\":\"%s\"}",
+        (unsigned long long)t->pids[s->item], (unsigned long long)s->item, t->rank, t->attempt, (now - s->start) * 1e3,
+        t->filler);
     if (rc)
         return tkd_err_set(e, TKD_ENOMEM, "testwork: out of memory for a record's text");
     tkd_record r;
@@ -284,8 +285,7 @@ agree:
     if (t.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("testwork: %s: %llu/%llu items done, %llu before this run; rank 0 wrote %llu records; %s",
                      rc ? "stopped early (exit 3; a re-run resumes)" : "all done", (unsigned long long)st.done,
-                     (unsigned long long)st.total, (unsigned long long)st.done_before,
-                     (unsigned long long)t.written,
+                     (unsigned long long)st.total, (unsigned long long)st.done_before, (unsigned long long)t.written,
                      st.duplicates ? "some items were done twice (merge drops duplicates)" : "no duplicates");
 out:
     if (d)

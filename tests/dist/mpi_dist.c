@@ -29,10 +29,10 @@ typedef struct {
 
 typedef struct {
     int rank;
-    double work_s;        /* per item */
-    int silent_rank;      /* goes silent after its first item, -1 none */
+    double work_s;   /* per item */
+    int silent_rank; /* goes silent after its first item, -1 none */
     double silent_s;
-    int signal_rank;      /* raises SIGUSR1 after signal_after completions, -1 none */
+    int signal_rank; /* raises SIGUSR1 after signal_after completions, -1 none */
     uint64_t signal_after;
 } run_opts;
 
