@@ -78,6 +78,8 @@ for r in 0 1; do
 done
 # ranks get SIGTERM T s after mpiexec and must be gone before SIGKILL at 2T
 awk -v d="$dt" -v t=$T 'BEGIN { exit !(d < 2 * t) }' || fail "(a) took $dt s after SIGTERM (SIGKILL comes at $((2 * T)) s)"
+grep -Eq "tkd\[r0\] info: testwork: [0-9]+/$N done \([0-9.]+%\), [0-9.]+ items/s, ETA [0-9hms?]+, ranks 2/2 alive" run.log ||
+  { cat run.log; fail "(a) no progress line of the documented shape"; }
 done_a=$(stopped_at)
 [ -n "$done_a" ] || { cat run.log; fail "(a) no 'stopped at' line"; }
 have=$(check count out/shards/test/*.h5)
