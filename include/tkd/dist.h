@@ -30,7 +30,7 @@
  *   0 -> worker  GRANT [items]    a lease
  *   0 -> worker  FINISHED []      every item is done; drop your queue
  *   0 -> worker  STOP []          stop: take no new items, finish within grace
- *   0 -> worker  BYEACK []        the coordinator has the rank's last words
+ *   0 -> worker  BYEACK [all]     the coordinator has the rank's last words; all: every item done
  * A request that cannot be served (queue empty, leases still held elsewhere)
  * is parked and answered when items come free (re-issue) or all are done, so
  * idle ranks cost no traffic. Workers report completions with each request,

@@ -223,7 +223,8 @@ void coord_bye(tkd_dist *d, int src, const uint64_t *done, size_t n_done) {
                      (unsigned long long)k);
     }
     check_all_done(d);
-    dist_send(d, src, TAG_BYEACK, NULL, 0, NULL, 0);
+    uint64_t all = (uint64_t)d->all_done;
+    dist_send(d, src, TAG_BYEACK, &all, 1, NULL, 0);
 }
 
 void coord_stop(tkd_dist *d, int src) {

@@ -235,7 +235,10 @@ static void handle(tkd_dist *d, int src, int tag, const uint64_t *m, size_t n) {
         d->req_out = 0;
         dist_begin_stop_local(d, "a stop from the coordinator");
         break;
-    case TAG_BYEACK: d->bye_acked = 1; break;
+    case TAG_BYEACK:
+        d->bye_acked = 1;
+        d->all_done_acked = n >= 1 && m[0] == 1;
+        break;
     default: tkd_log_warn("dist: unexpected message (tag %d) from the coordinator ignored", tag);
     }
 }
@@ -465,7 +468,8 @@ int tkd_dist_finish(tkd_dist *d, tkd_dist_stats *st, tkd_err *e) {
         }
         if (!d->bye_acked)
             tkd_log_warn("dist: the coordinator did not acknowledge this rank's goodbye in time");
-        rc = d->finished && !d->stopping ? 0 : TKD_ESTOP;
+        /* the coordinator's word decides: everything may have been done just as a stop came */
+        rc = (d->bye_acked ? d->all_done_acked : d->finished && !d->stopping) ? 0 : TKD_ESTOP;
     }
     /* let our last messages leave (bounded) */
     while (d->n_sends && tkd_now() < deadline && !d->err) {

@@ -18,7 +18,7 @@ enum {
     TAG_GRANT = 201,    /* 0 -> worker: [items...] */
     TAG_FINISHED = 202, /* 0 -> worker: [] */
     TAG_CSTOP = 203,    /* 0 -> worker: [] */
-    TAG_BYEACK = 204    /* 0 -> worker: [] */
+    TAG_BYEACK = 204    /* 0 -> worker: [all items done: 0|1] */
 };
 
 /* Item states in the coordinator's table. */
@@ -62,7 +62,7 @@ struct tkd_dist {
     /* worker side (every rank) */
     u64vec q;    /* leased items not yet handed out */
     u64vec pend; /* completions not yet reported */
-    int req_out, finished, stopping, bye_acked;
+    int req_out, finished, stopping, bye_acked, all_done_acked;
     double stop_t, last_send;
     pending_send *sends;
     size_t n_sends, cap_sends;

@@ -104,13 +104,14 @@ static int write_record(tw *t, const slot *s, tkd_err *e) {
     return 0;
 }
 
-/* Collective: 1 when any rank failed (rc is then set on every rank). */
+/* Collective: 1 when any rank failed; rc is then set on every rank (to a
+ * failing rank's code, so that every rank exits alike). */
 static int agree_all(MPI_Comm comm, int *rc, tkd_err *e) {
-    int mine = *rc ? 1 : 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any && !*rc)
-        *rc = tkd_err_set(e, TKD_EINVAL, "testwork: another rank failed to start (see its message)");
-    return any;
+    int worst = 0;
+    MPI_Allreduce(rc, &worst, 1, MPI_INT, MPI_MIN, comm);
+    if (worst && !*rc)
+        *rc = tkd_err_set(e, worst, "testwork: another rank failed to start (see its message)");
+    return worst != 0;
 }
 
 static void nap(double s) {
