@@ -43,6 +43,14 @@ wait_records() { # wait until the shards hold some records
   cat run.log
   fail "no progress within 10 s"
 }
+wait_started() { # every rank has its signal handlers once rank 0 logs the item count
+  for _ in $(seq 200); do
+    grep -q "items from" run.log 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat run.log
+  fail "not started within 20 s"
+}
 ranks_exited() { # ranks_exited NP CODE
   for r in $(seq 0 $(($1 - 1))); do
     [ -e rc.$r ] || { cat run.log; fail "rank $r left no exit status (killed?)"; }
@@ -89,7 +97,8 @@ ok "(a) SIGTERM to mpiexec (its rc $rc): both ranks stopped within the grace per
 
 # (b)
 run 4 --set testwork.min_ms=4000 --set testwork.max_ms=6000 --set dist.grace_s=1
-sleep 2.5
+wait_started
+sleep 0.5
 t0=$(date +%s.%N)
 kill -USR1 $mpi
 set +e; wait $mpi; rc=$?; set -e
