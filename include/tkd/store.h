@@ -6,19 +6,26 @@
  * from closed shards. No variable-length HDF5 types anywhere: files stay fast
  * and readable by h5py and h5dump.
  *
- * File layout (schema version 1):
- *   /                 attributes (fixed-length strings / scalars):
- *                       schema_version (int), tkd_version, git_commit,
- *                       phase, rank (int), attempt (int), created,
- *                       job (the job file, verbatim), job_sha256,
- *                       manifest (JSON: inputs and their sha256, seeds, ...)
- *   /records          1-D dataset of the compound type tkd_record, chunked,
+ * File layout (schema version 1; HDF5 1.10 format, libver latest):
+ *   /                 attributes, all scalars: int64 (schema_version, rank,
+ *                     attempt; -1 in merged files) and fixed-length
+ *                     NUL-terminated UTF-8 strings (tkd_version, git_commit,
+ *                     phase, created, job: the job file verbatim, job_sha256,
+ *                     manifest: JSON with inputs and their sha256, seed, ...).
+ *                     Attributes live in dense storage, so the job text may be
+ *                     any size. h5py: f.attrs["job"].decode().
+ *                     Merged files add merged_from (JSON: file, rows per
+ *                     shard); their phase is "mixed" when shards differ.
+ *   /records          1-D dataset of the compound type tkd_record (72 bytes,
+ *                     little-endian, field names as below), chunked (512 rows),
  *                     unlimited; readers trust only rows below its length
- *   /text             1-D uint8 dataset, chunked, unlimited: the text blobs;
- *                     a record's blob is text[text_off : text_off + text_len],
- *                     always a UTF-8 JSON document (for problems: id, source,
- *                     subject, level, problem, solution, answer; for traces:
- *                     the conversation, tool calls, answers, ...)
+ *   /text             1-D uint8 dataset, chunked (64 KiB), unlimited: the text
+ *                     blobs; a record's blob is text[text_off : text_off +
+ *                     text_len], always a UTF-8 JSON document (for problems:
+ *                     id, source, subject, level, problem, solution, answer;
+ *                     for traces: the conversation, tool calls, answers, ...)
+ * Shards are written in SWMR mode: readers (tkd_store_open, h5py with
+ * swmr=True) open them while the writer runs or after it was killed.
  * Text is written and flushed before the record that points at it.
  *
  * Problems live in the same shape: OUT/problems.h5 holds one record per
@@ -126,10 +133,13 @@ int tkd_idset_add(tkd_idset *set, uint64_t id);   /* 1 added, 0 present, <0 erro
 int tkd_idset_has(const tkd_idset *set, uint64_t id);
 size_t tkd_idset_size(const tkd_idset *set);
 
-/* The done-set: problem ids of every record in every readable shard of dir
- * (*.h5). A shard cut short by a crash contributes its durable rows. */
+/* The done-set: problem ids of every record (any phase or status) in every
+ * readable shard of dir (*.h5, not recursive). A shard cut short by a crash
+ * contributes its durable rows; an unreadable one is skipped with a warning;
+ * a missing dir is an empty set (a fresh run). */
 int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
-/* Next free attempt number for rank in dir (0 when none exists). */
+/* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
+ * of that rank (0 when none exists or dir is missing). */
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);
 /* "dir/r00017.a2.h5" (caller frees) */
 char *tkd_store_shard_path(const char *dir, int rank, int attempt, tkd_err *e);

@@ -27,8 +27,8 @@ static int info(const char *path) {
     tkd_store *s;
     if (tkd_store_open(path, &s, &e))
         return tkd_cli_fail(&e);
-    static const char *keys[] = {"schema_version", "tkd_version", "git_commit", "created", "phase", "rank",
-                                 "attempt", "job_sha256", "merged_from", "manifest"};
+    static const char *keys[] = {"schema_version", "tkd_version", "git_commit", "created",     "phase",
+                                 "rank",           "attempt",     "job_sha256", "merged_from", "manifest"};
     printf("%-15s %s\n", "path", path);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char *v = NULL;

@@ -40,11 +40,13 @@ __attribute__((format(printf, 2, 3))) static void problem(verifier *v, const cha
     v->n++;
 }
 
-static int known_phase(unsigned p) { return p <= TKD_PHASE_EVAL || p == TKD_PHASE_TEST; }
+static int known_phase(unsigned p) {
+    return p <= TKD_PHASE_EVAL || p == TKD_PHASE_TEST;
+}
 
 static int check_attrs(tkd_store *s, verifier *v) {
-    static const char *names[] = {"schema_version", "tkd_version", "git_commit", "phase", "rank", "attempt",
-                                  "created", "job", "job_sha256", "manifest"};
+    static const char *names[] = {"schema_version", "tkd_version", "git_commit", "phase",      "rank",
+                                  "attempt",        "created",     "job",        "job_sha256", "manifest"};
     char *val[sizeof names / sizeof names[0]] = {0};
     int rc = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -114,8 +116,8 @@ int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx,
                 break;
             }
             if (!added)
-                problem(&v, "row %zu: duplicate key (pid %016llx, sample %u, phase %s)", i,
-                        (unsigned long long)r->pid, r->sample, tkd_phase_name((tkd_phase)r->phase));
+                problem(&v, "row %zu: duplicate key (pid %016llx, sample %u, phase %s)", i, (unsigned long long)r->pid,
+                        r->sample, tkd_phase_name((tkd_phase)r->phase));
             if (r->text_off > tsize || r->text_len > tsize - r->text_off) {
                 problem(&v, "row %zu: text range [%llu, +%llu) is outside the %llu bytes of /text", i,
                         (unsigned long long)r->text_off, (unsigned long long)r->text_len, (unsigned long long)tsize);
@@ -123,8 +125,7 @@ int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx,
             }
             if (r->text_off < prev_end)
                 problem(&v, "row %zu: text range [%llu, +%llu) overlaps the previous row's text (ends at %llu)", i,
-                        (unsigned long long)r->text_off, (unsigned long long)r->text_len,
-                        (unsigned long long)prev_end);
+                        (unsigned long long)r->text_off, (unsigned long long)r->text_len, (unsigned long long)prev_end);
             prev_end = r->text_off + r->text_len;
             used += r->text_len;
             if (!r->text_len)
@@ -175,8 +176,8 @@ static json_t *record_json(const tkd_record *r) {
                      (json_int_t)r->sample, "phase", tkd_phase_name((tkd_phase)r->phase), "status",
                      tkd_status_name((tkd_status)r->status), "flags", (json_int_t)r->flags, "turns",
                      (json_int_t)r->turns, "tool_calls", (json_int_t)r->tool_calls, "prompt_tokens",
-                     (json_int_t)r->prompt_tokens, "completion_tokens", (json_int_t)r->completion_tokens,
-                     "latency_s", r->latency_s, "finished_at", r->finished_at);
+                     (json_int_t)r->prompt_tokens, "completion_tokens", (json_int_t)r->completion_tokens, "latency_s",
+                     r->latency_s, "finished_at", r->finished_at);
 }
 
 int tkd_store_export(const char *path, const char *what, const char *out, size_t *rows, tkd_err *e) {

@@ -16,7 +16,9 @@ static uint64_t mix(uint64_t a, uint64_t b) {
     return z ^ (z >> 31);
 }
 
-void store_keyset_init(store_keyset *ks) { memset(ks, 0, sizeof *ks); }
+void store_keyset_init(store_keyset *ks) {
+    memset(ks, 0, sizeof *ks);
+}
 
 void store_keyset_free(store_keyset *ks) {
     free(ks->k);
@@ -102,6 +104,12 @@ void tkd_idset_free(tkd_idset *set) {
     free(set);
 }
 
-int tkd_idset_add(tkd_idset *set, uint64_t id) { return store_keyset_add(&set->ks, id, 0); }
-int tkd_idset_has(const tkd_idset *set, uint64_t id) { return store_keyset_has(&set->ks, id, 0); }
-size_t tkd_idset_size(const tkd_idset *set) { return set->ks.n; }
+int tkd_idset_add(tkd_idset *set, uint64_t id) {
+    return store_keyset_add(&set->ks, id, 0);
+}
+int tkd_idset_has(const tkd_idset *set, uint64_t id) {
+    return store_keyset_has(&set->ks, id, 0);
+}
+size_t tkd_idset_size(const tkd_idset *set) {
+    return set->ks.n;
+}

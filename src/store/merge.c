@@ -56,9 +56,9 @@ static int merge_one(tkd_store *in, tkd_store *out, store_keyset *seen, tkd_reco
             if (r->text_off > tsize || r->text_len > tsize - r->text_off)
                 return tkd_err_set(e, TKD_EFORMAT,
                                    "row %zu of '%s' points at text [%llu, +%llu) beyond its %llu bytes (run `tkd "
-                                   "store verify` on it)", row + j, tkd_store_path(in),
-                                   (unsigned long long)r->text_off, (unsigned long long)r->text_len,
-                                   (unsigned long long)tsize);
+                                   "store verify` on it)",
+                                   row + j, tkd_store_path(in), (unsigned long long)r->text_off,
+                                   (unsigned long long)r->text_len, (unsigned long long)tsize);
             if (r->text_off < lo)
                 lo = r->text_off;
             if (r->text_off + r->text_len > hi)

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 void store_free_list(char **names, size_t n) {
     for (size_t i = 0; i < n; i++)

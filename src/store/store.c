@@ -17,7 +17,9 @@
 
 /* ---- HDF5 errors ---- */
 
-void store_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void store_h5_quiet(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static herr_t walk_first(unsigned n, const H5E_error2_t *d, void *data) {
     (void)n;
@@ -65,8 +67,8 @@ int tkd_phase_parse(const char *name) {
 }
 
 const char *tkd_status_name(tkd_status s) {
-    static const char *names[TKD_ST_COUNT] = {"done",   "correct", "wrong",     "no_answer", "turn_limit",
-                                              "tool_errors", "length", "api_error", "failed"};
+    static const char *names[TKD_ST_COUNT] = {"done",        "correct", "wrong",     "no_answer", "turn_limit",
+                                              "tool_errors", "length",  "api_error", "failed"};
     return (unsigned)s < TKD_ST_COUNT ? names[s] : "unknown";
 }
 
@@ -295,8 +297,10 @@ static int create_file(const char *path, const tkd_store_meta *meta, int swmr, t
     store_h5_quiet();
     struct stat st;
     if (stat(path, &st) == 0)
-        return tkd_err_set(e, TKD_EINVAL, "cannot create store '%s': it already exists (shards are never reused; "
-                           "use tkd_store_next_attempt)", path);
+        return tkd_err_set(e, TKD_EINVAL,
+                           "cannot create store '%s': it already exists (shards are never reused; "
+                           "use tkd_store_next_attempt)",
+                           path);
     int rc = parent_dirs(path, e);
     if (rc)
         return rc;
@@ -309,8 +313,7 @@ static int create_file(const char *path, const tkd_store_meta *meta, int swmr, t
     /* libver latest: SWMR needs it; attribute phase change 0/0 puts every
      * attribute in dense storage, so the job text may exceed 64 KiB. */
     if (fapl < 0 || fcpl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
-        H5Pset_attr_phase_change(fcpl, 0, 0) < 0 ||
-        (s->file = H5Fcreate(path, H5F_ACC_EXCL, fcpl, fapl)) < 0) {
+        H5Pset_attr_phase_change(fcpl, 0, 0) < 0 || (s->file = H5Fcreate(path, H5F_ACC_EXCL, fcpl, fapl)) < 0) {
         rc = store_h5_err(e, TKD_EIO, path, "cannot create store");
         goto fail;
     }
@@ -332,8 +335,8 @@ static int create_file(const char *path, const tkd_store_meta *meta, int swmr, t
         (rc = store_put_attr_str(s->file, "created", created, path, e)) ||
         (rc = store_put_attr_str(s->file, "job", meta ? meta->job_text : NULL, path, e)) ||
         (rc = store_put_attr_str(s->file, "job_sha256", meta ? meta->job_sha256 : NULL, path, e)) ||
-        (rc = store_put_attr_str(s->file, "manifest", meta && meta->manifest_json ? meta->manifest_json : "{}",
-                                 path, e)))
+        (rc = store_put_attr_str(s->file, "manifest", meta && meta->manifest_json ? meta->manifest_json : "{}", path,
+                                 e)))
         goto fail;
     if (swmr && H5Fstart_swmr_write(s->file) < 0) {
         rc = store_h5_err(e, TKD_EIO, path, "cannot start SWMR writing on store");
@@ -447,8 +450,10 @@ static int check_type(tkd_store *s, tkd_err *e) {
         H5Tclose(tt);
     H5Eclear2(H5E_DEFAULT);
     if (!ok)
-        return tkd_err_set(e, TKD_EFORMAT, "'%s' is an HDF5 file but not a tkd store (its /records or /text has "
-                                           "another type)", s->path);
+        return tkd_err_set(e, TKD_EFORMAT,
+                           "'%s' is an HDF5 file but not a tkd store (its /records or /text has "
+                           "another type)",
+                           s->path);
     return 0;
 }
 
@@ -502,7 +507,8 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
             if (h5 <= 0)
                 rc = tkd_err_set(e, TKD_EFORMAT,
                                  "cannot open store '%s': not an HDF5 file (garbage, empty or cut off before its "
-                                 "superblock)", path);
+                                 "superblock)",
+                                 path);
             else
                 rc = tkd_err_set(e, TKD_EFORMAT, "cannot open store '%s': damaged or truncated HDF5 file (%s)", path,
                                  first);
@@ -523,7 +529,7 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
     if ((rc = check_type(s, e)))
         goto fail;
     char *ver = NULL;
-    if (tkd_store_attr(s, "schema_version", &ver, e) == 0) {
+    if (tkd_store_attr(s, "schema_version", &ver, e) == 0 && ver) {
         long v = strtol(ver, NULL, 10);
         free(ver);
         if (v > TKD_STORE_SCHEMA_VERSION || v < 1) {
@@ -546,7 +552,9 @@ fail:
 
 /* ---- read ---- */
 
-size_t tkd_store_count(const tkd_store *s) { return (size_t)s->nrows + (s->writer ? s->npend : 0); }
+size_t tkd_store_count(const tkd_store *s) {
+    return (size_t)s->nrows + (s->writer ? s->npend : 0);
+}
 
 uint64_t tkd_store_text_size(const tkd_store *s) {
     return (uint64_t)s->ntext + (s->writer ? (uint64_t)s->ptext.len : 0);
@@ -620,8 +628,9 @@ int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_er
     if (rec->text_off > total || rec->text_len > total - rec->text_off)
         return tkd_err_set(e, TKD_EFORMAT,
                            "a record of '%s' points at text [%llu, +%llu) beyond its %llu bytes of text (damaged "
-                           "file; run `tkd store verify`)", s->path, (unsigned long long)rec->text_off,
-                           (unsigned long long)rec->text_len, (unsigned long long)total);
+                           "file; run `tkd store verify`)",
+                           s->path, (unsigned long long)rec->text_off, (unsigned long long)rec->text_len,
+                           (unsigned long long)total);
     char *buf = tkd_malloc((size_t)rec->text_len + 1, e);
     if (!buf)
         return TKD_ENOMEM;
@@ -635,7 +644,9 @@ int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_er
     return 0;
 }
 
-const char *tkd_store_path(const tkd_store *s) { return s->path; }
+const char *tkd_store_path(const tkd_store *s) {
+    return s->path;
+}
 
 /* ---- close ---- */
 

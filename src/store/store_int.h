@@ -54,9 +54,9 @@ void store_free_list(char **names, size_t n);
 
 /* ---- keyset: 128-bit keys, open addressing, linear probing ---- */
 typedef struct store_keyset {
-    uint64_t *k;    /* 2 words per slot */
+    uint64_t *k; /* 2 words per slot */
     uint8_t *used;
-    size_t cap, n;  /* cap is a power of two */
+    size_t cap, n; /* cap is a power of two */
 } store_keyset;
 
 void store_keyset_init(store_keyset *ks);

@@ -77,8 +77,8 @@ static int write_jsonl(const char *path, size_t n) {
                 "{\"pid\":\"%016" PRIx64 "\",\"sample\":%u,\"phase\":\"solve\",\"status\":\"%s\",\"flags\":%u,"
                 "\"turns\":%u,\"tool_calls\":%u,\"prompt_tokens\":%" PRIu64 ",\"completion_tokens\":%" PRIu64
                 ",\"latency_s\":%.17g,\"finished_at\":%.17g,\"text\":%s}\n",
-                r.pid, r.sample, tkd_status_name((tkd_status)r.status), r.flags, r.turns, r.tool_calls,
-                r.prompt_tokens, r.completion_tokens, r.latency_s, r.finished_at, texts[i % NTEXTS]);
+                r.pid, r.sample, tkd_status_name((tkd_status)r.status), r.flags, r.turns, r.tool_calls, r.prompt_tokens,
+                r.completion_tokens, r.latency_s, r.finished_at, texts[i % NTEXTS]);
         if ((i + 1) % 1000 == 0 && fflush(f) != 0)
             return -1;
     }

@@ -39,8 +39,8 @@ static char *fx_path(const char *dir, const char *name) {
 
 /* The text of row i (malloc'd). */
 __attribute__((unused)) static char *fx_text(size_t i, size_t *len) {
-    static const char *pieces[] = {"x", "\xc3\xa9", "\xe2\x88\x91", "\xe6\xbc\xa2\xe5\xad\x97", "\xf0\x9f\x99\x82",
-                                   "\\\"q\\\"", " "};
+    static const char *pieces[] = {
+        "x", "\xc3\xa9", "\xe2\x88\x91", "\xe6\xbc\xa2\xe5\xad\x97", "\xf0\x9f\x99\x82", "\\\"q\\\"", " "};
     size_t want = (i % 97 == 13) ? 200000 : (i * 37) % 1500;
     size_t cap = want + 64;
     char *s = malloc(cap);

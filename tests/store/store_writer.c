@@ -1,20 +1,23 @@
 /*
  * A test helper (not a test): writes a store from a file of texts so the
  * Python oracle test can check what tkd wrote with h5py.
- *   store_writer OUT.h5 TEXTS JOBFILE   TEXTS: repeated [u32 little-endian length][bytes]
+ *   store_writer OUT.h5 TEXTS JOBFILE [DIE_AFTER]
+ * TEXTS: repeated [u32 little-endian length][bytes]. With DIE_AFTER the
+ * writer kills itself (SIGKILL, no close) after appending that many rows.
  * Row i gets pid i*7919+1, sample i%3, phase solve, status i%9, flags i%8,
  * turns i, tool_calls 2i, prompt_tokens 1000+i, completion_tokens 10^12+i,
  * latency_s i/4, finished_at 1.7e9+i; flush every 5 rows.
  */
 #include "tkd/store.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: store_writer OUT.h5 TEXTS JOBFILE\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: store_writer OUT.h5 TEXTS JOBFILE [DIE_AFTER]\n");
         return 2;
     }
     tkd_err e = {0};
@@ -60,6 +63,8 @@ int main(int argc, char **argv) {
         rc = tkd_store_append(s, &r, data + pos, len, &e);
         pos += len;
         i++;
+        if (argc == 5 && i == (size_t)atol(argv[4]))
+            raise(SIGKILL);
     }
     if (tkd_store_close(s, &e) || rc) {
         fprintf(stderr, "%s\n", e.msg);

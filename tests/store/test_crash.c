@@ -153,11 +153,62 @@ TEST(done_set) {
     free(other);
 }
 
+/* A reader in another process opens a shard whose writer is alive and holds
+ * it open (file locking on, as on a local disk), then sees later flushes. */
+TEST(live_other_process) {
+    tkd_err e = {0};
+    char *path = tkd_store_shard_path(dir, 50, 0, &e);
+    int up[2], down[2];
+    CHECK(pipe(up) == 0 && pipe(down) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(up[0]);
+        close(down[1]);
+        tkd_store_meta m = {TKD_PHASE_SOLVE, 50, 0, NULL, NULL, NULL};
+        tkd_store *s;
+        char c = 0;
+        if (tkd_store_create(path, &m, &s, &e) || fx_append(s, 0, 100, TKD_PHASE_SOLVE, &e) || tkd_store_flush(s, &e) ||
+            write(up[1], "1", 1) != 1 || read(down[0], &c, 1) != 1 || fx_append(s, 100, 150, TKD_PHASE_SOLVE, &e) ||
+            tkd_store_flush(s, &e) || write(up[1], "2", 1) != 1 || read(down[0], &c, 1) != 1 || tkd_store_close(s, &e))
+            _exit(1);
+        _exit(0);
+    }
+    close(up[1]);
+    close(down[0]);
+    char c = 0;
+    CHECK(read(up[0], &c, 1) == 1 && c == '1');
+    tkd_store *r = NULL;
+    CHECK_INT(tkd_store_open(path, &r, &e), 0);
+    if (r) {
+        CHECK_INT(tkd_store_count(r), 100);
+        CHECK(fx_row_ok(r, 99, 99, TKD_PHASE_SOLVE));
+        CHECK(write(down[1], "go", 1) == 1 && read(up[0], &c, 1) == 1 && c == '2');
+        CHECK_INT(tkd_store_refresh(r, &e), 0);
+        CHECK_INT(tkd_store_count(r), 150);
+        int all = 1;
+        for (size_t i = 0; i < 150; i++)
+            all &= fx_row_ok(r, i, i, TKD_PHASE_SOLVE);
+        CHECK(all);
+        CHECK_INT(tkd_store_close(r, &e), 0);
+    } else {
+        fprintf(stderr, "  %s\n", e.msg);
+    }
+    CHECK(write(down[1], "x", 1) == 1);
+    int st = 1;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(up[0]);
+    close(down[1]);
+    free(path);
+}
+
 int main(void) {
     dir = fx_tmpdir();
     if (!dir)
         return 1;
     RUN(kill9);
+    RUN(live_other_process);
     RUN(done_set);
     fx_rmrf(dir);
     free(dir);

@@ -2,7 +2,8 @@
 wrote; /records reads as a structured array with tkd_record's field names and
 values; every text blob read back through h5py is byte-identical to what was
 written (multi-byte UTF-8, empty, 1 MiB); the attributes (a 300 KiB job text)
-read back. Then the other way: a store written by h5py alone is read by
+read back; a shard whose writer was killed opens in h5py (swmr=True) with
+its flushed rows intact. Then the other way: a store written by h5py alone is read by
 `tkd store info/verify/export`, and a range damaged with h5py is caught by
 `tkd store verify` (exit 1)."""
 import json
@@ -84,6 +85,24 @@ def main():
         check(json.loads(a["manifest"]) == {"inputs": []}, "manifest")
         import hashlib
         check(a["job_sha256"].decode() == hashlib.sha256(job).hexdigest(), "job_sha256")
+
+    # a writer killed with SIGKILL after 123 rows (flush every 5): h5py in SWMR
+    # mode reads at least the 120 flushed rows, texts byte-identical
+    dead = os.path.join(tmp, "dead.h5")
+    r = subprocess.run([WRITER, dead, tpath, jpath, "123"])
+    check(r.returncode == -9, "writer killed: %d" % r.returncode)
+    with h5py.File(dead, "r", swmr=True) as f:
+        rec = f["records"][:]
+        text = f["text"]
+        check(120 <= len(rec) <= 123, "crashed shard rows %d" % len(rec))
+        same = sum(text[int(r["text_off"]):int(r["text_off"] + r["text_len"])].tobytes() == t
+                   for r, t in zip(rec, ts))
+        check(same == len(rec), "crashed shard: %d of %d texts identical" % (same, len(rec)))
+    r = subprocess.run([TKD, "store", "verify", dead], capture_output=True, text=True)
+    listed = [x for x in r.stderr.splitlines() if ": row " in x]
+    # rows 1 and 3 hold the deliberately non-JSON texts; nothing else is wrong
+    check(r.returncode == 1 and len(listed) == 2 and all("text is not JSON" in x for x in listed),
+          "verify crashed shard: " + r.stderr)
 
     # tkd's export of the same store, against the texts
     out = os.path.join(tmp, "t.jsonl")
