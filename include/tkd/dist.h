@@ -34,8 +34,9 @@
  * A request that cannot be served (queue empty, leases still held elsewhere)
  * is parked and answered when items come free (re-issue) or all are done, so
  * idle ranks cost no traffic. Workers report completions with each request,
- * when many are pending, and every report interval (a heartbeat: a rank whose
- * loop is alive is never presumed dead).
+ * when many are pending, at once while their queue is empty (the tail of a
+ * run), and every report interval (a heartbeat: a rank whose loop is alive is
+ * never presumed dead). A rank that says BYE gives its unfinished leases back.
  *
  * Signals: tkd_dist_signals_install() sets handlers for SIGTERM, SIGUSR1 (and
  * SIGINT, once) that only set a volatile sig_atomic_t flag: the one piece of
