@@ -20,7 +20,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define TAG_MAX 200          /* bytes of a request tag kept for the X-TKD-Tag header */
+#define TAG_MAX 200             /* bytes of a request tag kept for the X-TKD-Tag header */
 #define H2_STREAMS_PER_CONN 100 /* streams one HTTP/2 connection carries */
 #define EPOLL_BATCH 512
 #define CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
@@ -200,7 +200,8 @@ static CURL *easy_new(tkd_llm *c) {
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout_s * 1000));
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->cfg.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     c->cfg.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, c->cfg.http2 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tkd/" TKD_VERSION);
     return e;
@@ -322,7 +323,9 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
         goto fail;
     tkd_log_debug("teacher: %d endpoint(s), API key from $%s: %s, cache %s", c->n_eps,
                   cfg->api_key_env ? cfg->api_key_env : "", key && key[0] ? "set" : "not set",
-                  cfg->cache == TKD_LLM_CACHE_OFF ? "off" : cfg->cache == TKD_LLM_CACHE_RW ? "read-write" : "replay-only");
+                  cfg->cache == TKD_LLM_CACHE_OFF  ? "off"
+                  : cfg->cache == TKD_LLM_CACHE_RW ? "read-write"
+                                                   : "replay-only");
     *out = c;
     return 0;
 fail:
@@ -715,7 +718,9 @@ int tkd_llm_timeout_ms(const tkd_llm *c) {
     return d <= 0 ? 0 : (int)ceil(d * 1000.0);
 }
 
-int tkd_llm_fd(const tkd_llm *c) { return c->epfd; }
+int tkd_llm_fd(const tkd_llm *c) {
+    return c->epfd;
+}
 
 int tkd_llm_poll(tkd_llm *c, int timeout_ms) {
     dispatch(c);
@@ -754,7 +759,9 @@ int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie) {
     return 1;
 }
 
-int tkd_llm_pending(const tkd_llm *c) { return c->pending; }
+int tkd_llm_pending(const tkd_llm *c) {
+    return c->pending;
+}
 
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s) {
     *s = c->st;

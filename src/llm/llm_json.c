@@ -105,7 +105,9 @@ void tkd_llm_cache_key(const char *body, size_t len, int sample, char out[65]) {
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
 
 static int push_call(tkd_llm_tool_call **calls, int *n, int *cap, tkd_llm_tool_call t) {
     if (*n == *cap) {
@@ -210,8 +212,7 @@ static int parse_native(json_t *arr, tkd_llm_tool_call **calls, int *n, tkd_err 
     return 0;
 }
 
-int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
-                           tkd_err *e) {
+int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r, tkd_err *e) {
     if (!body || len == 0)
         return tkd_err_set(e, TKD_EFORMAT, "empty reply");
     if (tkd_llm_fast_parse(body, len, r))
@@ -272,9 +273,9 @@ out:
 }
 
 int tkd_llm_is_context_length(const char *body) {
-    static const char *const marks[] = {"context_length_exceeded", "context length", "context_length",
-                                        "maximum context", "too many tokens", "prompt is too long",
-                                        "longer than the model", "input is too long"};
+    static const char *const marks[] = {"context_length_exceeded", "context length",   "context_length",
+                                        "maximum context",         "too many tokens",  "prompt is too long",
+                                        "longer than the model",   "input is too long"};
     if (!body)
         return 0;
     /* case-insensitive search without copying */

@@ -127,7 +127,8 @@ static void *accept_main(void *arg) {
         if (fd < 0)
             continue;
         pthread_mutex_lock(&srv.mu);
-        if (srv.n_conns < MAX_CONN && pthread_create(&srv.conns[srv.n_conns], NULL, conn_main, (void *)(intptr_t)fd) == 0)
+        if (srv.n_conns < MAX_CONN &&
+            pthread_create(&srv.conns[srv.n_conns], NULL, conn_main, (void *)(intptr_t)fd) == 0)
             srv.n_conns++;
         else
             close(fd);
@@ -310,6 +311,50 @@ TEST(balance_and_aimd) {
     tkd_llm_free(c);
 }
 
+/* The solve phase's way: its own poll() on tkd_llm_fd with tkd_llm_timeout_ms
+ * (beside MPI and tool pipes), then tkd_llm_poll(c, 0) to do the work. */
+TEST(outer_loop) {
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    CHECK(tkd_llm_fd(c) >= 0);
+    CHECK_INT(tkd_llm_timeout_ms(c), -1); /* nothing to do: wait as long as you like */
+    int n = 10, got = 0;
+    for (int i = 0; i < n; i++) {
+        tkd_llm_request r;
+        tkd_llm_request_init(&r);
+        r.messages = json_pack("[{s:s, s:s}]", "role", "user", "content", "outer");
+        r.tag = "ok";
+        r.sample = i;
+        CHECK_INT(tkd_llm_submit(c, &r, NULL, &e), 0);
+        json_decref(r.messages);
+    }
+    CHECK_INT(tkd_llm_timeout_ms(c), 0); /* work is waiting */
+    double t0 = tkd_now();
+    int loops = 0;
+    while (got < n && tkd_now() - t0 < 10) {
+        struct pollfd p = {tkd_llm_fd(c), POLLIN, 0};
+        int t = tkd_llm_timeout_ms(c);
+        poll(&p, 1, t < 0 || t > 100 ? 100 : t);
+        tkd_llm_poll(c, 0);
+        tkd_llm_response *resp;
+        void *ck;
+        while (tkd_llm_next_done(c, &resp, &ck)) {
+            got++;
+            CHECK_INT(resp->status, TKD_LLM_OK);
+            tkd_llm_response_free(resp);
+        }
+        loops++;
+    }
+    CHECK_INT(got, n);
+    CHECK(loops < 1000); /* it waited on the fd instead of spinning */
+    tkd_llm_free(c);
+}
+
 TEST(closed_port) {
     /* a port nobody listens on: connection refused, retried, then given up */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -351,6 +396,7 @@ int main(void) {
     }
     RUN(outcomes);
     RUN(balance_and_aimd);
+    RUN(outer_loop);
     RUN(closed_port);
     server_stop();
     return TEST_END();

@@ -133,10 +133,15 @@ TEST(parse_plain) {
 }
 
 TEST(parse_malformed) {
-    static const char *bad[] = {"", "{", "[]", "{\"choices\":[]}", "{\"choices\":[{\"message\":3}]}",
+    static const char *bad[] = {"",
+                                "{",
+                                "[]",
+                                "{\"choices\":[]}",
+                                "{\"choices\":[{\"message\":3}]}",
                                 "{\"choices\":[{\"message\":{\"content\":5}}]}",
                                 "{\"choices\":[{\"message\":{\"content\":\"x\",\"tool_calls\":{}}}]}",
-                                "<html>502</html>", "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"cut"};
+                                "<html>502</html>",
+                                "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"cut"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc;
         tkd_llm_response *r = parse(bad[i], TKD_LLM_TOOLS_AUTO, &rc);
