@@ -125,10 +125,10 @@ static job *heap_pop(tkd_llm *c) {
     job *top = c->heap[0], *last = c->heap[--c->heap_n];
     size_t i = 0;
     for (;;) {
-        size_t l = 2 * i + 1, m = i;
+        size_t l = 2 * i + 1;
         if (l >= c->heap_n)
             break;
-        m = l + 1 < c->heap_n && c->heap[l + 1]->t_due < c->heap[l]->t_due ? l + 1 : l;
+        size_t m = l + 1 < c->heap_n && c->heap[l + 1]->t_due < c->heap[l]->t_due ? l + 1 : l;
         if (c->heap[m]->t_due >= last->t_due)
             break;
         c->heap[i] = c->heap[m];
