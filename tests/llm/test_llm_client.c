@@ -355,6 +355,53 @@ TEST(outer_loop) {
     tkd_llm_free(c);
 }
 
+static int closed_port_url(char url[64]) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    return snprintf(url, 64, "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
+}
+
+/* One of two servers is down: its requests are retried on the other, and the
+ * dead one is skipped instead of attracting every request. */
+TEST(dead_endpoint) {
+    char urls[2][64], dead[64];
+    closed_port_url(dead);
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.base_urls[0] = dead;
+    cfg.base_urls[1] = urls[0];
+    cfg.n_base_urls = 2;
+    cfg.max_in_flight = 4;
+    cfg.backoff_base_s = 0.2; /* the dead endpoint is skipped for 0.2 s, 0.4 s, ... */
+    cfg.backoff_max_s = 0.01;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    const char *tags[40];
+    for (int i = 0; i < 40; i++)
+        tags[i] = "ok";
+    tkd_llm_response *r[40] = {0};
+    run_tags(c, tags, 40, r);
+    int ok = 0;
+    for (int i = 0; i < 40; i++) {
+        if (r[i] && r[i]->status == TKD_LLM_OK && r[i]->endpoint == 1)
+            ok++;
+        tkd_llm_response_free(r[i]);
+    }
+    CHECK_INT(ok, 40);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK(st.retries <= 8); /* not one failed attempt per request */
+    tkd_llm_free(c);
+}
+
 TEST(closed_port) {
     /* a port nobody listens on: connection refused, retried, then given up */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -397,6 +444,7 @@ int main(void) {
     RUN(outcomes);
     RUN(balance_and_aimd);
     RUN(outer_loop);
+    RUN(dead_endpoint);
     RUN(closed_port);
     server_stop();
     return TEST_END();
