@@ -72,6 +72,7 @@ typedef struct tkd_llm_config {
     double retry_budget;                 /* retry tokens earned per submitted request (run-wide) */
     double backoff_base_s, backoff_max_s;
     int http2;
+    const char *ca_file;       /* NULL or "": the system's CA store */
     double temperature, top_p; /* defaults for requests */
     int max_tokens;
     tkd_llm_cache_mode cache;

@@ -38,12 +38,12 @@ static char *response_line(long idx, const tkd_llm_response *r) {
     char raw_sum[65] = "";
     if (r->raw)
         tkd_sha256_hex(r->raw, r->raw_len, raw_sum);
-    json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:I, s:f, s:s}", "index",
+    json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:s?, s:s?, s:s?, s:o, s:s?, s:s?, s:I, s:I, s:f, s:s}", "index",
                           (json_int_t)idx, "status", tkd_llm_status_name(r->status), "http_code", r->http_code,
                           "attempts", r->attempts, "content", r->content, "reasoning_content", r->reasoning_content,
-                          "finish_reason", r->finish_reason, "tool_calls", calls, "error", r->error, "prompt_tokens",
-                          (json_int_t)r->prompt_tokens, "completion_tokens", (json_int_t)r->completion_tokens,
-                          "latency_s", r->latency_s, "raw_sha256", raw_sum);
+                          "finish_reason", r->finish_reason, "tool_calls", calls, "error", r->error, "last_error",
+                          r->last_error, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
+                          (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "raw_sha256", raw_sum);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     return s;

@@ -61,7 +61,7 @@ typedef struct queue {
 
 struct tkd_llm {
     tkd_llm_config cfg;
-    char *model, *cache_dir; /* owned copies of cfg strings */
+    char *model, *cache_dir, *ca_file; /* owned copies of cfg strings */
     CURLM *multi;
     int epfd;
     double curl_deadline; /* monotonic; < 0: none */
@@ -216,6 +216,8 @@ static CURL *easy_new(tkd_llm *c) {
                      c->cfg.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, c->cfg.http2 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tkd/" TKD_VERSION);
+    if (c->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
     return e;
 }
 
@@ -259,8 +261,19 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
         rc = TKD_ENOMEM;
         goto fail;
     }
+    if (cfg->ca_file && cfg->ca_file[0]) {
+        if (access(cfg->ca_file, R_OK) != 0) {
+            rc = tkd_err_set(e, TKD_EINVAL, "teacher.ca_file '%s' cannot be read: %s", cfg->ca_file, strerror(errno));
+            goto fail;
+        }
+        if (!(c->ca_file = tkd_strdup(cfg->ca_file, e))) {
+            rc = TKD_ENOMEM;
+            goto fail;
+        }
+    }
     c->cfg.model = c->model;
     c->cfg.cache_dir = c->cache_dir;
+    c->cfg.ca_file = c->ca_file;
     c->cfg.api_key_env = NULL;
     for (int i = 0; i < TKD_LLM_MAX_ENDPOINTS; i++)
         c->cfg.base_urls[i] = NULL;
@@ -381,6 +394,7 @@ void tkd_llm_free(tkd_llm *c) {
         close(c->epfd);
     free(c->model);
     free(c->cache_dir);
+    free(c->ca_file);
     free(c);
 }
 

@@ -55,6 +55,7 @@ int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e)
     cfg->backoff_base_s = tkd_job_num(job, "teacher.backoff_base_s");
     cfg->backoff_max_s = tkd_job_num(job, "teacher.backoff_max_s");
     cfg->http2 = tkd_job_bool(job, "teacher.http2");
+    cfg->ca_file = tkd_job_str(job, "teacher.ca_file");
     cfg->temperature = tkd_job_num(job, "teacher.temperature");
     cfg->top_p = tkd_job_num(job, "teacher.top_p");
     cfg->max_tokens = (int)tkd_job_int(job, "teacher.max_tokens");
