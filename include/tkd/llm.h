@@ -169,6 +169,17 @@ void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s);
 int tkd_llm_fd(const tkd_llm *c);
 int tkd_llm_timeout_ms(const tkd_llm *c);
 
+/* ---- building the next turn of a conversation ---- */
+
+/* The assistant message to append after a reply: {"role": "assistant",
+ * "content": ..., "tool_calls": [...]} with native tool calls echoed in the
+ * OpenAI shape (calls read from <tool_call> text stay in the content, as the
+ * Qwen/Hermes templates expect). reasoning_content is not sent back.
+ * NULL on allocation failure. */
+json_t *tkd_llm_assistant_message(const tkd_llm_response *r);
+/* {"role": "tool", "tool_call_id": id, "name": name, "content": content}. */
+json_t *tkd_llm_tool_message(const char *tool_call_id, const char *name, const char *content);
+
 /* ---- pieces exposed for tests and the solve phase ---- */
 
 /* The request body (compact JSON, sorted keys) for req under cfg. */

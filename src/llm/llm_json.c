@@ -291,3 +291,33 @@ int tkd_llm_is_context_length(const char *body) {
 int tkd_llm_http_retryable(long code) {
     return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
 }
+
+json_t *tkd_llm_assistant_message(const tkd_llm_response *r) {
+    json_t *m = json_pack("{s:s, s:s}", "role", "assistant", "content", r->content ? r->content : "");
+    int native = 0;
+    for (int i = 0; i < r->n_tool_calls; i++)
+        native |= !r->tool_calls[i].from_text;
+    if (!m || !native)
+        return m;
+    json_t *arr = json_array();
+    if (!arr || json_object_set_new(m, "tool_calls", arr)) {
+        json_decref(m);
+        return NULL;
+    }
+    for (int i = 0; i < r->n_tool_calls; i++) {
+        const tkd_llm_tool_call *t = &r->tool_calls[i];
+        if (t->from_text)
+            continue;
+        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", t->id, "type", "function",
+                                                 "function", "name", t->name, "arguments", t->arguments))) {
+            json_decref(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+json_t *tkd_llm_tool_message(const char *tool_call_id, const char *name, const char *content) {
+    return json_pack("{s:s, s:s, s:s, s:s}", "role", "tool", "tool_call_id", tool_call_id ? tool_call_id : "", "name",
+                     name ? name : "", "content", content ? content : "");
+}
