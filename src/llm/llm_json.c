@@ -130,6 +130,18 @@ static tkd_llm_tool_call hermes_one(const char *p, size_t len, int index) {
     snprintf(idbuf, sizeof idbuf, "call_%d", index);
     t.id = strdup(idbuf);
     t.from_text = 1;
+    /* models sometimes wrap the JSON in a Markdown fence: ```json ... ``` */
+    while (len && strchr(" \t\r\n", *p) && *p)
+        p++, len--;
+    while (len && strchr(" \t\r\n", p[len - 1]) && p[len - 1])
+        len--;
+    if (len >= 6 && !strncmp(p, "```", 3) && !strncmp(p + len - 3, "```", 3)) {
+        const char *nl = memchr(p, '\n', len - 3);
+        if (nl) {
+            len -= (size_t)(nl + 1 - p) + 3;
+            p = nl + 1;
+        }
+    }
     json_error_t je;
     json_t *j = json_loadb(p, len, JSON_DECODE_ANY, &je);
     const char *name = NULL;

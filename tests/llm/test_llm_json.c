@@ -209,6 +209,24 @@ TEST(parse_hermes) {
     r = parse(body, TKD_LLM_TOOLS_NATIVE, &rc);
     CHECK_INT(r->n_tool_calls, 0);
     tkd_llm_response_free(r);
+    /* a Markdown fence inside the block */
+    tkd_llm_tool_call *fc = NULL;
+    int fn = 0;
+    tkd_err fe = {0};
+    CHECK_INT(
+        tkd_llm_parse_hermes("<tool_call>\n```json\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n```\n</tool_call>",
+                             &fc, &fn, &fe),
+        0);
+    CHECK_INT(fn, 1);
+    if (fn == 1) {
+        CHECK_STR(fc[0].name, "f");
+        CHECK_STR(fc[0].arguments, "{\"a\":1}");
+        CHECK(fc[0].error == NULL);
+        free(fc[0].id);
+        free(fc[0].name);
+        free(fc[0].arguments);
+    }
+    free(fc);
     /* text without blocks */
     tkd_llm_tool_call *calls = NULL;
     int n = 0;
