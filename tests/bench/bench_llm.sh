@@ -63,12 +63,17 @@ EOF
 nginx -p "$tmp/ngx" -c "$tmp/ngx/nginx.conf" &
 pids+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/v1/chat/completions" && break; sleep 0.1; done
-tkd=$("$LOAD" --url "http://127.0.0.1:$port/v1" --concurrency "$CONC" --seconds "$SECS" --warmup 1)
-py=$(/usr/bin/python3 "$root/tests/bench/bench_llm_aiohttp.py" "http://127.0.0.1:$port/v1/chat/completions" "$CONC" "$SECS" 1)
+# two alternating rounds, the best of each (the machine may be shared)
+tr=0; pr=0
+for round in 1 2; do
+  t=$("$LOAD" --url "http://127.0.0.1:$port/v1" --concurrency "$CONC" --seconds "$SECS" --warmup 1)
+  p=$(/usr/bin/python3 "$root/tests/bench/bench_llm_aiohttp.py" "http://127.0.0.1:$port/v1/chat/completions" "$CONC" "$SECS" 1)
+  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$(field "$t" rate)" "$tr"; then tkd=$t; tr=$(field "$t" rate); fi
+  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$(field "$p" rate)" "$pr"; then py=$p; pr=$(field "$p" rate); fi
+done
 kill "${pids[0]}" 2>/dev/null || true
-tr=$(field "$tkd" rate); pr=$(field "$py" rate)
 echo
-echo "client overhead: nginx on loopback, 2 KiB reply, $CONC in flight, ${SECS}s"
+echo "client overhead: nginx on loopback, 2 KiB reply, $CONC in flight, ${SECS}s, best of 2 alternating rounds (load $(cut -d' ' -f1 /proc/loadavg))"
 printf "  %-28s %12s %8s\n" client "requests/s" errors
 printf "  %-28s %12.0f %8s\n" "tkd (1 rank, libcurl multi)" "$tr" "$(field "$tkd" errors)"
 printf "  %-28s %12.0f %8s\n" "python3 aiohttp (asyncio)" "$pr" "$(field "$py" errors)"
