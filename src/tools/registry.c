@@ -19,6 +19,7 @@ static const struct tkd_tool *const tables[] = {
     tkd_tools_series_table,
     tkd_tools_linalg_table,
     tkd_tools_geom_table,
+    tkd_tools_eval_table,
     tkd_tools_nt_table,
     tkd_tools_comb_table,
 };
