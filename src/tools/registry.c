@@ -16,6 +16,7 @@ static const struct tkd_tool *const tables[] = {
     tkd_tools_solve_table,
     tkd_tools_ineq_table,
     tkd_tools_calc_table,
+    tkd_tools_integ_table,
     tkd_tools_series_table,
     tkd_tools_linalg_table,
     tkd_tools_geom_table,

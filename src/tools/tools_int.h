@@ -79,6 +79,7 @@ extern const struct tkd_tool tkd_tools_alg_table[];
 extern const struct tkd_tool tkd_tools_solve_table[];
 extern const struct tkd_tool tkd_tools_ineq_table[];
 extern const struct tkd_tool tkd_tools_series_table[];
+extern const struct tkd_tool tkd_tools_integ_table[];
 extern const struct tkd_tool tkd_tools_calc_table[];
 extern const struct tkd_tool tkd_tools_linalg_table[];
 extern const struct tkd_tool tkd_tools_geom_table[];
