@@ -30,10 +30,22 @@ static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
         if (!exact && tkd_expr_simplify(x, &exact, &e2))
             exact = tkd_expr_copy(x);
         char *es = exact ? tkd_expr_to_str(exact) : NULL;
+        ca_t im;
+        ca_init(im, ctx);
+        ca_im(im, v, ctx);
+        if (ca_check_is_real(v, ctx) == T_TRUE || ca_check_is_zero(im, ctx) == T_TRUE)
+            ca_re(v, v, ctx); /* no "+ 0e-23*I" tail */
+        ca_clear(im, ctx);
         char *ds = ca_get_decimal_str(v, digits, 0, ctx);
         if (es && ds) {
             for (char *p = strstr(ds, " {"); p; p = NULL) /* drop an error-bound note */
                 *p = 0;
+            /* an imaginary part shown as exactly 0e-N is noise of the field Calcium chose */
+            char *im = strstr(ds, " + 0e-");
+            if (!im)
+                im = strstr(ds, " - 0e-");
+            if (im && strchr(im, '*') && !strcmp(strchr(im, '*'), "*I"))
+                *im = 0;
             *result = json_pack("{s:s,s:s}", "value", es, "decimal", ds);
         } else {
             rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
