@@ -545,7 +545,6 @@ static int parse_atom(parser *p, tkd_expr **out) {
         close = "}", kind = TKD_EX_SET;
     if (!close)
         return bad_here(p);
-    size_t at = p->pos;
     p->pos += n;
     int rc;
     if ((rc = enter(p)))
@@ -560,10 +559,6 @@ static int parse_atom(parser *p, tkd_expr **out) {
         *out = v[0];
         free(v);
         return 0;
-    }
-    if (kind == TKD_EX_TUPLE && cnt == 0) {
-        free(v);
-        return fail(p, TKD_EINVAL, at, "empty parentheses '()'");
     }
     *out = tkd_expr_seq(kind, cnt, v);
     free(v);
