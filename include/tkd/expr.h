@@ -204,16 +204,19 @@ int tkd_expr_eval_double(const tkd_expr *x, size_t nvars, const char *const *nam
 
 /* ---- canonical forms over Q (FLINT multivariate polynomials) ----
  * x is read as a rational function in "generators": its symbols and any
- * subexpression that is not + - * / or an integer power (sqrt(2), sin(x),
- * x**(1/3), pi, E), each simplified on its own first. Results are new trees.
+ * subexpression that is not + - * / or a rational-constant power (sin(x),
+ * pi, E, 2**x), taken as they are (tkd_expr_simplify simplifies them first).
+ * Radicals b**(p/q) become powers of the generator b**(1/q), reduced with
+ * g**q = b (sqrt(x)*sqrt(x) -> x); I is the radical (-1)**(1/2). Decimals
+ * are read as their exact rational value. Results are new trees.
  *   expand:   a polynomial expanded (x**2 + 2*x + 1); a fraction as
  *             expanded numerator over expanded denominator, gcd cancelled
- *   cancel:   same as expand for fractions (SymPy's cancel/together)
- *   factor:   factor numerator and denominator over Q
+ *   cancel:   same as expand (SymPy's cancel/together)
+ *   factor:   numerator and denominator factored over Q (content first)
  * Limits: TKD_EXPR_MAX_DEGREE, TKD_EXPR_MAX_TERMS, TKD_EXPR_MAX_INT_BITS
  * are checked BEFORE an expensive power or product, so (x+1)**100000 fails
- * at once. Non-algebraic input (lists, relations) is TKD_EINVAL; a relation
- * Eq(a, b) becomes a - b. */
+ * at once. Lists, tuples, sets, matrices, intervals, relations and ± are
+ * mapped element by element; text is TKD_EINVAL. */
 int tkd_expr_expand(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_cancel(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_factor(const tkd_expr *x, tkd_expr **out, tkd_err *e);

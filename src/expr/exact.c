@@ -410,7 +410,13 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
     } else if (fexpr_is_builtin_call(f, FEXPR_Pow) && fexpr_nargs(f) == 2) {
         r = tkd_expr_pow(fx_arg(f, 0, env), fx_arg(f, 1, env));
     } else if (fexpr_is_builtin_call(f, FEXPR_Sqrt) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_sqrt(fx_arg(f, 0, env));
+        r = fx_arg(f, 0, env);
+        if (r && r->kind == TKD_EX_NUM && fmpq_sgn(r->q) < 0) { /* sqrt(-3) -> sqrt(3)*I */
+            fmpq_neg(r->q, r->q);
+            r = tkd_expr_mul2(tkd_expr_sqrt(r), tkd_expr_const(TKD_C_I));
+        } else {
+            r = tkd_expr_sqrt(r);
+        }
     } else if (fexpr_is_builtin_call(f, FEXPR_Exp) && fexpr_nargs(f) == 1) {
         r = fx_arg(f, 0, env);
         if (tkd_expr_is_int(r, 1)) {
