@@ -56,6 +56,7 @@
 #define TKD_EXPR_MAX_DEGREE 2000     /* degree of a polynomial, exponent of an expansion */
 #define TKD_EXPR_MAX_TERMS 20000     /* terms of a polynomial / elements of a list */
 #define TKD_EXPR_MAX_NODES 200000    /* nodes of one tree built by an operation */
+#define TKD_EXPR_MAX_ROOT_DEGREE 64  /* degree of a polynomial solved exactly */
 
 typedef enum {
     TKD_EX_NUM = 0,  /* exact rational q (integers have den 1) */
@@ -230,6 +231,14 @@ tkd_expr *tkd_expr_from_fmpq_poly(const fmpq_poly_t p, const char *var);
  * tkd_expr_vec_free(*coeffs, *deg + 1). */
 int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs, slong *deg, tkd_err *e);
 void tkd_expr_vec_free(tkd_expr **v, size_t n);
+/* Exact roots of x, a polynomial in var with rational coefficients: distinct
+ * roots in SymPy's order (real ascending, then complex by real and imaginary
+ * part), in radicals when Calcium finds a formula, else CRootOf(p, k) with
+ * SymPy's index k. mult (may be NULL) gets the multiplicities. Free with
+ * tkd_expr_vec_free(*roots, *n) and free(*mult). real_only drops nonreal
+ * roots. TKD_ELIMIT above TKD_EXPR_MAX_ROOT_DEGREE. */
+int tkd_expr_poly_roots(const tkd_expr *x, const char *var, int real_only, tkd_expr ***roots, slong **mult,
+                        size_t *n, tkd_err *e);
 
 /* ---- calculus and rewriting ---- */
 /* d/dvar, all elementary functions, chain rule; the result is simplified. */

@@ -446,7 +446,7 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
     return r;
 }
 
-static tkd_expr *fexpr_to_expr(const fexpr_t f) {
+tkd_expr *tkd_expr_from_fexpr(const fexpr_t f) {
     fxenv env;
     fexpr_init(env.where);
     env.have = 0;
@@ -485,12 +485,12 @@ tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx) {
             qqbar_get_fexpr_formula(f, a,
                                     QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_DEPRESSION |
                                         QQBAR_FORMULA_DEFLATION | QQBAR_FORMULA_SEPARATION))
-            r = fexpr_to_expr(f);
+            r = tkd_expr_from_fexpr(f);
         qqbar_clear(a);
     }
     if (!r) {
         ca_get_fexpr(f, v, 0, ctx);
-        r = fexpr_to_expr(f);
+        r = tkd_expr_from_fexpr(f);
     }
     fexpr_clear(f);
     return r;

@@ -170,11 +170,44 @@ TEST(is_zero) {
     tkd_expr_free(x);
 }
 
+TEST(roots) {
+    tkd_err e = {0};
+    tkd_expr *x = P("(x - 1)**2*(x**2 + 1)*(x**2 - 2)"), **r;
+    slong *m;
+    size_t n;
+    CHECK_INT(tkd_expr_poly_roots(x, "x", 0, &r, &m, &n, &e), 0);
+    CHECK_INT(n, 5);
+    if (n == 5) {
+        CHECK_STR(S(r[0]), "-sqrt(2)");
+        CHECK_STR(S(r[1]), "1");
+        CHECK_INT(m[1], 2);
+        CHECK_STR(S(r[2]), "sqrt(2)");
+        CHECK_STR(S(r[3]), "-I");
+        CHECK_STR(S(r[4]), "I");
+        for (int i = 0; i < 5; i++)
+            r[i] = NULL;
+    }
+    tkd_expr_vec_free(r, n);
+    free(m);
+    CHECK_INT(tkd_expr_poly_roots(x, "x", 1, &r, NULL, &n, &e), 0);
+    CHECK_INT(n, 3);
+    tkd_expr_vec_free(r, n);
+    tkd_expr_free(x);
+    x = P("x**100 - 1");
+    CHECK_INT(tkd_expr_poly_roots(x, "x", 0, &r, NULL, &n, &e), TKD_ELIMIT);
+    CHECK(strstr(e.msg, "TKD_EXPR_MAX_ROOT_DEGREE") != NULL);
+    tkd_expr_free(x);
+    x = P("x - x");
+    CHECK_INT(tkd_expr_poly_roots(x, "x", 0, &r, NULL, &n, &e), TKD_EINVAL);
+    tkd_expr_free(x);
+}
+
 int main(void) {
     RUN(calcium_roundtrip);
     RUN(numerics);
     RUN(polynomials);
     RUN(rewrite);
     RUN(is_zero);
+    RUN(roots);
     return TEST_END();
 }

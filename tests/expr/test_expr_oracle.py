@@ -94,6 +94,18 @@ def check(op, expr, arg):
     elif op == "coeffs":
         want = list(reversed(sympy.Poly(e, sympy.Symbol(arg)).all_coeffs()))
         got = list(got)
+    elif op == "roots":
+        # distinct roots in SymPy's order (Poly.all_roots), compared numerically
+        allr = sympy.Poly(e, sympy.Symbol(arg)).all_roots()
+        want = []
+        for r in allr:
+            if not want or abs(complex(sympy.N(r - want[-1], 30))) > 1e-20:
+                want.append(r)
+        got = list(got)
+        if len(got) != len(want):
+            return False, f"tkd {out} vs sympy {want}"
+        ok = all(abs(complex(sympy.N(g, 30)) - complex(sympy.N(w, 30))) < 1e-15 for g, w in zip(got, want))
+        return ok, f"tkd {out} vs sympy {want}"
     elif op == "subs":
         var, val = arg.split("=", 1)
         want = e.subs(sympy.Symbol(var.strip()), sym(val))
