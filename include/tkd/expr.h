@@ -159,7 +159,8 @@ tkd_expr *tkd_expr_sqrt(tkd_expr *a); /* Pow(a, 1/2) */
 tkd_expr *tkd_expr_fn(tkd_fn_id id, size_t n, tkd_expr **args); /* canonical name */
 tkd_expr *tkd_expr_fn1(tkd_fn_id id, tkd_expr *a);
 tkd_expr *tkd_expr_fn2(tkd_fn_id id, tkd_expr *a, tkd_expr *b);
-tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args); /* known names map to their id */
+/* known names map to their id; sqrt(a) gives Pow(a, 1/2) */
+tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args);
 tkd_expr *tkd_expr_rel(tkd_expr_rel_op op, tkd_expr *a, tkd_expr *b);
 tkd_expr *tkd_expr_seq(tkd_expr_kind kind, size_t n, tkd_expr **args); /* LIST, TUPLE or SET */
 tkd_expr *tkd_expr_interval(tkd_expr *lo, tkd_expr *hi, int lopen, int ropen);
