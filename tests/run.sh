@@ -23,5 +23,6 @@ if [ "${TKD_SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
   cmake --build build-asan -j"$jobs" >/dev/null
   echo "== unit tests under ASan + UBSan =="
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0 \
      ctest --output-on-failure -j"$jobs" -L unit)
 fi
