@@ -34,11 +34,25 @@ static int answer(json_t **result, tkd_expr *x, tkd_err *e) {
 }
 
 static int t_simplify(const json_t *args, json_t **result, tkd_err *e) {
+    tkd_expr *x, *y = NULL;
+    if (targ_expr(args, "expression", &x, e))
+        return tkd_err_wrap(e, "simplify_expression");
+    tkd_err e2 = {0};
+    int rc = tkd_expr_simplify(x, &y, &e2);
+    tkd_expr_free(x);
+    if (!rc && y) { /* expr's simplify (constants, canonical form, trig identities) */
+        *result = tjson_ast(y);
+        return *result ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
+    if (e2.code == TKD_ELIMIT || e2.code == TKD_EMATH) {
+        *e = e2;
+        return tkd_err_wrap(e, "simplify_expression");
+    }
     trat t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "simplify_expression");
-    int rc = answer(result, trat_to_ast(&t, r), e);
+    rc = answer(result, trat_to_ast(&t, r), e);
     drop(&t, r);
     return rc;
 }

@@ -12,6 +12,8 @@
 
 #include "tools_int.h"
 
+#include <acb.h>
+
 #include <calcium/fexpr_builtin.h>
 
 #define POW_EXP_MAX 100000 /* |integer exponent| evaluated exactly */
@@ -389,12 +391,87 @@ static tkd_expr *fexpr_to_ast(const fexpr_t f, tkd_err *e) {
     return r;
 }
 
+/* Cardano's formula for a root of an irreducible cubic: the three choices
+ * of cube root give the three roots; the one equal to x is found by
+ * certified numerics (the roots are distinct, so exactly one matches). */
+static tkd_expr *cubic(const qqbar_t x) {
+    const fmpz *c = QQBAR_COEFFS(x); /* c0 + c1 t + c2 t^2 + c3 t^3 */
+    fmpq_t p, q, D, sh, t;
+    fmpq_init(p); fmpq_init(q); fmpq_init(D); fmpq_init(sh); fmpq_init(t);
+    fmpz_t u;
+    fmpz_init(u);
+    /* p = (3 c3 c1 - c2^2) / (3 c3^2), q = (2 c2^3 - 9 c3 c2 c1 + 27 c3^2 c0) / (27 c3^3) */
+    fmpz_mul(u, c + 3, c + 1);
+    fmpz_mul_ui(u, u, 3);
+    fmpz_submul(u, c + 2, c + 2);
+    fmpq_set_fmpz_frac(p, u, c + 3);
+    fmpq_div_fmpz(p, p, c + 3);
+    fmpq_div_fmpz(p, p, (fmpz_t){3});
+    fmpz_pow_ui(u, c + 2, 3);
+    fmpz_mul_ui(u, u, 2);
+    fmpz_t w;
+    fmpz_init(w);
+    fmpz_mul(w, c + 3, c + 2);
+    fmpz_mul(w, w, c + 1);
+    fmpz_submul_ui(u, w, 9);
+    fmpz_mul(w, c + 3, c + 3);
+    fmpz_mul(w, w, c + 0);
+    fmpz_addmul_ui(u, w, 27);
+    fmpz_pow_ui(w, c + 3, 3);
+    fmpz_mul_ui(w, w, 27);
+    fmpq_set_fmpz_frac(q, u, w);
+    fmpq_set_fmpz_frac(sh, c + 2, c + 3); /* x = y - c2/(3 c3) */
+    fmpq_div_fmpz(sh, sh, (fmpz_t){3});
+    fmpq_mul(D, q, q); /* D = q^2/4 + p^3/27 */
+    fmpq_div_fmpz(D, D, (fmpz_t){4});
+    fmpq_pow_si(t, p, 3);
+    fmpq_div_fmpz(t, t, (fmpz_t){27});
+    fmpq_add(D, D, t);
+    fmpq_div_fmpz(t, q, (fmpz_t){-2}); /* -q/2 */
+    tkd_expr *best = NULL;
+    acb_t xv, yv;
+    acb_init(xv);
+    acb_init(yv);
+    qqbar_get_acb(xv, x, 256);
+    for (int sg = 1; sg >= -1 && !best; sg -= 2) {
+        for (int k = 0; k < 3 && !best; k++) {
+            /* C = omega^k * (-q/2 + sg*sqrt(D))^(1/3); y = C - p/(3 C) */
+            tkd_expr *A = tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), tkd_expr_sqrt(tkd_expr_fmpq(D))));
+            tkd_expr *C = tkd_expr_pow(A, tkd_expr_rat(1, 3));
+            if (k) {
+                tkd_expr *om = tkd_expr_div(tkd_expr_add2(tkd_expr_int(-1), tkd_expr_mul2(tkd_expr_int(k == 1 ? 1 : -1), tkd_expr_mul2(tkd_expr_sqrt(tkd_expr_int(3)), tkd_expr_const(TKD_C_I)))), tkd_expr_int(2));
+                C = tkd_expr_mul2(om, C);
+            }
+            tkd_expr *y = tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
+            fmpq_t nsh;
+            fmpq_init(nsh);
+            fmpq_neg(nsh, sh);
+            tkd_expr *cand = fmpq_is_zero(nsh) ? y : tkd_expr_add2(y, tkd_expr_fmpq(nsh));
+            fmpq_clear(nsh);
+            tkd_err e = {0};
+            if (cand && !tkd_expr_eval_acb(yv, cand, 0, NULL, NULL, 256, &e) && acb_is_finite(yv) && acb_overlaps(xv, yv) &&
+                acb_rel_accuracy_bits(yv) > 64)
+                best = cand;
+            else
+                tkd_expr_free(cand);
+        }
+    }
+    acb_clear(xv);
+    acb_clear(yv);
+    fmpq_clear(p); fmpq_clear(q); fmpq_clear(D); fmpq_clear(sh); fmpq_clear(t);
+    fmpz_clear(u);
+    fmpz_clear(w);
+    return best;
+}
+
 tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e) {
     fexpr_t f;
     fexpr_init(f);
     tkd_expr *r = NULL;
     if (qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
         r = fexpr_to_ast(f, e);
+    else if (qqbar_degree(x) == 3 && (r = cubic(x)) != NULL)
+        ;
     else
         tkd_err_set(e, TKD_EMATH, "an algebraic number (degree %ld) has no radical formula that can be written here",
                     (long)qqbar_degree(x));

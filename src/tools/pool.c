@@ -119,8 +119,10 @@ static void worker_main(int fd, const tkd_tool_limits *lim) {
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         signal(defaults[i], SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of shadow address space */
     struct rlimit r = {lim->mem_bytes, lim->mem_bytes};
     setrlimit(RLIMIT_AS, &r);
+#endif
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
     for (;;) {

@@ -15,6 +15,12 @@ static const struct tkd_tool *const tables[] = {
     tkd_tools_alg_table,
     tkd_tools_solve_table,
     tkd_tools_ineq_table,
+    tkd_tools_calc_table,
+    tkd_tools_integ_table,
+    tkd_tools_series_table,
+    tkd_tools_linalg_table,
+    tkd_tools_geom_table,
+    tkd_tools_eval_table,
     tkd_tools_nt_table,
     tkd_tools_comb_table,
 };

@@ -196,24 +196,34 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     if (trat_from_ast(&t, x, &var, 1, &r, e))
         return e->code;
     int v = trat_var(&t, var), rc = 0;
-    if (trat_var_in_atoms(&t, var)) {
-        fmpz_mpoly_q_clear(r, t.m);
-        trat_clear(&t);
-        return invert_atom(x, var, out, depth, e);
-    }
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
     if (fmpz_mpoly_is_zero(N, t.m)) {
         rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
     } else if (fmpz_mpoly_degree_si(N, v, t.m) > TKD_EXPR_MAX_DEGREE) {
         rc = tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d", TKD_EXPR_MAX_DEGREE);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0) {
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0 || trat_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
         fmpz_mpoly_factor_init(f, t.m);
         if (!fmpz_mpoly_factor(f, N, t.m))
             rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
         tlist found = {0};
-        for (slong i = 0; !rc && i < f->num; i++)
-            rc = factor_roots(&t, f->poly + i, v, &found, e);
+        int *used = calloc(t.n ? t.n : 1, sizeof *used);
+        for (slong i = 0; !rc && i < f->num; i++) {
+            /* a factor with var inside a function is inverted on its own */
+            int atom = 0;
+            memset(used, 0, sizeof *used * (t.n ? t.n : 1));
+            fmpz_mpoly_used_vars(used, f->poly + i, t.m);
+            for (size_t g = t.nsyms; g < t.n; g++)
+                atom |= used[g] && tkd_expr_has_sym(t.gen[g], var);
+            if (atom) {
+                tkd_expr *fx = trat_poly_ast(&t, f->poly + i, NULL);
+                rc = fx ? invert_atom(fx, var, &found, depth, e) : TKD_ENOMEM;
+                tkd_expr_free(fx);
+            } else {
+                rc = factor_roots(&t, f->poly + i, v, &found, e);
+            }
+        }
+        free(used);
         fmpz_mpoly_factor_clear(f, t.m);
         /* drop roots where a denominator vanishes (possible with radicals) */
         tkd_expr *den = fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.m) ? NULL

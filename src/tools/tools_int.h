@@ -78,6 +78,8 @@ struct tkd_tool {
 extern const struct tkd_tool tkd_tools_alg_table[];
 extern const struct tkd_tool tkd_tools_solve_table[];
 extern const struct tkd_tool tkd_tools_ineq_table[];
+extern const struct tkd_tool tkd_tools_series_table[];
+extern const struct tkd_tool tkd_tools_integ_table[];
 extern const struct tkd_tool tkd_tools_calc_table[];
 extern const struct tkd_tool tkd_tools_linalg_table[];
 extern const struct tkd_tool tkd_tools_geom_table[];
@@ -167,5 +169,26 @@ truth_t tnum_check(const tkd_expr *x, int what);
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+
+/* ---- power series with rational coefficients (series.c) ---- */
+#include <flint/fmpq_poly.h>
+
+typedef struct ser {
+    slong v, prec; /* t**v * p(t) + O(t**(v + prec)) */
+    fmpq_poly_t p;
+} ser;
+
+typedef struct tser_point {
+    const char *var;
+    fmpq_t a;       /* finite rational point (t = x - a) */
+    int inf;        /* +1: x = 1/t (x -> oo), -1: x = -1/t (x -> -oo), 0: finite */
+    tkd_expr *expr; /* a point that is not rational (pi, sqrt(2)); NULL otherwise */
+} tser_point;
+
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e);
+int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tkd_err *e);
+void tser_clear(ser *s);
+int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *e);
+void tser_point_clear(tser_point *pt);
 
 #endif
