@@ -34,6 +34,7 @@ static gnode *p_item(P *p);
 static gnode *p_sum(P *p);
 static gnode *p_term(P *p);
 static gnode *p_factor(P *p);
+static gnode *p_postfix(P *p);
 static gnode *p_list_until(P *p, const char *closers, char *closed);
 
 static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -320,8 +321,9 @@ static gnode *p_func(P *p, const char *nm, size_t len) {
     gnode *arg;
     char c = peek(p);
     if (c == '(' || c == '{' || c == '[') {
-        /* \sin(x), \log{x}: the group is the argument */
-        arg = p_factor(p);
+        /* \sin(x), \log{x}: the group is the argument; a power after it
+         * applies to the function: \log{(x)}^{2} is (log x)^2 */
+        arg = p_postfix(p);
     } else {
         int save = p->func_arg;
         p->func_arg = 1;
