@@ -55,6 +55,7 @@
 #define TKD_GRADE_H
 
 #include "tkd/core.h"
+#include "tkd/expr.h"
 
 /* ---- limits (named, not magic) ---- */
 #define TKD_GRADE_MAX_INPUT 65536        /* longest answer text parsed, bytes */
@@ -91,6 +92,13 @@ int tkd_grade_parse_latex(const char *text, tkd_gnode **out, tkd_err *e);
 void tkd_grade_node_free(tkd_gnode *n);
 /* A plain, fully parenthesised rendering (tests, debugging): "(1/2)+x". */
 int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b);
+
+/* The same answers as expr trees (include/tkd/expr.h), for the toolkit and
+ * SymPy-syntax printing: \frac{1}{2} -> 1/2, x \in [1,2] -> Contains(x,
+ * Interval(1, 2)), \cup -> Union(...), 20\% -> 20*(1/100). Caller frees *out
+ * with tkd_expr_free. */
+int tkd_grade_to_expr(const tkd_gnode *n, tkd_expr **out, tkd_err *e);
+int tkd_grade_parse_latex_expr(const char *text, tkd_expr **out, tkd_err *e);
 
 /* ---- equivalence ---- */
 typedef enum { TKD_GRADE_DIFFERENT = 0, TKD_GRADE_EQUAL = 1, TKD_GRADE_UNDECIDED = 2 } tkd_grade_result;
