@@ -202,6 +202,51 @@ static gnode *arg_expr(P *p, const char *what) {
 }
 
 /* ---- numbers ---- */
+static gnode *num_from_fmpz(P *p, const fmpz_t v) {
+    char *t = fmpz_get_str(NULL, 10, v);
+    if (!t)
+        return oom(p);
+    gnode *g = mk_str(p, GN_NUM, t, strlen(t));
+    flint_free(t);
+    return g;
+}
+
+/* I.F\overline{R} = (IFR - IF) / (10^|F| (10^|R| - 1)), exactly */
+static gnode *repeating(P *p, size_t ib, size_t ie, size_t fb, size_t fe, size_t rb, size_t re) {
+    char *ifr = ga_alloc(p->a, (ie - ib) + (fe - fb) + (re - rb) + 2);
+    if (!ifr)
+        return oom(p);
+    size_t k = 0;
+    ifr[k++] = '0';
+    for (size_t j = ib; j < ie; j++)
+        ifr[k++] = p->s[j];
+    for (size_t j = fb; j < fe; j++)
+        ifr[k++] = p->s[j];
+    size_t if_len = k;
+    for (size_t j = rb; j < re; j++)
+        ifr[k++] = p->s[j];
+    ifr[k] = '\0';
+    fmpz_t a, c, den, t;
+    fmpz_init(a);
+    fmpz_init(c);
+    fmpz_init(den);
+    fmpz_init(t);
+    fmpz_set_str(a, ifr, 10);
+    ifr[if_len] = '\0';
+    fmpz_set_str(c, ifr, 10);
+    fmpz_sub(a, a, c);
+    fmpz_ui_pow_ui(den, 10, (ulong)(re - rb));
+    fmpz_sub_ui(den, den, 1);
+    fmpz_ui_pow_ui(t, 10, (ulong)(fe - fb));
+    fmpz_mul(den, den, t);
+    gnode *g = mk2(p, GN_DIV, num_from_fmpz(p, a), num_from_fmpz(p, den));
+    fmpz_clear(a);
+    fmpz_clear(c);
+    fmpz_clear(den);
+    fmpz_clear(t);
+    return g && g->kid[0] && g->kid[1] ? g : NULL;
+}
+
 static gnode *p_number(P *p) {
     size_t b = p->i;
     while (p->i < p->end && is_digit(p->s[p->i]))
@@ -221,6 +266,21 @@ static gnode *p_number(P *p) {
     }
     if (frac_e - frac_b > 4000 || int_end - b > 4000)
         return fail(p, "number too long");
+    if (places < 0 && p->i > b && p->s[p->i - 1] == '.')
+        frac_b = frac_e = p->i; /* "0." before \overline */
+    size_t rb, re;
+    if ((places >= 0 || frac_b) && p->i + 9 < p->end && !strncmp(p->s + p->i, "\\overline", 9)) {
+        size_t save = p->i;
+        p->i += 9;
+        if (read_arg(p, &rb, &re) && re > rb && re - rb <= 200) {
+            int ok = 1;
+            for (size_t j = rb; j < re; j++)
+                ok &= is_digit(p->s[j]);
+            if (ok)
+                return repeating(p, b, int_end, frac_b, frac_e, rb, re);
+        }
+        p->i = save;
+    }
     gnode *g = mk(p, GN_NUM, 0);
     if (!g)
         return NULL;
