@@ -116,6 +116,12 @@ typedef struct tkd_grade_verdict {
 
 void tkd_grade_opts_default(tkd_grade_opts *o);
 
+/* From a loaded job: grade.timeout_ms and a seed derived from the run's seed. */
+struct tkd_job;
+void tkd_grade_opts_from_job(const struct tkd_job *job, tkd_grade_opts *o);
+/* Extraction mode of data.sources[source]: its "extract", else grade.extract. */
+tkd_grade_mode tkd_grade_mode_for_source(const struct tkd_job *job, size_t source);
+
 /*
  * Compare a gold answer with a predicted one (both answer texts, already
  * extracted). Fills *v; returns 0, or TKD_ENOMEM (then v says undecided).

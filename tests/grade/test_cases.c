@@ -5,6 +5,7 @@
  * and its reason.
  */
 #include "tkd/grade.h"
+#include "tkd/job.h"
 #include "tkd_test.h"
 
 static int n_cases;
@@ -139,10 +140,40 @@ TEST(to_expr) {
     }
 }
 
+TEST(job_settings) {
+    const char *text = "{\"output_dir\": \"o\", \"grade\": {\"extract\": \"boxed\", \"timeout_ms\": 250},"
+                       " \"data\": {\"sources\": [{\"path\": \"a\", \"extract\": \"gsm8k\"}, {\"path\": \"b\"}]}}";
+    tkd_job job;
+    tkd_err e = {0};
+    int rc = tkd_job_load_text("job.json", text, NULL, 0, &job, &e);
+    CHECK_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "  %s\n", e.msg);
+        return;
+    }
+    tkd_grade_opts o;
+    tkd_grade_opts_from_job(&job, &o);
+    CHECK_NEAR(o.timeout_s, 0.25, 1e-12);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 0), TKD_GRADE_GSM8K);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 1), TKD_GRADE_BOXED);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 7), TKD_GRADE_BOXED); /* no such source: the default */
+    tkd_job_free(&job);
+    /* defaults: 1 s, auto */
+    rc = tkd_job_load_text("job.json", "{\"output_dir\": \"o\"}", NULL, 0, &job, &e);
+    CHECK_INT(rc, 0);
+    if (rc)
+        return;
+    tkd_grade_opts_from_job(&job, &o);
+    CHECK_NEAR(o.timeout_s, 1.0, 1e-12);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 0), TKD_GRADE_AUTO);
+    tkd_job_free(&job);
+}
+
 int main(void) {
     RUN(case_file);
     RUN(parse_print);
     RUN(timeout_never_hangs);
     RUN(to_expr);
+    RUN(job_settings);
     return TEST_END();
 }
