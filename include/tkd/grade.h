@@ -18,9 +18,12 @@
  *    \frac24 = \frac12, \frac{1}{2004!} != \frac{1}{2006!}. Why: floating
  *    point chops (Math-Verify's known false positives) must be impossible.
  *  - Numbers that are not rational (sqrt, pi, logs, trig) are compared with Arb
- *    balls at 256 then 1024 bits: a ball of gold-pred that excludes 0 is a
- *    proof of difference; equality needs agreement to ~2^-200 relative. Why:
- *    certified intervals, never a float tolerance.
+ *    balls at 256, then 1024, then (once) enough bits for the values'
+ *    magnitude, at most 16384: a ball of gold-pred that excludes 0 is a proof
+ *    of difference; equality needs agreement to half the working precision,
+ *    relative, and to 2^-64 absolute (so 10^{10^{10}} vs 10^{10^{10}}+1 is
+ *    undecided, never equal). Why: certified intervals, never a float
+ *    tolerance.
  *  - A decimal prediction with d places equals an exact gold when the gold
  *    rounded to d places is that decimal and the prediction has >= 3
  *    significant digits (\frac13 = 0.333, != 0.33; 5 != 5.001). Why: models
@@ -31,7 +34,9 @@
  *  - Units (\text{ cm}, trailing unit words), \$, degree signs are dropped;
  *    degrees are not converted to radians. Why: MATH golds carry units
  *    inconsistently; the number is the answer.
- *  - x=11 = 11 either way (a lone variable on the left is a label). Two
+ *  - x=11 = 11 either way (a lone variable on the left is a label); a worked
+ *    value without variables ("\frac13 \approx 0.333", "2+3=5") is its last
+ *    side. Two
  *    equations are equal when L1-R1 = c(L2-R2) for one constant c != 0 at
  *    random points (2x+4y-3=0 = y=-\frac12x+\frac34). An inequality in one
  *    variable against constants equals the matching interval either way.

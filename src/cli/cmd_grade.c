@@ -174,7 +174,7 @@ int tkd_cmd_grade(int argc, char **argv) {
     }
     printf("%s\n", v.result == TKD_GRADE_EQUAL ? "equal" : "different");
     if (show_reason)
-        fprintf(stderr, "%s%s\n", v.result == TKD_GRADE_UNDECIDED ? "undecided: " : "", v.reason);
+        fprintf(stderr, "%s\n", v.reason);
     return v.result == TKD_GRADE_EQUAL ? TKD_EXIT_OK : TKD_EXIT_FAIL;
 }
 

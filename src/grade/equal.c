@@ -117,6 +117,17 @@ static const gnode *unlabel(const gnode *n) {
         }
         if (label)
             return n->kid[1];
+        /* a worked value "\frac13 = 0.333" (\approx reads as =): its last side, when no side
+         * has a variable (so 2x+4y-3=0 is never read as 0) */
+        if (n->op == REL_EQ && !ghas_kind(n, GN_SYM) && is_scalar_kind(n->kid[1]->k))
+            return n->kid[1];
+    }
+    if (n->k == GN_AND && !ghas_kind(n, GN_SYM)) {
+        int all_eq = 1;
+        for (int i = 0; i < n->n; i++)
+            all_eq &= n->kid[i]->k == GN_REL && n->kid[i]->op == REL_EQ;
+        if (all_eq && is_scalar_kind(n->kid[n->n - 1]->kid[1]->k))
+            return n->kid[n->n - 1]->kid[1];
     }
     return n;
 }

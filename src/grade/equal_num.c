@@ -95,13 +95,38 @@ static int decimal_rule_acb(const gnode *pred, const acb_t gold, slong prec) {
 }
 
 /* Are two balls certainly apart (1), certainly equal to working accuracy (0), or unclear (-1)? */
+/* The precision after prec: PREC_HI, then once enough bits for an absolute
+ * accuracy of 2^-128 at the values' magnitude (large values at random points:
+ * (x+1)^{1000}), up to PREC_MAX; 0 when there is nothing left to try. */
+static slong next_prec(slong prec, const acb_t x, const acb_t y) {
+    if (prec < PREC_HI)
+        return PREC_HI;
+    if (prec > PREC_HI || !acb_is_finite(x) || !acb_is_finite(y))
+        return 0;
+    slong e = 0;
+    const arf_struct *m[4] = {arb_midref(acb_realref(x)), arb_midref(acb_imagref(x)), arb_midref(acb_realref(y)),
+                              arb_midref(acb_imagref(y))};
+    for (int i = 0; i < 4; i++) {
+        slong b = arf_is_zero(m[i]) ? 0 : arf_abs_bound_lt_2exp_si(m[i]);
+        e = b > e ? b : e;
+    }
+    slong want = e + 256;
+    return (want > PREC_HI && want <= PREC_MAX) ? want : 0;
+}
+
 int gq_balls_cmp(const acb_t x, const acb_t y, slong prec) {
     acb_t d;
     acb_init(d);
     acb_sub(d, x, y, prec);
     int r;
+    /* equal needs the difference pinned below 2^-64 in absolute terms too:
+     * 10^{10^{10}} and 10^{10^{10}}+1 agree to every relative bit Arb has */
+    int abs_ok = mag_cmp_2exp_si(arb_radref(acb_realref(d)), -64) <= 0 &&
+                 mag_cmp_2exp_si(arb_radref(acb_imagref(d)), -64) <= 0;
     if (!acb_contains_zero(d))
         r = 1;
+    else if (!abs_ok)
+        r = -1;
     else if (acb_rel_accuracy_bits(x) >= prec / 2 && acb_rel_accuracy_bits(y) >= prec / 2)
         r = 0;
     else if (acb_is_zero(x) && acb_rel_accuracy_bits(y) >= prec / 2)
@@ -181,7 +206,7 @@ int gq_scalar(G *g, const gnode *x, const gnode *y) {
         if (nv)
             gq_random_point(g, nv);
         int decided = 0;
-        for (slong prec = PREC_LO; prec <= PREC_HI && !decided; prec *= 4) {
+        for (slong prec = PREC_LO; prec && !decided; prec = next_prec(prec, vx, vy)) {
             int ex = geval_acb(x, vx, prec, &g->c);
             int ey = ex == -2 ? -2 : geval_acb(y, vy, prec, &g->c);
             if (ex == -2 || ey == -2) {
@@ -194,7 +219,7 @@ int gq_scalar(G *g, const gnode *x, const gnode *y) {
                 break;
             }
             if (ex == -1 || ey == -1) {
-                if (prec < PREC_HI)
+                if (prec < PREC_HI && next_prec(prec, vx, vy))
                     continue; /* maybe a pole only at low precision */
                 why = nv ? "defined at different points" : "one side is not a number";
                 decided = 4;
@@ -239,7 +264,7 @@ int gq_scalar(G *g, const gnode *x, const gnode *y) {
     }
     if (agreed >= (nv ? NPOINTS : 1) && r == UND) {
         r = EQ;
-        why = nv ? "agree at random points (Arb)" : "numeric value (Arb ball, 128+ bits)";
+        why = nv ? "agree at random points (Arb)" : "numeric value (Arb balls agree)";
     }
     acb_clear(vx);
     acb_clear(vy);
