@@ -63,18 +63,18 @@
 #include "tkd/expr.h"
 
 /* ---- limits (named, not magic) ---- */
-#define TKD_GRADE_MAX_INPUT 65536        /* longest answer text parsed, bytes */
-#define TKD_GRADE_MAX_DEPTH 200          /* parser nesting depth */
-#define TKD_GRADE_MAX_ITEMS 256          /* elements of a list / matrix cells compared */
-#define TKD_GRADE_DEFAULT_TIMEOUT_S 1.0  /* per comparison */
+#define TKD_GRADE_MAX_INPUT 65536       /* longest answer text parsed, bytes */
+#define TKD_GRADE_MAX_DEPTH 200         /* parser nesting depth */
+#define TKD_GRADE_MAX_ITEMS 256         /* elements of a list / matrix cells compared */
+#define TKD_GRADE_DEFAULT_TIMEOUT_S 1.0 /* per comparison */
 
 /* ---- extraction ---- */
 typedef enum {
-    TKD_GRADE_AUTO = 0,    /* boxed, then final, then "answer is", then gsm8k, then last number */
-    TKD_GRADE_BOXED,       /* last \boxed{}/\fbox{}; boxes close together are joined as a list */
-    TKD_GRADE_FINAL,       /* "final answer is $...$" / "The answer is ..." */
-    TKD_GRADE_GSM8K,       /* "#### n" */
-    TKD_GRADE_LAST_NUMBER  /* the last number in the text */
+    TKD_GRADE_AUTO = 0,   /* boxed, then final, then "answer is", then gsm8k, then last number */
+    TKD_GRADE_BOXED,      /* last \boxed{}/\fbox{}; boxes close together are joined as a list */
+    TKD_GRADE_FINAL,      /* "final answer is $...$" / "The answer is ..." */
+    TKD_GRADE_GSM8K,      /* "#### n" */
+    TKD_GRADE_LAST_NUMBER /* the last number in the text */
 } tkd_grade_mode;
 
 /* "auto|boxed|final|gsm8k|last_number" -> mode; TKD_EINVAL on others. */

@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *grade_usage = "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
-                                 "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
-                                 "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"
-                                 "  MODE: auto|boxed|final|gsm8k|last_number (default auto)\n";
+static const char *grade_usage =
+    "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
+    "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
+    "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"
+    "  MODE: auto|boxed|final|gsm8k|last_number (default auto)\n";
 
 static int parse_ms(const char *s, double *out) {
     char *end;

@@ -518,8 +518,7 @@ int tkd_grade_equal(const char *gold, const char *pred, const tkd_grade_opts *o,
             if (g.oom)
                 verdict(v, TKD_GRADE_UNDECIDED, "out of memory%s%s", NULL, NULL);
             else if (g.c.timed_out)
-                snprintf(v->reason, sizeof v->reason, "timeout (budget %g s)", budget),
-                    v->result = TKD_GRADE_UNDECIDED;
+                snprintf(v->reason, sizeof v->reason, "timeout (budget %g s)", budget), v->result = TKD_GRADE_UNDECIDED;
             else if (r == EQ)
                 verdict(v, TKD_GRADE_EQUAL, "%s%s", g.why ? g.why : "equal", NULL);
             else if (r == UND)

@@ -121,8 +121,8 @@ int gq_balls_cmp(const acb_t x, const acb_t y, slong prec) {
     int r;
     /* equal needs the difference pinned below 2^-64 in absolute terms too:
      * 10^{10^{10}} and 10^{10^{10}}+1 agree to every relative bit Arb has */
-    int abs_ok = mag_cmp_2exp_si(arb_radref(acb_realref(d)), -64) <= 0 &&
-                 mag_cmp_2exp_si(arb_radref(acb_imagref(d)), -64) <= 0;
+    int abs_ok =
+        mag_cmp_2exp_si(arb_radref(acb_realref(d)), -64) <= 0 && mag_cmp_2exp_si(arb_radref(acb_imagref(d)), -64) <= 0;
     if (!acb_contains_zero(d))
         r = 1;
     else if (!abs_ok)

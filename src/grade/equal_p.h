@@ -9,12 +9,12 @@
 
 #include "gnode.h"
 
-#define NPOINTS 5        /* random points for expressions with free variables */
-#define MAX_TRIES 12     /* points tried to find NPOINTS where both sides are defined */
+#define NPOINTS 5    /* random points for expressions with free variables */
+#define MAX_TRIES 12 /* points tried to find NPOINTS where both sides are defined */
 #define PREC_LO 256
 #define PREC_HI 1024
-#define PREC_MAX 16384   /* most bits used for values far from 1 (adaptive last step) */
-#define MAX_PM 4         /* \pm signs expanded (2^4 alternatives) */
+#define PREC_MAX 16384 /* most bits used for values far from 1 (adaptive last step) */
+#define MAX_PM 4       /* \pm signs expanded (2^4 alternatives) */
 
 typedef struct G {
     gctx c;
@@ -34,9 +34,9 @@ static inline int set_why(G *g, const char *why, int r) {
     return r;
 }
 
-int gq_eq(G *g, const gnode *x, const gnode *y);          /* any two answers */
-int gq_scalar(G *g, const gnode *x, const gnode *y);      /* two scalar expressions */
-int gq_equations(G *g, const gnode *x, const gnode *y);   /* two equations */
+int gq_eq(G *g, const gnode *x, const gnode *y);            /* any two answers */
+int gq_scalar(G *g, const gnode *x, const gnode *y);        /* two scalar expressions */
+int gq_equations(G *g, const gnode *x, const gnode *y);     /* two equations */
 int gq_balls_cmp(const acb_t x, const acb_t y, slong prec); /* 1 apart, 0 equal, -1 unclear */
 void gq_random_point(G *g, int nvars);
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ( ... )  [ ... ]  with any mix of closers: grouping, tuple or interval. */
 static gnode *p_bracket(P *p, char open) {
     p->i++;
@@ -68,7 +67,8 @@ static gnode *p_primary(P *p) {
             for (size_t j = b2; ok && j < e2; j++)
                 ok = is_digit(p->s[j]);
             if (ok && (e1 - b1 < e2 - b2 || (e1 - b1 == e2 - b2 && strncmp(p->s + b1, p->s + b2, e1 - b1) < 0))) {
-                gnode *fr = gl_mk2(p, GN_DIV, gl_mk_str(p, GN_NUM, p->s + b1, e1 - b1), gl_mk_str(p, GN_NUM, p->s + b2, e2 - b2));
+                gnode *fr = gl_mk2(p, GN_DIV, gl_mk_str(p, GN_NUM, p->s + b1, e1 - b1),
+                                   gl_mk_str(p, GN_NUM, p->s + b2, e2 - b2));
                 return fr ? gl_mk2(p, GN_ADD, num, fr) : NULL;
             }
             p->i = save;
@@ -326,7 +326,9 @@ static size_t sep_word(P *p) {
             size_t k = tl;
             while (k < left && s[k] == ' ')
                 k++;
-            size_t w = (left - k >= 3 && !strncmp(s + k, "and", 3)) ? 3 : (left - k >= 2 && !strncmp(s + k, "or", 2)) ? 2 : 0;
+            size_t w = (left - k >= 3 && !strncmp(s + k, "and", 3))  ? 3
+                       : (left - k >= 2 && !strncmp(s + k, "or", 2)) ? 2
+                                                                     : 0;
             if (!w)
                 continue;
             k += w;
@@ -358,9 +360,10 @@ static int starts_factor(P *p) {
     const char *nm = gl_cmd_name(p, &len);
     if (sep_word(p))
         return 0;
-    static const char *const no[] = {"cdot", "times", "div", "le",  "ge",  "ne",    "in",      "cup",  "cap",
-                                     "pm",   "mp",    "end", "}",   "\\",  "approx", "equiv", "rfloor", "rceil",
-                                     "to",   "setminus", "right", "implies", "Rightarrow", "iff", "sim", "cong", NULL};
+    static const char *const no[] = {"cdot",    "times",      "div",    "le",    "ge",   "ne",       "in",
+                                     "cup",     "cap",        "pm",     "mp",    "end",  "}",        "\\",
+                                     "approx",  "equiv",      "rfloor", "rceil", "to",   "setminus", "right",
+                                     "implies", "Rightarrow", "iff",    "sim",   "cong", NULL};
     if (gl_word_in(nm, len, no))
         return 0;
     if (p->func_arg && gl_word_in(nm, len, gl_func_names))

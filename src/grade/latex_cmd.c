@@ -128,14 +128,14 @@ gnode *gl_number(P *p) {
 }
 
 /* ---- symbols, functions ---- */
-const char *const gl_func_names[] = {"sin",    "cos",    "tan",  "sec",  "csc",  "cot",   "arcsin", "arccos",
-                                          "arctan", "sinh",   "cosh", "tanh", "ln",   "log",   "exp",    "det",
-                                          "arcsec", "arccsc", "arccot", "max", "min", "gcd",  "lcm",    NULL};
-const char *const gl_greek[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "varepsilon", "zeta",   "eta",
-                                    "theta", "vartheta", "iota", "kappa", "lambda", "mu",        "nu",     "xi",
-                                    "rho",   "sigma", "tau",   "upsilon", "phi",    "varphi",    "chi",    "psi",
-                                    "omega", "Gamma", "Delta", "Theta", "Lambda",  "Xi",        "Sigma",  "Phi",
-                                    "Psi",   "Omega", "ell",   NULL};
+const char *const gl_func_names[] = {"sin",    "cos",    "tan",    "sec",  "csc", "cot", "arcsin", "arccos",
+                                     "arctan", "sinh",   "cosh",   "tanh", "ln",  "log", "exp",    "det",
+                                     "arcsec", "arccsc", "arccot", "max",  "min", "gcd", "lcm",    NULL};
+const char *const gl_greek[] = {"alpha", "beta",     "gamma", "delta",   "epsilon", "varepsilon", "zeta",  "eta",
+                                "theta", "vartheta", "iota",  "kappa",   "lambda",  "mu",         "nu",    "xi",
+                                "rho",   "sigma",    "tau",   "upsilon", "phi",     "varphi",     "chi",   "psi",
+                                "omega", "Gamma",    "Delta", "Theta",   "Lambda",  "Xi",         "Sigma", "Phi",
+                                "Psi",   "Omega",    "ell",   NULL};
 
 int gl_word_in(const char *nm, size_t len, const char *const *list) {
     for (const char *const *w = list; *w; w++)

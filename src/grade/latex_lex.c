@@ -96,7 +96,9 @@ const char *gl_cmd_name(P *p, size_t *len) {
     return p->s + p->i + 1;
 }
 
-int gl_name_is(const char *nm, size_t len, const char *w) { return nm && strlen(w) == len && !strncmp(nm, w, len); }
+int gl_name_is(const char *nm, size_t len, const char *w) {
+    return nm && strlen(w) == len && !strncmp(nm, w, len);
+}
 
 /* Index just past the brace group at p->i, bounded by p->end; 0 if unbalanced. */
 size_t gl_group_end(P *p, size_t at) {

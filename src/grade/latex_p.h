@@ -20,9 +20,12 @@ typedef struct P {
     int failed;
 } P;
 
-
-static inline int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline int is_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 gnode *gl_fail(P *p, const char *what);
 gnode *gl_oom(P *p);

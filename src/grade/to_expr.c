@@ -118,15 +118,13 @@ static tkd_expr *conv(const gnode *n, int depth) {
         return x;
     case GN_INTER: return call("Intersection", n, depth);
     case GN_INTERVAL:
-        return tkd_expr_interval(conv(n->kid[0], depth + 1), conv(n->kid[1], depth + 1), !n->lo_closed,
-                                 !n->hi_closed);
+        return tkd_expr_interval(conv(n->kid[0], depth + 1), conv(n->kid[1], depth + 1), !n->lo_closed, !n->hi_closed);
     case GN_FUNC: {
         const char *f = n->str;
         if (!strcmp(f, "sqrt") && n->n == 1)
             return tkd_expr_sqrt(conv(n->kid[0], depth + 1));
         if (!strcmp(f, "root") && n->n == 2)
-            return tkd_expr_pow(conv(n->kid[0], depth + 1),
-                                tkd_expr_div(tkd_expr_int(1), conv(n->kid[1], depth + 1)));
+            return tkd_expr_pow(conv(n->kid[0], depth + 1), tkd_expr_div(tkd_expr_int(1), conv(n->kid[1], depth + 1)));
         if (!strcmp(f, "abs"))
             return call("Abs", n, depth);
         if (!strcmp(f, "binom"))
@@ -150,7 +148,9 @@ static tkd_expr *conv(const gnode *n, int depth) {
         else if (n->k == GN_MATRIX)
             x = tkd_expr_matrix((size_t)n->rows, (size_t)n->cols, a);
         else
-            x = tkd_expr_seq(n->k == GN_LIST ? TKD_EX_LIST : n->k == GN_SET ? TKD_EX_SET : TKD_EX_TUPLE,
+            x = tkd_expr_seq(n->k == GN_LIST  ? TKD_EX_LIST
+                             : n->k == GN_SET ? TKD_EX_SET
+                                              : TKD_EX_TUPLE,
                              (size_t)n->n, a);
         free(a);
         return x;
