@@ -5,6 +5,10 @@
  *   tkd expr latex EXPR          parse and print LaTeX
  *   tkd expr eval EXPR           exact value of a constant (Calcium), closed form
  *   tkd expr n EXPR [DIGITS]     numeric value (Arb), default 15 digits
+ *   tkd expr expand|cancel|factor|simplify EXPR
+ *   tkd expr diff EXPR VAR       derivative
+ *   tkd expr coeffs EXPR VAR     coefficients, constant term first
+ *   tkd expr subs EXPR VAR VALUE substitute
  * Output goes to stdout; errors print "error: ..." on stderr, exit 1 (2 for usage).
  */
 #include "cli.h"
@@ -60,6 +64,47 @@ static int eval_numeric(tkd_buf *b, const tkd_expr *x, int digits, tkd_err *e) {
     return rc;
 }
 
+static int transform(tkd_buf *b, const char *sub, const tkd_expr *x, int argc, char **argv, tkd_err *e) {
+    tkd_expr *r = NULL;
+    int rc;
+    if (!strcmp(sub, "expand"))
+        rc = tkd_expr_expand(x, &r, e);
+    else if (!strcmp(sub, "cancel"))
+        rc = tkd_expr_cancel(x, &r, e);
+    else if (!strcmp(sub, "factor"))
+        rc = tkd_expr_factor(x, &r, e);
+    else if (!strcmp(sub, "simplify"))
+        rc = tkd_expr_simplify(x, &r, e);
+    else if (!strcmp(sub, "diff"))
+        rc = tkd_expr_diff(x, argc > 2 ? argv[2] : "x", &r, e);
+    else {
+        if (argc < 4)
+            return tkd_err_set(e, TKD_EUSAGE, "usage: tkd expr subs EXPR VAR VALUE");
+        tkd_expr *v;
+        if ((rc = tkd_expr_parse_str(argv[3], &v, e)))
+            return rc;
+        rc = tkd_expr_subs(x, argv[2], v, &r, e);
+        tkd_expr_free(v);
+    }
+    if (!rc)
+        rc = tkd_expr_print(b, r);
+    tkd_expr_free(r);
+    return rc;
+}
+
+static int coeffs(tkd_buf *b, const tkd_expr *x, const char *var, tkd_err *e) {
+    tkd_expr **c;
+    slong d;
+    int rc = tkd_expr_poly_coeffs(x, var, &c, &d, e);
+    if (rc)
+        return rc;
+    tkd_expr *l = tkd_expr_seq(TKD_EX_LIST, (size_t)d + 1, c);
+    free(c);
+    rc = l ? tkd_expr_print(b, l) : TKD_ENOMEM;
+    tkd_expr_free(l);
+    return rc;
+}
+
 int tkd_cmd_expr(int argc, char **argv) {
     if (argc < 2)
         return usage();
@@ -77,6 +122,11 @@ int tkd_cmd_expr(int argc, char **argv) {
         rc = tkd_expr_latex(&b, x);
     else if (!strcmp(sub, "eval"))
         rc = eval_exact(&b, x, &e);
+    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") ||
+             !strcmp(sub, "simplify") || !strcmp(sub, "diff") || !strcmp(sub, "subs"))
+        rc = transform(&b, sub, x, argc, argv, &e);
+    else if (!strcmp(sub, "coeffs"))
+        rc = coeffs(&b, x, argc > 2 ? argv[2] : "x", &e);
     else if (!strcmp(sub, "n"))
         rc = eval_numeric(&b, x, argc > 2 ? atoi(argv[2]) : 15, &e);
     else {
