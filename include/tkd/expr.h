@@ -56,6 +56,7 @@
 #define TKD_EXPR_MAX_DEGREE 2000     /* degree of a polynomial, exponent of an expansion */
 #define TKD_EXPR_MAX_TERMS 20000     /* terms of a polynomial / elements of a list */
 #define TKD_EXPR_MAX_NODES 200000    /* nodes of one tree built by an operation */
+#define TKD_EXPR_MAX_ROOT_DEGREE 64  /* degree of a polynomial solved exactly */
 
 typedef enum {
     TKD_EX_NUM = 0,  /* exact rational q (integers have den 1) */
@@ -158,7 +159,8 @@ tkd_expr *tkd_expr_sqrt(tkd_expr *a); /* Pow(a, 1/2) */
 tkd_expr *tkd_expr_fn(tkd_fn_id id, size_t n, tkd_expr **args); /* canonical name */
 tkd_expr *tkd_expr_fn1(tkd_fn_id id, tkd_expr *a);
 tkd_expr *tkd_expr_fn2(tkd_fn_id id, tkd_expr *a, tkd_expr *b);
-tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args); /* known names map to their id */
+/* known names map to their id; sqrt(a) gives Pow(a, 1/2) */
+tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args);
 tkd_expr *tkd_expr_rel(tkd_expr_rel_op op, tkd_expr *a, tkd_expr *b);
 tkd_expr *tkd_expr_seq(tkd_expr_kind kind, size_t n, tkd_expr **args); /* LIST, TUPLE or SET */
 tkd_expr *tkd_expr_interval(tkd_expr *lo, tkd_expr *hi, int lopen, int ropen);
@@ -204,16 +206,19 @@ int tkd_expr_eval_double(const tkd_expr *x, size_t nvars, const char *const *nam
 
 /* ---- canonical forms over Q (FLINT multivariate polynomials) ----
  * x is read as a rational function in "generators": its symbols and any
- * subexpression that is not + - * / or an integer power (sqrt(2), sin(x),
- * x**(1/3), pi, E), each simplified on its own first. Results are new trees.
+ * subexpression that is not + - * / or a rational-constant power (sin(x),
+ * pi, E, 2**x), taken as they are (tkd_expr_simplify simplifies them first).
+ * Radicals b**(p/q) become powers of the generator b**(1/q), reduced with
+ * g**q = b (sqrt(x)*sqrt(x) -> x); I is the radical (-1)**(1/2). Decimals
+ * are read as their exact rational value. Results are new trees.
  *   expand:   a polynomial expanded (x**2 + 2*x + 1); a fraction as
  *             expanded numerator over expanded denominator, gcd cancelled
- *   cancel:   same as expand for fractions (SymPy's cancel/together)
- *   factor:   factor numerator and denominator over Q
+ *   cancel:   same as expand (SymPy's cancel/together)
+ *   factor:   numerator and denominator factored over Q (content first)
  * Limits: TKD_EXPR_MAX_DEGREE, TKD_EXPR_MAX_TERMS, TKD_EXPR_MAX_INT_BITS
  * are checked BEFORE an expensive power or product, so (x+1)**100000 fails
- * at once. Non-algebraic input (lists, relations) is TKD_EINVAL; a relation
- * Eq(a, b) becomes a - b. */
+ * at once. Lists, tuples, sets, matrices, intervals, relations and ± are
+ * mapped element by element; text is TKD_EINVAL. */
 int tkd_expr_expand(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_cancel(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_factor(const tkd_expr *x, tkd_expr **out, tkd_err *e);
@@ -227,6 +232,14 @@ tkd_expr *tkd_expr_from_fmpq_poly(const fmpq_poly_t p, const char *var);
  * tkd_expr_vec_free(*coeffs, *deg + 1). */
 int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs, slong *deg, tkd_err *e);
 void tkd_expr_vec_free(tkd_expr **v, size_t n);
+/* Exact roots of x, a polynomial in var with rational coefficients: distinct
+ * roots in SymPy's order (real ascending, then complex by real and imaginary
+ * part), in radicals when Calcium finds a formula, else CRootOf(p, k) with
+ * SymPy's index k. mult (may be NULL) gets the multiplicities. Free with
+ * tkd_expr_vec_free(*roots, *n) and free(*mult). real_only drops nonreal
+ * roots. TKD_ELIMIT above TKD_EXPR_MAX_ROOT_DEGREE. */
+int tkd_expr_poly_roots(const tkd_expr *x, const char *var, int real_only, tkd_expr ***roots, slong **mult,
+                        size_t *n, tkd_err *e);
 
 /* ---- calculus and rewriting ---- */
 /* d/dvar, all elementary functions, chain rule; the result is simplified. */

@@ -14,6 +14,9 @@ int tkd_expr_prec(const tkd_expr *x);
 int tkd_expr_num_is_neg(const tkd_expr *x);
 int tkd_expr_term_is_neg(const tkd_expr *x);
 int tkd_expr_print_dec(tkd_buf *b, const tkd_expr *x);
+/* Calcium's symbolic expression (Where/Def, Sqrt, Pi, ...) to a tree; NULL
+ * when it holds something tkd cannot write (PolynomialRootNearest) */
+tkd_expr *tkd_expr_from_fexpr(const fexpr_t f);
 
 /* containers (lists, sets, matrices, relations, intervals, ±) are mapped
  * element by element by the operations */

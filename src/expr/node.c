@@ -251,6 +251,8 @@ tkd_expr *tkd_expr_fn2(tkd_fn_id id, tkd_expr *a, tkd_expr *b) {
 }
 
 tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args) {
+    if (name && n == 1 && !strcmp(name, "sqrt")) /* the canonical shape: Pow(a, 1/2) */
+        return tkd_expr_sqrt(args[0]);
     tkd_fn_id id = name ? tkd_expr_fn_lookup(name) : TKD_FN_UNDEF;
     if (id != TKD_FN_UNDEF)
         return tkd_expr_fn(id, n, args);

@@ -491,15 +491,12 @@ static int parse_name(parser *p, tkd_expr **out) {
         if (!strcmp(name, kw[k]))
             return fail(p, TKD_EINVAL, start, "'%s' is Python, not math", name);
     if (accept(p, "(")) {
-        int rc;
-        if ((rc = enter(p)))
-            return rc;
         tkd_expr **v;
         size_t n;
         int trailing;
-        if ((rc = parse_args(p, ")", &v, &n, &trailing)))
+        int rc = parse_args(p, ")", &v, &n, &trailing);
+        if (rc)
             return rc;
-        p->depth--;
         return make_call(p, start, name, n, v, out);
     }
     static const struct {
@@ -545,25 +542,17 @@ static int parse_atom(parser *p, tkd_expr **out) {
         close = "}", kind = TKD_EX_SET;
     if (!close)
         return bad_here(p);
-    size_t at = p->pos;
     p->pos += n;
-    int rc;
-    if ((rc = enter(p)))
-        return rc;
     tkd_expr **v;
     size_t cnt;
     int trailing;
-    if ((rc = parse_args(p, close, &v, &cnt, &trailing)))
+    int rc = parse_args(p, close, &v, &cnt, &trailing);
+    if (rc)
         return rc;
-    p->depth--;
     if (kind == TKD_EX_TUPLE && cnt == 1 && !trailing) {
         *out = v[0];
         free(v);
         return 0;
-    }
-    if (kind == TKD_EX_TUPLE && cnt == 0) {
-        free(v);
-        return fail(p, TKD_EINVAL, at, "empty parentheses '()'");
     }
     *out = tkd_expr_seq(kind, cnt, v);
     free(v);

@@ -2,9 +2,9 @@
  * expr simplify: a light, predictable simplifier. Bottom-up: constant
  * subtrees are evaluated exactly with Calcium and written back in closed
  * form (sqrt(8) -> 2*sqrt(2), cos(pi/3) -> 1/2); a few function rules
- * (exp(log(u)) -> u, E**u -> exp(u), exp(u)**k -> exp(k*u), cos(u)**2 ->
- * 1 - sin(u)**2 when sin(u) also appears); then the whole is put in the
- * canonical rational form over its generators (ratfun.c).
+ * (exp(log(u)) -> u, E**u -> exp(u), cos(u)**2 -> 1 - sin(u)**2 when
+ * sin(u) also appears); then the canonical rational form over the
+ * generators (ratfun.c); last, exp(u)**k -> exp(k*u).
  * Also tkd_expr_is_zero: exact first, then certified numerics.
  */
 #include "expr_internal.h"
@@ -59,13 +59,6 @@ static tkd_expr *rules(tkd_expr *x) {
             tkd_expr_free(x);
             return rules(tkd_expr_fn1(TKD_FN_EXP, u));
         }
-        if (is_fn(b, TKD_FN_EXP) && p->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(p->q))) {
-            tkd_expr *u = b->args[0], *k = p;
-            b->args[0] = NULL;
-            x->args[1] = NULL;
-            tkd_expr_free(x);
-            return tkd_expr_fn1(TKD_FN_EXP, tkd_expr_mul2(k, u));
-        }
         if (tkd_expr_is_int(p, 1)) {
             x->args[0] = NULL;
             tkd_expr_free(x);
@@ -77,6 +70,33 @@ static tkd_expr *rules(tkd_expr *x) {
         x->args[0]->args[0] = NULL;
         tkd_expr_free(x);
         return u;
+    }
+    return x;
+}
+
+/* exp(u)**k -> exp(k*u), everywhere, as the last step */
+static tkd_expr *post(tkd_expr *x) {
+    if (!x)
+        return NULL;
+    for (size_t i = 0; i < x->n; i++) {
+        if (!(x->args[i] = post(x->args[i]))) {
+            tkd_expr_free(x);
+            return NULL;
+        }
+    }
+    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_EXP) && x->args[1]->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(x->args[1]->q))) {
+        tkd_expr *u = x->args[0]->args[0], *k = x->args[1];
+        x->args[0]->args[0] = NULL;
+        x->args[1] = NULL;
+        tkd_expr_free(x);
+        tkd_expr *arg = tkd_expr_mul2(k, u), *c = NULL;
+        tkd_err e2 = {0};
+        if (arg && !tkd_rf_canonical(arg, &c, &e2)) {
+            tkd_expr_free(arg);
+            arg = c;
+        }
+        return tkd_expr_fn1(TKD_FN_EXP, arg);
     }
     return x;
 }
@@ -182,6 +202,8 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
 int tkd_expr_simplify(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     int rc = 0;
     *out = simp(x, e, &rc, 0);
+    if (*out)
+        *out = post(*out); /* cosmetic, once at the end */
     if (*out)
         return 0;
     return rc ? rc : tkd_err_set(e, TKD_ENOMEM, "out of memory while simplifying");
