@@ -290,6 +290,12 @@ gnode *gl_factor(P *p) {
             ex = gl_arg_expr(p, "an exponent");
             if (ex && c == '-')
                 ex = gl_mk1(p, GN_NEG, ex);
+        } else if (is_digit(c)) {
+            /* 2^10: TeX would set 2^1 0, but a writer means 1024; a digit run is the exponent */
+            size_t d0 = p->i;
+            while (p->i < p->end && is_digit(p->s[p->i]))
+                p->i++;
+            ex = gl_sub_parse(p, d0, p->i, 0);
         } else {
             ex = gl_arg_expr(p, "an exponent");
         }
