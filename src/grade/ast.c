@@ -175,9 +175,7 @@ int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b) {
         rc |= tkd_buf_printf(b, "%s(", n->str);
         rc |= print_kids(n, b, ",");
         return rc | tkd_buf_putc(b, ')');
-    case GN_FACT:
-        rc |= tkd_grade_node_print(n->kid[0], b);
-        return rc | tkd_buf_putc(b, '!');
+    case GN_FACT: rc |= tkd_grade_node_print(n->kid[0], b); return rc | tkd_buf_putc(b, '!');
     case GN_PM:
         rc |= tkd_buf_putc(b, '(');
         if (n->kid[0])
@@ -207,9 +205,7 @@ int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b) {
         rc |= tkd_buf_printf(b, "Matrix%dx%d[", n->rows, n->cols);
         rc |= print_kids(n, b, ", ");
         return rc | tkd_buf_putc(b, ']');
-    case GN_PERCENT:
-        rc |= tkd_grade_node_print(n->kid[0], b);
-        return rc | tkd_buf_putc(b, '%');
+    case GN_PERCENT: rc |= tkd_grade_node_print(n->kid[0], b); return rc | tkd_buf_putc(b, '%');
     }
     return rc;
 }

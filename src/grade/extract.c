@@ -32,8 +32,8 @@ const char *tkd_grade_mode_name(tkd_grade_mode mode) {
 }
 
 typedef struct {
-    size_t start, end;       /* the whole \boxed{...} */
-    size_t cstart, cend;     /* its content */
+    size_t start, end;   /* the whole \boxed{...} */
+    size_t cstart, cend; /* its content */
 } box;
 
 /* Is the text between two boxes only glue: spaces, commas, $, "and", "or", \quad, \text{ and }? */
@@ -46,12 +46,13 @@ static int glue_only(const char *s, size_t b, size_t e) {
             i++;
             continue;
         }
-        static const char *const words[] = {"and", "or", "\\quad", "\\qquad", "\\text", "\\mbox", "\\,", "\\;",
-                                            "\\(", "\\)", "\\[", "\\]", "\\\\", NULL};
+        static const char *const words[] = {"and", "or",  "\\quad", "\\qquad", "\\text", "\\mbox", "\\,",
+                                            "\\;", "\\(", "\\)",    "\\[",     "\\]",    "\\\\",   NULL};
         int hit = 0;
         for (const char *const *w = words; *w && !hit; w++) {
             size_t n = strlen(*w);
-            if (i + n <= e && !strncmp(s + i, *w, n) && (isalpha((unsigned char)**w) == 0 || !isalpha((unsigned char)s[i + n]))) {
+            if (i + n <= e && !strncmp(s + i, *w, n) &&
+                (isalpha((unsigned char)**w) == 0 || !isalpha((unsigned char)s[i + n]))) {
                 i += n;
                 hit = 1;
             }

@@ -46,7 +46,7 @@ static char *spaced(const char *s) {
     return tkd_buf_steal(&b);
 }
 
-static int n_gold, n_parse_fail, n_rewrite_fail, n_rewrites;
+static int n_gold, n_parse_fail, n_rewrite_fail, n_rewrites, n_expr_fail;
 
 static void check_gold(const char *file, const char *id, const char *gold) {
     n_gold++;
@@ -57,6 +57,12 @@ static void check_gold(const char *file, const char *id, const char *gold) {
         fprintf(stderr, "  parse failure %s id %s: [%s]: %s\n", file, id, gold, e.msg);
         return;
     }
+    tkd_expr *x = NULL;
+    if (tkd_grade_to_expr(g, &x, &e)) {
+        n_expr_fail++;
+        fprintf(stderr, "  expr conversion failure %s id %s: [%s]: %s\n", file, id, gold, e.msg);
+    }
+    tkd_expr_free(x);
     tkd_grade_node_free(g);
     char *rw[5];
     char *t1 = replace_all(gold, "\\dfrac", "\\FRAC");
@@ -127,11 +133,12 @@ TEST(math_test_set) {
         fclose(f);
     }
     closedir(d);
-    fprintf(stderr, "MATH test: %d golds, %d do not parse; %d rewrites, %d not equal\n", n_gold, n_parse_fail,
-            n_rewrites, n_rewrite_fail);
+    fprintf(stderr, "MATH test: %d golds, %d do not parse, %d not convertible to expr; %d rewrites, %d not equal\n",
+            n_gold, n_parse_fail, n_expr_fail, n_rewrites, n_rewrite_fail);
     CHECK(n_gold >= 4900);
     CHECK(n_parse_fail <= MAX_PARSE_FAILURES);
     CHECK_INT(n_rewrite_fail, 0);
+    CHECK_INT(n_expr_fail, 0); /* every parsed gold also becomes an expr tree */
 }
 
 int main(void) {
