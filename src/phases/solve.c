@@ -216,7 +216,15 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
                 if (g && !rc) {
                     const char *name, *args;
                     tkd_solver_slot_call(g->sv, slot, &name, &args);
-                    if (done[i].status == 0 && name)
+                    char *cached = NULL;
+                    double secs = 0;
+                    /* the same call may have finished for another sample meanwhile: the first
+                     * answer cached is the one every sample records (a replay reproduces it) */
+                    if (done[i].status == 0 && name && solve_tool_cache_get(x, name, args, &cached, &secs)) {
+                        free(done[i].answer);
+                        done[i].answer = cached;
+                        done[i].seconds = secs;
+                    } else if (done[i].status == 0 && name)
                         solve_tool_cache_put(x, name, args, done[i].answer, done[i].seconds);
                     rc = drive(x, d, ai,
                                tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e),
