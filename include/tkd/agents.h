@@ -63,8 +63,8 @@ typedef struct tkd_solver_cfg {
     const char *execute_prompt;  /* after the plan: "now carry it out" */
     const char *next_action_prompt;
     const char *wrap_up_prompt;
-    json_t *tools;             /* tool specs array sent with execution turns; NULL: none */
-    const char *model;         /* for the record */
+    json_t *tools;                /* tool specs array sent with execution turns; NULL: none */
+    const char *model;            /* for the record */
     const char *const *endpoints; /* base URLs, indexed by tkd_llm_response.endpoint */
     int n_endpoints;
     tkd_grade_opts grade;

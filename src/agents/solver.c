@@ -15,33 +15,46 @@
 #define SOLVER_ERR_SNIP 300 /* bytes of a failed call's message quoted back on a repeat */
 
 static const char DEFAULT_SYSTEM[] = /* jobs/prompts/solver_system.txt */
-    "You are an expert mathematician who solves competition problems step by step with an exact symbolic toolkit. The toolkit computes exactly: use it for every non-trivial calculation (algebra, equations, calculus, matrices, number theory, counting) instead of computing by hand.\n"
+    "You are an expert mathematician who solves competition problems step by step with an exact symbolic toolkit. The "
+    "toolkit computes exactly: use it for every non-trivial calculation (algebra, equations, calculus, matrices, "
+    "number theory, counting) instead of computing by hand.\n"
     "\n"
     "How to work:\n"
     "1. Plan: understand what is asked and decide which quantities to compute.\n"
-    "2. Execute: call the tools for the computations. You may call several tools in one turn when the calls do not depend on each other.\n"
-    "3. Reflect on each result: check that it answers what you asked and is consistent with the problem. If a result is surprising, find out why before going on.\n"
-    "4. Refine: when a tool returns an error, read its message, fix the arguments and try again, or take another route. Never repeat a call that failed with the same arguments.\n"
-    "5. Conclude: when the answer is established, state it once, simplified, as \\boxed{ANSWER} at the end of your reply.\n"
+    "2. Execute: call the tools for the computations. You may call several tools in one turn when the calls do not "
+    "depend on each other.\n"
+    "3. Reflect on each result: check that it answers what you asked and is consistent with the problem. If a result "
+    "is surprising, find out why before going on.\n"
+    "4. Refine: when a tool returns an error, read its message, fix the arguments and try again, or take another "
+    "route. Never repeat a call that failed with the same arguments.\n"
+    "5. Conclude: when the answer is established, state it once, simplified, as \\boxed{ANSWER} at the end of your "
+    "reply.\n"
     "\n"
     "Toolkit syntax:\n"
-    "- Expressions use SymPy syntax: ** for powers, * for every product (2*x, never 2x), sqrt(x), pi, E, I, exp(x), log(x), sin(x), Rational written as 1/3.\n"
+    "- Expressions use SymPy syntax: ** for powers, * for every product (2*x, never 2x), sqrt(x), pi, E, I, exp(x), "
+    "log(x), sin(x), Rational written as 1/3.\n"
     "- Equations are written as \"lhs = rhs\" or as an expression equal to zero; name the variable you solve for.\n"
     "- Matrices and vectors are JSON lists of rows: [[1, 2], [3, 4]]; points are lists [x, y].\n"
     "- Integers may be given as JSON numbers or strings; large integers as strings.\n"
-    "- Every tool answers {\"result\": ...} or {\"status\": \"error\", \"message\": ...}; the message says what to fix.\n"
+    "- Every tool answers {\"result\": ...} or {\"status\": \"error\", \"message\": ...}; the message says what to "
+    "fix.\n"
     "\n"
-    "The final answer must be exact (fractions, radicals, pi), not a decimal approximation, unless the problem asks for one. Put only the answer inside \\boxed{}.";
+    "The final answer must be exact (fractions, radicals, pi), not a decimal approximation, unless the problem asks "
+    "for one. Put only the answer inside \\boxed{}.";
 static const char DEFAULT_USER[] = /* jobs/prompts/solver_user.txt */
     "Problem: {problem}";
 static const char DEFAULT_PLAN[] = /* jobs/prompts/solver_planning.txt */
-    "Before solving, write a short plan: what is asked, which quantities you will compute, and which tools you will call for them. Do not call any tool in this reply.";
+    "Before solving, write a short plan: what is asked, which quantities you will compute, and which tools you will "
+    "call for them. Do not call any tool in this reply.";
 static const char DEFAULT_EXEC[] = /* jobs/prompts/solver_execute.txt */
-    "Now carry out your plan. Call the tools for the computations, reflect on each result, and refine the plan when a result calls for it. Give the final answer as \\boxed{ANSWER}.";
+    "Now carry out your plan. Call the tools for the computations, reflect on each result, and refine the plan when a "
+    "result calls for it. Give the final answer as \\boxed{ANSWER}.";
 static const char DEFAULT_NEXT[] = /* jobs/prompts/solver_next_action.txt */
-    "Reflect on the results so far. If the answer is established, state it as \\boxed{ANSWER}. Otherwise take the next action: call the tool that moves the solution forward.";
+    "Reflect on the results so far. If the answer is established, state it as \\boxed{ANSWER}. Otherwise take the next "
+    "action: call the tool that moves the solution forward.";
 static const char DEFAULT_WRAP[] = /* jobs/prompts/solver_wrap_up.txt */
-    "You are almost out of turns. Do not call more tools. Using the results you have, give your best final answer now as \\boxed{ANSWER}.";
+    "You are almost out of turns. Do not call more tools. Using the results you have, give your best final answer now "
+    "as \\boxed{ANSWER}.";
 
 enum { K_PLAN, K_EXEC, K_NEXT, K_WRAP, K_TOOLS };
 static const char *const kind_name[] = {"planning", "execute", "next_action", "wrap_up", "tool_results"};
@@ -197,7 +210,9 @@ void tkd_solver_free(tkd_solver *s) {
     free(s);
 }
 
-static int oom(tkd_err *e) { return tkd_err_set(e, TKD_ENOMEM, "solver: out of memory"); }
+static int oom(tkd_err *e) {
+    return tkd_err_set(e, TKD_ENOMEM, "solver: out of memory");
+}
 
 static int finish(tkd_solver *s, tkd_status st) {
     s->status = st;
@@ -330,8 +345,8 @@ static int finish_turn(tkd_solver *s, tkd_err *e) {
     }
     if (s->turns >= s->cfg->max_turns)
         return finish(s, TKD_ST_TURN_LIMIT);
-    return follow_up(s, s->cfg->single_step ? s->cfg->next_action_prompt : NULL,
-                     s->cfg->single_step ? K_NEXT : K_TOOLS, e);
+    return follow_up(s, s->cfg->single_step ? s->cfg->next_action_prompt : NULL, s->cfg->single_step ? K_NEXT : K_TOOLS,
+                     e);
 }
 
 /* The reply asks for tools: log each call, answer the ones that must not run. */
@@ -386,12 +401,12 @@ static int start_calls(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
 
 int tkd_solver_on_llm(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
     const char *ep = r->endpoint >= 0 && r->endpoint < s->cfg->n_endpoints ? s->cfg->endpoints[r->endpoint] : NULL;
-    json_t *req = json_pack("{s:i, s:s, s:s, s:i, s:s?, s:I, s:I, s:f, s:i, s:s?, s:s?, s:s?}", "turn", s->turns,
-                            "kind", kind_name[s->kind], "status", tkd_llm_status_name(r->status), "http_code",
-                            r->http_code, "finish_reason", r->finish_reason, "prompt_tokens",
-                            (json_int_t)r->prompt_tokens, "completion_tokens", (json_int_t)r->completion_tokens,
-                            "latency_s", r->latency_s, "attempts", r->attempts, "endpoint", ep, "error", r->error,
-                            "reasoning", r->reasoning_content);
+    json_t *req =
+        json_pack("{s:i, s:s, s:s, s:i, s:s?, s:I, s:I, s:f, s:i, s:s?, s:s?, s:s?}", "turn", s->turns, "kind",
+                  kind_name[s->kind], "status", tkd_llm_status_name(r->status), "http_code", r->http_code,
+                  "finish_reason", r->finish_reason, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
+                  (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "attempts", r->attempts, "endpoint", ep,
+                  "error", r->error, "reasoning", r->reasoning_content);
     if (!req || json_array_append_new(s->requests, req))
         return oom(e);
     if (ep && !s->endpoint && !(s->endpoint = strdup(ep)))
@@ -429,7 +444,9 @@ int tkd_solver_on_llm(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
     return follow_up(s, s->cfg->next_action_prompt, K_NEXT, e);
 }
 
-int tkd_solver_n_calls(const tkd_solver *s) { return s->n_run; }
+int tkd_solver_n_calls(const tkd_solver *s) {
+    return s->n_run;
+}
 
 void tkd_solver_call(const tkd_solver *s, int i, const char **name, const char **args, int *slot) {
     const turn_call *c = &s->tc[s->run_slot[i]];
@@ -448,9 +465,9 @@ int tkd_solver_on_tool(tkd_solver *s, int slot, const char *answer, double secon
         return tkd_err_set(e, TKD_EINTERNAL, "solver: a tool result for slot %d, which is not waiting", slot);
     turn_call *c = &s->tc[slot];
     c->run = 0;
-    const char *kind = status == TKD_ETIMEOUT  ? "timeout"
-                       : status == TKD_ELIMIT  ? "memory"
-                       : status                ? "crash"
+    const char *kind = status == TKD_ETIMEOUT               ? "timeout"
+                       : status == TKD_ELIMIT               ? "memory"
+                       : status                             ? "crash"
                        : tkd_solver_answer_is_error(answer) ? "error"
                                                             : "ok";
     c->failed = strcmp(kind, "ok") != 0;
@@ -474,9 +491,15 @@ int tkd_solver_on_tool(tkd_solver *s, int slot, const char *answer, double secon
     return finish_turn(s, e);
 }
 
-tkd_status tkd_solver_status(const tkd_solver *s) { return s->status; }
-const char *tkd_solver_answer(const tkd_solver *s) { return s->answer; }
-int tkd_solver_turns(const tkd_solver *s) { return s->turns; }
+tkd_status tkd_solver_status(const tkd_solver *s) {
+    return s->status;
+}
+const char *tkd_solver_answer(const tkd_solver *s) {
+    return s->answer;
+}
+int tkd_solver_turns(const tkd_solver *s) {
+    return s->turns;
+}
 
 void tkd_solver_record(const tkd_solver *s, tkd_record *rec) {
     memset(rec, 0, sizeof *rec);
@@ -501,13 +524,12 @@ char *tkd_solver_result_json(const tkd_solver *s, tkd_err *e) {
     json_t *j = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s?, s:s?, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:f, s:f, s:f, "
                           "s:{s:s?, s:s?}, s:s?, s:O, s:O, s:O}",
                           "id", s->id, "pid", pid, "sample", s->sample, "seed", (json_int_t)s->seed, "status",
-                          tkd_status_name(s->status), "answer", s->answer, "gold", s->gold, "grade", s->reason,
-                          "turns", s->turns, "tool_calls", s->n_calls, "tool_errors", s->n_call_errors,
-                          "repeated_failed_calls", s->n_repeated, "prompt_tokens", (json_int_t)s->prompt_tokens,
-                          "completion_tokens", (json_int_t)s->completion_tokens, "latency_s", s->llm_s + s->tool_s,
-                          "llm_s", s->llm_s, "tool_s", s->tool_s, "teacher", "model", s->cfg->model, "endpoint",
-                          s->endpoint, "error", s->error, "messages", s->messages, "calls", s->calls, "requests",
-                          s->requests);
+                          tkd_status_name(s->status), "answer", s->answer, "gold", s->gold, "grade", s->reason, "turns",
+                          s->turns, "tool_calls", s->n_calls, "tool_errors", s->n_call_errors, "repeated_failed_calls",
+                          s->n_repeated, "prompt_tokens", (json_int_t)s->prompt_tokens, "completion_tokens",
+                          (json_int_t)s->completion_tokens, "latency_s", s->llm_s + s->tool_s, "llm_s", s->llm_s,
+                          "tool_s", s->tool_s, "teacher", "model", s->cfg->model, "endpoint", s->endpoint, "error",
+                          s->error, "messages", s->messages, "calls", s->calls, "requests", s->requests);
     char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(j);
     if (!t)

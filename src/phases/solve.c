@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void *cookie_of(int ai, uint32_t gen) { return (void *)(uintptr_t)(((uint64_t)gen << 32) | (uint32_t)ai); }
+static void *cookie_of(int ai, uint32_t gen) {
+    return (void *)(uintptr_t)(((uint64_t)gen << 32) | (uint32_t)ai);
+}
 static uint64_t tool_id(int ai, uint32_t gen, int slot) {
     return ((uint64_t)(gen & 0xffffffu) << 40) | ((uint64_t)(uint32_t)ai << 8) | (uint64_t)slot;
 }
@@ -182,8 +184,8 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
             if (r != TKD_DIST_ITEM)
                 break;
             if (it >= x->probs.n)
-                return tkd_err_set(e, TKD_EINTERNAL, "solve: dist handed out item %llu of %zu",
-                                   (unsigned long long)it, x->probs.n);
+                return tkd_err_set(e, TKD_EINTERNAL, "solve: dist handed out item %llu of %zu", (unsigned long long)it,
+                                   x->probs.n);
             if ((rc = start_problem(x, d, it, e)))
                 return rc;
             worked++;
@@ -227,8 +229,7 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
                     } else if (done[i].status == 0 && name)
                         solve_tool_cache_put(x, name, args, done[i].answer, done[i].seconds);
                     rc = drive(x, d, ai,
-                               tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e),
-                               e);
+                               tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e), e);
                 }
                 free(done[i].answer);
                 worked++;
@@ -421,9 +422,8 @@ agree:
         tkd_log_info("solve: rank %d: %llu problems, %llu samples in %.1f s (%.1f problems/s):%s; %lld requests, "
                      "%lld attempts, %lld retries, %lld cache hits; tools: %llu run, %llu from the cache",
                      x.rank, (unsigned long long)x.problems_done, (unsigned long long)x.samples_done, el,
-                     el > 0 ? (double)x.problems_done / el : 0.0, b.len ? b.data : " none", ls.submitted,
-                     ls.attempts, ls.retries, ls.cache_hits, (unsigned long long)x.tool_runs,
-                     (unsigned long long)x.tool_cache_hits);
+                     el > 0 ? (double)x.problems_done / el : 0.0, b.len ? b.data : " none", ls.submitted, ls.attempts,
+                     ls.retries, ls.cache_hits, (unsigned long long)x.tool_runs, (unsigned long long)x.tool_cache_hits);
     }
     if (x.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("solve: %s: %llu/%llu problems done, %llu before this run; %s",

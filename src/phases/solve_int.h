@@ -14,9 +14,9 @@
 #include "tkd/tools.h"
 
 #define SOLVE_N_PROMPTS 6
-#define SOLVE_POLL_MS 10       /* longest wait in the network poll when idle */
-#define SOLVE_TOOL_POLL_MS 1   /* ... while tool calls are running */
-#define SOLVE_TOOL_BATCH 64    /* tool results taken per poll */
+#define SOLVE_POLL_MS 10     /* longest wait in the network poll when idle */
+#define SOLVE_TOOL_POLL_MS 1 /* ... while tool calls are running */
+#define SOLVE_TOOL_BATCH 64  /* tool results taken per poll */
 
 typedef struct agent { /* one sample in flight */
     tkd_solver *sv;

@@ -40,19 +40,18 @@ int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
     c->single_step = tkd_job_bool(job, "solve.single_step");
     c->wrap_up_before = (int)tkd_job_int(job, "solve.wrap_up_turns_before_limit");
     c->max_tool_errors = (int)tkd_job_int(job, "solve.max_tool_errors");
-    static const char *const keys[SOLVE_N_PROMPTS] = {"solve.prompts.system",   "solve.prompts.user",
-                                                      "solve.prompts.planning", "solve.prompts.execute",
+    static const char *const keys[SOLVE_N_PROMPTS] = {"solve.prompts.system",      "solve.prompts.user",
+                                                      "solve.prompts.planning",    "solve.prompts.execute",
                                                       "solve.prompts.next_action", "solve.prompts.wrap_up"};
-    const char **dst[SOLVE_N_PROMPTS] = {&c->system_prompt,   &c->user_template,      &c->planning_prompt,
-                                         &c->execute_prompt,  &c->next_action_prompt, &c->wrap_up_prompt};
+    const char **dst[SOLVE_N_PROMPTS] = {&c->system_prompt,  &c->user_template,      &c->planning_prompt,
+                                         &c->execute_prompt, &c->next_action_prompt, &c->wrap_up_prompt};
     for (int i = 0; i < SOLVE_N_PROMPTS; i++) {
         int rc = load_prompt(x, keys[i], dst[i], i, e);
         if (rc)
             return rc;
     }
     if (!strstr(c->user_template, "{problem}"))
-        return tkd_err_set(e, TKD_EINVAL, "%s: solve.prompts.user: the prompt has no {problem} placeholder",
-                           job->path);
+        return tkd_err_set(e, TKD_EINVAL, "%s: solve.prompts.user: the prompt has no {problem} placeholder", job->path);
     /* the tools offered: solve.tools, or all */
     json_t *names = tkd_job_get(job, "solve.tools");
     size_t n = json_array_size(names), i;

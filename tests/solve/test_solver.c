@@ -215,8 +215,7 @@ TEST(repeated_failing_call_is_not_run) {
               TKD_SOLVER_ACT_TOOLS);
     json_t *j = result(s);
     CHECK_INT(json_integer_value(json_object_get(j, "repeated_failed_calls")), 1);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "calls"), 1), "status")),
-              "repeated");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "calls"), 1), "status")), "repeated");
     json_decref(j);
     tkd_solver_free(s);
 }
@@ -241,8 +240,7 @@ TEST(tool_errors_in_a_row) {
     CHECK_INT(feed(s, reply("", BAD, NULL)), TKD_SOLVER_ACT_DONE); /* repeated: the third failure */
     CHECK_INT(tkd_solver_status(s), TKD_ST_TOOL_ERRORS);
     json_t *j = result(s);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "calls"), 1), "status")),
-              "timeout");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "calls"), 1), "status")), "timeout");
     json_decref(j);
     tkd_solver_free(s);
 }
