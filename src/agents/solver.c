@@ -74,8 +74,8 @@ struct tkd_solver {
     int64_t seed;
     json_t *messages, *requests, *calls;
     int turns, kind, wrapped, done;
-    turn_call tc[TKD_SOLVER_MAX_CALLS_PER_TURN + 1];
-    int n_tc, run_slot[TKD_SOLVER_MAX_CALLS_PER_TURN], n_run, waiting;
+    turn_call *tc; /* the calls of this turn (every one gets a tool message) */
+    int tc_cap, n_tc, run_slot[TKD_SOLVER_MAX_CALLS_PER_TURN], n_run, waiting;
     int n_calls, n_call_errors, n_repeated, consec_fail;
     long long prompt_tokens, completion_tokens;
     double llm_s, tool_s, turn_tool_max;
@@ -188,7 +188,8 @@ static void clear_turn(tkd_solver *s) {
         free(s->tc[i].name);
         free(s->tc[i].sig);
     }
-    memset(s->tc, 0, sizeof s->tc);
+    if (s->tc)
+        memset(s->tc, 0, (size_t)s->tc_cap * sizeof *s->tc);
     s->n_tc = s->n_run = s->waiting = 0;
     s->turn_tool_max = 0;
 }
@@ -197,6 +198,7 @@ void tkd_solver_free(tkd_solver *s) {
     if (!s)
         return;
     clear_turn(s);
+    free(s->tc);
     json_decref(s->messages);
     json_decref(s->requests);
     json_decref(s->calls);
@@ -352,7 +354,15 @@ static int finish_turn(tkd_solver *s, tkd_err *e) {
 /* The reply asks for tools: log each call, answer the ones that must not run. */
 static int start_calls(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
     clear_turn(s);
-    for (int i = 0; i < r->n_tool_calls && s->n_tc <= TKD_SOLVER_MAX_CALLS_PER_TURN; i++) {
+    if (r->n_tool_calls > s->tc_cap) {
+        turn_call *nt = tkd_realloc(s->tc, (size_t)r->n_tool_calls * sizeof *nt, e);
+        if (!nt)
+            return TKD_ENOMEM;
+        memset(nt, 0, (size_t)r->n_tool_calls * sizeof *nt);
+        s->tc = nt;
+        s->tc_cap = r->n_tool_calls;
+    }
+    for (int i = 0; i < r->n_tool_calls; i++) {
         const tkd_llm_tool_call *tc = &r->tool_calls[i];
         turn_call *c = &s->tc[s->n_tc++];
         const char *name = tc->name ? tc->name : "", *args = tc->arguments ? tc->arguments : "{}";

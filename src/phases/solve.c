@@ -86,7 +86,19 @@ static int drive(solve_ctx *x, tkd_dist *d, int ai, int act, tkd_err *e) {
             tkd_llm_request req;
             tkd_solver_request(g->sv, &req);
             int rc = tkd_llm_submit(x->llm, &req, cookie_of(ai, g->gen), e);
-            return rc ? tkd_err_wrap(e, "solve: submitting a request") : 0;
+            if (!rc)
+                return 0;
+            if (rc == TKD_ENOMEM)
+                return tkd_err_wrap(e, "solve: submitting a request");
+            /* a request the client refuses (it cannot be built) ends this sample only */
+            tkd_llm_response failed;
+            memset(&failed, 0, sizeof failed);
+            failed.status = TKD_LLM_HTTP_ERROR;
+            failed.endpoint = -1;
+            failed.error = e->msg;
+            failed.content = (char *)"";
+            act = tkd_solver_on_llm(g->sv, &failed, e);
+            continue;
         }
         /* TOOLS: cached answers are delivered after every miss is submitted */
         int n = tkd_solver_n_calls(g->sv), n_hit = 0, hit_slot[TKD_SOLVER_MAX_CALLS_PER_TURN];

@@ -359,6 +359,43 @@ TEST(single_step_and_rejected_calls) {
     tkd_solver_free(s);
 }
 
+TEST(too_many_calls_in_one_turn) {
+    tkd_solver_cfg c;
+    cfg_init(&c);
+    tkd_solver *s = mk(&c, "42");
+    tkd_err e = {0};
+    tkd_solver_start(s, &e);
+    tkd_buf b;
+    tkd_buf_init(&b);
+    tkd_buf_putc(&b, '[');
+    for (int i = 0; i < 20; i++)
+        tkd_buf_printf(&b, "%s{\"name\": \"gcd\", \"arguments\": {\"numbers\": [%d, 6]}}", i ? "," : "", i + 1);
+    tkd_buf_putc(&b, ']');
+    CHECK_INT(feed(s, reply("", b.data, NULL)), TKD_SOLVER_ACT_TOOLS);
+    tkd_buf_free(&b);
+    CHECK_INT(tkd_solver_n_calls(s), TKD_SOLVER_MAX_CALLS_PER_TURN);
+    int a = TKD_SOLVER_ACT_WAIT;
+    for (int i = 0; i < tkd_solver_n_calls(s) && a == TKD_SOLVER_ACT_WAIT;) {
+        const char *name, *args;
+        int slot;
+        tkd_solver_call(s, i, &name, &args, &slot);
+        a = tkd_solver_on_tool(s, slot, "{\"result\":\"1\"}", 0.001, 0, &e);
+        if (a == TKD_SOLVER_ACT_WAIT)
+            i++;
+    }
+    CHECK_INT(a, TKD_SOLVER_ACT_LLM);
+    /* every call id of the reply is answered by a tool message, in order */
+    tkd_llm_request q;
+    tkd_solver_request(s, &q);
+    size_t n = json_array_size(q.messages), tools = 0;
+    for (size_t i = 0; i < n; i++)
+        tools += !strcmp(json_string_value(json_object_get(json_array_get(q.messages, i), "role")), "tool");
+    CHECK_INT(tools, 20);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(q.messages, n - 1), "tool_call_id")), "call_19");
+    CHECK(strstr(last_content(s, 0), "too many tool calls") != NULL);
+    tkd_solver_free(s);
+}
+
 TEST(seeds_and_request_bodies) {
     int64_t seen[200];
     for (int k = 0; k < 200; k++) {
@@ -444,6 +481,7 @@ int main(void) {
     RUN(turn_limit);
     RUN(length_and_api_errors);
     RUN(single_step_and_rejected_calls);
+    RUN(too_many_calls_in_one_turn);
     RUN(seeds_and_request_bodies);
     RUN(builtin_prompts_are_the_files);
     json_decref(g_tools);
