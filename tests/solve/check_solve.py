@@ -78,7 +78,9 @@ for r, t in rows:
     asst = [m for m in msgs if m["role"] == "assistant"]
     if len(asst) != len(ok_reqs) or len(reqs) != int(r["turns"]) or t["turns"] != int(r["turns"]):
         err(f"{key}: {len(asst)} assistant messages, {len(ok_reqs)} answered requests, {r['turns']} turns")
-    ids = [c["id"] for m in asst for c in m.get("tool_calls", [])]
+    # native calls carry ids; calls written as <tool_call> blocks are call_0, call_1, ... per reply
+    ids = [c["id"] for m in asst for c in m.get("tool_calls", [])] + \
+          [f"call_{i}" for m in asst if "tool_calls" not in m for i in range(m["content"].count("<tool_call>"))]
     answered = [m["tool_call_id"] for m in msgs if m["role"] == "tool"]
     n_calls_asked = len(ids)
     if st in ("correct", "wrong", "tool_errors", "no_answer") and sorted(ids) != sorted(answered):
@@ -86,7 +88,8 @@ for r, t in rows:
     if len(calls) != int(r["tool_calls"]) or any("result" not in c or "seconds" not in c or "arguments" not in c
                                                   for c in calls):
         err(f"{key}: tool call log incomplete")
-    if exp["kind"] == "multi" and st == "correct" and not any(len(m.get("tool_calls", [])) == 2 for m in asst):
+    if exp["kind"] == "multi" and st == "correct" and not any(len(m.get("tool_calls", [])) == 2 or
+                                                              m["content"].count("<tool_call>") == 2 for m in asst):
         err(f"{key}: the two calls of one turn are not in one assistant message")
     if exp["kind"] == "toolerrors" and st == "tool_errors" and t["repeated_failed_calls"] < 1:
         err(f"{key}: tool_errors without a repeated failing call detected")

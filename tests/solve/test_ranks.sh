@@ -5,7 +5,8 @@
 # (checked with h5py); the merged store verifies. Then a replay-only run, as
 # one plain process, from the -n 2 run's cache: no request reaches the
 # server and the store's records and texts are reproduced exactly (only
-# finished_at, the wall-clock time of writing, differs).
+# finished_at, the wall-clock time of writing, differs). Last, tool calls
+# written as <tool_call> blocks in the content (teacher.tool_call_format hermes).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=1000
 fixture $N
@@ -57,3 +58,19 @@ if diff:
 raise SystemExit(1 if diff or len(a) != len(b) else 0)
 PY
 ok "replay-only (one plain process): no request sent; every record and text reproduced"
+
+# tool calls written as <tool_call> blocks in the content (Qwen/Hermes style), one plain process
+"$SERVER" --port 0 --max-seconds 600 --script "$work/script.jsonl" --tool-format hermes --latency-ms 5 \
+  >"$work/hermes.port" 2>/dev/null &
+spids+=($!)
+for _ in $(seq 100); do [ -s "$work/hermes.port" ] && break; sleep 0.05; done
+port=$(awk '{print $2}' "$work/hermes.port")
+head -200 problems.jsonl >problems200.jsonl
+/usr/bin/python3 -c "
+import json; e = json.load(open('expected.json')); json.dump({k: e[k] for k in list(e)[:200]}, open('expected200.json', 'w'))"
+job jobh.json "$work/outh"
+sed -i 's/problems.jsonl/problems200.jsonl/; s/"http2": false/"http2": false, "tool_call_format": "hermes"/' jobh.json
+"$TKD" data import jobh.json >/dev/null 2>&1
+"$TKD" solve jobh.json >runh.log 2>&1 || { tail -20 runh.log; fail "hermes run failed"; }
+check outh/shards/solve/*.h5 --expected expected200.json --samples 1 || fail "hermes: store check"
+ok "hermes-format tool calls: 200 problems, each once with its status and conversation"
