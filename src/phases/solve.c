@@ -31,7 +31,24 @@ static agent *agent_of(solve_ctx *x, int ai, uint32_t gen, uint32_t gen_mask) {
     return g->used && (g->gen & gen_mask) == gen ? g : NULL;
 }
 
-/* Every sample of a problem is done: write them in sample order, then report. */
+/* Flush the shard and report the problems written since the last flush: dist
+ * counts a problem done only when its rows survive a kill -9 of this rank. */
+static int report_durable(solve_ctx *x, tkd_dist *d, int force, tkd_err *e) {
+    double now = tkd_now();
+    if (!x->n_unflushed || (!force && x->n_unflushed < x->n_act_cap && now - x->last_flush < SOLVE_FLUSH_S))
+        return 0;
+    int rc = tkd_store_flush(x->shard, e);
+    if (rc)
+        return tkd_err_wrap(e, "solve: flushing %s", tkd_store_path(x->shard));
+    for (int i = 0; i < x->n_unflushed; i++)
+        tkd_dist_complete(d, x->unflushed[i]);
+    x->n_unflushed = 0;
+    x->last_flush = now;
+    return 0;
+}
+
+/* Every sample of a problem is done: write them in sample order; the problem
+ * is reported to dist after the next flush (report_durable). */
 static int problem_done(solve_ctx *x, tkd_dist *d, active *a, tkd_err *e) {
     int rc = 0;
     for (int k = 0; k < x->n_samples && !rc; k++) {
@@ -52,7 +69,9 @@ static int problem_done(solve_ctx *x, tkd_dist *d, active *a, tkd_err *e) {
         tkd_solver_free(a->done[k]);
         a->done[k] = NULL;
     }
-    tkd_dist_complete(d, a->item);
+    if (x->n_unflushed == x->n_act_cap && (rc = report_durable(x, d, 1, e)))
+        return rc;
+    x->unflushed[x->n_unflushed++] = a->item; /* reported to dist once flushed */
     x->problems_done++;
     a->used = 0;
     x->free_act[x->n_free_act++] = (int)(a - x->act);
@@ -249,6 +268,8 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
             if (rc)
                 return rc;
         }
+        if ((rc = report_durable(x, d, tkd_dist_stopping(d), e)))
+            return rc;
         progress(x, 0);
         if (tkd_dist_stopping(d)) {
             if (x->n_agents == 0)
@@ -282,7 +303,8 @@ static int alloc_slots(solve_ctx *x, tkd_err *e) {
     x->free_agents = tkd_calloc((size_t)cap, sizeof *x->free_agents, e);
     x->act = tkd_calloc((size_t)cap, sizeof *x->act, e);
     x->free_act = tkd_calloc((size_t)cap, sizeof *x->free_act, e);
-    if (!x->agents || !x->free_agents || !x->act || !x->free_act)
+    x->unflushed = tkd_calloc((size_t)cap, sizeof *x->unflushed, e);
+    if (!x->agents || !x->free_agents || !x->act || !x->free_act || !x->unflushed)
         return TKD_ENOMEM;
     for (int i = 0; i < cap; i++) {
         x->free_agents[x->n_free_agents++] = (int)cap - 1 - i;
@@ -305,6 +327,7 @@ static void ctx_free(solve_ctx *x) {
     free(x->free_agents);
     free(x->act);
     free(x->free_act);
+    free(x->unflushed);
     if (x->shard)
         tkd_store_close(x->shard, NULL);
     tkd_llm_free(x->llm);
@@ -415,6 +438,9 @@ agree:
         rc = crc;
         *e = ce;
     }
+    if (!crc) /* closed, so durable */
+        for (int i = 0; i < x.n_unflushed; i++)
+            tkd_dist_complete(d, x.unflushed[i]);
     tkd_dist_stats st;
     tkd_err fe = {0};
     int frc = tkd_dist_finish(d, &st, &fe);

@@ -17,6 +17,7 @@
 #define SOLVE_POLL_MS 10     /* longest wait in the network poll when idle */
 #define SOLVE_TOOL_POLL_MS 1 /* ... while tool calls are running */
 #define SOLVE_TOOL_BATCH 64  /* tool results taken per poll */
+#define SOLVE_FLUSH_S 0.2    /* longest wait before finished problems are flushed and reported */
 
 typedef struct agent { /* one sample in flight */
     tkd_solver *sv;
@@ -52,6 +53,9 @@ typedef struct solve_ctx {
     int n_act_cap;
     int *free_act, n_free_act;
     uint32_t gen;
+    uint64_t *unflushed; /* problems written, not yet flushed nor reported (at most n_act_cap) */
+    int n_unflushed;
+    double last_flush;
     /* counters (this rank) */
     uint64_t problems_done, samples_done, by_status[TKD_ST_COUNT], tool_runs, tool_cache_hits;
     double t_start, next_progress;

@@ -4,7 +4,9 @@
 #  (b) SIGTERM to the whole job (mpiexec -n 2) mid-run (24 samples in flight
 #      per rank, to last past mpirun's 3 s before it signals the ranks), with
 #      a short grace period, so that some problems are abandoned half-way.
-# Each time the re-run completes and the merged store holds every sample of
+#  (c) kill -9 of one rank while the others go on (no abort): the
+#      coordinator re-issues its leases and the same run completes.
+# Each time the run completes and the merged store holds every sample of
 # every problem exactly once with its status (checked with h5py). The
 # response cache keeps answered requests from being asked again: the re-run
 # answers from the cache, and the server saw no body twice beyond the
@@ -80,3 +82,30 @@ db=$(($(dups) - d0)) hb=$(hits runb2.log)
 [ "$db" -le "$wire" ] || fail "(b) $db request bodies asked twice, but only $wire were on the wire at the stop"
 [ "$hb" -gt 0 ] || fail "(b) the re-run got nothing from the cache"
 ok "(b) SIGTERM to mpiexec (rc $rc): ranks exited 3; re-run complete, every sample once, nothing redone; $hb answers from the cache, $db bodies asked again (<= $wire on the wire at the stop)"
+
+# (c) kill -9 of rank 1 while the others go on (mpirun told not to abort):
+# the coordinator re-issues its leases after dist.lease_timeout_s and the run
+# completes by itself; the merged store holds every sample once
+SAMPLES=1 GRACE=1 job jobc.json "$work/outc" '"seed": 3'
+sed -i "s/\"max_in_flight\": 64/\"max_in_flight\": $INFL/; s/\"lease_timeout_s\": 5/\"lease_timeout_s\": 2/" jobc.json
+"$TKD" data import jobc.json >/dev/null 2>&1
+OMPI_MCA_orte_abort_on_non_zero_status=0 runbg 3 jobc.json
+wait_solved
+pid=$(sed -nE 's/.*solve: rank 1 \(pid ([0-9]+)\).*/\1/p' run.log)
+[ -n "$pid" ] || { cat run.log; fail "(c) rank 1 did not log its pid"; }
+kill -9 "$pid"
+# the surviving ranks finish and exit; Open MPI's mpiexec (abort disabled) may
+# then wait forever for the dead rank, so it is ended once they are done
+for _ in $(seq 600); do
+  grep -q "solve: all done: $N/$N problems done" run.log && break
+  sleep 0.1
+done
+for _ in $(seq 20); do kill -0 $mpi 2>/dev/null || break; sleep 0.1; done
+kill $mpi 2>/dev/null || true
+set +e; wait $mpi; rc=$?; set -e
+cp run.log runc.log
+grep -Eq "solve: finished $N/$N done" runc.log || { tail -30 runc.log; fail "(c) the run did not complete without rank 1"; }
+grep -Eq "[1-9][0-9]* re-issued" runc.log || { tail -30 runc.log; fail "(c) nothing was re-issued"; }
+"$TKD" store merge outc/shards/solve outc/solve.h5 >mergec.log 2>&1 || { cat mergec.log; fail "(c) merge"; }
+check outc/solve.h5 --expected expected.json --samples 1 || fail "(c) merged store"
+ok "(c) kill -9 of rank 1, the others go on (mpiexec rc $rc): its leases re-issued, every sample once"
