@@ -502,11 +502,11 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
     if (fapl >= 0)
         H5Pset_metadata_read_attempts(fapl, STORE_SWMR_READ_ATTEMPTS);
     s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    char first[256]; /* before any other HDF5 call clears the error stack */
+    h5_msg(first);
     if (fapl >= 0)
         H5Pclose(fapl);
     if (s->file < 0) { /* not written in SWMR mode (a merged file) or not HDF5 */
-        char first[256];
-        h5_msg(first);
         s->swmr = 0;
         s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (s->file < 0) {
