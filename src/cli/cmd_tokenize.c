@@ -194,7 +194,7 @@ int tkd_cmd_tokenize(int argc, char **argv) {
     }
     tkd_err e = {0};
     tkd_tokenizer *tok = NULL;
-    if (path && (rc = tkd_tokenizer_load(path, &tok, &e)))
+    if (path && tkd_tokenizer_load(path, &tok, &e))
         return tkd_cli_fail(&e);
     char *in = NULL;
     size_t len = 0;

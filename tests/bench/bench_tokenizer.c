@@ -30,7 +30,8 @@ int main(int argc, char **argv) {
             files[nf++] = argv[i];
     }
     if (!tok_path || !nf) {
-        fprintf(stderr, "usage: bench_tokenizer TOKENIZER.json|MODEL_DIR FILE.jsonl... [--field solution] [--passes N]\n");
+        fprintf(stderr,
+                "usage: bench_tokenizer TOKENIZER.json|MODEL_DIR FILE.jsonl... [--field solution] [--passes N]\n");
         return 2;
     }
     json_t *texts = json_array();

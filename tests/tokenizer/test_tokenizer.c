@@ -58,8 +58,13 @@ TEST(selfmade) {
     CHECK(tkd_tokenizer_is_special(t, im_end));
     CHECK(tc >= 0 && !tkd_tokenizer_is_special(t, tc));
     CHECK_INT(tkd_tokenizer_token_id(t, "no such token"), -1);
-    const char *cases[] = {"", "a", "Hello, world! It's 2026.", "  lots   of\n\n spaces \t\r\n", "ünïcödé 数学 😀👍🏽",
-                           "<|im_start|>user\nx<|im_end|>\n<tool_call>{}</tool_call>", "\\frac{1}{2} = 0.5\n"};
+    const char *cases[] = {"",
+                           "a",
+                           "Hello, world! It's 2026.",
+                           "  lots   of\n\n spaces \t\r\n",
+                           "ünïcödé 数学 😀👍🏽",
+                           "<|im_start|>user\nx<|im_end|>\n<tool_call>{}</tool_call>",
+                           "\\frac{1}{2} = 0.5\n"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         CHECK(roundtrip(t, cases[i], strlen(cases[i])));
     /* merges were learned: math text needs fewer tokens than bytes */
@@ -176,8 +181,12 @@ static int load_variant(void (*fn)(json_t *), tkd_err *e) {
     return rc;
 }
 
-static void no_model(json_t *r) { json_object_del(r, "model"); }
-static void wordpiece(json_t *r) { json_object_set_new(json_object_get(r, "model"), "type", json_string("WordPiece")); }
+static void no_model(json_t *r) {
+    json_object_del(r, "model");
+}
+static void wordpiece(json_t *r) {
+    json_object_set_new(json_object_get(r, "model"), "type", json_string("WordPiece"));
+}
 static void bad_merge(json_t *r) {
     json_array_set_new(json_object_get(json_object_get(r, "model"), "merges"), 0, json_string("zzzq qqqz"));
 }
@@ -192,13 +201,19 @@ static void array_merges(json_t *r) { /* the ["a", "b"] form loads like "a b" */
         json_array_set_new(ms, i, json_pack("[s#,s]", m, (int)(sp - m), sp + 1));
     }
 }
-static void no_byte(json_t *r) { json_object_del(json_object_get(json_object_get(r, "model"), "vocab"), "A"); }
-static void nfkc(json_t *r) { json_object_set_new(r, "normalizer", json_pack("{s:s}", "type", "NFKC")); }
+static void no_byte(json_t *r) {
+    json_object_del(json_object_get(json_object_get(r, "model"), "vocab"), "A");
+}
+static void nfkc(json_t *r) {
+    json_object_set_new(r, "normalizer", json_pack("{s:s}", "type", "NFKC"));
+}
 static void bad_regex(json_t *r) {
     json_t *split = json_array_get(json_object_get(json_object_get(r, "pre_tokenizer"), "pretokenizers"), 0);
     json_object_set_new(split, "pattern", json_pack("{s:s}", "Regex", "(unclosed"));
 }
-static void bad_added(json_t *r) { json_object_del(json_array_get(json_object_get(r, "added_tokens"), 0), "content"); }
+static void bad_added(json_t *r) {
+    json_object_del(json_array_get(json_object_get(r, "added_tokens"), 0), "content");
+}
 static void bad_id(json_t *r) {
     json_object_set_new(json_object_get(json_object_get(r, "model"), "vocab"), "A", json_string("x"));
 }
@@ -288,9 +303,9 @@ static int nfc_is(const tkd_buf *in, const tkd_buf *want) {
 }
 
 TEST(nfc) {
-    const char *pairs[][2] = {{"e\xcc\x81", "\xc3\xa9"},             /* e + acute -> é */
+    const char *pairs[][2] = {{"e\xcc\x81", "\xc3\xa9"},                    /* e + acute -> é */
                               {"\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80"}, /* jamo -> 가 */
-                              {"\xe2\x84\xab", "\xc3\x85"},             /* Angstrom sign -> Å */
+                              {"\xe2\x84\xab", "\xc3\x85"},                 /* Angstrom sign -> Å */
                               {"abc", "abc"}};
     for (size_t i = 0; i < 4; i++) {
         char *out;
