@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tkd/model.h"
 #include "tkd/tokenizer.h"
 #include "tkd_test.h"
 
@@ -402,6 +403,28 @@ TEST(chat) {
     CHECK_STR(got.data, "<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 2, \"b\": 3}}\n</tool_call><|im_end|>|"
                         "It is 5.<|im_end|>|");
     tkd_buf_free(&got);
+    free(ids);
+    free(mask);
+    /* the trainer's SFT reader with tkd_chat_sft_encode gives the same tokens and mask */
+    FILE *f = fopen(path_in("sft.jsonl"), "w");
+    fprintf(f, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, "
+               "{\"role\": \"assistant\", \"content\": \"Hello there\"}]}\n{\"input_ids\": [1, 2, 3]}\n");
+    fclose(f);
+    const char *pair = "[{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": "
+                       "\"Hello there\"}]";
+    CHECK_INT(tkd_chat_encode(t, pair, NULL, 0, &ids, &mask, &n, &e), 0);
+    tkd_sft_example *ex = NULL;
+    int nex = 0;
+    CHECK_INT(tkd_sft_load(path_in("sft.jsonl"), tkd_chat_sft_encode, t, &ex, &nex, &e), 0);
+    CHECK_INT(nex, 2);
+    if (nex == 2) {
+        int same = ex[0].n == (int)n;
+        for (size_t i = 0; same && i < n; i++)
+            same = ex[0].ids[i] == ids[i] && ex[0].mask[i] == mask[i];
+        CHECK(same);
+        CHECK_INT(ex[1].n, 3);
+    }
+    tkd_sft_free(ex, nex);
     free(ids);
     free(mask);
     CHECK_INT(tkd_chat_encode(t, "[{\"role\": \"wizard\", \"content\": \"x\"}]", NULL, 0, &ids, &mask, &n, &e),
