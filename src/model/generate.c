@@ -56,6 +56,30 @@ static void step(gen *G, const int *seqs, int S, const int *tokens, int cnt) {
             for (int h = 0; h < H; h++) {
                 int kh = h / Gq;
                 const float *qh = G->q + (size_t)s * cnt * QC + h * D;
+                float *oh = G->att + (size_t)s * cnt * QC + h * D;
+                if (cnt == 1) { // decoding: dot products; an sgemm call per head costs more than it saves
+                    float *row = G->scores, mx = -INFINITY;
+                    for (int j = 0; j < Lk; j++) {
+                        const float *kj = kc + (size_t)j * KC + kh * D;
+                        float d = 0;
+                        for (int i = 0; i < D; i++)
+                            d += qh[i] * kj[i];
+                        row[j] = d * scale;
+                        mx = row[j] > mx ? row[j] : mx;
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < Lk; j++)
+                        sum += row[j] = expf(row[j] - mx);
+                    float inv = (float)(1.0 / sum);
+                    memset(oh, 0, sizeof(float) * (size_t)D);
+                    for (int j = 0; j < Lk; j++) {
+                        const float *vj = vc + (size_t)j * KC + kh * D;
+                        float pj = row[j] * inv;
+                        for (int i = 0; i < D; i++)
+                            oh[i] += pj * vj[i];
+                    }
+                    continue;
+                }
                 // scores (cnt, Lk) = scale * Q_h (cnt,D) @ K^T (D,Lk)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt, Lk, D, scale, qh, QC, kc + kh * D, KC, 0.0f,
                             G->scores, Lk);
@@ -72,7 +96,7 @@ static void step(gen *G, const int *seqs, int S, const int *tokens, int cnt) {
                 }
                 // out_h (cnt,D) = P (cnt,Lk) @ V (Lk,D)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cnt, D, Lk, 1.0f, G->scores, Lk, vc + kh * D,
-                            KC, 0.0f, G->att + (size_t)s * cnt * QC + h * D, QC);
+                            KC, 0.0f, oh, QC);
             }
         }
         op_matmul_fwd(G->o, G->att, m->p[TKD_P_WO] + lC * QC, NULL, N, QC, C);

@@ -12,7 +12,10 @@
 #include <string.h>
 
 void op_matmul_fwd(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, OC);
+    if (N == 1) // one row (decoding one sequence): sgemv streams W once
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1.0f, w, IC, inp, 1, 0.0f, out, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, OC);
     if (bias)
         for (int n = 0; n < N; n++) {
             float *o = out + (size_t)n * OC;
