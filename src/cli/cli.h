@@ -34,5 +34,6 @@ int tkd_cmd_model(int argc, char **argv);
 int tkd_cmd_train(int argc, char **argv);
 int tkd_cmd_generate(int argc, char **argv);
 int tkd_cmd_merge_adapter(int argc, char **argv);
+int tkd_cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const command commands[] = {
     {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
     {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
     {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
+    {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {
