@@ -245,13 +245,14 @@ typedef struct tkd_train_opts {
 void tkd_train_opts_default(tkd_train_opts *o);
 
 /*
- * Read SFT JSONL: per line either {"messages": [...]} (turned into tokens and
- * an assistant-token mask by enc; NULL: messages are refused) or
+ * Read SFT JSONL: per line either {"messages": [...], "tools": [...]} (the
+ * whole record is turned into tokens and an assistant-token mask by enc;
+ * NULL: chat records are refused) or
  * pre-tokenized {"input_ids": [...], "loss_mask": [...]} (mask optional, all
  * ones). Errors name file:line. Free with tkd_sft_free.
  */
 struct json_t;
-typedef int (*tkd_sft_encode_fn)(void *ctx, const struct json_t *messages, tkd_sft_example *out, tkd_err *e);
+typedef int (*tkd_sft_encode_fn)(void *ctx, const struct json_t *record, tkd_sft_example *out, tkd_err *e);
 int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_example **ex, int *n, tkd_err *e);
 void tkd_sft_free(tkd_sft_example *ex, int n);
 

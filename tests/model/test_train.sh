@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # model: tkd model init, tkd train and tkd generate end to end on a tiny Qwen2:
-#  - overfit 20 examples (loss < 0.05), then greedy generation reproduces every reply exactly;
+#  - overfit 20 chat examples (loss < 0.05), then greedy generation (--chat) reproduces every reply exactly;
 #  - a run stopped by SIGTERM (exit 3) or killed by SIGKILL and resumed gives the same loss curve;
 #  - 2 MPI ranks give the same losses as 1 rank with the same global batch (1e-5);
 #  - PEFT adapter from LoRA training, merge-adapter, and generate --adapter agree.
@@ -19,7 +19,12 @@ cat > "$W/cfg.json" <<JSON
  "rms_norm_eps": 1e-6, "tie_word_embeddings": true, "eos_token_id": 1, "bos_token_id": 2}
 JSON
 "$TKD" model init "$W/cfg.json" "$W/base" --seed 3 >/dev/null
-/usr/bin/python3 "$SRC/tests/model/make_sft.py" 20 64 "$W/sft.jsonl"
+/usr/bin/python3 "$SRC/tests/model/make_sft.py" ids 20 64 "$W/sft.jsonl"
+/usr/bin/python3 "$SRC/tests/model/make_sft.py" chat 20 "$W/chat.jsonl"
+sed 's/"vocab_size": 64/"vocab_size": 384/; s/"max_position_embeddings": 128/"max_position_embeddings": 512/' \
+  "$W/cfg.json" > "$W/cfg_chat.json"
+"$TKD" model init "$W/cfg_chat.json" "$W/chatbase" --seed 4 >/dev/null
+[ -f "$W/chatbase/tokenizer.json" ] && ok "model init writes a tokenizer" || bad "model init: no tokenizer.json"
 
 job() { # job NAME KEY=VALUE...
   local name=$1; shift
@@ -35,19 +40,25 @@ same() { # same A B TOL: loss curves equal within relative TOL
     END { printf "   %d steps, max relative difference %.2e\n", n, m; exit !(n > 0 && m <= tol) }'
 }
 
-# 1. overfit with full fine-tuning, then generate the replies exactly
-job fit train.full_finetune=true train.lr=3e-3 train.steps=200 train.batch=4 train.packing=true \
-  train.warmup_steps=10 train.checkpoint_every=0
-"$TKD" train "$W/fit.json" "${SETS[@]}" -q
+# 1. overfit 20 chat examples with full fine-tuning, then generate the replies exactly
+printf '{"output_dir": "%s/fit", "seed": 5, "train": {"model_dir": "%s/chatbase", "data": "%s/chat.jsonl", "seq_len": 256, "log_every": 0}}\n' \
+  "$W" "$W" "$W" > "$W/fit.json"
+"$TKD" train "$W/fit.json" --set train.full_finetune=true --set train.lr=3e-3 --set train.steps=300 \
+  --set train.batch=2 --set train.packing=true --set train.warmup_steps=10 --set train.checkpoint_every=0 -q
 last=$(losses fit | tail -1)
 awk -v l="$last" 'BEGIN { exit !(l < 0.05) }' && ok "overfit: final loss $last < 0.05" || bad "overfit: final loss $last"
-exact=0
-while read -r line; do
-  ids=$(echo "$line" | /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); m=d["loss_mask"]; k=m.index(1); print(",".join(map(str,d["input_ids"][:k]))+" "+",".join(map(str,d["input_ids"][k:-1])))')
-  got=$("$TKD" generate "$W/fit/train/model" --ids "${ids% *}" --max-new 20)
-  [ "$got" = "${ids#* }" ] && exact=$((exact + 1))
-done < "$W/sft.jsonl"
-[ $exact -eq 20 ] && ok "generation reproduces 20/20 replies" || bad "generation reproduces $exact/20 replies"
+/usr/bin/python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    print(json.dumps({"messages": json.loads(l)["messages"][:2]}))' "$W/chat.jsonl" > "$W/prompts.jsonl"
+"$TKD" generate "$W/fit/train/model" --chat-file "$W/prompts.jsonl" --max-new 60 --json > "$W/gen.jsonl"
+exact=$(/usr/bin/python3 -c '
+import json, sys
+want = [json.loads(l)["messages"][2]["content"] for l in open(sys.argv[1])]
+got = [json.loads(l)["text"] for l in open(sys.argv[2])]
+print(sum(a == b for a, b in zip(want, got)))' "$W/chat.jsonl" "$W/gen.jsonl")
+[ "$exact" -eq 20 ] && ok "generation (batch of 20 chats) reproduces 20/20 replies" \
+  || { bad "generation reproduces $exact/20 replies"; head -3 "$W/gen.jsonl"; }
 
 # 2. resume: SIGTERM (exit 3) and SIGKILL, against an uninterrupted run
 common=(train.lora.r=8 train.lora.alpha=16 train.lora.dropout=0.1 train.lr=1e-2 train.steps=40 train.batch=2
