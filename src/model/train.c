@@ -302,6 +302,15 @@ int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_
         return tkd_err_set(e, TKD_EINVAL, "seq_len %d exceeds the model's max_position_embeddings %d", o->seq_len,
                            r.m.cfg.max_pos);
     }
+    for (int i = 0; i < n_ex; i++) /* bad data is named before any work is done */
+        for (int t = 0; t < ex[i].n; t++)
+            if (ex[i].ids[t] < 0 || ex[i].ids[t] >= r.m.cfg.vocab) {
+                tkd_model_free(&r.m);
+                return tkd_err_set(e, TKD_EINVAL,
+                                   "training example %d (line %d of the data without blank lines) has token id %d at "
+                                   "position %d, outside the model's vocabulary of %d",
+                                   i, i + 1, ex[i].ids[t], t, r.m.cfg.vocab);
+            }
     if (!o->full) {
         tkd_lora_config lc = {o->lora_r, o->lora_alpha, o->lora_dropout, o->lora_targets};
         if ((rc = tkd_lora_alloc(&r.lora, &r.m.cfg, &lc, e)))

@@ -108,4 +108,12 @@ cp "$W/ref/train/adapter/adapter_config.json" "$W/tr_cfg.json"
 mkdir -p "$W/trunc" && mv "$W/t.st" "$W/trunc/adapter_model.safetensors" && mv "$W/tr_cfg.json" "$W/trunc/adapter_config.json"
 set +e; err=$("$TKD" merge-adapter "$W/base" "$W/trunc" "$W/m2" 2>&1); rc=$?; set -e
 [ $rc -ne 0 ] && [[ "$err" == *adapter_model.safetensors* ]] && ok "truncated adapter: $err" || bad "truncated adapter: rc $rc: $err"
+# bad training data: named by file and line, exit 2, nothing written
+printf '{"input_ids": [2, 3, 4], "loss_mask": [0, 1, 1]}\n{"input_ids": [2, 3]}\n{"input_ids": "x"}\n' > "$W/bad.jsonl"
+job bad train.data="$W/bad.jsonl" train.steps=2
+set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && [[ "$err" == *bad.jsonl:3* ]] && ok "bad data line: exit 2, $err" || bad "bad data: rc $rc: $err"
+printf '{"input_ids": [2, 3, 999], "loss_mask": [0, 1, 1]}\n' > "$W/bad.jsonl"
+set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && [[ "$err" == *999* ]] && ok "token id outside the vocabulary: exit 2" || bad "bad token: rc $rc: $err"
 exit $fail
