@@ -59,12 +59,17 @@ got = [json.loads(l)["text"] for l in open(sys.argv[2])]
 print(sum(a == b for a, b in zip(want, got)))' "$W/chat.jsonl" "$W/gen.jsonl")
 [ "$exact" -eq 20 ] && ok "generation (batch of 20 chats) reproduces 20/20 replies" \
   || { bad "generation reproduces $exact/20 replies"; head -3 "$W/gen.jsonl"; }
+# a stop string ends the reply before it
+chat1=$(head -1 "$W/prompts.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())["messages"]))')
+want=$(head -1 "$W/chat.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["messages"][2]["content"].split(" = ")[0])')
+got=$("$TKD" generate "$W/fit/train/model" --chat "$chat1" --stop " = " --max-new 60)
+[ "$got" = "$want" ] && ok "--stop ' = ' cuts the reply: '$got'" || bad "--stop: got '$got', want '$want'"
 
 # 2. resume: SIGTERM (exit 3) and SIGKILL, against an uninterrupted run
 common=(train.lora.r=8 train.lora.alpha=16 train.lora.dropout=0.1 train.lr=1e-2 train.steps=40 train.batch=2
         train.grad_accum=2 train.checkpoint_every=5 train.weight_decay=0.01)
 job ref "${common[@]}"; "$TKD" train "$W/ref.json" "${SETS[@]}" -q
-for sig in TERM KILL; do
+for sig in TERM USR1 KILL; do
   job "r$sig" "${common[@]}"
   "$TKD" train "$W/r$sig.json" "${SETS[@]}" -q &
   pid=$!
@@ -75,8 +80,8 @@ for sig in TERM KILL; do
   kill -"$sig" $pid 2>/dev/null || true
   set +e; wait $pid; rc=$?; set -e
   n=$(wc -l < "$W/r$sig/train/train_log.jsonl")
-  if [ $sig = TERM ]; then
-    { [ $rc -eq 3 ] || [ $rc -eq 0 ]; } && ok "SIGTERM after $n steps: exit $rc" || bad "SIGTERM: exit $rc (want 3)"
+  if [ $sig != KILL ]; then
+    { [ $rc -eq 3 ] || [ $rc -eq 0 ]; } && ok "SIG$sig after $n steps: exit $rc" || bad "SIG$sig: exit $rc (want 3)"
   fi
   "$TKD" train "$W/r$sig.json" "${SETS[@]}" -q
   same ref "r$sig" 0 && ok "SIG$sig and resume: same loss curve" || bad "SIG$sig and resume: curves differ"
