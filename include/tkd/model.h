@@ -148,8 +148,8 @@ int tkd_qwen2_forward(tkd_qwen2 *q, const int *tokens, const int *docstart, int 
 const float *tkd_qwen2_logits(const tkd_qwen2 *q); /* (B,T,V) after forward */
 /*
  * Cross entropy of the last forward against targets (B,T) where mask (B,T) is
- * set: returns the sum of -log p over masked tokens (the logits become
- * probabilities in place). *count gets the number of masked tokens.
+ * set: returns the sum of -log p over masked tokens (the logits of masked
+ * rows are overwritten for the backward). *count gets the number of masked tokens.
  */
 double tkd_qwen2_loss(tkd_qwen2 *q, const int *targets, const uint8_t *mask, long *count);
 /* Backward of (sum masked NLL) * scale; gradients accumulate (+=). */

@@ -69,7 +69,7 @@ int tkd_qwen2_new(tkd_qwen2 **out, tkd_model *m, tkd_lora *lora, const tkd_qwen2
     size_t r = lora ? (size_t)lora->cfg.r : 0, maxin = C > I ? C : I;
     maxin = maxin > QC ? maxin : QC;
     size_t nsets = o->recompute ? 1 : L;
-    size_t total = 2 * T * D2 + (L + 1) * N * C + nsets * layer_floats(c, lora, N, B, T) + N * C + N + N * V + N * C +
+    size_t total = 2 * T * D2 + (L + 1) * N * C + nsets * layer_floats(c, lora, N, B, T) + N * C + 2 * N + N * V + N * C +
                    2 * N * C + 2 * N * QC + 2 * N * KC + 3 * N * I + T * T + N * r + 2 * N * maxin;
     q->act_mem = tkd_malloc(total * sizeof(float), e);
     q->acts = tkd_calloc(nsets, sizeof(layer_acts), e);
@@ -89,6 +89,7 @@ int tkd_qwen2_new(tkd_qwen2 **out, tkd_model *m, tkd_lora *lora, const tkd_qwen2
         layer_carve(&q->acts[l], &p, c, lora, N, B, T);
     q->lnf = p, p += N * C;
     q->rstdf = p, p += N;
+    q->rowinv = p, p += N;
     q->logits = p, p += N * V;
     q->tmp_out = p, p += N * C;
     q->dresid = p, p += N * C;
@@ -165,10 +166,8 @@ double tkd_qwen2_loss(tkd_qwen2 *q, const int *targets, const uint8_t *mask, lon
             row[i] = expf(row[i] - mx);
             sum += row[i];
         }
-        float inv = (float)(1.0 / sum);
+        q->rowinv[n] = (float)(1.0 / sum); // the backward normalises as it scales
         double pt = row[targets[n]] / sum;
-        for (size_t i = 0; i < V; i++)
-            row[i] *= inv;
         loss -= log(pt > 0 ? pt : 1e-45);
         cnt++;
     }

@@ -32,7 +32,8 @@ struct tkd_qwen2 {
     float *resid;             /* (L+1, N, C): the input of every layer, then the final hidden */
     layer_acts *acts;         /* L sets, or 1 with recompute */
     float *lnf, *rstdf;       /* (N,C) (N) */
-    float *logits;            /* (N,V), probabilities after tkd_qwen2_loss */
+    float *logits;            /* (N,V); after tkd_qwen2_loss exp(logit - max) on masked rows */
+    float *rowinv;            /* (N) 1 / sum of those exps: the softmax without a pass to normalise */
     float *tmp_out;           /* (N,C) recompute writes its layer output here */
     /* backward scratch */
     float *dresid, *dln, *dq, *dk, *dv, *datty, *dg, *du, *dh; /* (N,C)x2 (N,QC) (N,KC)x2 (N,QC) (N,I)x3 */
