@@ -62,7 +62,7 @@ static int plain_args(const tkd_cli_opts *o, const char *const *valued, const ch
 }
 
 #define INIT_MAX_MERGES 2000 /* self-made tokenizers: merges learned for a model's vocabulary, at most */
-#define INIT_ADDED 22         /* Qwen2.5's added tokens after the BPE vocabulary */
+#define INIT_ADDED 22        /* Qwen2.5's added tokens after the BPE vocabulary */
 
 /* A tokenizer for a new model: copied from --tokenizer, or a byte-level BPE
  * sized to the model's vocabulary (256 bytes + merges + Qwen's added tokens). */
@@ -89,7 +89,8 @@ static int model_init(const tkd_cli_opts *o) {
     static const char *const valued[] = {"--seed", "--tokenizer", NULL};
     const char *a[3];
     if (plain_args(o, valued, a, 3) != 3) {
-        fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n");
+        fprintf(stderr,
+                "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n");
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -179,8 +180,8 @@ static int encode_chat(void *ctx, const json_t *rec, tkd_sft_example *out, tkd_e
     int32_t *ids;
     uint8_t *mask;
     size_t n;
-    int rc = tkd_chat_encode_json(ctx, json_object_get(rec, "messages"), json_object_get(rec, "tools"), 0, &ids,
-                                  &mask, &n, e);
+    int rc = tkd_chat_encode_json(ctx, json_object_get(rec, "messages"), json_object_get(rec, "tools"), 0, &ids, &mask,
+                                  &n, e);
     if (rc)
         return rc;
     _Static_assert(sizeof(int32_t) == sizeof(int), "token ids are int");
@@ -379,9 +380,10 @@ static int read_chat_file(const char *path, tkd_tokenizer *tok, int **prompts, i
         int32_t *ids = NULL;
         size_t len = 0;
         if (!json_is_array(msgs))
-            rc = tkd_err_set(e, TKD_EFORMAT, "%s:%ld: expected {\"messages\": [...]} or a messages array", path, lineno);
-        else if ((rc = tkd_chat_encode_json(tok, msgs, json_is_object(j) ? json_object_get(j, "tools") : NULL, 1,
-                                            &ids, NULL, &len, e)))
+            rc =
+                tkd_err_set(e, TKD_EFORMAT, "%s:%ld: expected {\"messages\": [...]} or a messages array", path, lineno);
+        else if ((rc = tkd_chat_encode_json(tok, msgs, json_is_object(j) ? json_object_get(j, "tools") : NULL, 1, &ids,
+                                            NULL, &len, e)))
             tkd_err_wrap(e, "%s:%ld", path, lineno);
         json_decref(j);
         if (!rc) {
@@ -395,7 +397,7 @@ static int read_chat_file(const char *path, tkd_tokenizer *tok, int **prompts, i
 }
 
 int tkd_cmd_generate(int argc, char **argv) {
-    static const char *const keep[] = {"--adapter", "--ids", "--prompt", "--chat", "--max-new", "--temperature",
+    static const char *const keep[] = {"--adapter", "--ids",  "--prompt",  "--chat", "--max-new",   "--temperature",
                                        "--top-p",   "--seed", "--stop-id", "--stop", "--chat-file", NULL};
     tkd_cli_opts o;
     int rc = tkd_cli_parse(argc, argv, keep, &o);

@@ -10,8 +10,8 @@
  * uninterrupted one.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "train_priv.h"
 #include "tkd/safetensors.h"
+#include "train_priv.h"
 
 #include <ftw.h>
 #include <jansson.h>
@@ -48,7 +48,9 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
     return remove(p);
 }
 
-static void rm_tree(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void rm_tree(const char *p) {
+    nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 typedef struct run {
     const tkd_train_opts *o;
@@ -254,8 +256,10 @@ static int train_loop(run *r, const tkd_sft_example *ex, int n_ex, volatile sig_
                 fflush(stdout);
             }
             if (log) {
-                fprintf(log, "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f}\n",
-                        step + 1, loss, lr, norm, cnt[1], dt);
+                fprintf(
+                    log,
+                    "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f}\n",
+                    step + 1, loss, lr, norm, cnt[1], dt);
                 fflush(log);
             }
         }
@@ -284,11 +288,12 @@ out:
     return rc;
 }
 
-int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm,
-              volatile sig_atomic_t *stop, tkd_err *e) {
+int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm, volatile sig_atomic_t *stop,
+              tkd_err *e) {
     if (o->batch < 1 || o->accum < 1 || o->seq_len < 2 || !o->out_dir || !o->model_dir)
-        return tkd_err_set(e, TKD_EINVAL, "training needs batch >= 1, accumulation >= 1, seq_len >= 2, a model and "
-                                          "an output folder");
+        return tkd_err_set(e, TKD_EINVAL,
+                           "training needs batch >= 1, accumulation >= 1, seq_len >= 2, a model and "
+                           "an output folder");
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;

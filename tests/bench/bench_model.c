@@ -42,9 +42,19 @@ static double sgemm_peak(int n, int reps) {
 }
 
 int main(void) {
-    tkd_model_config c = {.hidden = 512, .n_layers = env_int("BENCH_LAYERS", 8), .n_heads = 8, .n_kv_heads = 2,
-                          .head_dim = 64, .intermediate = 1408, .vocab = env_int("BENCH_VOCAB", 151936),
-                          .max_pos = 4096, .rope_theta = 1e6, .rms_eps = 1e-6, .tie = 1, .bos_id = -1, .eos_id = -1};
+    tkd_model_config c = {.hidden = 512,
+                          .n_layers = env_int("BENCH_LAYERS", 8),
+                          .n_heads = 8,
+                          .n_kv_heads = 2,
+                          .head_dim = 64,
+                          .intermediate = 1408,
+                          .vocab = env_int("BENCH_VOCAB", 151936),
+                          .max_pos = 4096,
+                          .rope_theta = 1e6,
+                          .rms_eps = 1e-6,
+                          .tie = 1,
+                          .bos_id = -1,
+                          .eos_id = -1};
     int T = env_int("BENCH_T", 512), steps = env_int("BENCH_STEPS", 3), r = 16;
     tkd_err e = {0};
     tkd_model m;
