@@ -8,15 +8,19 @@ pkgs=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libcurl4-openssl-dev libjansson-dev libgmp-dev libmpfr-dev
   libflint-dev libflint-arb-dev libcalcium-dev
+  libantic-dev
   libopenblas-dev libpcre2-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-sympy python3-torch python3-aiohttp
-  nginx nodejs npm
+  nginx
 )
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm (tokenizer reference in tests) may come from elsewhere than Debian
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tkd: installing ${#missing[@]} Debian packages: ${missing[*]}" >&2
   SUDO=""

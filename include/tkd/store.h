@@ -6,19 +6,26 @@
  * from closed shards. No variable-length HDF5 types anywhere: files stay fast
  * and readable by h5py and h5dump.
  *
- * File layout (schema version 1):
- *   /                 attributes (fixed-length strings / scalars):
- *                       schema_version (int), tkd_version, git_commit,
- *                       phase, rank (int), attempt (int), created,
- *                       job (the job file, verbatim), job_sha256,
- *                       manifest (JSON: inputs and their sha256, seeds, ...)
- *   /records          1-D dataset of the compound type tkd_record, chunked,
+ * File layout (schema version 1; HDF5 1.10 format, libver latest):
+ *   /                 attributes, all scalars: int64 (schema_version, rank,
+ *                     attempt; -1 in merged files) and fixed-length
+ *                     NUL-terminated UTF-8 strings (tkd_version, git_commit,
+ *                     phase, created, job: the job file verbatim, job_sha256,
+ *                     manifest: JSON with inputs and their sha256, seed, ...).
+ *                     Attributes live in dense storage, so the job text may be
+ *                     any size. h5py: f.attrs["job"].decode().
+ *                     Merged files add merged_from (JSON: file, rows per
+ *                     shard); their phase is "mixed" when shards differ.
+ *   /records          1-D dataset of the compound type tkd_record (72 bytes,
+ *                     little-endian, field names as below), chunked (512 rows),
  *                     unlimited; readers trust only rows below its length
- *   /text             1-D uint8 dataset, chunked, unlimited: the text blobs;
- *                     a record's blob is text[text_off : text_off + text_len],
- *                     always a UTF-8 JSON document (for problems: id, source,
- *                     subject, level, problem, solution, answer; for traces:
- *                     the conversation, tool calls, answers, ...)
+ *   /text             1-D uint8 dataset, chunked (64 KiB), unlimited: the text
+ *                     blobs; a record's blob is text[text_off : text_off +
+ *                     text_len], always a UTF-8 JSON document (for problems:
+ *                     id, source, subject, level, problem, solution, answer;
+ *                     for traces: the conversation, tool calls, answers, ...)
+ * Shards are written in SWMR mode: readers (tkd_store_open, h5py with
+ * swmr=True) open them while the writer runs or after it was killed.
  * Text is written and flushed before the record that points at it.
  *
  * Problems live in the same shape: OUT/problems.h5 holds one record per
@@ -109,6 +116,11 @@ int tkd_store_read_text(tkd_store *s, const tkd_record *rec, char **text, tkd_er
 /* A root attribute as a malloc'd string (ints are printed). */
 int tkd_store_attr(tkd_store *s, const char *name, char **value, tkd_err *e);
 uint64_t tkd_store_text_size(const tkd_store *s);
+/* n consecutive rows from row (faster than one tkd_store_read per row). */
+int tkd_store_read_many(tkd_store *s, size_t row, size_t n, tkd_record *recs, tkd_err *e);
+/* Reader: see rows a live writer flushed since open (SWMR refresh). */
+int tkd_store_refresh(tkd_store *s, tkd_err *e);
+const char *tkd_store_path(const tkd_store *s);
 
 /* Flush and close (writer) or close (reader); frees s. NULL is fine. */
 int tkd_store_close(tkd_store *s, tkd_err *e);
@@ -121,10 +133,13 @@ int tkd_idset_add(tkd_idset *set, uint64_t id);   /* 1 added, 0 present, <0 erro
 int tkd_idset_has(const tkd_idset *set, uint64_t id);
 size_t tkd_idset_size(const tkd_idset *set);
 
-/* The done-set: problem ids of every record in every readable shard of dir
- * (*.h5). A shard cut short by a crash contributes its durable rows. */
+/* The done-set: problem ids of every record (any phase or status) in every
+ * readable shard of dir (*.h5, not recursive). A shard cut short by a crash
+ * contributes its durable rows; an unreadable one is skipped with a warning;
+ * a missing dir is an empty set (a fresh run). */
 int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
-/* Next free attempt number for rank in dir (0 when none exists). */
+/* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
+ * of that rank (0 when none exists or dir is missing). */
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);
 /* "dir/r00017.a2.h5" (caller frees) */
 char *tkd_store_shard_path(const char *dir, int rank, int attempt, tkd_err *e);
@@ -139,13 +154,28 @@ typedef struct tkd_store_merge_stats {
     uint64_t bytes_out;
 } tkd_store_merge_stats;
 
-/* Merge every *.h5 under dir into out: written to a temporary name, fsynced,
- * renamed; duplicates by (pid, sample, phase) dropped, first one kept. */
+/* Merge every *.h5 directly in dir (not in subfolders; OUT itself is skipped)
+ * into out: written to a temporary name, fsynced, renamed; duplicates by
+ * (pid, sample, phase) dropped, first one kept (shards in name order, rows in
+ * file order). Attributes come from the first shard, plus merged_from (JSON:
+ * each shard's file name and rows); phase is "mixed" when shards differ.
+ * Merged files are not SWMR files; tkd_store_open reads both. */
 int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st, tkd_err *e);
 
 /* Every blob range in bounds, text is valid UTF-8 JSON, no duplicate keys,
  * counts consistent. Returns 0 when the file is sound; problems are reported
  * in e (the first one) and counted in *problems. */
 int tkd_store_verify(const char *path, size_t *problems, tkd_err *e);
+/* Same, calling fn(ctx, message) for each problem (the first 100). */
+typedef void (*tkd_store_report_fn)(void *ctx, const char *problem);
+int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx, size_t *problems, tkd_err *e);
+
+/* Export records as JSON lines into out ("-": stdout; else temp name, fsync,
+ * rename). what: "traces" (records of every phase but problem), "problems"
+ * or "all". A trace line is the record's fields (pid as 16 hex digits, phase
+ * and status by name) plus "text": the parsed text JSON (a string when the
+ * text is not JSON). A problem line under "problems" is the problem JSON
+ * object itself plus "pid", so it can be imported again. */
+int tkd_store_export(const char *path, const char *what, const char *out, size_t *rows, tkd_err *e);
 
 #endif

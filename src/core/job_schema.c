@@ -50,6 +50,18 @@ const tkd_job_key tkd_job_schema[] = {
     {"testwork.text_bytes", TKD_JT_INT, "256", 0, 1e9, NULL, "bytes of text written per record"},
     {"testwork.crash_rank", TKD_JT_INT, "-1", -1, 1e6, NULL, "rank that kills itself (SIGKILL) mid-run; -1 none"},
     {"testwork.crash_after", TKD_JT_INT, "0", 0, 1e12, NULL, "records the crashing rank writes before it dies"},
+    {"testwork.items", TKD_JT_INT, "100", 0, 1e9, NULL,
+     "synthetic items when OUT/problems.h5 does not exist (pid = hash of \"test/<i>\")"},
+    {"testwork.concurrency", TKD_JT_INT, "8", 1, 1e6, NULL, "items in flight at once per rank"},
+
+    /* ---- grade: answer extraction and equivalence ---- */
+    {"grade", TKD_JT_OBJECT, "{}", NOB, NULL, "answer extraction and grading"},
+    {"grade.extract", TKD_JT_STRING, "\"auto\"", NOB, "auto|boxed|final|gsm8k|last_number",
+     "how a prediction is pulled out of a response (a source's data.sources[].extract overrides it)"},
+    {"grade.timeout_ms", TKD_JT_NUMBER, "1000", 1, 3.6e6, NULL,
+     "time budget per comparison; past it the verdict is undecided (counted as different)"},
+    {"data.sources[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
+     "extraction mode for this source's predictions (empty: grade.extract)"},
 
     /* ---- train: LoRA / full fine-tuning of the student (tkd train) ---- */
     {"train", TKD_JT_OBJECT, "{}", NOB, NULL, "fine-tuning of the Qwen2 student"},
@@ -79,6 +91,32 @@ const tkd_job_key tkd_job_schema[] = {
     {"train.epochs", TKD_JT_NUMBER, "1", 0, 1e6, NULL, "passes over the data when steps is 0"},
     {"train.checkpoint_every", TKD_JT_INT, "100", 0, 1e12, NULL, "steps between checkpoints (0: only at the end)"},
     {"train.log_every", TKD_JT_INT, "1", 0, 1e12, NULL, "steps between progress lines"},
+    /* ---- teacher: the OpenAI-compatible LLM endpoint (module llm) ---- */
+    {"teacher", TKD_JT_OBJECT, "{}", NOB, NULL, "the teacher LLM: endpoints, limits, sampling, response cache"},
+    {"teacher.model", TKD_JT_STRING, "\"\"", NOB, NULL, "model name sent in every request (required by phases that call the teacher)"},
+    {"teacher.base_urls", TKD_JT_STRINGS, "[]", NOB, NULL,
+     "OpenAI-compatible base URLs ending in /v1, one per server; requests go to the least loaded"},
+    {"teacher.api_key_env", TKD_JT_STRING, "\"OPENAI_API_KEY\"", NOB, NULL,
+     "name of the environment variable holding the API key (never logged, stored or cached)"},
+    {"teacher.max_in_flight", TKD_JT_INT, "256", 1, 1e6, NULL, "requests on the wire per rank (upper bound of the adaptive limit)"},
+    {"teacher.max_connections_per_endpoint", TKD_JT_INT, "256", 1, 1e6, NULL,
+     "open connections per base URL and rank (HTTP/1.1: also the requests in flight per base URL)"},
+    {"teacher.connect_timeout_s", TKD_JT_NUMBER, "10", 0.001, 1e5, NULL, "connect timeout per attempt"},
+    {"teacher.timeout_s", TKD_JT_NUMBER, "600", 0.001, 1e6, NULL, "total timeout per attempt"},
+    {"teacher.max_retries", TKD_JT_INT, "8", 0, 1000, NULL, "retries per request after the first attempt"},
+    {"teacher.retry_budget", TKD_JT_NUMBER, "1", 0, 1e6, NULL,
+     "retries earned per submitted request, run-wide (a token bucket starting at 10); 0 disables retries past the first 10"},
+    {"teacher.backoff_base_s", TKD_JT_NUMBER, "0.5", 0, 1e5, NULL, "back-off base: retry n waits uniform(0, min(max, base*2^(n-1)))"},
+    {"teacher.backoff_max_s", TKD_JT_NUMBER, "30", 0, 1e5, NULL, "back-off cap (Retry-After may ask for longer)"},
+    {"teacher.http2", TKD_JT_BOOL, "true", NOB, NULL, "use HTTP/2 where the server offers it (https)"},
+    {"teacher.temperature", TKD_JT_NUMBER, "0.7", 0, 10, NULL, "sampling temperature"},
+    {"teacher.top_p", TKD_JT_NUMBER, "1", 0, 1, NULL, "nucleus sampling"},
+    {"teacher.max_tokens", TKD_JT_INT, "4096", 1, 1e7, NULL, "largest completion per request"},
+    {"teacher.cache", TKD_JT_STRING, "\"off\"", NOB, "off|read-write|replay-only",
+     "response cache: off, read-write (hits are reused, misses are asked and stored) or replay-only (a miss is an error)"},
+    {"teacher.cache_dir", TKD_JT_STRING, "\"llm-cache\"", NOB, NULL, "folder of the response cache"},
+    {"teacher.tool_call_format", TKD_JT_STRING, "\"auto\"", NOB, "auto|native|hermes",
+     "where tool calls are read: native tool_calls, <tool_call> blocks in the content, or native then blocks"},
 
     /* ---- module sections are added below this line ---- */
 

@@ -1,0 +1,357 @@
+/*
+ * Unit tests of the client's event loop against a tiny in-process HTTP/1.1
+ * server (a thread per connection, keep-alive) whose reply depends on the
+ * X-TKD-Tag header: success, 429 with Retry-After, 404, a context-length
+ * 400, 503 forever, connections dropped without a reply. Checks statuses,
+ * attempts counted on both sides, that 4xx are never retried, that the
+ * Retry-After gap is kept, the Authorization header, balancing over two
+ * base URLs, the adaptive limit, and a closed port.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include "tkd/llm.h"
+#include "tkd_test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_TAGS 16
+#define MAX_CONN 64
+
+static struct {
+    pthread_mutex_t mu;
+    int lfd, port, stop;
+    pthread_t acceptor, conns[MAX_CONN];
+    int n_conns;
+    char tags[MAX_TAGS][32];
+    int count[MAX_TAGS];
+    double first[MAX_TAGS], last_gap[MAX_TAGS], last[MAX_TAGS];
+    char auth[128];
+} srv = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static const char *ok_body = "{\"choices\":[{\"message\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}],"
+                             "\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1}}";
+
+static int tag_count(const char *tag, double now) { /* under srv.mu */
+    int i;
+    for (i = 0; i < MAX_TAGS && srv.tags[i][0]; i++)
+        if (!strcmp(srv.tags[i], tag))
+            break;
+    if (i == MAX_TAGS)
+        return 0;
+    if (!srv.tags[i][0]) {
+        snprintf(srv.tags[i], sizeof srv.tags[i], "%s", tag);
+        srv.first[i] = now;
+    } else {
+        srv.last_gap[i] = now - srv.last[i];
+    }
+    srv.last[i] = now;
+    return ++srv.count[i];
+}
+
+static void *conn_main(void *arg) {
+    int fd = (int)(intptr_t)arg;
+    char buf[65536];
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = 0;
+        char *end = strstr(buf, "\r\n\r\n");
+        if (!end)
+            continue;
+        char *cl = strcasestr(buf, "Content-Length:");
+        size_t blen = cl ? (size_t)atol(cl + 15) : 0, hlen = (size_t)(end + 4 - buf);
+        if (have < hlen + blen)
+            continue;
+        char tag[32] = "none";
+        char *t = strcasestr(buf, "X-TKD-Tag: ");
+        if (t)
+            sscanf(t + 11, "%31[^\r\n]", tag);
+        char *a = strcasestr(buf, "Authorization: ");
+        pthread_mutex_lock(&srv.mu);
+        if (a)
+            sscanf(a + 15, "%127[^\r\n]", srv.auth);
+        int k = tag_count(tag, tkd_now());
+        pthread_mutex_unlock(&srv.mu);
+        memmove(buf, buf + hlen + blen, have - hlen - blen);
+        have -= hlen + blen;
+        const char *status = "200 OK", *body = ok_body, *extra = "";
+        if (!strcmp(tag, "r429") && k == 1) {
+            status = "429 Too Many Requests";
+            body = "{}";
+            extra = "Retry-After: 1\r\n";
+        } else if (!strcmp(tag, "s429")) {
+            status = "429 Too Many Requests";
+            body = "{}";
+            extra = "Retry-After: 0\r\n";
+        } else if (!strcmp(tag, "e404")) {
+            status = "404 Not Found";
+            body = "{\"error\":{\"message\":\"no such model\"}}";
+        } else if (!strcmp(tag, "ctx")) {
+            status = "400 Bad Request";
+            body = "{\"error\":{\"code\":\"context_length_exceeded\"}}";
+        } else if (!strcmp(tag, "e503")) {
+            status = "503 Service Unavailable";
+            body = "{}";
+        } else if (!strcmp(tag, "drop")) {
+            break;
+        }
+        char out[4096];
+        int m = snprintf(out, sizeof out,
+                         "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n%s", status,
+                         strlen(body), extra, body);
+        if (write(fd, out, (size_t)m) != m)
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *accept_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        struct pollfd p = {srv.lfd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) {
+            if (srv.stop)
+                break;
+            continue;
+        }
+        int fd = accept(srv.lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        pthread_mutex_lock(&srv.mu);
+        if (srv.n_conns < MAX_CONN && pthread_create(&srv.conns[srv.n_conns], NULL, conn_main, (void *)(intptr_t)fd) == 0)
+            srv.n_conns++;
+        else
+            close(fd);
+        pthread_mutex_unlock(&srv.mu);
+    }
+    return NULL;
+}
+
+static int server_start(void) {
+    srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    if (srv.lfd < 0 || bind(srv.lfd, (struct sockaddr *)&sa, sizeof sa) || listen(srv.lfd, 64) ||
+        getsockname(srv.lfd, (struct sockaddr *)&sa, &sl))
+        return -1;
+    srv.port = ntohs(sa.sin_port);
+    return pthread_create(&srv.acceptor, NULL, accept_main, NULL);
+}
+
+static void server_stop(void) {
+    srv.stop = 1;
+    pthread_join(srv.acceptor, NULL);
+    for (int i = 0; i < srv.n_conns; i++)
+        pthread_join(srv.conns[i], NULL);
+    close(srv.lfd);
+}
+
+static int count_of(const char *tag) {
+    pthread_mutex_lock(&srv.mu);
+    int n = 0;
+    for (int i = 0; i < MAX_TAGS; i++)
+        if (!strcmp(srv.tags[i], tag))
+            n = srv.count[i];
+    pthread_mutex_unlock(&srv.mu);
+    return n;
+}
+
+static double gap_of(const char *tag) {
+    for (int i = 0; i < MAX_TAGS; i++)
+        if (!strcmp(srv.tags[i], tag))
+            return srv.last_gap[i];
+    return -1;
+}
+
+static tkd_llm_config base_cfg(char urls[2][64]) {
+    tkd_llm_config c;
+    tkd_llm_config_defaults(&c);
+    c.model = "m";
+    snprintf(urls[0], 64, "http://127.0.0.1:%d/v1", srv.port);
+    snprintf(urls[1], 64, "http://localhost:%d/v1/", srv.port);
+    c.base_urls[0] = urls[0];
+    c.n_base_urls = 1;
+    c.max_retries = 2;
+    c.backoff_base_s = 0.01;
+    c.backoff_max_s = 0.05;
+    c.timeout_s = 5;
+    c.http2 = 0;
+    c.api_key_env = "TKD_UNIT_TEST_KEY";
+    return c;
+}
+
+/* Submit one request per tag, run to the end, return responses by index. */
+static void run_tags(tkd_llm *c, const char *const *tags, int n, tkd_llm_response **out) {
+    for (int i = 0; i < n; i++) {
+        tkd_llm_request r;
+        tkd_llm_request_init(&r);
+        r.messages = json_pack("[{s:s, s:s}]", "role", "user", "content", tags[i]);
+        r.tag = tags[i];
+        r.sample = i;
+        tkd_err e = {0};
+        CHECK_INT(tkd_llm_submit(c, &r, (void *)(intptr_t)i, &e), 0);
+        json_decref(r.messages);
+    }
+    double t0 = tkd_now();
+    while (tkd_llm_pending(c) > 0 && tkd_now() - t0 < 20) {
+        tkd_llm_poll(c, 50);
+        tkd_llm_response *resp;
+        void *ck;
+        while (tkd_llm_next_done(c, &resp, &ck))
+            out[(intptr_t)ck] = resp;
+    }
+    CHECK_INT(tkd_llm_pending(c), 0);
+}
+
+TEST(outcomes) {
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    static const char *const tags[] = {"ok", "r429", "e404", "ctx", "e503", "drop"};
+    tkd_llm_response *r[6] = {0};
+    run_tags(c, tags, 6, r);
+    for (int i = 0; i < 6; i++)
+        if (!r[i])
+            return;
+    CHECK_INT(r[0]->status, TKD_LLM_OK);
+    CHECK_STR(r[0]->content, "fine");
+    CHECK_INT(r[0]->attempts, 1);
+    CHECK_INT(r[0]->completion_tokens, 1);
+    CHECK_INT(r[1]->status, TKD_LLM_OK);
+    CHECK_INT(r[1]->attempts, 2);
+    CHECK(r[1]->latency_s >= 1.0);
+    CHECK(gap_of("r429") >= 0.99); /* Retry-After: 1 kept, measured by the server */
+    CHECK_INT(r[2]->status, TKD_LLM_HTTP_ERROR);
+    CHECK_INT(r[2]->http_code, 404);
+    CHECK_INT(r[2]->attempts, 1);
+    CHECK_INT(count_of("e404"), 1); /* never retried */
+    CHECK_INT(r[3]->status, TKD_LLM_CONTEXT_LENGTH);
+    CHECK_INT(r[3]->attempts, 1);
+    CHECK_INT(count_of("ctx"), 1);
+    CHECK_INT(r[4]->status, TKD_LLM_RETRIES_EXHAUSTED);
+    CHECK_INT(r[4]->attempts, 3);
+    CHECK_INT(count_of("e503"), 3);
+    CHECK(r[4]->last_error && strstr(r[4]->last_error, "503"));
+    CHECK_INT(r[5]->status, TKD_LLM_RETRIES_EXHAUSTED);
+    CHECK_INT(r[5]->attempts, 3);
+    CHECK(r[5]->last_error && strstr(r[5]->last_error, "network"));
+    CHECK_STR(srv.auth, "Bearer sk-unit-SECRET-4242");
+    for (int i = 0; i < 6; i++) {
+        CHECK(!r[i]->error || !strstr(r[i]->error, "SECRET"));
+        CHECK(!r[i]->last_error || !strstr(r[i]->last_error, "SECRET"));
+        tkd_llm_response_free(r[i]);
+    }
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK_INT(st.completed, 6);
+    CHECK_INT(st.attempts, 1 + 2 + 1 + 1 + 3 + 3);
+    CHECK_INT(st.retries, 1 + 2 + 2);
+    tkd_llm_free(c);
+}
+
+TEST(balance_and_aimd) {
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.base_urls[1] = urls[1];
+    cfg.n_base_urls = 2;
+    cfg.max_in_flight = 8;
+    cfg.max_retries = 1;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    const char *tags[40];
+    for (int i = 0; i < 40; i++)
+        tags[i] = i < 20 ? "ok" : "s429";
+    tkd_llm_response *r[40] = {0};
+    run_tags(c, tags, 40, r);
+    int used[2] = {0, 0};
+    for (int i = 0; i < 40; i++) {
+        if (!r[i])
+            continue;
+        if (i < 20) {
+            CHECK_INT(r[i]->status, TKD_LLM_OK);
+            if (r[i]->endpoint >= 0 && r[i]->endpoint < 2)
+                used[r[i]->endpoint]++;
+        } else {
+            CHECK_INT(r[i]->status, TKD_LLM_RETRIES_EXHAUSTED);
+            CHECK_INT(r[i]->http_code, 429);
+        }
+        tkd_llm_response_free(r[i]);
+    }
+    CHECK(used[0] > 0 && used[1] > 0);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK(st.limit_cuts >= 1); /* frequent 429: the in-flight limit was halved */
+    CHECK(st.limit >= 1 && st.limit <= 8);
+    /* and it recovers: +1 per success up to max_in_flight */
+    tkd_llm_response *r2[20] = {0};
+    run_tags(c, tags, 20, r2);
+    for (int i = 0; i < 20; i++)
+        tkd_llm_response_free(r2[i]);
+    tkd_llm_get_stats(c, &st);
+    CHECK_NEAR(st.limit, 8, 0);
+    tkd_llm_free(c);
+}
+
+TEST(closed_port) {
+    /* a port nobody listens on: connection refused, retried, then given up */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.base_urls[0] = url;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    static const char *const tags[] = {"x"};
+    tkd_llm_response *r[1] = {0};
+    run_tags(c, tags, 1, r);
+    if (r[0]) {
+        CHECK_INT(r[0]->status, TKD_LLM_RETRIES_EXHAUSTED);
+        CHECK_INT(r[0]->attempts, 3);
+        CHECK_INT(r[0]->http_code, 0);
+        tkd_llm_response_free(r[0]);
+    }
+    tkd_llm_free(c);
+}
+
+int main(void) {
+    tkd_log_set_level(TKD_LOG_QUIET);
+    setenv("TKD_UNIT_TEST_KEY", "sk-unit-SECRET-4242", 1);
+    if (server_start()) {
+        printf("cannot start the loopback server\n0 passed, 1 failed\n");
+        return 1;
+    }
+    RUN(outcomes);
+    RUN(balance_and_aimd);
+    RUN(closed_port);
+    server_stop();
+    return TEST_END();
+}

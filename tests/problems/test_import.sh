@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tkd data import through the CLI: fixtures into a store, exit codes for bad
+# job files and bad lines, and (when ../shared/data is there) every real file.
+set -euo pipefail
+: "${TKD:?}" "${TKD_SOURCE_DIR:?}"
+fix=$TKD_SOURCE_DIR/tests/data/problems
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+cat > "$t/job.json" <<JSON
+{"output_dir": "$t/out", "data": {"sources": [
+  {"path": "$fix/math_small.jsonl", "name": "m"},
+  {"path": "$fix/bench_small.jsonl"},
+  {"path": "$fix/gsm8k_small.jsonl", "format": "gsm8k", "name": "g"}]}}
+JSON
+"$TKD" data import "$t/job.json" > "$t/table" 2> "$t/log" || fail "import exited $?"
+imported() { awk '$1 == "total" { print $3 }' "$1"; }
+[ "$(imported "$t/table")" = 9 ] || { cat "$t/table"; fail "expected 9 problems imported (one duplicate id)"; }
+"$TKD" store verify "$t/out/problems.h5" >/dev/null || fail "verify"
+"$TKD" store export "$t/out/problems.h5" --what problems --jsonl "$t/p.jsonl" 2>/dev/null
+[ "$(wc -l < "$t/p.jsonl")" -eq 9 ] || fail "export count"
+grep -q '"id":"m/8".*"answer":"\\\\frac{1}{2}"' "$t/p.jsonl" || fail "gold of m/8"
+grep -q '"id":"g/h' "$t/p.jsonl" || fail "hashed gsm8k id"
+
+# a re-import replaces the problem set atomically (no temp files left)
+"$TKD" data import "$t/job.json" >/dev/null 2>&1 || fail "re-import"
+[ -z "$(ls "$t/out" | grep tmp || true)" ] || fail "temp file left behind"
+
+# bad lines: skipped and reported with file:line, or fatal with exit 2
+"$TKD" data import "$t/job.json" "$fix/bad.jsonl" > /dev/null 2> "$t/log" || fail "skip mode should pass"
+grep -q "bad.jsonl:2: invalid JSON" "$t/log" || fail "bad line not reported"
+set +e
+"$TKD" data import "$t/job.json" "$fix/bad.jsonl" --set data.on_bad_line=fail > /dev/null 2> "$t/log"
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "fail mode exit $rc"
+grep -q "bad.jsonl:2:" "$t/log" || fail "fatal bad line message"
+
+# a typo in the job file, a missing source, a missing job file: exit 2, clear message
+echo '{"output_dir": "o", "data": {"sourcse": []}}' > "$t/typo.json"
+set +e
+"$TKD" data import "$t/typo.json" 2> "$t/log"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "unknown key 'data.sourcse' (did you mean 'data.sources'?)" "$t/log" || fail "typo: $rc $(cat "$t/log")"
+echo "{\"output_dir\": \"$t/o2\", \"data\": {\"sources\": [{\"path\": \"$t/nope.jsonl\"}]}}" > "$t/missing.json"
+set +e
+"$TKD" data import "$t/missing.json" 2> "$t/log"; rc=$?
+"$TKD" data import "$t/absent.json" 2>> "$t/log"; rc2=$?
+set -e
+[ $rc -eq 2 ] && grep -q "nope.jsonl' does not exist" "$t/log" || fail "missing source: $rc"
+[ $rc2 -eq 2 ] && grep -q "absent.json' does not exist" "$t/log" || fail "missing job: $rc2"
+
+# every real file, when ../shared/data is beside the checkout
+data=${TKD_SHARED:-}/data
+if [ -d "$data" ]; then
+  echo "{\"output_dir\": \"$t/real\", \"data\": {\"sources\": [{\"path\": \"$data\"}], \"on_bad_line\": \"fail\"}}" > "$t/real.json"
+  "$TKD" data import "$t/real.json" > "$t/table" 2> "$t/log" || fail "real import"
+  want=$(cat "$data"/math/train/*.jsonl "$data"/math/test/*.jsonl "$data"/bench/*.jsonl | wc -l)
+  [ "$(imported "$t/table")" = "$want" ] || { cat "$t/table"; fail "expected $want problems"; }
+  "$TKD" store verify "$t/real/problems.h5" > /dev/null || fail "verify real"
+  echo "real data: $want problems imported"
+else
+  echo "skip real data: $data is absent"
+fi
+echo "1 passed, 0 failed"
