@@ -92,19 +92,26 @@ int main(void) {
     for (int t = 0; t < TKD_LORA_NT; t++)
         ad += 2.0 * r * (lo.in[t] + lo.out[t]) * c.n_layers * T; // forward of one adapter pass
     double flops = 4.0 * P * T + 3.0 * attn + 3.0 * ad;
-    double best = 1e30, total = 0, loss = 0;
-    for (int s = 0; s <= steps; s++) { // step 0 warms up
+    double best = 1e30, total = 0, loss = 0, part[4] = {0, 0, 0, 0}; /* forward, loss, backward, optimizer */
+    for (int s = 0; s <= steps; s++) {                               // step 0 warms up
         double t0 = tkd_now();
         long cnt;
         tkd_qwen2_forward(q, tok, NULL, 1, T, 0, &e);
+        double t1 = tkd_now();
         loss = tkd_qwen2_loss(q, tok + 1, mask, &cnt) / (double)cnt;
+        double t2 = tkd_now();
         tkd_qwen2_zero_grad(q);
         tkd_qwen2_backward(q, tok + 1, mask, 1.0f / (float)cnt, &e);
+        double t3 = tkd_now();
         float *g = tkd_qwen2_grads(q, &n);
         tkd_clip_grad_norm(g, n, 1.0);
         tkd_adamw_step(&opt, params, g, 1e-4);
         double dt = tkd_now() - t0;
         if (s) {
+            part[0] += t1 - t0;
+            part[1] += t2 - t1;
+            part[2] += t3 - t2;
+            part[3] += t0 + dt - t3;
             best = dt < best ? dt : best;
             total += dt;
         }
@@ -124,6 +131,10 @@ int main(void) {
     printf("| %-34s | %11.1f%% |\n", "fraction of sgemm peak (mean)", 100.0 * flops / mean / peak);
     printf("| %-34s | %11.1f%% |\n", "fraction of sgemm peak (best)", 100.0 * flops / best / peak);
     printf("| %-34s | %12.0f |\n", "training tokens/s (mean)", T / mean);
+    printf("| %-34s | %12.3f |\n", "  forward seconds", part[0] / steps);
+    printf("| %-34s | %12.3f |\n", "  cross-entropy seconds", part[1] / steps);
+    printf("| %-34s | %12.3f |\n", "  backward seconds", part[2] / steps);
+    printf("| %-34s | %12.3f |\n", "  clip + AdamW seconds", part[3] / steps);
     printf("| %-34s | %12.4f |\n", "loss (sanity)", loss);
     tkd_qwen2_free(q);
     tkd_adamw_free(&opt);
