@@ -25,6 +25,10 @@ sed 's/"vocab_size": 64/"vocab_size": 384/; s/"max_position_embeddings": 128/"ma
   "$W/cfg.json" > "$W/cfg_chat.json"
 "$TKD" model init "$W/cfg_chat.json" "$W/chatbase" --seed 4 >/dev/null
 [ -f "$W/chatbase/tokenizer.json" ] && ok "model init writes a tokenizer" || bad "model init: no tokenizer.json"
+"$TKD" model init "$W/cfg_chat.json" "$W/copytok" --tokenizer "$W/chatbase" --bf16 >/dev/null
+cmp -s "$W/chatbase/tokenizer.json" "$W/copytok/tokenizer.json" && ok "model init --tokenizer copies it" \
+  || bad "model init --tokenizer"
+"$TKD" model info "$W/copytok" | grep -q "vocab 384" && ok "model info reads a bf16 model" || bad "model info"
 
 job() { # job NAME KEY=VALUE...
   local name=$1; shift
@@ -73,7 +77,7 @@ for sig in TERM USR1 KILL; do
   job "r$sig" "${common[@]}"
   "$TKD" train "$W/r$sig.json" "${SETS[@]}" -q &
   pid=$!
-  for _ in $(seq 1 400); do
+  for _ in $(seq 1 3000); do
     [ -f "$W/r$sig/train/train_log.jsonl" ] && [ "$(wc -l < "$W/r$sig/train/train_log.jsonl")" -ge 12 ] && break
     sleep 0.01
   done
