@@ -199,6 +199,18 @@ typedef int (*tkd_gen_stop_fn)(void *ctx, int seq, const int *toks, int n);
 int tkd_generate(const tkd_model *m, const int *const *prompts, const int *lens, int n, const tkd_gen_opts *o,
                  tkd_gen_stop_fn stop, void *stop_ctx, int **out, int *out_len, tkd_err *e);
 
+/*
+ * Text in, text out (the eval phase's entry): n prompts, each a chat (JSON
+ * array of messages, or {"messages": [...], "tools": [...]}, rendered with
+ * the generation prompt) when chat is set, else plain text. Generation stops
+ * at <|im_end|>, <|endoftext|>, the config's eos, o->stop_ids, or a stop
+ * string (the text is cut before it). out[i] is malloc'd UTF-8 (invalid
+ * sequences become U+FFFD); the caller frees each.
+ */
+struct tkd_tokenizer;
+int tkd_generate_text(const tkd_model *m, struct tkd_tokenizer *tok, const char *const *prompts, int n, int chat,
+                      const tkd_gen_opts *o, const char *const *stops, int n_stops, char **out, tkd_err *e);
+
 /* ---- gradient all-reduce between data-parallel ranks (MPI now, NCCL later) ---- */
 typedef struct tkd_comm {
     int rank, world;

@@ -311,89 +311,41 @@ static int parse_ids(const char *s, int **ids, int *n, tkd_err *e) {
     return *n ? 0 : tkd_err_set(e, TKD_EINVAL, "--ids is empty");
 }
 
-/* Invalid UTF-8 (a sequence cut inside a character) becomes U+FFFD, as HF shows it. */
-static char *utf8_clean(const char *s, size_t n) {
-    char *o = malloc(3 * n + 1), *w = o;
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (k && i + k <= n && tkd_text_utf8_valid(s + i, k)) {
-            memcpy(w, s + i, k);
-            w += k;
-            i += k;
-        } else {
-            memcpy(w, "\xef\xbf\xbd", 3);
-            w += 3;
-            i++;
-        }
-    }
-    *w = 0;
-    return o;
-}
-
 #define GEN_MAX_PROMPTS 256
 #define GEN_MAX_STOPS 16
 
-typedef struct stop_ctx {
-    tkd_tokenizer *tok;
-    const char *stops[GEN_MAX_STOPS];
-    int n;
-} stop_ctx;
-
-/* A stop string in the decoded text so far ends the sequence. */
-static int stop_on_text(void *ctx, int seq, const int *toks, int n) {
-    (void)seq;
-    stop_ctx *s = ctx;
-    char *text;
-    size_t len;
-    tkd_err e = {0};
-    if (!s->n || tkd_tokenizer_decode(s->tok, (const int32_t *)toks, (size_t)n, 0, &text, &len, &e))
-        return 0;
-    int hit = 0;
-    for (int i = 0; i < s->n && !hit; i++)
-        hit = strstr(text, s->stops[i]) != NULL;
-    free(text);
-    return hit;
-}
-
-/* one chat per line, appended to the prompts */
-static int read_chat_file(const char *path, tkd_tokenizer *tok, int **prompts, int *lens, int *n, tkd_err *e) {
+/* one chat per line of a JSONL file, appended to prompts (owned: *owned) */
+static int read_chat_file(const char *path, char **prompts, int *n, tkd_err *e) {
     FILE *f = fopen(path, "r");
     if (!f)
         return tkd_err_set(e, TKD_ENOTFOUND, "%s: cannot open the chat file", path);
     char *line = NULL;
     size_t cap = 0;
-    long lineno = 0;
+    ssize_t len;
     int rc = 0;
-    while (!rc && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        if (strspn(line, " \t\r\n") == strlen(line))
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
-        if (*n == GEN_MAX_PROMPTS) {
+        if (*n == GEN_MAX_PROMPTS)
             rc = tkd_err_set(e, TKD_EUSAGE, "%s: at most %d prompts at once", path, GEN_MAX_PROMPTS);
-            break;
-        }
-        json_error_t je;
-        json_t *j = json_loads(line, 0, &je), *msgs = json_is_object(j) ? json_object_get(j, "messages") : j;
-        int32_t *ids = NULL;
-        size_t len = 0;
-        if (!json_is_array(msgs))
-            rc =
-                tkd_err_set(e, TKD_EFORMAT, "%s:%ld: expected {\"messages\": [...]} or a messages array", path, lineno);
-        else if ((rc = tkd_chat_encode_json(tok, msgs, json_is_object(j) ? json_object_get(j, "tools") : NULL, 1, &ids,
-                                            NULL, &len, e)))
-            tkd_err_wrap(e, "%s:%ld", path, lineno);
-        json_decref(j);
-        if (!rc) {
-            prompts[*n] = (int *)ids;
-            lens[(*n)++] = (int)len;
-        }
+        else if (!(prompts[(*n)++] = strdup(line)))
+            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
     }
     free(line);
     fclose(f);
     return rc;
+}
+
+static void print_text(const char *text, int as_json, int last) {
+    if (as_json) {
+        json_t *j = json_pack("{s:s}", "text", text);
+        char *js = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        printf("%s\n", js ? js : "{}");
+        free(js);
+        json_decref(j);
+    } else {
+        printf("%s%s\n", text, last ? "" : "\n");
+    }
 }
 
 int tkd_cmd_generate(int argc, char **argv) {
@@ -405,17 +357,17 @@ int tkd_cmd_generate(int argc, char **argv) {
         return rc;
     const char *a[1];
     if (plain_args(&o, keep, a, 1) != 1) {
-        fprintf(stderr,
-                "usage: tkd generate MODEL_DIR [--adapter DIR] (--prompt TEXT | --chat JSON | --ids 1,2,3) ...\n"
-                "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
-                "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
-                "  the generation prompt; prompts given several times are generated as one batch;\n"
-                "  --chat-file FILE.jsonl adds one chat per line ({\"messages\": [...]} or [...])\n");
+        fprintf(
+            stderr,
+            "usage: tkd generate MODEL_DIR [--adapter DIR] (--prompt TEXT | --chat JSON | --chat-file F | --ids 1,2)\n"
+            "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
+            "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
+            "  the generation prompt; --chat-file FILE.jsonl holds one such chat per line; prompts given\n"
+            "  several times are generated as one batch (of one kind: text, chats or ids)\n");
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
     tkd_model m;
-    tkd_tokenizer *tok = NULL;
     if (tkd_model_load(&m, a[0], &e))
         return tkd_cli_fail(&e);
     const char *ad = opt_val(&o, "--adapter");
@@ -427,20 +379,33 @@ int tkd_cmd_generate(int argc, char **argv) {
         }
         tkd_lora_free(&l);
     }
-    if (opt_val(&o, "--prompt") || opt_val(&o, "--chat") || opt_val(&o, "--stop") || opt_val(&o, "--chat-file"))
-        rc = tkd_tokenizer_load(a[0], &tok, &e);
     tkd_gen_opts g = {.max_new = 256, .temperature = 0, .top_p = 1, .seed = 0};
-    int stops[GEN_MAX_STOPS + 4], n_stop = 0, *prompts[GEN_MAX_PROMPTS], lens[GEN_MAX_PROMPTS], n = 0;
-    stop_ctx sc = {.tok = tok};
+    int stop_ids[GEN_MAX_STOPS + 1], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
+    const char *stops[GEN_MAX_STOPS];
+    int n_stops = 0;
+    char *texts[GEN_MAX_PROMPTS];
+    int *ids[GEN_MAX_PROMPTS], lens[GEN_MAX_PROMPTS];
     for (int i = 0; i + 1 < o.n_pos && !rc; i++) {
         const char *f = o.pos[i], *v = o.pos[i + 1];
-        int is_prompt = !strcmp(f, "--ids") || !strcmp(f, "--prompt") || !strcmp(f, "--chat");
-        if (!strcmp(f, "--chat-file")) {
-            rc = read_chat_file(v, tok, prompts, lens, &n, &e);
-            continue;
-        }
-        if (is_prompt && n == GEN_MAX_PROMPTS) {
+        int k = !strcmp(f, "--prompt")                                ? 1
+                : (!strcmp(f, "--chat") || !strcmp(f, "--chat-file")) ? 2
+                : !strcmp(f, "--ids")                                 ? 3
+                                                                      : 0;
+        if (k && kind && k != kind) {
+            rc = tkd_err_set(&e, TKD_EUSAGE, "prompts of one kind at a time: --prompt, --chat/--chat-file or --ids");
+        } else if (k && n == GEN_MAX_PROMPTS) {
             rc = tkd_err_set(&e, TKD_EUSAGE, "at most %d prompts at once", GEN_MAX_PROMPTS);
+        } else if (!strcmp(f, "--chat-file")) {
+            kind = 2;
+            rc = read_chat_file(v, texts, &n, &e);
+        } else if (k == 3) {
+            kind = 3;
+            rc = parse_ids(v, &ids[n], &lens[n], &e);
+            texts[n++] = NULL;
+        } else if (k) {
+            kind = k;
+            if (!(texts[n++] = strdup(v)))
+                rc = tkd_err_set(&e, TKD_ENOMEM, "out of memory");
         } else if (!strcmp(f, "--max-new")) {
             g.max_new = atoi(v);
         } else if (!strcmp(f, "--temperature")) {
@@ -449,75 +414,44 @@ int tkd_cmd_generate(int argc, char **argv) {
             g.top_p = atof(v);
         } else if (!strcmp(f, "--seed")) {
             g.seed = strtoull(v, NULL, 10);
-        } else if (!strcmp(f, "--stop-id") && n_stop < GEN_MAX_STOPS) {
-            stops[n_stop++] = atoi(v);
-        } else if (!strcmp(f, "--stop") && sc.n < GEN_MAX_STOPS) {
-            sc.stops[sc.n++] = v;
-        } else if (!strcmp(f, "--ids")) {
-            prompts[n] = NULL;
-            rc = parse_ids(v, &prompts[n], &lens[n], &e);
-            n++;
-        } else if (is_prompt) {
-            int32_t *ids = NULL;
-            size_t len = 0;
-            rc = !strcmp(f, "--prompt") ? tkd_tokenizer_encode(tok, v, strlen(v), 0, &ids, &len, &e)
-                                        : tkd_chat_encode(tok, v, NULL, 1, &ids, NULL, &len, &e);
-            prompts[n] = (int *)ids;
-            lens[n++] = (int)len;
+        } else if (!strcmp(f, "--stop-id") && n_stop_ids < GEN_MAX_STOPS) {
+            stop_ids[n_stop_ids++] = atoi(v);
+        } else if (!strcmp(f, "--stop") && n_stops < GEN_MAX_STOPS) {
+            stops[n_stops++] = v;
         }
     }
     if (!rc && !n)
-        rc = tkd_err_set(&e, TKD_EUSAGE, "give a prompt: --prompt TEXT, --chat JSON or --ids 1,2,3");
-    if (m.cfg.eos_id >= 0)
-        stops[n_stop++] = m.cfg.eos_id;
-    if (tok) { /* the chat format ends a turn with <|im_end|>; pretraining text with <|endoftext|> */
-        int32_t s1 = tkd_tokenizer_token_id(tok, "<|im_end|>"), s2 = tkd_tokenizer_token_id(tok, "<|endoftext|>");
-        if (s1 >= 0)
-            stops[n_stop++] = s1;
-        if (s2 >= 0)
-            stops[n_stop++] = s2;
-    }
-    g.stop_ids = stops;
-    g.n_stop_ids = n_stop;
-    int *out[GEN_MAX_PROMPTS], out_len[GEN_MAX_PROMPTS];
-    if (!rc)
-        rc = tkd_generate(&m, (const int *const *)prompts, lens, n, &g, sc.n ? stop_on_text : NULL, &sc, out, out_len,
-                          &e);
+        rc = tkd_err_set(&e, TKD_EUSAGE, "give a prompt: --prompt TEXT, --chat JSON, --chat-file F or --ids 1,2,3");
+    g.stop_ids = stop_ids;
+    g.n_stop_ids = n_stop_ids;
     int as_json = has_flag(&o, "--json");
-    for (int i = 0; i < n; i++) {
-        if (!rc && tok) {
-            char *text = NULL;
-            size_t len = 0;
-            if (tkd_tokenizer_decode(tok, (const int32_t *)out[i], (size_t)out_len[i], TKD_TOK_SKIP_SPECIAL, &text,
-                                     &len, &e) == 0) {
-                for (int k = 0; k < sc.n; k++) { /* cut at the first stop string */
-                    char *hit = strstr(text, sc.stops[k]);
-                    if (hit)
-                        *hit = 0;
-                }
-                if (as_json) {
-                    char *clean = utf8_clean(text, strlen(text));
-                    json_t *j = clean ? json_pack("{s:s}", "text", clean) : NULL;
-                    free(clean);
-                    char *js = j ? json_dumps(j, JSON_COMPACT) : NULL;
-                    printf("%s\n", js ? js : "{}");
-                    free(js);
-                    json_decref(j);
-                } else {
-                    printf("%s%s\n", text, i + 1 < n ? "\n" : "");
-                }
-                free(text);
-            }
-        } else if (!rc) {
+    if (!rc && kind == 3) { /* token ids in, token ids out */
+        int *out[GEN_MAX_PROMPTS], out_len[GEN_MAX_PROMPTS];
+        if (m.cfg.eos_id >= 0)
+            stop_ids[g.n_stop_ids++] = m.cfg.eos_id;
+        rc = tkd_generate(&m, (const int *const *)ids, lens, n, &g, NULL, NULL, out, out_len, &e);
+        for (int i = 0; i < n && !rc; i++) {
             for (int t = 0; t < out_len[i]; t++)
                 printf("%s%d", t ? "," : "", out[i][t]);
             printf("\n");
-        }
-        if (!rc)
             free(out[i]);
-        free(prompts[i]);
+        }
+    } else if (!rc) {
+        tkd_tokenizer *tok = NULL;
+        char *out[GEN_MAX_PROMPTS];
+        if (!(rc = tkd_tokenizer_load(a[0], &tok, &e)))
+            rc = tkd_generate_text(&m, tok, (const char *const *)texts, n, kind == 2, &g, stops, n_stops, out, &e);
+        for (int i = 0; i < n && !rc; i++) {
+            print_text(out[i], as_json, i + 1 == n);
+            free(out[i]);
+        }
+        tkd_tokenizer_free(tok);
     }
-    tkd_tokenizer_free(tok);
+    for (int i = 0; i < n; i++) {
+        free(texts[i]);
+        if (kind == 3)
+            free(ids[i]);
+    }
     tkd_model_free(&m);
     return rc ? tkd_cli_fail(&e) : 0;
 }
