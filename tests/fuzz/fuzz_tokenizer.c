@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the tokenizer (built by tests/tokenizer/CMakeLists.txt
+ * libFuzzer target for the tokenizer (built by tests/fuzz/CMakeLists.txt
  * when the compiler is clang). The first byte picks what the rest is:
  *   0: text for a self-made byte-level BPE (Qwen's split pattern, NFC, the
  *      Qwen2.5 added tokens): valid UTF-8 must encode, and decode back to its
