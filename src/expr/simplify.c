@@ -5,7 +5,6 @@
  * (exp(log(u)) -> u, E**u -> exp(u), cos(u)**2 -> 1 - sin(u)**2 when
  * sin(u) also appears); then the canonical rational form over the
  * generators (ratfun.c); last, exp(u)**k -> exp(k*u).
- * Also tkd_expr_is_zero: exact first, then certified numerics.
  */
 #include "expr_internal.h"
 
@@ -207,74 +206,4 @@ int tkd_expr_simplify(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     if (*out)
         return 0;
     return rc ? rc : tkd_err_set(e, TKD_ENOMEM, "out of memory while simplifying");
-}
-
-/* ---- zero test ---- */
-
-static int numeric_zero(const tkd_expr *x, tkd_err *e) {
-    const char **names;
-    size_t n;
-    int rc = tkd_expr_free_syms(x, &names, &n, e);
-    if (rc)
-        return rc;
-    acb_ptr v = _acb_vec_init((slong)(n ? n : 1));
-    acb_t r;
-    acb_init(r);
-    tkd_rng rng;
-    tkd_rng_seed(&rng, tkd_expr_hash(x));
-    int verdict = TKD_EXPR_UNKNOWN, tried = 0;
-    for (int trial = 0; trial < 6 && verdict == TKD_EXPR_UNKNOWN; trial++) {
-        for (size_t i = 0; i < n; i++) /* points in (0.1, 1.1) + small irrational-ish offsets */
-            acb_set_d(v + i, 0.1 + tkd_rng_uniform(&rng) + 0.01 * (double)i);
-        tkd_err e2 = {0};
-        if (tkd_expr_eval_acb(r, x, n, names, v, 128, &e2))
-            continue; /* a pole or a domain error at this point: try another */
-        tried++;
-        if (!acb_contains_zero(r))
-            verdict = TKD_EXPR_NO; /* certified nonzero at this point */
-    }
-    (void)tried;
-    acb_clear(r);
-    _acb_vec_clear(v, (slong)(n ? n : 1));
-    free(names);
-    return verdict;
-}
-
-int tkd_expr_is_zero(const tkd_expr *x, tkd_err *e) {
-    if (tkd_expr_is_container(x))
-        return tkd_err_set(e, TKD_EINVAL, "is_zero needs a number or an expression, not a list or relation");
-    if (!tkd_expr_has_sym(x, NULL)) {
-        ca_ctx_t ctx;
-        ca_t v;
-        ca_ctx_init(ctx);
-        ca_init(v, ctx);
-        tkd_err e2 = {0};
-        int rc = tkd_expr_to_ca(v, x, ctx, &e2), verdict = -1;
-        if (!rc) {
-            truth_t t = ca_check_is_zero(v, ctx);
-            verdict = t == T_TRUE ? TKD_EXPR_YES : t == T_FALSE ? TKD_EXPR_NO : TKD_EXPR_UNKNOWN;
-        }
-        ca_clear(v, ctx);
-        ca_ctx_clear(ctx);
-        if (rc == TKD_EMATH || rc == TKD_ELIMIT) {
-            *e = e2;
-            return rc;
-        }
-        if (verdict == TKD_EXPR_YES || verdict == TKD_EXPR_NO)
-            return verdict;
-    }
-    tkd_expr *s;
-    tkd_err e2 = {0};
-    int rc = tkd_expr_simplify(x, &s, &e2);
-    if (rc == TKD_EMATH) {
-        *e = e2;
-        return rc;
-    }
-    if (!rc) {
-        int z = tkd_expr_is_int(s, 0);
-        tkd_expr_free(s);
-        if (z)
-            return TKD_EXPR_YES;
-    }
-    return numeric_zero(x, e);
 }
