@@ -724,7 +724,7 @@ err:
 }
 
 static int parse_rel(parser *p, tkd_expr **out) {
-    tkd_expr *a, *b;
+    tkd_expr *a = NULL, *b = NULL;
     int rc = parse_sum(p, &a);
     if (rc)
         return rc;
@@ -759,7 +759,7 @@ static int parse_rel(parser *p, tkd_expr **out) {
 }
 
 static int parse_top(parser *p, tkd_expr **out) {
-    tkd_expr *a, *b;
+    tkd_expr *a = NULL, *b = NULL;
     int rc;
     *out = NULL;
     if ((rc = enter(p)))

@@ -71,7 +71,7 @@ static tkd_expr *fexp(const tkd_expr *x, int depth) {
     if (!y || y->kind != TKD_EX_FUNC || y->n != 1)
         return y;
     const tkd_expr *u = y->args[0];
-    tkd_expr *a, *b, *r = y;
+    tkd_expr *a, *b, *r;
     switch (y->op) {
     case TKD_FN_TAN: r = tkd_expr_div(trig(TKD_FN_SIN, tkd_expr_copy(u)), trig(TKD_FN_COS, tkd_expr_copy(u))); break;
     case TKD_FN_COT: r = tkd_expr_div(trig(TKD_FN_COS, tkd_expr_copy(u)), trig(TKD_FN_SIN, tkd_expr_copy(u))); break;
