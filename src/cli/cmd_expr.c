@@ -137,8 +137,8 @@ int tkd_cmd_expr(int argc, char **argv) {
         rc = tkd_expr_latex(&b, x);
     else if (!strcmp(sub, "eval"))
         rc = eval_exact(&b, x, &e);
-    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") ||
-             !strcmp(sub, "simplify") || !strcmp(sub, "diff") || !strcmp(sub, "subs"))
+    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") || !strcmp(sub, "simplify") ||
+             !strcmp(sub, "diff") || !strcmp(sub, "subs"))
         rc = transform(&b, sub, x, argc, argv, &e);
     else if (!strcmp(sub, "iszero")) {
         rc = tkd_expr_is_zero(x, &e);

@@ -321,8 +321,8 @@ static int ev(acb_t out, const tkd_expr *x, env *v, int depth) {
     }
 }
 
-int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals,
-                      slong prec, tkd_err *e) {
+int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals, slong prec,
+                      tkd_err *e) {
     if (prec < 2 || prec > 100000)
         return tkd_err_set(e, TKD_EINVAL, "precision of %ld bits is out of range (2..100000)", (long)prec);
     env v;

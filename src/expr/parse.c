@@ -32,8 +32,10 @@ typedef struct {
 /* Unicode signs we accept, with the ASCII text they stand for. */
 static const struct {
     const char *utf8, *ascii;
-} uni[] = {{"\xc3\x97", "*"},    {"\xc3\xb7", "/"},     {"\xe2\x88\x92", "-"}, {"\xcf\x80", "pi"},
-           {"\xe2\x89\xa4", "<="}, {"\xe2\x89\xa5", ">="}, {"\xe2\x89\xa0", "!="}, {"\xe2\x88\x9e", "oo"},
+} uni[] = {{"\xc3\x97", "*"},        {"\xc3\xb7", "/"},
+           {"\xe2\x88\x92", "-"},    {"\xcf\x80", "pi"},
+           {"\xe2\x89\xa4", "<="},   {"\xe2\x89\xa5", ">="},
+           {"\xe2\x89\xa0", "!="},   {"\xe2\x88\x9e", "oo"},
            {"\xc2\xb1", "\xc2\xb1"}, {NULL, NULL}};
 
 __attribute__((format(printf, 4, 5))) static int fail(parser *p, int code, size_t at, const char *fmt, ...) {
@@ -46,8 +48,8 @@ __attribute__((format(printf, 4, 5))) static int fail(parser *p, int code, size_
 }
 
 static void skip_ws(parser *p) {
-    while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' ||
-                               p->s[p->pos] == '\r'))
+    while (p->pos < p->len &&
+           (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
         p->pos++;
 }
 
@@ -160,8 +162,10 @@ static int parse_number(parser *p, tkd_expr **out) {
             is_dec = 1;
             while (j < p->len && isdigit((unsigned char)s[j])) {
                 if (exp10 > 100000000L)
-                    return tkd_err_set(p->e, TKD_ELIMIT, "exponent of the number at column %zu exceeds "
-                                       "TKD_EXPR_MAX_INT_BITS (%d bits)", start + 1, TKD_EXPR_MAX_INT_BITS);
+                    return tkd_err_set(p->e, TKD_ELIMIT,
+                                       "exponent of the number at column %zu exceeds "
+                                       "TKD_EXPR_MAX_INT_BITS (%d bits)",
+                                       start + 1, TKD_EXPR_MAX_INT_BITS);
                 exp10 = exp10 * 10 + (s[j++] - '0');
             }
             if (neg)
@@ -184,9 +188,8 @@ static int parse_number(parser *p, tkd_expr **out) {
     /* digits as written, times 10^exp10, over 10^frac_digits */
     double bits = (double)(int_digits + frac_digits + (size_t)(exp10 > 0 ? exp10 : -exp10)) * 3.33;
     if (bits > TKD_EXPR_MAX_INT_BITS)
-        return tkd_err_set(p->e, TKD_ELIMIT,
-                           "the number at column %zu has more than TKD_EXPR_MAX_INT_BITS (%d bits)", start + 1,
-                           TKD_EXPR_MAX_INT_BITS);
+        return tkd_err_set(p->e, TKD_ELIMIT, "the number at column %zu has more than TKD_EXPR_MAX_INT_BITS (%d bits)",
+                           start + 1, TKD_EXPR_MAX_INT_BITS);
     char *digits = malloc(int_digits + frac_digits + 2);
     if (!digits)
         return nomem(p);
@@ -485,8 +488,8 @@ static int parse_name(parser *p, tkd_expr **out) {
     for (int k = 0; bad[k]; k++)
         if (!strcmp(name, bad[k]))
             return fail(p, TKD_EINVAL, start, "'%s' is not a number tkd accepts (write oo for infinity)", name);
-    static const char *kw[] = {"lambda", "and", "or", "not", "if", "else", "for", "in", "is", "None",
-                               "import", "def", "return", "while", "del", "from", "with", NULL};
+    static const char *kw[] = {"lambda", "and",    "or",  "not",    "if",    "else", "for",  "in",   "is",
+                               "None",   "import", "def", "return", "while", "del",  "from", "with", NULL};
     for (int k = 0; kw[k]; k++)
         if (!strcmp(name, kw[k]))
             return fail(p, TKD_EINVAL, start, "'%s' is Python, not math", name);
@@ -502,7 +505,7 @@ static int parse_name(parser *p, tkd_expr **out) {
     static const struct {
         const char *name;
         tkd_expr_const_id id;
-    } consts[] = {{"pi", TKD_C_PI}, {"E", TKD_C_E},       {"I", TKD_C_I},         {"oo", TKD_C_OO},
+    } consts[] = {{"pi", TKD_C_PI},     {"E", TKD_C_E},         {"I", TKD_C_I},  {"oo", TKD_C_OO},
                   {"True", TKD_C_TRUE}, {"False", TKD_C_FALSE}, {NULL, TKD_C_PI}};
     for (int k = 0; consts[k].name; k++)
         if (!strcmp(name, consts[k].name)) {
@@ -749,8 +752,8 @@ static int parse_rel(parser *p, tkd_expr **out) {
             if (t && (t[0] == '<' || t[0] == '>' || !strcmp(t, "==") || !strcmp(t, "!="))) {
                 tkd_expr_free(*out);
                 *out = NULL;
-                return fail(p, TKD_EINVAL, p->pos,
-                            "chained relation '%s'; write two relations, e.g. [a < b, b < c]", t);
+                return fail(p, TKD_EINVAL, p->pos, "chained relation '%s'; write two relations, e.g. [a < b, b < c]",
+                            t);
             }
             return 0;
         }
@@ -798,8 +801,8 @@ int tkd_expr_parse(const char *src, size_t len, unsigned flags, tkd_expr **out, 
     if (!src)
         return tkd_err_set(e, TKD_EINVAL, "no expression given");
     if (len > TKD_EXPR_MAX_INPUT)
-        return tkd_err_set(e, TKD_ELIMIT, "expression of %zu bytes is longer than TKD_EXPR_MAX_INPUT (%d bytes)",
-                           len, TKD_EXPR_MAX_INPUT);
+        return tkd_err_set(e, TKD_ELIMIT, "expression of %zu bytes is longer than TKD_EXPR_MAX_INPUT (%d bytes)", len,
+                           TKD_EXPR_MAX_INPUT);
     if (memchr(src, 0, len))
         return tkd_err_set(e, TKD_EINVAL, "expression contains a NUL byte at byte %zu",
                            (size_t)((const char *)memchr(src, 0, len) - src));
@@ -817,8 +820,9 @@ int tkd_expr_parse(const char *src, size_t len, unsigned flags, tkd_expr **out, 
     if (p.pos < len) {
         tkd_expr_free(x);
         char c = p.s[p.pos];
-        if (c == '(' )
-            return fail(&p, TKD_EINVAL, p.pos, "unexpected '('; did you mean '*(' (implicit multiplication "
+        if (c == '(')
+            return fail(&p, TKD_EINVAL, p.pos,
+                        "unexpected '('; did you mean '*(' (implicit multiplication "
                         "is not supported)?");
         if (isalnum((unsigned char)c) || c == '_' || c == '.')
             return fail(&p, TKD_EINVAL, p.pos, "unexpected '%c'; is an operator such as '*' missing?", c);

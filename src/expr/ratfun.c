@@ -50,8 +50,8 @@ static int const_q(const tkd_expr *x, fmpq_t out, int depth) {
     fmpq_init(t);
     int ok = 1;
     if (x->kind == TKD_EX_POW) {
-        ok = const_q(x->args[0], out, depth + 1) && const_q(x->args[1], t, depth + 1) &&
-             fmpz_is_one(fmpq_denref(t)) && fmpz_bits(fmpq_numref(t)) <= 6 &&
+        ok = const_q(x->args[0], out, depth + 1) && const_q(x->args[1], t, depth + 1) && fmpz_is_one(fmpq_denref(t)) &&
+             fmpz_bits(fmpq_numref(t)) <= 6 &&
              (slong)(fmpz_bits(fmpq_numref(out)) + fmpz_bits(fmpq_denref(out))) * 64 <= 4096 &&
              !(fmpq_is_zero(out) && fmpz_sgn(fmpq_numref(t)) < 0);
         if (ok)
@@ -62,8 +62,7 @@ static int const_q(const tkd_expr *x, fmpq_t out, int depth) {
         else
             fmpq_one(out);
         for (size_t i = 0; ok && i < x->n; i++) {
-            ok = const_q(x->args[i], t, depth + 1) &&
-                 fmpz_bits(fmpq_numref(t)) + fmpz_bits(fmpq_denref(t)) < 8192;
+            ok = const_q(x->args[i], t, depth + 1) && fmpz_bits(fmpq_numref(t)) + fmpz_bits(fmpq_denref(t)) < 8192;
             if (!ok)
                 break;
             if (x->kind == TKD_EX_ADD)
@@ -348,7 +347,8 @@ static int conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, in
     switch (x->kind) {
     case TKD_EX_NUM:
     case TKD_EX_DEC:
-        if (fmpz_bits(fmpq_numref(x->q)) > TKD_EXPR_MAX_INT_BITS || fmpz_bits(fmpq_denref(x->q)) > TKD_EXPR_MAX_INT_BITS)
+        if (fmpz_bits(fmpq_numref(x->q)) > TKD_EXPR_MAX_INT_BITS ||
+            fmpz_bits(fmpq_denref(x->q)) > TKD_EXPR_MAX_INT_BITS)
             return lim(e, "TKD_EXPR_MAX_INT_BITS", TKD_EXPR_MAX_INT_BITS, "a number");
         fmpz_mpoly_set_fmpz(fmpz_mpoly_q_numref(out), fmpq_numref(x->q), r->ctx);
         fmpz_mpoly_set_fmpz(fmpz_mpoly_q_denref(out), fmpq_denref(x->q), r->ctx);
@@ -413,8 +413,8 @@ static tkd_expr *gen_pow(tkd_rf *r, size_t i, ulong k) {
         if (k >= q) {
             r->overflow = 1;
             ulong a = k / q, s = k % q;
-            tkd_expr *b = base ? tkd_expr_pow(tkd_expr_copy(base), tkd_expr_int((long)a))
-                               : tkd_expr_int(a % 2 ? -1 : 1);
+            tkd_expr *b =
+                base ? tkd_expr_pow(tkd_expr_copy(base), tkd_expr_int((long)a)) : tkd_expr_int(a % 2 ? -1 : 1);
             if (s == 0)
                 return b;
             return tkd_expr_mul2(b, gen_pow(r, i, s));
