@@ -158,6 +158,14 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
     }
     if (x->kind == TKD_EX_STR || (x->kind == TKD_EX_CONST && x->op >= TKD_C_OO))
         return tkd_expr_copy(x);
+    if (x->kind != TKD_EX_MATRIX && tkd_expr_has_matrix(x)) { /* Matrix(...)/2, A*B: fold, then entries */
+        tkd_expr *m, *r;
+        if ((*rc = tkd_expr_matrix_fold(x, &m, e)))
+            return NULL;
+        r = simp(m, e, rc, depth + 1);
+        tkd_expr_free(m);
+        return r;
+    }
     /* constants: exactly */
     if (!tkd_expr_has_sym(x, NULL) && x->kind != TKD_EX_NUM) {
         tkd_expr *c;

@@ -51,6 +51,9 @@ def same(a, b):
     """a and b (SymPy objects) are equal as values."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
+        return (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase) and a.shape == b.shape
+                and all(same(x, y) for x, y in zip(a, b)))
     d = sympy.simplify(sympy.expand(a - b))
     if d == 0:
         return True
