@@ -55,6 +55,13 @@ static tkd_expr *mul(tkd_expr *a, tkd_expr *b, tkd_err *e, int *rc) {
             }
         return m;
     }
+    if ((double)a->rows * (double)a->cols * (double)b->cols > TKD_EXPR_MAX_TERMS) {
+        *rc = tkd_err_set(e, TKD_ELIMIT, "a %zux%zu by %zux%zu matrix product exceeds TKD_EXPR_MAX_TERMS (%d) products",
+                          a->rows, a->cols, b->rows, b->cols, TKD_EXPR_MAX_TERMS);
+        tkd_expr_free(a);
+        tkd_expr_free(b);
+        return NULL;
+    }
     if (a->cols != b->rows) {
         *rc = tkd_err_set(e, TKD_EINVAL, "cannot multiply a %zux%zu matrix by a %zux%zu matrix", a->rows, a->cols,
                           b->rows, b->cols);
@@ -85,7 +92,14 @@ static tkd_expr *mul(tkd_expr *a, tkd_expr *b, tkd_err *e, int *rc) {
         }
     tkd_expr_free(a);
     tkd_expr_free(b);
-    return m;
+    /* entries in canonical form after each product, so powers do not grow trees */
+    tkd_expr *c = NULL;
+    if (m && (*rc = tkd_expr_simplify(m, &c, e)) == 0) {
+        tkd_expr_free(m);
+        return c;
+    }
+    tkd_expr_free(m);
+    return NULL;
 }
 
 static tkd_expr *fold(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
