@@ -260,10 +260,14 @@ static int qpow(const tkd_rf *r, fmpz_mpoly_q_t out, const fmpz_mpoly_q_t a, ulo
     if (n > 1 && d > 0 && (double)d * (double)n > TKD_EXPR_MAX_DEGREE)
         return lim(e, "TKD_EXPR_MAX_DEGREE", TKD_EXPR_MAX_DEGREE, "the degree of the power");
     if (n > 1 && len > 1) {
-        /* terms of a k-term polynomial to the n: at most C(n+k-1, k-1) */
+        /* terms of a k-term polynomial to the n: at most C(n+k-1, k-1), and at
+         * most the monomials of degree <= n*d in v variables, C(n*d+v, v) */
         double k = (double)len, lt = lgamma((double)n + k) - lgamma((double)n + 1) - lgamma(k);
-        double univ = (double)n * (double)d + 1; /* and at most n*deg+1 per variable pattern */
-        if (lt > log(TKD_EXPR_MAX_TERMS) + 0.01 && univ * (double)r->n > TKD_EXPR_MAX_TERMS)
+        double v = (double)(r->n ? r->n : 1), D = (double)n * (double)d;
+        double lm = lgamma(D + v + 1) - lgamma(D + 1) - lgamma(v + 1);
+        double lterms = lt < lm ? lt : lm;
+        double cbits = (double)n * ((double)bits + log2(k + 1) + 1); /* bits of one coefficient */
+        if (lterms > log(TKD_EXPR_MAX_TERMS) + 0.01 || lterms + log(cbits) > log(TKD_EXPR_MAX_TERMS * 4096.0))
             return lim(e, "TKD_EXPR_MAX_TERMS", TKD_EXPR_MAX_TERMS, "the number of terms of the power");
     }
     if (n > 1 && (double)n * ((double)bits + log2((double)len + 1) + 1) > TKD_EXPR_MAX_INT_BITS * 1.0 &&
