@@ -13,6 +13,15 @@
 
 #define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
 
+static int has_i(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_i(x->args[i]))
+            return 1;
+    return 0;
+}
+
 /* A constant subtree, exactly: NULL result (rc 0) when Calcium cannot write
  * it back; TKD_EMATH (1/0) and TKD_ELIMIT pass through. */
 static int exact_const(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
@@ -25,8 +34,9 @@ static int exact_const(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     int rc = tkd_expr_to_ca(v, x, ctx, &e2);
     if (!rc) {
         *out = tkd_expr_from_ca(v, ctx);
-        /* keep the input when the closed form is much bigger (cos(pi/7)) */
-        if (*out && tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8) {
+        /* keep the input when the closed form is much bigger (cos(pi/7)) or
+         * brings in I where there was none (cos(pi/1000003) as exponentials) */
+        if (*out && (tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8 || (has_i(*out) && !has_i(x)))) {
             tkd_expr_free(*out);
             *out = NULL;
         }
