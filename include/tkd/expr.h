@@ -18,7 +18,9 @@
  *   lists `[a, b]`, tuples `(a, b)`, sets `{a, b}`, `Matrix([[1, 2], [3, 4]])`,
  *   `Interval(a, b[, lopen, ropen])`, `Interval.open/Lopen/Ropen(a, b)`,
  *   `Rational(a, b)`, `sqrt(x)` (stored as x**(1/2), as SymPy does),
- *   `root(x, n)`, `ln` = `log`, `arcsin` = `asin` etc., `±` (U+00B1).
+ *   `root(x, n)`, `ln` = `log`, `arcsin` = `asin` etc., `±` (U+00B1); the
+ *   signs × ÷ − π ∞ ≤ ≥ ≠ read as their ASCII meaning; other non-ASCII is
+ *   an error naming the character.
  *   Implicit multiplication (`2x`) is an error with a hint (SymPy's too).
  *   `nan`, `inf`, `zoo` and empty input are errors.
  *
