@@ -18,6 +18,9 @@
 #include <flint/fmpz_poly.h>
 #include <flint/fmpz_poly_factor.h>
 
+#define SOLVE_DEG_MAX 200 /* degree of an equation in its variable */
+#define ROOT_DEG_MAX 12 /* irreducible factors above this have no radical form worth computing */
+
 void tlist_free(tlist *l) {
     for (size_t i = 0; i < l->n; i++)
         tkd_expr_free(l->v[i]);
@@ -99,6 +102,9 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
     slong d = fmpz_mpoly_degree_si(f, v, t->m);
     if (d <= 0)
         return 0;
+    if (d > ROOT_DEG_MAX)
+        return tkd_err_set(e, TKD_EMATH, "the equation has an irreducible factor of degree %ld; its roots have no closed form that can be written here",
+                           (long)d);
     if (fmpz_mpoly_is_fmpz_poly(f, v, t->m)) {
         fmpz_poly_t p;
         fmpz_poly_init(p);
@@ -199,14 +205,31 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
     if (fmpz_mpoly_is_zero(N, t.m)) {
         rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > TKD_EXPR_MAX_DEGREE) {
-        rc = tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d", TKD_EXPR_MAX_DEGREE);
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > SOLVE_DEG_MAX) {
+        rc = tkd_err_set(e, TKD_ELIMIT, "the equation has degree %ld in %s; at most %d is solved here",
+                         (long)fmpz_mpoly_degree_si(N, v, t.m), var, SOLVE_DEG_MAX);
     } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0 || trat_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
         fmpz_mpoly_factor_init(f, t.m);
-        if (!fmpz_mpoly_factor(f, N, t.m))
-            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
         tlist found = {0};
+        if (fmpz_mpoly_is_fmpz_poly(N, v, t.m)) { /* univariate: FLINT's fast univariate factoring */
+            fmpz_poly_t p;
+            fmpz_poly_factor_t pf;
+            fmpz_poly_init(p);
+            fmpz_poly_factor_init(pf);
+            fmpz_mpoly_get_fmpz_poly(p, N, v, t.m);
+            fmpz_poly_factor(pf, p);
+            for (slong i = 0; !rc && i < pf->num; i++) {
+                fmpz_mpoly_t g;
+                fmpz_mpoly_init(g, t.m);
+                fmpz_mpoly_set_fmpz_poly(g, pf->p + i, v, t.m);
+                rc = factor_roots(&t, g, v, &found, e);
+                fmpz_mpoly_clear(g, t.m);
+            }
+            fmpz_poly_factor_clear(pf);
+            fmpz_poly_clear(p);
+        } else if (!fmpz_mpoly_factor(f, N, t.m))
+            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
         int *used = calloc(t.n ? t.n : 1, sizeof *used);
         for (slong i = 0; !rc && i < f->num; i++) {
             /* a factor with var inside a function is inverted on its own */

@@ -15,6 +15,8 @@
 
 #include <flint/fmpq_poly.h>
 
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e);
+
 static void ser_init(ser *s) {
     fmpq_poly_init(s->p);
     s->v = 0;
@@ -204,7 +206,7 @@ static int fmpq_root_exact(fmpq_t r, const fmpq_t c, ulong q) {
     return ok;
 }
 
-int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
+static int from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
     ser_init(s);
     int rc = 0;
     switch (x->kind) {
@@ -346,6 +348,16 @@ int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_
     default:
         return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression");
     }
+}
+
+/* On error s is left empty (cleared), so callers may clear it again. */
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
+    int rc = from_ast(s, x, pt, N, e);
+    if (rc) {
+        tser_clear(s);
+        ser_init(s);
+    }
+    return rc;
 }
 
 /* The series of x with absolute precision at least want (retrying with more
