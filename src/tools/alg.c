@@ -12,6 +12,8 @@
 
 #include <flint/fmpz_mpoly_factor.h>
 
+#define FACTOR_DEG_MAX 200 /* total degree factored */
+
 /* Parse args[key] and convert it; t and r are live on success. */
 static int load(const json_t *args, const char *key, const char *var, trat *t, fmpz_mpoly_q_t *r, tkd_err *e) {
     tkd_expr *x;
@@ -69,6 +71,8 @@ static int t_expand(const json_t *args, json_t **result, tkd_err *e) {
 
 /* The factored form of p: content * prod f_i**e_i (sign > 0: numerator). */
 static int factor_poly(const trat *t, const fmpz_mpoly_t p, int sign, tkd_expr **fs, size_t *n, fmpq_t c, tkd_err *e) {
+    if (fmpz_mpoly_total_degree_si(p, t->m) > FACTOR_DEG_MAX)
+        return tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d, too high to factor here", FACTOR_DEG_MAX);
     fmpz_mpoly_factor_t f;
     fmpz_mpoly_factor_init(f, t->m);
     if (!fmpz_mpoly_factor(f, p, t->m)) {
