@@ -109,8 +109,12 @@ static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc && fmpz_sizeinbase(n, 10) > TOOL_PRIME_DIGITS_MAX)
         rc = tkd_err_set(e, TKD_ELIMIT, "is_prime: n has more than %d digits; use a smaller integer",
                          TOOL_PRIME_DIGITS_MAX);
-    if (!rc)
-        *result = json_string(fmpz_sgn(n) > 0 && fmpz_is_prime(n) ? "True" : "False");
+    if (!rc) { /* BPSW first; a proof up to TOOL_PRIME_PROVE_DIGITS digits */
+        int p = fmpz_cmp_ui(n, 1) > 0 && fmpz_is_probabprime(n);
+        if (p && fmpz_sizeinbase(n, 10) <= TOOL_PRIME_PROVE_DIGITS)
+            p = fmpz_is_prime(n);
+        *result = json_string(p ? "True" : "False");
+    }
     fmpz_clear(n);
     return rc;
 }
@@ -403,8 +407,8 @@ const struct tkd_tool tkd_tools_nt_table[] = {
      "Prime factorization of an integer as {prime: exponent}; a negative n adds {\"-1\": 1}. Up to 60 digits. Example: {\"n\": 360} -> {\"2\": 3, \"3\": 2, \"5\": 1}.",
      {INT_N},
      t_factor_integer},
-    {"is_prime", "number theory", "primality test (proved)",
-     "Whether an integer is prime (a proof, not a probable-prime test). Answers \"True\" or \"False\". Example: {\"n\": 97} -> \"True\".",
+    {"is_prime", "number theory", "primality test",
+     "Whether an integer is prime: \"True\" or \"False\". Proved up to 60 digits; above, the BPSW test (like SymPy's isprime; no counterexample is known). Up to 400 digits. Example: {\"n\": 97} -> \"True\".",
      {INT_N},
      t_is_prime},
     {"divisors", "number theory", "sorted list of positive divisors",

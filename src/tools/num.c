@@ -37,6 +37,40 @@ static int int_arg(const ca_t v, fmpz_t z, const char *what, ca_ctx_t ctx, tkd_e
     return ok ? 0 : tkd_err_set(e, TKD_EMATH, "%s needs an integer argument here", what);
 }
 
+/* sin, cos, tan at a rational multiple of pi with a small denominator, as
+ * an algebraic number (qqbar): much cheaper than Calcium's cyclotomic
+ * fields, and rational values come out rational. 1 when done. */
+static int trig_pi(ca_t out, tkd_fn_id id, const ca_t a, ca_ctx_t ctx) {
+    ca_t pi, r;
+    ca_init(pi, ctx);
+    ca_init(r, ctx);
+    ca_pi(pi, ctx);
+    ca_div(r, a, pi, ctx);
+    fmpq_t q;
+    fmpq_init(q);
+    int done = 0;
+    if (ca_get_fmpq(q, r, ctx) && fmpz_cmp_ui(fmpq_denref(q), 60) <= 0 && fmpz_bits(fmpq_numref(q)) < 40) {
+        slong p = fmpz_get_si(fmpq_numref(q));
+        ulong d = fmpz_get_ui(fmpq_denref(q));
+        qqbar_t v;
+        qqbar_init(v);
+        done = 1;
+        if (id == TKD_FN_SIN)
+            qqbar_sin_pi(v, p, d);
+        else if (id == TKD_FN_COS)
+            qqbar_cos_pi(v, p, d);
+        else
+            done = qqbar_tan_pi(v, p, d); /* 0 at a pole */
+        if (done)
+            ca_set_qqbar(out, v, ctx);
+        qqbar_clear(v);
+    }
+    fmpq_clear(q);
+    ca_clear(pi, ctx);
+    ca_clear(r, ctx);
+    return done;
+}
+
 int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
     ca_t a, b;
     int rc = 0;
@@ -166,6 +200,10 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
             return rc;
         ca_init(a, ctx);
         rc = tnum_from_ast(a, x->args[0], ctx, e);
+        if (!rc && (id == TKD_FN_SIN || id == TKD_FN_COS || id == TKD_FN_TAN) && trig_pi(out, id, a, ctx) == 1) {
+            ca_clear(a, ctx);
+            return 0;
+        }
         if (!rc) {
             switch (id) {
             case TKD_FN_EXP: ca_exp(out, a, ctx); break;

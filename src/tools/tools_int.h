@@ -27,7 +27,8 @@
 #define TOOL_PARTITION_N_MAX 10000000
 #define TOOL_PARTITION_K_N_MAX 20000 /* n when the number of parts is given */
 #define TOOL_FACTOR_DIGITS_MAX 60   /* factor_integer, divisors, totient, ... */
-#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime proves primality */
+#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime accepts */
+#define TOOL_PRIME_PROVE_DIGITS 60  /* is_prime proves primality up to here; BPSW above */
 #define TOOL_DIVISORS_MAX 100000    /* divisors listed */
 #define TOOL_LIST_MAX 1000          /* elements of a list argument */
 #define TOOL_SUM_TERMS_MAX 100000   /* terms of a finite sum or product */
