@@ -506,7 +506,11 @@ tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e) {
     fexpr_t f;
     fexpr_init(f);
     tkd_expr *r = NULL;
-    if (qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
+    /* radicals first (short, fast); roots of unity only when that fails */
+    const ulong radicals = QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_CUBICS |
+                           QQBAR_FORMULA_QUARTICS | QQBAR_FORMULA_DEPRESSION | QQBAR_FORMULA_DEFLATION |
+                           QQBAR_FORMULA_SEPARATION;
+    if (qqbar_get_fexpr_formula(f, x, radicals) || qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
         r = fexpr_to_ast(f, e);
     else if (qqbar_degree(x) == 3 && (r = cubic(x)) != NULL)
         ;
