@@ -209,6 +209,7 @@ static int t_critical(const json_t *args, json_t **result, tkd_err *e) {
     else if (!rc)
         rc = tkd_err_set(e, TKD_EMATH, "the derivative is 0 everywhere: every point is critical");
     if (!rc) {
+        tlist_sort(&l);
         json_t *a = json_array();
         for (size_t i = 0; i < l.n; i++)
             json_array_append_new(a, tjson_ast(tkd_expr_copy(l.v[i])));

@@ -413,3 +413,41 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     tkd_expr_free(p);
     return rc;
 }
+
+/* ---- presentation: real roots ascending, then complex ones by real part ---- */
+
+typedef struct keyed {
+    tkd_expr *x;
+    double re, im;
+    int numeric;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *p = a, *q = b;
+    if (p->numeric != q->numeric)
+        return q->numeric - p->numeric;
+    int pr = p->im == 0, qr = q->im == 0;
+    if (pr != qr)
+        return qr - pr;
+    if (p->re != q->re)
+        return p->re < q->re ? -1 : 1;
+    return p->im < q->im ? -1 : p->im > q->im;
+}
+
+void tlist_sort(tlist *l) {
+    keyed *k = calloc(l->n ? l->n : 1, sizeof *k);
+    if (!k)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        tkd_err e = {0};
+        k[i].x = l->v[i];
+        k[i].numeric = !tkd_expr_has_sym(l->v[i], NULL) &&
+                       !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
+        if (k[i].numeric && k[i].im > -1e-12 && k[i].im < 1e-12)
+            k[i].im = 0;
+    }
+    qsort(k, l->n, sizeof *k, cmp_keyed);
+    for (size_t i = 0; i < l->n; i++)
+        l->v[i] = k[i].x;
+    free(k);
+}

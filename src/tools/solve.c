@@ -10,7 +10,8 @@
 
 #include "tools_int.h"
 
-static json_t *list_json(const tlist *l) {
+static json_t *list_json(tlist *l) {
+    tlist_sort(l);
     json_t *a = json_array();
     for (size_t i = 0; a && i < l->n; i++) {
         char *s = tkd_expr_to_str(l->v[i]);
