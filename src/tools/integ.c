@@ -315,6 +315,17 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
                 tkd_expr_div(tkd_expr_pow(X(v), tkd_expr_fmpq(r1)), tkd_expr_fmpq(r2)));
             fmpq_clear(r1);
             fmpq_clear(r2);
+        } else if (g->kind == TKD_EX_POW && tkd_expr_is_int(g->args[1], 2) && k == 0 &&
+                   g->args[0]->kind == TKD_EX_FUNC && g->args[0]->n == 1 &&
+                   (g->args[0]->op == TKD_FN_SIN || g->args[0]->op == TKD_FN_COS) &&
+                   linear_in(g->args[0]->args[0], v, &a, &b)) {
+            /* sin(u)**2: x/2 - sin(u) cos(u)/(2a); cos(u)**2: x/2 + sin(u) cos(u)/(2a) */
+            const tkd_expr *u = g->args[0]->args[0];
+            tkd_expr *sc =
+                tkd_expr_mul2(tkd_expr_fn1(TKD_FN_SIN, tkd_expr_copy(u)), tkd_expr_fn1(TKD_FN_COS, tkd_expr_copy(u)));
+            tkd_expr *q = tkd_expr_div(sc, tkd_expr_mul2(tkd_expr_int(2), tkd_expr_copy(a)));
+            tkd_expr *h = tkd_expr_div(X(v), tkd_expr_int(2));
+            r = g->args[0]->op == TKD_FN_SIN ? tkd_expr_sub(h, q) : tkd_expr_add2(h, q);
         } else if (g->kind == TKD_EX_POW && g->args[1]->kind == TKD_EX_NUM && k == 0 &&
                    linear_in(g->args[0], v, &a, &b)) {
             /* u^r: u^(r+1)/(a (r+1)), or log(u)/a */
