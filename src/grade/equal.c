@@ -106,10 +106,24 @@ static gnode *expand_pm(G *g, const gnode *n) {
 }
 
 /* x = 5, (x, y) = (1, 2), x \in [1, 2]: the value after a lone variable label. */
+/* What may stand left of "=" as a name: x, xy, f(x), f^{-1}(x), a_{n}. */
+static int is_label(const gnode *l) {
+    switch (l->k) {
+    case GN_SYM: return 1;
+    case GN_MUL:
+        for (int i = 0; i < l->n; i++)
+            if (!is_label(l->kid[i]))
+                return 0;
+        return 1;
+    case GN_POW: return l->kid[0]->k == GN_SYM && !ghas_kind(l->kid[1], GN_SYM);
+    default: return 0;
+    }
+}
+
 static const gnode *unlabel(const gnode *n) {
     if (n->k == GN_REL && (n->op == REL_EQ || n->op == REL_IN)) {
         const gnode *l = n->kid[0];
-        int label = l->k == GN_SYM;
+        int label = is_label(l);
         if (l->k == GN_TUPLE) {
             label = 1;
             for (int i = 0; i < l->n; i++)
@@ -462,8 +476,8 @@ static int same_tree(const gnode *x, const gnode *y) {
     tkd_buf a, b;
     tkd_buf_init(&a);
     tkd_buf_init(&b);
-    int same = !tkd_grade_node_print(x, &a) && !tkd_grade_node_print(y, &b) && a.data && b.data &&
-               !strcmp(a.data, b.data);
+    int same =
+        !tkd_grade_node_print(x, &a) && !tkd_grade_node_print(y, &b) && a.data && b.data && !strcmp(a.data, b.data);
     tkd_buf_free(&a);
     tkd_buf_free(&b);
     return same;

@@ -215,8 +215,8 @@ static gnode *p_primary(P *p) {
         return gl_textlike(p, 0);
     if (gl_name_is(nm, len, "mathbf") || gl_name_is(nm, len, "boldsymbol") || gl_name_is(nm, len, "mathit") ||
         gl_name_is(nm, len, "mathsf") || gl_name_is(nm, len, "bm") || gl_name_is(nm, len, "mathbb") ||
-        gl_name_is(nm, len, "mathcal") || gl_name_is(nm, len, "underline") || gl_name_is(nm, len, "boxed") || gl_name_is(nm, len, "framebox") ||
-        gl_name_is(nm, len, "fbox"))
+        gl_name_is(nm, len, "mathcal") || gl_name_is(nm, len, "underline") || gl_name_is(nm, len, "boxed") ||
+        gl_name_is(nm, len, "framebox") || gl_name_is(nm, len, "fbox"))
         return gl_textlike(p, 1);
     if (gl_name_is(nm, len, "operatorname")) {
         size_t b, e;
