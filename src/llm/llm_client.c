@@ -24,7 +24,6 @@
 #define H2_STREAMS_PER_CONN 100 /* streams one HTTP/2 connection carries */
 #define EPOLL_BATCH 512
 #define ENDPOINT_DOWN_MAX_S 30.0 /* longest an unreachable endpoint is skipped */
-#define CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 
 typedef struct job {
     void *cookie;
@@ -557,7 +556,7 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     if (tkd_llm_http_retryable(code)) {
         retry_or_finish(c, j, TKD_LLM_HTTP_ERROR, retry_after);
     } else if (code == 400 && tkd_llm_is_context_length(j->rx.data)) {
-        finish(c, j, TKD_LLM_CONTEXT_LENGTH, CONTEXT_LENGTH_MSG);
+        finish(c, j, TKD_LLM_CONTEXT_LENGTH, TKD_LLM_CONTEXT_LENGTH_MSG);
     } else {
         finish(c, j, TKD_LLM_HTTP_ERROR, j->last_error);
     }
@@ -708,37 +707,14 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
         c->retry_tokens = cap;
     if (c->cfg.cache != TKD_LLM_CACHE_OFF) {
         tkd_llm_cache_key(j->body, j->body_len, req->sample, j->key);
-        tkd_llm_cache_entry ent;
-        tkd_err ce = {0};
-        int rc = tkd_llm_cache_get(c->cache_dir, j->key, &ent, &ce);
-        if (rc == 0) {
-            tkd_llm_response *r = resp_new();
-            tkd_err pe = {0};
-            if (r && (ent.status == TKD_LLM_CONTEXT_LENGTH ||
-                      tkd_llm_parse_response(ent.body, ent.body_len, c->cfg.tool_format, r, &pe) == 0)) {
-                r->status = ent.status;
-                r->http_code = ent.http_code;
-                r->latency_s = ent.latency_s;
-                r->attempts = ent.attempts;
-                r->endpoint = ent.endpoint;
-                r->from_cache = 1;
-                r->raw = ent.body;
-                r->raw_len = ent.body_len;
-                if (ent.status == TKD_LLM_CONTEXT_LENGTH)
-                    r->error = strdup(CONTEXT_LENGTH_MSG);
-                memcpy(r->key, j->key, sizeof r->key);
-                j->resp = r;
-                c->st.cache_hits++;
-                c->st.completed++;
-                c->st.by_status[r->status]++;
-                q_push(&c->done, j);
-                return 0;
-            }
-            tkd_log_warn("llm cache: entry %.16s... does not parse (%s); treated as a miss", j->key, pe.msg);
-            tkd_llm_response_free(r);
-            tkd_llm_cache_entry_free(&ent);
-        } else if (rc != TKD_ENOTFOUND) {
-            tkd_log_warn("%s", ce.msg);
+        tkd_llm_response *r = NULL;
+        if (tkd_llm_cache_lookup(c->cache_dir, j->key, c->cfg.tool_format, &r) == 0) {
+            j->resp = r;
+            c->st.cache_hits++;
+            c->st.completed++;
+            c->st.by_status[r->status]++;
+            q_push(&c->done, j);
+            return 0;
         }
         c->st.cache_misses++;
         if (c->cfg.cache == TKD_LLM_CACHE_REPLAY) {
