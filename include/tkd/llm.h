@@ -164,6 +164,9 @@ int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie);
 /* Requests submitted and not yet handed back. */
 int tkd_llm_pending(const tkd_llm *c);
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s);
+/* Wait until every response handed back so far is in the cache (read-write
+ * mode writes on a background thread; tkd_llm_free flushes too). */
+void tkd_llm_flush(tkd_llm *c);
 
 /* For an outer event loop: an fd (epoll) that turns readable when there is
  * network work, and the longest wait before tkd_llm_poll must be called. */

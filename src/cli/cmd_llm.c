@@ -114,6 +114,7 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
         free(lines[i]);
     }
     free(lines);
+    tkd_llm_flush(c); /* the cache is written on a background thread */
     tkd_llm_stats st;
     tkd_llm_get_stats(c, &st);
     if (!quiet || n > 1) {

@@ -10,6 +10,7 @@
  * adaptive limit (AIMD: +1 per success, halved when 429/503 make up 10% of
  * the last second's replies) and, per endpoint, by the connection cap.
  */
+#include "llm_writer.h"
 #include "tkd/llm.h"
 
 #include <curl/curl.h>
@@ -61,6 +62,7 @@ typedef struct queue {
 struct tkd_llm {
     tkd_llm_config cfg;
     char *model, *cache_dir, *ca_file; /* owned copies of cfg strings */
+    tkd_llm_writer *writer;            /* cache writes (read-write mode) */
     CURLM *multi;
     int epfd;
     double curl_deadline; /* monotonic; < 0: none */
@@ -345,6 +347,8 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
     tkd_rng_seed(&c->rng, cfg->seed ^ 0x6c6c6d2d6a697474ull ^ (uint64_t)getpid());
     if (cfg->cache != TKD_LLM_CACHE_OFF && (rc = tkd_mkdirs(c->cache_dir, e)))
         goto fail;
+    if (cfg->cache == TKD_LLM_CACHE_RW && (rc = tkd_llm_writer_start(c->cache_dir, &c->writer, e)))
+        goto fail;
     tkd_log_debug("teacher: %d endpoint(s), API key from $%s: %s, cache %s", c->n_eps,
                   cfg->api_key_env ? cfg->api_key_env : "", key && key[0] ? "set" : "not set",
                   cfg->cache == TKD_LLM_CACHE_OFF  ? "off"
@@ -366,6 +370,7 @@ static void free_queue(queue *q) {
 void tkd_llm_free(tkd_llm *c) {
     if (!c)
         return;
+    tkd_llm_writer_stop(c->writer); /* every finished response reaches the cache */
     if (c->multi) {
         /* transfers still on the wire */
         while (c->wire) {
@@ -437,11 +442,7 @@ static void finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
     }
     if (c->cfg.cache == TKD_LLM_CACHE_RW && (st == TKD_LLM_OK || st == TKD_LLM_CONTEXT_LENGTH) && r->raw) {
         tkd_llm_cache_entry ent = {r->http_code, st, r->latency_s, r->attempts, r->endpoint, r->raw, r->raw_len};
-        tkd_err ce = {0};
-        if (tkd_llm_cache_put(c->cache_dir, j->key, &ent, &ce))
-            tkd_log_warn("%s", ce.msg);
-        else
-            c->st.cache_writes++;
+        tkd_llm_writer_put(c->writer, j->key, &ent);
     }
     q_push(&c->done, j);
 }
@@ -787,8 +788,13 @@ int tkd_llm_pending(const tkd_llm *c) {
 
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s) {
     *s = c->st;
+    s->cache_writes = c->writer ? tkd_llm_writer_written(c->writer) : 0;
     s->in_flight = c->in_flight;
     s->waiting = c->ready.n + c->ready_retry.n + (int)c->heap_n;
     s->limit = c->limit;
     s->retry_tokens = c->retry_tokens;
+}
+
+void tkd_llm_flush(tkd_llm *c) {
+    tkd_llm_writer_flush(c->writer);
 }
