@@ -8,10 +8,13 @@ pkgs=(
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libcurl4-openssl-dev libjansson-dev libgmp-dev libmpfr-dev
   libflint-dev libflint-arb-dev libcalcium-dev
+  libantic-dev
   libopenblas-dev libpcre2-dev libmicrohttpd-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-sympy python3-torch python3-aiohttp
   nginx
+  slurm-wlm munge
+  python3-jinja2 unicode-data bzip2
 )
 missing=()
 for p in "${pkgs[@]}"; do

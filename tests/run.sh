@@ -3,7 +3,9 @@
 #   bash tests/run.sh            everything (what CI runs)
 #   bash tests/run.sh -L unit    only the tests with that ctest label
 # Builds: build/ with -Werror (all tests), build-asan/ with AddressSanitizer +
-# UndefinedBehaviorSanitizer (unit tests). TKD_SKIP_ASAN=1 skips the second.
+# UndefinedBehaviorSanitizer (unit tests), build-fuzz/ with clang for a short
+# libFuzzer smoke run of every tests/fuzz/fuzz_*.c target (TKD_FUZZ_SECONDS
+# each, default 30). TKD_SKIP_ASAN=1 / TKD_SKIP_FUZZ=1 skip those.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -25,4 +27,25 @@ if [ "${TKD_SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0 \
      ctest --output-on-failure -j"$jobs" -L unit)
+fi
+
+if [ "${TKD_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ] && command -v clang >/dev/null; then
+  echo "== fuzz smoke (libFuzzer, ${TKD_FUZZ_SECONDS:-30} s per target) =="
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTKD_CUDA=OFF -DBUILD_TESTING=ON >/dev/null
+  for src in tests/fuzz/fuzz_*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    cmake --build build-fuzz --target "$name" -j"$jobs" >/dev/null
+    short=${name#fuzz_}; short=${short%_parse}
+    args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+    [ -f "tests/fuzz/$short.dict" ] && args+=(-dict="tests/fuzz/$short.dict")
+    work=$(mktemp -d)   # new inputs go here, never into the committed corpus
+    corpus=()
+    [ -d "tests/fuzz/corpus_$short" ] && corpus=("tests/fuzz/corpus_$short")
+    if ! "build-fuzz/bin/$name" "${args[@]}" -artifact_prefix="$work/" "$work" "${corpus[@]}" > "$work/log" 2>&1; then
+      tail -40 "$work/log"; echo "fuzz target $name failed; crash input in $work" >&2; exit 1
+    fi
+    echo "$name: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') runs, no crash"
+    rm -rf "$work"
+  done
 fi

@@ -134,6 +134,9 @@ void tkd_wall_iso(char out[32]); /* 2026-11-22T05:43:39Z */
  * NULL when there is none (or on allocation failure).
  */
 char *tkd_text_last_boxed(const char *text);
+/* Index just past the brace group starting at s[i] == '{' (\{ and \} do not
+ * count), or 0 if it is unbalanced. The one brace matcher (grade uses it too). */
+size_t tkd_text_match_brace(const char *s, size_t i);
 /* Trim ASCII whitespace in place; returns s. */
 char *tkd_text_trim(char *s);
 /* Levenshtein distance, capped at cap (for "did you mean" hints). */

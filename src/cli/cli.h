@@ -33,5 +33,14 @@ int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_llm(int argc, char **argv);
 int tkd_cmd_testwork(int argc, char **argv);
 int tkd_cmd_store(int argc, char **argv);
+int tkd_cmd_tool(int argc, char **argv);
+int tkd_cmd_grade(int argc, char **argv);
+int tkd_cmd_extract(int argc, char **argv);
+int tkd_cmd_expr(int argc, char **argv);
+int tkd_cmd_tokenize(int argc, char **argv);
+int tkd_cmd_model(int argc, char **argv);
+int tkd_cmd_train(int argc, char **argv);
+int tkd_cmd_generate(int argc, char **argv);
+int tkd_cmd_merge_adapter(int argc, char **argv);
 
 #endif

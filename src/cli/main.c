@@ -23,10 +23,19 @@ static const command commands[] = {
     /* dist / phases */
     {"testwork", tkd_cmd_testwork, "JOB.json: synthetic work over MPI ranks (platform tests of dist and store)"},
     /* tools */
+    {"tool", tkd_cmd_tool, "list | call: the math toolkit (list it, or call a tool with JSON arguments)"},
+    {"expr", tkd_cmd_expr, "eval | expand | simplify | diff | latex ...: the expression core on one expression"},
     /* grade */
+    {"grade", tkd_cmd_grade, "GOLD PRED | --jsonl IN [--out OUT]: answer equivalence (equal/different)"},
+    {"extract", tkd_cmd_extract, "[--mode MODE] < RESPONSE: print the final answer of a model response"},
     /* llm / solve */
     {"llm", tkd_cmd_llm, "chat | batch: send a prompt (or N numbered requests) to the job's teacher"},
     /* model */
+    {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
+    {"model", tkd_cmd_model, "init | info: a random Qwen2 of any shape (tests, benchmarks); a model's shape"},
+    {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
+    {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
+    {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {

@@ -68,8 +68,7 @@ void tkd_wall_iso(char out[32]) {
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Index just past the brace group starting at s[i] == '{', or 0 if unbalanced. */
-static size_t match_brace(const char *s, size_t i) {
+size_t tkd_text_match_brace(const char *s, size_t i) {
     int depth = 0;
     for (; s[i]; i++) {
         if (s[i] == '\\' && s[i + 1]) {
@@ -97,7 +96,7 @@ char *tkd_text_last_boxed(const char *text) {
             continue;
         const char *q = p + kw;
         if (*q == '{') {
-            size_t end = match_brace(q, 0);
+            size_t end = tkd_text_match_brace(q, 0);
             if (!end)
                 continue;
             best = q + 1;

@@ -1,0 +1,130 @@
+/*
+ * tools: the exact math toolkit the teacher model calls. Each tool is a name,
+ * an OpenAI function-calling schema (whose description is all the model ever
+ * sees, so it teaches the expected syntax) and a handler on expr and FLINT.
+ *
+ * Contract: every call answers one JSON object, either
+ *   {"result": ...}                         plain text in SymPy-like printing,
+ *                                            lists as JSON arrays
+ *   {"status": "error", "message": "..."}    what was wrong and how to fix it
+ * Answers longer than the output cap are cut with a note saying so.
+ *
+ * Two ways to call:
+ *  - tkd_tools_call: direct and synchronous, in this process (the worker, the
+ *    benchmark, the fuzzer). No CPU or memory limit is enforced here beyond
+ *    the size guards inside the tools.
+ *  - the pool: a few fork()ed worker processes over pipes, each call with a
+ *    CPU-time limit, an address-space limit and a wall-time watchdog; a crash
+ *    or a timeout answers an error and the worker is replaced. Non-blocking
+ *    submit and completion, for an event loop.
+ */
+#ifndef TKD_TOOLS_H
+#define TKD_TOOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tkd/core.h"
+
+/* ---- named limits ---- */
+#define TKD_TOOL_CPU_SECONDS 2.0               /* CPU time per call in a worker */
+#define TKD_TOOL_MEM_BYTES (1024UL << 20)      /* address space of a worker: 1 GiB */
+#define TKD_TOOL_OUTPUT_MAX 8192               /* bytes of answer JSON before truncation */
+#define TKD_TOOL_WALL_SECONDS 10.0             /* watchdog: wall time per call */
+#define TKD_TOOL_ARGS_MAX (64 * 1024)          /* bytes of argument JSON accepted */
+#define TKD_TOOL_NAME_MAX 64                   /* bytes of a tool name */
+#define TKD_TOOL_POOL_MAX 64                   /* workers in one pool */
+#define TKD_TOOL_WORKER_CALLS 10000            /* a worker is recycled after this many calls */
+
+typedef struct tkd_tool_limits {
+    double cpu_seconds;  /* RLIMIT_CPU / ITIMER_PROF per call; <= 0: default */
+    size_t mem_bytes;    /* RLIMIT_AS of a worker; 0: default */
+    size_t output_max;   /* answer cap in bytes; 0: default */
+    double wall_seconds; /* watchdog; <= 0: default */
+} tkd_tool_limits;
+
+/* Fill l with the defaults above. */
+void tkd_tools_limits_default(tkd_tool_limits *l);
+
+/* ---- the registry ---- */
+typedef struct tkd_tool tkd_tool;
+
+/* Number of tools and the i-th one, in the order `tkd tool list` prints. */
+size_t tkd_tools_count(void);
+const tkd_tool *tkd_tools_at(size_t i);
+/* A tool by name, or NULL. */
+const tkd_tool *tkd_tools_find(const char *name);
+const char *tkd_tools_name(const tkd_tool *t);
+const char *tkd_tools_summary(const tkd_tool *t); /* one line */
+const char *tkd_tools_group(const tkd_tool *t);   /* "algebra", "calculus", ... */
+
+/*
+ * The OpenAI tool specs as a JSON array (malloc'd text, caller frees):
+ * [{"type":"function","function":{"name","description","parameters"}}, ...].
+ * names: NULL for all tools, or a NULL-terminated list to select some.
+ */
+char *tkd_tools_specs_json(const char *const *names, tkd_err *e);
+/* One tool's spec object (malloc'd text). */
+char *tkd_tools_spec_json(const tkd_tool *t, tkd_err *e);
+
+/*
+ * Call a tool in this process. args_json is the arguments object as text
+ * (n bytes; need not be NUL-terminated). *answer receives the answer JSON
+ * (malloc'd, caller frees), also for tool errors.
+ * Returns 0 when the tool answered (result or tool error), TKD_ENOTFOUND for
+ * an unknown tool and TKD_EINVAL for arguments that are not a JSON object; in
+ * those two cases *answer still holds an error answer the model can read.
+ * Returns TKD_ENOMEM (and *answer NULL) only when even that failed.
+ */
+int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer,
+                   const tkd_tool_limits *limits, tkd_err *e);
+
+/* Build the error answer {"status":"error","message":msg} (malloc'd). */
+char *tkd_tools_error_json(const char *msg);
+
+/* ---- the executor: a pool of isolated worker processes ---- */
+typedef struct tkd_tools_pool tkd_tools_pool;
+
+typedef struct tkd_tool_done {
+    uint64_t id;     /* as submitted */
+    char *answer;    /* answer JSON, malloc'd; the caller frees it */
+    double seconds;  /* wall time from start in a worker to completion */
+    int status;      /* 0 answered by the tool; TKD_ETIMEOUT, TKD_ELIMIT (memory),
+                        TKD_EINTERNAL (worker crash): answer holds an error then */
+} tkd_tool_done;
+
+/*
+ * Fork n_workers workers (1..TKD_TOOL_POOL_MAX). Call it early, before the
+ * process starts threads: replacements are forked later from the same
+ * parent (safe with glibc, whose fork resets the allocator's locks; workers
+ * run only tkd, FLINT and jansson code and leave with _exit).
+ */
+int tkd_tools_pool_create(int n_workers, const tkd_tool_limits *limits, tkd_tools_pool **out,
+                          tkd_err *e);
+/* Queue a call; never blocks (calls wait in a queue when all workers are busy). */
+int tkd_tools_pool_submit(tkd_tools_pool *p, uint64_t id, const char *name, const char *args_json,
+                          tkd_err *e);
+/*
+ * Wait up to timeout_ms (0: just look, -1: until one completes or nothing is
+ * in flight) and move up to max finished calls into done[]; *n_done gets how
+ * many. Also enforces the wall-time watchdog and replaces dead workers, so an
+ * event loop calls it whenever a pool fd is readable or its timer is due.
+ */
+int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, int max, int *n_done,
+                        tkd_err *e);
+/* The fds to watch for readability (one per worker); returns how many. */
+int tkd_tools_pool_fds(const tkd_tools_pool *p, int *fds, int max);
+/* Milliseconds until the next watchdog deadline (-1: none in flight). */
+int tkd_tools_pool_next_timeout_ms(const tkd_tools_pool *p);
+/* Calls submitted and not yet returned by poll. */
+int tkd_tools_pool_pending(const tkd_tools_pool *p);
+/* Workers started since creation, replacements included (for tests). */
+int tkd_tools_pool_spawned(const tkd_tools_pool *p);
+/* Kill the workers, reap them, free everything (pending calls are dropped). */
+void tkd_tools_pool_free(tkd_tools_pool *p);
+
+/* One call through a fresh one-worker pool, with limits: the CLI's way. */
+int tkd_tools_call_isolated(const char *name, const char *args_json, char **answer,
+                            const tkd_tool_limits *limits, tkd_err *e);
+
+#endif

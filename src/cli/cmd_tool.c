@@ -1,0 +1,187 @@
+/*
+ * tkd tool list|call: look at the math toolkit and call it by hand.
+ *   tkd tool list [--json]                 names and one-line summaries, or the OpenAI specs
+ *   tkd tool call NAME 'JSON-ARGS'         one call in an isolated worker; prints the answer
+ *   tkd tool call --jsonl FILE             one call per line {"tool":..,"args":{..}}; one answer per line
+ * Options of call: --workers N (jsonl), --cpu SECONDS, --mem MIB, --direct (no worker: no limits).
+ * A tool error is still an answer (exit 0); an unknown tool or arguments that
+ * are not a JSON object exit 2.
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tkd/tools.h"
+
+static int usage(void) {
+    fprintf(stderr, "usage: tkd tool list [--json]\n"
+                    "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
+                    "       tkd tool call --jsonl FILE [--workers N] [--cpu SECONDS] [--mem MIB]\n"
+                    "         (FILE lines: {\"tool\": NAME, \"args\": {...}}; '-' reads stdin)\n");
+    return TKD_EXIT_USAGE;
+}
+
+static int cmd_list(int json) {
+    if (json) {
+        tkd_err e = {0};
+        char *s = tkd_tools_specs_json(NULL, &e);
+        if (!s)
+            return tkd_cli_fail(&e);
+        printf("%s\n", s);
+        free(s);
+        return 0;
+    }
+    const char *group = "";
+    for (size_t i = 0, n = tkd_tools_count(); i < n; i++) {
+        const tkd_tool *t = tkd_tools_at(i);
+        if (strcmp(group, tkd_tools_group(t)))
+            printf("%s%s:\n", i ? "\n" : "", group = tkd_tools_group(t));
+        printf("  %-32s %s\n", tkd_tools_name(t), tkd_tools_summary(t));
+    }
+    printf("\n%zu tools; `tkd tool list --json` prints their OpenAI function specs\n", tkd_tools_count());
+    return 0;
+}
+
+static int args_are_object(const char *s) {
+    json_t *j = json_loads(s, 0, NULL);
+    int ok = json_is_object(j);
+    json_decref(j);
+    return ok;
+}
+
+static int call_one(const char *name, const char *args, const tkd_tool_limits *lim, int direct) {
+    if (!tkd_tools_find(name)) {
+        fprintf(stderr, "tkd: unknown tool '%s'; `tkd tool list` shows the tools\n", name);
+        return TKD_EXIT_USAGE;
+    }
+    if (!args_are_object(args)) {
+        fprintf(stderr, "tkd: the arguments must be one JSON object, e.g. '{\"expression\": \"x**2 - 1\"}'\n");
+        return TKD_EXIT_USAGE;
+    }
+    tkd_err e = {0};
+    char *answer = NULL;
+    int rc = direct ? tkd_tools_call(name, args, strlen(args), &answer, lim, &e)
+                    : tkd_tools_call_isolated(name, args, &answer, lim, &e);
+    if (!answer)
+        return tkd_cli_fail(&e);
+    printf("%s\n", answer);
+    free(answer);
+    (void)rc;
+    return 0;
+}
+
+static int call_jsonl(const char *path, int workers, const tkd_tool_limits *lim) {
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "tkd: cannot open %s\n", path);
+        return TKD_EXIT_USAGE;
+    }
+    tkd_err e = {0};
+    tkd_tools_pool *pool;
+    if (tkd_tools_pool_create(workers, lim, &pool, &e)) {
+        if (f != stdin)
+            fclose(f);
+        return tkd_cli_fail(&e);
+    }
+    char **answers = NULL;
+    size_t n = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            char **a = realloc(answers, cap * sizeof *a);
+            if (!a) {
+                rc = TKD_EXIT_FAIL;
+                break;
+            }
+            answers = a;
+        }
+        answers[n] = NULL;
+        json_error_t je;
+        json_t *j = json_loadb(line, (size_t)len, 0, &je);
+        const char *tool = json_string_value(json_object_get(j, "tool"));
+        json_t *args = json_object_get(j, "args");
+        if (!tool || (args && !json_is_object(args))) {
+            answers[n] = tkd_tools_error_json("bad line: expected {\"tool\": NAME, \"args\": {...}}");
+        } else {
+            char *a = args ? json_dumps(args, JSON_COMPACT) : strdup("{}");
+            if (!a || tkd_tools_pool_submit(pool, n, tool, a, &e))
+                rc = TKD_EXIT_FAIL;
+            free(a);
+        }
+        json_decref(j);
+        n++;
+        /* collect as we go, so a long file keeps the workers busy */
+        tkd_tool_done d[16];
+        int k = 0;
+        while (!rc && tkd_tools_pool_pending(pool) >= 4 * workers &&
+               !tkd_tools_pool_poll(pool, -1, d, 16, &k, &e))
+            for (int i = 0; i < k; i++)
+                answers[d[i].id] = d[i].answer;
+    }
+    while (!rc && tkd_tools_pool_pending(pool)) {
+        tkd_tool_done d[16];
+        int k = 0;
+        if (tkd_tools_pool_poll(pool, -1, d, 16, &k, &e))
+            rc = TKD_EXIT_FAIL;
+        for (int i = 0; i < k; i++)
+            answers[d[i].id] = d[i].answer;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rc)
+            printf("%s\n", answers[i] ? answers[i] : "{\"status\":\"error\",\"message\":\"lost\"}");
+        free(answers[i]);
+    }
+    free(answers);
+    free(line);
+    tkd_tools_pool_free(pool);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int tkd_cmd_tool(int argc, char **argv) {
+    if (argc < 1)
+        return usage();
+    const char *pos[4];
+    int npos = 0, json = 0, direct = 0, workers = 1;
+    const char *jsonl = NULL;
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--direct"))
+            direct = 1;
+        else if (!strcmp(a, "--jsonl") && i + 1 < argc)
+            jsonl = argv[++i];
+        else if (!strcmp(a, "--workers") && i + 1 < argc)
+            workers = atoi(argv[++i]);
+        else if (!strcmp(a, "--cpu") && i + 1 < argc)
+            lim.cpu_seconds = atof(argv[++i]);
+        else if (!strcmp(a, "--mem") && i + 1 < argc)
+            lim.mem_bytes = (size_t)atol(argv[++i]) << 20;
+        else if (a[0] == '-' && a[1] == '-')
+            return usage();
+        else if (npos < 4)
+            pos[npos++] = a;
+        else
+            return usage();
+    }
+    if (!strcmp(argv[0], "list") && npos == 0)
+        return cmd_list(json);
+    if (!strcmp(argv[0], "call")) {
+        if (jsonl && npos == 0)
+            return workers >= 1 && workers <= TKD_TOOL_POOL_MAX ? call_jsonl(jsonl, workers, &lim) : usage();
+        if (!jsonl && (npos == 1 || npos == 2))
+            return call_one(pos[0], npos == 2 ? pos[1] : "{}", &lim, direct);
+    }
+    return usage();
+}

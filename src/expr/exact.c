@@ -1,0 +1,491 @@
+/*
+ * expr exact numbers: a constant expression to a Calcium number (ca_t) and
+ * back to an expression in closed form. Calcium decides equalities of
+ * algebraic and many transcendental constants (sqrt, pi, exp, log, trig at
+ * rational multiples of pi), so simplify and is_zero lean on this file.
+ * Integer functions (factorial, binomial, gcd, ...) are computed on FLINT
+ * integers after a size estimate against TKD_EXPR_MAX_INT_BITS.
+ */
+#include "expr_internal.h"
+
+#include <calcium/fexpr_builtin.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
+
+static int lim_bits(tkd_err *e, const char *what) {
+    return tkd_err_set(e, TKD_ELIMIT, "%s would exceed TKD_EXPR_MAX_INT_BITS (%d bits); use a smaller argument",
+                       what, TKD_EXPR_MAX_INT_BITS);
+}
+
+/* out must hold an integer; fills z. */
+static int get_int(fmpz_t z, const ca_t v, ca_ctx_t ctx, const char *fn, tkd_err *e) {
+    fmpq_t q;
+    fmpq_init(q);
+    int ok = !CA_IS_SPECIAL(v) && ca_get_fmpq(q, v, ctx) && fmpz_is_one(fmpq_denref(q));
+    if (ok)
+        fmpz_set(z, fmpq_numref(q));
+    fmpq_clear(q);
+    return ok ? 0 : tkd_err_set(e, TKD_EINVAL, "%s() needs integer arguments here", fn);
+}
+
+static int check_special(const ca_t v, const char *what, tkd_err *e) {
+    if (CA_IS_UNDEFINED(v) || CA_IS_UNSIGNED_INF(v))
+        return tkd_err_set(e, TKD_EMATH, "%s is undefined (division by zero or a pole)", what);
+    if (CA_IS_UNKNOWN(v))
+        return tkd_err_set(e, TKD_EMATH, "%s could not be decided exactly", what);
+    return 0;
+}
+
+static int to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int depth);
+
+/* integer-valued functions */
+static int int_fn(ca_t out, const tkd_expr *x, ca_t *a, ca_ctx_t ctx, tkd_err *e) {
+    fmpz_t u, v, r;
+    fmpz_init(u);
+    fmpz_init(v);
+    fmpz_init(r);
+    int rc = 0;
+    const char *fn = x->name;
+    if ((rc = get_int(u, a[0], ctx, fn, e)))
+        goto done;
+    if (x->n > 1 && x->op != TKD_FN_GCD && x->op != TKD_FN_LCM && (rc = get_int(v, a[1], ctx, fn, e)))
+        goto done;
+    switch (x->op) {
+    case TKD_FN_FACTORIAL: {
+        if (fmpz_sgn(u) < 0) {
+            rc = tkd_err_set(e, TKD_EMATH, "factorial of a negative integer is undefined");
+            goto done;
+        }
+        /* log2(n!) ~ n log2(n) */
+        if (!fmpz_fits_si(u) || (fmpz_get_si(u) > 16 &&
+                                 (double)fmpz_get_si(u) * log2((double)fmpz_get_si(u)) > TKD_EXPR_MAX_INT_BITS)) {
+            rc = lim_bits(e, "factorial");
+            goto done;
+        }
+        fmpz_fac_ui(r, (ulong)fmpz_get_si(u));
+        break;
+    }
+    case TKD_FN_BINOMIAL: {
+        if (fmpz_sgn(v) < 0 || fmpz_sgn(u) < 0 || fmpz_cmp(v, u) > 0) {
+            fmpz_zero(r); /* SymPy: binomial(n, k) = 0 for k > n >= 0 or k < 0 */
+            if (fmpz_sgn(u) < 0) {
+                rc = tkd_err_set(e, TKD_EINVAL, "binomial(n, k) with negative n is not supported exactly");
+                goto done;
+            }
+            break;
+        }
+        if (!fmpz_fits_si(u) || fmpz_get_si(u) > TKD_EXPR_MAX_INT_BITS) {
+            rc = lim_bits(e, "binomial");
+            goto done;
+        }
+        fmpz_bin_uiui(r, (ulong)fmpz_get_si(u), (ulong)fmpz_get_si(v));
+        break;
+    }
+    case TKD_FN_MOD:
+        if (fmpz_is_zero(v)) {
+            rc = tkd_err_set(e, TKD_EMATH, "Mod(a, 0) is undefined");
+            goto done;
+        }
+        /* Python/SymPy: the result has the sign of the divisor */
+        fmpz_fdiv_r(r, u, v);
+        break;
+    case TKD_FN_GCD:
+    case TKD_FN_LCM:
+        fmpz_set(r, u);
+        for (size_t i = 1; i < x->n; i++) {
+            if ((rc = get_int(v, a[i], ctx, fn, e)))
+                goto done;
+            if (x->op == TKD_FN_GCD)
+                fmpz_gcd(r, r, v);
+            else
+                fmpz_lcm(r, r, v);
+        }
+        fmpz_abs(r, r);
+        break;
+    default: rc = tkd_err_set(e, TKD_EINTERNAL, "int_fn: unexpected function %s", fn); goto done;
+    }
+    ca_set_fmpz(out, r, ctx);
+done:
+    fmpz_clear(u);
+    fmpz_clear(v);
+    fmpz_clear(r);
+    return rc;
+}
+
+static int pow_ca(ca_t out, const tkd_expr *x, ca_t b, ca_t p, ca_ctx_t ctx, tkd_err *e) {
+    fmpq_t eq, bq;
+    fmpq_init(eq);
+    fmpq_init(bq);
+    int rc = 0;
+    if (ca_get_fmpq(eq, p, ctx)) {
+        /* size estimate before the power */
+        int brat = ca_get_fmpq(bq, b, ctx);
+        if (brat && fmpz_is_one(fmpq_denref(eq))) {
+            slong bits = (slong)(fmpz_bits(fmpq_numref(bq)) > fmpz_bits(fmpq_denref(bq)) ? fmpz_bits(fmpq_numref(bq))
+                                                                                         : fmpz_bits(fmpq_denref(bq)));
+            int trivial = fmpz_is_pm1(fmpq_numref(bq)) && fmpz_is_one(fmpq_denref(bq));
+            if (!trivial && !fmpq_is_zero(bq) &&
+                (!fmpz_fits_si(fmpq_numref(eq)) ||
+                 (double)bits * fabs((double)fmpz_get_si(fmpq_numref(eq))) > TKD_EXPR_MAX_INT_BITS)) {
+                rc = lim_bits(e, "the power");
+                goto done;
+            }
+            if (fmpq_is_zero(bq) && fmpz_sgn(fmpq_numref(eq)) < 0) {
+                rc = tkd_err_set(e, TKD_EMATH, "0 raised to a negative power is undefined (division by zero)");
+                goto done;
+            }
+        } else if (fmpz_bits(fmpq_numref(eq)) > 20 || fmpz_bits(fmpq_denref(eq)) > 20 ||
+                   fabs(fmpq_get_d(eq)) > TKD_EXPR_MAX_DEGREE) {
+            rc = tkd_err_set(e, TKD_ELIMIT, "exponent exceeds TKD_EXPR_MAX_DEGREE (%d) for an exact power",
+                             TKD_EXPR_MAX_DEGREE);
+            goto done;
+        }
+        ca_pow_fmpq(out, b, eq, ctx);
+    } else {
+        ca_pow(out, b, p, ctx);
+    }
+    rc = check_special(out, "the power", e);
+done:
+    (void)x;
+    fmpq_clear(eq);
+    fmpq_clear(bq);
+    return rc;
+}
+
+static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int depth) {
+    if (x->n == 0 || x->n > 64)
+        return tkd_err_set(e, TKD_EINVAL, "%s() is not a number tkd can evaluate exactly", x->name);
+    switch (x->op) {
+    case TKD_FN_SUM:
+    case TKD_FN_PRODUCT:
+    case TKD_FN_UNDEF:
+    case TKD_FN_MIN:
+    case TKD_FN_MAX:
+    case TKD_FN_ATAN2:
+    case TKD_FN_FRAC:
+        return tkd_err_set(e, TKD_EINVAL, "%s() is not evaluated exactly by the expression core", x->name);
+    default: break;
+    }
+    ca_t a[64];
+    size_t n = x->n;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        ca_init(a[i], ctx);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = to_ca(a[i], x->args[i], ctx, e, depth + 1);
+    if (rc)
+        goto done;
+    switch (x->op) {
+    case TKD_FN_EXP: ca_exp(out, a[0], ctx); break;
+    case TKD_FN_LOG:
+        if (ca_check_is_zero(a[0], ctx) == T_TRUE) {
+            rc = tkd_err_set(e, TKD_EMATH, "log(0) is undefined");
+            goto done;
+        }
+        ca_log(out, a[0], ctx);
+        if (n == 2) {
+            ca_t lb;
+            ca_init(lb, ctx);
+            ca_log(lb, a[1], ctx);
+            if (ca_check_is_zero(lb, ctx) == T_TRUE)
+                rc = tkd_err_set(e, TKD_EMATH, "log(x, 1) is undefined (base 1)");
+            else
+                ca_div(out, out, lb, ctx);
+            ca_clear(lb, ctx);
+        }
+        break;
+    case TKD_FN_SIN: ca_sin(out, a[0], ctx); break;
+    case TKD_FN_COS: ca_cos(out, a[0], ctx); break;
+    case TKD_FN_TAN: ca_tan(out, a[0], ctx); break;
+    case TKD_FN_COT: ca_cot(out, a[0], ctx); break;
+    case TKD_FN_SEC:
+        ca_cos(out, a[0], ctx);
+        ca_inv(out, out, ctx);
+        break;
+    case TKD_FN_CSC:
+        ca_sin(out, a[0], ctx);
+        ca_inv(out, out, ctx);
+        break;
+    case TKD_FN_ASIN: ca_asin(out, a[0], ctx); break;
+    case TKD_FN_ACOS: ca_acos(out, a[0], ctx); break;
+    case TKD_FN_ATAN: ca_atan(out, a[0], ctx); break;
+    case TKD_FN_ACOT:
+        ca_inv(out, a[0], ctx);
+        ca_atan(out, out, ctx);
+        break;
+    case TKD_FN_SINH:
+    case TKD_FN_COSH:
+    case TKD_FN_TANH: {
+        ca_t m;
+        ca_init(m, ctx);
+        ca_exp(out, a[0], ctx);
+        ca_inv(m, out, ctx);
+        if (x->op == TKD_FN_SINH) {
+            ca_sub(out, out, m, ctx);
+            ca_div_ui(out, out, 2, ctx);
+        } else if (x->op == TKD_FN_COSH) {
+            ca_add(out, out, m, ctx);
+            ca_div_ui(out, out, 2, ctx);
+        } else {
+            ca_t d;
+            ca_init(d, ctx);
+            ca_add(d, out, m, ctx);
+            ca_sub(out, out, m, ctx);
+            ca_div(out, out, d, ctx);
+            ca_clear(d, ctx);
+        }
+        ca_clear(m, ctx);
+        break;
+    }
+    case TKD_FN_ABS: ca_abs(out, a[0], ctx); break;
+    case TKD_FN_SIGN: ca_sgn(out, a[0], ctx); break;
+    case TKD_FN_FLOOR: ca_floor(out, a[0], ctx); break;
+    case TKD_FN_CEILING: ca_ceil(out, a[0], ctx); break;
+    case TKD_FN_RE: ca_re(out, a[0], ctx); break;
+    case TKD_FN_IM: ca_im(out, a[0], ctx); break;
+    case TKD_FN_CONJUGATE: ca_conj(out, a[0], ctx); break;
+    case TKD_FN_ARG: ca_arg(out, a[0], ctx); break;
+    case TKD_FN_GAMMA: ca_gamma(out, a[0], ctx); break;
+    case TKD_FN_FACTORIAL:
+    case TKD_FN_BINOMIAL:
+    case TKD_FN_MOD:
+    case TKD_FN_GCD:
+    case TKD_FN_LCM: rc = int_fn(out, x, a, ctx, e); break;
+    default: rc = tkd_err_set(e, TKD_EINVAL, "%s() is not evaluated exactly", x->name); break;
+    }
+    if (!rc)
+        rc = check_special(out, x->name, e);
+done:
+    for (size_t i = 0; i < n; i++)
+        ca_clear(a[i], ctx);
+    return rc;
+}
+
+static int to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int depth) {
+    if (depth > MAX_REC)
+        return tkd_err_set(e, TKD_ELIMIT, "expression nested deeper than TKD_EXPR_MAX_DEPTH");
+    int rc = 0;
+    switch (x->kind) {
+    case TKD_EX_NUM:
+    case TKD_EX_DEC: ca_set_fmpq(out, x->q, ctx); return 0;
+    case TKD_EX_CONST:
+        switch (x->op) {
+        case TKD_C_PI: ca_pi(out, ctx); return 0;
+        case TKD_C_E:
+            ca_one(out, ctx);
+            ca_exp(out, out, ctx);
+            return 0;
+        case TKD_C_I: ca_i(out, ctx); return 0;
+        case TKD_C_OO: ca_pos_inf(out, ctx); return 0;
+        default: return tkd_err_set(e, TKD_EINVAL, "True/False is not a number");
+        }
+    case TKD_EX_SYM: return tkd_err_set(e, TKD_EINVAL, "free symbol '%s': not a constant", x->name);
+    case TKD_EX_ADD:
+    case TKD_EX_MUL: {
+        ca_t t;
+        ca_init(t, ctx);
+        if (x->kind == TKD_EX_ADD)
+            ca_zero(out, ctx);
+        else
+            ca_one(out, ctx);
+        for (size_t i = 0; i < x->n && !rc; i++) {
+            if ((rc = to_ca(t, x->args[i], ctx, e, depth + 1)))
+                break;
+            if (x->kind == TKD_EX_ADD)
+                ca_add(out, out, t, ctx);
+            else
+                ca_mul(out, out, t, ctx);
+        }
+        ca_clear(t, ctx);
+        return rc ? rc : check_special(out, x->kind == TKD_EX_ADD ? "the sum" : "the product", e);
+    }
+    case TKD_EX_POW: {
+        ca_t b, p;
+        ca_init(b, ctx);
+        ca_init(p, ctx);
+        if (!(rc = to_ca(b, x->args[0], ctx, e, depth + 1)) && !(rc = to_ca(p, x->args[1], ctx, e, depth + 1)))
+            rc = pow_ca(out, x, b, p, ctx, e);
+        ca_clear(b, ctx);
+        ca_clear(p, ctx);
+        return rc;
+    }
+    case TKD_EX_FUNC: return func_ca(out, x, ctx, e, depth);
+    default: return tkd_err_set(e, TKD_EINVAL, "not a number: a relation, list, set, matrix or text");
+    }
+}
+
+int tkd_expr_to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
+    return to_ca(out, x, ctx, e, 0);
+}
+
+/* ---- back: Calcium's fexpr to our tree ---- */
+
+typedef struct {
+    fexpr_t where; /* the Where(...) call, a view */
+    int have;
+    int depth;
+} fxenv;
+
+static tkd_expr *from_fx(const fexpr_t f, fxenv *env);
+
+static tkd_expr *fx_args(const fexpr_t f, fxenv *env, tkd_expr_kind kind) {
+    slong n = fexpr_nargs(f);
+    if (n < 1 || n > 256)
+        return NULL;
+    tkd_expr *v[256];
+    fexpr_t a;
+    for (slong i = 0; i < n; i++) {
+        fexpr_view_arg(a, f, i);
+        v[i] = from_fx(a, env);
+    }
+    if (kind == TKD_EX_ADD)
+        return tkd_expr_add((size_t)n, v);
+    return tkd_expr_mul((size_t)n, v);
+}
+
+static tkd_expr *fx_arg(const fexpr_t f, slong i, fxenv *env) {
+    fexpr_t a;
+    if (i >= fexpr_nargs(f))
+        return NULL;
+    fexpr_view_arg(a, f, i);
+    return from_fx(a, env);
+}
+
+static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
+    if (++env->depth > 200) {
+        env->depth--;
+        return NULL;
+    }
+    tkd_expr *r = NULL;
+    if (fexpr_is_integer(f)) {
+        fmpz_t z;
+        fmpz_init(z);
+        fexpr_get_fmpz(z, f);
+        r = fmpz_bits(z) <= TKD_EXPR_MAX_INT_BITS ? tkd_expr_fmpz(z) : NULL;
+        fmpz_clear(z);
+    } else if (fexpr_is_builtin_symbol(f, FEXPR_Pi)) {
+        r = tkd_expr_const(TKD_C_PI);
+    } else if (fexpr_is_builtin_symbol(f, FEXPR_NumberI)) {
+        r = tkd_expr_const(TKD_C_I);
+    } else if (fexpr_is_builtin_symbol(f, FEXPR_NumberE)) {
+        r = tkd_expr_const(TKD_C_E);
+    } else if (fexpr_is_symbol(f)) {
+        /* a_k: look it up among the Where(...) definitions */
+        if (env->have) {
+            slong n = fexpr_nargs(env->where);
+            fexpr_t d, name;
+            for (slong i = 1; i < n && !r; i++) {
+                fexpr_view_arg(d, env->where, i);
+                if (fexpr_nargs(d) != 2)
+                    continue;
+                fexpr_view_arg(name, d, 0);
+                if (fexpr_equal(name, f)) {
+                    fexpr_view_arg(name, d, 1);
+                    r = from_fx(name, env);
+                    break;
+                }
+            }
+        }
+    } else if (fexpr_is_builtin_call(f, FEXPR_Add)) {
+        r = fx_args(f, env, TKD_EX_ADD);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Mul)) {
+        r = fx_args(f, env, TKD_EX_MUL);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Sub) && fexpr_nargs(f) == 2) {
+        r = tkd_expr_sub(fx_arg(f, 0, env), fx_arg(f, 1, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Div) && fexpr_nargs(f) == 2) {
+        tkd_expr *a = fx_arg(f, 0, env), *b = fx_arg(f, 1, env);
+        if (a && b && a->kind == TKD_EX_NUM && b->kind == TKD_EX_NUM && !fmpq_is_zero(b->q)) {
+            fmpq_div(a->q, a->q, b->q);
+            tkd_expr_free(b);
+            r = a;
+        } else {
+            r = tkd_expr_div(a, b);
+        }
+    } else if (fexpr_is_builtin_call(f, FEXPR_Neg) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_neg(fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Pow) && fexpr_nargs(f) == 2) {
+        r = tkd_expr_pow(fx_arg(f, 0, env), fx_arg(f, 1, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Sqrt) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_sqrt(fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Exp) && fexpr_nargs(f) == 1) {
+        r = fx_arg(f, 0, env);
+        if (tkd_expr_is_int(r, 1)) {
+            tkd_expr_free(r);
+            r = tkd_expr_const(TKD_C_E);
+        } else {
+            r = tkd_expr_fn1(TKD_FN_EXP, r);
+        }
+    } else if (fexpr_is_builtin_call(f, FEXPR_Log) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_fn1(TKD_FN_LOG, fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Sin) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_fn1(TKD_FN_SIN, fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Cos) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_fn1(TKD_FN_COS, fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Tan) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_fn1(TKD_FN_TAN, fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Atan) && fexpr_nargs(f) == 1) {
+        r = tkd_expr_fn1(TKD_FN_ATAN, fx_arg(f, 0, env));
+    } else if (fexpr_is_builtin_call(f, FEXPR_Where) && fexpr_nargs(f) >= 1 && !env->have) {
+        fexpr_set(env->where, f); /* a copy: the views below point into it */
+        env->have = 1;
+        fexpr_t body;
+        fexpr_view_arg(body, env->where, 0);
+        r = from_fx(body, env);
+    }
+    env->depth--;
+    return r;
+}
+
+static tkd_expr *fexpr_to_expr(const fexpr_t f) {
+    fxenv env;
+    fexpr_init(env.where);
+    env.have = 0;
+    env.depth = 0;
+    tkd_expr *r = from_fx(f, &env);
+    fexpr_clear(env.where);
+    return r;
+}
+
+tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx) {
+    if (CA_IS_SPECIAL(v)) {
+        if (ca_check_is_pos_inf(v, ctx) == T_TRUE)
+            return tkd_expr_const(TKD_C_OO);
+        if (ca_check_is_neg_inf(v, ctx) == T_TRUE)
+            return tkd_expr_neg(tkd_expr_const(TKD_C_OO));
+        return NULL;
+    }
+    fmpq_t q;
+    fmpq_init(q);
+    if (ca_get_fmpq(q, v, ctx)) {
+        tkd_expr *r = fmpz_bits(fmpq_numref(q)) + fmpz_bits(fmpq_denref(q)) <= 2 * TKD_EXPR_MAX_INT_BITS
+                          ? tkd_expr_fmpq(q)
+                          : NULL;
+        fmpq_clear(q);
+        return r;
+    }
+    fmpq_clear(q);
+    tkd_expr *r = NULL;
+    fexpr_t f;
+    fexpr_init(f);
+    /* an algebraic number of small degree: radicals when they exist */
+    if (ca_can_evaluate_qqbar(v, ctx)) {
+        qqbar_t a;
+        qqbar_init(a);
+        if (ca_get_qqbar(a, v, ctx) && qqbar_degree(a) <= 8 &&
+            qqbar_get_fexpr_formula(f, a,
+                                    QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_DEPRESSION |
+                                        QQBAR_FORMULA_DEFLATION | QQBAR_FORMULA_SEPARATION))
+            r = fexpr_to_expr(f);
+        qqbar_clear(a);
+    }
+    if (!r) {
+        ca_get_fexpr(f, v, 0, ctx);
+        r = fexpr_to_expr(f);
+    }
+    fexpr_clear(f);
+    return r;
+}

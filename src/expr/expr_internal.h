@@ -1,0 +1,47 @@
+/*
+ * expr internals shared by the files of src/expr: printer precedences and
+ * small helpers on nodes. Not part of the public contract.
+ */
+#ifndef TKD_EXPR_INTERNAL_H
+#define TKD_EXPR_INTERNAL_H
+
+#include "tkd/expr.h"
+
+/* printing precedence, loosest first */
+enum { PREC_LOW = 0, PREC_REL = 10, PREC_ADD = 40, PREC_MUL = 50, PREC_POW = 60, PREC_ATOM = 100 };
+
+int tkd_expr_prec(const tkd_expr *x);
+int tkd_expr_num_is_neg(const tkd_expr *x);
+int tkd_expr_term_is_neg(const tkd_expr *x);
+int tkd_expr_print_dec(tkd_buf *b, const tkd_expr *x);
+
+/* containers (lists, sets, matrices, relations, intervals, ±) are mapped
+ * element by element by the operations */
+typedef int (*tkd_expr_map_fn)(const tkd_expr *x, const void *arg, tkd_expr **out, tkd_err *e);
+int tkd_expr_is_container(const tkd_expr *x);
+int tkd_expr_map(const tkd_expr *x, tkd_expr_map_fn fn, const void *arg, tkd_expr **out, tkd_err *e);
+
+/* ---- rational functions in generators (ratfun.c) ---- */
+#include <calcium/fmpz_mpoly_q.h>
+
+typedef struct tkd_rf {
+    tkd_expr **gens; /* owned; sorted: symbols by name, then functions, powers, constants */
+    uint64_t *hash;
+    size_t n, cap;
+    fmpz_mpoly_ctx_t ctx; /* n variables (1 when n == 0), ORD_DEGLEX */
+    int ready;
+    int overflow; /* a radical was written back with exponent >= its index */
+} tkd_rf;
+
+/* Collect the generators of x and set up the context. */
+int tkd_rf_init(tkd_rf *r, const tkd_expr *x, tkd_err *e);
+void tkd_rf_clear(tkd_rf *r);
+/* x (built from r's generators) as a canonical fraction. */
+int tkd_rf_conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e);
+/* p / den as an expanded sum of terms */
+tkd_expr *tkd_rf_poly_to_expr(tkd_rf *r, const fmpz_mpoly_t p, const fmpz_t den);
+tkd_expr *tkd_rf_to_expr(tkd_rf *r, const fmpz_mpoly_q_t q);
+/* x -> canonical tree (expanded numerator / expanded denominator) */
+int tkd_rf_canonical(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+
+#endif

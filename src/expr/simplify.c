@@ -1,0 +1,258 @@
+/*
+ * expr simplify: a light, predictable simplifier. Bottom-up: constant
+ * subtrees are evaluated exactly with Calcium and written back in closed
+ * form (sqrt(8) -> 2*sqrt(2), cos(pi/3) -> 1/2); a few function rules
+ * (exp(log(u)) -> u, E**u -> exp(u), exp(u)**k -> exp(k*u), cos(u)**2 ->
+ * 1 - sin(u)**2 when sin(u) also appears); then the whole is put in the
+ * canonical rational form over its generators (ratfun.c).
+ * Also tkd_expr_is_zero: exact first, then certified numerics.
+ */
+#include "expr_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
+
+/* A constant subtree, exactly: NULL result (rc 0) when Calcium cannot write
+ * it back; TKD_EMATH (1/0) and TKD_ELIMIT pass through. */
+static int exact_const(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
+    *out = NULL;
+    ca_ctx_t ctx;
+    ca_t v;
+    ca_ctx_init(ctx);
+    ca_init(v, ctx);
+    tkd_err e2 = {0};
+    int rc = tkd_expr_to_ca(v, x, ctx, &e2);
+    if (!rc) {
+        *out = tkd_expr_from_ca(v, ctx);
+        /* keep the input when the closed form is much bigger (cos(pi/7)) */
+        if (*out && tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8) {
+            tkd_expr_free(*out);
+            *out = NULL;
+        }
+    } else if (rc == TKD_EMATH || rc == TKD_ELIMIT) {
+        *e = e2;
+    } else {
+        rc = 0; /* not evaluable exactly (Sum, undefined function): leave it */
+    }
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+    return rc;
+}
+
+static int is_fn(const tkd_expr *x, int op) {
+    return x->kind == TKD_EX_FUNC && x->op == op && x->n == 1;
+}
+
+static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth);
+
+/* rules on a node whose children are already simplified; takes ownership */
+static tkd_expr *rules(tkd_expr *x) {
+    if (!x)
+        return NULL;
+    if (x->kind == TKD_EX_POW) {
+        tkd_expr *b = x->args[0], *p = x->args[1];
+        if (b->kind == TKD_EX_CONST && b->op == TKD_C_E) { /* E**u -> exp(u) */
+            tkd_expr *u = p;
+            x->args[1] = NULL;
+            tkd_expr_free(x);
+            return rules(tkd_expr_fn1(TKD_FN_EXP, u));
+        }
+        if (is_fn(b, TKD_FN_EXP) && p->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(p->q))) {
+            tkd_expr *u = b->args[0], *k = p;
+            b->args[0] = NULL;
+            x->args[1] = NULL;
+            tkd_expr_free(x);
+            return tkd_expr_fn1(TKD_FN_EXP, tkd_expr_mul2(k, u));
+        }
+        if (tkd_expr_is_int(p, 1)) {
+            x->args[0] = NULL;
+            tkd_expr_free(x);
+            return b;
+        }
+    }
+    if (is_fn(x, TKD_FN_EXP) && is_fn(x->args[0], TKD_FN_LOG)) { /* exp(log(u)) -> u */
+        tkd_expr *u = x->args[0]->args[0];
+        x->args[0]->args[0] = NULL;
+        tkd_expr_free(x);
+        return u;
+    }
+    return x;
+}
+
+/* Does x contain sin(u) for this u? */
+static int has_sin(const tkd_expr *x, const tkd_expr *u, int depth) {
+    if (depth > MAX_REC)
+        return 0;
+    if (is_fn(x, TKD_FN_SIN) && tkd_expr_equal(x->args[0], u))
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_sin(x->args[i], u, depth + 1))
+            return 1;
+    return 0;
+}
+
+/* cos(u)**(2k) -> (1 - sin(u)**2)**k where sin(u) appears in root */
+static tkd_expr *pythagoras(tkd_expr *x, const tkd_expr *root, int depth) {
+    if (!x || depth > MAX_REC)
+        return x;
+    for (size_t i = 0; i < x->n; i++) {
+        x->args[i] = pythagoras(x->args[i], root, depth + 1);
+        if (!x->args[i]) {
+            tkd_expr_free(x);
+            return NULL;
+        }
+    }
+    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)) &&
+        fmpz_sgn(fmpq_numref(x->args[1]->q)) > 0 && fmpz_cmp_ui(fmpq_numref(x->args[1]->q), 64) <= 0 &&
+        has_sin(root, x->args[0]->args[0], 0)) {
+        long k = fmpz_get_si(fmpq_numref(x->args[1]->q)) / 2;
+        tkd_expr *u = tkd_expr_copy(x->args[0]->args[0]);
+        tkd_expr_free(x);
+        tkd_expr *s = tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(tkd_expr_fn1(TKD_FN_SIN, u), tkd_expr_int(2)));
+        return k == 1 ? s : tkd_expr_pow(s, tkd_expr_int(k));
+    }
+    return x;
+}
+
+static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
+    if (*rc)
+        return NULL;
+    if (depth > MAX_REC) {
+        *rc = tkd_err_set(e, TKD_ELIMIT, "expression nested deeper than TKD_EXPR_MAX_DEPTH");
+        return NULL;
+    }
+    if (tkd_expr_is_container(x)) {
+        tkd_expr *y = tkd_expr_copy(x);
+        for (size_t i = 0; y && i < y->n; i++) {
+            tkd_expr *a = simp(y->args[i], e, rc, depth + 1);
+            if (!a) {
+                tkd_expr_free(y);
+                return NULL;
+            }
+            tkd_expr_free(y->args[i]);
+            y->args[i] = a;
+        }
+        return y;
+    }
+    if (x->kind == TKD_EX_STR || (x->kind == TKD_EX_CONST && x->op >= TKD_C_OO))
+        return tkd_expr_copy(x);
+    /* constants: exactly */
+    if (!tkd_expr_has_sym(x, NULL) && x->kind != TKD_EX_NUM) {
+        tkd_expr *c;
+        if ((*rc = exact_const(x, &c, e)))
+            return NULL;
+        if (c)
+            return c;
+    }
+    if (x->kind == TKD_EX_NUM || x->kind == TKD_EX_DEC || x->kind == TKD_EX_SYM || x->kind == TKD_EX_CONST)
+        return tkd_expr_copy(x);
+    /* children first; Sum/Product stay as they are apart from their parts */
+    tkd_expr *y = tkd_expr_copy(x);
+    for (size_t i = 0; y && i < y->n; i++) {
+        tkd_expr *a = simp(y->args[i], e, rc, depth + 1);
+        if (!a) {
+            tkd_expr_free(y);
+            return NULL;
+        }
+        tkd_expr_free(y->args[i]);
+        y->args[i] = a;
+    }
+    y = rules(y);
+    if (!y)
+        return NULL;
+    if (y->kind == TKD_EX_FUNC)
+        return y;
+    /* the rational-function canonical form over the (simplified) generators */
+    y = pythagoras(y, y, 0);
+    if (!y)
+        return NULL;
+    tkd_expr *z;
+    int r2 = tkd_rf_canonical(y, &z, e);
+    tkd_expr_free(y);
+    if (r2) {
+        *rc = r2;
+        return NULL;
+    }
+    return z;
+}
+
+int tkd_expr_simplify(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
+    int rc = 0;
+    *out = simp(x, e, &rc, 0);
+    if (*out)
+        return 0;
+    return rc ? rc : tkd_err_set(e, TKD_ENOMEM, "out of memory while simplifying");
+}
+
+/* ---- zero test ---- */
+
+static int numeric_zero(const tkd_expr *x, tkd_err *e) {
+    const char **names;
+    size_t n;
+    int rc = tkd_expr_free_syms(x, &names, &n, e);
+    if (rc)
+        return rc;
+    acb_ptr v = _acb_vec_init((slong)(n ? n : 1));
+    acb_t r;
+    acb_init(r);
+    tkd_rng rng;
+    tkd_rng_seed(&rng, tkd_expr_hash(x));
+    int verdict = TKD_EXPR_UNKNOWN, tried = 0;
+    for (int trial = 0; trial < 6 && verdict == TKD_EXPR_UNKNOWN; trial++) {
+        for (size_t i = 0; i < n; i++) /* points in (0.1, 1.1) + small irrational-ish offsets */
+            acb_set_d(v + i, 0.1 + tkd_rng_uniform(&rng) + 0.01 * (double)i);
+        tkd_err e2 = {0};
+        if (tkd_expr_eval_acb(r, x, n, names, v, 128, &e2))
+            continue; /* a pole or a domain error at this point: try another */
+        tried++;
+        if (!acb_contains_zero(r))
+            verdict = TKD_EXPR_NO; /* certified nonzero at this point */
+    }
+    (void)tried;
+    acb_clear(r);
+    _acb_vec_clear(v, (slong)(n ? n : 1));
+    free(names);
+    return verdict;
+}
+
+int tkd_expr_is_zero(const tkd_expr *x, tkd_err *e) {
+    if (tkd_expr_is_container(x))
+        return tkd_err_set(e, TKD_EINVAL, "is_zero needs a number or an expression, not a list or relation");
+    if (!tkd_expr_has_sym(x, NULL)) {
+        ca_ctx_t ctx;
+        ca_t v;
+        ca_ctx_init(ctx);
+        ca_init(v, ctx);
+        tkd_err e2 = {0};
+        int rc = tkd_expr_to_ca(v, x, ctx, &e2), verdict = -1;
+        if (!rc) {
+            truth_t t = ca_check_is_zero(v, ctx);
+            verdict = t == T_TRUE ? TKD_EXPR_YES : t == T_FALSE ? TKD_EXPR_NO : TKD_EXPR_UNKNOWN;
+        }
+        ca_clear(v, ctx);
+        ca_ctx_clear(ctx);
+        if (rc == TKD_EMATH || rc == TKD_ELIMIT) {
+            *e = e2;
+            return rc;
+        }
+        if (verdict == TKD_EXPR_YES || verdict == TKD_EXPR_NO)
+            return verdict;
+    }
+    tkd_expr *s;
+    tkd_err e2 = {0};
+    int rc = tkd_expr_simplify(x, &s, &e2);
+    if (rc == TKD_EMATH) {
+        *e = e2;
+        return rc;
+    }
+    if (!rc) {
+        int z = tkd_expr_is_int(s, 0);
+        tkd_expr_free(s);
+        if (z)
+            return TKD_EXPR_YES;
+    }
+    return numeric_zero(x, e);
+}

@@ -1,0 +1,456 @@
+/*
+ * Exact numbers for the tools: an expression without free symbols becomes a
+ * Calcium number (ca_t: sqrt, pi, e, i, logs, trig at rational multiples of
+ * pi, all exact), and a Calcium or qqbar number becomes an expression again
+ * through Calcium's formula output (fexpr), printed in SymPy syntax by expr's
+ * printer. A number Calcium can only name as "the root of P near z" is not
+ * written out: the tool says so instead of printing a decimal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools_int.h"
+
+#include <calcium/fexpr_builtin.h>
+
+#define POW_EXP_MAX 100000 /* |integer exponent| evaluated exactly */
+
+static int unknown(const ca_t x, ca_ctx_t ctx) { return ca_is_unknown(x, ctx) || ca_check_is_undefined(x, ctx) == T_TRUE; }
+
+static int fn_arg(const tkd_expr *x, size_t want, tkd_err *e) {
+    if (x->n != want)
+        return tkd_err_set(e, TKD_EINVAL, "%s takes %zu argument%s, got %zu", x->name ? x->name : "function", want,
+                           want == 1 ? "" : "s", x->n);
+    return 0;
+}
+
+static int int_arg(const ca_t v, fmpz_t z, const char *what, ca_ctx_t ctx, tkd_err *e) {
+    fmpq_t q;
+    fmpq_init(q);
+    int ok = ca_get_fmpq(q, v, ctx) && fmpz_is_one(fmpq_denref(q));
+    if (ok)
+        fmpz_set(z, fmpq_numref(q));
+    fmpq_clear(q);
+    return ok ? 0 : tkd_err_set(e, TKD_EMATH, "%s needs an integer argument here", what);
+}
+
+int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
+    ca_t a, b;
+    int rc = 0;
+    switch (x->kind) {
+    case TKD_EX_NUM:
+    case TKD_EX_DEC:
+        ca_set_fmpq(out, x->q, ctx);
+        return 0;
+    case TKD_EX_SYM:
+        return tkd_err_set(e, TKD_EINVAL, "the expression contains the symbol '%s'; this needs a number (substitute a value for it)",
+                           x->name);
+    case TKD_EX_CONST:
+        switch (x->op) {
+        case TKD_C_PI: ca_pi(out, ctx); return 0;
+        case TKD_C_E: ca_one(out, ctx); ca_exp(out, out, ctx); return 0;
+        case TKD_C_I: ca_i(out, ctx); return 0;
+        case TKD_C_OO: ca_pos_inf(out, ctx); return 0;
+        default: return tkd_err_set(e, TKD_EINVAL, "True/False is not a number");
+        }
+    case TKD_EX_ADD:
+    case TKD_EX_MUL:
+        ca_init(a, ctx);
+        if (x->kind == TKD_EX_ADD)
+            ca_zero(out, ctx);
+        else
+            ca_one(out, ctx);
+        for (size_t i = 0; i < x->n && !rc; i++) {
+            if (!(rc = tnum_from_ast(a, x->args[i], ctx, e))) {
+                if (x->kind == TKD_EX_ADD)
+                    ca_add(out, out, a, ctx);
+                else
+                    ca_mul(out, out, a, ctx);
+            }
+        }
+        ca_clear(a, ctx);
+        break;
+    case TKD_EX_POW: {
+        const tkd_expr *ex = x->args[1];
+        ca_init(a, ctx);
+        rc = tnum_from_ast(a, x->args[0], ctx, e);
+        if (!rc && (ex->kind == TKD_EX_NUM || ex->kind == TKD_EX_DEC)) {
+            if (tfmpz_abs_gt(fmpq_numref(ex->q), POW_EXP_MAX) && ca_check_is_zero(a, ctx) != T_TRUE &&
+                ca_check_is_one(a, ctx) != T_TRUE && ca_check_is_neg_one(a, ctx) != T_TRUE)
+                rc = tkd_err_set(e, TKD_ELIMIT, "an exponent above %d is too large to evaluate exactly", POW_EXP_MAX);
+            else if (ca_check_is_zero(a, ctx) == T_TRUE && fmpq_sgn(ex->q) < 0)
+                rc = tkd_err_set(e, TKD_EMATH, "division by zero (0 raised to a negative power)");
+            else {
+                fmpq_t q;
+                fmpq_init(q);
+                fmpq_set(q, ex->q);
+                ca_pow_fmpq(out, a, q, ctx);
+                fmpq_clear(q);
+            }
+        } else if (!rc) {
+            ca_init(b, ctx);
+            rc = tnum_from_ast(b, ex, ctx, e);
+            if (!rc)
+                ca_pow(out, a, b, ctx);
+            ca_clear(b, ctx);
+        }
+        ca_clear(a, ctx);
+        break;
+    }
+    case TKD_EX_FUNC: {
+        tkd_fn_id id = (tkd_fn_id)x->op;
+        if (id == TKD_FN_LOG && x->n == 2) {
+            ca_init(a, ctx);
+            ca_init(b, ctx);
+            rc = tnum_from_ast(a, x->args[0], ctx, e);
+            if (!rc)
+                rc = tnum_from_ast(b, x->args[1], ctx, e);
+            if (!rc) {
+                ca_log(a, a, ctx);
+                ca_log(b, b, ctx);
+                ca_div(out, a, b, ctx);
+            }
+            ca_clear(a, ctx);
+            ca_clear(b, ctx);
+            break;
+        }
+        if (id == TKD_FN_BINOMIAL || id == TKD_FN_GCD || id == TKD_FN_LCM || id == TKD_FN_MOD) {
+            if ((rc = fn_arg(x, 2, e)))
+                return rc;
+            fmpz_t p, q;
+            fmpz_init(p);
+            fmpz_init(q);
+            ca_init(a, ctx);
+            ca_init(b, ctx);
+            rc = tnum_from_ast(a, x->args[0], ctx, e);
+            if (!rc)
+                rc = tnum_from_ast(b, x->args[1], ctx, e);
+            if (!rc && id == TKD_FN_MOD && ca_check_is_zero(b, ctx) == T_TRUE)
+                rc = tkd_err_set(e, TKD_EMATH, "Mod(a, 0) is undefined");
+            if (!rc && id == TKD_FN_MOD) { /* a - b*floor(a/b) */
+                ca_t t;
+                ca_init(t, ctx);
+                ca_div(t, a, b, ctx);
+                ca_floor(t, t, ctx);
+                ca_mul(t, t, b, ctx);
+                ca_sub(out, a, t, ctx);
+                ca_clear(t, ctx);
+            } else if (!rc && !(rc = int_arg(a, p, tkd_expr_fn_name(id), ctx, e)) &&
+                       !(rc = int_arg(b, q, tkd_expr_fn_name(id), ctx, e))) {
+                if (id == TKD_FN_BINOMIAL) {
+                    if (fmpz_sgn(p) < 0 || fmpz_sgn(q) < 0 || fmpz_cmp_ui(q, 100000) > 0 || fmpz_cmp_ui(p, 10000000) > 0)
+                        rc = tkd_err_set(e, TKD_ELIMIT, "binomial(n, k) is evaluated for 0 <= n <= 10**7, 0 <= k <= 10**5 (use the binomial tool otherwise)");
+                    else
+                        fmpz_bin_uiui(p, fmpz_get_ui(p), fmpz_get_ui(q));
+                } else if (id == TKD_FN_GCD) {
+                    fmpz_gcd(p, p, q);
+                } else {
+                    fmpz_lcm(p, p, q);
+                }
+                if (!rc)
+                    ca_set_fmpz(out, p, ctx);
+            }
+            fmpz_clear(p);
+            fmpz_clear(q);
+            ca_clear(a, ctx);
+            ca_clear(b, ctx);
+            break;
+        }
+        if (id == TKD_FN_UNDEF || id == TKD_FN_SUM || id == TKD_FN_PRODUCT || id == TKD_FN_MIN ||
+            id == TKD_FN_MAX || id == TKD_FN_ATAN2 || id == TKD_FN_GAMMA)
+            return tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here", x->name ? x->name : "?");
+        if ((rc = fn_arg(x, 1, e)))
+            return rc;
+        ca_init(a, ctx);
+        rc = tnum_from_ast(a, x->args[0], ctx, e);
+        if (!rc) {
+            switch (id) {
+            case TKD_FN_EXP: ca_exp(out, a, ctx); break;
+            case TKD_FN_LOG:
+                if (ca_check_is_zero(a, ctx) == T_TRUE)
+                    rc = tkd_err_set(e, TKD_EMATH, "log(0) is undefined");
+                else
+                    ca_log(out, a, ctx);
+                break;
+            case TKD_FN_SIN: ca_sin(out, a, ctx); break;
+            case TKD_FN_COS: ca_cos(out, a, ctx); break;
+            case TKD_FN_TAN: ca_tan(out, a, ctx); break;
+            case TKD_FN_SEC: ca_cos(out, a, ctx); ca_inv(out, out, ctx); break;
+            case TKD_FN_CSC: ca_sin(out, a, ctx); ca_inv(out, out, ctx); break;
+            case TKD_FN_COT: ca_tan(out, a, ctx); ca_inv(out, out, ctx); break;
+            case TKD_FN_ASIN: ca_asin(out, a, ctx); break;
+            case TKD_FN_ACOS: ca_acos(out, a, ctx); break;
+            case TKD_FN_ATAN: ca_atan(out, a, ctx); break;
+            case TKD_FN_ACOT: ca_inv(out, a, ctx); ca_atan(out, out, ctx); break;
+            case TKD_FN_SINH:
+            case TKD_FN_COSH:
+            case TKD_FN_TANH: {
+                ca_t p, m;
+                ca_init(p, ctx);
+                ca_init(m, ctx);
+                ca_exp(p, a, ctx);
+                ca_inv(m, p, ctx);
+                if (id == TKD_FN_SINH || id == TKD_FN_TANH)
+                    ca_sub(out, p, m, ctx);
+                else
+                    ca_add(out, p, m, ctx);
+                if (id == TKD_FN_TANH) {
+                    ca_add(p, p, m, ctx);
+                    ca_div(out, out, p, ctx);
+                } else {
+                    ca_div_ui(out, out, 2, ctx);
+                }
+                ca_clear(p, ctx);
+                ca_clear(m, ctx);
+                break;
+            }
+            case TKD_FN_ABS: ca_abs(out, a, ctx); break;
+            case TKD_FN_SIGN: ca_sgn(out, a, ctx); break;
+            case TKD_FN_FLOOR: ca_floor(out, a, ctx); break;
+            case TKD_FN_CEILING: ca_ceil(out, a, ctx); break;
+            case TKD_FN_RE: ca_re(out, a, ctx); break;
+            case TKD_FN_IM: ca_im(out, a, ctx); break;
+            case TKD_FN_CONJUGATE: ca_conj(out, a, ctx); break;
+            case TKD_FN_ARG: ca_arg(out, a, ctx); break;
+            case TKD_FN_FRAC: ca_floor(out, a, ctx); ca_sub(out, a, out, ctx); break;
+            case TKD_FN_FACTORIAL: {
+                fmpz_t n;
+                fmpz_init(n);
+                rc = int_arg(a, n, "factorial", ctx, e);
+                if (!rc && (fmpz_sgn(n) < 0 || fmpz_cmp_ui(n, 100000) > 0))
+                    rc = tkd_err_set(e, fmpz_sgn(n) < 0 ? TKD_EMATH : TKD_ELIMIT,
+                                     "factorial(n) is evaluated for integers 0 <= n <= 100000");
+                if (!rc) {
+                    fmpz_fac_ui(n, fmpz_get_ui(n));
+                    ca_set_fmpz(out, n, ctx);
+                }
+                fmpz_clear(n);
+                break;
+            }
+            default:
+                rc = tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here", x->name ? x->name : "?");
+            }
+        }
+        ca_clear(a, ctx);
+        break;
+    }
+    default:
+        return tkd_err_set(e, TKD_EINVAL, "expected a number or an arithmetic expression, got a list, relation or set");
+    }
+    if (!rc && unknown(out, ctx))
+        rc = tkd_err_set(e, TKD_EMATH, "the value is undefined (e.g. a division by zero or a pole)");
+    return rc;
+}
+
+/* ---- back to expressions ---- */
+
+typedef struct defs {
+    char *name[16];
+    tkd_expr *val[16];
+    int n;
+} defs;
+
+static tkd_expr *from_fexpr(const fexpr_t f, defs *d, int *ok);
+
+static tkd_expr *args_of(const fexpr_t f, defs *d, int *ok, size_t *n, tkd_expr ***out) {
+    slong na = fexpr_nargs(f);
+    *n = (size_t)na;
+    *out = calloc((size_t)(na > 0 ? na : 1), sizeof **out);
+    if (!*out) {
+        *ok = 0;
+        return NULL;
+    }
+    fexpr_t a;
+    for (slong i = 0; i < na && *ok; i++) {
+        fexpr_view_arg(a, f, i);
+        (*out)[i] = from_fexpr(a, d, ok);
+    }
+    return (tkd_expr *)*out;
+}
+
+static void free_args(tkd_expr **v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        tkd_expr_free(v[i]);
+    free(v);
+}
+
+static tkd_expr *from_fexpr(const fexpr_t f, defs *d, int *ok) {
+    if (!*ok)
+        return NULL;
+    if (fexpr_is_integer(f)) {
+        fmpz_t z;
+        fmpz_init(z);
+        fexpr_get_fmpz(z, f);
+        tkd_expr *r = tkd_expr_fmpz(z);
+        fmpz_clear(z);
+        return r;
+    }
+    if (fexpr_is_builtin_symbol(f, FEXPR_Pi))
+        return tkd_expr_const(TKD_C_PI);
+    if (fexpr_is_builtin_symbol(f, FEXPR_NumberI))
+        return tkd_expr_const(TKD_C_I);
+    if (fexpr_is_builtin_symbol(f, FEXPR_NumberE))
+        return tkd_expr_const(TKD_C_E);
+    if (fexpr_is_builtin_symbol(f, FEXPR_Infinity))
+        return tkd_expr_const(TKD_C_OO);
+    if (fexpr_is_symbol(f)) {
+        char *s = fexpr_get_symbol_str(f);
+        tkd_expr *r = NULL;
+        for (int i = 0; s && i < d->n; i++)
+            if (!strcmp(s, d->name[i]))
+                r = tkd_expr_copy(d->val[i]);
+        flint_free(s);
+        if (!r)
+            *ok = 0;
+        return r;
+    }
+    if (fexpr_is_builtin_call(f, FEXPR_Where)) {
+        slong na = fexpr_nargs(f);
+        fexpr_t a, name, val;
+        for (slong i = 1; i < na && *ok; i++) {
+            fexpr_view_arg(a, f, i);
+            if (!fexpr_is_builtin_call(a, FEXPR_Def) || fexpr_nargs(a) != 2 || d->n == 16) {
+                *ok = 0;
+                break;
+            }
+            fexpr_view_arg(name, a, 0);
+            fexpr_view_arg(val, a, 1);
+            tkd_expr *v = from_fexpr(val, d, ok);
+            if (!*ok) {
+                tkd_expr_free(v);
+                break;
+            }
+            d->name[d->n] = fexpr_get_symbol_str(name);
+            d->val[d->n++] = v;
+        }
+        fexpr_view_arg(a, f, 0);
+        return *ok ? from_fexpr(a, d, ok) : NULL;
+    }
+    size_t n;
+    tkd_expr **v;
+    args_of(f, d, ok, &n, &v);
+    if (!*ok) {
+        if (v)
+            free_args(v, n);
+        return NULL;
+    }
+    tkd_expr *r = NULL;
+    static const struct {
+        slong b;
+        tkd_fn_id id;
+    } fns[] = {{FEXPR_Exp, TKD_FN_EXP},   {FEXPR_Log, TKD_FN_LOG},   {FEXPR_Sin, TKD_FN_SIN},
+               {FEXPR_Cos, TKD_FN_COS},   {FEXPR_Tan, TKD_FN_TAN},   {FEXPR_Atan, TKD_FN_ATAN},
+               {FEXPR_Asin, TKD_FN_ASIN}, {FEXPR_Acos, TKD_FN_ACOS}, {FEXPR_Abs, TKD_FN_ABS},
+               {FEXPR_Sign, TKD_FN_SIGN}, {FEXPR_Floor, TKD_FN_FLOOR}, {FEXPR_Ceil, TKD_FN_CEILING}};
+    if (fexpr_is_builtin_call(f, FEXPR_Add) && n >= 1) {
+        r = tkd_expr_add(n, v);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Mul) && n >= 1) {
+        r = tkd_expr_mul(n, v);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Sub) && n == 2) {
+        r = tkd_expr_sub(v[0], v[1]);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Div) && n == 2) {
+        r = tkd_expr_div(v[0], v[1]);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Neg) && n == 1) {
+        r = tkd_expr_neg(v[0]);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Pow) && n == 2) {
+        r = tkd_expr_pow(v[0], v[1]);
+    } else if (fexpr_is_builtin_call(f, FEXPR_Sqrt) && n == 1) {
+        r = tkd_expr_sqrt(v[0]);
+    } else {
+        for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+            if (fexpr_is_builtin_call(f, fns[i].b) && n == 1)
+                r = tkd_expr_fn1(fns[i].id, v[0]);
+        if (!r) {
+            *ok = 0;
+            free_args(v, n);
+            return NULL;
+        }
+    }
+    free(v); /* the constructors own the elements now */
+    if (!r)
+        *ok = 0;
+    return r;
+}
+
+static tkd_expr *fexpr_to_ast(const fexpr_t f, tkd_err *e) {
+    defs d = {{0}, {0}, 0};
+    int ok = 1;
+    tkd_expr *r = from_fexpr(f, &d, &ok);
+    for (int i = 0; i < d.n; i++) {
+        flint_free(d.name[i]);
+        tkd_expr_free(d.val[i]);
+    }
+    if (!ok || !r) {
+        tkd_expr_free(r);
+        tkd_err_set(e, TKD_EMATH, "the exact value has no closed form that can be written here (it is a root of a polynomial without a radical formula)");
+        return NULL;
+    }
+    return r;
+}
+
+tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e) {
+    fexpr_t f;
+    fexpr_init(f);
+    tkd_expr *r = NULL;
+    if (qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
+        r = fexpr_to_ast(f, e);
+    else
+        tkd_err_set(e, TKD_EMATH, "an algebraic number (degree %ld) has no radical formula that can be written here",
+                    (long)qqbar_degree(x));
+    fexpr_clear(f);
+    return r;
+}
+
+tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e) {
+    if (unknown(x, ctx)) {
+        tkd_err_set(e, TKD_EMATH, "the value is undefined");
+        return NULL;
+    }
+    if (ca_check_is_infinity(x, ctx) == T_TRUE) {
+        if (ca_check_is_uinf(x, ctx) == T_TRUE) {
+            tkd_err_set(e, TKD_EMATH, "the value is complex infinity (zoo): the expression has a pole there");
+            return NULL;
+        }
+    }
+    fmpq_t q;
+    fmpq_init(q);
+    if (ca_get_fmpq(q, x, ctx)) {
+        tkd_expr *r = tkd_expr_fmpq(q);
+        fmpq_clear(q);
+        return r;
+    }
+    fmpq_clear(q);
+    qqbar_t a;
+    qqbar_init(a);
+    tkd_expr *r = NULL;
+    if (ca_get_qqbar(a, x, ctx) && qqbar_degree(a) <= 8) {
+        tkd_err e2 = {0};
+        r = tnum_qqbar_to_ast(a, &e2);
+    }
+    qqbar_clear(a);
+    if (r)
+        return r;
+    fexpr_t f;
+    fexpr_init(f);
+    ca_get_fexpr(f, x, 0, ctx);
+    r = fexpr_to_ast(f, e);
+    fexpr_clear(f);
+    return r;
+}
+
+char *tnum_decimal(const ca_t x, long digits, ca_ctx_t ctx) {
+    return ca_get_decimal_str(x, digits, 0, ctx);
+}
+
+/* Parse an expression string (or a JSON number) to a ca number. */
+int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e) {
+    tkd_expr *x = NULL;
+    int rc = tparse_json(v, what, &x, e);
+    if (!rc)
+        rc = tnum_from_ast(out, x, ctx, e);
+    if (rc)
+        tkd_err_wrap(e, "%s", what);
+    tkd_expr_free(x);
+    return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * Roots of one equation in one variable, the engine under solve_equation,
+ * find_roots, find_critical_points and the system solvers. The equation is
+ * made a rational function (rat.c); its numerator is factored over the
+ * integers (FLINT); each factor is solved exactly: rational roots directly,
+ * factors with only numeric coefficients through qqbar (all complex roots,
+ * written with radicals), others of degree 1 or 2 by formula with symbolic
+ * coefficients. A variable inside exp, log, sqrt, Abs or b**x is freed by
+ * inverting that function when it is the only such term. Roots that make a
+ * denominator vanish are dropped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools_int.h"
+
+#include <flint/fmpz_mpoly_factor.h>
+#include <flint/fmpz_poly.h>
+#include <flint/fmpz_poly_factor.h>
+
+void tlist_free(tlist *l) {
+    for (size_t i = 0; i < l->n; i++)
+        tkd_expr_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* Append x (owned) unless an equal element is there; NULL x is ENOMEM. */
+int tlist_add(tlist *l, tkd_expr *x, tkd_err *e) {
+    if (!x)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < l->n; i++)
+        if (tkd_expr_equal(l->v[i], x)) {
+            tkd_expr_free(x);
+            return 0;
+        }
+    if (l->n == TKD_EXPR_MAX_TERMS) {
+        tkd_expr_free(x);
+        return tkd_err_set(e, TKD_ELIMIT, "too many solutions");
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        tkd_expr **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            tkd_expr_free(x);
+            return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val) {
+    if (x->kind == TKD_EX_SYM && !strcmp(x->name, name))
+        return tkd_expr_copy(val);
+    tkd_expr *c = tkd_expr_copy(x);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!tkd_expr_has_sym(c->args[i], name))
+            continue;
+        tkd_expr *a = tsubst(c->args[i], name, val);
+        if (!a) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = a;
+    }
+    return c;
+}
+
+/* Is the numeric expression x zero / nonnegative real? T_TRUE, T_FALSE or T_UNKNOWN. */
+truth_t tnum_check(const tkd_expr *x, int what) {
+    ca_ctx_t ctx;
+    ca_t v;
+    ca_ctx_init(ctx);
+    ca_init(v, ctx);
+    tkd_err e = {0};
+    truth_t r = T_UNKNOWN;
+    if (!tnum_from_ast(v, x, ctx, &e)) {
+        if (what == 0)
+            r = ca_check_is_zero(v, ctx);
+        else if (ca_check_is_real(v, ctx) == T_TRUE)
+            r = ca_check_is_negative_real(v, ctx) == T_FALSE ? T_TRUE : ca_check_is_negative_real(v, ctx) == T_TRUE ? T_FALSE : T_UNKNOWN;
+        else if (ca_check_is_real(v, ctx) == T_FALSE)
+            r = T_FALSE;
+    }
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+    return r;
+}
+
+/* Roots of the irreducible factor f (in variable v of t). */
+static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
+    slong d = fmpz_mpoly_degree_si(f, v, t->m);
+    if (d <= 0)
+        return 0;
+    if (fmpz_mpoly_is_fmpz_poly(f, v, t->m)) {
+        fmpz_poly_t p;
+        fmpz_poly_init(p);
+        fmpz_mpoly_get_fmpz_poly(p, f, v, t->m);
+        int rc = 0;
+        if (d == 1) {
+            fmpq_t q;
+            fmpq_init(q);
+            fmpz_neg(fmpq_numref(q), p->coeffs + 0);
+            fmpz_set(fmpq_denref(q), p->coeffs + 1);
+            fmpq_canonicalise(q);
+            rc = tlist_add(out, tkd_expr_fmpq(q), e);
+            fmpq_clear(q);
+        } else {
+            qqbar_ptr r = _qqbar_vec_init(d);
+            qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
+            for (slong i = 0; i < d && !rc; i++) {
+                tkd_expr *x = tnum_qqbar_to_ast(r + i, e);
+                rc = x ? tlist_add(out, x, e) : e->code;
+            }
+            _qqbar_vec_clear(r, d);
+        }
+        fmpz_poly_clear(p);
+        return rc;
+    }
+    if (d > 2)
+        return tkd_err_set(e, TKD_EMATH, "a factor of degree %ld with symbolic coefficients has no general formula here", (long)d);
+    /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
+    fmpz_mpoly_t c[3], D, s;
+    slong vv = v;
+    for (int k = 0; k < 3; k++) {
+        ulong kk = (ulong)k;
+        fmpz_mpoly_init(c[k], t->m);
+        fmpz_mpoly_get_coeff_vars_ui(c[k], f, &vv, &kk, 1, t->m);
+    }
+    fmpz_mpoly_init(D, t->m);
+    fmpz_mpoly_init(s, t->m);
+    fmpz_mpoly_q_t q, a;
+    fmpz_mpoly_q_init(q, t->m);
+    fmpz_mpoly_q_init(a, t->m);
+    int rc = 0;
+    if (d == 1) { /* -c0 / c1 */
+        fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[0], t->m);
+        fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c[1], t->m);
+        fmpz_mpoly_q_canonicalise(q, t->m);
+        trat_reduce(t, q);
+        rc = tlist_add(out, trat_to_ast(t, q), e);
+    } else {
+        fmpz_mpoly_mul(D, c[1], c[1], t->m); /* c1^2 - 4 c2 c0 */
+        fmpz_mpoly_mul(s, c[2], c[0], t->m);
+        fmpz_mpoly_scalar_mul_si(s, s, 4, t->m);
+        fmpz_mpoly_sub(D, D, s, t->m);
+        if (fmpz_mpoly_sqrt(s, D, t->m)) { /* a perfect square: rational roots */
+            for (int sg = -1; sg <= 1 && !rc; sg += 2) {
+                fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[1], t->m);
+                if (sg < 0)
+                    fmpz_mpoly_sub(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->m);
+                else
+                    fmpz_mpoly_add(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->m);
+                fmpz_mpoly_scalar_mul_si(fmpz_mpoly_q_denref(q), c[2], 2, t->m);
+                fmpz_mpoly_q_canonicalise(q, t->m);
+                trat_reduce(t, q);
+                rc = tlist_add(out, trat_to_ast(t, q), e);
+            }
+        } else {
+            fmpz_t one;
+            fmpz_init_set_ui(one, 1);
+            for (int sg = -1; sg <= 1 && !rc; sg += 2) {
+                tkd_expr *sq = tkd_expr_sqrt(trat_poly_ast(t, D, one));
+                tkd_expr *num = tkd_expr_add2(tkd_expr_neg(trat_poly_ast(t, c[1], one)), sg < 0 ? tkd_expr_neg(sq) : sq);
+                tkd_expr *x = tkd_expr_div(num, tkd_expr_mul2(tkd_expr_int(2), trat_poly_ast(t, c[2], one)));
+                tkd_expr *n = x ? trat_normalize(x, e) : NULL;
+                tkd_expr_free(x);
+                rc = n ? tlist_add(out, n, e) : (e->code ? e->code : TKD_ENOMEM);
+            }
+            fmpz_clear(one);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        fmpz_mpoly_clear(c[k], t->m);
+    fmpz_mpoly_clear(D, t->m);
+    fmpz_mpoly_clear(s, t->m);
+    fmpz_mpoly_q_clear(q, t->m);
+    fmpz_mpoly_q_clear(a, t->m);
+    return rc;
+}
+
+static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+
+int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
+    if (depth > 4)
+        return tkd_err_set(e, TKD_EMATH, "the equation is nested too deeply to solve here");
+    trat t;
+    fmpz_mpoly_q_t r;
+    if (trat_from_ast(&t, x, &var, 1, &r, e))
+        return e->code;
+    int v = trat_var(&t, var), rc = 0;
+    if (trat_var_in_atoms(&t, var)) {
+        fmpz_mpoly_q_clear(r, t.m);
+        trat_clear(&t);
+        return invert_atom(x, var, out, depth, e);
+    }
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
+    if (fmpz_mpoly_is_zero(N, t.m)) {
+        rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > TKD_EXPR_MAX_DEGREE) {
+        rc = tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d", TKD_EXPR_MAX_DEGREE);
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0) {
+        fmpz_mpoly_factor_t f;
+        fmpz_mpoly_factor_init(f, t.m);
+        if (!fmpz_mpoly_factor(f, N, t.m))
+            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
+        tlist found = {0};
+        for (slong i = 0; !rc && i < f->num; i++)
+            rc = factor_roots(&t, f->poly + i, v, &found, e);
+        fmpz_mpoly_factor_clear(f, t.m);
+        /* drop roots where a denominator vanishes (possible with radicals) */
+        tkd_expr *den = fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.m) ? NULL
+                                                                       : trat_poly_ast(&t, fmpz_mpoly_q_denref(r), NULL);
+        for (size_t i = 0; !rc && i < found.n; i++) {
+            int keep = 1;
+            if (den && !tkd_expr_has_sym(found.v[i], NULL)) {
+                tkd_expr *dv = tsubst(den, var, found.v[i]);
+                keep = dv && tnum_check(dv, 0) != T_TRUE;
+                tkd_expr_free(dv);
+            }
+            if (keep) {
+                rc = tlist_add(out, found.v[i], e);
+                found.v[i] = NULL;
+            }
+        }
+        tkd_expr_free(den);
+        tlist_free(&found);
+    }
+    fmpz_mpoly_q_clear(r, t.m);
+    trat_clear(&t);
+    return rc;
+}
+
+/* ---- a variable inside one function: invert it ---- */
+
+static int find_atom(const tkd_expr *x, const char *var, const tkd_expr **atom) {
+    if (!tkd_expr_has_sym(x, var))
+        return 0;
+    int is_atom = x->kind == TKD_EX_FUNC ||
+                  (x->kind == TKD_EX_POW && !(x->args[1]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(x->args[1]->q))));
+    if (is_atom) {
+        if (*atom && !tkd_expr_equal(*atom, x))
+            return -1;
+        *atom = x;
+        return 0;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        if (find_atom(x->args[i], var, atom))
+            return -1;
+    return 0;
+}
+
+static tkd_expr *replace(const tkd_expr *x, const tkd_expr *atom, const tkd_expr *by) {
+    if (tkd_expr_equal(x, atom))
+        return tkd_expr_copy(by);
+    tkd_expr *c = tkd_expr_copy(x);
+    for (size_t i = 0; c && i < c->n; i++) {
+        tkd_expr *a = replace(c->args[i], atom, by);
+        if (!a) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = a;
+    }
+    return c;
+}
+
+static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
+    const tkd_expr *atom = NULL;
+    tkd_expr *p = trat_prep(x, e);
+    if (!p)
+        return e->code;
+    int rc = 0;
+    if (find_atom(p, var, &atom) || !atom) {
+        tkd_expr_free(p);
+        return tkd_err_set(e, TKD_EMATH, "solving this equation for %s is not supported (%s appears inside more than one function or power); try rewriting it as a polynomial equation",
+                           var, var);
+    }
+    static const char *W = "tkd_w_";
+    tkd_expr *w = tkd_expr_sym(W);
+    tkd_expr *y = replace(p, atom, w);
+    tlist vals = {0};
+    if (!y || !w)
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    else
+        rc = troots(y, W, &vals, depth + 1, e);
+    tkd_expr *u = NULL;
+    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs */
+    tkd_expr *pw = NULL;
+    if (atom->kind == TKD_EX_FUNC && atom->n == 1 && (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
+        u = atom->args[0];
+        kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
+    } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM && !tkd_expr_has_sym(atom->args[1], NULL) &&
+               fmpz_is_one(fmpq_numref(atom->args[1]->q)) && fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
+        u = atom->args[0];
+        kind = 1;
+    } else if (atom->kind == TKD_EX_POW && !tkd_expr_has_sym(atom->args[0], NULL)) {
+        u = atom->args[1];
+        kind = 4;
+        if (tnum_check(atom->args[0], 1) != T_TRUE) {
+            kind = 0;
+        }
+    }
+    if (!rc && !kind)
+        rc = tkd_err_set(e, TKD_EMATH, "solving equations with %s inside this kind of function is not supported here (only exp, log, sqrt, Abs and b**x are inverted)", var);
+    for (size_t i = 0; !rc && i < vals.n; i++) {
+        const tkd_expr *wv = vals.v[i];
+        if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3) {
+            rc = tkd_err_set(e, TKD_EMATH, "solving for %s needs a sign condition on a symbolic value; not supported here", var);
+            break;
+        }
+        tkd_expr *targets[2] = {NULL, NULL};
+        if (kind == 1) { /* sqrt(u) = w, w >= 0 */
+            if (tnum_check(wv, 1) == T_TRUE)
+                targets[0] = tkd_expr_pow(tkd_expr_copy(wv), tkd_expr_int(2));
+        } else if (kind == 2) { /* exp(u) = w, w != 0: the real logarithm when w > 0 */
+            if (tkd_expr_has_sym(wv, NULL) || tnum_check(wv, 0) == T_FALSE)
+                targets[0] = tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(wv));
+        } else if (kind == 3) {
+            targets[0] = tkd_expr_fn1(TKD_FN_EXP, tkd_expr_copy(wv));
+        } else if (kind == 4) { /* b**u = w > 0 */
+            if (tnum_check(wv, 1) == T_TRUE && tnum_check(wv, 0) == T_FALSE)
+                targets[0] = tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(wv)),
+                                          tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(atom->args[0])));
+        } else if (kind == 5) { /* |u| = w >= 0 */
+            if (tnum_check(wv, 1) == T_TRUE) {
+                targets[0] = tkd_expr_copy(wv);
+                targets[1] = tkd_expr_neg(tkd_expr_copy(wv));
+            }
+        }
+        for (int k = 0; k < 2 && !rc; k++) {
+            if (!targets[k])
+                continue;
+            tkd_expr *eq = tkd_expr_sub(tkd_expr_copy(u), targets[k]);
+            targets[k] = NULL;
+            tlist sol = {0};
+            rc = eq ? troots(eq, var, &sol, depth + 1, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            /* keep the solutions of the original equation (squaring may add some) */
+            for (size_t j = 0; !rc && j < sol.n; j++) {
+                tkd_expr *chk = tsubst(p, var, sol.v[j]);
+                int ok = chk && (tkd_expr_has_sym(chk, NULL) || tnum_check(chk, 0) == T_TRUE);
+                tkd_expr_free(chk);
+                if (ok) {
+                    rc = tlist_add(out, sol.v[j], e);
+                    sol.v[j] = NULL;
+                }
+            }
+            tlist_free(&sol);
+            tkd_expr_free(eq);
+        }
+        tkd_expr_free(targets[1]);
+    }
+    (void)pw;
+    tlist_free(&vals);
+    tkd_expr_free(w);
+    tkd_expr_free(y);
+    tkd_expr_free(p);
+    return rc;
+}

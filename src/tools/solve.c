@@ -1,0 +1,533 @@
+/*
+ * Equation tools: solve_equation, find_roots, solve_linear_system (exact
+ * Gauss-Jordan over the rational functions of the other symbols, with
+ * parametric answers like SymPy's linsolve) and solve_nonlinear_system
+ * (substitution, univariate roots and resultants, every numeric solution
+ * checked in the original equations with Calcium).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools_int.h"
+
+static json_t *list_json(const tlist *l) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++) {
+        char *s = tkd_expr_to_str(l->v[i]);
+        json_array_append_new(a, json_string(s ? s : "?"));
+        free(s);
+    }
+    return a;
+}
+
+static int t_solve_equation(const json_t *args, json_t **result, tkd_err *e) {
+    const char *var;
+    tkd_expr *x;
+    if (targ_var(args, "variable", "x", &var, e) || teq_parse(json_object_get(args, "sympy_equation"), "sympy_equation", &x, e))
+        return tkd_err_wrap(e, "solve_equation");
+    if (!tkd_expr_has_sym(x, var)) {
+        tkd_expr_free(x);
+        return tkd_err_set(e, TKD_EINVAL, "solve_equation: the equation does not contain the variable '%s'; pass the variable to solve for", var);
+    }
+    tlist l = {0};
+    int rc = troots(x, var, &l, 0, e);
+    if (!rc)
+        *result = list_json(&l);
+    tlist_free(&l);
+    tkd_expr_free(x);
+    return rc ? tkd_err_wrap(e, "solve_equation") : 0;
+}
+
+static int t_find_roots(const json_t *args, json_t **result, tkd_err *e) {
+    tkd_expr *x;
+    if (teq_parse(json_object_get(args, "expression"), "expression", &x, e))
+        return tkd_err_wrap(e, "find_roots");
+    const char **names;
+    size_t n;
+    int rc = tkd_expr_free_syms(x, &names, &n, e);
+    if (!rc && n != 1)
+        rc = tkd_err_set(e, TKD_EINVAL, "find_roots: the expression must have exactly one variable (it has %zu); use solve_equation with 'variable' instead", n);
+    tlist l = {0};
+    if (!rc) {
+        char var[64];
+        snprintf(var, sizeof var, "%s", names[0]);
+        rc = troots(x, var, &l, 0, e);
+    }
+    if (!rc)
+        *result = list_json(&l);
+    if (names)
+        free(names);
+    tlist_free(&l);
+    tkd_expr_free(x);
+    return rc ? tkd_err_wrap(e, "find_roots") : 0;
+}
+
+/* ---- shared by the systems ---- */
+
+static int read_vars(const json_t *args, const char **vars, size_t *nv, tkd_err *e) {
+    const json_t *a;
+    if (targ_list(args, "variables", 1, 16, &a, e))
+        return e->code;
+    *nv = json_array_size(a);
+    for (size_t i = 0; i < *nv; i++) {
+        json_t *o = json_object();
+        json_object_set(o, "v", json_array_get(a, i));
+        int rc = targ_var(o, "v", NULL, &vars[i], e);
+        if (!rc)
+            vars[i] = json_string_value(json_array_get(a, i));
+        json_decref(o);
+        if (rc)
+            return tkd_err_set(e, TKD_EINVAL, "'variables' must be a list of names like [\"x\", \"y\"]");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(vars[i], vars[j]))
+                return tkd_err_set(e, TKD_EINVAL, "'variables' lists '%s' twice", vars[i]);
+    }
+    return 0;
+}
+
+static int read_eqs(const json_t *args, const char *key, tkd_expr **eqs, size_t *ne, tkd_err *e) {
+    const json_t *a;
+    if (targ_list(args, key, 1, 16, &a, e))
+        return e->code;
+    *ne = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "equation %zu", i + 1);
+        tkd_expr *x;
+        if (teq_parse(json_array_get(a, i), what, &x, e)) {
+            for (size_t j = 0; j < *ne; j++)
+                tkd_expr_free(eqs[j]);
+            return e->code;
+        }
+        eqs[(*ne)++] = x;
+    }
+    return 0;
+}
+
+static void free_eqs(tkd_expr **eqs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        tkd_expr_free(eqs[i]);
+}
+
+static json_t *tuple_json(tkd_expr **vals, size_t n) {
+    tkd_expr *c[16];
+    for (size_t i = 0; i < n; i++)
+        c[i] = tkd_expr_copy(vals[i]);
+    tkd_expr *t = tkd_expr_seq(TKD_EX_TUPLE, n, c);
+    char *s = t ? tkd_expr_to_str(t) : NULL;
+    tkd_expr_free(t);
+    json_t *j = json_string(s ? s : "?");
+    free(s);
+    return j;
+}
+
+/* ---- linear systems ---- */
+
+static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
+    const char *vars[16];
+    size_t nv, ne;
+    tkd_expr *eqs[16], *prep[16] = {0};
+    if (read_vars(args, vars, &nv, e) || read_eqs(args, "equations", eqs, &ne, e))
+        return tkd_err_wrap(e, "solve_linear_system");
+    int rc = 0;
+    for (size_t i = 0; i < ne && !rc; i++)
+        if (!(prep[i] = trat_prep(eqs[i], e)))
+            rc = e->code;
+    trat t;
+    if (!rc)
+        rc = trat_init(&t, (const tkd_expr *const *)prep, ne, vars, nv, e);
+    if (rc) {
+        free_eqs(eqs, ne);
+        free_eqs(prep, ne);
+        return tkd_err_wrap(e, "solve_linear_system");
+    }
+    slong vi[16];
+    for (size_t j = 0; j < nv; j++) {
+        vi[j] = trat_var(&t, vars[j]);
+        if (trat_var_in_atoms(&t, vars[j]))
+            rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears inside a function, root or power", vars[j]);
+    }
+    size_t cols = nv + 1;
+    fmpz_mpoly_q_struct *A = flint_malloc(sizeof *A * ne * cols);
+    for (size_t k = 0; k < ne * cols; k++)
+        fmpz_mpoly_q_init(A + k, t.m);
+    fmpz_mpoly_q_t r;
+    fmpz_mpoly_q_init(r, t.m);
+    ulong *ex = flint_calloc(nv, sizeof(ulong));
+    for (size_t i = 0; i < ne && !rc; i++) {
+        if ((rc = trat_conv(&t, prep[i], r, e)))
+            break;
+        const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
+        for (size_t j = 0; j < nv && !rc; j++)
+            if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), vi[j], t.m) > 0)
+                rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears in a denominator of equation %zu", vars[j], i + 1);
+        ulong *te = flint_malloc(sizeof(ulong) * t.n);
+        for (slong k = 0; !rc && k < fmpz_mpoly_length(N, t.m); k++) { /* total degree in the unknowns <= 1 */
+            fmpz_mpoly_get_term_exp_ui(te, N, k, t.m);
+            ulong s = 0;
+            for (size_t j = 0; j < nv; j++)
+                s += te[vi[j]];
+            if (s > 1)
+                rc = tkd_err_set(e, TKD_EMATH, "equation %zu is not linear in the variables; use solve_nonlinear_system", i + 1);
+        }
+        flint_free(te);
+        for (size_t j = 0; j <= nv && !rc; j++) { /* coefficient of x_j (j = nv: the constant, moved right) */
+            for (size_t k = 0; k < nv; k++)
+                ex[k] = k == j;
+            fmpz_mpoly_q_struct *c = A + i * cols + j;
+            fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(c), N, vi, ex, (slong)nv, t.m);
+            fmpz_mpoly_set(fmpz_mpoly_q_denref(c), fmpz_mpoly_q_denref(r), t.m);
+            fmpz_mpoly_q_canonicalise(c, t.m);
+            if (j == nv)
+                fmpz_mpoly_q_neg(c, c, t.m);
+        }
+    }
+    /* Gauss-Jordan */
+    size_t prow = 0;
+    int pivcol[16];
+    for (size_t j = 0; j < nv && !rc; j++) {
+        pivcol[j] = -1;
+        size_t p = prow;
+        while (p < ne && fmpz_mpoly_q_is_zero(A + p * cols + j, t.m))
+            p++;
+        if (p == ne)
+            continue;
+        for (size_t k = 0; k < cols; k++)
+            fmpz_mpoly_q_swap(A + p * cols + k, A + prow * cols + k, t.m);
+        fmpz_mpoly_q_t inv;
+        fmpz_mpoly_q_init(inv, t.m);
+        fmpz_mpoly_q_inv(inv, A + prow * cols + j, t.m);
+        for (size_t k = 0; k < cols; k++) {
+            fmpz_mpoly_q_mul(A + prow * cols + k, A + prow * cols + k, inv, t.m);
+            trat_reduce(&t, A + prow * cols + k);
+        }
+        for (size_t i = 0; i < ne; i++) {
+            if (i == prow || fmpz_mpoly_q_is_zero(A + i * cols + j, t.m))
+                continue;
+            fmpz_mpoly_q_set(inv, A + i * cols + j, t.m);
+            for (size_t k = 0; k < cols; k++) {
+                fmpz_mpoly_q_mul(r, inv, A + prow * cols + k, t.m);
+                fmpz_mpoly_q_sub(A + i * cols + k, A + i * cols + k, r, t.m);
+                trat_reduce(&t, A + i * cols + k);
+            }
+        }
+        fmpz_mpoly_q_clear(inv, t.m);
+        pivcol[j] = (int)prow++;
+    }
+    if (!rc) {
+        int consistent = 1;
+        for (size_t i = prow; i < ne; i++)
+            if (!fmpz_mpoly_q_is_zero(A + i * cols + nv, t.m))
+                consistent = 0;
+        json_t *out = json_array();
+        if (consistent) {
+            tkd_expr *vals[16];
+            for (size_t j = 0; j < nv; j++) {
+                if (pivcol[j] < 0) {
+                    vals[j] = tkd_expr_sym(vars[j]);
+                    continue;
+                }
+                size_t i = (size_t)pivcol[j];
+                fmpz_mpoly_q_set(r, A + i * cols + nv, t.m);
+                for (size_t k = 0; k < nv; k++) {
+                    if (pivcol[k] >= 0 || fmpz_mpoly_q_is_zero(A + i * cols + k, t.m))
+                        continue;
+                    fmpz_mpoly_q_t g;
+                    fmpz_mpoly_q_init(g, t.m);
+                    fmpz_mpoly_gen(fmpz_mpoly_q_numref(g), vi[k], t.m);
+                    fmpz_mpoly_one(fmpz_mpoly_q_denref(g), t.m);
+                    fmpz_mpoly_q_mul(g, g, A + i * cols + k, t.m);
+                    fmpz_mpoly_q_sub(r, r, g, t.m);
+                    fmpz_mpoly_q_clear(g, t.m);
+                }
+                vals[j] = trat_to_ast(&t, r);
+            }
+            json_array_append_new(out, tuple_json(vals, nv));
+            free_eqs(vals, nv);
+        }
+        *result = out;
+    }
+    for (size_t k = 0; k < ne * cols; k++)
+        fmpz_mpoly_q_clear(A + k, t.m);
+    flint_free(A);
+    flint_free(ex);
+    fmpz_mpoly_q_clear(r, t.m);
+    trat_clear(&t);
+    free_eqs(eqs, ne);
+    free_eqs(prep, ne);
+    return rc ? tkd_err_wrap(e, "solve_linear_system") : 0;
+}
+
+/* ---- nonlinear systems ---- */
+
+typedef struct nl {
+    const char **vars;
+    size_t nv;
+    tkd_expr *const *orig; /* the equations as given, for the final check */
+    size_t ne;
+    json_t *out;
+    int steps;
+} nl;
+
+#define NL_STEPS_MAX 2000
+
+static int nl_record(nl *s, tkd_expr **val_in, tkd_err *e) {
+    tkd_expr *val[16];
+    for (size_t j = 0; j < s->nv; j++)
+        if (!(val[j] = trat_normalize(val_in[j], e))) {
+            free_eqs(val, j);
+            return e->code;
+        }
+    int rc = 0;
+    int numeric = 1;
+    for (size_t j = 0; j < s->nv; j++)
+        numeric &= !tkd_expr_has_sym(val[j], NULL);
+    if (numeric) { /* check every original equation exactly */
+        for (size_t i = 0; i < s->ne; i++) {
+            tkd_expr *c = tkd_expr_copy(s->orig[i]);
+            for (size_t j = 0; c && j < s->nv; j++) {
+                tkd_expr *d = tsubst(c, s->vars[j], val[j]);
+                tkd_expr_free(c);
+                c = d;
+            }
+            truth_t z = c ? tnum_check(c, 0) : T_UNKNOWN;
+            tkd_expr_free(c);
+            if (z == T_FALSE)
+                goto out;
+            if (z == T_UNKNOWN) {
+                rc = tkd_err_set(e, TKD_EMATH, "a candidate solution could not be checked exactly");
+                goto out;
+            }
+        }
+    }
+    json_t *t = tuple_json(val, s->nv);
+    for (size_t i = 0; i < json_array_size(s->out); i++)
+        if (json_equal(json_array_get(s->out, i), t)) {
+            json_decref(t);
+            goto out;
+        }
+    json_array_append_new(s->out, t);
+out:
+    free_eqs(val, s->nv);
+    return rc;
+}
+
+/* eqs (owned by the caller), val[j] NULL for unknowns still open. */
+static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth, tkd_err *e) {
+    if (++s->steps > NL_STEPS_MAX || depth > 12)
+        return tkd_err_set(e, TKD_ELIMIT, "the system needs too many steps to solve here");
+    /* normalize; drop 0 = 0; a nonzero constant means no solution */
+    tkd_expr *cur[16];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < ne && !rc; i++) {
+        tkd_expr *x = trat_normalize(eqs[i], e);
+        if (!x) {
+            rc = e->code;
+            break;
+        }
+        if (x->kind == TKD_EX_NUM && fmpq_is_zero(x->q)) {
+            tkd_expr_free(x);
+            continue;
+        }
+        int open_var = 0;
+        for (size_t j = 0; j < s->nv; j++)
+            open_var |= !val[j] && tkd_expr_has_sym(x, s->vars[j]);
+        if (!open_var && !tkd_expr_has_sym(x, NULL)) {
+            truth_t z = tnum_check(x, 0);
+            tkd_expr_free(x);
+            if (z == T_TRUE)
+                continue;
+            if (z == T_FALSE)
+                goto done; /* no solution on this branch */
+            rc = tkd_err_set(e, TKD_EMATH, "could not decide whether a value is zero");
+            break;
+        }
+        if (!open_var) { /* depends on parameters only: a condition we do not track */
+            tkd_expr_free(x);
+            rc = tkd_err_set(e, TKD_EMATH, "the system has solutions only for special values of its parameters; not supported here");
+            break;
+        }
+        cur[n++] = x;
+    }
+    if (rc)
+        goto done;
+    if (n == 0) { /* every open variable is free */
+        tkd_expr *v[16];
+        for (size_t j = 0; j < s->nv; j++)
+            v[j] = val[j] ? tkd_expr_copy(val[j]) : tkd_expr_sym(s->vars[j]);
+        rc = nl_record(s, v, e);
+        free_eqs(v, s->nv);
+        goto done;
+    }
+    /* 1. an equation linear in an open variable with a numeric coefficient */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < s->nv; j++) {
+            if (val[j] || !tkd_expr_has_sym(cur[i], s->vars[j]))
+                continue;
+            trat t;
+            fmpz_mpoly_q_t r;
+            if (trat_from_ast(&t, cur[i], &s->vars[j], 1, &r, e)) {
+                rc = e->code;
+                goto done;
+            }
+            slong v = trat_var(&t, s->vars[j]);
+            const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
+            int ok = !trat_var_in_atoms(&t, s->vars[j]) && fmpz_mpoly_degree_si(N, v, t.m) == 1 &&
+                     fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), v, t.m) == 0;
+            tkd_expr *sol = NULL;
+            if (ok) {
+                fmpz_mpoly_t c1;
+                fmpz_mpoly_init(c1, t.m);
+                ulong one = 1, zero = 0;
+                fmpz_mpoly_get_coeff_vars_ui(c1, N, &v, &one, 1, t.m);
+                if (fmpz_mpoly_is_fmpz(c1, t.m)) {
+                    fmpz_mpoly_q_t q;
+                    fmpz_mpoly_q_init(q, t.m);
+                    fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(q), N, &v, &zero, 1, t.m);
+                    fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), t.m);
+                    fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c1, t.m);
+                    fmpz_mpoly_q_canonicalise(q, t.m);
+                    sol = trat_to_ast(&t, q);
+                    fmpz_mpoly_q_clear(q, t.m);
+                }
+                fmpz_mpoly_clear(c1, t.m);
+            }
+            fmpz_mpoly_q_clear(r, t.m);
+            trat_clear(&t);
+            if (!sol)
+                continue;
+            tkd_expr *v2[16], *e2[16];
+            size_t n2 = 0;
+            for (size_t k = 0; k < s->nv; k++)
+                v2[k] = val[k] ? tsubst(val[k], s->vars[j], sol) : NULL;
+            v2[j] = sol;
+            for (size_t k = 0; k < n; k++)
+                if (k != i)
+                    e2[n2++] = tsubst(cur[k], s->vars[j], sol);
+            rc = nl_solve(s, e2, n2, v2, depth + 1, e);
+            free_eqs(e2, n2);
+            for (size_t k = 0; k < s->nv; k++)
+                tkd_expr_free(v2[k]);
+            goto done;
+        }
+    }
+    /* 2. an equation in one open variable: branch on its roots */
+    for (size_t i = 0; i < n; i++) {
+        int cnt = 0;
+        size_t jv = 0;
+        for (size_t j = 0; j < s->nv; j++)
+            if (!val[j] && tkd_expr_has_sym(cur[i], s->vars[j]))
+                cnt++, jv = j;
+        if (cnt != 1)
+            continue;
+        tlist roots = {0};
+        if ((rc = troots(cur[i], s->vars[jv], &roots, 0, e))) {
+            tlist_free(&roots);
+            goto done;
+        }
+        for (size_t r = 0; r < roots.n && !rc; r++) {
+            tkd_expr *v2[16], *e2[16];
+            size_t n2 = 0;
+            for (size_t k = 0; k < s->nv; k++)
+                v2[k] = val[k] ? tsubst(val[k], s->vars[jv], roots.v[r]) : NULL;
+            v2[jv] = tkd_expr_copy(roots.v[r]);
+            for (size_t k = 0; k < n; k++)
+                if (k != i)
+                    e2[n2++] = tsubst(cur[k], s->vars[jv], roots.v[r]);
+            rc = nl_solve(s, e2, n2, v2, depth + 1, e);
+            free_eqs(e2, n2);
+            for (size_t k = 0; k < s->nv; k++)
+                tkd_expr_free(v2[k]);
+        }
+        tlist_free(&roots);
+        goto done;
+    }
+    /* 3. eliminate a variable from two equations with a resultant */
+    if (n >= 2 && n < 16) {
+        for (size_t j = 0; j < s->nv; j++) {
+            if (val[j] || !tkd_expr_has_sym(cur[0], s->vars[j]) || !tkd_expr_has_sym(cur[1], s->vars[j]))
+                continue;
+            trat t;
+            tkd_expr *pp[2] = {trat_prep(cur[0], e), trat_prep(cur[1], e)};
+            if (!pp[0] || !pp[1] || trat_init(&t, (const tkd_expr *const *)pp, 2, s->vars, s->nv, e)) {
+                tkd_expr_free(pp[0]);
+                tkd_expr_free(pp[1]);
+                rc = e->code ? e->code : TKD_ENOMEM;
+                goto done;
+            }
+            fmpz_mpoly_q_t a, b;
+            fmpz_mpoly_q_init(a, t.m);
+            fmpz_mpoly_q_init(b, t.m);
+            fmpz_mpoly_t R;
+            fmpz_mpoly_init(R, t.m);
+            int ok = !trat_conv(&t, pp[0], a, e) && !trat_conv(&t, pp[1], b, e) &&
+                     !trat_var_in_atoms(&t, s->vars[j]) &&
+                     fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), trat_var(&t, s->vars[j]), t.m);
+            tkd_expr *res = ok ? trat_poly_ast(&t, R, NULL) : NULL;
+            fmpz_mpoly_clear(R, t.m);
+            fmpz_mpoly_q_clear(a, t.m);
+            fmpz_mpoly_q_clear(b, t.m);
+            trat_clear(&t);
+            tkd_expr_free(pp[0]);
+            tkd_expr_free(pp[1]);
+            if (!res)
+                continue;
+            tkd_expr *e2[17];
+            for (size_t k = 0; k < n; k++)
+                e2[k] = tkd_expr_copy(cur[k]);
+            e2[n] = res;
+            /* solve the resultant first: put it in front */
+            tkd_expr *tmp = e2[0];
+            e2[0] = e2[n];
+            e2[n] = tmp;
+            rc = nl_solve(s, e2, n + 1, val, depth + 1, e);
+            free_eqs(e2, n + 1);
+            goto done;
+        }
+    }
+    rc = tkd_err_set(e, TKD_EMATH, "this system is not supported (no equation could be solved for one variable)");
+done:
+    free_eqs(cur, n);
+    return rc;
+}
+
+static int t_solve_nonlinear(const json_t *args, json_t **result, tkd_err *e) {
+    const char *vars[16];
+    size_t nv, ne;
+    tkd_expr *eqs[16];
+    if (read_vars(args, vars, &nv, e) || read_eqs(args, "sympy_equations", eqs, &ne, e))
+        return tkd_err_wrap(e, "solve_nonlinear_system");
+    nl s = {vars, nv, eqs, ne, json_array(), 0};
+    tkd_expr *val[16] = {0};
+    int rc = nl_solve(&s, eqs, ne, val, 0, e);
+    if (!rc)
+        *result = s.out;
+    else
+        json_decref(s.out);
+    free_eqs(eqs, ne);
+    return rc ? tkd_err_wrap(e, "solve_nonlinear_system") : 0;
+}
+
+#define EQ_DESC "an equation in SymPy syntax: \"x**2 - 4 = 0\", \"Eq(x**2, 4)\" or an expression meaning = 0"
+
+const struct tkd_tool tkd_tools_solve_table[] = {
+    {"solve_equation", "equations", "solve one equation for a variable (exact roots)",
+     "Solve one equation for a variable exactly, all complex solutions: polynomial and rational equations (roots with radicals), symbolic coefficients up to degree 2, and equations with the variable inside exp, log, sqrt, Abs or b**x. Write \"lhs = rhs\" or Eq(lhs, rhs); an expression alone means = 0. Example: {\"sympy_equation\": \"x**2 - 5*x + 6 = 0\", \"variable\": \"x\"} -> [\"2\", \"3\"].",
+     {{"sympy_equation", TP_EXPR, 1, EQ_DESC}, {"variable", TP_VAR, 0, "the variable to solve for (default \"x\")"}},
+     t_solve_equation},
+    {"find_roots", "equations", "roots of an expression in its one variable",
+     "All roots (complex included) of an expression or equation with exactly one variable. Example: {\"expression\": \"x**3 - x\"} -> [\"-1\", \"0\", \"1\"].",
+     {{"expression", TP_EXPR, 1, "an expression in one variable (= 0), or an equation"}},
+     t_find_roots},
+    {"solve_linear_system", "equations", "solve linear equations (unique or parametric solution)",
+     "Solve a system of linear equations exactly, like SymPy's linsolve. Answers a list with one tuple of values in the order of 'variables' (free variables stay as themselves when there are infinitely many solutions), or [] when there is none. Example: {\"equations\": [\"x + y = 5\", \"x - y = 1\"], \"variables\": [\"x\", \"y\"]} -> [\"(3, 2)\"].",
+     {{"equations", TP_STRINGS, 1, "list of linear equations, e.g. [\"2*x + y = 3\", \"x - y = 0\"]"},
+      {"variables", TP_STRINGS, 1, "list of unknowns, e.g. [\"x\", \"y\"]"}},
+     t_solve_linear},
+    {"solve_nonlinear_system", "equations", "solve polynomial systems exactly",
+     "Solve a system of polynomial (or rational) equations exactly, like SymPy's nonlinsolve: a list of solution tuples in the order of 'variables'. Example: {\"sympy_equations\": [\"x*y = 6\", \"x + y = 5\"], \"variables\": [\"x\", \"y\"]} -> [\"(2, 3)\", \"(3, 2)\"].",
+     {{"sympy_equations", TP_STRINGS, 1, "list of equations, e.g. [\"x**2 + y**2 = 25\", \"x - y = 1\"]"},
+      {"variables", TP_STRINGS, 1, "list of unknowns, e.g. [\"x\", \"y\"]"}},
+     t_solve_nonlinear},
+    {NULL, NULL, NULL, NULL, {{0}}, NULL}};

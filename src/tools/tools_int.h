@@ -1,0 +1,171 @@
+/*
+ * tools' private contract: the tool table entry, the handler signature and
+ * the argument helpers every handler uses, so that every tool reports a
+ * missing or malformed argument the same way.
+ */
+#ifndef TKD_TOOLS_INT_H
+#define TKD_TOOLS_INT_H
+
+#include <jansson.h>
+
+#include <flint/fmpz.h>
+#include <flint/fmpz_mpoly.h>
+#include <flint/fmpz_vec.h>
+
+#include <calcium/ca.h>
+#include <calcium/fexpr.h>
+#include <calcium/fmpz_mpoly_q.h>
+#include <calcium/qqbar.h>
+
+#include "tkd/expr.h"
+#include "tkd/tools.h"
+
+/* Size guards inside the tools (they apply to direct calls too). */
+#define TOOL_INT_DIGITS_MAX 10000   /* digits of an integer argument */
+#define TOOL_COMB_N_MAX 1000000     /* n in factorial, binomial, catalan, ... */
+#define TOOL_STIRLING_N_MAX 5000    /* n in Stirling numbers */
+#define TOOL_PARTITION_N_MAX 10000000
+#define TOOL_PARTITION_K_N_MAX 20000 /* n when the number of parts is given */
+#define TOOL_FACTOR_DIGITS_MAX 60   /* factor_integer, divisors, totient, ... */
+#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime proves primality */
+#define TOOL_DIVISORS_MAX 100000    /* divisors listed */
+#define TOOL_LIST_MAX 1000          /* elements of a list argument */
+#define TOOL_SUM_TERMS_MAX 100000   /* terms of a finite sum or product */
+
+/* Argument kinds, which also decide the JSON schema of a parameter. */
+typedef enum {
+    TP_EXPR,     /* string of SymPy syntax (a JSON number is accepted too) */
+    TP_VAR,      /* a variable name */
+    TP_INT,      /* integer: JSON integer or a string of digits */
+    TP_NUMBER,   /* number or expression string */
+    TP_STRINGS,  /* list of expression strings */
+    TP_INTS,     /* list of integers */
+    TP_MATRIX,   /* list of rows, entries numbers or expression strings */
+    TP_VECTOR,   /* list of numbers or expression strings */
+    TP_POINTS,   /* list of [x, y] points */
+    TP_TEXT      /* free string (a digit string in some base, a direction) */
+} tool_ptype;
+
+typedef struct tool_param {
+    const char *name;
+    tool_ptype type;
+    int required;
+    const char *desc;
+} tool_param;
+
+/*
+ * A handler reads its arguments from args (already checked to be an object
+ * with known keys and the required ones present), stores its answer in
+ * *result (a new json_t reference: a string, array or object) and returns 0,
+ * or fills e (code TKD_EINVAL for bad input, TKD_EMATH for undefined or
+ * unsupported mathematics, TKD_ELIMIT for a size guard) with a message for
+ * the model and returns e->code.
+ */
+typedef int (*tool_fn)(const json_t *args, json_t **result, tkd_err *e);
+
+#define TOOL_PARAMS_MAX 6
+
+struct tkd_tool {
+    const char *name;
+    const char *group;
+    const char *summary;     /* one line for `tkd tool list` */
+    const char *description; /* what the model reads: syntax and an example */
+    tool_param params[TOOL_PARAMS_MAX];
+    tool_fn fn;
+};
+
+/* Tables defined by each group's file, ended by an entry with name NULL. */
+extern const struct tkd_tool tkd_tools_alg_table[];
+extern const struct tkd_tool tkd_tools_solve_table[];
+extern const struct tkd_tool tkd_tools_ineq_table[];
+extern const struct tkd_tool tkd_tools_calc_table[];
+extern const struct tkd_tool tkd_tools_linalg_table[];
+extern const struct tkd_tool tkd_tools_geom_table[];
+extern const struct tkd_tool tkd_tools_eval_table[];
+extern const struct tkd_tool tkd_tools_nt_table[];
+extern const struct tkd_tool tkd_tools_comb_table[];
+
+/* ---- argument helpers (args.c) ---- */
+/* A string argument (numbers are printed as text); NULL if absent. */
+const char *targ_str(const json_t *args, const char *key);
+/* An integer argument into z; def_ok: an absent key leaves z = def. */
+int targ_fmpz(const json_t *args, const char *key, fmpz_t z, tkd_err *e);
+/* Parse an integer from a JSON value (integer, or a string of an integer). */
+int tval_fmpz(const json_t *v, const char *what, fmpz_t z, tkd_err *e);
+/* A small integer argument in [lo, hi]; absent: *out = def when !required. */
+int targ_slong(const json_t *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e);
+/* A list argument: checks it is an array of 1..max elements. */
+int targ_list(const json_t *args, const char *key, size_t min, size_t max, const json_t **out, tkd_err *e);
+
+/* ---- answers ---- */
+/* Decimal text of z as a json string. */
+json_t *tjson_fmpz(const fmpz_t z);
+
+/* Parse a JSON string of SymPy syntax (or a JSON number, read exactly) into
+ * an expression; what names the argument in messages. */
+int tparse_json(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+/* The argument key parsed (required). */
+int targ_expr(const json_t *args, const char *key, tkd_expr **out, tkd_err *e);
+/* A variable name argument: a plain symbol name; def when absent (NULL: required). */
+int targ_var(const json_t *args, const char *key, const char *def, const char **out, tkd_err *e);
+/* Answer helpers: the printed expression as a JSON string (consumes x). */
+json_t *tjson_ast(tkd_expr *x);
+
+/* |a| > b */
+static inline int tfmpz_abs_gt(const fmpz_t a, ulong b) {
+    fmpz_t t;
+    fmpz_init(t);
+    fmpz_abs(t, a);
+    int r = fmpz_cmp_ui(t, b) > 0;
+    fmpz_clear(t);
+    return r;
+}
+
+/* ---- exact numbers (num.c) ---- */
+int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
+int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
+tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e);
+tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e);
+char *tnum_decimal(const ca_t x, long digits, ca_ctx_t ctx);
+
+/* ---- rational functions over symbols and atoms (rat.c) ---- */
+#define TRAT_GENS_MAX 32
+
+typedef struct trat {
+    fmpz_mpoly_ctx_t m;
+    size_t n, nsyms;              /* generators; the first nsyms are symbols, sorted */
+    tkd_expr *gen[TRAT_GENS_MAX]; /* owned */
+    int rad_q[TRAT_GENS_MAX];     /* q for a numeric radical b**(p/q), else 0 */
+    int has_rad, live;
+} trat;
+
+tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e);
+tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e);
+int trat_init(trat *t, const tkd_expr *const *xs, size_t nx, const char *const *vars, size_t nv, tkd_err *e);
+void trat_clear(trat *t);
+int trat_conv(const trat *t, const tkd_expr *prepared, fmpz_mpoly_q_t out, tkd_err *e);
+int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
+void trat_reduce(const trat *t, fmpz_mpoly_q_t r);
+int trat_var(const trat *t, const char *name);
+int trat_var_in_atoms(const trat *t, const char *name);
+tkd_expr *trat_to_ast(const trat *t, const fmpz_mpoly_q_t r);
+tkd_expr *trat_poly_ast(const trat *t, const fmpz_mpoly_t p, const fmpz_t d);
+tkd_expr *trat_term_ast(const trat *t, const fmpq_t c, const ulong *ex);
+
+/* ---- lists of expressions and roots (roots.c) ---- */
+typedef struct tlist {
+    tkd_expr **v;
+    size_t n, cap;
+} tlist;
+
+void tlist_free(tlist *l);
+int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
+tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
+/* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
+truth_t tnum_check(const tkd_expr *x, int what);
+/* All roots of x = 0 in var (depth: 0). */
+int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
+int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+
+#endif
