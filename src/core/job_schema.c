@@ -109,6 +109,8 @@ const tkd_job_key tkd_job_schema[] = {
     {"teacher.backoff_base_s", TKD_JT_NUMBER, "0.5", 0, 1e5, NULL, "back-off base: retry n waits uniform(0, min(max, base*2^(n-1)))"},
     {"teacher.backoff_max_s", TKD_JT_NUMBER, "30", 0, 1e5, NULL, "back-off cap (Retry-After may ask for longer)"},
     {"teacher.http2", TKD_JT_BOOL, "true", NOB, NULL, "use HTTP/2 where the server offers it (https)"},
+    {"teacher.ca_file", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "PEM file of CA certificates to trust for https base URLs (empty: the system's)"},
     {"teacher.temperature", TKD_JT_NUMBER, "0.7", 0, 10, NULL, "sampling temperature"},
     {"teacher.top_p", TKD_JT_NUMBER, "1", 0, 1, NULL, "nucleus sampling"},
     {"teacher.max_tokens", TKD_JT_INT, "4096", 1, 1e7, NULL, "largest completion per request"},
