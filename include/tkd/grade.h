@@ -34,12 +34,14 @@
  *  - Units (\text{ cm}, trailing unit words), \$, degree signs are dropped;
  *    degrees are not converted to radians. Why: MATH golds carry units
  *    inconsistently; the number is the answer.
- *  - x=11 = 11 either way (a lone variable on the left is a label); a worked
- *    value without variables ("\frac13 \approx 0.333", "2+3=5") is its last
- *    side. Two
- *    equations are equal when L1-R1 = c(L2-R2) for one constant c != 0 at
- *    random points (2x+4y-3=0 = y=-\frac12x+\frac34). An inequality in one
- *    variable against constants equals the matching interval either way.
+ *  - x=11 = 11 either way: names on the left (x, f(x), f^{-1}(x), xy) are
+ *    a label; a worked value without variables ("\frac13 \approx 0.333",
+ *    "2+3=5") is its last side. Why: models restate the question's unknown.
+ *    Two equations are equal when L1-R1 = c(L2-R2) for one constant c != 0
+ *    at random points (2x+4y-3=0 = y=-\frac12x+\frac34): same solution set
+ *    for the lines, planes and conics answers are. An inequality in one
+ *    variable against constants equals the matching interval either way, and
+ *    "x<2 or x>3" equals (-\infty,2)\cup(3,\infty).
  *  - Lists are unordered multisets, matched one to one (-2,1 = 1 and -2 =
  *    \{1,-2\}); a subset is never equal (Math-Verify accepts "1331 and 1728"
  *    for 1728). A parenthesised pair is a point or an open interval and
@@ -54,7 +56,9 @@
  *  - Every comparison has a time budget (grade.timeout_ms, default 1000 ms);
  *    past it the verdict is "undecided", counted as different with that
  *    reason. Unparseable predictions are different (reason says why) unless
- *    their normalised text equals the gold's.
+ *    their normalised text equals the gold's; answers no rule can evaluate
+ *    (5:00) are equal only when their parsed forms print the same. Why: a
+ *    grader that may hang or crash cannot run inside an MPI rank.
  */
 #ifndef TKD_GRADE_H
 #define TKD_GRADE_H
@@ -71,7 +75,7 @@
 /* ---- extraction ---- */
 typedef enum {
     TKD_GRADE_AUTO = 0,   /* boxed, then final, then "answer is", then gsm8k, then last number */
-    TKD_GRADE_BOXED,      /* last \boxed{}/\fbox{}; boxes close together are joined as a list */
+    TKD_GRADE_BOXED,      /* last \boxed{}/\fbox{}/\framebox{}; boxes close together are joined as a list */
     TKD_GRADE_FINAL,      /* "final answer is $...$" / "The answer is ..." */
     TKD_GRADE_GSM8K,      /* "#### n" */
     TKD_GRADE_LAST_NUMBER /* the last number in the text */

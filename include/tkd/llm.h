@@ -40,9 +40,10 @@
 
 #define TKD_LLM_MAX_ENDPOINTS 64
 #define TKD_LLM_MAX_RETRY_AFTER_S 600.0    /* a longer Retry-After is clamped to this */
-#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a reply larger than this is malformed */
+#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a larger reply is cut off: a network error */
 #define TKD_LLM_RETRY_TOKENS_START 10.0    /* retry budget tokens before any request */
 #define TKD_LLM_AIMD_WINDOW_S 1.0          /* window in which 429/503 are counted */
+#define TKD_LLM_CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 
 typedef enum {
     TKD_LLM_OK = 0,
@@ -163,6 +164,9 @@ int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie);
 /* Requests submitted and not yet handed back. */
 int tkd_llm_pending(const tkd_llm *c);
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s);
+/* Wait until every response handed back so far is in the cache (read-write
+ * mode writes on a background thread; tkd_llm_free flushes too). */
+void tkd_llm_flush(tkd_llm *c);
 
 /* For an outer event loop: an fd (epoll) that turns readable when there is
  * network work, and the longest wait before tkd_llm_poll must be called. */
@@ -227,5 +231,8 @@ typedef struct tkd_llm_cache_entry {
 int tkd_llm_cache_get(const char *dir, const char key[65], tkd_llm_cache_entry *out, tkd_err *e);
 int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e);
 void tkd_llm_cache_entry_free(tkd_llm_cache_entry *ent);
+/* A cached response, read as the network path reads it (from_cache = 1).
+ * 0, or TKD_ENOTFOUND for a miss (unusable entries are misses, logged). */
+int tkd_llm_cache_lookup(const char *dir, const char key[65], tkd_llm_tool_format fmt, tkd_llm_response **out);
 
 #endif

@@ -95,7 +95,8 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
                            r->tool_calls[k].error ? " error: " : "",
                            r->tool_calls[k].error ? r->tool_calls[k].error : "");
                 if (r->status != TKD_LLM_OK)
-                    fprintf(stderr, "tkd: %s: %s\n", tkd_llm_status_name(r->status), r->error ? r->error : "");
+                    fprintf(stderr, "tkd: %s: %s%s%s\n", tkd_llm_status_name(r->status), r->error ? r->error : "",
+                            r->last_error ? "; last: " : "", r->last_error ? r->last_error : "");
             }
             tkd_llm_response_free(r);
         }
@@ -113,6 +114,7 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
         free(lines[i]);
     }
     free(lines);
+    tkd_llm_flush(c); /* the cache is written on a background thread */
     tkd_llm_stats st;
     tkd_llm_get_stats(c, &st);
     if (!quiet || n > 1) {

@@ -149,4 +149,12 @@ const tkd_job_key tkd_job_schema[] = {
 
     /* ---- module sections are added below this line ---- */
 
+    /* ---- tools: the math toolkit's executor (worker pool) ---- */
+    {"tools", TKD_JT_OBJECT, "{}", NOB, NULL, "limits of the tool executor"},
+    {"tools.workers", TKD_JT_INT, "2", 1, 64, NULL, "tool worker processes per rank"},
+    {"tools.cpu_seconds", TKD_JT_NUMBER, "2", 0.01, 3600, NULL, "CPU time of one tool call"},
+    {"tools.memory_mb", TKD_JT_INT, "1024", 64, 1e6, NULL, "address-space limit of a tool worker (MiB)"},
+    {"tools.wall_seconds", TKD_JT_NUMBER, "10", 0.1, 3600, NULL, "wall-time watchdog of one tool call"},
+    {"tools.output_max", TKD_JT_INT, "8192", 256, 1e7, NULL, "bytes of a tool answer before it is cut with a note"},
+
     {NULL, 0, NULL, 0, 0, NULL, NULL}};

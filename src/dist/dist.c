@@ -92,10 +92,13 @@ int dist_send(tkd_dist *d, int dest, int tag, const uint64_t *hdr, size_t n_hdr,
               size_t n_items) {
     if (d->err)
         return d->err;
+    if (n_items > SIZE_MAX / sizeof(uint64_t) - n_hdr - 1) {
+        tkd_log_error("dist: a message of %zu items to rank %d is too large", n_items, dest);
+        return TKD_ELIMIT;
+    }
     size_t n = n_hdr + n_items;
-    uint64_t *buf = malloc((n ? n : 1) * sizeof *buf);
+    uint64_t *buf = malloc((n + 1) * sizeof *buf);
     if (!buf) {
-        free(buf);
         tkd_log_error("dist: out of memory for a message to rank %d", dest);
         return TKD_ENOMEM;
     }

@@ -296,8 +296,12 @@ int gq_equations(G *g, const gnode *x, const gnode *y) {
     const char *names[16];
     int nv = gfree_syms(f[0], names, 16, 0);
     nv = gfree_syms(f[1], names, 16, nv);
-    if (nv <= 0)
-        return set_why(g, "equations without variables", nv < 0 ? UND : NE);
+    if (nv < 0)
+        return set_why(g, "more than 16 free variables", UND);
+    if (nv == 0) { /* "\frac23 \approx 0.67" against the same: side by side */
+        int r = gq_eq(g, x->kid[0], y->kid[0]);
+        return r == EQ ? gq_eq(g, x->kid[1], y->kid[1]) : r;
+    }
     g->c.nvars = nv;
     for (int i = 0; i < nv; i++)
         g->c.var[i] = names[i];

@@ -1,5 +1,6 @@
 /*
- * Answer extraction from model responses. The last \boxed{} (brace matching
+ * Answer extraction from model responses. The last \boxed{} / \fbox{} /
+ * \framebox{} (brace matching
  * by core's tkd_text_match_brace; boxes separated only by commas, "and",
  * spaces or math delimiters are one list answer), "final answer is $...$"
  * (Minerva's format), "The answer is ...", GSM8K's "#### n", and the last
@@ -71,6 +72,8 @@ static int find_boxes(const char *s, box *bx, int max) {
             kw = 6;
         else if (!strncmp(p, "\\fbox", 5))
             kw = 5;
+        else if (!strncmp(p, "\\framebox", 9))
+            kw = 9;
         else
             continue;
         const char *q = p + kw;

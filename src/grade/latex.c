@@ -216,7 +216,7 @@ static gnode *p_primary(P *p) {
     if (gl_name_is(nm, len, "mathbf") || gl_name_is(nm, len, "boldsymbol") || gl_name_is(nm, len, "mathit") ||
         gl_name_is(nm, len, "mathsf") || gl_name_is(nm, len, "bm") || gl_name_is(nm, len, "mathbb") ||
         gl_name_is(nm, len, "mathcal") || gl_name_is(nm, len, "underline") || gl_name_is(nm, len, "boxed") ||
-        gl_name_is(nm, len, "fbox"))
+        gl_name_is(nm, len, "framebox") || gl_name_is(nm, len, "fbox"))
         return gl_textlike(p, 1);
     if (gl_name_is(nm, len, "operatorname")) {
         size_t b, e;
@@ -271,6 +271,21 @@ gnode *gl_postfix(P *p) {
         } else if (c == '%') {
             p->i++;
             x = gl_mk1(p, GN_PERCENT, x);
+        } else if (c == '_' && x->k == GN_TEXT && x->str[0]) {
+            /* \text{A5}_{11}: digits beyond 9 written as letters, in a base */
+            size_t save = p->i, b, e;
+            p->i++;
+            int base = 0, ok = gl_read_arg(p, &b, &e) && e > b && e - b <= 2;
+            for (size_t j = b; ok && j < e; j++)
+                ok = is_digit(p->s[j]), base = base * 10 + (p->s[j] - '0');
+            for (const char *t = x->str; ok && *t; t++)
+                ok = is_digit(*t) || is_letter(*t);
+            if (!ok || base < 2 || base > 36) {
+                p->i = save;
+                break;
+            }
+            x->k = GN_BASENUM;
+            x->places = base;
         } else {
             break;
         }
@@ -606,6 +621,14 @@ gnode *gl_list_until(P *p, const char *closers, char *closed) {
             p->i += 3; /* 1, 2, \ldots: the ellipsis is kept out */
             continue;
         }
+        if (c == '.' && (p->i + 1 == p->end || strchr(" }", p->s[p->i + 1]))) {
+            p->i++; /* a full stop ending a sentence: {5.} */
+            continue;
+        }
+        if (n == 0 && (c == '=' || gl_at_cmd(p, "approx"))) {
+            p->i += c == '=' ? 1 : 7; /* "= 5", "\approx 8.24": the value */
+            continue;
+        }
         size_t sw = sep_word(p);
         if (sw) {
             p->i += sw;
@@ -623,7 +646,8 @@ gnode *gl_list_until(P *p, const char *closers, char *closed) {
         } else if ((sw = sep_word(p))) {
             p->i += sw;
         } else if (c == '\0' || (*closers && strchr(closers, c) && c != '}') ||
-                   (strchr(closers, '}') && gl_at_cmd(p, "}"))) {
+                   (strchr(closers, '}') && gl_at_cmd(p, "}")) ||
+                   (c == '.' && (p->i + 1 == p->end || strchr(" }", p->s[p->i + 1])))) {
             continue;
         } else {
             return gl_fail(p, "an operator or the end of the answer");

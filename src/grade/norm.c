@@ -242,6 +242,19 @@ int grade_normalise(const char *s, tkd_buf *out) {
                 for (m = cmd_subst; m->from; m++)
                     if (strlen(m->from) == j - i - 1 && !strncmp(m->from, s + i + 1, j - i - 1))
                         break;
+                if (m->from && !strcmp(m->from, "phantom")) {
+                    /* \phantom{-}1, \phantom -1: invisible, so gone with its argument */
+                    while (s[j] == ' ')
+                        j++;
+                    if (s[j] == '{') {
+                        size_t e = tkd_text_match_brace(s, j);
+                        j = e ? e : j + 1;
+                    } else if (s[j]) {
+                        j++;
+                    }
+                    i = j;
+                    continue;
+                }
                 if (m->from) {
                     int is_lr = !strcmp(m->from, "left") || !strcmp(m->from, "right");
                     if (is_lr && s[j] == '.')

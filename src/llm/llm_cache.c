@@ -193,3 +193,37 @@ out:
     tkd_buf_free(&file);
     return rc;
 }
+
+int tkd_llm_cache_lookup(const char *dir, const char key[65], tkd_llm_tool_format fmt, tkd_llm_response **out) {
+    *out = NULL;
+    tkd_llm_cache_entry ent;
+    tkd_err ce = {0};
+    int rc = tkd_llm_cache_get(dir, key, &ent, &ce);
+    if (rc) {
+        if (rc != TKD_ENOTFOUND)
+            tkd_log_warn("%s", ce.msg);
+        return TKD_ENOTFOUND;
+    }
+    tkd_llm_response *r = calloc(1, sizeof *r);
+    tkd_err pe = {0};
+    if (!r || (ent.status != TKD_LLM_CONTEXT_LENGTH && tkd_llm_parse_response(ent.body, ent.body_len, fmt, r, &pe))) {
+        tkd_log_warn("llm cache: entry %.16s... does not parse (%s); treated as a miss", key,
+                     r ? pe.msg : "out of memory");
+        tkd_llm_response_free(r);
+        tkd_llm_cache_entry_free(&ent);
+        return TKD_ENOTFOUND;
+    }
+    r->status = ent.status;
+    r->http_code = ent.http_code;
+    r->latency_s = ent.latency_s;
+    r->attempts = ent.attempts;
+    r->endpoint = ent.endpoint;
+    r->from_cache = 1;
+    r->raw = ent.body;
+    r->raw_len = ent.body_len;
+    if (ent.status == TKD_LLM_CONTEXT_LENGTH)
+        r->error = strdup(TKD_LLM_CONTEXT_LENGTH_MSG);
+    memcpy(r->key, key, 65);
+    *out = r;
+    return 0;
+}

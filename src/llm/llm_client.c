@@ -10,6 +10,7 @@
  * adaptive limit (AIMD: +1 per success, halved when 429/503 make up 10% of
  * the last second's replies) and, per endpoint, by the connection cap.
  */
+#include "llm_writer.h"
 #include "tkd/llm.h"
 
 #include <curl/curl.h>
@@ -24,7 +25,6 @@
 #define H2_STREAMS_PER_CONN 100 /* streams one HTTP/2 connection carries */
 #define EPOLL_BATCH 512
 #define ENDPOINT_DOWN_MAX_S 30.0 /* longest an unreachable endpoint is skipped */
-#define CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 
 typedef struct job {
     void *cookie;
@@ -62,6 +62,7 @@ typedef struct queue {
 struct tkd_llm {
     tkd_llm_config cfg;
     char *model, *cache_dir, *ca_file; /* owned copies of cfg strings */
+    tkd_llm_writer *writer;            /* cache writes (read-write mode) */
     CURLM *multi;
     int epfd;
     double curl_deadline; /* monotonic; < 0: none */
@@ -346,6 +347,8 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
     tkd_rng_seed(&c->rng, cfg->seed ^ 0x6c6c6d2d6a697474ull ^ (uint64_t)getpid());
     if (cfg->cache != TKD_LLM_CACHE_OFF && (rc = tkd_mkdirs(c->cache_dir, e)))
         goto fail;
+    if (cfg->cache == TKD_LLM_CACHE_RW && (rc = tkd_llm_writer_start(c->cache_dir, &c->writer, e)))
+        goto fail;
     tkd_log_debug("teacher: %d endpoint(s), API key from $%s: %s, cache %s", c->n_eps,
                   cfg->api_key_env ? cfg->api_key_env : "", key && key[0] ? "set" : "not set",
                   cfg->cache == TKD_LLM_CACHE_OFF  ? "off"
@@ -367,6 +370,7 @@ static void free_queue(queue *q) {
 void tkd_llm_free(tkd_llm *c) {
     if (!c)
         return;
+    tkd_llm_writer_stop(c->writer); /* every finished response reaches the cache */
     if (c->multi) {
         /* transfers still on the wire */
         while (c->wire) {
@@ -438,11 +442,7 @@ static void finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
     }
     if (c->cfg.cache == TKD_LLM_CACHE_RW && (st == TKD_LLM_OK || st == TKD_LLM_CONTEXT_LENGTH) && r->raw) {
         tkd_llm_cache_entry ent = {r->http_code, st, r->latency_s, r->attempts, r->endpoint, r->raw, r->raw_len};
-        tkd_err ce = {0};
-        if (tkd_llm_cache_put(c->cache_dir, j->key, &ent, &ce))
-            tkd_log_warn("%s", ce.msg);
-        else
-            c->st.cache_writes++;
+        tkd_llm_writer_put(c->writer, j->key, &ent);
     }
     q_push(&c->done, j);
 }
@@ -557,7 +557,7 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     if (tkd_llm_http_retryable(code)) {
         retry_or_finish(c, j, TKD_LLM_HTTP_ERROR, retry_after);
     } else if (code == 400 && tkd_llm_is_context_length(j->rx.data)) {
-        finish(c, j, TKD_LLM_CONTEXT_LENGTH, CONTEXT_LENGTH_MSG);
+        finish(c, j, TKD_LLM_CONTEXT_LENGTH, TKD_LLM_CONTEXT_LENGTH_MSG);
     } else {
         finish(c, j, TKD_LLM_HTTP_ERROR, j->last_error);
     }
@@ -708,37 +708,14 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
         c->retry_tokens = cap;
     if (c->cfg.cache != TKD_LLM_CACHE_OFF) {
         tkd_llm_cache_key(j->body, j->body_len, req->sample, j->key);
-        tkd_llm_cache_entry ent;
-        tkd_err ce = {0};
-        int rc = tkd_llm_cache_get(c->cache_dir, j->key, &ent, &ce);
-        if (rc == 0) {
-            tkd_llm_response *r = resp_new();
-            tkd_err pe = {0};
-            if (r && (ent.status == TKD_LLM_CONTEXT_LENGTH ||
-                      tkd_llm_parse_response(ent.body, ent.body_len, c->cfg.tool_format, r, &pe) == 0)) {
-                r->status = ent.status;
-                r->http_code = ent.http_code;
-                r->latency_s = ent.latency_s;
-                r->attempts = ent.attempts;
-                r->endpoint = ent.endpoint;
-                r->from_cache = 1;
-                r->raw = ent.body;
-                r->raw_len = ent.body_len;
-                if (ent.status == TKD_LLM_CONTEXT_LENGTH)
-                    r->error = strdup(CONTEXT_LENGTH_MSG);
-                memcpy(r->key, j->key, sizeof r->key);
-                j->resp = r;
-                c->st.cache_hits++;
-                c->st.completed++;
-                c->st.by_status[r->status]++;
-                q_push(&c->done, j);
-                return 0;
-            }
-            tkd_log_warn("llm cache: entry %.16s... does not parse (%s); treated as a miss", j->key, pe.msg);
-            tkd_llm_response_free(r);
-            tkd_llm_cache_entry_free(&ent);
-        } else if (rc != TKD_ENOTFOUND) {
-            tkd_log_warn("%s", ce.msg);
+        tkd_llm_response *r = NULL;
+        if (tkd_llm_cache_lookup(c->cache_dir, j->key, c->cfg.tool_format, &r) == 0) {
+            j->resp = r;
+            c->st.cache_hits++;
+            c->st.completed++;
+            c->st.by_status[r->status]++;
+            q_push(&c->done, j);
+            return 0;
         }
         c->st.cache_misses++;
         if (c->cfg.cache == TKD_LLM_CACHE_REPLAY) {
@@ -811,8 +788,13 @@ int tkd_llm_pending(const tkd_llm *c) {
 
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s) {
     *s = c->st;
+    s->cache_writes = c->writer ? tkd_llm_writer_written(c->writer) : 0;
     s->in_flight = c->in_flight;
     s->waiting = c->ready.n + c->ready_retry.n + (int)c->heap_n;
     s->limit = c->limit;
     s->retry_tokens = c->retry_tokens;
+}
+
+void tkd_llm_flush(tkd_llm *c) {
+    tkd_llm_writer_flush(c->writer);
 }

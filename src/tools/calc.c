@@ -54,8 +54,9 @@ static int safe_at(const tkd_expr *x, const char *var, const tkd_expr *p) {
                 return 0;
         }
     }
-    if (x->kind == TKD_EX_POW && !(x->args[1]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(x->args[1]->q)) &&
-                                   fmpz_sgn(fmpq_numref(x->args[1]->q)) >= 0) &&
+    if (x->kind == TKD_EX_POW &&
+        !(x->args[1]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(x->args[1]->q)) &&
+          fmpz_sgn(fmpq_numref(x->args[1]->q)) >= 0) &&
         tkd_expr_has_sym(x->args[0], var)) {
         tkd_expr *v = tsubst(x->args[0], var, p);
         int ok = v && tnum_check(v, 0) == T_FALSE; /* the base must not vanish (branch point or pole) */
@@ -143,9 +144,15 @@ static int limit_ast(const tkd_expr *x, const char *var, const json_t *point, co
         rc = lim_series(x, &pt, -1, &kind[1], v[1], e);
     if (!rc && two && (kind[0] != kind[1] || !fmpq_equal(v[0], v[1]))) {
         *dne = 1;
-        rc = tkd_err_set(e, TKD_EMATH, "the limit does not exist: the right-hand limit is %s and the left-hand limit is %s (give direction \"+\" or \"-\" for a one-sided limit)",
-                         kind[0] == LIM_POS_INF ? "oo" : kind[0] == LIM_NEG_INF ? "-oo" : "finite",
-                         kind[1] == LIM_POS_INF ? "oo" : kind[1] == LIM_NEG_INF ? "-oo" : "finite");
+        rc = tkd_err_set(e, TKD_EMATH,
+                         "the limit does not exist: the right-hand limit is %s and the left-hand limit is %s (give "
+                         "direction \"+\" or \"-\" for a one-sided limit)",
+                         kind[0] == LIM_POS_INF   ? "oo"
+                         : kind[0] == LIM_NEG_INF ? "-oo"
+                                                  : "finite",
+                         kind[1] == LIM_POS_INF   ? "oo"
+                         : kind[1] == LIM_NEG_INF ? "-oo"
+                                                  : "finite");
     }
     if (!rc) {
         if (kind[0] == LIM_FINITE)
@@ -166,7 +173,9 @@ static int read_dir(const json_t *args, const char **dir, tkd_err *e) {
         return 0;
     const char *s = json_string_value(d);
     if (!s || (strcmp(s, "+") && strcmp(s, "-") && strcmp(s, "+-")))
-        return tkd_err_set(e, TKD_EINVAL, "'direction' must be \"+\" (from the right), \"-\" (from the left) or \"+-\" (two-sided, the default)");
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "'direction' must be \"+\" (from the right), \"-\" (from the left) or \"+-\" (two-sided, the default)");
     *dir = s;
     return 0;
 }
@@ -200,6 +209,7 @@ static int t_critical(const json_t *args, json_t **result, tkd_err *e) {
     else if (!rc)
         rc = tkd_err_set(e, TKD_EMATH, "the derivative is 0 everywhere: every point is critical");
     if (!rc) {
+        tlist_sort(&l);
         json_t *a = json_array();
         for (size_t i = 0; i < l.n; i++)
             json_array_append_new(a, tjson_ast(tkd_expr_copy(l.v[i])));
@@ -223,7 +233,8 @@ static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc && !(rc = tkd_expr_free_syms(x, &names, &ns, e)))
         for (size_t i = 0; i < ns && !rc; i++)
             if (strcmp(names[i], var))
-                rc = tkd_err_set(e, TKD_EINVAL, "the expression contains the symbol '%s' besides %s; give it a value", names[i], var);
+                rc = tkd_err_set(e, TKD_EINVAL, "the expression contains the symbol '%s' besides %s; give it a value",
+                                 names[i], var);
     free(names);
     int cont = 0;
     if (!rc) {
@@ -258,26 +269,43 @@ static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "check_continuity") : 0;
 }
 
-#define P_EXPR {"expression", TP_EXPR, 1, "the expression in SymPy syntax, e.g. \"x**2*sin(x)\""}
-#define P_VAR {"variable", TP_VAR, 0, "the variable (default \"x\")"}
+#define P_EXPR                                                                                                         \
+    { "expression", TP_EXPR, 1, "the expression in SymPy syntax, e.g. \"x**2*sin(x)\"" }
+#define P_VAR                                                                                                          \
+    { "variable", TP_VAR, 0, "the variable (default \"x\")" }
 
 const struct tkd_tool tkd_tools_calc_table[] = {
-    {"differentiate", "calculus", "derivative with respect to a variable",
-     "Derivative of an expression with respect to a variable (SymPy syntax: ** powers, * products, exp, log, sin, sqrt...). Example: {\"expression\": \"x**2*sin(x)\", \"variable\": \"x\"} -> \"x**2*cos(x) + 2*x*sin(x)\".",
+    {"differentiate",
+     "calculus",
+     "derivative with respect to a variable",
+     "Derivative of an expression with respect to a variable (SymPy syntax: ** powers, * products, exp, log, sin, "
+     "sqrt...). Example: {\"expression\": \"x**2*sin(x)\", \"variable\": \"x\"} -> \"x**2*cos(x) + 2*x*sin(x)\".",
      {P_EXPR, P_VAR},
      t_differentiate},
-    {"compute_limit", "calculus", "limit at a point or at oo (direction honoured)",
-     "Limit of an expression as the variable approaches a point: a number, an expression such as pi, or oo / -oo. direction: \"+\" from the right, \"-\" from the left, \"+-\" two-sided (default; an error says so when the sides differ). Example: {\"expression\": \"sin(x)/x\", \"variable\": \"x\", \"point\": 0} -> \"1\".",
-     {P_EXPR, P_VAR,
+    {"compute_limit",
+     "calculus",
+     "limit at a point or at oo (direction honoured)",
+     "Limit of an expression as the variable approaches a point: a number, an expression such as pi, or oo / -oo. "
+     "direction: \"+\" from the right, \"-\" from the left, \"+-\" two-sided (default; an error says so when the sides "
+     "differ). Example: {\"expression\": \"sin(x)/x\", \"variable\": \"x\", \"point\": 0} -> \"1\".",
+     {P_EXPR,
+      P_VAR,
       {"point", TP_NUMBER, 1, "the point: a number, \"pi\", \"oo\" or \"-oo\""},
       {"direction", TP_TEXT, 0, "\"+\", \"-\" or \"+-\" (default)"}},
      t_limit},
-    {"find_critical_points", "calculus", "points where the derivative is zero",
-     "All points where the derivative of the expression is zero (exact, complex ones included, like SymPy's solve(diff(f, x), x)). Example: {\"expression\": \"x**3 - 3*x\", \"variable\": \"x\"} -> [\"-1\", \"1\"].",
+    {"find_critical_points",
+     "calculus",
+     "points where the derivative is zero",
+     "All points where the derivative of the expression is zero (exact, complex ones included, like SymPy's "
+     "solve(diff(f, x), x)). Example: {\"expression\": \"x**3 - 3*x\", \"variable\": \"x\"} -> [\"-1\", \"1\"].",
      {P_EXPR, P_VAR},
      t_critical},
-    {"check_continuity", "calculus", "is the expression continuous at a point",
-     "Whether the expression is continuous at the point: defined there, and equal to its two-sided limit. Answers \"True\" or \"False\". Example: {\"expression\": \"(x**2 - 1)/(x - 1)\", \"variable\": \"x\", \"point\": 1} -> \"False\".",
+    {"check_continuity",
+     "calculus",
+     "is the expression continuous at a point",
+     "Whether the expression is continuous at the point: defined there, and equal to its two-sided limit. Answers "
+     "\"True\" or \"False\". Example: {\"expression\": \"(x**2 - 1)/(x - 1)\", \"variable\": \"x\", \"point\": 1} -> "
+     "\"False\".",
      {P_EXPR, P_VAR, {"point", TP_NUMBER, 1, "the point, a number"}},
      t_continuity},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

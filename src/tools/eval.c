@@ -80,12 +80,13 @@ static int bound(const json_t *args, const char *key, fmpz_t z, tkd_expr **sym, 
         return 0;
     }
     tkd_expr_free(x);
-    return tkd_err_set(e, TKD_EINVAL, "'%s' must be an integer (or, for the upper bound of a sum, an expression such as n)", key);
+    return tkd_err_set(e, TKD_EINVAL,
+                       "'%s' must be an integer (or, for the upper bound of a sum, an expression such as n)", key);
 }
 
 /* sum (prod = 0) or product (prod = 1) of f(k), k = lo..hi, exactly */
-static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const fmpz_t hi, int prod, ca_t acc, ca_ctx_t ctx,
-                    tkd_err *e) {
+static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const fmpz_t hi, int prod, ca_t acc,
+                    ca_ctx_t ctx, tkd_err *e) {
     if (prod)
         ca_one(acc, ctx);
     else
@@ -182,7 +183,9 @@ static int faulhaber(const tkd_expr *f, const char *var, const fmpz_t lo, const 
     int rc = tkd_expr_to_fmpq_poly(p, f, var, e);
     if (rc) {
         fmpq_poly_clear(p);
-        return tkd_err_set(e, TKD_EMATH, "a sum with a symbolic bound needs a polynomial summand in %s with numeric coefficients", var);
+        return tkd_err_set(e, TKD_EMATH,
+                           "a sum with a symbolic bound needs a polynomial summand in %s with numeric coefficients",
+                           var);
     }
     slong d = fmpq_poly_degree(p);
     if (d > 200) {
@@ -271,7 +274,9 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
         fmpz_init(cnt);
         fmpz_sub(cnt, hi, lo);
         if (fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
-            rc = tkd_err_set(e, TKD_ELIMIT, "the range has more than %d terms; for a polynomial summand pass the upper bound as a symbol (e.g. \"n\") to get a closed form",
+            rc = tkd_err_set(e, TKD_ELIMIT,
+                             "the range has more than %d terms; for a polynomial summand pass the upper bound as a "
+                             "symbol (e.g. \"n\") to get a closed form",
                              TOOL_SUM_TERMS_MAX);
         fmpz_clear(cnt);
         if (!rc)
@@ -294,25 +299,39 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "%s", tool) : 0;
 }
 
-static int t_sum(const json_t *a, json_t **r, tkd_err *e) { return sum_prod(a, r, 0, e); }
-static int t_prod(const json_t *a, json_t **r, tkd_err *e) { return sum_prod(a, r, 1, e); }
+static int t_sum(const json_t *a, json_t **r, tkd_err *e) {
+    return sum_prod(a, r, 0, e);
+}
+static int t_prod(const json_t *a, json_t **r, tkd_err *e) {
+    return sum_prod(a, r, 1, e);
+}
 
-#define SUM_PARAMS(what)                                                                                          \
-    {{"expression", TP_EXPR, 1, "the term in SymPy syntax, e.g. \"1/(k*(k + 1))\""},                               \
-     {"variable", TP_VAR, 0, "the index variable (default \"k\")"},                                               \
-     {"lower", TP_NUMBER, 1, "first index, an integer"},                                                           \
-     {"upper", TP_NUMBER, 1, "last index (included): an integer" what}}
+#define SUM_PARAMS(what)                                                                                               \
+    {                                                                                                                  \
+        {"expression", TP_EXPR, 1, "the term in SymPy syntax, e.g. \"1/(k*(k + 1))\""},                                \
+            {"variable", TP_VAR, 0, "the index variable (default \"k\")"},                                             \
+            {"lower", TP_NUMBER, 1, "first index, an integer"}, {                                                      \
+            "upper", TP_NUMBER, 1, "last index (included): an integer" what                                            \
+        }                                                                                                              \
+    }
 
 const struct tkd_tool tkd_tools_eval_table[] = {
-    {"evaluate", "evaluation", "exact value and decimal of a constant expression",
-     "Evaluate an expression without variables exactly and as a decimal with the given significant digits (default 15). Answers {\"value\": exact, \"decimal\": digits}. Example: {\"expression\": \"sqrt(8) + sin(pi/6)\", \"digits\": 10} -> {\"value\": \"1/2 + 2*sqrt(2)\", \"decimal\": \"3.328427125\"}.",
+    {"evaluate",
+     "evaluation",
+     "exact value and decimal of a constant expression",
+     "Evaluate an expression without variables exactly and as a decimal with the given significant digits (default "
+     "15). Answers {\"value\": exact, \"decimal\": digits}. Example: {\"expression\": \"sqrt(8) + sin(pi/6)\", "
+     "\"digits\": 10} -> {\"value\": \"1/2 + 2*sqrt(2)\", \"decimal\": \"3.328427125\"}.",
      {{"expression", TP_EXPR, 1, "a constant expression in SymPy syntax, e.g. \"binomial(10, 3)/2**10\""},
       {"digits", TP_INT, 0, "significant digits of the decimal, 1..1000 (default 15)"}},
      t_evaluate},
     {"summation", "evaluation", "exact finite sum (closed form for polynomial terms)",
-     "Exact sum of a term over an integer range, lower..upper inclusive (at most 100000 terms). With a polynomial term and a symbolic upper bound such as \"n\", the closed form. Example: {\"expression\": \"k**2\", \"variable\": \"k\", \"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\".",
+     "Exact sum of a term over an integer range, lower..upper inclusive (at most 100000 terms). With a polynomial term "
+     "and a symbolic upper bound such as \"n\", the closed form. Example: {\"expression\": \"k**2\", \"variable\": "
+     "\"k\", \"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\".",
      SUM_PARAMS(" or a symbol such as \"n\""), t_sum},
     {"product", "evaluation", "exact finite product",
-     "Exact product of a term over an integer range, lower..upper inclusive (at most 100000 factors). Example: {\"expression\": \"(k + 1)/k\", \"variable\": \"k\", \"lower\": 1, \"upper\": 99} -> \"100\".",
+     "Exact product of a term over an integer range, lower..upper inclusive (at most 100000 factors). Example: "
+     "{\"expression\": \"(k + 1)/k\", \"variable\": \"k\", \"lower\": 1, \"upper\": 99} -> \"100\".",
      SUM_PARAMS(""), t_prod},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

@@ -20,7 +20,9 @@ static int load_pt(const json_t *args, const char *key, pt *p, ca_ctx_t ctx, tkd
     ca_init(p->x, ctx);
     ca_init(p->y, ctx);
     if (!json_is_array(v) || json_array_size(v) != 2)
-        return tkd_err_set(e, TKD_EINVAL, "'%s' must be a point [x, y] of two numbers or expression strings, e.g. [1, \"sqrt(3)\"]", key);
+        return tkd_err_set(e, TKD_EINVAL,
+                           "'%s' must be a point [x, y] of two numbers or expression strings, e.g. [1, \"sqrt(3)\"]",
+                           key);
     char w[64];
     snprintf(w, sizeof w, "'%s' x", key);
     if (tnum_from_json(p->x, json_array_get(v, 0), w, ctx, e))
@@ -150,7 +152,12 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
         return tkd_err_wrap(e, "compute_line_bisectors");
     }
     ca_t dx, dy, mx, my, m, b;
-    ca_init(dx, ctx); ca_init(dy, ctx); ca_init(mx, ctx); ca_init(my, ctx); ca_init(m, ctx); ca_init(b, ctx);
+    ca_init(dx, ctx);
+    ca_init(dy, ctx);
+    ca_init(mx, ctx);
+    ca_init(my, ctx);
+    ca_init(m, ctx);
+    ca_init(b, ctx);
     ca_sub(dx, p[1].x, p[0].x, ctx);
     ca_sub(dy, p[1].y, p[0].y, ctx);
     ca_add(mx, p[0].x, p[1].x, ctx);
@@ -197,7 +204,12 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc)
         *result = json_string(out.data);
     tkd_buf_free(&out);
-    ca_clear(dx, ctx); ca_clear(dy, ctx); ca_clear(mx, ctx); ca_clear(my, ctx); ca_clear(m, ctx); ca_clear(b, ctx);
+    ca_clear(dx, ctx);
+    ca_clear(dy, ctx);
+    ca_clear(mx, ctx);
+    ca_clear(my, ctx);
+    ca_clear(m, ctx);
+    ca_clear(b, ctx);
     clear_pts(p, 2, ctx);
     ca_ctx_clear(ctx);
     return rc ? tkd_err_wrap(e, "compute_line_bisectors") : 0;
@@ -214,7 +226,11 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
         return tkd_err_wrap(e, "%s", names[what]);
     }
     ca_t x, y, c, t, u;
-    ca_init(x, ctx); ca_init(y, ctx); ca_init(c, ctx); ca_init(t, ctx); ca_init(u, ctx);
+    ca_init(x, ctx);
+    ca_init(y, ctx);
+    ca_init(c, ctx);
+    ca_init(t, ctx);
+    ca_init(u, ctx);
     cross(c, p, p + 1, p + 2, ctx);
     truth_t degenerate = ca_check_is_zero(c, ctx);
     if (what == 0) {
@@ -234,7 +250,13 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
     } else {
         /* (H - A).(B - C) = 0, (H - B).(A - C) = 0: a 2x2 system by Cramer */
         ca_t a1, b1, c1, a2, b2, c2, det;
-        ca_init(a1, ctx); ca_init(b1, ctx); ca_init(c1, ctx); ca_init(a2, ctx); ca_init(b2, ctx); ca_init(c2, ctx); ca_init(det, ctx);
+        ca_init(a1, ctx);
+        ca_init(b1, ctx);
+        ca_init(c1, ctx);
+        ca_init(a2, ctx);
+        ca_init(b2, ctx);
+        ca_init(c2, ctx);
+        ca_init(det, ctx);
         ca_sub(a1, p[1].x, p[2].x, ctx);
         ca_sub(b1, p[1].y, p[2].y, ctx);
         ca_mul(c1, a1, p[0].x, ctx);
@@ -257,17 +279,33 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
         ca_sub(y, y, t, ctx);
         ca_div(y, y, det, ctx);
         rc = done(result, pt_json(x, y, ctx, e), e);
-        ca_clear(a1, ctx); ca_clear(b1, ctx); ca_clear(c1, ctx); ca_clear(a2, ctx); ca_clear(b2, ctx); ca_clear(c2, ctx); ca_clear(det, ctx);
+        ca_clear(a1, ctx);
+        ca_clear(b1, ctx);
+        ca_clear(c1, ctx);
+        ca_clear(a2, ctx);
+        ca_clear(b2, ctx);
+        ca_clear(c2, ctx);
+        ca_clear(det, ctx);
     }
-    ca_clear(x, ctx); ca_clear(y, ctx); ca_clear(c, ctx); ca_clear(t, ctx); ca_clear(u, ctx);
+    ca_clear(x, ctx);
+    ca_clear(y, ctx);
+    ca_clear(c, ctx);
+    ca_clear(t, ctx);
+    ca_clear(u, ctx);
     clear_pts(p, 3, ctx);
     ca_ctx_clear(ctx);
     return rc ? tkd_err_wrap(e, "%s", names[what]) : 0;
 }
 
-static int t_centroid(const json_t *a, json_t **r, tkd_err *e) { return tri(a, r, 0, e); }
-static int t_orthocenter(const json_t *a, json_t **r, tkd_err *e) { return tri(a, r, 1, e); }
-static int t_area_vertices(const json_t *a, json_t **r, tkd_err *e) { return tri(a, r, 2, e); }
+static int t_centroid(const json_t *a, json_t **r, tkd_err *e) {
+    return tri(a, r, 0, e);
+}
+static int t_orthocenter(const json_t *a, json_t **r, tkd_err *e) {
+    return tri(a, r, 1, e);
+}
+static int t_area_vertices(const json_t *a, json_t **r, tkd_err *e) {
+    return tri(a, r, 2, e);
+}
 
 static int load_list(const json_t *args, const char *key, int min, pt **p, int *n, ca_ctx_t ctx, tkd_err *e) {
     const json_t *a;
@@ -359,8 +397,14 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
         return tkd_err_wrap(e, "compute_angle_between");
     }
     ca_t ux, uy, vx, vy, d, n1, n2, c;
-    ca_init(ux, ctx); ca_init(uy, ctx); ca_init(vx, ctx); ca_init(vy, ctx);
-    ca_init(d, ctx); ca_init(n1, ctx); ca_init(n2, ctx); ca_init(c, ctx);
+    ca_init(ux, ctx);
+    ca_init(uy, ctx);
+    ca_init(vx, ctx);
+    ca_init(vy, ctx);
+    ca_init(d, ctx);
+    ca_init(n1, ctx);
+    ca_init(n2, ctx);
+    ca_init(c, ctx);
     ca_sub(ux, p[1].x, p[0].x, ctx);
     ca_sub(uy, p[1].y, p[0].y, ctx);
     ca_sub(vx, p[3].x, p[2].x, ctx);
@@ -397,8 +441,14 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
         ca_clear(a, ctx);
         ca_clear(r, ctx);
     }
-    ca_clear(ux, ctx); ca_clear(uy, ctx); ca_clear(vx, ctx); ca_clear(vy, ctx);
-    ca_clear(d, ctx); ca_clear(n1, ctx); ca_clear(n2, ctx); ca_clear(c, ctx);
+    ca_clear(ux, ctx);
+    ca_clear(uy, ctx);
+    ca_clear(vx, ctx);
+    ca_clear(vy, ctx);
+    ca_clear(d, ctx);
+    ca_clear(n1, ctx);
+    ca_clear(n2, ctx);
+    ca_clear(c, ctx);
     clear_pts(p, 4, ctx);
     ca_ctx_clear(ctx);
     return rc ? tkd_err_wrap(e, "compute_angle_between") : 0;
@@ -457,7 +507,9 @@ static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
         ca_sub(t, t, s[i], ctx);
         if (ca_check_is_real(t, ctx) != T_TRUE || ca_check_is_negative_real(t, ctx) != T_FALSE ||
             ca_check_is_zero(t, ctx) != T_FALSE)
-            rc = tkd_err_set(e, TKD_EMATH, "the sides violate the triangle inequality (each side must be shorter than the sum of the other two)");
+            rc = tkd_err_set(
+                e, TKD_EMATH,
+                "the sides violate the triangle inequality (each side must be shorter than the sum of the other two)");
     }
     if (!rc) {
         /* 16 A^2 = (a+b+c)(-a+b+c)(a-b+c)(a+b-c) */
@@ -480,53 +532,89 @@ static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_triangle_area_sides") : 0;
 }
 
-#define PT(n, d) {n, TP_VECTOR, 1, d}
+#define PT(n, d)                                                                                                       \
+    { n, TP_VECTOR, 1, d }
 
 const struct tkd_tool tkd_tools_geom_table[] = {
-    {"compute_line_bisectors", "geometry", "perpendicular bisector of a segment",
-     "Perpendicular bisector of the segment between two points, as a line equation \"y = m*x + b\" (or \"x = c\"). Coordinates may be numbers or expression strings. Example: {\"point1\": [0, 0], \"point2\": [2, 2]} -> \"y = 2 - x\".",
+    {"compute_line_bisectors",
+     "geometry",
+     "perpendicular bisector of a segment",
+     "Perpendicular bisector of the segment between two points, as a line equation \"y = m*x + b\" (or \"x = c\"). "
+     "Coordinates may be numbers or expression strings. Example: {\"point1\": [0, 0], \"point2\": [2, 2]} -> \"y = 2 - "
+     "x\".",
      {PT("point1", "first endpoint [x, y]"), PT("point2", "second endpoint [x, y]")},
      t_bisector},
-    {"compute_centroid", "geometry", "centroid of a triangle",
-     "Centroid of the triangle with the given vertices, as \"(x, y)\". Example: {\"point1\": [0, 0], \"point2\": [4, 0], \"point3\": [2, 3]} -> \"(2, 1)\".",
+    {"compute_centroid",
+     "geometry",
+     "centroid of a triangle",
+     "Centroid of the triangle with the given vertices, as \"(x, y)\". Example: {\"point1\": [0, 0], \"point2\": [4, "
+     "0], \"point3\": [2, 3]} -> \"(2, 1)\".",
      {PT("point1", "vertex [x, y]"), PT("point2", "vertex [x, y]"), PT("point3", "vertex [x, y]")},
      t_centroid},
-    {"compute_orthocenter", "geometry", "orthocenter of a triangle",
-     "Orthocenter (intersection of the altitudes) of a triangle, as \"(x, y)\". Example: {\"point1\": [0, 0], \"point2\": [4, 0], \"point3\": [1, 3]} -> \"(1, 1)\".",
+    {"compute_orthocenter",
+     "geometry",
+     "orthocenter of a triangle",
+     "Orthocenter (intersection of the altitudes) of a triangle, as \"(x, y)\". Example: {\"point1\": [0, 0], "
+     "\"point2\": [4, 0], \"point3\": [1, 3]} -> \"(1, 1)\".",
      {PT("point1", "vertex [x, y]"), PT("point2", "vertex [x, y]"), PT("point3", "vertex [x, y]")},
      t_orthocenter},
-    {"compute_midpoint_GH", "geometry", "midpoint of two points",
+    {"compute_midpoint_GH",
+     "geometry",
+     "midpoint of two points",
      "Midpoint of two points, as \"(x, y)\". Example: {\"point1\": [1, 2], \"point2\": [3, 8]} -> \"(2, 5)\".",
      {PT("point1", "first point [x, y]"), PT("point2", "second point [x, y]")},
      t_midpoint},
-    {"compute_point_distance", "geometry", "distance between two points",
+    {"compute_point_distance",
+     "geometry",
+     "distance between two points",
      "Euclidean distance between two points, exact. Example: {\"point1\": [0, 0], \"point2\": [1, 1]} -> \"sqrt(2)\".",
      {PT("point1", "first point [x, y]"), PT("point2", "second point [x, y]")},
      t_distance},
-    {"check_points_collinear", "geometry", "are the points on one line",
-     "Whether all the points lie on one straight line: \"True\" or \"False\". Example: {\"points\": [[0, 0], [1, 1], [2, 2]]} -> \"True\".",
+    {"check_points_collinear",
+     "geometry",
+     "are the points on one line",
+     "Whether all the points lie on one straight line: \"True\" or \"False\". Example: {\"points\": [[0, 0], [1, 1], "
+     "[2, 2]]} -> \"True\".",
      {{"points", TP_POINTS, 1, "list of points [[x1, y1], [x2, y2], ...]"}},
      t_collinear},
-    {"compute_angle_between", "geometry", "angle between two lines (radians)",
-     "Angle in radians between the direction vectors of two lines, each given by two points, in [0, pi] (like SymPy's Line.angle_between). Example: {\"line1_point1\": [0, 0], \"line1_point2\": [1, 0], \"line2_point1\": [0, 0], \"line2_point2\": [1, 1]} -> \"pi/4\".",
+    {"compute_angle_between",
+     "geometry",
+     "angle between two lines (radians)",
+     "Angle in radians between the direction vectors of two lines, each given by two points, in [0, pi] (like SymPy's "
+     "Line.angle_between). Example: {\"line1_point1\": [0, 0], \"line1_point2\": [1, 0], \"line2_point1\": [0, 0], "
+     "\"line2_point2\": [1, 1]} -> \"pi/4\".",
      {PT("line1_point1", "first point of line 1"), PT("line1_point2", "second point of line 1"),
       PT("line2_point1", "first point of line 2"), PT("line2_point2", "second point of line 2")},
      t_angle},
-    {"compute_triangle_area_vertices", "geometry", "triangle area from its vertices",
-     "Area of the triangle with the given vertices. Example: {\"point1\": [0, 0], \"point2\": [4, 0], \"point3\": [0, 3]} -> \"6\".",
+    {"compute_triangle_area_vertices",
+     "geometry",
+     "triangle area from its vertices",
+     "Area of the triangle with the given vertices. Example: {\"point1\": [0, 0], \"point2\": [4, 0], \"point3\": [0, "
+     "3]} -> \"6\".",
      {PT("point1", "vertex [x, y]"), PT("point2", "vertex [x, y]"), PT("point3", "vertex [x, y]")},
      t_area_vertices},
-    {"compute_point_to_line_distance", "geometry", "distance from a point to a line",
-     "Shortest distance from a point to the line through two points. Example: {\"point\": [0, 0], \"line_point1\": [1, 0], \"line_point2\": [0, 1]} -> \"sqrt(2)/2\".",
-     {PT("point", "the point [x, y]"), PT("line_point1", "a point on the line"), PT("line_point2", "another point on the line")},
+    {"compute_point_to_line_distance",
+     "geometry",
+     "distance from a point to a line",
+     "Shortest distance from a point to the line through two points. Example: {\"point\": [0, 0], \"line_point1\": [1, "
+     "0], \"line_point2\": [0, 1]} -> \"sqrt(2)/2\".",
+     {PT("point", "the point [x, y]"), PT("line_point1", "a point on the line"),
+      PT("line_point2", "another point on the line")},
      t_point_line},
-    {"compute_triangle_area_sides", "geometry", "triangle area from its sides (Heron)",
-     "Area of a triangle from its three side lengths (Heron's formula), exact; an error if the sides violate the triangle inequality. Example: {\"side1\": 3, \"side2\": 4, \"side3\": 5} -> \"6\".",
-     {{"side1", TP_NUMBER, 1, "first side length"}, {"side2", TP_NUMBER, 1, "second side length"},
+    {"compute_triangle_area_sides",
+     "geometry",
+     "triangle area from its sides (Heron)",
+     "Area of a triangle from its three side lengths (Heron's formula), exact; an error if the sides violate the "
+     "triangle inequality. Example: {\"side1\": 3, \"side2\": 4, \"side3\": 5} -> \"6\".",
+     {{"side1", TP_NUMBER, 1, "first side length"},
+      {"side2", TP_NUMBER, 1, "second side length"},
       {"side3", TP_NUMBER, 1, "third side length"}},
      t_heron},
-    {"compute_polygon_area", "geometry", "area of a polygon (shoelace)",
-     "Area of a simple polygon from its vertices in order (shoelace formula). Example: {\"vertices\": [[0, 0], [4, 0], [4, 3], [0, 3]]} -> \"12\".",
+    {"compute_polygon_area",
+     "geometry",
+     "area of a polygon (shoelace)",
+     "Area of a simple polygon from its vertices in order (shoelace formula). Example: {\"vertices\": [[0, 0], [4, 0], "
+     "[4, 3], [0, 3]]} -> \"12\".",
      {{"vertices", TP_POINTS, 1, "list of at least 3 vertices [[x1, y1], ...] in order"}},
      t_polygon_area},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

@@ -18,7 +18,9 @@
 #include <flint/fmpz_poly.h>
 #include <flint/fmpz_poly_factor.h>
 
-static tkd_expr *X(const char *v) { return tkd_expr_sym(v); }
+static tkd_expr *X(const char *v) {
+    return tkd_expr_sym(v);
+}
 
 /* ∫ c / P**j for P = p1 x + p0 linear, j >= 1 */
 static tkd_expr *int_linear(const fmpq_t c, const fmpq_poly_t P, slong j, const char *v) {
@@ -45,7 +47,14 @@ static tkd_expr *int_linear(const fmpq_t c, const fmpq_poly_t P, slong j, const 
 /* ∫ (B x + C) / P for P = p2 x^2 + p1 x + p0 irreducible over Q */
 static tkd_expr *int_quadratic(const fmpq_poly_t A, const fmpq_poly_t P, const char *v) {
     fmpq_t B, C, p2, p1, p0, D, k, m;
-    fmpq_init(B); fmpq_init(C); fmpq_init(p2); fmpq_init(p1); fmpq_init(p0); fmpq_init(D); fmpq_init(k); fmpq_init(m);
+    fmpq_init(B);
+    fmpq_init(C);
+    fmpq_init(p2);
+    fmpq_init(p1);
+    fmpq_init(p0);
+    fmpq_init(D);
+    fmpq_init(k);
+    fmpq_init(m);
     fmpq_poly_get_coeff_fmpq(B, A, 1);
     fmpq_poly_get_coeff_fmpq(C, A, 0);
     fmpq_poly_get_coeff_fmpq(p2, P, 2);
@@ -72,24 +81,41 @@ static tkd_expr *int_quadratic(const fmpq_poly_t A, const fmpq_poly_t P, const c
         if (fmpq_sgn(D) < 0) { /* 2/sqrt(-D) atan(u/sqrt(-D)) */
             fmpq_neg(D, D);
             g = tkd_expr_mul2(tkd_expr_div(tkd_expr_int(2), tkd_expr_sqrt(tkd_expr_fmpq(D))),
-                              tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_div(tkd_expr_from_fmpq_poly(U, v), tkd_expr_sqrt(tkd_expr_fmpq(D)))));
+                              tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_div(tkd_expr_from_fmpq_poly(U, v),
+                                                                     tkd_expr_sqrt(tkd_expr_fmpq(D)))));
         } else { /* 1/sqrt(D) log((u - sqrt D)/(u + sqrt D)) */
             g = tkd_expr_mul2(tkd_expr_div(tkd_expr_int(1), tkd_expr_sqrt(tkd_expr_fmpq(D))),
-                              tkd_expr_fn1(TKD_FN_LOG, tkd_expr_div(tkd_expr_sub(tkd_expr_from_fmpq_poly(U, v), tkd_expr_sqrt(tkd_expr_fmpq(D))),
-                                                                    tkd_expr_add2(tkd_expr_from_fmpq_poly(U, v), tkd_expr_sqrt(tkd_expr_fmpq(D))))));
+                              tkd_expr_fn1(TKD_FN_LOG, tkd_expr_div(tkd_expr_sub(tkd_expr_from_fmpq_poly(U, v),
+                                                                                 tkd_expr_sqrt(tkd_expr_fmpq(D))),
+                                                                    tkd_expr_add2(tkd_expr_from_fmpq_poly(U, v),
+                                                                                  tkd_expr_sqrt(tkd_expr_fmpq(D))))));
         }
         fmpq_poly_clear(U);
         r = tkd_expr_add2(r, tkd_expr_mul2(tkd_expr_fmpq(m), g));
     }
-    fmpq_clear(B); fmpq_clear(C); fmpq_clear(p2); fmpq_clear(p1); fmpq_clear(p0); fmpq_clear(D); fmpq_clear(k); fmpq_clear(m);
+    fmpq_clear(B);
+    fmpq_clear(C);
+    fmpq_clear(p2);
+    fmpq_clear(p1);
+    fmpq_clear(p0);
+    fmpq_clear(D);
+    fmpq_clear(k);
+    fmpq_clear(m);
     return r;
 }
 
 /* ∫ N/D dx for N, D in Q[x]. */
 static int int_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v, tkd_expr **out, tkd_err *e) {
     fmpq_poly_t Q, R, F, Rest, A, inv, g, t, P;
-    fmpq_poly_init(Q); fmpq_poly_init(R); fmpq_poly_init(F); fmpq_poly_init(Rest); fmpq_poly_init(A);
-    fmpq_poly_init(inv); fmpq_poly_init(g); fmpq_poly_init(t); fmpq_poly_init(P);
+    fmpq_poly_init(Q);
+    fmpq_poly_init(R);
+    fmpq_poly_init(F);
+    fmpq_poly_init(Rest);
+    fmpq_poly_init(A);
+    fmpq_poly_init(inv);
+    fmpq_poly_init(g);
+    fmpq_poly_init(t);
+    fmpq_poly_init(P);
     fmpq_poly_divrem(Q, R, N, Dq);
     fmpq_poly_integral(Q, Q);
     tkd_expr *terms[512];
@@ -113,8 +139,10 @@ static int int_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v
             fmpq_poly_mul(A, R, inv);
             fmpq_poly_rem(A, A, F);
             if (d > 2 || (d == 2 && m > 1)) {
-                rc = tkd_err_set(e, TKD_EMATH, "integrating a rational function whose denominator has a %s factor is not supported here",
-                                 d > 2 ? "cubic or higher irreducible" : "repeated quadratic");
+                rc = tkd_err_set(
+                    e, TKD_EMATH,
+                    "integrating a rational function whose denominator has a %s factor is not supported here",
+                    d > 2 ? "cubic or higher irreducible" : "repeated quadratic");
                 break;
             }
             /* P-adic expansion A = sum a_j P^j, then a_j / P^(m - j) */
@@ -142,8 +170,15 @@ static int int_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v
     } else {
         *out = n == 1 ? terms[0] : tkd_expr_add(n, terms);
     }
-    fmpq_poly_clear(Q); fmpq_poly_clear(R); fmpq_poly_clear(F); fmpq_poly_clear(Rest); fmpq_poly_clear(A);
-    fmpq_poly_clear(inv); fmpq_poly_clear(g); fmpq_poly_clear(t); fmpq_poly_clear(P);
+    fmpq_poly_clear(Q);
+    fmpq_poly_clear(R);
+    fmpq_poly_clear(F);
+    fmpq_poly_clear(Rest);
+    fmpq_poly_clear(A);
+    fmpq_poly_clear(inv);
+    fmpq_poly_clear(g);
+    fmpq_poly_clear(t);
+    fmpq_poly_clear(P);
     return rc;
 }
 
@@ -249,18 +284,23 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
             r = tkd_expr_div(tkd_expr_pow(X(v), tkd_expr_fmpq(xe)), tkd_expr_fmpq(xe));
         }
     } else if (!rc) {
-        int is_k = fmpz_is_one(fmpq_denref(xe)) && fmpz_sgn(fmpq_numref(xe)) >= 0 && fmpz_cmp_ui(fmpq_numref(xe), 12) <= 0;
+        int is_k =
+            fmpz_is_one(fmpq_denref(xe)) && fmpz_sgn(fmpq_numref(xe)) >= 0 && fmpz_cmp_ui(fmpq_numref(xe), 12) <= 0;
         long k = is_k ? fmpz_get_si(fmpq_numref(xe)) : -1;
         if (g->kind == TKD_EX_FUNC && g->n == 1 &&
-            (g->op == TKD_FN_EXP || g->op == TKD_FN_SIN || g->op == TKD_FN_COS) && is_k && linear_in(g->args[0], v, &a, &b)) {
+            (g->op == TKD_FN_EXP || g->op == TKD_FN_SIN || g->op == TKD_FN_COS) && is_k &&
+            linear_in(g->args[0], v, &a, &b)) {
             r = tabular(k, g, a, v);
-        } else if (g->kind == TKD_EX_POW && !tkd_expr_has_sym(g->args[0], v) && is_k && linear_in(g->args[1], v, &a, &b)) {
+        } else if (g->kind == TKD_EX_POW && !tkd_expr_has_sym(g->args[0], v) && is_k &&
+                   linear_in(g->args[1], v, &a, &b)) {
             r = tabular(k, g, a, v);
-        } else if (g->kind == TKD_EX_FUNC && g->n == 1 && g->op == TKD_FN_LOG && k == 0 && linear_in(g->args[0], v, &a, &b)) {
+        } else if (g->kind == TKD_EX_FUNC && g->n == 1 && g->op == TKD_FN_LOG && k == 0 &&
+                   linear_in(g->args[0], v, &a, &b)) {
             /* (u log u - u)/a */
             tkd_expr *u = tkd_expr_copy(g->args[0]);
-            r = tkd_expr_div(tkd_expr_sub(tkd_expr_mul2(tkd_expr_copy(u), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(u))), u),
-                             tkd_expr_copy(a));
+            r = tkd_expr_div(
+                tkd_expr_sub(tkd_expr_mul2(tkd_expr_copy(u), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(u))), u),
+                tkd_expr_copy(a));
         } else if (g->kind == TKD_EX_FUNC && g->n == 1 && g->op == TKD_FN_LOG && g->args[0]->kind == TKD_EX_SYM &&
                    !fmpq_equal_si(xe, -1)) {
             /* x^r log x: x^(r+1) log(x)/(r+1) - x^(r+1)/(r+1)^2 */
@@ -269,11 +309,25 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
             fmpq_init(r2);
             fmpq_add_si(r1, xe, 1);
             fmpq_mul(r2, r1, r1);
-            r = tkd_expr_sub(tkd_expr_div(tkd_expr_mul2(tkd_expr_pow(X(v), tkd_expr_fmpq(r1)), tkd_expr_fn1(TKD_FN_LOG, X(v))), tkd_expr_fmpq(r1)),
-                             tkd_expr_div(tkd_expr_pow(X(v), tkd_expr_fmpq(r1)), tkd_expr_fmpq(r2)));
+            r = tkd_expr_sub(
+                tkd_expr_div(tkd_expr_mul2(tkd_expr_pow(X(v), tkd_expr_fmpq(r1)), tkd_expr_fn1(TKD_FN_LOG, X(v))),
+                             tkd_expr_fmpq(r1)),
+                tkd_expr_div(tkd_expr_pow(X(v), tkd_expr_fmpq(r1)), tkd_expr_fmpq(r2)));
             fmpq_clear(r1);
             fmpq_clear(r2);
-        } else if (g->kind == TKD_EX_POW && g->args[1]->kind == TKD_EX_NUM && k == 0 && linear_in(g->args[0], v, &a, &b)) {
+        } else if (g->kind == TKD_EX_POW && tkd_expr_is_int(g->args[1], 2) && k == 0 &&
+                   g->args[0]->kind == TKD_EX_FUNC && g->args[0]->n == 1 &&
+                   (g->args[0]->op == TKD_FN_SIN || g->args[0]->op == TKD_FN_COS) &&
+                   linear_in(g->args[0]->args[0], v, &a, &b)) {
+            /* sin(u)**2: x/2 - sin(u) cos(u)/(2a); cos(u)**2: x/2 + sin(u) cos(u)/(2a) */
+            const tkd_expr *u = g->args[0]->args[0];
+            tkd_expr *sc =
+                tkd_expr_mul2(tkd_expr_fn1(TKD_FN_SIN, tkd_expr_copy(u)), tkd_expr_fn1(TKD_FN_COS, tkd_expr_copy(u)));
+            tkd_expr *q = tkd_expr_div(sc, tkd_expr_mul2(tkd_expr_int(2), tkd_expr_copy(a)));
+            tkd_expr *h = tkd_expr_div(X(v), tkd_expr_int(2));
+            r = g->args[0]->op == TKD_FN_SIN ? tkd_expr_sub(h, q) : tkd_expr_add2(h, q);
+        } else if (g->kind == TKD_EX_POW && g->args[1]->kind == TKD_EX_NUM && k == 0 &&
+                   linear_in(g->args[0], v, &a, &b)) {
             /* u^r: u^(r+1)/(a (r+1)), or log(u)/a */
             fmpq_t r1;
             fmpq_init(r1);
@@ -286,7 +340,9 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
             fmpq_clear(r1);
         } else {
             char *s = tkd_expr_to_str(g);
-            rc = tkd_err_set(e, TKD_EMATH, "cannot integrate the term containing %.200s; this kind of integral is not supported here", s ? s : "?");
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "cannot integrate the term containing %.200s; this kind of integral is not supported here",
+                             s ? s : "?");
             free(s);
         }
     }
@@ -343,9 +399,10 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
         /* expand, then integrate term by term */
         tkd_expr *x = NULL;
         if ((rc = tkd_expr_expand(f, &x, e)) == 0) {
-            if (x->kind == TKD_EX_MUL && x->n == 2 && x->args[1]->kind == TKD_EX_POW && tkd_expr_has_sym(x->args[1], v) &&
-                x->args[1]->args[0]->kind == TKD_EX_ADD)
-                rc = tkd_err_set(e, TKD_EMATH, "this integrand (a quotient with functions of %s) is not supported here", v);
+            if (x->kind == TKD_EX_MUL && x->n == 2 && x->args[1]->kind == TKD_EX_POW &&
+                tkd_expr_has_sym(x->args[1], v) && x->args[1]->args[0]->kind == TKD_EX_ADD)
+                rc = tkd_err_set(e, TKD_EMATH, "this integrand (a quotient with functions of %s) is not supported here",
+                                 v);
             size_t nt = x->kind == TKD_EX_ADD ? x->n : 1;
             tkd_expr **parts = rc ? NULL : calloc(nt, sizeof *parts);
             for (size_t i = 0; !rc && i < nt; i++)
@@ -379,7 +436,9 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
         int z = diff ? tkd_expr_is_zero(diff, e) : TKD_ENOMEM;
         tkd_expr_free(diff);
         if (z != TKD_EXPR_YES)
-            rc = z < 0 ? z : tkd_err_set(e, TKD_EMATH, "the antiderivative could not be verified; this integral is not supported here");
+            rc = z < 0 ? z
+                       : tkd_err_set(e, TKD_EMATH,
+                                     "the antiderivative could not be verified; this integral is not supported here");
     }
     tkd_expr_free(dF);
     if (rc) {
@@ -416,8 +475,11 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
         tkd_expr *b = i ? hi : lo;
         if (tkd_expr_has_sym(b, var))
             rc = tkd_err_set(e, TKD_EINVAL, "the bounds must not contain the integration variable %s", var);
-        else if ((b->kind == TKD_EX_CONST && b->op == TKD_C_OO) || (b->kind == TKD_EX_MUL && b->n == 2 && b->args[1]->kind == TKD_EX_CONST && b->args[1]->op == TKD_C_OO))
-            rc = tkd_err_set(e, TKD_EMATH, "improper integrals with infinite bounds are not supported here; integrate to a symbol b and use compute_limit");
+        else if ((b->kind == TKD_EX_CONST && b->op == TKD_C_OO) ||
+                 (b->kind == TKD_EX_MUL && b->n == 2 && b->args[1]->kind == TKD_EX_CONST && b->args[1]->op == TKD_C_OO))
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "improper integrals with infinite bounds are not supported here; integrate to a symbol b "
+                             "and use compute_limit");
     }
     int rat = 0;
     fmpq_poly_t den;
@@ -450,9 +512,13 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
                 ca_sub(w, c, b, ctx);
                 ca_mul(u, u, w, ctx); /* (c - a)(c - b) <= 0: c in [a, b] */
                 if (ca_check_is_real(u, ctx) == T_TRUE && ca_check_is_negative_real(u, ctx) != T_FALSE)
-                    rc = tkd_err_set(e, TKD_EMATH, "the integrand has a pole inside the interval: the integral is improper (divergent or a principal value); not supported");
+                    rc = tkd_err_set(e, TKD_EMATH,
+                                     "the integrand has a pole inside the interval: the integral is improper "
+                                     "(divergent or a principal value); not supported");
                 else if (ca_check_is_zero(u, ctx) != T_FALSE)
-                    rc = tkd_err_set(e, TKD_EMATH, "the integrand has a pole at an end of the interval: the integral is improper; not supported");
+                    rc = tkd_err_set(
+                        e, TKD_EMATH,
+                        "the integrand has a pole at an end of the interval: the integral is improper; not supported");
                 ca_clear(u, ctx);
                 ca_clear(w, ctx);
             }
@@ -482,12 +548,22 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 const struct tkd_tool tkd_tools_integ_table[] = {
-    {"integrate", "calculus", "antiderivative (checked by differentiation)",
-     "Indefinite integral (no + C) with respect to a variable: polynomials, rational functions, and terms like x**k*exp(a*x), x**k*sin(a*x + b), log(x), sqrt(x), 2**x. The answer is verified by differentiating it; unsupported integrals answer an error. Example: {\"expression\": \"x*exp(x)\", \"variable\": \"x\"} -> \"x*exp(x) - exp(x)\".",
-     {{"expression", TP_EXPR, 1, "the integrand in SymPy syntax"}, {"variable", TP_VAR, 0, "the variable (default \"x\")"}},
+    {"integrate",
+     "calculus",
+     "antiderivative (checked by differentiation)",
+     "Indefinite integral (no + C) with respect to a variable: polynomials, rational functions, and terms like "
+     "x**k*exp(a*x), x**k*sin(a*x + b), log(x), sqrt(x), 2**x. The answer is verified by differentiating it; "
+     "unsupported integrals answer an error. Example: {\"expression\": \"x*exp(x)\", \"variable\": \"x\"} -> "
+     "\"x*exp(x) - exp(x)\".",
+     {{"expression", TP_EXPR, 1, "the integrand in SymPy syntax"},
+      {"variable", TP_VAR, 0, "the variable (default \"x\")"}},
      t_integrate},
-    {"definite_integral", "calculus", "exact definite integral",
-     "Definite integral from lower to upper, exactly (F(upper) - F(lower) with a verified antiderivative F); bounds are numbers or expressions like \"pi/2\". Example: {\"expression\": \"x**2\", \"variable\": \"x\", \"lower\": 0, \"upper\": 3} -> \"9\".",
+    {"definite_integral",
+     "calculus",
+     "exact definite integral",
+     "Definite integral from lower to upper, exactly (F(upper) - F(lower) with a verified antiderivative F); bounds "
+     "are numbers or expressions like \"pi/2\". Example: {\"expression\": \"x**2\", \"variable\": \"x\", \"lower\": 0, "
+     "\"upper\": 3} -> \"9\".",
      {{"expression", TP_EXPR, 1, "the integrand in SymPy syntax"},
       {"variable", TP_VAR, 1, "the integration variable"},
       {"lower", TP_NUMBER, 1, "lower bound"},

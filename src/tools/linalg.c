@@ -14,8 +14,8 @@
 #include <calcium/ca_mat.h>
 #include <calcium/ca_vec.h>
 
-#define MAT_DIM_MAX 60   /* rows or columns */
-#define EIG_DIM_MAX 12   /* eigenvalues need roots of the characteristic polynomial */
+#define MAT_DIM_MAX 60 /* rows or columns */
+#define EIG_DIM_MAX 12 /* eigenvalues need roots of the characteristic polynomial */
 
 typedef struct mat {
     size_t r, c;
@@ -37,11 +37,15 @@ static int mat_load(const json_t *v, const char *what, int vector, mat *m, tkd_e
         return tkd_err_set(e, TKD_EINVAL, "'%s' must be a non-empty list%s, e.g. %s", what, vector ? "" : " of rows",
                            vector ? "[1, 2, 3]" : "[[1, 2], [3, 4]]");
     m->r = vector ? 1 : json_array_size(v);
-    m->c = vector ? json_array_size(v) : (json_is_array(json_array_get(v, 0)) ? json_array_size(json_array_get(v, 0)) : 0);
+    m->c =
+        vector ? json_array_size(v) : (json_is_array(json_array_get(v, 0)) ? json_array_size(json_array_get(v, 0)) : 0);
     if (m->c == 0)
-        return tkd_err_set(e, TKD_EINVAL, "'%s' must be a list of rows (lists of numbers or expression strings), e.g. [[1, 2], [3, 4]]", what);
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "'%s' must be a list of rows (lists of numbers or expression strings), e.g. [[1, 2], [3, 4]]", what);
     if (m->r > MAT_DIM_MAX || m->c > MAT_DIM_MAX)
-        return tkd_err_set(e, TKD_ELIMIT, "'%s' is %zux%zu; at most %dx%d is accepted", what, m->r, m->c, MAT_DIM_MAX, MAT_DIM_MAX);
+        return tkd_err_set(e, TKD_ELIMIT, "'%s' is %zux%zu; at most %dx%d is accepted", what, m->r, m->c, MAT_DIM_MAX,
+                           MAT_DIM_MAX);
     if (!(m->x = calloc(m->r * m->c, sizeof *m->x)))
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->r; i++) {
@@ -437,8 +441,12 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
     return rc;
 }
 
-static int t_eigenvalues(const json_t *a, json_t **r, tkd_err *e) { return eigen(a, r, 0, e); }
-static int t_eigenvectors(const json_t *a, json_t **r, tkd_err *e) { return eigen(a, r, 1, e); }
+static int t_eigenvalues(const json_t *a, json_t **r, tkd_err *e) {
+    return eigen(a, r, 0, e);
+}
+static int t_eigenvectors(const json_t *a, json_t **r, tkd_err *e) {
+    return eigen(a, r, 1, e);
+}
 
 /* Products: entries as expressions, each result entry simplified. */
 static tkd_expr *dot(tkd_expr *const *a, size_t sa, tkd_expr *const *b, size_t sb, size_t n, tkd_err *e) {
@@ -466,7 +474,9 @@ static int t_matmul(const json_t *args, json_t **result, tkd_err *e) {
     }
     int rc = 0;
     if (a.c != b.r)
-        rc = tkd_err_set(e, TKD_EMATH, "matrix_multiplication: the shapes %zux%zu and %zux%zu do not match (columns of matrix1 must equal rows of matrix2)",
+        rc = tkd_err_set(e, TKD_EMATH,
+                         "matrix_multiplication: the shapes %zux%zu and %zux%zu do not match (columns of matrix1 must "
+                         "equal rows of matrix2)",
                          a.r, a.c, b.r, b.c);
     json_t *rows = rc ? NULL : json_array();
     for (size_t i = 0; !rc && i < a.r; i++) {
@@ -499,7 +509,8 @@ static int t_inner(const json_t *args, json_t **result, tkd_err *e) {
     }
     int rc = 0;
     if (a.c != b.c)
-        rc = tkd_err_set(e, TKD_EMATH, "compute_inner_product: the vectors have lengths %zu and %zu; they must be equal", a.c, b.c);
+        rc = tkd_err_set(e, TKD_EMATH,
+                         "compute_inner_product: the vectors have lengths %zu and %zu; they must be equal", a.c, b.c);
     else {
         tkd_expr *x = dot(a.x, 1, b.x, 1, a.c, e);
         if (!x)
@@ -512,33 +523,68 @@ static int t_inner(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_inner_product") : 0;
 }
 
-#define P_MAT {"matrix", TP_MATRIX, 1, "the matrix as a list of rows, entries numbers or expression strings, e.g. [[1, 2], [3, 4]]"}
+#define P_MAT                                                                                                          \
+    {                                                                                                                  \
+        "matrix", TP_MATRIX, 1,                                                                                        \
+            "the matrix as a list of rows, entries numbers or expression strings, e.g. [[1, 2], [3, 4]]"               \
+    }
 
 const struct tkd_tool tkd_tools_linalg_table[] = {
-    {"compute_determinant", "linear algebra", "determinant",
-     "Determinant of a square matrix, exactly. Entries may be numbers or strings of SymPy syntax (\"sqrt(2)\", \"1/3\", \"k\"). Example: {\"matrix\": [[1, 2], [3, 4]]} -> \"-2\".",
-     {P_MAT}, t_det},
-    {"compute_inverse", "linear algebra", "inverse matrix",
-     "Inverse of a square matrix, exactly, as a list of rows; an error if it is singular. Example: {\"matrix\": [[1, 2], [3, 4]]} -> [[\"-2\", \"1\"], [\"3/2\", \"-1/2\"]].",
-     {P_MAT}, t_inverse},
-    {"compute_eigenvalues", "linear algebra", "eigenvalues {value: multiplicity}",
-     "Eigenvalues of a square numeric matrix (up to 12x12) with their algebraic multiplicities, as {eigenvalue: multiplicity}. Example: {\"matrix\": [[2, 0], [0, 3]]} -> {\"2\": 1, \"3\": 1}.",
-     {P_MAT}, t_eigenvalues},
-    {"compute_eigenvectors", "linear algebra", "eigenvalues with bases of their eigenspaces",
-     "Eigenvectors of a square numeric matrix: a list of {\"eigenvalue\", \"multiplicity\", \"eigenvectors\": [basis vectors as lists]}. Example: {\"matrix\": [[2, 1], [1, 2]]} -> [{\"eigenvalue\": \"1\", \"multiplicity\": 1, \"eigenvectors\": [[\"-1\", \"1\"]]}, ...].",
-     {P_MAT}, t_eigenvectors},
-    {"compute_nullspace", "linear algebra", "basis of the null space",
-     "A basis of the null space (kernel) of a numeric matrix: a list of vectors, each a list; [] when only the zero vector. Example: {\"matrix\": [[1, 2], [2, 4]]} -> [[\"-2\", \"1\"]].",
-     {P_MAT}, t_nullspace},
-    {"compute_rank", "linear algebra", "rank",
+    {"compute_determinant",
+     "linear algebra",
+     "determinant",
+     "Determinant of a square matrix, exactly. Entries may be numbers or strings of SymPy syntax (\"sqrt(2)\", "
+     "\"1/3\", \"k\"). Example: {\"matrix\": [[1, 2], [3, 4]]} -> \"-2\".",
+     {P_MAT},
+     t_det},
+    {"compute_inverse",
+     "linear algebra",
+     "inverse matrix",
+     "Inverse of a square matrix, exactly, as a list of rows; an error if it is singular. Example: {\"matrix\": [[1, "
+     "2], [3, 4]]} -> [[\"-2\", \"1\"], [\"3/2\", \"-1/2\"]].",
+     {P_MAT},
+     t_inverse},
+    {"compute_eigenvalues",
+     "linear algebra",
+     "eigenvalues {value: multiplicity}",
+     "Eigenvalues of a square numeric matrix (up to 12x12) with their algebraic multiplicities, as {eigenvalue: "
+     "multiplicity}. Example: {\"matrix\": [[2, 0], [0, 3]]} -> {\"2\": 1, \"3\": 1}.",
+     {P_MAT},
+     t_eigenvalues},
+    {"compute_eigenvectors",
+     "linear algebra",
+     "eigenvalues with bases of their eigenspaces",
+     "Eigenvectors of a square numeric matrix: a list of {\"eigenvalue\", \"multiplicity\", \"eigenvectors\": [basis "
+     "vectors as lists]}. Example: {\"matrix\": [[2, 1], [1, 2]]} -> [{\"eigenvalue\": \"1\", \"multiplicity\": 1, "
+     "\"eigenvectors\": [[\"-1\", \"1\"]]}, ...].",
+     {P_MAT},
+     t_eigenvectors},
+    {"compute_nullspace",
+     "linear algebra",
+     "basis of the null space",
+     "A basis of the null space (kernel) of a numeric matrix: a list of vectors, each a list; [] when only the zero "
+     "vector. Example: {\"matrix\": [[1, 2], [2, 4]]} -> [[\"-2\", \"1\"]].",
+     {P_MAT},
+     t_nullspace},
+    {"compute_rank",
+     "linear algebra",
+     "rank",
      "Rank of a numeric matrix (an integer). Example: {\"matrix\": [[1, 2], [2, 4]]} -> 1.",
-     {P_MAT}, t_rank},
-    {"compute_inner_product", "linear algebra", "dot product of two vectors",
-     "Inner (dot) product of two vectors of equal length; entries numbers or expression strings. Example: {\"vector1\": [1, 2, 3], \"vector2\": [4, 5, 6]} -> \"32\".",
-     {{"vector1", TP_VECTOR, 1, "first vector, e.g. [1, 2, 3]"}, {"vector2", TP_VECTOR, 1, "second vector, same length"}},
+     {P_MAT},
+     t_rank},
+    {"compute_inner_product",
+     "linear algebra",
+     "dot product of two vectors",
+     "Inner (dot) product of two vectors of equal length; entries numbers or expression strings. Example: "
+     "{\"vector1\": [1, 2, 3], \"vector2\": [4, 5, 6]} -> \"32\".",
+     {{"vector1", TP_VECTOR, 1, "first vector, e.g. [1, 2, 3]"},
+      {"vector2", TP_VECTOR, 1, "second vector, same length"}},
      t_inner},
-    {"matrix_multiplication", "linear algebra", "product of two matrices",
-     "Product matrix1 * matrix2 as a list of rows (columns of matrix1 must equal rows of matrix2). Example: {\"matrix1\": [[1, 2], [3, 4]], \"matrix2\": [[0, 1], [1, 0]]} -> [[\"2\", \"1\"], [\"4\", \"3\"]].",
+    {"matrix_multiplication",
+     "linear algebra",
+     "product of two matrices",
+     "Product matrix1 * matrix2 as a list of rows (columns of matrix1 must equal rows of matrix2). Example: "
+     "{\"matrix1\": [[1, 2], [3, 4]], \"matrix2\": [[0, 1], [1, 0]]} -> [[\"2\", \"1\"], [\"4\", \"3\"]].",
      {{"matrix1", TP_MATRIX, 1, "left matrix, list of rows"}, {"matrix2", TP_MATRIX, 1, "right matrix, list of rows"}},
      t_matmul},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

@@ -15,13 +15,17 @@
 
 #include <flint/fmpq_poly.h>
 
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e);
+
 static void ser_init(ser *s) {
     fmpq_poly_init(s->p);
     s->v = 0;
     s->prec = 0;
 }
 
-void tser_clear(ser *s) { fmpq_poly_clear(s->p); }
+void tser_clear(ser *s) {
+    fmpq_poly_clear(s->p);
+}
 
 /* Strip leading zero coefficients into v (keeps absolute precision). */
 static void normalize(ser *s) {
@@ -40,10 +44,13 @@ static void normalize(ser *s) {
     fmpq_poly_truncate(s->p, s->prec);
 }
 
-static int is_zero(const ser *s) { return fmpq_poly_is_zero(s->p); }
+static int is_zero(const ser *s) {
+    return fmpq_poly_is_zero(s->p);
+}
 
 static int unsupported(tkd_err *e, const char *what) {
-    return tkd_err_set(e, TKD_EMATH, "not supported: %s (only expansions with rational coefficients are computed here)", what);
+    return tkd_err_set(e, TKD_EMATH, "not supported: %s (only expansions with rational coefficients are computed here)",
+                       what);
 }
 
 static void set_const(ser *s, const fmpq_t c, slong N) {
@@ -96,7 +103,9 @@ static void mul(ser *r, const ser *a, const ser *b) {
 
 static int divide(ser *r, const ser *a, const ser *b, tkd_err *e) {
     if (is_zero(b))
-        return tkd_err_set(e, TKD_EMATH, "division by a series that vanishes to the working precision (the expression may be undefined)");
+        return tkd_err_set(
+            e, TKD_EMATH,
+            "division by a series that vanishes to the working precision (the expression may be undefined)");
     slong prec = a->prec < b->prec ? a->prec : b->prec;
     if (prec <= 0)
         prec = 1;
@@ -154,7 +163,8 @@ static int apply(ser *r, int fn, const ser *s, tkd_err *e) {
     int rc = 0;
     if (fn == TKD_FN_LOG) {
         if (!fmpq_is_one(c0))
-            rc = unsupported(e, fmpq_is_zero(c0) ? "log of an argument that vanishes at the point" : "log of an argument whose value at the point is not 1");
+            rc = unsupported(e, fmpq_is_zero(c0) ? "log of an argument that vanishes at the point"
+                                                 : "log of an argument whose value at the point is not 1");
         else
             fmpq_poly_log_series(r->p, a, n);
     } else if (!fmpq_is_zero(c0)) {
@@ -204,17 +214,17 @@ static int fmpq_root_exact(fmpq_t r, const fmpq_t c, ulong q) {
     return ok;
 }
 
-int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
+static int from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
     ser_init(s);
     int rc = 0;
     switch (x->kind) {
     case TKD_EX_NUM:
-    case TKD_EX_DEC:
-        set_const(s, x->q, N);
-        return 0;
+    case TKD_EX_DEC: set_const(s, x->q, N); return 0;
     case TKD_EX_SYM:
         if (strcmp(x->name, pt->var))
-            return tkd_err_set(e, TKD_EMATH, "the expression contains the symbol '%s'; only the variable '%s' may appear", x->name, pt->var);
+            return tkd_err_set(e, TKD_EMATH,
+                               "the expression contains the symbol '%s'; only the variable '%s' may appear", x->name,
+                               pt->var);
         if (pt->inf) { /* x = +-1/t */
             fmpq_poly_set_si(s->p, pt->inf);
             s->v = -1;
@@ -274,7 +284,8 @@ int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_
             fmpq_init(c);
             fmpq_init(cr);
             if (is_zero(&b) || b.v % q != 0 || tfmpz_abs_gt(fmpq_numref(ex->q), 1000) || q > 1000) {
-                rc = unsupported(e, "a fractional power of an expression that vanishes at the point (a Puiseux series)");
+                rc =
+                    unsupported(e, "a fractional power of an expression that vanishes at the point (a Puiseux series)");
             } else {
                 fmpq_poly_get_coeff_fmpq(c, b.p, 0);
                 if (!fmpq_root_exact(cr, c, (ulong)q)) {
@@ -341,11 +352,19 @@ int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_
         tser_clear(&a);
         return rc;
     }
-    case TKD_EX_CONST:
-        return unsupported(e, "a constant such as pi or E in the expression");
-    default:
-        return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression");
+    case TKD_EX_CONST: return unsupported(e, "a constant such as pi or E in the expression");
+    default: return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression");
     }
+}
+
+/* On error s is left empty (cleared), so callers may clear it again. */
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e) {
+    int rc = from_ast(s, x, pt, N, e);
+    if (rc) {
+        tser_clear(s);
+        ser_init(s);
+    }
+    return rc;
 }
 
 /* The series of x with absolute precision at least want (retrying with more
@@ -379,8 +398,8 @@ int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *
         fmpq_set(pt->a, x->q);
     else if (x->kind == TKD_EX_CONST && x->op == TKD_C_OO)
         pt->inf = 1;
-    else if (x->kind == TKD_EX_MUL && x->n == 2 && tkd_expr_is_int(x->args[0], -1) && x->args[1]->kind == TKD_EX_CONST &&
-             x->args[1]->op == TKD_C_OO)
+    else if (x->kind == TKD_EX_MUL && x->n == 2 && tkd_expr_is_int(x->args[0], -1) &&
+             x->args[1]->kind == TKD_EX_CONST && x->args[1]->op == TKD_C_OO)
         pt->inf = -1;
     else {
         tkd_expr *s = NULL;
@@ -478,8 +497,12 @@ static int t_series(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 const struct tkd_tool tkd_tools_series_table[] = {
-    {"series_expansion", "calculus", "Taylor/Laurent series up to an order",
-     "Series of an expression in one variable around a rational point, with the terms below order n and an O() term, like SymPy's series(expr, x, point, n). Example: {\"expression\": \"sin(x)/x\", \"variable\": \"x\", \"point\": 0, \"order\": 6} -> \"1 - x**2/6 + x**4/120 + O(x**6)\".",
+    {"series_expansion",
+     "calculus",
+     "Taylor/Laurent series up to an order",
+     "Series of an expression in one variable around a rational point, with the terms below order n and an O() term, "
+     "like SymPy's series(expr, x, point, n). Example: {\"expression\": \"sin(x)/x\", \"variable\": \"x\", \"point\": "
+     "0, \"order\": 6} -> \"1 - x**2/6 + x**4/120 + O(x**6)\".",
      {{"expression", TP_EXPR, 1, "the expression in SymPy syntax"},
       {"variable", TP_VAR, 0, "the variable (default \"x\")"},
       {"point", TP_NUMBER, 0, "expansion point, a rational number (default 0)"},

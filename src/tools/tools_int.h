@@ -21,29 +21,30 @@
 #include "tkd/tools.h"
 
 /* Size guards inside the tools (they apply to direct calls too). */
-#define TOOL_INT_DIGITS_MAX 10000   /* digits of an integer argument */
-#define TOOL_COMB_N_MAX 1000000     /* n in factorial, binomial, catalan, ... */
-#define TOOL_STIRLING_N_MAX 5000    /* n in Stirling numbers */
+#define TOOL_INT_DIGITS_MAX 10000 /* digits of an integer argument */
+#define TOOL_COMB_N_MAX 1000000   /* n in factorial, binomial, catalan, ... */
+#define TOOL_STIRLING_N_MAX 5000  /* n in Stirling numbers */
 #define TOOL_PARTITION_N_MAX 10000000
 #define TOOL_PARTITION_K_N_MAX 20000 /* n when the number of parts is given */
-#define TOOL_FACTOR_DIGITS_MAX 60   /* factor_integer, divisors, totient, ... */
-#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime proves primality */
-#define TOOL_DIVISORS_MAX 100000    /* divisors listed */
-#define TOOL_LIST_MAX 1000          /* elements of a list argument */
-#define TOOL_SUM_TERMS_MAX 100000   /* terms of a finite sum or product */
+#define TOOL_FACTOR_DIGITS_MAX 60    /* factor_integer, divisors, totient, ... */
+#define TOOL_PRIME_DIGITS_MAX 400    /* is_prime accepts */
+#define TOOL_PRIME_PROVE_DIGITS 60   /* is_prime proves primality up to here; BPSW above */
+#define TOOL_DIVISORS_MAX 100000     /* divisors listed */
+#define TOOL_LIST_MAX 1000           /* elements of a list argument */
+#define TOOL_SUM_TERMS_MAX 100000    /* terms of a finite sum or product */
 
 /* Argument kinds, which also decide the JSON schema of a parameter. */
 typedef enum {
-    TP_EXPR,     /* string of SymPy syntax (a JSON number is accepted too) */
-    TP_VAR,      /* a variable name */
-    TP_INT,      /* integer: JSON integer or a string of digits */
-    TP_NUMBER,   /* number or expression string */
-    TP_STRINGS,  /* list of expression strings */
-    TP_INTS,     /* list of integers */
-    TP_MATRIX,   /* list of rows, entries numbers or expression strings */
-    TP_VECTOR,   /* list of numbers or expression strings */
-    TP_POINTS,   /* list of [x, y] points */
-    TP_TEXT      /* free string (a digit string in some base, a direction) */
+    TP_EXPR,    /* string of SymPy syntax (a JSON number is accepted too) */
+    TP_VAR,     /* a variable name */
+    TP_INT,     /* integer: JSON integer or a string of digits */
+    TP_NUMBER,  /* number or expression string */
+    TP_STRINGS, /* list of expression strings */
+    TP_INTS,    /* list of integers */
+    TP_MATRIX,  /* list of rows, entries numbers or expression strings */
+    TP_VECTOR,  /* list of numbers or expression strings */
+    TP_POINTS,  /* list of [x, y] points */
+    TP_TEXT     /* free string (a digit string in some base, a direction) */
 } tool_ptype;
 
 typedef struct tool_param {
@@ -162,6 +163,7 @@ typedef struct tlist {
 
 void tlist_free(tlist *l);
 int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
+void tlist_sort(tlist *l);                        /* real ascending, then complex */
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);

@@ -112,6 +112,9 @@ ok "(b) SIGUSR1 to mpiexec: work in flight abandoned after the grace period; all
 # (c)
 OMPI_MCA_orte_abort_on_non_zero_status=0 run 4
 wait_records
+# rank 1's wrapper writes its pid right after starting tkd; on a loaded machine
+# that can come after rank 0's first progress line
+for _ in $(seq 100); do [ -s pid.1 ] && break; sleep 0.1; done
 kill -USR1 "$(cat pid.1)"
 set +e; wait $mpi; rc=$?; set -e
 ranks_exited 4 3

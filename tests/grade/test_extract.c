@@ -121,6 +121,7 @@ TEST(fixed_rules) {
     expect("guess \\boxed{9}. After more work we find \\boxed{4}", TKD_GRADE_BOXED, "4");
     expect("\\boxed{\\frac{1}{\\sqrt{2}}}", TKD_GRADE_AUTO, "\\frac{1}{\\sqrt{2}}");
     expect("\\fbox{\\{1,2\\}}", TKD_GRADE_AUTO, "\\{1,2\\}");
+    expect("so $\\framebox{204}$ minutes", TKD_GRADE_AUTO, "204");
     expect("\\boxed{unclosed", TKD_GRADE_BOXED, NULL);
     expect("no answer here", TKD_GRADE_BOXED, NULL);
     expect("The final answer is $\\frac{3}{4}$. I hope it is correct.", TKD_GRADE_AUTO, "\\frac{3}{4}");

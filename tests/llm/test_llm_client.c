@@ -158,6 +158,10 @@ static void server_stop(void) {
     close(srv.lfd);
 }
 
+static int same(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
 static int count_of(const char *tag) {
     pthread_mutex_lock(&srv.mu);
     int n = 0;
@@ -355,6 +359,59 @@ TEST(outer_loop) {
     tkd_llm_free(c);
 }
 
+/* read-write cache on a live server, then replay-only: the same responses,
+ * written by the background writer, served without a request */
+TEST(cache_rw_then_replay) {
+    char urls[2][64], dir[128];
+    snprintf(dir, sizeof dir, "/tmp/tkd_llm_client_cache.%ld", (long)getpid());
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.cache = TKD_LLM_CACHE_RW;
+    cfg.cache_dir = dir;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    static const char *const tags[] = {"cache", "cache", "cache", "ctx", "e404"};
+    tkd_llm_response *r1[5] = {0}, *r2[5] = {0};
+    run_tags(c, tags, 5, r1);
+    int before = count_of("cache");
+    tkd_llm_flush(c);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK_INT(st.cache_writes, 4); /* 3 ok + 1 context length; the 404 is not cached */
+    tkd_llm_free(c);
+    cfg.cache = TKD_LLM_CACHE_REPLAY;
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    run_tags(c, tags, 5, r2);
+    CHECK_INT(count_of("cache"), before); /* no request */
+    for (int i = 0; i < 5; i++) {
+        if (!r1[i] || !r2[i])
+            continue;
+        if (i < 4) {
+            CHECK_INT(r2[i]->status, r1[i]->status);
+            CHECK_INT(r2[i]->from_cache, 1);
+            CHECK_INT(r2[i]->raw_len, r1[i]->raw_len);
+            CHECK(r1[i]->raw && r2[i]->raw && !memcmp(r1[i]->raw, r2[i]->raw, r1[i]->raw_len));
+            CHECK(same(r1[i]->content, r2[i]->content));
+            CHECK_NEAR(r2[i]->latency_s, r1[i]->latency_s, 1e-12);
+            CHECK_STR(r2[i]->key, r1[i]->key);
+        } else {
+            CHECK_INT(r2[i]->status, TKD_LLM_CACHE_MISS);
+        }
+    }
+    for (int i = 0; i < 5; i++) {
+        tkd_llm_response_free(r1[i]);
+        tkd_llm_response_free(r2[i]);
+    }
+    tkd_llm_free(c);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 static int closed_port_url(char url[64]) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {0};
@@ -445,6 +502,7 @@ int main(void) {
     RUN(balance_and_aimd);
     RUN(outer_loop);
     RUN(dead_endpoint);
+    RUN(cache_rw_then_replay);
     RUN(closed_port);
     server_stop();
     return TEST_END();

@@ -34,8 +34,11 @@ static char *call(tkd_tools_pool *p, const char *name, const char *args, double 
 
 static int is_error(const char *answer) {
     json_t *j = answer ? json_loads(answer, 0, NULL) : NULL;
-    int ok = j && !strcmp(json_string_value(json_object_get(j, "status")) ? json_string_value(json_object_get(j, "status")) : "", "error") &&
-             json_string_length(json_object_get(j, "message")) > 10;
+    int ok =
+        j &&
+        !strcmp(json_string_value(json_object_get(j, "status")) ? json_string_value(json_object_get(j, "status")) : "",
+                "error") &&
+        json_string_length(json_object_get(j, "message")) > 10;
     json_decref(j);
     return ok;
 }
