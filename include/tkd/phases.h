@@ -9,6 +9,8 @@
 #include "tkd/job.h"
 #include "tkd/store.h"
 
+#include <mpi.h>
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 
@@ -19,5 +21,40 @@ int tkd_phase_import(const tkd_job *job, const char *const *extra_paths, int n_e
 
 /* Read the problems of OUT/problems.h5 back, in import order. */
 int tkd_phase_load_problems(const tkd_job *job, tkd_problem_set *set, tkd_err *e);
+
+/*
+ * testwork: a synthetic phase that exercises dist and store the way the solve
+ * phase will, until it exists. Every rank takes leases of problem ids from
+ * dist, "works" on each for a random time in [testwork.min_ms,
+ * testwork.max_ms] (timers, several items in flight per rank, no blocking),
+ * and writes one record per item into its own shard
+ * OUT/shards/test/rNNNNN.aK.h5 (phase TKD_PHASE_TEST, status DONE, text: a
+ * small JSON with the pid, rank, attempt and testwork.text_bytes of filler).
+ * Items: the problems of OUT/problems.h5 when it exists, else testwork.items
+ * synthetic ids (pid = tkd_hash64 of "test/<i>"). A re-run skips items whose
+ * pid is in any shard of OUT/shards/test (the done-set). Rank
+ * testwork.crash_rank SIGKILLs itself after testwork.crash_after records,
+ * flushed first (fault tests).
+ */
+/* Run the phase on comm (MPI initialised by the caller, stop-signal handlers
+ * installed by the caller). Returns 0 when every item is done, TKD_ESTOP when
+ * stopped early (resumable), or an error. Collective. */
+int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/*
+ * The solve phase (tkd solve JOB.json): every rank takes leases of problems
+ * from dist, runs solve.samples_per_problem solver agents per problem (see
+ * tkd/agents.h) on one event loop (the teacher client, the tool pool, dist),
+ * thousands in flight, and writes one record per sample into its own shard
+ * OUT/shards/solve/rNNNNN.aK.h5 (phase solve, status from tkd_status, text:
+ * the sample's JSON). A problem's samples are written together when its last
+ * one ends; a re-run skips problems whose every sample is in the shards
+ * (a problem cut short by a crash is redone, and the response cache answers
+ * its requests again for free). Stops on SIGTERM/SIGUSR1 (exit 3).
+ */
+/* Run the phase on comm (MPI initialised and stop-signal handlers installed
+ * by the caller). Returns 0 when every problem is done, TKD_ESTOP when stopped
+ * early (resumable), or an error. Collective. */
+int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
 
 #endif

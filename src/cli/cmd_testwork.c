@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #include "tkd/dist.h"
-#include "tkd/testwork.h"
+#include "tkd/phases.h"
 
 #include <mpi.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include "tkd/data.h"
 #include "tkd/dist.h"
 #include "tkd/llm.h"
-#include "tkd/solve.h"
+#include "tkd/phases.h"
 #include "tkd/store.h"
 #include "tkd/tools.h"
 

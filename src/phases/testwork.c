@@ -5,7 +5,7 @@
  * record, then report the completion), sleep until the next timer, and on a
  * stop let what is in flight finish for dist.grace_s before closing the shard.
  */
-#include "tkd/testwork.h"
+#include "tkd/phases.h"
 
 #include "tkd/dist.h"
 #include "tkd/store.h"
@@ -37,7 +37,8 @@ typedef struct {
     char *filler;
 } tw;
 
-/* Problem ids: those of OUT/problems.h5, or synthetic ones. */
+/* Problem ids: those of OUT/problems.h5 (only the pids are read, so any
+ * store of problem records will do), or synthetic ones. */
 static int list_items(tw *t, const char *problems, int *from_store, tkd_err *e) {
     struct stat sb;
     *from_store = stat(problems, &sb) == 0;
@@ -203,8 +204,8 @@ int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
     tkd_buf_init(&b);
 
     /* ---- setup; any rank's failure fails every rank (no one waits forever) ---- */
-    if (tkd_buf_printf(&b, "%s/problems.h5", out) || !(problems = tkd_buf_steal(&b)) ||
-        tkd_buf_printf(&b, "%s/shards/test", out) || !(dir = tkd_buf_steal(&b))) {
+    if (!(problems = tkd_phase_problems_path(job, e)) || tkd_buf_printf(&b, "%s/shards/test", out) ||
+        !(dir = tkd_buf_steal(&b))) {
         rc = tkd_err_set(e, TKD_ENOMEM, "testwork: out of memory");
         goto agree1;
     }

@@ -28,6 +28,7 @@ run() {
   local np=$1
   shift
   rm -f rc.* pid.*
+  : > run.log # now, not in the background job: the waits below must not read the last run's log
   mpiexec -n "$np" bash -c 'trap "" TERM USR1 INT
     r=${OMPI_COMM_WORLD_RANK:-0}
     "$0" testwork job.json "$@" & p=$!

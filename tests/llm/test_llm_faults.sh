@@ -29,6 +29,7 @@ N=400
 
 start_server() { # name args...
   local name=$1; shift
+  rm -f "$name.port"
   "$SERVER" --port 0 --max-seconds 170 "$@" >"$name.port" 2>"$name.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$name.port" ] && break; sleep 0.05; done

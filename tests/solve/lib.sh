@@ -25,6 +25,7 @@ fixture() { # fixture N: problems.jsonl, script.jsonl, expected.json in $work
   /usr/bin/python3 "$here/gen_fixture.py" "$1" "$work"
 }
 start_server() { # start_server ARGS...: sets port
+  rm -f "$work/server.port" # never read a port an earlier server wrote
   "$SERVER" --port 0 --max-seconds 600 --script "$work/script.jsonl" "$@" >"$work/server.port" 2>"$work/server.log" &
   spids+=($!)
   for _ in $(seq 100); do [ -s "$work/server.port" ] && break; sleep 0.05; done

@@ -18,6 +18,7 @@ start_server --latency-ms 100 --jitter-ms 50
 export OMPI_MCA_odls_base_sigkill_timeout=3
 INFL=32
 runbg() { # runbg NP JOB: mpiexec in the background; sets mpi
+  : > run.log # now, not in the background job: the waits must not read the last run's log
   mpiexec -n "$1" "$TKD" solve "$2" >run.log 2>&1 &
   mpi=$!
 }
