@@ -153,9 +153,12 @@ static slong next_prec(slong prec, const acb_t x, const acb_t y) {
     const arf_struct *m[4] = {arb_midref(acb_realref(x)), arb_midref(acb_imagref(x)), arb_midref(acb_realref(y)),
                               arb_midref(acb_imagref(y))};
     for (int i = 0; i < 4; i++) {
+        /* arf_abs_bound_lt_2exp_si saturates at WORD_MAX for huge exponents */
         slong b = arf_is_zero(m[i]) ? 0 : arf_abs_bound_lt_2exp_si(m[i]);
         e = b > e ? b : e;
     }
+    if (e > PREC_MAX)
+        return 0;
     slong want = e + 256;
     return (want > PREC_HI && want <= PREC_MAX) ? want : 0;
 }
