@@ -13,6 +13,8 @@ pkgs=(
   clang libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-sympy python3-torch python3-aiohttp
   nginx
+  slurm-wlm munge
+  python3-jinja2 unicode-data bzip2
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -30,18 +30,37 @@
  *   0 -> worker  GRANT [items]    a lease
  *   0 -> worker  FINISHED []      every item is done; drop your queue
  *   0 -> worker  STOP []          stop: take no new items, finish within grace
- *   0 -> worker  BYEACK []        the coordinator has the rank's last words
+ *   0 -> worker  BYEACK [all]     the coordinator has the rank's last words; all: every item done
  * A request that cannot be served (queue empty, leases still held elsewhere)
  * is parked and answered when items come free (re-issue) or all are done, so
  * idle ranks cost no traffic. Workers report completions with each request,
- * when many are pending, and every report interval (a heartbeat: a rank whose
- * loop is alive is never presumed dead).
+ * when many are pending, at once while their queue is empty (the tail of a
+ * run), and every report interval (a heartbeat: a rank whose loop is alive is
+ * never presumed dead). A rank that says BYE gives its unfinished leases back.
  *
  * Signals: tkd_dist_signals_install() sets handlers for SIGTERM, SIGUSR1 (and
  * SIGINT, once) that only set a volatile sig_atomic_t flag: the one piece of
  * global mutable state in dist, because a signal handler can reach nothing
  * else. tkd_dist_poll reads it. Whichever rank sees a signal first, the
  * coordinator broadcasts STOP to all.
+ *
+ * How launchers deliver the stop (measured on Debian 12, Open MPI 4.1.4):
+ *  - mpirun/mpiexec forwards SIGUSR1 (and SIGUSR2) to every rank at once and
+ *    exits with the ranks' status: 3.
+ *  - mpirun on SIGTERM/SIGINT kills the job itself: it waits
+ *    odls_base_sigkill_timeout seconds (default 1), sends SIGTERM to every
+ *    rank's process group, waits as long again, then SIGKILL; it exits 1. Set
+ *    OMPI_MCA_odls_base_sigkill_timeout above dist.grace_s + 3 (MPI_Finalize
+ *    takes ~2 s while mpirun tears down) to let ranks stop cleanly.
+ *  - mpirun kills the remaining ranks as soon as one exits non-zero
+ *    (orte_abort_on_non_zero_status); ranks leave only after MPI_Finalize, with
+ *    shards closed, so this loses nothing.
+ *  - Slurm sends SIGTERM to every task at the time limit, scancel or
+ *    preemption, and SIGKILL KillWait (or GraceTime) seconds later: keep
+ *    dist.grace_s well below that, or ask for an early USR1 with
+ *    `#SBATCH --signal=USR1@120` (tasks) / `--signal=B:USR1@120` (batch shell,
+ *    which must forward it to srun). srun forwards the signals it receives to
+ *    its tasks and exits with the highest task exit code (3).
  */
 #ifndef TKD_DIST_H
 #define TKD_DIST_H
@@ -123,11 +142,11 @@ struct tkd_dist_stats {
     uint64_t items_completed; /* tkd_dist_complete calls */
     uint64_t leases;          /* leases received */
     uint64_t lease_first, lease_last, lease_smallest, lease_largest;
-    uint64_t lease_grew;      /* times a lease was larger than the previous one */
+    uint64_t lease_grew; /* times a lease was larger than the previous one */
     /* the coordinator's view (rank 0 only) */
-    uint64_t total, done_before, done;  /* done: unique items done, before included */
-    uint64_t duplicates;      /* completions of items already done */
-    uint64_t reissued;        /* items re-issued from silent ranks */
+    uint64_t total, done_before, done; /* done: unique items done, before included */
+    uint64_t duplicates;               /* completions of items already done */
+    uint64_t reissued;                 /* items re-issued from silent ranks */
     int ranks_alive;
     double elapsed_s;
 };

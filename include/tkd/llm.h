@@ -39,10 +39,11 @@
 #include <stdint.h>
 
 #define TKD_LLM_MAX_ENDPOINTS 64
-#define TKD_LLM_MAX_RETRY_AFTER_S 600.0 /* a longer Retry-After is clamped to this */
-#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a reply larger than this is malformed */
-#define TKD_LLM_RETRY_TOKENS_START 10.0 /* retry budget tokens before any request */
-#define TKD_LLM_AIMD_WINDOW_S 1.0 /* window in which 429/503 are counted */
+#define TKD_LLM_MAX_RETRY_AFTER_S 600.0    /* a longer Retry-After is clamped to this */
+#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a larger reply is cut off: a network error */
+#define TKD_LLM_RETRY_TOKENS_START 10.0    /* retry budget tokens before any request */
+#define TKD_LLM_AIMD_WINDOW_S 1.0          /* window in which 429/503 are counted */
+#define TKD_LLM_CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 
 typedef enum {
     TKD_LLM_OK = 0,
@@ -68,10 +69,11 @@ typedef struct tkd_llm_config {
     int max_in_flight;       /* per client (= per rank) */
     int max_connections_per_endpoint;
     double connect_timeout_s, timeout_s; /* per attempt */
-    int max_retries;     /* retries per request after the first attempt */
-    double retry_budget; /* retry tokens earned per submitted request (run-wide) */
+    int max_retries;                     /* retries per request after the first attempt */
+    double retry_budget;                 /* retry tokens earned per submitted request (run-wide) */
     double backoff_base_s, backoff_max_s;
     int http2;
+    const char *ca_file;       /* NULL or "": the system's CA store */
     double temperature, top_p; /* defaults for requests */
     int max_tokens;
     tkd_llm_cache_mode cache;
@@ -86,18 +88,18 @@ void tkd_llm_config_defaults(tkd_llm_config *cfg);
 int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e);
 
 typedef struct tkd_llm_request {
-    const char *model;     /* NULL: the client's */
-    json_t *messages;      /* array of {role, content, ...}; borrowed during submit */
-    json_t *tools;         /* NULL or an array of tool schemas */
-    json_t *tool_choice;   /* NULL, "auto", "none" or an object */
-    json_t *stop;          /* NULL, a string or an array of strings */
-    double temperature;    /* < 0: the client's default */
-    double top_p;          /* <= 0: the client's default */
-    int max_tokens;        /* <= 0: the client's default */
+    const char *model;   /* NULL: the client's */
+    json_t *messages;    /* array of {role, content, ...}; borrowed during submit */
+    json_t *tools;       /* NULL or an array of tool schemas */
+    json_t *tool_choice; /* NULL, "auto", "none" or an object */
+    json_t *stop;        /* NULL, a string or an array of strings */
+    double temperature;  /* < 0: the client's default */
+    double top_p;        /* <= 0: the client's default */
+    int max_tokens;      /* <= 0: the client's default */
     int has_seed;
     int64_t seed;
-    int sample;            /* sample index: part of the cache key, not sent */
-    const char *tag;       /* sent as header X-TKD-Tag (not part of the cache key) */
+    int sample;      /* sample index: part of the cache key, not sent */
+    const char *tag; /* sent as header X-TKD-Tag (not part of the cache key) */
 } tkd_llm_request;
 
 void tkd_llm_request_init(tkd_llm_request *r);
@@ -112,10 +114,10 @@ typedef struct tkd_llm_tool_call {
 
 typedef struct tkd_llm_response {
     tkd_llm_status status;
-    int http_code;    /* of the last attempt (0: none) */
-    char *error;      /* NULL when ok; else a one-line reason (no secrets) */
-    char *last_error; /* RETRIES_EXHAUSTED: the last attempt's reason */
-    char *content;    /* message.content ("" when null) */
+    int http_code;           /* of the last attempt (0: none) */
+    char *error;             /* NULL when ok; else a one-line reason (no secrets) */
+    char *last_error;        /* RETRIES_EXHAUSTED: the last attempt's reason */
+    char *content;           /* message.content ("" when null) */
     char *reasoning_content; /* NULL when absent */
     tkd_llm_tool_call *tool_calls;
     int n_tool_calls;
@@ -125,9 +127,9 @@ typedef struct tkd_llm_response {
     int endpoint;     /* index into base_urls (-1: none) */
     int attempts;     /* HTTP attempts made */
     int from_cache;
-    char *raw;        /* the response body as received (NULL when none) */
+    char *raw; /* the response body as received (NULL when none) */
     size_t raw_len;
-    char key[65];     /* cache key (hex sha256; "" when the cache is off) */
+    char key[65]; /* cache key (hex sha256; "" when the cache is off) */
 } tkd_llm_response;
 
 void tkd_llm_response_free(tkd_llm_response *r);
@@ -162,11 +164,25 @@ int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie);
 /* Requests submitted and not yet handed back. */
 int tkd_llm_pending(const tkd_llm *c);
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s);
+/* Wait until every response handed back so far is in the cache (read-write
+ * mode writes on a background thread; tkd_llm_free flushes too). */
+void tkd_llm_flush(tkd_llm *c);
 
 /* For an outer event loop: an fd (epoll) that turns readable when there is
  * network work, and the longest wait before tkd_llm_poll must be called. */
 int tkd_llm_fd(const tkd_llm *c);
 int tkd_llm_timeout_ms(const tkd_llm *c);
+
+/* ---- building the next turn of a conversation ---- */
+
+/* The assistant message to append after a reply: {"role": "assistant",
+ * "content": ..., "tool_calls": [...]} with native tool calls echoed in the
+ * OpenAI shape (calls read from <tool_call> text stay in the content, as the
+ * Qwen/Hermes templates expect). reasoning_content is not sent back.
+ * NULL on allocation failure. */
+json_t *tkd_llm_assistant_message(const tkd_llm_response *r);
+/* {"role": "tool", "tool_call_id": id, "name": name, "content": content}. */
+json_t *tkd_llm_tool_message(const char *tool_call_id, const char *name, const char *content);
 
 /* ---- pieces exposed for tests and the solve phase ---- */
 
@@ -179,8 +195,7 @@ void tkd_llm_cache_key(const char *body, size_t len, int sample, char out[65]);
  * finish_reason, usage). Returns 0, or TKD_EFORMAT with a reason in e when
  * the body is not a chat completion.
  */
-int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
-                           tkd_err *e);
+int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r, tkd_err *e);
 /* The same with Jansson only (the reference the fast path is tested against). */
 int tkd_llm_parse_response_jansson(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
                                    tkd_err *e);
@@ -216,5 +231,8 @@ typedef struct tkd_llm_cache_entry {
 int tkd_llm_cache_get(const char *dir, const char key[65], tkd_llm_cache_entry *out, tkd_err *e);
 int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e);
 void tkd_llm_cache_entry_free(tkd_llm_cache_entry *ent);
+/* A cached response, read as the network path reads it (from_cache = 1).
+ * 0, or TKD_ENOTFOUND for a miss (unusable entries are misses, logged). */
+int tkd_llm_cache_lookup(const char *dir, const char key[65], tkd_llm_tool_format fmt, tkd_llm_response **out);
 
 #endif

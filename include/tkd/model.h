@@ -29,7 +29,7 @@ typedef struct tkd_model_config {
     int max_pos;      /* max_position_embeddings */
     double rope_theta;
     double rms_eps;
-    int tie;          /* tie_word_embeddings */
+    int tie;            /* tie_word_embeddings */
     int bos_id, eos_id; /* -1 when the config has none */
 } tkd_model_config;
 
@@ -65,8 +65,8 @@ typedef struct tkd_model {
     tkd_model_config cfg;
     size_t size[TKD_P_COUNT]; /* floats per tensor kind (all layers) */
     size_t n_params;
-    float *mem;               /* one allocation for everything */
-    float *p[TKD_P_COUNT];    /* into mem */
+    float *mem;            /* one allocation for everything */
+    float *p[TKD_P_COUNT]; /* into mem */
 } tkd_model;
 
 /* Allocate the parameters of cfg (zeroed). */
@@ -102,7 +102,7 @@ int tkd_lora_parse_targets(const char *s, unsigned *mask, tkd_err *e);
 typedef struct tkd_lora {
     tkd_lora_config cfg;
     int n_layers;
-    int in[TKD_LORA_NT], out[TKD_LORA_NT]; /* the projection's shape */
+    int in[TKD_LORA_NT], out[TKD_LORA_NT];         /* the projection's shape */
     size_t off_a[TKD_LORA_NT], off_b[TKD_LORA_NT]; /* into mem; per layer: + l*r*in / + l*out*r */
     size_t n_params;
     float *mem; /* A (L,r,in) and B (L,out,r) of every target */
@@ -114,7 +114,9 @@ void tkd_lora_free(tkd_lora *a);
 void tkd_lora_init(tkd_lora *a, uint64_t seed);
 float *tkd_lora_A(const tkd_lora *a, int layer, int t); /* (r,in) or NULL if t is not a target */
 float *tkd_lora_B(const tkd_lora *a, int layer, int t); /* (out,r) */
-static inline float tkd_lora_scale(const tkd_lora *a) { return (float)(a->cfg.alpha / a->cfg.r); }
+static inline float tkd_lora_scale(const tkd_lora *a) {
+    return (float)(a->cfg.alpha / a->cfg.r);
+}
 
 /* PEFT layout: adapter_config.json + adapter_model.safetensors in dir. */
 int tkd_lora_save(const tkd_lora *a, const char *dir, const char *base_model, tkd_err *e);
@@ -127,9 +129,9 @@ int tkd_lora_merge(tkd_model *m, const tkd_lora *a, tkd_err *e);
 
 /* ---- forward and backward for training ---- */
 typedef struct tkd_qwen2_opts {
-    int B, T;         /* the largest batch and sequence the trainer will see */
-    int full;         /* full fine-tuning: gradients for every weight */
-    int recompute;    /* keep only layer inputs; recompute the rest in backward */
+    int B, T;      /* the largest batch and sequence the trainer will see */
+    int full;      /* full fine-tuning: gradients for every weight */
+    int recompute; /* keep only layer inputs; recompute the rest in backward */
 } tkd_qwen2_opts;
 
 typedef struct tkd_qwen2 tkd_qwen2; /* activations, gradients, scratch */
@@ -148,8 +150,8 @@ int tkd_qwen2_forward(tkd_qwen2 *q, const int *tokens, const int *docstart, int 
 const float *tkd_qwen2_logits(const tkd_qwen2 *q); /* (B,T,V) after forward */
 /*
  * Cross entropy of the last forward against targets (B,T) where mask (B,T) is
- * set: returns the sum of -log p over masked tokens (the logits become
- * probabilities in place). *count gets the number of masked tokens.
+ * set: returns the sum of -log p over masked tokens (the logits of masked
+ * rows are overwritten for the backward). *count gets the number of masked tokens.
  */
 double tkd_qwen2_loss(tkd_qwen2 *q, const int *targets, const uint8_t *mask, long *count);
 /* Backward of (sum masked NLL) * scale; gradients accumulate (+=). */
@@ -162,7 +164,7 @@ void tkd_qwen2_zero_grad(tkd_qwen2 *q);
 /* ---- AdamW and the learning-rate schedule ---- */
 typedef struct tkd_adamw {
     double lr, beta1, beta2, eps, weight_decay;
-    long t;       /* steps taken */
+    long t; /* steps taken */
     size_t n;
     float *m, *v; /* (n) each, one allocation */
 } tkd_adamw;
@@ -197,11 +199,23 @@ typedef int (*tkd_gen_stop_fn)(void *ctx, int seq, const int *toks, int n);
 int tkd_generate(const tkd_model *m, const int *const *prompts, const int *lens, int n, const tkd_gen_opts *o,
                  tkd_gen_stop_fn stop, void *stop_ctx, int **out, int *out_len, tkd_err *e);
 
+/*
+ * Text in, text out (the eval phase's entry): n prompts, each a chat (JSON
+ * array of messages, or {"messages": [...], "tools": [...]}, rendered with
+ * the generation prompt) when chat is set, else plain text. Generation stops
+ * at <|im_end|>, <|endoftext|>, the config's eos, o->stop_ids, or a stop
+ * string (the text is cut before it). out[i] is malloc'd UTF-8 (invalid
+ * sequences become U+FFFD); the caller frees each.
+ */
+struct tkd_tokenizer;
+int tkd_generate_text(const tkd_model *m, struct tkd_tokenizer *tok, const char *const *prompts, int n, int chat,
+                      const tkd_gen_opts *o, const char *const *stops, int n_stops, char **out, tkd_err *e);
+
 /* ---- gradient all-reduce between data-parallel ranks (MPI now, NCCL later) ---- */
 typedef struct tkd_comm {
     int rank, world;
     void *ctx;
-    int (*sum_f32)(void *ctx, float *buf, size_t n, tkd_err *e);   /* in place, all ranks */
+    int (*sum_f32)(void *ctx, float *buf, size_t n, tkd_err *e); /* in place, all ranks */
     int (*sum_f64)(void *ctx, double *buf, size_t n, tkd_err *e);
     int (*max_int)(void *ctx, int *v, tkd_err *e);
 } tkd_comm;
@@ -221,37 +235,38 @@ typedef struct tkd_sft_example {
 
 typedef struct tkd_train_opts {
     const char *model_dir;
-    const char *out_dir;     /* adapter, checkpoints, log */
+    const char *out_dir; /* adapter, checkpoints, log */
     int lora_r;
     double lora_alpha, lora_dropout;
     unsigned lora_targets;
-    int full;                /* full fine-tuning instead of LoRA */
+    int full; /* full fine-tuning instead of LoRA */
     int recompute;
     double lr, weight_decay, clip, beta1, beta2, eps;
     long warmup;
-    const char *schedule;    /* cosine|linear|constant */
-    int batch;               /* rows per micro-batch per rank */
-    int accum;               /* micro-batches per optimizer step */
-    int seq_len;             /* T */
-    int packing;             /* pack short examples into rows */
-    long steps;              /* optimizer steps (0: from epochs) */
+    const char *schedule; /* cosine|linear|constant */
+    int batch;            /* rows per micro-batch per rank */
+    int accum;            /* micro-batches per optimizer step */
+    int seq_len;          /* T */
+    int packing;          /* pack short examples into rows */
+    long steps;           /* optimizer steps (0: from epochs) */
     double epochs;
-    long checkpoint_every;   /* 0: only at the end and on stop */
+    long checkpoint_every; /* 0: only at the end and on stop */
     long log_every;
     uint64_t seed;
-    const char *base_name;   /* base_model_name_or_path in adapter_config.json */
+    const char *base_name; /* base_model_name_or_path in adapter_config.json */
 } tkd_train_opts;
 
 void tkd_train_opts_default(tkd_train_opts *o);
 
 /*
- * Read SFT JSONL: per line either {"messages": [...]} (turned into tokens and
- * an assistant-token mask by enc; NULL: messages are refused) or
+ * Read SFT JSONL: per line either {"messages": [...], "tools": [...]} (the
+ * whole record is turned into tokens and an assistant-token mask by enc;
+ * NULL: chat records are refused) or
  * pre-tokenized {"input_ids": [...], "loss_mask": [...]} (mask optional, all
  * ones). Errors name file:line. Free with tkd_sft_free.
  */
 struct json_t;
-typedef int (*tkd_sft_encode_fn)(void *ctx, const struct json_t *messages, tkd_sft_example *out, tkd_err *e);
+typedef int (*tkd_sft_encode_fn)(void *ctx, const struct json_t *record, tkd_sft_example *out, tkd_err *e);
 int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_example **ex, int *n, tkd_err *e);
 void tkd_sft_free(tkd_sft_example *ex, int n);
 
@@ -263,7 +278,7 @@ void tkd_sft_free(tkd_sft_example *ex, int n);
  * tokens/s), appends it to out_dir/train_log.jsonl, and at the end writes
  * out_dir/adapter (PEFT layout) or, with full fine-tuning, out_dir/model.
  */
-int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm,
-              volatile sig_atomic_t *stop, tkd_err *e);
+int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm, volatile sig_atomic_t *stop,
+              tkd_err *e);
 
 #endif

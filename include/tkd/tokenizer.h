@@ -120,6 +120,11 @@ int tkd_chat_encode(tkd_tokenizer *tok, const char *messages_json, const char *t
                     int32_t **ids, uint8_t **mask, size_t *n, tkd_err *e);
 int tkd_chat_encode_json(tkd_tokenizer *tok, const json_t *messages, const json_t *tools, int add_generation_prompt,
                          int32_t **ids, uint8_t **mask, size_t *n, tkd_err *e);
+/* A tkd_sft_encode_fn (model.h) for tkd_sft_load: ctx is a tkd_tokenizer;
+ * messages as above (an array, or an object with "messages" and "tools");
+ * out gets ids and the assistant-token mask. */
+struct tkd_sft_example;
+int tkd_chat_sft_encode(void *ctx, const json_t *messages, struct tkd_sft_example *out, tkd_err *e);
 /* Python's json.dumps(value, ensure_ascii=False) of a JSON value appended to
  * out (the "tojson" of Hugging Face chat templates). */
 int tkd_chat_tojson(const json_t *value, tkd_buf *out);

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify EXPR\n"
+    fprintf(stderr, "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify|iszero EXPR\n"
                     "       tkd expr diff|coeffs|roots EXPR VAR\n"
                     "       tkd expr subs EXPR VAR VALUE\n"
                     "       tkd expr n EXPR [DIGITS]\n");
@@ -137,10 +137,14 @@ int tkd_cmd_expr(int argc, char **argv) {
         rc = tkd_expr_latex(&b, x);
     else if (!strcmp(sub, "eval"))
         rc = eval_exact(&b, x, &e);
-    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") ||
-             !strcmp(sub, "simplify") || !strcmp(sub, "diff") || !strcmp(sub, "subs"))
+    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") || !strcmp(sub, "simplify") ||
+             !strcmp(sub, "diff") || !strcmp(sub, "subs"))
         rc = transform(&b, sub, x, argc, argv, &e);
-    else if (!strcmp(sub, "roots"))
+    else if (!strcmp(sub, "iszero")) {
+        rc = tkd_expr_is_zero(x, &e);
+        if (rc >= 0)
+            rc = tkd_buf_puts(&b, rc == TKD_EXPR_YES ? "yes" : rc == TKD_EXPR_NO ? "no" : "unknown");
+    } else if (!strcmp(sub, "roots"))
         rc = roots(&b, x, argc > 2 ? argv[2] : "x", &e);
     else if (!strcmp(sub, "coeffs"))
         rc = coeffs(&b, x, argc > 2 ? argv[2] : "x", &e);

@@ -33,16 +33,16 @@ static char *response_line(long idx, const tkd_llm_response *r) {
     json_t *calls = json_array();
     for (int i = 0; i < r->n_tool_calls; i++)
         json_array_append_new(calls, json_pack("{s:s, s:s, s:s, s:s?}", "id", r->tool_calls[i].id, "name",
-                                               r->tool_calls[i].name, "arguments", r->tool_calls[i].arguments,
-                                               "error", r->tool_calls[i].error));
+                                               r->tool_calls[i].name, "arguments", r->tool_calls[i].arguments, "error",
+                                               r->tool_calls[i].error));
     char raw_sum[65] = "";
     if (r->raw)
         tkd_sha256_hex(r->raw, r->raw_len, raw_sum);
-    json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:I, s:f, s:s}", "index",
+    json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:s?, s:s?, s:s?, s:o, s:s?, s:s?, s:I, s:I, s:f, s:s}", "index",
                           (json_int_t)idx, "status", tkd_llm_status_name(r->status), "http_code", r->http_code,
                           "attempts", r->attempts, "content", r->content, "reasoning_content", r->reasoning_content,
-                          "finish_reason", r->finish_reason, "tool_calls", calls, "error", r->error,
-                          "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
+                          "finish_reason", r->finish_reason, "tool_calls", calls, "error", r->error, "last_error",
+                          r->last_error, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
                           (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "raw_sha256", raw_sum);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
@@ -92,9 +92,11 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
                 printf("%s\n", r->content ? r->content : "");
                 for (int k = 0; k < r->n_tool_calls; k++)
                     printf("[tool_call] %s %s%s%s\n", r->tool_calls[k].name, r->tool_calls[k].arguments,
-                           r->tool_calls[k].error ? " error: " : "", r->tool_calls[k].error ? r->tool_calls[k].error : "");
+                           r->tool_calls[k].error ? " error: " : "",
+                           r->tool_calls[k].error ? r->tool_calls[k].error : "");
                 if (r->status != TKD_LLM_OK)
-                    fprintf(stderr, "tkd: %s: %s\n", tkd_llm_status_name(r->status), r->error ? r->error : "");
+                    fprintf(stderr, "tkd: %s: %s%s%s\n", tkd_llm_status_name(r->status), r->error ? r->error : "",
+                            r->last_error ? "; last: " : "", r->last_error ? r->last_error : "");
             }
             tkd_llm_response_free(r);
         }
@@ -112,6 +114,7 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
         free(lines[i]);
     }
     free(lines);
+    tkd_llm_flush(c); /* the cache is written on a background thread */
     tkd_llm_stats st;
     tkd_llm_get_stats(c, &st);
     if (!quiet || n > 1) {

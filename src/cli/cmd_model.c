@@ -1,13 +1,16 @@
 /*
  * The student model on the command line:
- *   tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16]   random Qwen2 of any shape
+ *   tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]
+ *                                                             random Qwen2 of any shape, with a tokenizer
  *   tkd model info MODEL_DIR                                  shape and parameter count
  *   tkd train JOB.json [--set train.KEY=VALUE ...]            LoRA / full fine-tuning (MPI ranks)
- *   tkd generate MODEL_DIR [--adapter DIR] --ids 1,2,3 [...]  continue prompts with a KV cache
+ *   tkd generate MODEL_DIR [--adapter DIR] --prompt TEXT|--chat JSON|--ids 1,2 [...]
+ *                                                             continue prompts with a KV cache
  *   tkd merge-adapter MODEL_DIR ADAPTER_DIR OUT_DIR [--bf16]  W += alpha/r B A, written as a model
  */
 #include "cli.h"
 #include "tkd/model.h"
+#include "tkd/tokenizer.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -58,11 +61,36 @@ static int plain_args(const tkd_cli_opts *o, const char *const *valued, const ch
     return n;
 }
 
+#define INIT_MAX_MERGES 2000 /* self-made tokenizers: merges learned for a model's vocabulary, at most */
+#define INIT_ADDED 22        /* Qwen2.5's added tokens after the BPE vocabulary */
+
+/* A tokenizer for a new model: copied from --tokenizer, or a byte-level BPE
+ * sized to the model's vocabulary (256 bytes + merges + Qwen's added tokens). */
+static int init_tokenizer(const tkd_cli_opts *o, const tkd_model_config *c, const char *dir, tkd_err *e) {
+    tkd_tokenizer_spec spec = {0};
+    spec.source = opt_val(o, "--tokenizer");
+    if (!spec.source) {
+        int room = c->vocab - 256 - INIT_ADDED;
+        if (room < 0) {
+            fprintf(stderr, "tkd model init: vocab_size %d < %d: no tokenizer written (models with --ids only)\n",
+                    c->vocab, 256 + INIT_ADDED);
+            return 0;
+        }
+        spec.n_merges = room < INIT_MAX_MERGES ? room : INIT_MAX_MERGES;
+    }
+    int32_t v = 0;
+    int rc = tkd_tokenizer_write(dir, &spec, &v, e);
+    if (!rc && v > c->vocab)
+        rc = tkd_err_set(e, TKD_EINVAL, "%s: the tokenizer has %d tokens but vocab_size is %d", dir, (int)v, c->vocab);
+    return rc;
+}
+
 static int model_init(const tkd_cli_opts *o) {
-    static const char *const valued[] = {"--seed", NULL};
+    static const char *const valued[] = {"--seed", "--tokenizer", NULL};
     const char *a[3];
     if (plain_args(o, valued, a, 3) != 3) {
-        fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16]\n");
+        fprintf(stderr,
+                "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n");
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -73,6 +101,8 @@ static int model_init(const tkd_cli_opts *o) {
         tkd_model_init_random(&m, &c, seed ? strtoull(seed, NULL, 10) : 1234, &e))
         return tkd_cli_fail(&e);
     int rc = tkd_model_save(&m, a[2], has_flag(o, "--bf16"), &e);
+    if (!rc && !has_flag(o, "--no-tokenizer"))
+        rc = init_tokenizer(o, &c, a[2], &e);
     if (!rc)
         printf("%s: Qwen2 with %zu parameters (hidden %d, %d layers, %d/%d heads, intermediate %d, vocab %d, %s)\n",
                a[2], m.n_params, c.hidden, c.n_layers, c.n_heads, c.n_kv_heads, c.intermediate, c.vocab,
@@ -100,7 +130,7 @@ static int model_info(const tkd_cli_opts *o) {
 }
 
 int tkd_cmd_model(int argc, char **argv) {
-    static const char *const keep[] = {"--seed", NULL};
+    static const char *const keep[] = {"--seed", "--tokenizer", NULL};
     tkd_cli_opts o;
     int rc = tkd_cli_parse(argc, argv, keep, &o);
     if (rc)
@@ -110,7 +140,7 @@ int tkd_cmd_model(int argc, char **argv) {
         return model_init(&o);
     if (!strcmp(sub, "info"))
         return model_info(&o);
-    fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16]\n"
+    fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n"
                     "       tkd model info MODEL_DIR\n");
     return TKD_EXIT_USAGE;
 }
@@ -143,6 +173,22 @@ int tkd_cmd_merge_adapter(int argc, char **argv) {
     tkd_lora_free(&l);
     tkd_model_free(&m);
     return rc ? tkd_cli_fail(&e) : 0;
+}
+
+/* chat records -> tokens and the assistant mask, with the model's tokenizer */
+static int encode_chat(void *ctx, const json_t *rec, tkd_sft_example *out, tkd_err *e) {
+    int32_t *ids;
+    uint8_t *mask;
+    size_t n;
+    int rc = tkd_chat_encode_json(ctx, json_object_get(rec, "messages"), json_object_get(rec, "tools"), 0, &ids, &mask,
+                                  &n, e);
+    if (rc)
+        return rc;
+    _Static_assert(sizeof(int32_t) == sizeof(int), "token ids are int");
+    out->ids = (int *)ids;
+    out->mask = mask;
+    out->n = (int)n;
+    return 0;
 }
 
 int tkd_cmd_train(int argc, char **argv) {
@@ -198,8 +244,17 @@ int tkd_cmd_train(int argc, char **argv) {
         rc = tkd_err_set(&e, TKD_EINVAL, "%s: train.model_dir and train.data are required for tkd train", job.path);
     if (!rc)
         rc = tkd_lora_parse_targets(tkd_job_str(&job, "train.lora.targets"), &t.lora_targets, &e);
+    tkd_tokenizer *tok = NULL;
+    char tp[4200];
+    snprintf(tp, sizeof tp, "%s/tokenizer.json", t.model_dir);
+    FILE *tf = rc ? NULL : fopen(tp, "r");
+    if (tf) {
+        fclose(tf);
+        rc = tkd_tokenizer_load(tp, &tok, &e);
+    }
     if (!rc)
-        rc = tkd_sft_load(tkd_job_str(&job, "train.data"), NULL, NULL, &ex, &n_ex, &e);
+        rc = tkd_sft_load(tkd_job_str(&job, "train.data"), tok ? encode_chat : NULL, tok, &ex, &n_ex, &e);
+    tkd_tokenizer_free(tok);
     if (!rc) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -208,6 +263,19 @@ int tkd_cmd_train(int argc, char **argv) {
         sigaction(SIGUSR1, &sa, NULL);
         rc = tkd_train(&t, ex, n_ex, &comm, &stop_requested, &e);
     }
+    if (!rc && t.full && comm.rank == 0) /* the trained model folder gets the tokenizer too */
+        for (int i = 0; i < 2 && !rc; i++) {
+            static const char *const files[] = {"tokenizer.json", "tokenizer_config.json"};
+            char src[4200], dst[4200], *data;
+            size_t len;
+            snprintf(src, sizeof src, "%s/%s", t.model_dir, files[i]);
+            snprintf(dst, sizeof dst, "%s/model/%s", t.out_dir, files[i]);
+            tkd_err e2 = {0};
+            if (!tkd_file_read(src, &data, &len, &e2)) {
+                rc = tkd_file_write_atomic(dst, data, len, &e);
+                free(data);
+            }
+        }
     int code = rc ? (rc == TKD_EINVAL ? TKD_EXIT_USAGE : tkd_exit_code(rc)) : 0;
     if (rc && (comm.rank == 0 || rc != TKD_ESTOP))
         fprintf(stderr, "tkd: %s: %s\n", rc == TKD_ESTOP ? "stopped" : "error", e.msg);
@@ -243,25 +311,62 @@ static int parse_ids(const char *s, int **ids, int *n, tkd_err *e) {
     return *n ? 0 : tkd_err_set(e, TKD_EINVAL, "--ids is empty");
 }
 
+#define GEN_MAX_PROMPTS 256
+#define GEN_MAX_STOPS 16
+
+/* one chat per line of a JSONL file, appended to prompts (owned: *owned) */
+static int read_chat_file(const char *path, char **prompts, int *n, tkd_err *e) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tkd_err_set(e, TKD_ENOTFOUND, "%s: cannot open the chat file", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        if (strspn(line, " \t\r\n") == (size_t)len)
+            continue;
+        if (*n == GEN_MAX_PROMPTS)
+            rc = tkd_err_set(e, TKD_EUSAGE, "%s: at most %d prompts at once", path, GEN_MAX_PROMPTS);
+        else if (!(prompts[(*n)++] = strdup(line)))
+            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static void print_text(const char *text, int as_json, int last) {
+    if (as_json) {
+        json_t *j = json_pack("{s:s}", "text", text);
+        char *js = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        printf("%s\n", js ? js : "{}");
+        free(js);
+        json_decref(j);
+    } else {
+        printf("%s%s\n", text, last ? "" : "\n");
+    }
+}
+
 int tkd_cmd_generate(int argc, char **argv) {
-    static const char *const keep[] = {"--adapter", "--ids",  "--prompt", "--chat", "--max-new", "--temperature",
-                                       "--top-p",   "--seed", "--stop-id", NULL};
+    static const char *const keep[] = {"--adapter", "--ids",  "--prompt",  "--chat", "--max-new",   "--temperature",
+                                       "--top-p",   "--seed", "--stop-id", "--stop", "--chat-file", NULL};
     tkd_cli_opts o;
     int rc = tkd_cli_parse(argc, argv, keep, &o);
     if (rc)
         return rc;
     const char *a[1];
     if (plain_args(&o, keep, a, 1) != 1) {
-        fprintf(stderr, "usage: tkd generate MODEL_DIR [--adapter DIR] --ids 1,2,3 [--ids ...] [--max-new N]\n"
-                        "       [--temperature T] [--top-p P] [--seed S] [--stop-id ID ...]\n");
+        fprintf(
+            stderr,
+            "usage: tkd generate MODEL_DIR [--adapter DIR] (--prompt TEXT | --chat JSON | --chat-file F | --ids 1,2)\n"
+            "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
+            "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
+            "  the generation prompt; --chat-file FILE.jsonl holds one such chat per line; prompts given\n"
+            "  several times are generated as one batch (of one kind: text, chats or ids)\n");
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
-    if (opt_val(&o, "--prompt") || opt_val(&o, "--chat")) {
-        fprintf(stderr, "tkd generate: --prompt and --chat need the tokenizer, which this build does not have yet; "
-                        "use --ids\n");
-        return TKD_EXIT_USAGE;
-    }
     tkd_model m;
     if (tkd_model_load(&m, a[0], &e))
         return tkd_cli_fail(&e);
@@ -274,42 +379,78 @@ int tkd_cmd_generate(int argc, char **argv) {
         }
         tkd_lora_free(&l);
     }
-    tkd_gen_opts g = {.max_new = 64, .temperature = 0, .top_p = 1, .seed = 0};
-    int stops[64], n_stop = 0, *prompts[32], lens[32], n = 0;
-    for (int i = 0; i + 1 < o.n_pos; i++) {
+    tkd_gen_opts g = {.max_new = 256, .temperature = 0, .top_p = 1, .seed = 0};
+    int stop_ids[GEN_MAX_STOPS + 1], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
+    const char *stops[GEN_MAX_STOPS];
+    int n_stops = 0;
+    char *texts[GEN_MAX_PROMPTS];
+    int *ids[GEN_MAX_PROMPTS], lens[GEN_MAX_PROMPTS];
+    for (int i = 0; i + 1 < o.n_pos && !rc; i++) {
         const char *f = o.pos[i], *v = o.pos[i + 1];
-        if (!strcmp(f, "--max-new"))
+        int k = !strcmp(f, "--prompt")                                ? 1
+                : (!strcmp(f, "--chat") || !strcmp(f, "--chat-file")) ? 2
+                : !strcmp(f, "--ids")                                 ? 3
+                                                                      : 0;
+        if (k && kind && k != kind) {
+            rc = tkd_err_set(&e, TKD_EUSAGE, "prompts of one kind at a time: --prompt, --chat/--chat-file or --ids");
+        } else if (k && n == GEN_MAX_PROMPTS) {
+            rc = tkd_err_set(&e, TKD_EUSAGE, "at most %d prompts at once", GEN_MAX_PROMPTS);
+        } else if (!strcmp(f, "--chat-file")) {
+            kind = 2;
+            rc = read_chat_file(v, texts, &n, &e);
+        } else if (k == 3) {
+            kind = 3;
+            rc = parse_ids(v, &ids[n], &lens[n], &e);
+            texts[n++] = NULL;
+        } else if (k) {
+            kind = k;
+            if (!(texts[n++] = strdup(v)))
+                rc = tkd_err_set(&e, TKD_ENOMEM, "out of memory");
+        } else if (!strcmp(f, "--max-new")) {
             g.max_new = atoi(v);
-        else if (!strcmp(f, "--temperature"))
+        } else if (!strcmp(f, "--temperature")) {
             g.temperature = atof(v);
-        else if (!strcmp(f, "--top-p"))
+        } else if (!strcmp(f, "--top-p")) {
             g.top_p = atof(v);
-        else if (!strcmp(f, "--seed"))
+        } else if (!strcmp(f, "--seed")) {
             g.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(f, "--stop-id") && n_stop < 64)
-            stops[n_stop++] = atoi(v);
-        else if (!strcmp(f, "--ids") && n < 32 && !rc) {
-            rc = parse_ids(v, &prompts[n], &lens[n], &e);
-            n++;
+        } else if (!strcmp(f, "--stop-id") && n_stop_ids < GEN_MAX_STOPS) {
+            stop_ids[n_stop_ids++] = atoi(v);
+        } else if (!strcmp(f, "--stop") && n_stops < GEN_MAX_STOPS) {
+            stops[n_stops++] = v;
         }
     }
     if (!rc && !n)
-        rc = tkd_err_set(&e, TKD_EUSAGE, "give a prompt with --ids 1,2,3");
-    if (m.cfg.eos_id >= 0 && n_stop < 64)
-        stops[n_stop++] = m.cfg.eos_id;
-    g.stop_ids = stops;
-    g.n_stop_ids = n_stop;
-    int *out[32], out_len[32];
-    if (!rc)
-        rc = tkd_generate(&m, (const int *const *)prompts, lens, n, &g, NULL, NULL, out, out_len, &e);
-    for (int i = 0; i < n; i++) {
-        if (!rc) {
+        rc = tkd_err_set(&e, TKD_EUSAGE, "give a prompt: --prompt TEXT, --chat JSON, --chat-file F or --ids 1,2,3");
+    g.stop_ids = stop_ids;
+    g.n_stop_ids = n_stop_ids;
+    int as_json = has_flag(&o, "--json");
+    if (!rc && kind == 3) { /* token ids in, token ids out */
+        int *out[GEN_MAX_PROMPTS], out_len[GEN_MAX_PROMPTS];
+        if (m.cfg.eos_id >= 0)
+            stop_ids[g.n_stop_ids++] = m.cfg.eos_id;
+        rc = tkd_generate(&m, (const int *const *)ids, lens, n, &g, NULL, NULL, out, out_len, &e);
+        for (int i = 0; i < n && !rc; i++) {
             for (int t = 0; t < out_len[i]; t++)
                 printf("%s%d", t ? "," : "", out[i][t]);
             printf("\n");
             free(out[i]);
         }
-        free(prompts[i]);
+    } else if (!rc) {
+        tkd_tokenizer *tok = NULL;
+        char *out[GEN_MAX_PROMPTS];
+        if (!(rc = tkd_tokenizer_load(a[0], &tok, &e)))
+            rc = tkd_generate_text(&m, tok, (const char *const *)texts, n, kind == 2, &g, stops, n_stops, out, &e);
+        for (int i = 0; i < n && !rc; i++) {
+            print_text(out[i], as_json, i + 1 == n);
+            free(out[i]);
+        }
+        tkd_tokenizer_free(tok);
+    }
+    for (int i = 0; i < n; i++) {
+        free(texts[i]);
+        if (kind == 3)
+            free(ids[i]);
     }
     tkd_model_free(&m);
     return rc ? tkd_cli_fail(&e) : 0;

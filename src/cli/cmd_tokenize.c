@@ -89,12 +89,16 @@ static int run_line(tkd_tokenizer *tok, const char *line, size_t len, int decode
         int32_t *ids = NULL;
         size_t n;
         char *text = NULL;
+        size_t tlen = 0;
         rc = parse_ids(line, &ids, &n, e);
         if (!rc)
-            rc = tkd_tokenizer_decode(tok, ids, n, flags, &text, NULL, e);
+            rc = tkd_tokenizer_decode(tok, ids, n, flags, &text, &tlen, e);
         if (!rc) {
-            json_t *s = json_stringn_nocheck(text, strlen(text));
-            char *out = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+            /* exact bytes: a prefix ending inside a character is not UTF-8 */
+            json_t *s = tkd_text_utf8_valid(text, tlen) ? json_stringn(text, tlen) : NULL;
+            if (!s)
+                rc = tkd_err_set(e, TKD_EINVAL, "--decode --jsonl: the ids decode to bytes that are not UTF-8");
+            char *out = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
             if (out)
                 puts(out);
             free(out);
@@ -190,7 +194,7 @@ int tkd_cmd_tokenize(int argc, char **argv) {
     }
     tkd_err e = {0};
     tkd_tokenizer *tok = NULL;
-    if (path && (rc = tkd_tokenizer_load(path, &tok, &e)))
+    if (path && tkd_tokenizer_load(path, &tok, &e))
         return tkd_cli_fail(&e);
     char *in = NULL;
     size_t len = 0;

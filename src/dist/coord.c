@@ -86,8 +86,8 @@ static void check_all_done(tkd_dist *d) {
 
 static void mark_done(tkd_dist *d, int src, uint64_t item) {
     if (item >= d->n) {
-        tkd_log_warn("dist: rank %d reported item %llu, beyond the %llu items; ignored", src,
-                     (unsigned long long)item, (unsigned long long)d->n);
+        tkd_log_warn("dist: rank %d reported item %llu, beyond the %llu items; ignored", src, (unsigned long long)item,
+                     (unsigned long long)d->n);
         return;
     }
     if (d->state[item] == IT_DONE) {
@@ -135,8 +135,8 @@ static void reissue_silent(tkd_dist *d, int requester) {
         s->dead = 1;
         uint64_t k = requeue_rank(d, r);
         d->reissued += k;
-        tkd_log_warn("dist: rank %d silent for %.1f s (dist.lease_timeout_s %g): re-issuing its %llu leased items",
-                     r, silent, d->cfg.lease_timeout_s, (unsigned long long)k);
+        tkd_log_warn("dist: rank %d silent for %.1f s (dist.lease_timeout_s %g): re-issuing its %llu leased items", r,
+                     silent, d->cfg.lease_timeout_s, (unsigned long long)k);
     }
 }
 
@@ -223,7 +223,8 @@ void coord_bye(tkd_dist *d, int src, const uint64_t *done, size_t n_done) {
                      (unsigned long long)k);
     }
     check_all_done(d);
-    dist_send(d, src, TAG_BYEACK, NULL, 0, NULL, 0);
+    uint64_t all = (uint64_t)d->all_done;
+    dist_send(d, src, TAG_BYEACK, &all, 1, NULL, 0);
 }
 
 void coord_stop(tkd_dist *d, int src) {

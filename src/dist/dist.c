@@ -71,7 +71,9 @@ int u64vec_push_n(u64vec *q, const uint64_t *x, size_t n) {
     return 0;
 }
 
-int u64vec_push(u64vec *q, uint64_t x) { return u64vec_push_n(q, &x, 1); }
+int u64vec_push(u64vec *q, uint64_t x) {
+    return u64vec_push_n(q, &x, 1);
+}
 
 /* ---- transport ---- */
 
@@ -90,10 +92,13 @@ int dist_send(tkd_dist *d, int dest, int tag, const uint64_t *hdr, size_t n_hdr,
               size_t n_items) {
     if (d->err)
         return d->err;
+    if (n_items > SIZE_MAX / sizeof(uint64_t) - n_hdr - 1) {
+        tkd_log_error("dist: a message of %zu items to rank %d is too large", n_items, dest);
+        return TKD_ELIMIT;
+    }
     size_t n = n_hdr + n_items;
-    uint64_t *buf = malloc((n ? n : 1) * sizeof *buf);
+    uint64_t *buf = malloc((n + 1) * sizeof *buf);
     if (!buf) {
-        free(buf);
         tkd_log_error("dist: out of memory for a message to rank %d", dest);
         return TKD_ENOMEM;
     }
@@ -233,7 +238,10 @@ static void handle(tkd_dist *d, int src, int tag, const uint64_t *m, size_t n) {
         d->req_out = 0;
         dist_begin_stop_local(d, "a stop from the coordinator");
         break;
-    case TAG_BYEACK: d->bye_acked = 1; break;
+    case TAG_BYEACK:
+        d->bye_acked = 1;
+        d->all_done_acked = n >= 1 && m[0] == 1;
+        break;
     default: tkd_log_warn("dist: unexpected message (tag %d) from the coordinator ignored", tag);
     }
 }
@@ -265,12 +273,16 @@ static void receive(tkd_dist *d) {
     }
 }
 
-/* A worker sends its completions (and a heartbeat) when many pend or when
- * it has been quiet for report_every_s. */
+/* A worker sends its completions (and a heartbeat) when many pend, when its
+ * queue is empty (the tail of the run: the coordinator may be waiting for
+ * exactly these), or when it has been quiet for report_every_s. */
 static void report(tkd_dist *d, int force) {
     if (d->rank == 0 || d->err)
         return;
     size_t n = u64vec_size(&d->pend);
+    /* with nothing left in the local queue, the end may hinge on these: send now */
+    if (n && !u64vec_size(&d->q))
+        force = 1;
     if (!force && n < TKD_DIST_REPORT_BATCH && tkd_now() - d->last_send < d->cfg.report_every_s)
         return;
     uint64_t hdr[2] = {0, n};
@@ -404,9 +416,13 @@ void tkd_dist_complete(tkd_dist *d, uint64_t item) {
         report(d, 1);
 }
 
-void tkd_dist_stop(tkd_dist *d) { begin_stop(d, "a stop request"); }
+void tkd_dist_stop(tkd_dist *d) {
+    begin_stop(d, "a stop request");
+}
 
-int tkd_dist_stopping(const tkd_dist *d) { return d->stopping; }
+int tkd_dist_stopping(const tkd_dist *d) {
+    return d->stopping;
+}
 
 double tkd_dist_grace_left(const tkd_dist *d) {
     if (!d->stopping)
@@ -455,7 +471,8 @@ int tkd_dist_finish(tkd_dist *d, tkd_dist_stats *st, tkd_err *e) {
         }
         if (!d->bye_acked)
             tkd_log_warn("dist: the coordinator did not acknowledge this rank's goodbye in time");
-        rc = d->finished && !d->stopping ? 0 : TKD_ESTOP;
+        /* the coordinator's word decides: everything may have been done just as a stop came */
+        rc = (d->bye_acked ? d->all_done_acked : d->finished && !d->stopping) ? 0 : TKD_ESTOP;
     }
     /* let our last messages leave (bounded) */
     while (d->n_sends && tkd_now() < deadline && !d->err) {

@@ -18,7 +18,7 @@ enum {
     TAG_GRANT = 201,    /* 0 -> worker: [items...] */
     TAG_FINISHED = 202, /* 0 -> worker: [] */
     TAG_CSTOP = 203,    /* 0 -> worker: [] */
-    TAG_BYEACK = 204    /* 0 -> worker: [] */
+    TAG_BYEACK = 204    /* 0 -> worker: [all items done: 0|1] */
 };
 
 /* Item states in the coordinator's table. */
@@ -31,8 +31,12 @@ typedef struct u64vec {
 
 int u64vec_push(u64vec *q, uint64_t x);
 int u64vec_push_n(u64vec *q, const uint64_t *x, size_t n);
-static inline size_t u64vec_size(const u64vec *q) { return q->len - q->head; }
-static inline void u64vec_clear(u64vec *q) { q->head = q->len = 0; }
+static inline size_t u64vec_size(const u64vec *q) {
+    return q->len - q->head;
+}
+static inline void u64vec_clear(u64vec *q) {
+    q->head = q->len = 0;
+}
 
 typedef struct pending_send {
     MPI_Request req;
@@ -58,7 +62,7 @@ struct tkd_dist {
     /* worker side (every rank) */
     u64vec q;    /* leased items not yet handed out */
     u64vec pend; /* completions not yet reported */
-    int req_out, finished, stopping, bye_acked;
+    int req_out, finished, stopping, bye_acked, all_done_acked;
     double stop_t, last_send;
     pending_send *sends;
     size_t n_sends, cap_sends;
@@ -67,9 +71,9 @@ struct tkd_dist {
     tkd_dist_stats st;
 
     /* coordinator side (rank 0) */
-    uint8_t *state;  /* per item: IT_* */
-    int32_t *owner;  /* per item: rank holding its lease, -1 none */
-    u64vec cq;       /* queued items (may hold items done meanwhile: skipped) */
+    uint8_t *state; /* per item: IT_* */
+    int32_t *owner; /* per item: rank holding its lease, -1 none */
+    u64vec cq;      /* queued items (may hold items done meanwhile: skipped) */
     rank_state *rs;
     uint64_t done, done_before, dups, reissued;
     double last_progress, last_check, end_t;
@@ -77,8 +81,7 @@ struct tkd_dist {
 };
 
 /* transport (dist.c) */
-int dist_send(tkd_dist *d, int dest, int tag, const uint64_t *hdr, size_t n_hdr, const uint64_t *items,
-              size_t n_items);
+int dist_send(tkd_dist *d, int dest, int tag, const uint64_t *hdr, size_t n_hdr, const uint64_t *items, size_t n_items);
 void dist_take_grant(tkd_dist *d, const uint64_t *items, size_t n);
 void dist_begin_stop_local(tkd_dist *d, const char *why);
 

@@ -15,7 +15,9 @@
 
 static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig) {
+    stop_signal = sig;
+}
 
 int tkd_dist_signals_install(tkd_err *e) {
     static const int sigs[] = {SIGTERM, SIGUSR1, SIGINT};
@@ -32,6 +34,10 @@ int tkd_dist_signals_install(tkd_err *e) {
     return 0;
 }
 
-int tkd_dist_signal_pending(void) { return (int)stop_signal; }
+int tkd_dist_signal_pending(void) {
+    return (int)stop_signal;
+}
 
-void tkd_dist_signal_reset(void) { stop_signal = 0; }
+void tkd_dist_signal_reset(void) {
+    stop_signal = 0;
+}

@@ -17,8 +17,8 @@
 #define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
 
 static int lim_bits(tkd_err *e, const char *what) {
-    return tkd_err_set(e, TKD_ELIMIT, "%s would exceed TKD_EXPR_MAX_INT_BITS (%d bits); use a smaller argument",
-                       what, TKD_EXPR_MAX_INT_BITS);
+    return tkd_err_set(e, TKD_ELIMIT, "%s would exceed TKD_EXPR_MAX_INT_BITS (%d bits); use a smaller argument", what,
+                       TKD_EXPR_MAX_INT_BITS);
 }
 
 /* out must hold an integer; fills z. */
@@ -61,8 +61,8 @@ static int int_fn(ca_t out, const tkd_expr *x, ca_t *a, ca_ctx_t ctx, tkd_err *e
             goto done;
         }
         /* log2(n!) ~ n log2(n) */
-        if (!fmpz_fits_si(u) || (fmpz_get_si(u) > 16 &&
-                                 (double)fmpz_get_si(u) * log2((double)fmpz_get_si(u)) > TKD_EXPR_MAX_INT_BITS)) {
+        if (!fmpz_fits_si(u) ||
+            (fmpz_get_si(u) > 16 && (double)fmpz_get_si(u) * log2((double)fmpz_get_si(u)) > TKD_EXPR_MAX_INT_BITS)) {
             rc = lim_bits(e, "factorial");
             goto done;
         }

@@ -24,6 +24,10 @@ typedef int (*tkd_expr_map_fn)(const tkd_expr *x, const void *arg, tkd_expr **ou
 int tkd_expr_is_container(const tkd_expr *x);
 int tkd_expr_map(const tkd_expr *x, tkd_expr_map_fn fn, const void *arg, tkd_expr **out, tkd_err *e);
 
+/* matrix arithmetic inside + * ** folded into one MATRIX (matrix.c) */
+int tkd_expr_has_matrix(const tkd_expr *x);
+int tkd_expr_matrix_fold(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+
 /* ---- rational functions in generators (ratfun.c) ---- */
 #include <calcium/fmpz_mpoly_q.h>
 

@@ -67,8 +67,8 @@ static tkd_expr *root_expr(const fmpz_poly_t p, const qqbar_t a, const char *var
     return r ? r : crootof(p, a, var);
 }
 
-int tkd_expr_poly_roots(const tkd_expr *x, const char *var, int real_only, tkd_expr ***roots, slong **mult,
-                        size_t *n, tkd_err *e) {
+int tkd_expr_poly_roots(const tkd_expr *x, const char *var, int real_only, tkd_expr ***roots, slong **mult, size_t *n,
+                        tkd_err *e) {
     *roots = NULL;
     if (mult)
         *mult = NULL;

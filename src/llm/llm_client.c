@@ -10,6 +10,7 @@
  * adaptive limit (AIMD: +1 per success, halved when 429/503 make up 10% of
  * the last second's replies) and, per endpoint, by the connection cap.
  */
+#include "llm_writer.h"
 #include "tkd/llm.h"
 
 #include <curl/curl.h>
@@ -20,10 +21,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define TAG_MAX 200          /* bytes of a request tag kept for the X-TKD-Tag header */
+#define TAG_MAX 200             /* bytes of a request tag kept for the X-TKD-Tag header */
 #define H2_STREAMS_PER_CONN 100 /* streams one HTTP/2 connection carries */
 #define EPOLL_BATCH 512
-#define CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
+#define ENDPOINT_DOWN_MAX_S 30.0 /* longest an unreachable endpoint is skipped */
 
 typedef struct job {
     void *cookie;
@@ -49,6 +50,8 @@ typedef struct endpoint {
     char *url; /* base + "/chat/completions" */
     int outstanding;
     int cap;
+    int conn_failures; /* connection failures in a row (reset by any HTTP reply) */
+    double down_until; /* skipped until then while another endpoint is up */
 } endpoint;
 
 typedef struct queue {
@@ -58,7 +61,8 @@ typedef struct queue {
 
 struct tkd_llm {
     tkd_llm_config cfg;
-    char *model, *cache_dir; /* owned copies of cfg strings */
+    char *model, *cache_dir, *ca_file; /* owned copies of cfg strings */
+    tkd_llm_writer *writer;            /* cache writes (read-write mode) */
     CURLM *multi;
     int epfd;
     double curl_deadline; /* monotonic; < 0: none */
@@ -125,10 +129,10 @@ static job *heap_pop(tkd_llm *c) {
     job *top = c->heap[0], *last = c->heap[--c->heap_n];
     size_t i = 0;
     for (;;) {
-        size_t l = 2 * i + 1, m = i;
+        size_t l = 2 * i + 1;
         if (l >= c->heap_n)
             break;
-        m = l + 1 < c->heap_n && c->heap[l + 1]->t_due < c->heap[l]->t_due ? l + 1 : l;
+        size_t m = l + 1 < c->heap_n && c->heap[l + 1]->t_due < c->heap[l]->t_due ? l + 1 : l;
         if (c->heap[m]->t_due >= last->t_due)
             break;
         c->heap[i] = c->heap[m];
@@ -154,18 +158,27 @@ static void job_free(job *j) {
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
     (void)e;
-    (void)socketp;
     tkd_llm *c = userp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(c->epfd, EPOLL_CTL_DEL, s, NULL); /* may already be gone with the socket */
         return 0;
     }
+    /* socketp remembers the events registered (+1), so unchanged interest costs no syscall */
+    uint32_t want =
+        ((what & CURL_POLL_IN) ? (uint32_t)EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? (uint32_t)EPOLLOUT : 0u);
+    intptr_t had = (intptr_t)socketp;
+    if (had == (intptr_t)want + 1)
+        return 0;
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.data.fd = s;
-    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-        epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev);
+    ev.events = want;
+    int rc = epoll_ctl(c->epfd, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+    if (rc != 0 && errno == ENOENT)
+        rc = epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev);
+    else if (rc != 0 && errno == EEXIST)
+        rc = epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev);
+    curl_multi_assign(c->multi, s, rc == 0 ? (void *)((intptr_t)want + 1) : NULL);
     return 0;
 }
 
@@ -200,9 +213,12 @@ static CURL *easy_new(tkd_llm *c) {
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->cfg.timeout_s * 1000));
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->cfg.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     c->cfg.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, c->cfg.http2 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tkd/" TKD_VERSION);
+    if (c->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
     return e;
 }
 
@@ -246,8 +262,19 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
         rc = TKD_ENOMEM;
         goto fail;
     }
+    if (cfg->ca_file && cfg->ca_file[0]) {
+        if (access(cfg->ca_file, R_OK) != 0) {
+            rc = tkd_err_set(e, TKD_EINVAL, "teacher.ca_file '%s' cannot be read: %s", cfg->ca_file, strerror(errno));
+            goto fail;
+        }
+        if (!(c->ca_file = tkd_strdup(cfg->ca_file, e))) {
+            rc = TKD_ENOMEM;
+            goto fail;
+        }
+    }
     c->cfg.model = c->model;
     c->cfg.cache_dir = c->cache_dir;
+    c->cfg.ca_file = c->ca_file;
     c->cfg.api_key_env = NULL;
     for (int i = 0; i < TKD_LLM_MAX_ENDPOINTS; i++)
         c->cfg.base_urls[i] = NULL;
@@ -320,9 +347,13 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
     tkd_rng_seed(&c->rng, cfg->seed ^ 0x6c6c6d2d6a697474ull ^ (uint64_t)getpid());
     if (cfg->cache != TKD_LLM_CACHE_OFF && (rc = tkd_mkdirs(c->cache_dir, e)))
         goto fail;
+    if (cfg->cache == TKD_LLM_CACHE_RW && (rc = tkd_llm_writer_start(c->cache_dir, &c->writer, e)))
+        goto fail;
     tkd_log_debug("teacher: %d endpoint(s), API key from $%s: %s, cache %s", c->n_eps,
                   cfg->api_key_env ? cfg->api_key_env : "", key && key[0] ? "set" : "not set",
-                  cfg->cache == TKD_LLM_CACHE_OFF ? "off" : cfg->cache == TKD_LLM_CACHE_RW ? "read-write" : "replay-only");
+                  cfg->cache == TKD_LLM_CACHE_OFF  ? "off"
+                  : cfg->cache == TKD_LLM_CACHE_RW ? "read-write"
+                                                   : "replay-only");
     *out = c;
     return 0;
 fail:
@@ -339,6 +370,7 @@ static void free_queue(queue *q) {
 void tkd_llm_free(tkd_llm *c) {
     if (!c)
         return;
+    tkd_llm_writer_stop(c->writer); /* every finished response reaches the cache */
     if (c->multi) {
         /* transfers still on the wire */
         while (c->wire) {
@@ -366,6 +398,7 @@ void tkd_llm_free(tkd_llm *c) {
         close(c->epfd);
     free(c->model);
     free(c->cache_dir);
+    free(c->ca_file);
     free(c);
 }
 
@@ -409,11 +442,7 @@ static void finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
     }
     if (c->cfg.cache == TKD_LLM_CACHE_RW && (st == TKD_LLM_OK || st == TKD_LLM_CONTEXT_LENGTH) && r->raw) {
         tkd_llm_cache_entry ent = {r->http_code, st, r->latency_s, r->attempts, r->endpoint, r->raw, r->raw_len};
-        tkd_err ce = {0};
-        if (tkd_llm_cache_put(c->cache_dir, j->key, &ent, &ce))
-            tkd_log_warn("%s", ce.msg);
-        else
-            c->st.cache_writes++;
+        tkd_llm_writer_put(c->writer, j->key, &ent);
     }
     q_push(&c->done, j);
 }
@@ -467,6 +496,8 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_off_t connect_us = 0; /* 0: never connected */
+    curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
     double retry_after = 0;
     struct curl_header *h = NULL;
     if (res == CURLE_OK && curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h) {
@@ -488,6 +519,17 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     c->in_flight--;
     c->eps[j->ep].outstanding--;
     j->last_http = (int)code;
+    endpoint *ep = &c->eps[j->ep];
+    if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
+        (res == CURLE_OPERATION_TIMEDOUT && connect_us == 0)) {
+        /* the server is not there: mark it down for a growing while */
+        ep->conn_failures++;
+        double hold = c->cfg.backoff_base_s * ldexp(1.0, ep->conn_failures > 16 ? 16 : ep->conn_failures - 1);
+        ep->down_until = tkd_now() + (hold > ENDPOINT_DOWN_MAX_S ? ENDPOINT_DOWN_MAX_S : hold);
+    } else if (res == CURLE_OK) {
+        ep->conn_failures = 0;
+        ep->down_until = 0;
+    }
     if (res != CURLE_OK) {
         tkd_llm_status kind = res == CURLE_OPERATION_TIMEDOUT ? TKD_LLM_TIMEOUT : TKD_LLM_NETWORK;
         snprintf(j->last_error, sizeof j->last_error, "%s on endpoint %d (curl %d: %s)",
@@ -515,7 +557,7 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     if (tkd_llm_http_retryable(code)) {
         retry_or_finish(c, j, TKD_LLM_HTTP_ERROR, retry_after);
     } else if (code == 400 && tkd_llm_is_context_length(j->rx.data)) {
-        finish(c, j, TKD_LLM_CONTEXT_LENGTH, CONTEXT_LENGTH_MSG);
+        finish(c, j, TKD_LLM_CONTEXT_LENGTH, TKD_LLM_CONTEXT_LENGTH_MSG);
     } else {
         finish(c, j, TKD_LLM_HTTP_ERROR, j->last_error);
     }
@@ -531,14 +573,21 @@ static void check_multi(tkd_llm *c) {
 
 /* ---- sending ---- */
 
+/* Least outstanding requests among the endpoints with room, preferring those
+ * not marked down (a dead server fails fast, so it would otherwise look the
+ * least loaded and attract every request). */
 static int pick_endpoint(tkd_llm *c) {
-    int best = -1;
+    int best = -1, best_up = 0;
+    double now = c->n_eps > 1 ? tkd_now() : 0;
     for (int i = 0; i < c->n_eps; i++) {
         endpoint *p = &c->eps[i];
         if (p->outstanding >= p->cap)
             continue;
-        if (best < 0 || p->outstanding < c->eps[best].outstanding)
+        int up = p->down_until <= now;
+        if (best < 0 || up > best_up || (up == best_up && p->outstanding < c->eps[best].outstanding)) {
             best = i;
+            best_up = up;
+        }
     }
     return best;
 }
@@ -659,37 +708,14 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
         c->retry_tokens = cap;
     if (c->cfg.cache != TKD_LLM_CACHE_OFF) {
         tkd_llm_cache_key(j->body, j->body_len, req->sample, j->key);
-        tkd_llm_cache_entry ent;
-        tkd_err ce = {0};
-        int rc = tkd_llm_cache_get(c->cache_dir, j->key, &ent, &ce);
-        if (rc == 0) {
-            tkd_llm_response *r = resp_new();
-            tkd_err pe = {0};
-            if (r && (ent.status == TKD_LLM_CONTEXT_LENGTH ||
-                      tkd_llm_parse_response(ent.body, ent.body_len, c->cfg.tool_format, r, &pe) == 0)) {
-                r->status = ent.status;
-                r->http_code = ent.http_code;
-                r->latency_s = ent.latency_s;
-                r->attempts = ent.attempts;
-                r->endpoint = ent.endpoint;
-                r->from_cache = 1;
-                r->raw = ent.body;
-                r->raw_len = ent.body_len;
-                if (ent.status == TKD_LLM_CONTEXT_LENGTH)
-                    r->error = strdup(CONTEXT_LENGTH_MSG);
-                memcpy(r->key, j->key, sizeof r->key);
-                j->resp = r;
-                c->st.cache_hits++;
-                c->st.completed++;
-                c->st.by_status[r->status]++;
-                q_push(&c->done, j);
-                return 0;
-            }
-            tkd_log_warn("llm cache: entry %.16s... does not parse (%s); treated as a miss", j->key, pe.msg);
-            tkd_llm_response_free(r);
-            tkd_llm_cache_entry_free(&ent);
-        } else if (rc != TKD_ENOTFOUND) {
-            tkd_log_warn("%s", ce.msg);
+        tkd_llm_response *r = NULL;
+        if (tkd_llm_cache_lookup(c->cache_dir, j->key, c->cfg.tool_format, &r) == 0) {
+            j->resp = r;
+            c->st.cache_hits++;
+            c->st.completed++;
+            c->st.by_status[r->status]++;
+            q_push(&c->done, j);
+            return 0;
         }
         c->st.cache_misses++;
         if (c->cfg.cache == TKD_LLM_CACHE_REPLAY) {
@@ -715,7 +741,9 @@ int tkd_llm_timeout_ms(const tkd_llm *c) {
     return d <= 0 ? 0 : (int)ceil(d * 1000.0);
 }
 
-int tkd_llm_fd(const tkd_llm *c) { return c->epfd; }
+int tkd_llm_fd(const tkd_llm *c) {
+    return c->epfd;
+}
 
 int tkd_llm_poll(tkd_llm *c, int timeout_ms) {
     dispatch(c);
@@ -754,12 +782,19 @@ int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie) {
     return 1;
 }
 
-int tkd_llm_pending(const tkd_llm *c) { return c->pending; }
+int tkd_llm_pending(const tkd_llm *c) {
+    return c->pending;
+}
 
 void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s) {
     *s = c->st;
+    s->cache_writes = c->writer ? tkd_llm_writer_written(c->writer) : 0;
     s->in_flight = c->in_flight;
     s->waiting = c->ready.n + c->ready_retry.n + (int)c->heap_n;
     s->limit = c->limit;
     s->retry_tokens = c->retry_tokens;
+}
+
+void tkd_llm_flush(tkd_llm *c) {
+    tkd_llm_writer_flush(c->writer);
 }

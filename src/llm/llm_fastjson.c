@@ -272,10 +272,8 @@ static int value(scan *s) {
     if (s->p >= s->end)
         return -1;
     switch (*s->p) {
-    case '"':
-        return str(s, NULL);
-    case '{':
-        return object(s, NULL, NULL);
+    case '"': return str(s, NULL);
+    case '{': return object(s, NULL, NULL);
     case '[': {
         if (++s->depth > FAST_MAX_DEPTH)
             return -1;
@@ -303,14 +301,10 @@ static int value(scan *s) {
             return -1;
         }
     }
-    case 't':
-        return lit(s, "true", 4);
-    case 'f':
-        return lit(s, "false", 5);
-    case 'n':
-        return lit(s, "null", 4);
-    default:
-        return num(s, NULL);
+    case 't': return lit(s, "true", 4);
+    case 'f': return lit(s, "false", 5);
+    case 'n': return lit(s, "null", 4);
+    default: return num(s, NULL);
     }
 }
 

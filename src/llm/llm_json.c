@@ -105,7 +105,9 @@ void tkd_llm_cache_key(const char *body, size_t len, int sample, char out[65]) {
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
 
 static int push_call(tkd_llm_tool_call **calls, int *n, int *cap, tkd_llm_tool_call t) {
     if (*n == *cap) {
@@ -128,6 +130,18 @@ static tkd_llm_tool_call hermes_one(const char *p, size_t len, int index) {
     snprintf(idbuf, sizeof idbuf, "call_%d", index);
     t.id = strdup(idbuf);
     t.from_text = 1;
+    /* models sometimes wrap the JSON in a Markdown fence: ```json ... ``` */
+    while (len && strchr(" \t\r\n", *p) && *p)
+        p++, len--;
+    while (len && strchr(" \t\r\n", p[len - 1]) && p[len - 1])
+        len--;
+    if (len >= 6 && !strncmp(p, "```", 3) && !strncmp(p + len - 3, "```", 3)) {
+        const char *nl = memchr(p, '\n', len - 3);
+        if (nl) {
+            len -= (size_t)(nl + 1 - p) + 3;
+            p = nl + 1;
+        }
+    }
     json_error_t je;
     json_t *j = json_loadb(p, len, JSON_DECODE_ANY, &je);
     const char *name = NULL;
@@ -210,8 +224,7 @@ static int parse_native(json_t *arr, tkd_llm_tool_call **calls, int *n, tkd_err 
     return 0;
 }
 
-int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r,
-                           tkd_err *e) {
+int tkd_llm_parse_response(const char *body, size_t len, tkd_llm_tool_format fmt, tkd_llm_response *r, tkd_err *e) {
     if (!body || len == 0)
         return tkd_err_set(e, TKD_EFORMAT, "empty reply");
     if (tkd_llm_fast_parse(body, len, r))
@@ -272,9 +285,9 @@ out:
 }
 
 int tkd_llm_is_context_length(const char *body) {
-    static const char *const marks[] = {"context_length_exceeded", "context length", "context_length",
-                                        "maximum context", "too many tokens", "prompt is too long",
-                                        "longer than the model", "input is too long"};
+    static const char *const marks[] = {"context_length_exceeded", "context length",   "context_length",
+                                        "maximum context",         "too many tokens",  "prompt is too long",
+                                        "longer than the model",   "input is too long"};
     if (!body)
         return 0;
     /* case-insensitive search without copying */
@@ -289,4 +302,34 @@ int tkd_llm_is_context_length(const char *body) {
 
 int tkd_llm_http_retryable(long code) {
     return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
+}
+
+json_t *tkd_llm_assistant_message(const tkd_llm_response *r) {
+    json_t *m = json_pack("{s:s, s:s}", "role", "assistant", "content", r->content ? r->content : "");
+    int native = 0;
+    for (int i = 0; i < r->n_tool_calls; i++)
+        native |= !r->tool_calls[i].from_text;
+    if (!m || !native)
+        return m;
+    json_t *arr = json_array();
+    if (!arr || json_object_set_new(m, "tool_calls", arr)) {
+        json_decref(m);
+        return NULL;
+    }
+    for (int i = 0; i < r->n_tool_calls; i++) {
+        const tkd_llm_tool_call *t = &r->tool_calls[i];
+        if (t->from_text)
+            continue;
+        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", t->id, "type", "function",
+                                                 "function", "name", t->name, "arguments", t->arguments))) {
+            json_decref(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+json_t *tkd_llm_tool_message(const char *tool_call_id, const char *name, const char *content) {
+    return json_pack("{s:s, s:s, s:s, s:s}", "role", "tool", "tool_call_id", tool_call_id ? tool_call_id : "", "name",
+                     name ? name : "", "content", content ? content : "");
 }

@@ -5,8 +5,8 @@
  */
 #include "tkd/llm.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +55,17 @@ int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e)
     cfg->backoff_base_s = tkd_job_num(job, "teacher.backoff_base_s");
     cfg->backoff_max_s = tkd_job_num(job, "teacher.backoff_max_s");
     cfg->http2 = tkd_job_bool(job, "teacher.http2");
+    cfg->ca_file = tkd_job_str(job, "teacher.ca_file");
     cfg->temperature = tkd_job_num(job, "teacher.temperature");
     cfg->top_p = tkd_job_num(job, "teacher.top_p");
     cfg->max_tokens = (int)tkd_job_int(job, "teacher.max_tokens");
     const char *cm = tkd_job_str(job, "teacher.cache");
-    cfg->cache = !strcmp(cm, "read-write") ? TKD_LLM_CACHE_RW
+    cfg->cache = !strcmp(cm, "read-write")    ? TKD_LLM_CACHE_RW
                  : !strcmp(cm, "replay-only") ? TKD_LLM_CACHE_REPLAY
                                               : TKD_LLM_CACHE_OFF;
     cfg->cache_dir = tkd_job_str(job, "teacher.cache_dir");
     const char *tf = tkd_job_str(job, "teacher.tool_call_format");
-    cfg->tool_format = !strcmp(tf, "native") ? TKD_LLM_TOOLS_NATIVE
+    cfg->tool_format = !strcmp(tf, "native")   ? TKD_LLM_TOOLS_NATIVE
                        : !strcmp(tf, "hermes") ? TKD_LLM_TOOLS_HERMES
                                                : TKD_LLM_TOOLS_AUTO;
     cfg->seed = (uint64_t)tkd_job_int(job, "seed");

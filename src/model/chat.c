@@ -59,7 +59,7 @@ static int put_float(tkd_buf *b, double x) {
     if (p > 17)
         p = 17;
     snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-    char digits[24];
+    char digits[24] = {0};
     int nd = 0, neg = tmp[0] == '-';
     const char *q = tmp + neg;
     for (; *q && *q != 'e'; q++)
@@ -126,8 +126,8 @@ int tkd_chat_tojson(const json_t *v, tkd_buf *b) {
 /* ---- rendering ---- */
 typedef struct {
     tkd_buf *out;
-    int nfc;          /* normalize inserted strings (for exact token offsets) */
-    size_t *spans;    /* assistant spans: start, end pairs */
+    int nfc;       /* normalize inserted strings (for exact token offsets) */
+    size_t *spans; /* assistant spans: start, end pairs */
     size_t n_spans, cap_spans;
     tkd_buf tmp;
 } render_ctx;
@@ -140,7 +140,9 @@ static int put(render_ctx *c, const char *s, size_t n) {
     }
     return tkd_buf_append(c->out, s, n);
 }
-static int lit(render_ctx *c, const char *s) { return tkd_buf_puts(c->out, s); }
+static int lit(render_ctx *c, const char *s) {
+    return tkd_buf_puts(c->out, s);
+}
 
 static int span_push(render_ctx *c, size_t pos) {
     if (c->n_spans == c->cap_spans) {
@@ -154,7 +156,9 @@ static int span_push(render_ctx *c, size_t pos) {
     c->spans[c->n_spans++] = pos;
     return 0;
 }
-static int span_mark(render_ctx *c) { return span_push(c, c->out->len); }
+static int span_mark(render_ctx *c) {
+    return span_push(c, c->out->len);
+}
 
 /* The text of a message's content: a string, null (""), or a list of
  * {"type": "text", "text": ...} parts joined. */

@@ -47,9 +47,15 @@ int tkd_comm_mpi(tkd_comm *c, tkd_err *e) {
     return 0;
 }
 
-static int one_f32(void *ctx, float *b, size_t n, tkd_err *e) { return (void)ctx, (void)b, (void)n, (void)e, 0; }
-static int one_f64(void *ctx, double *b, size_t n, tkd_err *e) { return (void)ctx, (void)b, (void)n, (void)e, 0; }
-static int one_max(void *ctx, int *v, tkd_err *e) { return (void)ctx, (void)v, (void)e, 0; }
+static int one_f32(void *ctx, float *b, size_t n, tkd_err *e) {
+    return (void)ctx, (void)b, (void)n, (void)e, 0;
+}
+static int one_f64(void *ctx, double *b, size_t n, tkd_err *e) {
+    return (void)ctx, (void)b, (void)n, (void)e, 0;
+}
+static int one_max(void *ctx, int *v, tkd_err *e) {
+    return (void)ctx, (void)v, (void)e, 0;
+}
 
 void tkd_comm_single(tkd_comm *c) {
     c->rank = 0;

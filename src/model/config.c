@@ -65,6 +65,11 @@ int tkd_model_config_parse(const char *name, const char *text, tkd_model_config 
         goto out;
     }
     c->tie = tie ? json_is_true(tie) : 0;
+    json_t *rs = json_object_get(r, "rope_scaling");
+    if (rs && !json_is_null(rs))
+        tkd_log_warn("%s: rope_scaling is set; tkd uses plain RoPE (exact up to the original context length)", name);
+    if (json_is_true(json_object_get(r, "use_sliding_window")))
+        tkd_log_warn("%s: use_sliding_window is set; tkd attends to the whole context", name);
     if (c->hidden % c->n_heads || c->n_heads % c->n_kv_heads) {
         rc = tkd_err_set(e, TKD_EFORMAT,
                          "%s: hidden_size %d must divide by num_attention_heads %d, and heads by "

@@ -16,9 +16,9 @@
 
 typedef struct gen {
     const tkd_model *m;
-    int maxlen;          /* cache positions per sequence */
-    float *kc, *vc;      /* (n, L, maxlen, KV*D) */
-    int *len;            /* (n) tokens in each cache */
+    int maxlen;           /* cache positions per sequence */
+    float *kc, *vc;       /* (n, L, maxlen, KV*D) */
+    int *len;             /* (n) tokens in each cache */
     float *cos_t, *sin_t; /* (maxlen, D/2) */
     /* scratch for up to R rows */
     int R;
@@ -50,12 +50,37 @@ static void step(gen *G, const int *seqs, int S, const int *tokens, int cnt) {
         op_rope(G->k, G->pos, N, KV, D, G->cos_t, G->sin_t, 0);
         for (int s = 0; s < S; s++) {
             int sq = seqs[s], base = G->len[sq], Lk = base + cnt;
-            float *kc = G->kc + ((size_t)sq * L + l) * G->maxlen * KC, *vc = G->vc + ((size_t)sq * L + l) * G->maxlen * KC;
+            float *kc = G->kc + ((size_t)sq * L + l) * G->maxlen * KC,
+                  *vc = G->vc + ((size_t)sq * L + l) * G->maxlen * KC;
             memcpy(kc + (size_t)base * KC, G->k + (size_t)s * cnt * KC, sizeof(float) * (size_t)cnt * KC);
             memcpy(vc + (size_t)base * KC, G->v + (size_t)s * cnt * KC, sizeof(float) * (size_t)cnt * KC);
             for (int h = 0; h < H; h++) {
                 int kh = h / Gq;
                 const float *qh = G->q + (size_t)s * cnt * QC + h * D;
+                float *oh = G->att + (size_t)s * cnt * QC + h * D;
+                if (cnt == 1) { // decoding: dot products; an sgemm call per head costs more than it saves
+                    float *row = G->scores, mx = -INFINITY;
+                    for (int j = 0; j < Lk; j++) {
+                        const float *kj = kc + (size_t)j * KC + kh * D;
+                        float d = 0;
+                        for (int i = 0; i < D; i++)
+                            d += qh[i] * kj[i];
+                        row[j] = d * scale;
+                        mx = row[j] > mx ? row[j] : mx;
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < Lk; j++)
+                        sum += row[j] = expf(row[j] - mx);
+                    float inv = (float)(1.0 / sum);
+                    memset(oh, 0, sizeof(float) * (size_t)D);
+                    for (int j = 0; j < Lk; j++) {
+                        const float *vj = vc + (size_t)j * KC + kh * D;
+                        float pj = row[j] * inv;
+                        for (int i = 0; i < D; i++)
+                            oh[i] += pj * vj[i];
+                    }
+                    continue;
+                }
                 // scores (cnt, Lk) = scale * Q_h (cnt,D) @ K^T (D,Lk)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cnt, Lk, D, scale, qh, QC, kc + kh * D, KC, 0.0f,
                             G->scores, Lk);
@@ -71,8 +96,8 @@ static void step(gen *G, const int *seqs, int S, const int *tokens, int cnt) {
                         row[j] = j <= last ? (float)(row[j] / sum) : 0.0f;
                 }
                 // out_h (cnt,D) = P (cnt,Lk) @ V (Lk,D)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cnt, D, Lk, 1.0f, G->scores, Lk, vc + kh * D,
-                            KC, 0.0f, G->att + (size_t)s * cnt * QC + h * D, QC);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cnt, D, Lk, 1.0f, G->scores, Lk, vc + kh * D, KC,
+                            0.0f, oh, QC);
             }
         }
         op_matmul_fwd(G->o, G->att, m->p[TKD_P_WO] + lC * QC, NULL, N, QC, C);
@@ -137,8 +162,8 @@ static int sample(const float *logits, int V, const tkd_gen_opts *o, tkd_rng *rn
 int tkd_generate(const tkd_model *m, const int *const *prompts, const int *lens, int n, const tkd_gen_opts *o,
                  tkd_gen_stop_fn stop, void *stop_ctx, int **out, int *out_len, tkd_err *e) {
     const tkd_model_config *c = &m->cfg;
-    int maxp = 0, C = c->hidden, QC = c->n_heads * c->head_dim, KC = c->n_kv_heads * c->head_dim,
-        I = c->intermediate, V = c->vocab;
+    int maxp = 0, C = c->hidden, QC = c->n_heads * c->head_dim, KC = c->n_kv_heads * c->head_dim, I = c->intermediate,
+        V = c->vocab;
     for (int i = 0; i < n; i++) {
         if (lens[i] < 1)
             return tkd_err_set(e, TKD_EINVAL, "prompt %d is empty", i);

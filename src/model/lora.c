@@ -12,7 +12,7 @@
 #include <string.h>
 
 const char *const tkd_lora_target_names[TKD_LORA_NT] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                                         "gate_proj", "up_proj", "down_proj"};
+                                                        "gate_proj", "up_proj", "down_proj"};
 
 int tkd_lora_parse_targets(const char *s, unsigned *mask, tkd_err *e) {
     static const char *const short_names[TKD_LORA_NT] = {"q", "k", "v", "o", "gate", "up", "down"};
@@ -112,8 +112,8 @@ int tkd_lora_merge(tkd_model *m, const tkd_lora *a, tkd_err *e) {
             int in = a->in[t], out = a->out[t];
             float *W = m->p[kind[t]] + (size_t)l * in * out;
             // W (out,in) += s * B (out,r) @ A (r,in)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, a->cfg.r, tkd_lora_scale(a), B, a->cfg.r,
-                        A, in, 1.0f, W, in);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, a->cfg.r, tkd_lora_scale(a), B, a->cfg.r, A,
+                        in, 1.0f, W, in);
         }
     return 0;
 }

@@ -12,7 +12,10 @@
 #include <string.h>
 
 void op_matmul_fwd(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, OC);
+    if (N == 1) // one row (decoding one sequence): sgemv streams W once
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, IC, 1.0f, w, IC, inp, 1, 0.0f, out, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, OC);
     if (bias)
         for (int n = 0; n < N; n++) {
             float *o = out + (size_t)n * OC;
@@ -102,8 +105,7 @@ void op_attention_fwd(float *out, float *probs, const float *q, const float *k, 
         int kh = h / G;
         float *P = probs + (size_t)h * T * T; // (T,T)
         // P = scale * Q_h (T,D) @ K_kh^T (D,T)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q + h * D, QC, k + kh * D, KC, 0.0f, P,
-                    T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q + h * D, QC, k + kh * D, KC, 0.0f, P, T);
         for (int t = 0; t < T; t++) {
             float *row = P + (size_t)t * T;
             int lo = docstart ? docstart[t] : 0;
@@ -134,8 +136,8 @@ void op_attention_bwd(float *dq, float *dk, float *dv, float *scratch, const flo
         const float *P = probs + (size_t)h * T * T;
         float *dP = scratch; // (T,T)
         // dP = dO_h (T,D) @ V^T (D,T)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + h * D, QC, v + kh * D, KC, 0.0f,
-                    dP, T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + h * D, QC, v + kh * D, KC, 0.0f, dP,
+                    T);
         // dV (T,D) += P^T (T,T) @ dO_h (T,D)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, P, T, dout + h * D, QC, 1.0f, dv + kh * D,
                     KC);

@@ -14,8 +14,8 @@
 #include <string.h>
 
 void tkd_lora_tensor_name(int layer, int t, int is_b, char *out, size_t n) {
-    snprintf(out, n, "base_model.model.model.layers.%d.%s.%s.lora_%c.weight", layer, t <= TKD_LORA_O ? "self_attn" : "mlp",
-             tkd_lora_target_names[t], is_b ? 'B' : 'A');
+    snprintf(out, n, "base_model.model.model.layers.%d.%s.%s.lora_%c.weight", layer,
+             t <= TKD_LORA_O ? "self_attn" : "mlp", tkd_lora_target_names[t], is_b ? 'B' : 'A');
 }
 
 int tkd_lora_save(const tkd_lora *a, const char *dir, const char *base_model, tkd_err *e) {
@@ -30,11 +30,10 @@ int tkd_lora_save(const tkd_lora *a, const char *dir, const char *base_model, tk
                             "s:n, s:n, s:{}, s:n, s:n, s:s}",
                             "peft_type", "LORA", "task_type", "CAUSAL_LM", "base_model_name_or_path",
                             base_model ? base_model : "", "r", a->cfg.r, "lora_alpha", a->cfg.alpha, "lora_dropout",
-                            a->cfg.dropout, "target_modules", tm, "bias", "none", "fan_in_fan_out", 0,
-                            "inference_mode", 1, "init_lora_weights", 1, "use_rslora", 0, "use_dora", 0,
-                            "rank_pattern", "alpha_pattern", "modules_to_save", "layers_to_transform",
-                            "layers_pattern", "revision", "loftq_config", "auto_mapping", "layer_replication",
-                            "megatron_core", "megatron.core");
+                            a->cfg.dropout, "target_modules", tm, "bias", "none", "fan_in_fan_out", 0, "inference_mode",
+                            1, "init_lora_weights", 1, "use_rslora", 0, "use_dora", 0, "rank_pattern", "alpha_pattern",
+                            "modules_to_save", "layers_to_transform", "layers_pattern", "revision", "loftq_config",
+                            "auto_mapping", "layer_replication", "megatron_core", "megatron.core");
     if (cfg && a->cfg.alpha == (double)(long long)a->cfg.alpha) /* PEFT writes an integer alpha */
         json_object_set_new(cfg, "lora_alpha", json_integer((json_int_t)a->cfg.alpha));
     char *js = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;

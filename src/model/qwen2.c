@@ -53,8 +53,8 @@ static void layer_carve(layer_acts *a, float **p, const tkd_model_config *c, con
 int tkd_qwen2_new(tkd_qwen2 **out, tkd_model *m, tkd_lora *lora, const tkd_qwen2_opts *o, tkd_err *e) {
     const tkd_model_config *c = &m->cfg;
     if (o->B < 1 || o->T < 1 || o->T > c->max_pos)
-        return tkd_err_set(e, TKD_EINVAL, "batch %d and sequence %d must be >= 1, sequence <= %d positions", o->B,
-                           o->T, c->max_pos);
+        return tkd_err_set(e, TKD_EINVAL, "batch %d and sequence %d must be >= 1, sequence <= %d positions", o->B, o->T,
+                           c->max_pos);
     if (o->full && lora)
         return tkd_err_set(e, TKD_EINVAL, "full fine-tuning and a LoRA adapter are exclusive");
     tkd_qwen2 *q = tkd_calloc(1, sizeof *q, e);
@@ -64,13 +64,13 @@ int tkd_qwen2_new(tkd_qwen2 **out, tkd_model *m, tkd_lora *lora, const tkd_qwen2
     q->lora = lora;
     q->o = *o;
     size_t B = (size_t)o->B, T = (size_t)o->T, N = B * T, L = (size_t)c->n_layers, C = (size_t)c->hidden,
-           QC = (size_t)c->n_heads * c->head_dim, KC = (size_t)c->n_kv_heads * c->head_dim,
-           I = (size_t)c->intermediate, V = (size_t)c->vocab, D2 = (size_t)c->head_dim / 2;
+           QC = (size_t)c->n_heads * c->head_dim, KC = (size_t)c->n_kv_heads * c->head_dim, I = (size_t)c->intermediate,
+           V = (size_t)c->vocab, D2 = (size_t)c->head_dim / 2;
     size_t r = lora ? (size_t)lora->cfg.r : 0, maxin = C > I ? C : I;
     maxin = maxin > QC ? maxin : QC;
     size_t nsets = o->recompute ? 1 : L;
-    size_t total = 2 * T * D2 + (L + 1) * N * C + nsets * layer_floats(c, lora, N, B, T) + N * C + N + N * V + N * C +
-                   2 * N * C + 2 * N * QC + 2 * N * KC + 3 * N * I + T * T + N * r + 2 * N * maxin;
+    size_t total = 2 * T * D2 + (L + 1) * N * C + nsets * layer_floats(c, lora, N, B, T) + N * C + 2 * N + N * V +
+                   N * C + 2 * N * C + 2 * N * QC + 2 * N * KC + 3 * N * I + T * T + N * r + 2 * N * maxin;
     q->act_mem = tkd_malloc(total * sizeof(float), e);
     q->acts = tkd_calloc(nsets, sizeof(layer_acts), e);
     q->pos = tkd_calloc(N, sizeof(int), e);
@@ -89,6 +89,7 @@ int tkd_qwen2_new(tkd_qwen2 **out, tkd_model *m, tkd_lora *lora, const tkd_qwen2
         layer_carve(&q->acts[l], &p, c, lora, N, B, T);
     q->lnf = p, p += N * C;
     q->rstdf = p, p += N;
+    q->rowinv = p, p += N;
     q->logits = p, p += N * V;
     q->tmp_out = p, p += N * C;
     q->dresid = p, p += N * C;
@@ -132,7 +133,9 @@ void tkd_qwen2_free(tkd_qwen2 *q) {
     free(q);
 }
 
-const float *tkd_qwen2_logits(const tkd_qwen2 *q) { return q->logits; }
+const float *tkd_qwen2_logits(const tkd_qwen2 *q) {
+    return q->logits;
+}
 
 float *tkd_qwen2_params(tkd_qwen2 *q, size_t *n) {
     *n = q->n_train;
@@ -165,10 +168,8 @@ double tkd_qwen2_loss(tkd_qwen2 *q, const int *targets, const uint8_t *mask, lon
             row[i] = expf(row[i] - mx);
             sum += row[i];
         }
-        float inv = (float)(1.0 / sum);
+        q->rowinv[n] = (float)(1.0 / sum); // the backward normalises as it scales
         double pt = row[targets[n]] / sum;
-        for (size_t i = 0; i < V; i++)
-            row[i] *= inv;
         loss -= log(pt > 0 ? pt : 1e-45);
         cnt++;
     }

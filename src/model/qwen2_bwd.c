@@ -99,15 +99,16 @@ int tkd_qwen2_backward(tkd_qwen2 *q, const int *targets, const uint8_t *mask, fl
     int N = q->B * q->T, C = c->hidden, L = c->n_layers, V = c->vocab;
     if (!q->grad_mem)
         return tkd_err_set(e, TKD_EINVAL, "nothing to train: no adapter and no full fine-tuning");
-    // dlogits (N,V) in place of the probabilities: (p - onehot) * scale on masked rows
+    // dlogits (N,V) in place: (softmax - onehot) * scale on masked rows
     for (int n = 0; n < N; n++) {
         float *row = q->logits + (size_t)n * V;
         if (!mask[n]) {
             memset(row, 0, sizeof(float) * (size_t)V);
             continue;
         }
+        float k = q->rowinv[n] * scale; // softmax = exp * rowinv
         for (int i = 0; i < V; i++)
-            row[i] *= scale;
+            row[i] *= k;
         row[targets[n]] -= scale;
     }
     // head: dlnf (N,C) = dlogits @ W_head ; dW_head += dlogits^T @ lnf

@@ -27,8 +27,7 @@ void qw_proj_fwd(tkd_qwen2 *q, int l, int t, float *out, float *ax, const float 
         xd = q->xdrop;
     }
     // ax (N,r) = xd (N,IC) @ A^T ; out += s * ax @ B^T
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, IC, 1.0f, xd, IC, tkd_lora_A(lo, l, t), IC, 0.0f, ax,
-                r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, IC, 1.0f, xd, IC, tkd_lora_A(lo, l, t), IC, 0.0f, ax, r);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, r, tkd_lora_scale(lo), ax, r, tkd_lora_B(lo, l, t), r,
                 1.0f, out, OC);
 }

@@ -60,10 +60,9 @@ static int dtype_of(const char *s, tkd_st_dtype *d, size_t *esize) {
         const char *n;
         tkd_st_dtype d;
         size_t sz;
-    } tab[] = {{"F32", TKD_ST_F32, 4},   {"F16", TKD_ST_F16, 2},   {"BF16", TKD_ST_BF16, 2},
-               {"F64", TKD_ST_OTHER, 8}, {"I64", TKD_ST_OTHER, 8}, {"I32", TKD_ST_OTHER, 4},
-               {"I16", TKD_ST_OTHER, 2}, {"I8", TKD_ST_OTHER, 1},  {"U8", TKD_ST_OTHER, 1},
-               {"BOOL", TKD_ST_OTHER, 1}};
+    } tab[] = {{"F32", TKD_ST_F32, 4},   {"F16", TKD_ST_F16, 2},   {"BF16", TKD_ST_BF16, 2}, {"F64", TKD_ST_OTHER, 8},
+               {"I64", TKD_ST_OTHER, 8}, {"I32", TKD_ST_OTHER, 4}, {"I16", TKD_ST_OTHER, 2}, {"I8", TKD_ST_OTHER, 1},
+               {"U8", TKD_ST_OTHER, 1},  {"BOOL", TKD_ST_OTHER, 1}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (!strcmp(s, tab[i].n)) {
             *d = tab[i].d;
@@ -84,13 +83,11 @@ size_t tkd_st_numel(const tkd_st_tensor *t) {
 static int open_file(tkd_st *st, const char *path, tkd_err *e) {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
-        return tkd_err_set(e, errno == ENOENT ? TKD_ENOTFOUND : TKD_EIO, "%s: cannot open: %s", path,
-                           strerror(errno));
+        return tkd_err_set(e, errno == ENOENT ? TKD_ENOTFOUND : TKD_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) || sb.st_size < 8) {
         close(fd);
-        return tkd_err_set(e, TKD_EFORMAT, "%s: not a safetensors file (shorter than its 8-byte header length)",
-                           path);
+        return tkd_err_set(e, TKD_EFORMAT, "%s: not a safetensors file (shorter than its 8-byte header length)", path);
     }
     size_t len = (size_t)sb.st_size;
     void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -124,8 +121,8 @@ static int open_file(tkd_st *st, const char *path, tkd_err *e) {
         hlen = (hlen << 8) | b[i];
     if (hlen > TKD_ST_MAX_HEADER || hlen > len - 8)
         return tkd_err_set(e, TKD_EFORMAT,
-                           "%s: header length %llu exceeds the file (%zu bytes): truncated or not safetensors",
-                           path, (unsigned long long)hlen, len);
+                           "%s: header length %llu exceeds the file (%zu bytes): truncated or not safetensors", path,
+                           (unsigned long long)hlen, len);
     json_error_t je;
     json_t *h = json_loadb((const char *)b + 8, (size_t)hlen, 0, &je);
     if (!h || !json_is_object(h)) {
@@ -154,8 +151,10 @@ static int open_file(tkd_st *st, const char *path, tkd_err *e) {
                *off = json_object_get(v, "data_offsets");
         if (!json_is_string(dt) || !json_is_array(sh) || !json_is_array(off) || json_array_size(off) != 2 ||
             json_array_size(sh) > TKD_ST_MAX_DIMS) {
-            rc = tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s': header entry needs dtype, shape (<= %d dims) and "
-                             "data_offsets [begin, end]", path, key, TKD_ST_MAX_DIMS);
+            rc = tkd_err_set(e, TKD_EFORMAT,
+                             "%s: tensor '%s': header entry needs dtype, shape (<= %d dims) and "
+                             "data_offsets [begin, end]",
+                             path, key, TKD_ST_MAX_DIMS);
             break;
         }
         tkd_st_tensor *t = &st->t[st->n];
@@ -193,8 +192,8 @@ static int open_file(tkd_st *st, const char *path, tkd_err *e) {
             break;
         }
         if ((size_t)(end - beg) != numel * esize) {
-            rc = tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s': %lld data bytes but shape and dtype need %zu", path,
-                             key, end - beg, numel * esize);
+            rc = tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s': %lld data bytes but shape and dtype need %zu", path, key,
+                             end - beg, numel * esize);
             break;
         }
         t->name = strdup(key);
@@ -254,8 +253,8 @@ static int open_index(tkd_st *st, const char *path, tkd_err *e) {
     /* every tensor the index names must be there */
     if (!rc)
         json_object_foreach(wm, key, v) if (!tkd_st_find(st, key)) {
-            rc = tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s' is listed in the index but missing from '%s'", path,
-                             key, json_string_value(v));
+            rc = tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s' is listed in the index but missing from '%s'", path, key,
+                             json_string_value(v));
             break;
         }
     json_decref(seen);
@@ -327,15 +326,13 @@ int tkd_st_read_f32(const tkd_st *st, const char *name, float *dst, const int64_
             snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? "," : "", (long long)shape[i]);
         for (int i = 0; i < t->ndim; i++)
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? "," : "", (long long)t->shape[i]);
-        return tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s' has shape [%s] but the config needs [%s]", file, name,
-                           got, want);
+        return tkd_err_set(e, TKD_EFORMAT, "%s: tensor '%s' has shape [%s] but the config needs [%s]", file, name, got,
+                           want);
     }
     size_t n = tkd_st_numel(t);
     const unsigned char *p = t->data;
     switch (t->dtype) {
-    case TKD_ST_F32:
-        memcpy(dst, p, n * 4);
-        break;
+    case TKD_ST_F32: memcpy(dst, p, n * 4); break;
     case TKD_ST_BF16:
         for (size_t i = 0; i < n; i++)
             dst[i] = tkd_bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));

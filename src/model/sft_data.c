@@ -70,7 +70,7 @@ int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_exa
         if (!json_is_object(j))
             rc = tkd_err_set(e, TKD_EFORMAT, "not a JSON object (%s)", j ? "wrong type" : je.text);
         else if (json_is_array(msgs) && enc)
-            rc = enc(ctx, msgs, &ex[n], e);
+            rc = enc(ctx, j, &ex[n], e);
         else if (json_is_array(msgs))
             rc = tkd_err_set(e, TKD_EINVAL, "chat messages need a tokenizer in the model folder");
         else if (json_is_array(ids))

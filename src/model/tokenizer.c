@@ -77,14 +77,15 @@ int tkd_tokenizer_load(const char *path, tkd_tokenizer **tok, tkd_err *e) {
 typedef struct {
     int32_t *ids;
     size_t n, cap;
-    size_t *starts; /* NULL: not wanted */
+    size_t *starts;
     size_t scap;
+    int want_starts;
 } enc_out;
 
 static int push_starts(enc_out *o, const tkd_tokenizer *t, size_t from, size_t off, int exact) {
-    if (!o->starts && o->scap == SIZE_MAX)
+    if (!o->want_starts)
         return 0;
-    if (o->n > o->scap) {
+    if (!o->starts || o->n > o->scap) {
         size_t c = o->scap ? o->scap : 256;
         while (c < o->n)
             c *= 2;
@@ -109,7 +110,9 @@ static int encode_piece(tkd_tokenizer *t, const char *s, size_t n, size_t off, i
     return push_starts(o, t, before, off, exact);
 }
 
-static size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
+static size_t utf8_len(unsigned char c) {
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
 
 /* Split s[0..n) with pre-tokenizer stage k (each stage sees one piece of the
  * previous one as its whole subject, as in tokenizers), then BPE. */
@@ -169,7 +172,9 @@ static int encode_segment(tkd_tokenizer *t, const char *s, size_t n, size_t off,
     return rc;
 }
 
-static int is_word_byte(unsigned char c) { return isalnum(c) || c == '_' || c >= 0x80; }
+static int is_word_byte(unsigned char c) {
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
 
 /* The added token matching at text[i] (longest first), or NULL. */
 static const tok_added *added_at(const tkd_tokenizer *t, const char *text, size_t len, size_t i, int flags) {
@@ -237,7 +242,7 @@ static int encode(tkd_tokenizer *t, const char *text, size_t len, int flags, enc
 int tkd_tokenizer_encode_offsets(tkd_tokenizer *t, const char *text, size_t len, int flags, int32_t **ids,
                                  size_t **starts, size_t *n, tkd_err *e) {
     enc_out o = {0};
-    o.scap = starts ? 0 : SIZE_MAX;
+    o.want_starts = starts != NULL;
     *ids = NULL;
     *n = 0;
     if (starts)
@@ -314,6 +319,10 @@ int tkd_tokenizer_is_special(const tkd_tokenizer *t, int32_t id) {
     return id >= 0 && id < t->n_vocab && t->is_added[id] == 2;
 }
 
-int32_t tkd_tokenizer_vocab_size(const tkd_tokenizer *t) { return t->n_vocab; }
+int32_t tkd_tokenizer_vocab_size(const tkd_tokenizer *t) {
+    return t->n_vocab;
+}
 
-const char *tkd_tokenizer_path(const tkd_tokenizer *t) { return t->path; }
+const char *tkd_tokenizer_path(const tkd_tokenizer *t) {
+    return t->path;
+}

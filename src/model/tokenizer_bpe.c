@@ -14,7 +14,9 @@
 #include "tokenizer_internal.h"
 
 /* ---- the GPT-2 byte <-> unicode map ---- */
-static int byte_printable(int b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255); }
+static int byte_printable(int b) {
+    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+}
 
 /* The other 68 bytes (0-32, 127-160, 173) get 256, 257, ... in byte order. */
 uint32_t tok_byte_to_cp(int b) {
@@ -176,7 +178,9 @@ typedef struct {
     int32_t rank, pos, merged;
 } cand;
 
-static int cand_less(const cand *x, const cand *y) { return x->rank < y->rank || (x->rank == y->rank && x->pos < y->pos); }
+static int cand_less(const cand *x, const cand *y) {
+    return x->rank < y->rank || (x->rank == y->rank && x->pos < y->pos);
+}
 
 static void heap_push(cand *h, size_t *n, cand c) {
     size_t i = (*n)++;

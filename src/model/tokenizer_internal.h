@@ -36,10 +36,10 @@ extern const tkd_nfc_comp_entry tkd_nfc_comp[];
 extern const size_t tkd_nfc_comp_n;
 
 /* ---- limits ---- */
-#define TKD_TOK_MAX_REGEX_STAGES 4    /* Split pre-tokenizers in a Sequence */
-#define TKD_TOK_MAX_ADDED 4096        /* added tokens in one tokenizer.json */
+#define TKD_TOK_MAX_REGEX_STAGES 4      /* Split pre-tokenizers in a Sequence */
+#define TKD_TOK_MAX_ADDED 4096          /* added tokens in one tokenizer.json */
 #define TKD_TOK_CACHE_MAX_ENTRIES 65536 /* word cache; cleared when full */
-#define TKD_TOK_CACHE_MAX_WORD 256    /* longer pre-tokens are not cached */
+#define TKD_TOK_CACHE_MAX_WORD 256      /* longer pre-tokens are not cached */
 
 typedef struct {
     char *content; /* raw text the token stands for */

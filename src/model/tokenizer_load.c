@@ -15,8 +15,7 @@
 #define TKD_TOK_MAX_VOCAB (1 << 24) /* ids above this are refused */
 
 /* GPT-2's pattern: what ByteLevel with use_regex=true splits with */
-static const char gpt2_pattern[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+static const char gpt2_pattern[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 /* Rust's regex (which tokenizers uses) reads \s as Unicode White_Space; PCRE2's
  * \s differs for a few characters, so \s and \S are spelled out as classes. */
@@ -77,8 +76,8 @@ static int add_stage(tkd_tokenizer *t, const char *pattern, int literal, int rem
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof msg);
-        return tkd_err_set(e, TKD_EFORMAT, "%s: %s: the regex does not compile (%s at offset %zu): %s", t->path,
-                           key, (const char *)msg, (size_t)erroff, pattern);
+        return tkd_err_set(e, TKD_EFORMAT, "%s: %s: the regex does not compile (%s at offset %zu): %s", t->path, key,
+                           (const char *)msg, (size_t)erroff, pattern);
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without JIT it still works, slower */
     t->stages[t->n_stages].re = re;
@@ -130,8 +129,8 @@ static int pre_tokenizer(tkd_tokenizer *t, json_t *p, const char *key, tkd_err *
         if (json_is_true(json_object_get(p, "invert")))
             return tkd_err_set(e, TKD_EFORMAT, "%s: %s.invert: true is not supported by tkd", t->path, key);
         if (!behavior || (strcmp(behavior, "Isolated") && strcmp(behavior, "Removed")))
-            return tkd_err_set(e, TKD_EFORMAT, "%s: %s.behavior: '%s' is not supported (Isolated or Removed)",
-                               t->path, key, behavior ? behavior : "(missing)");
+            return tkd_err_set(e, TKD_EFORMAT, "%s: %s.behavior: '%s' is not supported (Isolated or Removed)", t->path,
+                               key, behavior ? behavior : "(missing)");
         snprintf(sub, sizeof sub, "%s.pattern", key);
         return add_stage(t, rx ? rx : lit, rx == NULL, !strcmp(behavior, "Removed"), sub, e);
     }
@@ -186,7 +185,9 @@ static int cmp_added(const void *a, const void *b) {
     return x->len != y->len ? (x->len < y->len ? 1 : -1) : (x->id > y->id) - (x->id < y->id);
 }
 
-static int flag(json_t *o, const char *k) { return json_is_true(json_object_get(o, k)); }
+static int flag(json_t *o, const char *k) {
+    return json_is_true(json_object_get(o, k));
+}
 
 static int read_added(tkd_tokenizer *t, json_t *added, int32_t *max_id, tkd_err *e) {
     if (!added || json_is_null(added))
@@ -235,8 +236,8 @@ static int read_merge(tkd_tokenizer *t, json_t *m, size_t i, tkd_buf *raw, tkd_b
         a = json_string_value(m);
         const char *sp = strchr(a, ' ');
         if (!sp || strchr(sp + 1, ' '))
-            return tkd_err_set(e, TKD_EFORMAT, "%s: model.merges[%zu]: expected \"left right\", got \"%s\"", t->path,
-                               i, a);
+            return tkd_err_set(e, TKD_EFORMAT, "%s: model.merges[%zu]: expected \"left right\", got \"%s\"", t->path, i,
+                               a);
         na = (size_t)(sp - a);
         b = sp + 1;
         nb = strlen(b);
@@ -263,7 +264,12 @@ static int read_merge(tkd_tokenizer *t, json_t *m, size_t i, tkd_buf *raw, tkd_b
     im = tok_vocab_find(t, raw->data, raw->len);
     if (ia < 0 || ib < 0 || im < 0)
         return tkd_err_set(e, TKD_EFORMAT, "%s: model.merges[%zu]: '%.*s' is not in model.vocab", t->path, i,
-                           ia < 0 ? (int)na : ib < 0 ? (int)nb : (int)(na + nb), ia < 0 ? a : ib < 0 ? b : a);
+                           ia < 0   ? (int)na
+                           : ib < 0 ? (int)nb
+                                    : (int)(na + nb),
+                           ia < 0   ? a
+                           : ib < 0 ? b
+                                    : a);
     tok_merge_add(t, ia, ib, (int32_t)i, im);
     return 0;
 }
@@ -344,8 +350,8 @@ static int read_model(tkd_tokenizer *t, json_t *root, tkd_err *e) {
         t->byte_id[b] = tok_vocab_find(t, &c, 1);
         if (t->byte_id[b] < 0)
             rc = tkd_err_set(e, TKD_EFORMAT,
-                             "%s: model.vocab: no token for byte 0x%02X; a byte-level BPE needs all 256 bytes",
-                             t->path, b);
+                             "%s: model.vocab: no token for byte 0x%02X; a byte-level BPE needs all 256 bytes", t->path,
+                             b);
     }
     if (!rc)
         rc = tok_merges_alloc(t, json_array_size(merges), e);
@@ -373,8 +379,8 @@ int tok_load_json(tkd_tokenizer *t, const char *text, size_t len, tkd_err *e) {
     if (!rc && pre && !json_is_null(pre))
         rc = pre_tokenizer(t, pre, "pre_tokenizer", e);
     if (!rc && !t->byte_level)
-        rc = tkd_err_set(e, TKD_EFORMAT, "%s: pre_tokenizer: no ByteLevel step; tkd reads byte-level BPE only",
-                         t->path);
+        rc =
+            tkd_err_set(e, TKD_EFORMAT, "%s: pre_tokenizer: no ByteLevel step; tkd reads byte-level BPE only", t->path);
     if (!rc)
         rc = only_bytelevel(t, json_object_get(root, "decoder"), "decoder", e);
     if (!rc)

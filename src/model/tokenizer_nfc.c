@@ -123,6 +123,14 @@ int tok_nfc_maybe_changes(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        if (i + 8 <= n) { /* eight ASCII bytes at a time */
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
         if (u[i] < 0xCC) { /* below U+0300 nothing changes: skip ASCII and Latin-1 fast */
             i += u[i] < 0x80 ? 1 : 2;
             continue;

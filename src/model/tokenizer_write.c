@@ -19,12 +19,12 @@ static const struct {
     const char *content;
     int special;
 } qwen25_added[] = {
-    {"<|endoftext|>", 1},    {"<|im_start|>", 1},   {"<|im_end|>", 1},     {"<|object_ref_start|>", 1},
-    {"<|object_ref_end|>", 1}, {"<|box_start|>", 1}, {"<|box_end|>", 1},    {"<|quad_start|>", 1},
-    {"<|quad_end|>", 1},     {"<|vision_start|>", 1}, {"<|vision_end|>", 1}, {"<|vision_pad|>", 1},
-    {"<|image_pad|>", 1},    {"<|video_pad|>", 1},  {"<tool_call>", 0},    {"</tool_call>", 0},
-    {"<|fim_prefix|>", 0},   {"<|fim_middle|>", 0}, {"<|fim_suffix|>", 0}, {"<|fim_pad|>", 0},
-    {"<|repo_name|>", 0},    {"<|file_sep|>", 0},
+    {"<|endoftext|>", 1},      {"<|im_start|>", 1},     {"<|im_end|>", 1},     {"<|object_ref_start|>", 1},
+    {"<|object_ref_end|>", 1}, {"<|box_start|>", 1},    {"<|box_end|>", 1},    {"<|quad_start|>", 1},
+    {"<|quad_end|>", 1},       {"<|vision_start|>", 1}, {"<|vision_end|>", 1}, {"<|vision_pad|>", 1},
+    {"<|image_pad|>", 1},      {"<|video_pad|>", 1},    {"<tool_call>", 0},    {"</tool_call>", 0},
+    {"<|fim_prefix|>", 0},     {"<|fim_middle|>", 0},   {"<|fim_suffix|>", 0}, {"<|fim_pad|>", 0},
+    {"<|repo_name|>", 0},      {"<|file_sep|>", 0},
 };
 #define N_QWEN25_ADDED (sizeof qwen25_added / sizeof qwen25_added[0])
 #define TKD_TOK_MAX_TRAIN_MERGES 65536
@@ -96,8 +96,8 @@ static int train_words(const char *text, size_t len, const bpe_model *m, const i
                        size_t *n_out) {
     int errcode;
     PCRE2_SIZE erroff;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)qwen_pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &errcode,
-                                   &erroff, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)qwen_pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &errcode, &erroff, NULL);
     pcre2_match_data *md = re ? pcre2_match_data_create(1, NULL) : NULL;
     word *w = NULL;
     size_t n = 0, cap = 0;
@@ -227,7 +227,9 @@ static int bytelevel(const char *s, size_t n, tkd_buf *out) {
     return tkd_buf_append(out, "", 0);
 }
 
-static json_t *step(const char *type) { return json_pack("{s:s}", "type", type); }
+static json_t *step(const char *type) {
+    return json_pack("{s:s}", "type", type);
+}
 
 static json_t *selfmade_json(const tkd_tokenizer_spec *spec, tkd_err *e) {
     bpe_model m = {0};
@@ -265,13 +267,13 @@ static json_t *selfmade_json(const tkd_tokenizer_spec *spec, tkd_err *e) {
     }
     for (size_t i = 0; i < N_QWEN25_ADDED && !rc; i++)
         rc = json_array_append_new(added, json_pack("{s:i,s:s,s:b,s:b,s:b,s:b,s:b}", "id", m.n + (int)i, "content",
-                                                    qwen25_added[i].content, "single_word", 0, "lstrip", 0, "rstrip",
-                                                    0, "normalized", 0, "special", qwen25_added[i].special));
+                                                    qwen25_added[i].content, "single_word", 0, "lstrip", 0, "rstrip", 0,
+                                                    "normalized", 0, "special", qwen25_added[i].special));
     if (!rc) {
-        json_t *pre = json_pack("{s:s,s:[{s:s,s:{s:s},s:s,s:b},{s:s,s:b,s:b,s:b}]}", "type", "Sequence",
-                                "pretokenizers", "type", "Split", "pattern", "Regex", qwen_pattern, "behavior",
-                                "Isolated", "invert", 0, "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets",
-                                0, "use_regex", 0);
+        json_t *pre =
+            json_pack("{s:s,s:[{s:s,s:{s:s},s:s,s:b},{s:s,s:b,s:b,s:b}]}", "type", "Sequence", "pretokenizers", "type",
+                      "Split", "pattern", "Regex", qwen_pattern, "behavior", "Isolated", "invert", 0, "type",
+                      "ByteLevel", "add_prefix_space", 0, "trim_offsets", 0, "use_regex", 0);
         json_t *model = json_pack("{s:s,s:n,s:n,s:s,s:s,s:b,s:b,s:b,s:O,s:O}", "type", "BPE", "dropout", "unk_token",
                                   "continuing_subword_prefix", "", "end_of_word_suffix", "", "fuse_unk", 0,
                                   "byte_fallback", 0, "ignore_merges", 0, "vocab", vocab, "merges", merges);
@@ -292,11 +294,10 @@ static json_t *selfmade_json(const tkd_tokenizer_spec *spec, tkd_err *e) {
 
 static char *default_config(void) {
     json_t *c = json_pack("{s:b,s:b,s:[s,s],s:n,s:s,s:b,s:s,s:s,s:i,s:s,s:b,s:s,s:n}", "add_bos_token", 0,
-                          "add_prefix_space", 0, "additional_special_tokens", "<|im_start|>", "<|im_end|>",
-                          "bos_token", "chat_template", tkd_chat_qwen25_template, "clean_up_tokenization_spaces", 0,
-                          "eos_token", "<|im_end|>", "errors", "replace", "model_max_length", 131072, "pad_token",
-                          "<|endoftext|>", "split_special_tokens", 0, "tokenizer_class", "Qwen2Tokenizer",
-                          "unk_token");
+                          "add_prefix_space", 0, "additional_special_tokens", "<|im_start|>", "<|im_end|>", "bos_token",
+                          "chat_template", tkd_chat_qwen25_template, "clean_up_tokenization_spaces", 0, "eos_token",
+                          "<|im_end|>", "errors", "replace", "model_max_length", 131072, "pad_token", "<|endoftext|>",
+                          "split_special_tokens", 0, "tokenizer_class", "Qwen2Tokenizer", "unk_token");
     char *s = c ? json_dumps(c, JSON_INDENT(2)) : NULL;
     json_decref(c);
     return s;

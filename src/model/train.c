@@ -10,8 +10,8 @@
  * uninterrupted one.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "train_priv.h"
 #include "tkd/safetensors.h"
+#include "train_priv.h"
 
 #include <ftw.h>
 #include <jansson.h>
@@ -48,7 +48,9 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
     return remove(p);
 }
 
-static void rm_tree(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void rm_tree(const char *p) {
+    nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 typedef struct run {
     const tkd_train_opts *o;
@@ -254,8 +256,10 @@ static int train_loop(run *r, const tkd_sft_example *ex, int n_ex, volatile sig_
                 fflush(stdout);
             }
             if (log) {
-                fprintf(log, "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f}\n",
-                        step + 1, loss, lr, norm, cnt[1], dt);
+                fprintf(
+                    log,
+                    "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f}\n",
+                    step + 1, loss, lr, norm, cnt[1], dt);
                 fflush(log);
             }
         }
@@ -284,11 +288,12 @@ out:
     return rc;
 }
 
-int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm,
-              volatile sig_atomic_t *stop, tkd_err *e) {
+int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm, volatile sig_atomic_t *stop,
+              tkd_err *e) {
     if (o->batch < 1 || o->accum < 1 || o->seq_len < 2 || !o->out_dir || !o->model_dir)
-        return tkd_err_set(e, TKD_EINVAL, "training needs batch >= 1, accumulation >= 1, seq_len >= 2, a model and "
-                                          "an output folder");
+        return tkd_err_set(e, TKD_EINVAL,
+                           "training needs batch >= 1, accumulation >= 1, seq_len >= 2, a model and "
+                           "an output folder");
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;
@@ -302,6 +307,15 @@ int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_
         return tkd_err_set(e, TKD_EINVAL, "seq_len %d exceeds the model's max_position_embeddings %d", o->seq_len,
                            r.m.cfg.max_pos);
     }
+    for (int i = 0; i < n_ex; i++) /* bad data is named before any work is done */
+        for (int t = 0; t < ex[i].n; t++)
+            if (ex[i].ids[t] < 0 || ex[i].ids[t] >= r.m.cfg.vocab) {
+                tkd_model_free(&r.m);
+                return tkd_err_set(e, TKD_EINVAL,
+                                   "training example %d (line %d of the data without blank lines) has token id %d at "
+                                   "position %d, outside the model's vocabulary of %d",
+                                   i, i + 1, ex[i].ids[t], t, r.m.cfg.vocab);
+            }
     if (!o->full) {
         tkd_lora_config lc = {o->lora_r, o->lora_alpha, o->lora_dropout, o->lora_targets};
         if ((rc = tkd_lora_alloc(&r.lora, &r.m.cfg, &lc, e)))

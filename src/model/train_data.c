@@ -72,8 +72,8 @@ static int add_epoch(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, 
     return rc;
 }
 
-int tkd_stream_build(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed,
-                     long steps, double epochs, long G, long *total_steps, tkd_err *e) {
+int tkd_stream_build(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed, long steps,
+                     double epochs, long G, long *total_steps, tkd_err *e) {
     memset(s, 0, sizeof *s);
     int rc = add_epoch(s, ex, n_ex, T, packing, seed, 0, e);
     if (rc)

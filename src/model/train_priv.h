@@ -20,8 +20,8 @@ typedef struct tkd_stream {
 } tkd_stream;
 
 /* Rows for `steps` steps of G rows (steps <= 0: from epochs); *total_steps set. */
-int tkd_stream_build(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed,
-                     long steps, double epochs, long G, long *total_steps, tkd_err *e);
+int tkd_stream_build(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed, long steps,
+                     double epochs, long G, long *total_steps, tkd_err *e);
 void tkd_stream_free(tkd_stream *s);
 /* Fill one row (T positions); returns the positions holding real tokens. */
 long tkd_stream_fill(const tkd_stream *s, const tkd_sft_example *ex, size_t row, int T, int *tokens, int *targets,

@@ -29,23 +29,51 @@ static const char *const kind_fmt[TKD_P_COUNT] = {
     "lm_head.weight",
 };
 
-static int per_layer(int k) { return k != TKD_P_EMBED && k != TKD_P_NORM && k != TKD_P_HEAD; }
+static int per_layer(int k) {
+    return k != TKD_P_EMBED && k != TKD_P_NORM && k != TKD_P_HEAD;
+}
 
-void tkd_model_tensor_name(int k, int l, char *out, size_t n) { snprintf(out, n, kind_fmt[k], l); }
+void tkd_model_tensor_name(int k, int l, char *out, size_t n) {
+    snprintf(out, n, kind_fmt[k], l);
+}
 
 int tkd_model_tensor_shape(const tkd_model_config *c, int k, int64_t s[2]) {
     int64_t C = c->hidden, Q = (int64_t)c->n_heads * c->head_dim, KVD = (int64_t)c->n_kv_heads * c->head_dim,
             I = c->intermediate, V = c->vocab;
     switch (k) {
-    case TKD_P_EMBED: case TKD_P_HEAD: s[0] = V; s[1] = C; return 2;
-    case TKD_P_LN1: case TKD_P_LN2: case TKD_P_NORM: s[0] = C; return 1;
-    case TKD_P_WQ: s[0] = Q; s[1] = C; return 2;
+    case TKD_P_EMBED:
+    case TKD_P_HEAD:
+        s[0] = V;
+        s[1] = C;
+        return 2;
+    case TKD_P_LN1:
+    case TKD_P_LN2:
+    case TKD_P_NORM: s[0] = C; return 1;
+    case TKD_P_WQ:
+        s[0] = Q;
+        s[1] = C;
+        return 2;
     case TKD_P_BQ: s[0] = Q; return 1;
-    case TKD_P_WK: case TKD_P_WV: s[0] = KVD; s[1] = C; return 2;
-    case TKD_P_BK: case TKD_P_BV: s[0] = KVD; return 1;
-    case TKD_P_WO: s[0] = C; s[1] = Q; return 2;
-    case TKD_P_WG: case TKD_P_WU: s[0] = I; s[1] = C; return 2;
-    case TKD_P_WD: s[0] = C; s[1] = I; return 2;
+    case TKD_P_WK:
+    case TKD_P_WV:
+        s[0] = KVD;
+        s[1] = C;
+        return 2;
+    case TKD_P_BK:
+    case TKD_P_BV: s[0] = KVD; return 1;
+    case TKD_P_WO:
+        s[0] = C;
+        s[1] = Q;
+        return 2;
+    case TKD_P_WG:
+    case TKD_P_WU:
+        s[0] = I;
+        s[1] = C;
+        return 2;
+    case TKD_P_WD:
+        s[0] = C;
+        s[1] = I;
+        return 2;
     }
     return 0;
 }
@@ -81,7 +109,9 @@ void tkd_model_free(tkd_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-const float *tkd_model_head(const tkd_model *m) { return m->cfg.tie ? m->p[TKD_P_EMBED] : m->p[TKD_P_HEAD]; }
+const float *tkd_model_head(const tkd_model *m) {
+    return m->cfg.tie ? m->p[TKD_P_EMBED] : m->p[TKD_P_HEAD];
+}
 
 static double normal(tkd_rng *r) {
     double u1 = tkd_rng_uniform(r), u2 = tkd_rng_uniform(r);

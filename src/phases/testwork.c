@@ -79,9 +79,10 @@ static int list_items(tw *t, const char *problems, int *from_store, tkd_err *e) 
 static int write_record(tw *t, const slot *s, tkd_err *e) {
     tkd_buf_reset(&t->text);
     double now = tkd_now();
-    int rc = tkd_buf_printf(&t->text, "{\"pid\":\"%016llx\",\"item\":%llu,\"rank\":%d,\"attempt\":%d,\"ms\":%.3f,\"filler\":\"%s\"}",
-                            (unsigned long long)t->pids[s->item], (unsigned long long)s->item, t->rank, t->attempt,
-                            (now - s->start) * 1e3, t->filler);
+    int rc = tkd_buf_printf(
+        &t->text, "{\"pid\":\"%016llx\",\"item\":%llu,\"rank\":%d,\"attempt\":%d,\"ms\":%.3f,\"filler\":\"%s\"}",
+        (unsigned long long)t->pids[s->item], (unsigned long long)s->item, t->rank, t->attempt, (now - s->start) * 1e3,
+        t->filler);
     if (rc)
         return tkd_err_set(e, TKD_ENOMEM, "testwork: out of memory for a record's text");
     tkd_record r;
@@ -103,13 +104,14 @@ static int write_record(tw *t, const slot *s, tkd_err *e) {
     return 0;
 }
 
-/* Collective: 1 when any rank failed (rc is then set on every rank). */
+/* Collective: 1 when any rank failed; rc is then set on every rank (to a
+ * failing rank's code, so that every rank exits alike). */
 static int agree_all(MPI_Comm comm, int *rc, tkd_err *e) {
-    int mine = *rc ? 1 : 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any && !*rc)
-        *rc = tkd_err_set(e, TKD_EINVAL, "testwork: another rank failed to start (see its message)");
-    return any;
+    int worst = 0;
+    MPI_Allreduce(rc, &worst, 1, MPI_INT, MPI_MIN, comm);
+    if (worst && !*rc)
+        *rc = tkd_err_set(e, worst, "testwork: another rank failed to start (see its message)");
+    return worst != 0;
 }
 
 static void nap(double s) {
@@ -284,8 +286,7 @@ agree:
     if (t.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("testwork: %s: %llu/%llu items done, %llu before this run; rank 0 wrote %llu records; %s",
                      rc ? "stopped early (exit 3; a re-run resumes)" : "all done", (unsigned long long)st.done,
-                     (unsigned long long)st.total, (unsigned long long)st.done_before,
-                     (unsigned long long)t.written,
+                     (unsigned long long)st.total, (unsigned long long)st.done_before, (unsigned long long)t.written,
                      st.duplicates ? "some items were done twice (merge drops duplicates)" : "no duplicates");
 out:
     if (d)

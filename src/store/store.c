@@ -495,10 +495,18 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
         return TKD_ENOMEM;
     int rc = 0;
     s->swmr = 1;
-    s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    /* SWMR readers retry a metadata read whose checksum fails (the writer may
+     * be mid-write) with a doubling sleep; HDF5's default of 100 attempts
+     * turns one flipped bit into an endless hang, so bound it. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0)
+        H5Pset_metadata_read_attempts(fapl, STORE_SWMR_READ_ATTEMPTS);
+    s->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    char first[256]; /* before any other HDF5 call clears the error stack */
+    h5_msg(first);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (s->file < 0) { /* not written in SWMR mode (a merged file) or not HDF5 */
-        char first[256];
-        h5_msg(first);
         s->swmr = 0;
         s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (s->file < 0) {
@@ -582,7 +590,7 @@ int store_read_rows(tkd_store *s, size_t row, size_t n, tkd_record *recs, tkd_er
     if (row < on_disk) {
         size_t k = n < on_disk - row ? n : on_disk - row;
         if (k && read_slab(s->drec, s->rectype, row, k, recs) < 0)
-            return store_h5_err(e, TKD_EFORMAT, s->path, "cannot read records of");
+            return store_h5_err(e, TKD_EFORMAT, s->path, "cannot read records (damaged file?) of");
         row += k;
         recs += k;
         n -= k;
@@ -601,7 +609,7 @@ int store_read_bytes(tkd_store *s, uint64_t off, uint64_t len, char *buf, tkd_er
     if (off < on_disk) {
         uint64_t k = len < on_disk - off ? len : on_disk - off;
         if (k && read_slab(s->dtext, H5T_NATIVE_UCHAR, off, k, buf) < 0)
-            return store_h5_err(e, TKD_EFORMAT, s->path, "cannot read text of");
+            return store_h5_err(e, TKD_EFORMAT, s->path, "cannot read text (damaged file?) of");
         off += k;
         buf += k;
         len -= k;

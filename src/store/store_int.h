@@ -16,6 +16,9 @@
 #define STORE_TEXT_CHUNK 65536
 /* Rows and text bytes a reader pulls per HDF5 call in merge/export/done-set. */
 #define STORE_READ_BLOCK 4096
+/* Metadata read attempts of a SWMR reader (each retry sleeps twice as long;
+ * from 1 ns: 24 attempts wait about 16 ms in all, 100 would wait for ages). */
+#define STORE_SWMR_READ_ATTEMPTS 24
 /* Rows per flush unless tkd_store_set_flush_every says otherwise. */
 #define STORE_FLUSH_DEFAULT 64
 

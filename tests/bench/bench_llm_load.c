@@ -21,8 +21,8 @@ static int submit_one(tkd_llm *c, long i) {
     snprintf(user, sizeof user, "Problem id: b%ld\nWhat is %ld + %ld?", i, i, i);
     tkd_llm_request r;
     tkd_llm_request_init(&r);
-    r.messages = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content", "You are a careful solver.",
-                           "role", "user", "content", user);
+    r.messages = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content", "You are a careful solver.", "role",
+                           "user", "content", user);
     r.seed = i;
     r.has_seed = 1;
     tkd_err e = {0};
@@ -111,7 +111,8 @@ int main(int argc, char **argv) {
     double rate = (double)ok / span, tot_rate = 0, min_rate = 0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double rss = (double)ru.ru_maxrss / 1024.0, rss_max = 0, mif = loops ? inflight_sum / (double)loops : 0, mif_sum = 0;
+    double rss = (double)ru.ru_maxrss / 1024.0, rss_max = 0, mif = loops ? inflight_sum / (double)loops : 0,
+           mif_sum = 0;
     long long err_sum = 0;
     MPI_Reduce(&rate, &tot_rate, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     MPI_Reduce(&rate, &min_rate, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);

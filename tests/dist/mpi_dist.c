@@ -29,10 +29,10 @@ typedef struct {
 
 typedef struct {
     int rank;
-    double work_s;        /* per item */
-    int silent_rank;      /* goes silent after its first item, -1 none */
+    double work_s;   /* per item */
+    int silent_rank; /* goes silent after its first item, -1 none */
     double silent_s;
-    int signal_rank;      /* raises SIGUSR1 after signal_after completions, -1 none */
+    int signal_rank; /* raises SIGUSR1 after signal_after completions, -1 none */
     uint64_t signal_after;
 } run_opts;
 
@@ -193,7 +193,7 @@ TEST(silent) {
     tkd_dist *d;
     tkd_err e = {0};
     CHECK_INT(tkd_dist_create(MPI_COMM_WORLD, n, NULL, &c, &d, &e), 0);
-    run_opts o = {rank, 0.0005, size - 1, 2.0, -1, 0};
+    run_opts o = {rank, 0.0005, size - 1, 3.0, -1, 0};
     run_result res = {0};
     run(d, &o, &res);
     CHECK_INT(res.rc, 0);

@@ -51,7 +51,7 @@ TEST(input_size_and_encoding) {
 
 TEST(deep_nesting) {
     tkd_err e = {0};
-    const char *units[][3] = {{"(", "x", ")"}, {"-", "x", ""}, {"[", "1", "]"}, {"sin(", "x", ")"},
+    const char *units[][3] = {{"(", "x", ")"},  {"-", "x", ""},  {"[", "1", "]"}, {"sin(", "x", ")"},
                               {"x**", "2", ""}, {"f(", "", ")"}, {"{", "1", "}"}, {"(1,", "2", ")"}};
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
         char *s = repeat(units[i][0], 10000, units[i][1], units[i][2]);
@@ -114,9 +114,9 @@ TEST(huge_numbers) {
 
 TEST(huge_polynomials) {
     tkd_err e = {0};
-    const char *cases[] = {"(x+1)**100000", "(x+y+z)**1000", "(x+y+z+w)**80", "(2*x+3)**3000",
-                           "(x+1)**1500*(x+2)**1500", "(x+y)**1000*(x+z)**1000", "1/(x+1)**5000",
-                           "(x**1000+1)**3", "(x+1)**(10**6)"};
+    const char *cases[] = {"(x+1)**100000", "(x+y+z)**1000",           "(x+y+z+w)**80",
+                           "(2*x+3)**3000", "(x+1)**1500*(x+2)**1500", "(x+y)**1000*(x+z)**1000",
+                           "1/(x+1)**5000", "(x**1000+1)**3",          "(x+1)**(10**6)"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tkd_expr *x, *y = NULL;
         CHECK_INT(tkd_expr_parse_str(cases[i], &x, &e), 0);

@@ -51,6 +51,9 @@ def same(a, b):
     """a and b (SymPy objects) are equal as values."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
+        return (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase) and a.shape == b.shape
+                and all(same(x, y) for x, y in zip(a, b)))
     d = sympy.simplify(sympy.expand(a - b))
     if d == 0:
         return True
@@ -65,7 +68,7 @@ def check(op, expr, arg):
     rc, out, err = run_tkd(op, expr, arg)
     if rc != 0:
         return False, f"tkd failed: {err}"
-    got = sym(out)
+    got = sym(out) if op != "iszero" else None
     e = sym(expr)
     # tkd reads decimals exactly (0.1 is 1/10); so does the oracle
     if not isinstance(e, (list, tuple)) and e.has(sympy.Float):
@@ -94,6 +97,11 @@ def check(op, expr, arg):
     elif op == "coeffs":
         want = list(reversed(sympy.Poly(e, sympy.Symbol(arg)).all_coeffs()))
         got = list(got)
+    elif op == "iszero":
+        truth = "yes" if sympy.simplify(e) == 0 else "no"
+        if truth != arg:
+            return False, f"the case is wrong: SymPy says {truth}"
+        return out == arg, f"tkd says {out}, SymPy {truth}"
     elif op == "roots":
         # distinct roots in SymPy's order (Poly.all_roots), compared numerically
         allr = sympy.Poly(e, sympy.Symbol(arg)).all_roots()

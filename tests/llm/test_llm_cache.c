@@ -13,7 +13,9 @@
 
 static char dir[256];
 
-static void key_of(const char *s, char key[65]) { tkd_llm_cache_key(s, strlen(s), 0, key); }
+static void key_of(const char *s, char key[65]) {
+    tkd_llm_cache_key(s, strlen(s), 0, key);
+}
 
 static const char *body = "{\"choices\":[{\"message\":{\"content\":\"x = \\\"5\\\" \\u00e9\"},\"finish_reason\":"
                           "\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}";

@@ -127,7 +127,8 @@ static void *accept_main(void *arg) {
         if (fd < 0)
             continue;
         pthread_mutex_lock(&srv.mu);
-        if (srv.n_conns < MAX_CONN && pthread_create(&srv.conns[srv.n_conns], NULL, conn_main, (void *)(intptr_t)fd) == 0)
+        if (srv.n_conns < MAX_CONN &&
+            pthread_create(&srv.conns[srv.n_conns], NULL, conn_main, (void *)(intptr_t)fd) == 0)
             srv.n_conns++;
         else
             close(fd);
@@ -155,6 +156,10 @@ static void server_stop(void) {
     for (int i = 0; i < srv.n_conns; i++)
         pthread_join(srv.conns[i], NULL);
     close(srv.lfd);
+}
+
+static int same(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
 static int count_of(const char *tag) {
@@ -310,6 +315,150 @@ TEST(balance_and_aimd) {
     tkd_llm_free(c);
 }
 
+/* The solve phase's way: its own poll() on tkd_llm_fd with tkd_llm_timeout_ms
+ * (beside MPI and tool pipes), then tkd_llm_poll(c, 0) to do the work. */
+TEST(outer_loop) {
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    CHECK(tkd_llm_fd(c) >= 0);
+    CHECK_INT(tkd_llm_timeout_ms(c), -1); /* nothing to do: wait as long as you like */
+    int n = 10, got = 0;
+    for (int i = 0; i < n; i++) {
+        tkd_llm_request r;
+        tkd_llm_request_init(&r);
+        r.messages = json_pack("[{s:s, s:s}]", "role", "user", "content", "outer");
+        r.tag = "ok";
+        r.sample = i;
+        CHECK_INT(tkd_llm_submit(c, &r, NULL, &e), 0);
+        json_decref(r.messages);
+    }
+    CHECK_INT(tkd_llm_timeout_ms(c), 0); /* work is waiting */
+    double t0 = tkd_now();
+    int loops = 0;
+    while (got < n && tkd_now() - t0 < 10) {
+        struct pollfd p = {tkd_llm_fd(c), POLLIN, 0};
+        int t = tkd_llm_timeout_ms(c);
+        poll(&p, 1, t < 0 || t > 100 ? 100 : t);
+        tkd_llm_poll(c, 0);
+        tkd_llm_response *resp;
+        void *ck;
+        while (tkd_llm_next_done(c, &resp, &ck)) {
+            got++;
+            CHECK_INT(resp->status, TKD_LLM_OK);
+            tkd_llm_response_free(resp);
+        }
+        loops++;
+    }
+    CHECK_INT(got, n);
+    CHECK(loops < 1000); /* it waited on the fd instead of spinning */
+    tkd_llm_free(c);
+}
+
+/* read-write cache on a live server, then replay-only: the same responses,
+ * written by the background writer, served without a request */
+TEST(cache_rw_then_replay) {
+    char urls[2][64], dir[128];
+    snprintf(dir, sizeof dir, "/tmp/tkd_llm_client_cache.%ld", (long)getpid());
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.cache = TKD_LLM_CACHE_RW;
+    cfg.cache_dir = dir;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    static const char *const tags[] = {"cache", "cache", "cache", "ctx", "e404"};
+    tkd_llm_response *r1[5] = {0}, *r2[5] = {0};
+    run_tags(c, tags, 5, r1);
+    int before = count_of("cache");
+    tkd_llm_flush(c);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK_INT(st.cache_writes, 4); /* 3 ok + 1 context length; the 404 is not cached */
+    tkd_llm_free(c);
+    cfg.cache = TKD_LLM_CACHE_REPLAY;
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    run_tags(c, tags, 5, r2);
+    CHECK_INT(count_of("cache"), before); /* no request */
+    for (int i = 0; i < 5; i++) {
+        if (!r1[i] || !r2[i])
+            continue;
+        if (i < 4) {
+            CHECK_INT(r2[i]->status, r1[i]->status);
+            CHECK_INT(r2[i]->from_cache, 1);
+            CHECK_INT(r2[i]->raw_len, r1[i]->raw_len);
+            CHECK(r1[i]->raw && r2[i]->raw && !memcmp(r1[i]->raw, r2[i]->raw, r1[i]->raw_len));
+            CHECK(same(r1[i]->content, r2[i]->content));
+            CHECK_NEAR(r2[i]->latency_s, r1[i]->latency_s, 1e-12);
+            CHECK_STR(r2[i]->key, r1[i]->key);
+        } else {
+            CHECK_INT(r2[i]->status, TKD_LLM_CACHE_MISS);
+        }
+    }
+    for (int i = 0; i < 5; i++) {
+        tkd_llm_response_free(r1[i]);
+        tkd_llm_response_free(r2[i]);
+    }
+    tkd_llm_free(c);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+static int closed_port_url(char url[64]) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    return snprintf(url, 64, "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
+}
+
+/* One of two servers is down: its requests are retried on the other, and the
+ * dead one is skipped instead of attracting every request. */
+TEST(dead_endpoint) {
+    char urls[2][64], dead[64];
+    closed_port_url(dead);
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.base_urls[0] = dead;
+    cfg.base_urls[1] = urls[0];
+    cfg.n_base_urls = 2;
+    cfg.max_in_flight = 4;
+    cfg.backoff_base_s = 0.2; /* the dead endpoint is skipped for 0.2 s, 0.4 s, ... */
+    cfg.backoff_max_s = 0.01;
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    const char *tags[40];
+    for (int i = 0; i < 40; i++)
+        tags[i] = "ok";
+    tkd_llm_response *r[40] = {0};
+    run_tags(c, tags, 40, r);
+    int ok = 0;
+    for (int i = 0; i < 40; i++) {
+        if (r[i] && r[i]->status == TKD_LLM_OK && r[i]->endpoint == 1)
+            ok++;
+        tkd_llm_response_free(r[i]);
+    }
+    CHECK_INT(ok, 40);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK(st.retries <= 8); /* not one failed attempt per request */
+    tkd_llm_free(c);
+}
+
 TEST(closed_port) {
     /* a port nobody listens on: connection refused, retried, then given up */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -351,6 +500,9 @@ int main(void) {
     }
     RUN(outcomes);
     RUN(balance_and_aimd);
+    RUN(outer_loop);
+    RUN(dead_endpoint);
+    RUN(cache_rw_then_replay);
     RUN(closed_port);
     server_stop();
     return TEST_END();

@@ -8,7 +8,9 @@
 #include "tkd/llm.h"
 #include "tkd_test.h"
 
-static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static int same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
 
 static long n_fast, n_decline, n_mismatch;
 
@@ -37,7 +39,8 @@ static const char *const bodies[] = {
     "\\\\boxed{\\\\frac{1}{2}} \\u00e9\\ud83d\\ude00 \\\"q\\\" \\/ \\b\\f\\n\\r\\t\",\"reasoning_content\":\"r\"},"
     "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42}}",
     "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[]},\"finish_reason\":null}],\"usage\":null}",
-    "{\"choices\":[{\"message\":{\"content\":\"x\",\"reasoning\":\"vllm\"},\"finish_reason\":\"length\"},{\"message\":{}}],"
+    "{\"choices\":[{\"message\":{\"content\":\"x\",\"reasoning\":\"vllm\"},\"finish_reason\":\"length\"},{\"message\":{"
+    "}}],"
     "\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":-2,\"extra\":[1,2,{\"a\":[true,false,null]}]}}",
     "  {\"choices\" : [ { \"message\" : { \"content\" : \"\" } } ] }  \n",
     "{\"choices\":[{\"message\":{\"content\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}}],\"x\":1e308,\"y\":-0.0e-5}",
@@ -101,20 +104,14 @@ TEST(mutations) {
         for (int k = 0; k < edits; k++) {
             size_t at = tkd_rng_below(&rng, len);
             switch (tkd_rng_below(&rng, 4)) {
-            case 0: /* replace */
-                buf[at] = ins[tkd_rng_below(&rng, sizeof ins - 1)];
-                break;
-            case 1: /* cut */
-                len = at;
-                break;
+            case 0: /* replace */ buf[at] = ins[tkd_rng_below(&rng, sizeof ins - 1)]; break;
+            case 1: /* cut */ len = at; break;
             case 2: /* insert */
                 memmove(buf + at + 1, buf + at, len - at);
                 buf[at] = ins[tkd_rng_below(&rng, sizeof ins - 1)];
                 len++;
                 break;
-            default: /* delete */
-                memmove(buf + at, buf + at + 1, len - at - 1);
-                len--;
+            default: /* delete */ memmove(buf + at, buf + at + 1, len - at - 1); len--;
             }
             if (len == 0 || len >= sizeof buf - 8)
                 break;

@@ -40,11 +40,11 @@ for i in $(seq 0 9); do
   printf '{"problem":"p%d","turns":[{"content":"Let me simplify.","tool_calls":[{"name":"simplify","arguments":{"expr":"%d+%d"}}]},{"content":"The answer is \\\\boxed{%d}.","reasoning":"add"}]}\n' "$i" "$i" "$i" $((2 * i))
 done >script.jsonl
 
-port=$(start_server faults --fault-all 0.1 --latency-ms 10 --jitter-ms 10 --stall-ms 4000 --retry-after 1 \
+port=$(start_server faults --fault-all 0.1 --latency-ms 10 --jitter-ms 10 --stall-ms 5000 --retry-after 1 \
   --require-key-env TKD_TEST_API_KEY --script script.jsonl --seed 7)
 cat >job.json <<EOF
 {"output_dir": "$work/out", "teacher": {"model": "test-model", "base_urls": ["http://127.0.0.1:$port/v1"],
- "api_key_env": "TKD_TEST_API_KEY", "http2": false, "timeout_s": 1, "connect_timeout_s": 1,
+ "api_key_env": "TKD_TEST_API_KEY", "http2": false, "timeout_s": 2, "connect_timeout_s": 2,
  "max_retries": 12, "retry_budget": 4, "backoff_base_s": 0.05, "backoff_max_s": 0.5,
  "cache": "read-write", "cache_dir": "$work/cache", "max_in_flight": 64}}
 EOF

@@ -133,10 +133,15 @@ TEST(parse_plain) {
 }
 
 TEST(parse_malformed) {
-    static const char *bad[] = {"", "{", "[]", "{\"choices\":[]}", "{\"choices\":[{\"message\":3}]}",
+    static const char *bad[] = {"",
+                                "{",
+                                "[]",
+                                "{\"choices\":[]}",
+                                "{\"choices\":[{\"message\":3}]}",
                                 "{\"choices\":[{\"message\":{\"content\":5}}]}",
                                 "{\"choices\":[{\"message\":{\"content\":\"x\",\"tool_calls\":{}}}]}",
-                                "<html>502</html>", "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"cut"};
+                                "<html>502</html>",
+                                "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"cut"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc;
         tkd_llm_response *r = parse(bad[i], TKD_LLM_TOOLS_AUTO, &rc);
@@ -204,6 +209,24 @@ TEST(parse_hermes) {
     r = parse(body, TKD_LLM_TOOLS_NATIVE, &rc);
     CHECK_INT(r->n_tool_calls, 0);
     tkd_llm_response_free(r);
+    /* a Markdown fence inside the block */
+    tkd_llm_tool_call *fc = NULL;
+    int fn = 0;
+    tkd_err fe = {0};
+    CHECK_INT(
+        tkd_llm_parse_hermes("<tool_call>\n```json\n{\"name\": \"f\", \"arguments\": {\"a\": 1}}\n```\n</tool_call>",
+                             &fc, &fn, &fe),
+        0);
+    CHECK_INT(fn, 1);
+    if (fn == 1) {
+        CHECK_STR(fc[0].name, "f");
+        CHECK_STR(fc[0].arguments, "{\"a\":1}");
+        CHECK(fc[0].error == NULL);
+        free(fc[0].id);
+        free(fc[0].name);
+        free(fc[0].arguments);
+    }
+    free(fc);
     /* text without blocks */
     tkd_llm_tool_call *calls = NULL;
     int n = 0;
@@ -228,6 +251,38 @@ TEST(status_rules) {
     CHECK_STR(tkd_llm_status_name(TKD_LLM_CACHE_MISS), "cache_miss");
 }
 
+TEST(next_turn) {
+    int rc;
+    tkd_llm_response *r = parse(native_body, TKD_LLM_TOOLS_AUTO, &rc);
+    json_t *m = tkd_llm_assistant_message(r);
+    json_t *want = json_loads("{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"c1\",\"type\":"
+                              "\"function\",\"function\":{\"name\":\"simplify\",\"arguments\":\"{\\\"expr\\\": "
+                              "\\\"x+x\\\"}\"}},{\"id\":\"c2\",\"type\":\"function\",\"function\":{\"name\":"
+                              "\"solve\",\"arguments\":\"{\\\"eq\\\":\\\"x=1\\\"}\"}}]}",
+                              0, NULL);
+    CHECK(want != NULL);
+    CHECK(json_equal(m, want));
+    json_decref(m);
+    json_decref(want);
+    tkd_llm_response_free(r);
+    /* <tool_call> text stays in the content; no tool_calls key */
+    r = parse("{\"choices\":[{\"message\":{\"content\":\"a<tool_call>{\\\"name\\\":\\\"f\\\"}</tool_call>\","
+              "\"reasoning_content\":\"hidden\"}}]}",
+              TKD_LLM_TOOLS_AUTO, &rc);
+    CHECK_INT(r->n_tool_calls, 1);
+    m = tkd_llm_assistant_message(r);
+    CHECK_STR(json_string_value(json_object_get(m, "content")), "a<tool_call>{\"name\":\"f\"}</tool_call>");
+    CHECK(json_object_get(m, "tool_calls") == NULL);
+    CHECK(json_object_get(m, "reasoning_content") == NULL);
+    json_decref(m);
+    tkd_llm_response_free(r);
+    m = tkd_llm_tool_message("c1", "simplify", "2*x");
+    CHECK_STR(json_string_value(json_object_get(m, "role")), "tool");
+    CHECK_STR(json_string_value(json_object_get(m, "tool_call_id")), "c1");
+    CHECK_STR(json_string_value(json_object_get(m, "content")), "2*x");
+    json_decref(m);
+}
+
 int main(void) {
     tkd_log_set_level(TKD_LOG_QUIET);
     RUN(body);
@@ -237,5 +292,6 @@ int main(void) {
     RUN(parse_native);
     RUN(parse_hermes);
     RUN(status_rules);
+    RUN(next_turn);
     return TEST_END();
 }

@@ -85,9 +85,11 @@ TEST(config) {
     CHECK_STR(c.cache_dir, "llm-cache");
     tkd_job_free(&job);
     /* schema errors name the key */
-    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"cache\":\"maybe\"}}", NULL, 0, &job, &e) != 0);
+    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"cache\":\"maybe\"}}", NULL, 0, &job, &e) !=
+          0);
     CHECK(strstr(e.msg, "teacher.cache") != NULL);
-    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"max_in_flight\":0}}", NULL, 0, &job, &e) != 0);
+    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"max_in_flight\":0}}", NULL, 0, &job, &e) !=
+          0);
     /* the client refuses a config without model or URL, with a hint */
     tkd_llm_config_defaults(&c);
     tkd_llm *cl = NULL;

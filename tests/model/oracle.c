@@ -61,8 +61,7 @@ int main(int argc, char **argv) {
             return die(&e);
         lp = &lora;
     }
-    tkd_qwen2_opts o = {.B = B, .T = T, .full = full,
-                        .recompute = json_is_true(json_object_get(spec, "recompute"))};
+    tkd_qwen2_opts o = {.B = B, .T = T, .full = full, .recompute = json_is_true(json_object_get(spec, "recompute"))};
     tkd_qwen2 *q;
     if (tkd_qwen2_new(&q, &m, lp, &o, &e))
         return die(&e);
@@ -103,7 +102,7 @@ int main(int argc, char **argv) {
     /* output */
     int cap = 8 + 2 * TKD_LORA_NT * m.cfg.n_layers + TKD_P_COUNT * m.cfg.n_layers, n = 0;
     tkd_st_entry *t = calloc((size_t)cap, sizeof *t);
-    char (*names)[160] = calloc((size_t)cap, 160);
+    char(*names)[160] = calloc((size_t)cap, 160);
     t[n] = (tkd_st_entry){.name = "logits", .data = logits, .ndim = 3, .shape = {B, T, (int64_t)V}};
     n++;
     t[n] = (tkd_st_entry){.name = "loss", .data = &loss0, .ndim = 1, .shape = {1}};
@@ -118,7 +117,9 @@ int main(int argc, char **argv) {
                     tkd_lora_tensor_name(l, k, isb, nm, sizeof nm);
                     snprintf(names[n], 160, "grad.%s", nm);
                     float *pp = isb ? tkd_lora_B(lp, l, k) : tkd_lora_A(lp, l, k);
-                    t[n] = (tkd_st_entry){.name = names[n], .data = grads0 + (pp - lp->mem), .ndim = 2,
+                    t[n] = (tkd_st_entry){.name = names[n],
+                                          .data = grads0 + (pp - lp->mem),
+                                          .ndim = 2,
                                           .shape = {isb ? lp->out[k] : lp->cfg.r, isb ? lp->cfg.r : lp->in[k]}};
                     n++;
                 }

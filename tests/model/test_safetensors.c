@@ -10,7 +10,9 @@
 
 static char dir[256];
 
-static void path(char *out, const char *name) { snprintf(out, 512, "%s/%s", dir, name); }
+static void path(char *out, const char *name) {
+    snprintf(out, 512, "%s/%s", dir, name);
+}
 
 static void write_raw(const char *p, const void *b, size_t n) {
     FILE *f = fopen(p, "wb");

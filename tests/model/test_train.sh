@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # model: tkd model init, tkd train and tkd generate end to end on a tiny Qwen2:
-#  - overfit 20 examples (loss < 0.05), then greedy generation reproduces every reply exactly;
+#  - overfit 20 chat examples (loss < 0.05), then greedy generation (--chat) reproduces every reply exactly;
 #  - a run stopped by SIGTERM (exit 3) or killed by SIGKILL and resumed gives the same loss curve;
 #  - 2 MPI ranks give the same losses as 1 rank with the same global batch (1e-5);
 #  - PEFT adapter from LoRA training, merge-adapter, and generate --adapter agree.
@@ -19,7 +19,16 @@ cat > "$W/cfg.json" <<JSON
  "rms_norm_eps": 1e-6, "tie_word_embeddings": true, "eos_token_id": 1, "bos_token_id": 2}
 JSON
 "$TKD" model init "$W/cfg.json" "$W/base" --seed 3 >/dev/null
-/usr/bin/python3 "$SRC/tests/model/make_sft.py" 20 64 "$W/sft.jsonl"
+/usr/bin/python3 "$SRC/tests/model/make_sft.py" ids 20 64 "$W/sft.jsonl"
+/usr/bin/python3 "$SRC/tests/model/make_sft.py" chat 20 "$W/chat.jsonl"
+sed 's/"vocab_size": 64/"vocab_size": 384/; s/"max_position_embeddings": 128/"max_position_embeddings": 512/' \
+  "$W/cfg.json" > "$W/cfg_chat.json"
+"$TKD" model init "$W/cfg_chat.json" "$W/chatbase" --seed 4 >/dev/null
+[ -f "$W/chatbase/tokenizer.json" ] && ok "model init writes a tokenizer" || bad "model init: no tokenizer.json"
+"$TKD" model init "$W/cfg_chat.json" "$W/copytok" --tokenizer "$W/chatbase" --bf16 >/dev/null
+cmp -s "$W/chatbase/tokenizer.json" "$W/copytok/tokenizer.json" && ok "model init --tokenizer copies it" \
+  || bad "model init --tokenizer"
+"$TKD" model info "$W/copytok" | grep -q "vocab 384" && ok "model info reads a bf16 model" || bad "model info"
 
 job() { # job NAME KEY=VALUE...
   local name=$1; shift
@@ -35,37 +44,48 @@ same() { # same A B TOL: loss curves equal within relative TOL
     END { printf "   %d steps, max relative difference %.2e\n", n, m; exit !(n > 0 && m <= tol) }'
 }
 
-# 1. overfit with full fine-tuning, then generate the replies exactly
-job fit train.full_finetune=true train.lr=3e-3 train.steps=200 train.batch=4 train.packing=true \
-  train.warmup_steps=10 train.checkpoint_every=0
-"$TKD" train "$W/fit.json" "${SETS[@]}" -q
+# 1. overfit 20 chat examples with full fine-tuning, then generate the replies exactly
+printf '{"output_dir": "%s/fit", "seed": 5, "train": {"model_dir": "%s/chatbase", "data": "%s/chat.jsonl", "seq_len": 256, "log_every": 0}}\n' \
+  "$W" "$W" "$W" > "$W/fit.json"
+"$TKD" train "$W/fit.json" --set train.full_finetune=true --set train.lr=3e-3 --set train.steps=300 \
+  --set train.batch=2 --set train.packing=true --set train.warmup_steps=10 --set train.checkpoint_every=0 -q
 last=$(losses fit | tail -1)
 awk -v l="$last" 'BEGIN { exit !(l < 0.05) }' && ok "overfit: final loss $last < 0.05" || bad "overfit: final loss $last"
-exact=0
-while read -r line; do
-  ids=$(echo "$line" | /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); m=d["loss_mask"]; k=m.index(1); print(",".join(map(str,d["input_ids"][:k]))+" "+",".join(map(str,d["input_ids"][k:-1])))')
-  got=$("$TKD" generate "$W/fit/train/model" --ids "${ids% *}" --max-new 20)
-  [ "$got" = "${ids#* }" ] && exact=$((exact + 1))
-done < "$W/sft.jsonl"
-[ $exact -eq 20 ] && ok "generation reproduces 20/20 replies" || bad "generation reproduces $exact/20 replies"
+/usr/bin/python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    print(json.dumps({"messages": json.loads(l)["messages"][:2]}))' "$W/chat.jsonl" > "$W/prompts.jsonl"
+"$TKD" generate "$W/fit/train/model" --chat-file "$W/prompts.jsonl" --max-new 60 --json > "$W/gen.jsonl"
+exact=$(/usr/bin/python3 -c '
+import json, sys
+want = [json.loads(l)["messages"][2]["content"] for l in open(sys.argv[1])]
+got = [json.loads(l)["text"] for l in open(sys.argv[2])]
+print(sum(a == b for a, b in zip(want, got)))' "$W/chat.jsonl" "$W/gen.jsonl")
+[ "$exact" -eq 20 ] && ok "generation (batch of 20 chats) reproduces 20/20 replies" \
+  || { bad "generation reproduces $exact/20 replies"; head -3 "$W/gen.jsonl"; }
+# a stop string ends the reply before it
+chat1=$(head -1 "$W/prompts.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())["messages"]))')
+want=$(head -1 "$W/chat.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["messages"][2]["content"].split(" = ")[0])')
+got=$("$TKD" generate "$W/fit/train/model" --chat "$chat1" --stop " = " --max-new 60)
+[ "$got" = "$want" ] && ok "--stop ' = ' cuts the reply: '$got'" || bad "--stop: got '$got', want '$want'"
 
 # 2. resume: SIGTERM (exit 3) and SIGKILL, against an uninterrupted run
 common=(train.lora.r=8 train.lora.alpha=16 train.lora.dropout=0.1 train.lr=1e-2 train.steps=40 train.batch=2
         train.grad_accum=2 train.checkpoint_every=5 train.weight_decay=0.01)
 job ref "${common[@]}"; "$TKD" train "$W/ref.json" "${SETS[@]}" -q
-for sig in TERM KILL; do
+for sig in TERM USR1 KILL; do
   job "r$sig" "${common[@]}"
   "$TKD" train "$W/r$sig.json" "${SETS[@]}" -q &
   pid=$!
-  for _ in $(seq 1 400); do
+  for _ in $(seq 1 3000); do
     [ -f "$W/r$sig/train/train_log.jsonl" ] && [ "$(wc -l < "$W/r$sig/train/train_log.jsonl")" -ge 12 ] && break
     sleep 0.01
   done
   kill -"$sig" $pid 2>/dev/null || true
   set +e; wait $pid; rc=$?; set -e
   n=$(wc -l < "$W/r$sig/train/train_log.jsonl")
-  if [ $sig = TERM ]; then
-    { [ $rc -eq 3 ] || [ $rc -eq 0 ]; } && ok "SIGTERM after $n steps: exit $rc" || bad "SIGTERM: exit $rc (want 3)"
+  if [ $sig != KILL ]; then
+    { [ $rc -eq 3 ] || [ $rc -eq 0 ]; } && ok "SIG$sig after $n steps: exit $rc" || bad "SIG$sig: exit $rc (want 3)"
   fi
   "$TKD" train "$W/r$sig.json" "${SETS[@]}" -q
   same ref "r$sig" 0 && ok "SIG$sig and resume: same loss curve" || bad "SIG$sig and resume: curves differ"
@@ -97,4 +117,12 @@ cp "$W/ref/train/adapter/adapter_config.json" "$W/tr_cfg.json"
 mkdir -p "$W/trunc" && mv "$W/t.st" "$W/trunc/adapter_model.safetensors" && mv "$W/tr_cfg.json" "$W/trunc/adapter_config.json"
 set +e; err=$("$TKD" merge-adapter "$W/base" "$W/trunc" "$W/m2" 2>&1); rc=$?; set -e
 [ $rc -ne 0 ] && [[ "$err" == *adapter_model.safetensors* ]] && ok "truncated adapter: $err" || bad "truncated adapter: rc $rc: $err"
+# bad training data: named by file and line, exit 2, nothing written
+printf '{"input_ids": [2, 3, 4], "loss_mask": [0, 1, 1]}\n{"input_ids": [2, 3]}\n{"input_ids": "x"}\n' > "$W/bad.jsonl"
+job bad train.data="$W/bad.jsonl" train.steps=2
+set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && [[ "$err" == *bad.jsonl:3* ]] && ok "bad data line: exit 2, $err" || bad "bad data: rc $rc: $err"
+printf '{"input_ids": [2, 3, 999], "loss_mask": [0, 1, 1]}\n' > "$W/bad.jsonl"
+set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && [[ "$err" == *999* ]] && ok "token id outside the vocabulary: exit 2" || bad "bad token: rc $rc: $err"
 exit $fail

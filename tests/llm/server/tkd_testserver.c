@@ -234,12 +234,12 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
             json_array_foreach(calls, k, c) {
                 char id[64];
                 snprintf(id, sizeof id, "call_%zu_%zu", t, k);
-                char *args = json_dumps(json_object_get(c, "arguments") ? json_object_get(c, "arguments")
-                                                                          : json_object(),
-                                        JSON_COMPACT | JSON_SORT_KEYS);
-                json_array_append_new(arr, json_pack("{s:s, s:s, s:{s:O?, s:s}}", "id", id, "type", "function",
-                                                     "function", "name", json_object_get(c, "name"), "arguments",
-                                                     args ? args : "{}"));
+                char *args =
+                    json_dumps(json_object_get(c, "arguments") ? json_object_get(c, "arguments") : json_object(),
+                               JSON_COMPACT | JSON_SORT_KEYS);
+                json_array_append_new(arr,
+                                      json_pack("{s:s, s:s, s:{s:O?, s:s}}", "id", id, "type", "function", "function",
+                                                "name", json_object_get(c, "name"), "arguments", args ? args : "{}"));
                 free(args);
             }
             json_object_set_new(msg, "content", content ? json_string(content) : json_null());
@@ -337,9 +337,7 @@ static void decide(server *s, pend *p, const char *auth, const char *tag) {
     const char *fixed = NULL;
     switch (o) {
     case O_OK:
-    case O_TRUNC:
-        p->reply = ok_reply(s, req, tag, h, p->len);
-        break;
+    case O_TRUNC: p->reply = ok_reply(s, req, tag, h, p->len); break;
     case O_429:
         p->code = 429;
         p->retry_after = (float)s->retry_after_s;
@@ -353,9 +351,7 @@ static void decide(server *s, pend *p, const char *auth, const char *tag) {
         p->code = c4code[n4 % 4];
         fixed = c4[n4 % 4];
         break;
-    case O_MALFORMED:
-        fixed = bad[nb % 4];
-        break;
+    case O_MALFORMED: fixed = bad[nb % 4]; break;
     case O_UNAUTH:
         p->code = 401;
         fixed = "{\"error\":{\"message\":\"invalid api key\"}}";
@@ -364,8 +360,7 @@ static void decide(server *s, pend *p, const char *auth, const char *tag) {
         p->code = 400;
         fixed = "{\"error\":{\"message\":\"request body is not a chat request\"}}";
         break;
-    default:
-        fixed = "";
+    default: fixed = "";
     }
     json_decref(req);
     if (fixed)
@@ -394,10 +389,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, pend *p) {
     server *s = p->s;
     if (s->stop || p->outcome == O_DROP || !p->reply)
         return MHD_NO; /* closes the connection without a reply */
-    struct MHD_Response *r =
-        p->outcome == O_TRUNC
-            ? MHD_create_response_from_callback(p->reply_len, 4096, trunc_reader, p, NULL)
-            : MHD_create_response_from_buffer(p->reply_len, p->reply, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = p->outcome == O_TRUNC
+                                 ? MHD_create_response_from_callback(p->reply_len, 4096, trunc_reader, p, NULL)
+                                 : MHD_create_response_from_buffer(p->reply_len, p->reply, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -450,7 +444,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (!strcmp(url, "/stats"))
             return stats_reply(conn, s);
         if (!strcmp(url, "/v1/models"))
-            return json_reply(conn, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\",\"object\":\"model\"}]}");
+            return json_reply(conn, 200,
+                              "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\",\"object\":\"model\"}]}");
         return json_reply(conn, 404, "{\"error\":{\"message\":\"not found\"}}");
     }
     if (strcmp(method, "POST") || strcmp(url, "/v1/chat/completions"))
@@ -550,13 +545,12 @@ static int load_script(server *s, const char *path) {
 }
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: tkd_testserver [--port N] [--threads N] [--latency-ms MS] [--jitter-ms MS]\n"
-            "         [--fault-429 R] [--fault-5xx R] [--fault-stall R] [--fault-malformed R]\n"
-            "         [--fault-truncate R] [--fault-drop R] [--fault-4xx R] [--fault-all R]\n"
-            "         [--retry-after S] [--stall-ms MS] [--script FILE.jsonl] [--tool-format native|hermes]\n"
-            "         [--reasoning] [--require-key-env NAME] [--seed N] [--max-seconds S]\n"
-            "prints 'port N' on stdout once listening; GET /stats returns counts\n");
+    fprintf(stderr, "usage: tkd_testserver [--port N] [--threads N] [--latency-ms MS] [--jitter-ms MS]\n"
+                    "         [--fault-429 R] [--fault-5xx R] [--fault-stall R] [--fault-malformed R]\n"
+                    "         [--fault-truncate R] [--fault-drop R] [--fault-4xx R] [--fault-all R]\n"
+                    "         [--retry-after S] [--stall-ms MS] [--script FILE.jsonl] [--tool-format native|hermes]\n"
+                    "         [--reasoning] [--require-key-env NAME] [--seed N] [--max-seconds S]\n"
+                    "prints 'port N' on stdout once listening; GET /stats returns counts\n");
 }
 
 int main(int argc, char **argv) {
@@ -580,25 +574,45 @@ int main(int argc, char **argv) {
         }
         i++;
         double d = atof(v);
-        if (!strcmp(a, "--port")) s.port = atoi(v);
-        else if (!strcmp(a, "--threads")) s.threads = atoi(v);
-        else if (!strcmp(a, "--latency-ms")) s.latency_ms = d;
-        else if (!strcmp(a, "--jitter-ms")) s.jitter_ms = d;
-        else if (!strcmp(a, "--stall-ms")) s.stall_ms = d;
-        else if (!strcmp(a, "--retry-after")) s.retry_after_s = d;
-        else if (!strcmp(a, "--max-seconds")) s.max_seconds = d;
-        else if (!strcmp(a, "--seed")) s.rng = strtoull(v, NULL, 10) * 2654435761ull + 1;
-        else if (!strcmp(a, "--fault-429")) s.rate[O_429] = d;
-        else if (!strcmp(a, "--fault-5xx")) s.rate[O_5XX] = d;
-        else if (!strcmp(a, "--fault-stall")) s.rate[O_STALL] = d;
-        else if (!strcmp(a, "--fault-malformed")) s.rate[O_MALFORMED] = d;
-        else if (!strcmp(a, "--fault-truncate")) s.rate[O_TRUNC] = d;
-        else if (!strcmp(a, "--fault-drop")) s.rate[O_DROP] = d;
-        else if (!strcmp(a, "--fault-4xx")) s.rate[O_4XX] = d;
-        else if (!strcmp(a, "--fault-all")) for (int k = O_429; k <= O_4XX; k++) s.rate[k] = d;
-        else if (!strcmp(a, "--tool-format")) s.hermes = !strcmp(v, "hermes");
-        else if (!strcmp(a, "--script")) { if (load_script(&s, v)) return 2; }
-        else if (!strcmp(a, "--require-key-env")) {
+        if (!strcmp(a, "--port"))
+            s.port = atoi(v);
+        else if (!strcmp(a, "--threads"))
+            s.threads = atoi(v);
+        else if (!strcmp(a, "--latency-ms"))
+            s.latency_ms = d;
+        else if (!strcmp(a, "--jitter-ms"))
+            s.jitter_ms = d;
+        else if (!strcmp(a, "--stall-ms"))
+            s.stall_ms = d;
+        else if (!strcmp(a, "--retry-after"))
+            s.retry_after_s = d;
+        else if (!strcmp(a, "--max-seconds"))
+            s.max_seconds = d;
+        else if (!strcmp(a, "--seed"))
+            s.rng = strtoull(v, NULL, 10) * 2654435761ull + 1;
+        else if (!strcmp(a, "--fault-429"))
+            s.rate[O_429] = d;
+        else if (!strcmp(a, "--fault-5xx"))
+            s.rate[O_5XX] = d;
+        else if (!strcmp(a, "--fault-stall"))
+            s.rate[O_STALL] = d;
+        else if (!strcmp(a, "--fault-malformed"))
+            s.rate[O_MALFORMED] = d;
+        else if (!strcmp(a, "--fault-truncate"))
+            s.rate[O_TRUNC] = d;
+        else if (!strcmp(a, "--fault-drop"))
+            s.rate[O_DROP] = d;
+        else if (!strcmp(a, "--fault-4xx"))
+            s.rate[O_4XX] = d;
+        else if (!strcmp(a, "--fault-all"))
+            for (int k = O_429; k <= O_4XX; k++)
+                s.rate[k] = d;
+        else if (!strcmp(a, "--tool-format"))
+            s.hermes = !strcmp(v, "hermes");
+        else if (!strcmp(a, "--script")) {
+            if (load_script(&s, v))
+                return 2;
+        } else if (!strcmp(a, "--require-key-env")) {
             s.key = getenv(v);
             if (!s.key || !*s.key) {
                 fprintf(stderr, "tkd_testserver: $%s is not set\n", v);
@@ -633,11 +647,10 @@ int main(int argc, char **argv) {
     sa.sin_port = htons((uint16_t)s.port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, &s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
-        MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)60000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "tkd_testserver: cannot listen on 127.0.0.1:%d\n", s.port);
         return 1;

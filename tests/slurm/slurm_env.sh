@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A private single-node Slurm on localhost for tests: munged, slurmctld and
+# slurmd with their own config, sockets, ports and state in one folder.
+#   source tests/slurm/slurm_env.sh; slurm_up DIR; ...; slurm_down
+# Needs root and Debian's slurm-wlm and munge packages.
+
+slurm_up() {
+  SLURM_DIR=$1
+  mkdir -p "$SLURM_DIR"/{state,spool,log}
+  local host cpus mem
+  host=$(hostname -s)
+  cpus=$(nproc)
+  mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))
+  cat > "$SLURM_DIR/slurm.conf" <<CONF
+ClusterName=tkdtest
+SlurmctldHost=$host
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=${TKD_SLURMCTLD_PORT:-16817}
+SlurmdPort=${TKD_SLURMD_PORT:-16818}
+AuthType=auth/munge
+AuthInfo=socket=$SLURM_DIR/munge.sock
+CredType=cred/munge
+StateSaveLocation=$SLURM_DIR/state
+SlurmdSpoolDir=$SLURM_DIR/spool
+SlurmctldPidFile=$SLURM_DIR/slurmctld.pid
+SlurmdPidFile=$SLURM_DIR/slurmd.pid
+SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log
+SlurmdLogFile=$SLURM_DIR/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+SwitchType=switch/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+JobRequeue=1
+KillWait=30
+MinJobAge=600
+InactiveLimit=0
+NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
+CONF
+  : > "$SLURM_DIR/cgroup.conf"
+  export SLURM_CONF=$SLURM_DIR/slurm.conf
+  munged --force -S "$SLURM_DIR/munge.sock" --pid-file="$SLURM_DIR/munged.pid" \
+    --log-file="$SLURM_DIR/log/munged.log" --seed-file="$SLURM_DIR/munge.seed" \
+    --key-file=/etc/munge/munge.key || return 1
+  slurmctld -i || return 1
+  slurmd || return 1
+  local i
+  for i in $(seq 1 60); do
+    if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then return 0; fi
+    sleep 1
+  done
+  echo "slurm did not come up; logs in $SLURM_DIR/log" >&2
+  return 1
+}
+
+slurm_down() {
+  [ -n "${SLURM_DIR:-}" ] || return 0
+  local f
+  for f in slurmd slurmctld munged; do
+    [ -f "$SLURM_DIR/$f.pid" ] && kill "$(cat "$SLURM_DIR/$f.pid")" 2>/dev/null
+  done
+  sleep 1
+  return 0
+}
+
+# Wait until a job (and every task of an array) has left the queue.
+slurm_wait() {
+  local id=$1 limit=${2:-300} i
+  for i in $(seq 1 "$limit"); do
+    squeue -h -j "$id" 2>/dev/null | grep -q . || return 0
+    sleep 1
+  done
+  echo "job $id still queued after ${limit}s" >&2
+  return 1
+}
