@@ -12,6 +12,7 @@
 
 #define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
 #define MAX_MULTIPLE 12
+#define FEXP_BUDGET 4000 /* nodes the expansion may create */
 
 /* sin/cos of a sum or of k*u (|k| <= MAX_MULTIPLE) by the addition formulas;
  * a, b are the parts: u = a + b */
@@ -55,12 +56,12 @@ static tkd_expr *trig(int op, tkd_expr *u) {
     return tkd_expr_fn1(op, u);
 }
 
-static tkd_expr *fexp(const tkd_expr *x, int depth) {
+static tkd_expr *fexp(const tkd_expr *x, int depth, size_t *budget) {
     if (depth > MAX_REC)
         return NULL;
     tkd_expr *y = tkd_expr_copy(x);
     for (size_t i = 0; y && i < y->n; i++) {
-        tkd_expr *a = fexp(y->args[i], depth + 1);
+        tkd_expr *a = fexp(y->args[i], depth + 1, budget);
         if (!a) {
             tkd_expr_free(y);
             return NULL;
@@ -70,6 +71,8 @@ static tkd_expr *fexp(const tkd_expr *x, int depth) {
     }
     if (!y || y->kind != TKD_EX_FUNC || y->n != 1)
         return y;
+    if (*budget == 0)
+        return y; /* the expansion grew too big: stop expanding */
     const tkd_expr *u = y->args[0];
     tkd_expr *a, *b, *r;
     switch (y->op) {
@@ -98,8 +101,10 @@ static tkd_expr *fexp(const tkd_expr *x, int depth) {
     tkd_expr_free(y);
     if (!r)
         return NULL;
+    size_t cost = tkd_expr_count_nodes(r);
+    *budget = cost < *budget ? *budget - cost : 0;
     /* the parts may split again (sin(3x) -> sin(2x)cos(x) + ...) */
-    tkd_expr *again = fexp(r, depth + 1);
+    tkd_expr *again = fexp(r, depth + 1, budget);
     tkd_expr_free(r);
     return again;
 }
@@ -170,7 +175,8 @@ int tkd_expr_is_zero(const tkd_expr *x, tkd_err *e) {
             return TKD_EXPR_YES;
     }
     /* trig and exp of sums and multiples expanded, then simplify again */
-    tkd_expr *f = fexp(x, 0);
+    size_t budget = FEXP_BUDGET;
+    tkd_expr *f = fexp(x, 0, &budget);
     if (f && tkd_expr_count_nodes(f) < TKD_EXPR_MAX_NODES / 10 && !tkd_expr_simplify(f, &s, &e2)) {
         int z = tkd_expr_is_int(s, 0);
         tkd_expr_free(s);

@@ -95,6 +95,52 @@ static int decimal_rule_acb(const gnode *pred, const acb_t gold, slong prec) {
 }
 
 /* Are two balls certainly apart (1), certainly equal to working accuracy (0), or unclear (-1)? */
+static int count_nodes(const gnode *n, int cap) {
+    int c = 1;
+    for (int i = 0; i < n->n && c <= cap; i++)
+        if (n->kid[i])
+            c += count_nodes(n->kid[i], cap);
+    return c;
+}
+
+/* After the numbers agree, an exact word from expr: Calcium for constants,
+ * the canonical rational-function form with variables. 1 proven equal, 0
+ * proven different, -1 no proof (too large, unsupported, or out of time).
+ * Only small trees go in, so one Calcium or FLINT call stays short. */
+static int exact_zero(const gnode *x, const gnode *y, int nv, gctx *c) {
+    if (count_nodes(x, EXACT_MAX_NODES) + count_nodes(y, EXACT_MAX_NODES) > EXACT_MAX_NODES || gctx_expired(c) ||
+        ghas_kind(x, GN_BASENUM) || ghas_kind(y, GN_BASENUM))
+        return -1;
+    tkd_expr *a = NULL, *b = NULL;
+    if (tkd_grade_to_expr(x, &a, NULL) || tkd_grade_to_expr(y, &b, NULL)) {
+        tkd_expr_free(a);
+        tkd_expr_free(b);
+        return -1;
+    }
+    tkd_expr *d = tkd_expr_sub(a, b);
+    int r = -1;
+    if (d && nv == 0) {
+        ca_ctx_t ctx;
+        ca_ctx_init(ctx);
+        ca_t v;
+        ca_init(v, ctx);
+        if (tkd_expr_to_ca(v, d, ctx, NULL) == 0) {
+            truth_t t = ca_check_is_zero(v, ctx);
+            r = t == T_TRUE ? 1 : t == T_FALSE ? 0 : -1;
+        }
+        ca_clear(v, ctx);
+        ca_ctx_clear(ctx);
+    } else if (d) {
+        tkd_expr *k = NULL;
+        /* only a zero is a proof: sin^2+cos^2-1 stays nonzero as a rational function of sin, cos */
+        if (tkd_expr_cancel(d, &k, NULL) == 0 && k && tkd_expr_is_int(k, 0))
+            r = 1;
+        tkd_expr_free(k);
+    }
+    tkd_expr_free(d);
+    return r;
+}
+
 /* The precision after prec: PREC_HI, then once enough bits for an absolute
  * accuracy of 2^-128 at the values' magnitude (large values at random points:
  * (x+1)^{1000}), up to PREC_MAX; 0 when there is nothing left to try. */
@@ -107,9 +153,12 @@ static slong next_prec(slong prec, const acb_t x, const acb_t y) {
     const arf_struct *m[4] = {arb_midref(acb_realref(x)), arb_midref(acb_imagref(x)), arb_midref(acb_realref(y)),
                               arb_midref(acb_imagref(y))};
     for (int i = 0; i < 4; i++) {
+        /* arf_abs_bound_lt_2exp_si saturates at WORD_MAX for huge exponents */
         slong b = arf_is_zero(m[i]) ? 0 : arf_abs_bound_lt_2exp_si(m[i]);
         e = b > e ? b : e;
     }
+    if (e > PREC_MAX)
+        return 0;
     slong want = e + 256;
     return (want > PREC_HI && want <= PREC_MAX) ? want : 0;
 }
@@ -265,6 +314,11 @@ int gq_scalar(G *g, const gnode *x, const gnode *y) {
     if (agreed >= (nv ? NPOINTS : 1) && r == UND) {
         r = EQ;
         why = nv ? "agree at random points (Arb)" : "numeric value (Arb balls agree)";
+        /* only a proof of equality is taken: expr's conventions differ from the
+         * evaluator's in places (the real cube root of -8 here, the principal
+         * one there), so a "no" from expr is not evidence against the balls */
+        if (exact_zero(x, y, nv, &g->c) == 1)
+            why = nv ? "exact canonical form (agrees at random points too)" : "exact (Calcium)";
     }
     acb_clear(vx);
     acb_clear(vy);

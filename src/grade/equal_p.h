@@ -13,8 +13,9 @@
 #define MAX_TRIES 12 /* points tried to find NPOINTS where both sides are defined */
 #define PREC_LO 256
 #define PREC_HI 1024
-#define PREC_MAX 16384 /* most bits used for values far from 1 (adaptive last step) */
-#define MAX_PM 4       /* \pm signs expanded (2^4 alternatives) */
+#define PREC_MAX 16384     /* most bits used for values far from 1 (adaptive last step) */
+#define MAX_PM 4           /* \pm signs expanded (2^4 alternatives) */
+#define EXACT_MAX_NODES 48 /* largest pair of trees handed to Calcium / canonical forms */
 
 typedef struct G {
     gctx c;

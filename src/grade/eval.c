@@ -98,6 +98,8 @@ static int q_pow(fmpq_t out, const fmpq_t b, const fmpq_t e) {
     if (!fmpz_fits_si(fmpq_numref(e)))
         return 0;
     slong k = fmpz_get_si(fmpq_numref(e));
+    if (k == WORD_MIN)
+        return 0; /* -k below would overflow */
     if (fmpq_is_zero(b))
         return k < 0 ? 0 : (fmpq_set_si(out, k == 0, 1), 1);
     if (fmpq_is_one(b) || (k == 0)) {

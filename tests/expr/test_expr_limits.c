@@ -153,11 +153,28 @@ TEST(math_errors) {
     CHECK_INT(simplify_rc("Mod(5, 0)", &e), TKD_EMATH);
 }
 
+TEST(expansion_budget) {
+    /* the zero test's trig expansion of a 25-term sum would build 2**25 terms */
+    tkd_err e = {0};
+    tkd_expr *x;
+    CHECK_INT(tkd_expr_parse_str("sin(a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q+r+s+t+u+v+w+y+z) - 1", &x, &e), 0);
+    int rc = tkd_expr_is_zero(x, &e);
+    CHECK(rc == TKD_EXPR_NO || rc == TKD_EXPR_UNKNOWN);
+    tkd_expr_free(x);
+    CHECK_INT(tkd_expr_parse_str("Matrix([[1, 1], [1, 1]])**64*Matrix([[x, 1], [1, x]])**64", &x, &e), 0);
+    tkd_expr *y = NULL;
+    rc = tkd_expr_simplify(x, &y, &e);
+    CHECK(rc == 0 || rc == TKD_ELIMIT || rc == TKD_EINVAL);
+    tkd_expr_free(y);
+    tkd_expr_free(x);
+}
+
 int main(void) {
     RUN(input_size_and_encoding);
     RUN(deep_nesting);
     RUN(huge_numbers);
     RUN(huge_polynomials);
     RUN(math_errors);
+    RUN(expansion_budget);
     return TEST_END();
 }

@@ -169,11 +169,30 @@ TEST(job_settings) {
     tkd_job_free(&job);
 }
 
+TEST(reasons) {
+    /* which rule decided: exact where exact is possible */
+    static const char *const in[][3] = {
+        {"\\frac{1}{2004!}", "\\frac{1}{2006!}", "exact rational"},
+        {"\\sqrt{2}+\\sqrt{3}", "\\sqrt{5+2\\sqrt{6}}", "exact (Calcium)"},
+        {"(x+1)^2", "x^2+2x+1", "exact canonical form (agrees at random points too)"},
+        {"\\sec^2 y", "\\tan^2 y + 1", "agree at random points (Arb)"},
+        {"\\sqrt[3]{-8}", "-2", "exact rational"},
+        {"\\frac13", "0.333", "decimal rounding of the exact gold"},
+        {"1728", "1331 and 1728", "different kinds of answer"},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        tkd_grade_verdict v;
+        tkd_grade_equal(in[i][0], in[i][1], NULL, &v);
+        CHECK_STR(v.reason, in[i][2]);
+    }
+}
+
 int main(void) {
     RUN(case_file);
     RUN(parse_print);
     RUN(timeout_never_hangs);
     RUN(to_expr);
     RUN(job_settings);
+    RUN(reasons);
     return TEST_END();
 }
