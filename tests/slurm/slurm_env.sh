@@ -7,8 +7,14 @@
 slurm_up() {
   SLURM_DIR=$1
   mkdir -p "$SLURM_DIR"/{state,spool,log}
-  local host cpus mem
+  local host cpus mem ctld_port slurmd_port
   host=$(hostname -s)
+  # two free ports, so that runs side by side (or a slurm already here) never clash
+  read -r ctld_port slurmd_port < <(/usr/bin/python3 -c '
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
   cpus=$(nproc)
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))
   cat > "$SLURM_DIR/slurm.conf" <<CONF
@@ -16,8 +22,8 @@ ClusterName=tkdtest
 SlurmctldHost=$host
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort=${TKD_SLURMCTLD_PORT:-16817}
-SlurmdPort=${TKD_SLURMD_PORT:-16818}
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 AuthType=auth/munge
 AuthInfo=socket=$SLURM_DIR/munge.sock
 CredType=cred/munge
