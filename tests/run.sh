@@ -36,7 +36,7 @@ if [ "${TKD_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ] && command -v clang >/dev/null
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
     cmake --build build-fuzz --target "$name" -j"$jobs" >/dev/null
-    short=${name#fuzz_}; short=${short%_parse}
+    short=${name#fuzz_}; short=${short%%_*}   # the module: its dictionary and corpus
     args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
     [ -f "tests/fuzz/$short.dict" ] && args+=(-dict="tests/fuzz/$short.dict")
     work=$(mktemp -d)   # new inputs go here, never into the committed corpus

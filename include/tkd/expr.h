@@ -18,7 +18,9 @@
  *   lists `[a, b]`, tuples `(a, b)`, sets `{a, b}`, `Matrix([[1, 2], [3, 4]])`,
  *   `Interval(a, b[, lopen, ropen])`, `Interval.open/Lopen/Ropen(a, b)`,
  *   `Rational(a, b)`, `sqrt(x)` (stored as x**(1/2), as SymPy does),
- *   `root(x, n)`, `ln` = `log`, `arcsin` = `asin` etc., `±` (U+00B1).
+ *   `root(x, n)`, `ln` = `log`, `arcsin` = `asin` etc., `±` (U+00B1); the
+ *   signs × ÷ − π ∞ ≤ ≥ ≠ read as their ASCII meaning; other non-ASCII is
+ *   an error naming the character.
  *   Implicit multiplication (`2x`) is an error with a hint (SymPy's too).
  *   `nan`, `inf`, `zoo` and empty input are errors.
  *
@@ -50,12 +52,13 @@
 #include "tkd/core.h"
 
 /* ---- named limits: exceeding one returns TKD_ELIMIT naming it ---- */
-#define TKD_EXPR_MAX_INPUT 65536     /* bytes of source text */
-#define TKD_EXPR_MAX_DEPTH 200       /* nesting of parentheses / calls / operators */
-#define TKD_EXPR_MAX_INT_BITS 65536  /* bits of any exact integer (~19,700 digits) */
-#define TKD_EXPR_MAX_DEGREE 2000     /* degree of a polynomial, exponent of an expansion */
-#define TKD_EXPR_MAX_TERMS 20000     /* terms of a polynomial / elements of a list */
-#define TKD_EXPR_MAX_NODES 200000    /* nodes of one tree built by an operation */
+#define TKD_EXPR_MAX_INPUT 65536    /* bytes of source text */
+#define TKD_EXPR_MAX_DEPTH 200      /* nesting of parentheses / calls / operators */
+#define TKD_EXPR_MAX_INT_BITS 65536 /* bits of any exact integer (~19,700 digits) */
+#define TKD_EXPR_MAX_DEGREE 2000    /* degree of a polynomial, exponent of an expansion */
+#define TKD_EXPR_MAX_TERMS 20000    /* terms of a polynomial / elements of a list */
+#define TKD_EXPR_MAX_NODES 200000   /* nodes of one tree built by an operation */
+#define TKD_EXPR_MAX_ROOT_DEGREE 64 /* degree of a polynomial solved exactly */
 
 typedef enum {
     TKD_EX_NUM = 0,  /* exact rational q (integers have den 1) */
@@ -87,15 +90,7 @@ typedef enum {
     TKD_C_COUNT
 } tkd_expr_const_id;
 
-typedef enum {
-    TKD_R_EQ = 0,
-    TKD_R_NE,
-    TKD_R_LT,
-    TKD_R_LE,
-    TKD_R_GT,
-    TKD_R_GE,
-    TKD_R_COUNT
-} tkd_expr_rel_op;
+typedef enum { TKD_R_EQ = 0, TKD_R_NE, TKD_R_LT, TKD_R_LE, TKD_R_GT, TKD_R_GE, TKD_R_COUNT } tkd_expr_rel_op;
 
 #define TKD_IV_LOPEN 1
 #define TKD_IV_ROPEN 2
@@ -103,28 +98,57 @@ typedef enum {
 /* Known functions. TKD_FN_UNDEF is any other name: an undefined function f(x). */
 typedef enum {
     TKD_FN_UNDEF = 0,
-    TKD_FN_EXP, TKD_FN_LOG, /* log(x) natural; log(x, b) base b */
-    TKD_FN_SIN, TKD_FN_COS, TKD_FN_TAN, TKD_FN_SEC, TKD_FN_CSC, TKD_FN_COT,
-    TKD_FN_ASIN, TKD_FN_ACOS, TKD_FN_ATAN, TKD_FN_ATAN2, TKD_FN_ACOT,
-    TKD_FN_SINH, TKD_FN_COSH, TKD_FN_TANH, TKD_FN_ASINH, TKD_FN_ACOSH, TKD_FN_ATANH,
-    TKD_FN_ABS, TKD_FN_SIGN, TKD_FN_FLOOR, TKD_FN_CEILING, TKD_FN_FRAC,
-    TKD_FN_RE, TKD_FN_IM, TKD_FN_CONJUGATE, TKD_FN_ARG,
-    TKD_FN_FACTORIAL, TKD_FN_BINOMIAL, TKD_FN_GAMMA,
-    TKD_FN_GCD, TKD_FN_LCM, TKD_FN_MOD, TKD_FN_MIN, TKD_FN_MAX,
-    TKD_FN_SUM, TKD_FN_PRODUCT, /* Sum(f, (i, a, b)) */
+    TKD_FN_EXP,
+    TKD_FN_LOG, /* log(x) natural; log(x, b) base b */
+    TKD_FN_SIN,
+    TKD_FN_COS,
+    TKD_FN_TAN,
+    TKD_FN_SEC,
+    TKD_FN_CSC,
+    TKD_FN_COT,
+    TKD_FN_ASIN,
+    TKD_FN_ACOS,
+    TKD_FN_ATAN,
+    TKD_FN_ATAN2,
+    TKD_FN_ACOT,
+    TKD_FN_SINH,
+    TKD_FN_COSH,
+    TKD_FN_TANH,
+    TKD_FN_ASINH,
+    TKD_FN_ACOSH,
+    TKD_FN_ATANH,
+    TKD_FN_ABS,
+    TKD_FN_SIGN,
+    TKD_FN_FLOOR,
+    TKD_FN_CEILING,
+    TKD_FN_FRAC,
+    TKD_FN_RE,
+    TKD_FN_IM,
+    TKD_FN_CONJUGATE,
+    TKD_FN_ARG,
+    TKD_FN_FACTORIAL,
+    TKD_FN_BINOMIAL,
+    TKD_FN_GAMMA,
+    TKD_FN_GCD,
+    TKD_FN_LCM,
+    TKD_FN_MOD,
+    TKD_FN_MIN,
+    TKD_FN_MAX,
+    TKD_FN_SUM,
+    TKD_FN_PRODUCT, /* Sum(f, (i, a, b)) */
     TKD_FN_COUNT
 } tkd_fn_id;
 
 typedef struct tkd_expr tkd_expr;
 struct tkd_expr {
     tkd_expr_kind kind;
-    int op;           /* CONST id, FUNC id, REL op, INTERVAL open bits */
-    size_t n;         /* number of args */
-    tkd_expr **args;  /* children, owned */
+    int op;            /* CONST id, FUNC id, REL op, INTERVAL open bits */
+    size_t n;          /* number of args */
+    tkd_expr **args;   /* children, owned */
     size_t rows, cols; /* MATRIX shape (n == rows * cols) */
-    char *name;       /* SYM, FUNC (the name as written: "sin", "f"), STR */
-    long places;      /* DEC: decimal places written */
-    fmpq_t q;         /* NUM, DEC: exact value (initialised for every node) */
+    char *name;        /* SYM, FUNC (the name as written: "sin", "f"), STR */
+    long places;       /* DEC: decimal places written */
+    fmpq_t q;          /* NUM, DEC: exact value (initialised for every node) */
 };
 
 /* ---- parsing ---- */
@@ -154,31 +178,32 @@ tkd_expr *tkd_expr_sub(tkd_expr *a, tkd_expr *b); /* Add(a, Mul(-1, b)) */
 tkd_expr *tkd_expr_neg(tkd_expr *a);              /* Mul(-1, a), or the negated number */
 tkd_expr *tkd_expr_div(tkd_expr *a, tkd_expr *b); /* Mul(a, Pow(b, -1)) */
 tkd_expr *tkd_expr_pow(tkd_expr *base, tkd_expr *exp);
-tkd_expr *tkd_expr_sqrt(tkd_expr *a); /* Pow(a, 1/2) */
+tkd_expr *tkd_expr_sqrt(tkd_expr *a);                           /* Pow(a, 1/2) */
 tkd_expr *tkd_expr_fn(tkd_fn_id id, size_t n, tkd_expr **args); /* canonical name */
 tkd_expr *tkd_expr_fn1(tkd_fn_id id, tkd_expr *a);
 tkd_expr *tkd_expr_fn2(tkd_fn_id id, tkd_expr *a, tkd_expr *b);
-tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args); /* known names map to their id */
+/* known names map to their id; sqrt(a) gives Pow(a, 1/2) */
+tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args);
 tkd_expr *tkd_expr_rel(tkd_expr_rel_op op, tkd_expr *a, tkd_expr *b);
 tkd_expr *tkd_expr_seq(tkd_expr_kind kind, size_t n, tkd_expr **args); /* LIST, TUPLE or SET */
 tkd_expr *tkd_expr_interval(tkd_expr *lo, tkd_expr *hi, int lopen, int ropen);
 tkd_expr *tkd_expr_matrix(size_t rows, size_t cols, tkd_expr **args); /* row-major */
-tkd_expr *tkd_expr_pm(tkd_expr *a, tkd_expr *b); /* a ± b; a may be NULL for ±b */
+tkd_expr *tkd_expr_pm(tkd_expr *a, tkd_expr *b);                      /* a ± b; a may be NULL for ±b */
 
 void tkd_expr_free(tkd_expr *x);
 tkd_expr *tkd_expr_copy(const tkd_expr *x); /* deep copy; NULL on ENOMEM */
 
 /* ---- inspection ---- */
-int tkd_expr_equal(const tkd_expr *a, const tkd_expr *b); /* structural: same tree */
-uint64_t tkd_expr_hash(const tkd_expr *x);               /* equal trees hash equal */
-int tkd_expr_is_num(const tkd_expr *x);                   /* NUM or DEC */
-int tkd_expr_is_int(const tkd_expr *x, long v);           /* a NUM/DEC equal to v */
+int tkd_expr_equal(const tkd_expr *a, const tkd_expr *b);  /* structural: same tree */
+uint64_t tkd_expr_hash(const tkd_expr *x);                 /* equal trees hash equal */
+int tkd_expr_is_num(const tkd_expr *x);                    /* NUM or DEC */
+int tkd_expr_is_int(const tkd_expr *x, long v);            /* a NUM/DEC equal to v */
 int tkd_expr_has_sym(const tkd_expr *x, const char *name); /* name NULL: any symbol */
 /* Distinct free symbols (Sum/Product bound indices excluded), sorted by name;
  * *names is a malloc'd array of pointers into x (free the array only). */
 int tkd_expr_free_syms(const tkd_expr *x, const char ***names, size_t *n, tkd_err *e);
 size_t tkd_expr_count_nodes(const tkd_expr *x);
-const char *tkd_expr_fn_name(tkd_fn_id id); /* SymPy's name: "ceiling", "Abs" */
+const char *tkd_expr_fn_name(tkd_fn_id id);     /* SymPy's name: "ceiling", "Abs" */
 tkd_fn_id tkd_expr_fn_lookup(const char *name); /* aliases too; TKD_FN_UNDEF if unknown */
 
 /* ---- exact numbers (Calcium) ----
@@ -196,24 +221,27 @@ tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx);
 /* ---- numerics (Arb): certified complex balls ----
  * Evaluate x at prec bits with symbols bound to values (names[i] = vals[i]);
  * an unbound symbol is TKD_EINVAL. Relations, lists etc. are TKD_EINVAL. */
-int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals,
-                      slong prec, tkd_err *e);
+int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals, slong prec,
+                      tkd_err *e);
 /* Double-precision convenience (53 bits of the ball's midpoint). */
 int tkd_expr_eval_double(const tkd_expr *x, size_t nvars, const char *const *names, const double *vals, double *re,
                          double *im, tkd_err *e);
 
 /* ---- canonical forms over Q (FLINT multivariate polynomials) ----
  * x is read as a rational function in "generators": its symbols and any
- * subexpression that is not + - * / or an integer power (sqrt(2), sin(x),
- * x**(1/3), pi, E), each simplified on its own first. Results are new trees.
+ * subexpression that is not + - * / or a rational-constant power (sin(x),
+ * pi, E, 2**x), taken as they are (tkd_expr_simplify simplifies them first).
+ * Radicals b**(p/q) become powers of the generator b**(1/q), reduced with
+ * g**q = b (sqrt(x)*sqrt(x) -> x); I is the radical (-1)**(1/2). Decimals
+ * are read as their exact rational value. Results are new trees.
  *   expand:   a polynomial expanded (x**2 + 2*x + 1); a fraction as
  *             expanded numerator over expanded denominator, gcd cancelled
- *   cancel:   same as expand for fractions (SymPy's cancel/together)
- *   factor:   factor numerator and denominator over Q
+ *   cancel:   same as expand (SymPy's cancel/together)
+ *   factor:   numerator and denominator factored over Q (content first)
  * Limits: TKD_EXPR_MAX_DEGREE, TKD_EXPR_MAX_TERMS, TKD_EXPR_MAX_INT_BITS
  * are checked BEFORE an expensive power or product, so (x+1)**100000 fails
- * at once. Non-algebraic input (lists, relations) is TKD_EINVAL; a relation
- * Eq(a, b) becomes a - b. */
+ * at once. Lists, tuples, sets, matrices, intervals, relations and ± are
+ * mapped element by element; text is TKD_EINVAL. */
 int tkd_expr_expand(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_cancel(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 int tkd_expr_factor(const tkd_expr *x, tkd_expr **out, tkd_err *e);
@@ -227,6 +255,14 @@ tkd_expr *tkd_expr_from_fmpq_poly(const fmpq_poly_t p, const char *var);
  * tkd_expr_vec_free(*coeffs, *deg + 1). */
 int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs, slong *deg, tkd_err *e);
 void tkd_expr_vec_free(tkd_expr **v, size_t n);
+/* Exact roots of x, a polynomial in var with rational coefficients: distinct
+ * roots in SymPy's order (real ascending, then complex by real and imaginary
+ * part), in radicals when Calcium finds a formula, else CRootOf(p, k) with
+ * SymPy's index k. mult (may be NULL) gets the multiplicities. Free with
+ * tkd_expr_vec_free(*roots, *n) and free(*mult). real_only drops nonreal
+ * roots. TKD_ELIMIT above TKD_EXPR_MAX_ROOT_DEGREE. */
+int tkd_expr_poly_roots(const tkd_expr *x, const char *var, int real_only, tkd_expr ***roots, slong **mult, size_t *n,
+                        tkd_err *e);
 
 /* ---- calculus and rewriting ---- */
 /* d/dvar, all elementary functions, chain rule; the result is simplified. */

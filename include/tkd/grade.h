@@ -18,9 +18,12 @@
  *    \frac24 = \frac12, \frac{1}{2004!} != \frac{1}{2006!}. Why: floating
  *    point chops (Math-Verify's known false positives) must be impossible.
  *  - Numbers that are not rational (sqrt, pi, logs, trig) are compared with Arb
- *    balls at 256 then 1024 bits: a ball of gold-pred that excludes 0 is a
- *    proof of difference; equality needs agreement to ~2^-200 relative. Why:
- *    certified intervals, never a float tolerance.
+ *    balls at 256, then 1024, then (once) enough bits for the values'
+ *    magnitude, at most 16384: a ball of gold-pred that excludes 0 is a proof
+ *    of difference; equality needs agreement to half the working precision,
+ *    relative, and to 2^-64 absolute (so 10^{10^{10}} vs 10^{10^{10}}+1 is
+ *    undecided, never equal). Why: certified intervals, never a float
+ *    tolerance.
  *  - A decimal prediction with d places equals an exact gold when the gold
  *    rounded to d places is that decimal and the prediction has >= 3
  *    significant digits (\frac13 = 0.333, != 0.33; 5 != 5.001). Why: models
@@ -31,10 +34,14 @@
  *  - Units (\text{ cm}, trailing unit words), \$, degree signs are dropped;
  *    degrees are not converted to radians. Why: MATH golds carry units
  *    inconsistently; the number is the answer.
- *  - x=11 = 11 either way (a lone variable on the left is a label). Two
- *    equations are equal when L1-R1 = c(L2-R2) for one constant c != 0 at
- *    random points (2x+4y-3=0 = y=-\frac12x+\frac34). An inequality in one
- *    variable against constants equals the matching interval either way.
+ *  - x=11 = 11 either way: names on the left (x, f(x), f^{-1}(x), xy) are
+ *    a label; a worked value without variables ("\frac13 \approx 0.333",
+ *    "2+3=5") is its last side. Why: models restate the question's unknown.
+ *    Two equations are equal when L1-R1 = c(L2-R2) for one constant c != 0
+ *    at random points (2x+4y-3=0 = y=-\frac12x+\frac34): same solution set
+ *    for the lines, planes and conics answers are. An inequality in one
+ *    variable against constants equals the matching interval either way, and
+ *    "x<2 or x>3" equals (-\infty,2)\cup(3,\infty).
  *  - Lists are unordered multisets, matched one to one (-2,1 = 1 and -2 =
  *    \{1,-2\}); a subset is never equal (Math-Verify accepts "1331 and 1728"
  *    for 1728). A parenthesised pair is a point or an open interval and
@@ -49,26 +56,29 @@
  *  - Every comparison has a time budget (grade.timeout_ms, default 1000 ms);
  *    past it the verdict is "undecided", counted as different with that
  *    reason. Unparseable predictions are different (reason says why) unless
- *    their normalised text equals the gold's.
+ *    their normalised text equals the gold's; answers no rule can evaluate
+ *    (5:00) are equal only when their parsed forms print the same. Why: a
+ *    grader that may hang or crash cannot run inside an MPI rank.
  */
 #ifndef TKD_GRADE_H
 #define TKD_GRADE_H
 
 #include "tkd/core.h"
+#include "tkd/expr.h"
 
 /* ---- limits (named, not magic) ---- */
-#define TKD_GRADE_MAX_INPUT 65536        /* longest answer text parsed, bytes */
-#define TKD_GRADE_MAX_DEPTH 200          /* parser nesting depth */
-#define TKD_GRADE_MAX_ITEMS 256          /* elements of a list / matrix cells compared */
-#define TKD_GRADE_DEFAULT_TIMEOUT_S 1.0  /* per comparison */
+#define TKD_GRADE_MAX_INPUT 65536       /* longest answer text parsed, bytes */
+#define TKD_GRADE_MAX_DEPTH 200         /* parser nesting depth */
+#define TKD_GRADE_MAX_ITEMS 256         /* elements of a list / matrix cells compared */
+#define TKD_GRADE_DEFAULT_TIMEOUT_S 1.0 /* per comparison */
 
 /* ---- extraction ---- */
 typedef enum {
-    TKD_GRADE_AUTO = 0,    /* boxed, then final, then "answer is", then gsm8k, then last number */
-    TKD_GRADE_BOXED,       /* last \boxed{}/\fbox{}; boxes close together are joined as a list */
-    TKD_GRADE_FINAL,       /* "final answer is $...$" / "The answer is ..." */
-    TKD_GRADE_GSM8K,       /* "#### n" */
-    TKD_GRADE_LAST_NUMBER  /* the last number in the text */
+    TKD_GRADE_AUTO = 0,   /* boxed, then final, then "answer is", then gsm8k, then last number */
+    TKD_GRADE_BOXED,      /* last \boxed{}/\fbox{}/\framebox{}; boxes close together are joined as a list */
+    TKD_GRADE_FINAL,      /* "final answer is $...$" / "The answer is ..." */
+    TKD_GRADE_GSM8K,      /* "#### n" */
+    TKD_GRADE_LAST_NUMBER /* the last number in the text */
 } tkd_grade_mode;
 
 /* "auto|boxed|final|gsm8k|last_number" -> mode; TKD_EINVAL on others. */
@@ -92,6 +102,13 @@ void tkd_grade_node_free(tkd_gnode *n);
 /* A plain, fully parenthesised rendering (tests, debugging): "(1/2)+x". */
 int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b);
 
+/* The same answers as expr trees (include/tkd/expr.h), for the toolkit and
+ * SymPy-syntax printing: \frac{1}{2} -> 1/2, x \in [1,2] -> Contains(x,
+ * Interval(1, 2)), \cup -> Union(...), 20\% -> 20*(1/100). Caller frees *out
+ * with tkd_expr_free. */
+int tkd_grade_to_expr(const tkd_gnode *n, tkd_expr **out, tkd_err *e);
+int tkd_grade_parse_latex_expr(const char *text, tkd_expr **out, tkd_err *e);
+
 /* ---- equivalence ---- */
 typedef enum { TKD_GRADE_DIFFERENT = 0, TKD_GRADE_EQUAL = 1, TKD_GRADE_UNDECIDED = 2 } tkd_grade_result;
 
@@ -107,6 +124,12 @@ typedef struct tkd_grade_verdict {
 } tkd_grade_verdict;
 
 void tkd_grade_opts_default(tkd_grade_opts *o);
+
+/* From a loaded job: grade.timeout_ms and a seed derived from the run's seed. */
+struct tkd_job;
+void tkd_grade_opts_from_job(const struct tkd_job *job, tkd_grade_opts *o);
+/* Extraction mode of data.sources[source]: its "extract", else grade.extract. */
+tkd_grade_mode tkd_grade_mode_for_source(const struct tkd_job *job, size_t source);
 
 /*
  * Compare a gold answer with a predicted one (both answer texts, already

@@ -27,14 +27,14 @@
 #include "tkd/core.h"
 
 /* ---- named limits ---- */
-#define TKD_TOOL_CPU_SECONDS 2.0               /* CPU time per call in a worker */
-#define TKD_TOOL_MEM_BYTES (1024UL << 20)      /* address space of a worker: 1 GiB */
-#define TKD_TOOL_OUTPUT_MAX 8192               /* bytes of answer JSON before truncation */
-#define TKD_TOOL_WALL_SECONDS 10.0             /* watchdog: wall time per call */
-#define TKD_TOOL_ARGS_MAX (64 * 1024)          /* bytes of argument JSON accepted */
-#define TKD_TOOL_NAME_MAX 64                   /* bytes of a tool name */
-#define TKD_TOOL_POOL_MAX 64                   /* workers in one pool */
-#define TKD_TOOL_WORKER_CALLS 10000            /* a worker is recycled after this many calls */
+#define TKD_TOOL_CPU_SECONDS 2.0          /* CPU time per call in a worker */
+#define TKD_TOOL_MEM_BYTES (1024UL << 20) /* address space of a worker: 1 GiB */
+#define TKD_TOOL_OUTPUT_MAX 8192          /* bytes of answer JSON before truncation */
+#define TKD_TOOL_WALL_SECONDS 10.0        /* watchdog: wall time per call */
+#define TKD_TOOL_ARGS_MAX (64 * 1024)     /* bytes of argument JSON accepted */
+#define TKD_TOOL_NAME_MAX 64              /* bytes of a tool name */
+#define TKD_TOOL_POOL_MAX 64              /* workers in one pool */
+#define TKD_TOOL_WORKER_CALLS 10000       /* a worker is recycled after this many calls */
 
 typedef struct tkd_tool_limits {
     double cpu_seconds;  /* RLIMIT_CPU / ITIMER_PROF per call; <= 0: default */
@@ -76,8 +76,8 @@ char *tkd_tools_spec_json(const tkd_tool *t, tkd_err *e);
  * those two cases *answer still holds an error answer the model can read.
  * Returns TKD_ENOMEM (and *answer NULL) only when even that failed.
  */
-int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer,
-                   const tkd_tool_limits *limits, tkd_err *e);
+int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer, const tkd_tool_limits *limits,
+                   tkd_err *e);
 
 /* Build the error answer {"status":"error","message":msg} (malloc'd). */
 char *tkd_tools_error_json(const char *msg);
@@ -86,11 +86,11 @@ char *tkd_tools_error_json(const char *msg);
 typedef struct tkd_tools_pool tkd_tools_pool;
 
 typedef struct tkd_tool_done {
-    uint64_t id;     /* as submitted */
-    char *answer;    /* answer JSON, malloc'd; the caller frees it */
-    double seconds;  /* wall time from start in a worker to completion */
-    int status;      /* 0 answered by the tool; TKD_ETIMEOUT, TKD_ELIMIT (memory),
-                        TKD_EINTERNAL (worker crash): answer holds an error then */
+    uint64_t id;    /* as submitted */
+    char *answer;   /* answer JSON, malloc'd; the caller frees it */
+    double seconds; /* wall time from start in a worker to completion */
+    int status;     /* 0 answered by the tool; TKD_ETIMEOUT, TKD_ELIMIT (memory),
+                       TKD_EINTERNAL (worker crash): answer holds an error then */
 } tkd_tool_done;
 
 /*
@@ -99,19 +99,16 @@ typedef struct tkd_tool_done {
  * parent (safe with glibc, whose fork resets the allocator's locks; workers
  * run only tkd, FLINT and jansson code and leave with _exit).
  */
-int tkd_tools_pool_create(int n_workers, const tkd_tool_limits *limits, tkd_tools_pool **out,
-                          tkd_err *e);
+int tkd_tools_pool_create(int n_workers, const tkd_tool_limits *limits, tkd_tools_pool **out, tkd_err *e);
 /* Queue a call; never blocks (calls wait in a queue when all workers are busy). */
-int tkd_tools_pool_submit(tkd_tools_pool *p, uint64_t id, const char *name, const char *args_json,
-                          tkd_err *e);
+int tkd_tools_pool_submit(tkd_tools_pool *p, uint64_t id, const char *name, const char *args_json, tkd_err *e);
 /*
  * Wait up to timeout_ms (0: just look, -1: until one completes or nothing is
  * in flight) and move up to max finished calls into done[]; *n_done gets how
  * many. Also enforces the wall-time watchdog and replaces dead workers, so an
  * event loop calls it whenever a pool fd is readable or its timer is due.
  */
-int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, int max, int *n_done,
-                        tkd_err *e);
+int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, int max, int *n_done, tkd_err *e);
 /* The fds to watch for readability (one per worker); returns how many. */
 int tkd_tools_pool_fds(const tkd_tools_pool *p, int *fds, int max);
 /* Milliseconds until the next watchdog deadline (-1: none in flight). */
@@ -124,7 +121,7 @@ int tkd_tools_pool_spawned(const tkd_tools_pool *p);
 void tkd_tools_pool_free(tkd_tools_pool *p);
 
 /* One call through a fresh one-worker pool, with limits: the CLI's way. */
-int tkd_tools_call_isolated(const char *name, const char *args_json, char **answer,
-                            const tkd_tool_limits *limits, tkd_err *e);
+int tkd_tools_call_isolated(const char *name, const char *args_json, char **answer, const tkd_tool_limits *limits,
+                            tkd_err *e);
 
 #endif

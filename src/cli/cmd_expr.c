@@ -19,7 +19,9 @@
 #include <string.h>
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd expr print|latex|eval EXPR\n"
+    fprintf(stderr, "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify|iszero EXPR\n"
+                    "       tkd expr diff|coeffs|roots EXPR VAR\n"
+                    "       tkd expr subs EXPR VAR VALUE\n"
                     "       tkd expr n EXPR [DIGITS]\n");
     return TKD_EXIT_USAGE;
 }
@@ -105,6 +107,19 @@ static int coeffs(tkd_buf *b, const tkd_expr *x, const char *var, tkd_err *e) {
     return rc;
 }
 
+static int roots(tkd_buf *b, const tkd_expr *x, const char *var, tkd_err *e) {
+    tkd_expr **r;
+    size_t n;
+    int rc = tkd_expr_poly_roots(x, var, 0, &r, NULL, &n, e);
+    if (rc)
+        return rc;
+    tkd_expr *l = tkd_expr_seq(TKD_EX_LIST, n, r);
+    free(r);
+    rc = l ? tkd_expr_print(b, l) : TKD_ENOMEM;
+    tkd_expr_free(l);
+    return rc;
+}
+
 int tkd_cmd_expr(int argc, char **argv) {
     if (argc < 2)
         return usage();
@@ -122,9 +137,15 @@ int tkd_cmd_expr(int argc, char **argv) {
         rc = tkd_expr_latex(&b, x);
     else if (!strcmp(sub, "eval"))
         rc = eval_exact(&b, x, &e);
-    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") ||
-             !strcmp(sub, "simplify") || !strcmp(sub, "diff") || !strcmp(sub, "subs"))
+    else if (!strcmp(sub, "expand") || !strcmp(sub, "cancel") || !strcmp(sub, "factor") || !strcmp(sub, "simplify") ||
+             !strcmp(sub, "diff") || !strcmp(sub, "subs"))
         rc = transform(&b, sub, x, argc, argv, &e);
+    else if (!strcmp(sub, "iszero")) {
+        rc = tkd_expr_is_zero(x, &e);
+        if (rc >= 0)
+            rc = tkd_buf_puts(&b, rc == TKD_EXPR_YES ? "yes" : rc == TKD_EXPR_NO ? "no" : "unknown");
+    } else if (!strcmp(sub, "roots"))
+        rc = roots(&b, x, argc > 2 ? argv[2] : "x", &e);
     else if (!strcmp(sub, "coeffs"))
         rc = coeffs(&b, x, argc > 2 ? argv[2] : "x", &e);
     else if (!strcmp(sub, "n"))

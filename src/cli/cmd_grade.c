@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *grade_usage = "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
-                                 "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
-                                 "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"
-                                 "  MODE: auto|boxed|final|gsm8k|last_number (default auto)\n";
+static const char *grade_usage =
+    "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
+    "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
+    "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"
+    "  MODE: auto|boxed|final|gsm8k|last_number (default auto)\n";
 
 static int parse_ms(const char *s, double *out) {
     char *end;
@@ -174,7 +175,7 @@ int tkd_cmd_grade(int argc, char **argv) {
     }
     printf("%s\n", v.result == TKD_GRADE_EQUAL ? "equal" : "different");
     if (show_reason)
-        fprintf(stderr, "%s%s\n", v.result == TKD_GRADE_UNDECIDED ? "undecided: " : "", v.reason);
+        fprintf(stderr, "%s\n", v.reason);
     return v.result == TKD_GRADE_EQUAL ? TKD_EXIT_OK : TKD_EXIT_FAIL;
 }
 

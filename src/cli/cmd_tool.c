@@ -120,8 +120,7 @@ static int call_jsonl(const char *path, int workers, const tkd_tool_limits *lim)
         /* collect as we go, so a long file keeps the workers busy */
         tkd_tool_done d[16];
         int k = 0;
-        while (!rc && tkd_tools_pool_pending(pool) >= 4 * workers &&
-               !tkd_tools_pool_poll(pool, -1, d, 16, &k, &e))
+        while (!rc && tkd_tools_pool_pending(pool) >= 4 * workers && !tkd_tools_pool_poll(pool, -1, d, 16, &k, &e))
             for (int i = 0; i < k; i++)
                 answers[d[i].id] = d[i].answer;
     }

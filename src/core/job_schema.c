@@ -120,6 +120,41 @@ const tkd_job_key tkd_job_schema[] = {
     {"teacher.tool_call_format", TKD_JT_STRING, "\"auto\"", NOB, "auto|native|hermes",
      "where tool calls are read: native tool_calls, <tool_call> blocks in the content, or native then blocks"},
 
+    /* ---- solve: the solver agent and the distributed solve phase (tkd solve) ---- */
+    {"solve", TKD_JT_OBJECT, "{}", NOB, NULL, "the solver agent: teacher + toolkit on every problem"},
+    {"solve.samples_per_problem", TKD_JT_INT, "1", 1, 1e6, NULL, "samples (n) per problem, each with its own seed"},
+    {"solve.max_turns", TKD_JT_INT, "15", 1, 1000, NULL, "LLM requests per sample, the planning turn included"},
+    {"solve.planning", TKD_JT_BOOL, "true", NOB, NULL, "a first turn with tools disabled that asks for a plan"},
+    {"solve.single_step", TKD_JT_BOOL, "false", NOB, NULL,
+     "one tool call per turn, and a next-action prompt after each result"},
+    {"solve.wrap_up_turns_before_limit", TKD_JT_INT, "1", 0, 1000, NULL,
+     "send the wrap-up prompt (best answer in \\boxed{} now) with this many turns left; 0: never"},
+    {"solve.max_tool_errors", TKD_JT_INT, "5", 0, 1e6, NULL,
+     "failed tool calls in a row that end a sample with status tool_errors (0: no limit)"},
+    {"solve.prompts", TKD_JT_OBJECT, "{}", NOB, NULL, "prompt files (UTF-8 text); empty: the built-in prompt"},
+    {"solve.prompts.system", TKD_JT_STRING, "\"\"", NOB, NULL, "system prompt file (e.g. jobs/prompts/solver_system.txt)"},
+    {"solve.prompts.user", TKD_JT_STRING, "\"\"", NOB, NULL, "first user message file; {problem} is replaced"},
+    {"solve.prompts.planning", TKD_JT_STRING, "\"\"", NOB, NULL, "planning request, appended to the first user message"},
+    {"solve.prompts.execute", TKD_JT_STRING, "\"\"", NOB, NULL, "sent after the plan: carry it out with the tools"},
+    {"solve.prompts.next_action", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "sent when a reply neither calls a tool nor gives a boxed answer"},
+    {"solve.prompts.wrap_up", TKD_JT_STRING, "\"\"", NOB, NULL, "sent near max_turns: the best answer in \\boxed{} now"},
+    {"solve.max_in_flight", TKD_JT_INT, "2048", 1, 1e7, NULL,
+     "samples in flight per rank (requests on the wire are further limited by teacher.max_in_flight)"},
+    {"solve.tools", TKD_JT_STRINGS, "[]", NOB, NULL, "names of the tools offered to the teacher (empty: all)"},
+    {"solve.tool_workers", TKD_JT_INT, "2", 1, 64, NULL, "tool worker processes per rank"},
+    {"solve.tool_timeout_s", TKD_JT_NUMBER, "10", 0.01, 3600, NULL, "wall-time limit per tool call"},
+    {"solve.tool_cache", TKD_JT_BOOL, "true", NOB, NULL,
+     "keep tool results (and their times) in teacher.cache_dir/tools when the teacher cache is on, so a replay reproduces them"},
+
     /* ---- module sections are added below this line ---- */
+
+    /* ---- tools: the math toolkit's executor (worker pool) ---- */
+    {"tools", TKD_JT_OBJECT, "{}", NOB, NULL, "limits of the tool executor"},
+    {"tools.workers", TKD_JT_INT, "2", 1, 64, NULL, "tool worker processes per rank"},
+    {"tools.cpu_seconds", TKD_JT_NUMBER, "2", 0.01, 3600, NULL, "CPU time of one tool call"},
+    {"tools.memory_mb", TKD_JT_INT, "1024", 64, 1e6, NULL, "address-space limit of a tool worker (MiB)"},
+    {"tools.wall_seconds", TKD_JT_NUMBER, "10", 0.1, 3600, NULL, "wall-time watchdog of one tool call"},
+    {"tools.output_max", TKD_JT_INT, "8192", 256, 1e7, NULL, "bytes of a tool answer before it is cut with a note"},
 
     {NULL, 0, NULL, 0, 0, NULL, NULL}};

@@ -103,14 +103,14 @@ static tkd_expr *dfunc(const tkd_expr *x, dctx *c) {
     case TKD_FN_CSC: return tkd_expr_neg(tkd_expr_mul2(C(x), tkd_expr_fn1(TKD_FN_COT, C(u))));
     case TKD_FN_ASIN:
     case TKD_FN_ACOS: {
-        tkd_expr *r = tkd_expr_pow(tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(C(u), tkd_expr_int(2))),
-                                   tkd_expr_rat(-1, 2));
+        tkd_expr *r =
+            tkd_expr_pow(tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(C(u), tkd_expr_int(2))), tkd_expr_rat(-1, 2));
         return x->op == TKD_FN_ASIN ? r : tkd_expr_neg(r);
     }
     case TKD_FN_ATAN:
     case TKD_FN_ACOT: {
-        tkd_expr *r = tkd_expr_pow(tkd_expr_add2(tkd_expr_int(1), tkd_expr_pow(C(u), tkd_expr_int(2))),
-                                   tkd_expr_int(-1));
+        tkd_expr *r =
+            tkd_expr_pow(tkd_expr_add2(tkd_expr_int(1), tkd_expr_pow(C(u), tkd_expr_int(2))), tkd_expr_int(-1));
         return x->op == TKD_FN_ATAN ? r : tkd_expr_neg(r);
     }
     case TKD_FN_SINH: return tkd_expr_fn1(TKD_FN_COSH, C(u));
@@ -176,16 +176,16 @@ static tkd_expr *d(const tkd_expr *x, dctx *c, int depth) {
         /* b**ex * (ex' * log(b) + ex * b' / b) */
         tkd_expr *lb = b->kind == TKD_EX_CONST && b->op == TKD_C_E ? tkd_expr_int(1) : tkd_expr_fn1(TKD_FN_LOG, C(b));
         tkd_expr *t1 = tkd_expr_mul2(d(ex, c, depth + 1), lb);
-        tkd_expr *t2 = tkd_expr_has_sym(b, c->var)
-                           ? tkd_expr_mul(3, (tkd_expr *[]){C(ex), d(b, c, depth + 1),
-                                                             tkd_expr_pow(C(b), tkd_expr_int(-1))})
-                           : tkd_expr_int(0);
+        tkd_expr *t2 =
+            tkd_expr_has_sym(b, c->var)
+                ? tkd_expr_mul(3, (tkd_expr *[]){C(ex), d(b, c, depth + 1), tkd_expr_pow(C(b), tkd_expr_int(-1))})
+                : tkd_expr_int(0);
         return tkd_expr_mul2(C(x), tkd_expr_add2(t1, t2));
     }
     case TKD_EX_FUNC: {
         if (x->n == 2 && x->op == TKD_FN_LOG && tkd_expr_has_sym(x->args[1], c->var)) {
-            tkd_expr *q = tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, C(x->args[0])),
-                                       tkd_expr_fn1(TKD_FN_LOG, C(x->args[1])));
+            tkd_expr *q =
+                tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, C(x->args[0])), tkd_expr_fn1(TKD_FN_LOG, C(x->args[1])));
             tkd_expr *r = q ? d(q, c, depth + 1) : NULL;
             tkd_expr_free(q);
             return r;

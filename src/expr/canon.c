@@ -174,9 +174,11 @@ static int setup(const tkd_expr *x, const char *var, tkd_expr **c, tkd_rf *r, fm
 fail:
     fmpz_mpoly_q_clear(**q, r->ctx);
     free(*q);
+    *q = NULL;
     tkd_rf_clear(r);
     tkd_expr_free(*c);
-    return rc;
+    *c = NULL;
+    return rc ? rc : TKD_EINTERNAL;
 }
 
 static void teardown(tkd_expr *c, tkd_rf *r, fmpz_mpoly_q_t *q) {
@@ -187,13 +189,13 @@ static void teardown(tkd_expr *c, tkd_rf *r, fmpz_mpoly_q_t *q) {
 }
 
 int tkd_expr_to_fmpq_poly(fmpq_poly_t out, const tkd_expr *x, const char *var, tkd_err *e) {
-    tkd_expr *c;
+    tkd_expr *c = NULL;
     tkd_rf r;
-    fmpz_mpoly_q_t *q;
-    slong vi;
+    fmpz_mpoly_q_t *q = NULL;
+    slong vi = -1;
     int rc = setup(x, var, &c, &r, &q, &vi, e);
-    if (rc)
-        return rc;
+    if (rc || !q)
+        return rc ? rc : TKD_EINTERNAL;
     if (r.n > (vi >= 0 ? 1u : 0u)) {
         size_t other = r.gens[0]->kind == TKD_EX_SYM && vi == 0 && r.n > 1 ? 1 : 0;
         char *s = tkd_expr_to_str(r.gens[other]);
@@ -260,13 +262,13 @@ void tkd_expr_vec_free(tkd_expr **v, size_t n) {
 int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs, slong *deg, tkd_err *e) {
     *coeffs = NULL;
     *deg = -1;
-    tkd_expr *c;
+    tkd_expr *c = NULL;
     tkd_rf r;
-    fmpz_mpoly_q_t *q;
-    slong vi;
+    fmpz_mpoly_q_t *q = NULL;
+    slong vi = -1;
     int rc = setup(x, var, &c, &r, &q, &vi, e);
-    if (rc)
-        return rc;
+    if (rc || !q)
+        return rc ? rc : TKD_EINTERNAL;
     const fmpz_mpoly_struct *num = fmpz_mpoly_q_numref(*q), *den = fmpz_mpoly_q_denref(*q);
     slong d = vi >= 0 ? fmpz_mpoly_degree_si(num, vi, r.ctx) : (fmpz_mpoly_is_zero(num, r.ctx) ? -1 : 0);
     if (d < 0)
@@ -278,7 +280,7 @@ int tkd_expr_poly_coeffs(const tkd_expr *x, const char *var, tkd_expr ***coeffs,
     fmpz_mpoly_q_init(t, r.ctx);
     if (!v)
         rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    for (slong k = 0; !rc && k <= d; k++) {
+    for (slong k = 0; v && !rc && k <= d; k++) {
         if (vi >= 0) {
             ulong ek = (ulong)k;
             fmpz_mpoly_get_coeff_vars_ui(ck, num, &vi, &ek, 1, r.ctx);

@@ -17,8 +17,8 @@
 #define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
 
 static int lim_bits(tkd_err *e, const char *what) {
-    return tkd_err_set(e, TKD_ELIMIT, "%s would exceed TKD_EXPR_MAX_INT_BITS (%d bits); use a smaller argument",
-                       what, TKD_EXPR_MAX_INT_BITS);
+    return tkd_err_set(e, TKD_ELIMIT, "%s would exceed TKD_EXPR_MAX_INT_BITS (%d bits); use a smaller argument", what,
+                       TKD_EXPR_MAX_INT_BITS);
 }
 
 /* out must hold an integer; fills z. */
@@ -61,8 +61,8 @@ static int int_fn(ca_t out, const tkd_expr *x, ca_t *a, ca_ctx_t ctx, tkd_err *e
             goto done;
         }
         /* log2(n!) ~ n log2(n) */
-        if (!fmpz_fits_si(u) || (fmpz_get_si(u) > 16 &&
-                                 (double)fmpz_get_si(u) * log2((double)fmpz_get_si(u)) > TKD_EXPR_MAX_INT_BITS)) {
+        if (!fmpz_fits_si(u) ||
+            (fmpz_get_si(u) > 16 && (double)fmpz_get_si(u) * log2((double)fmpz_get_si(u)) > TKD_EXPR_MAX_INT_BITS)) {
             rc = lim_bits(e, "factorial");
             goto done;
         }
@@ -410,7 +410,13 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
     } else if (fexpr_is_builtin_call(f, FEXPR_Pow) && fexpr_nargs(f) == 2) {
         r = tkd_expr_pow(fx_arg(f, 0, env), fx_arg(f, 1, env));
     } else if (fexpr_is_builtin_call(f, FEXPR_Sqrt) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_sqrt(fx_arg(f, 0, env));
+        r = fx_arg(f, 0, env);
+        if (r && r->kind == TKD_EX_NUM && fmpq_sgn(r->q) < 0) { /* sqrt(-3) -> sqrt(3)*I */
+            fmpq_neg(r->q, r->q);
+            r = tkd_expr_mul2(tkd_expr_sqrt(r), tkd_expr_const(TKD_C_I));
+        } else {
+            r = tkd_expr_sqrt(r);
+        }
     } else if (fexpr_is_builtin_call(f, FEXPR_Exp) && fexpr_nargs(f) == 1) {
         r = fx_arg(f, 0, env);
         if (tkd_expr_is_int(r, 1)) {
@@ -440,7 +446,7 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
     return r;
 }
 
-static tkd_expr *fexpr_to_expr(const fexpr_t f) {
+tkd_expr *tkd_expr_from_fexpr(const fexpr_t f) {
     fxenv env;
     fexpr_init(env.where);
     env.have = 0;
@@ -479,12 +485,12 @@ tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx) {
             qqbar_get_fexpr_formula(f, a,
                                     QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_DEPRESSION |
                                         QQBAR_FORMULA_DEFLATION | QQBAR_FORMULA_SEPARATION))
-            r = fexpr_to_expr(f);
+            r = tkd_expr_from_fexpr(f);
         qqbar_clear(a);
     }
     if (!r) {
         ca_get_fexpr(f, v, 0, ctx);
-        r = fexpr_to_expr(f);
+        r = tkd_expr_from_fexpr(f);
     }
     fexpr_clear(f);
     return r;

@@ -19,11 +19,10 @@ static int put_fmpz(tkd_buf *b, const fmpz *z) {
     return rc;
 }
 
-static const char *const greek[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta",  "eta",   "theta",
-                                    "iota",  "kappa", "lambda", "mu",   "nu",      "xi",    "rho",   "sigma",
-                                    "tau",   "upsilon", "phi",  "chi",  "psi",     "omega", "Gamma", "Delta",
-                                    "Theta", "Lambda", "Xi",    "Pi",   "Sigma",   "Phi",   "Psi",   "Omega",
-                                    NULL};
+static const char *const greek[] = {
+    "alpha", "beta",  "gamma", "delta",  "epsilon", "zeta", "eta",     "theta", "iota", "kappa", "lambda",
+    "mu",    "nu",    "xi",    "rho",    "sigma",   "tau",  "upsilon", "phi",   "chi",  "psi",   "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi",      "Pi",   "Sigma",   "Phi",   "Psi",  "Omega", NULL};
 
 static int put_name(tkd_buf *b, const char *name) {
     const char *us = strchr(name, '_');
@@ -231,11 +230,8 @@ static int tex_func(tkd_buf *b, const tkd_expr *x) {
     case TKD_FN_CEILING:
         rc |= tkd_buf_puts(b, x->op == TKD_FN_FLOOR ? "\\left\\lfloor " : "\\left\\lceil ");
         rc |= tex(b, x->args[0], PREC_LOW);
-        return rc || tkd_buf_puts(b, x->op == TKD_FN_FLOOR ? "\\right\\rfloor" : "\\right\\rceil") ? TKD_ENOMEM
-                                                                                                    : 0;
-    case TKD_FN_FACTORIAL:
-        rc |= tex(b, x->args[0], PREC_ATOM);
-        return rc || tkd_buf_putc(b, '!') ? TKD_ENOMEM : 0;
+        return rc || tkd_buf_puts(b, x->op == TKD_FN_FLOOR ? "\\right\\rfloor" : "\\right\\rceil") ? TKD_ENOMEM : 0;
+    case TKD_FN_FACTORIAL: rc |= tex(b, x->args[0], PREC_ATOM); return rc || tkd_buf_putc(b, '!') ? TKD_ENOMEM : 0;
     case TKD_FN_BINOMIAL:
         rc |= tkd_buf_puts(b, "\\binom{");
         rc |= tex(b, x->args[0], PREC_LOW);
@@ -347,8 +343,7 @@ static int tex(tkd_buf *b, const tkd_expr *x, int parent) {
         if (x->n == 0)
             rc |= tkd_buf_puts(b, "\\emptyset");
         else
-            rc |= tkd_buf_puts(b, "\\left\\{") || tex_list(b, x->args, x->n, ", ") ||
-                  tkd_buf_puts(b, "\\right\\}");
+            rc |= tkd_buf_puts(b, "\\left\\{") || tex_list(b, x->args, x->n, ", ") || tkd_buf_puts(b, "\\right\\}");
         break;
     case TKD_EX_INTERVAL:
         rc |= tkd_buf_puts(b, x->op & TKD_IV_LOPEN ? "\\left(" : "\\left[");

@@ -11,25 +11,56 @@
 static const struct {
     const char *name;
     tkd_fn_id id;
-} fn_names[] = {
-    {"exp", TKD_FN_EXP},         {"log", TKD_FN_LOG},           {"sin", TKD_FN_SIN},
-    {"cos", TKD_FN_COS},         {"tan", TKD_FN_TAN},           {"sec", TKD_FN_SEC},
-    {"csc", TKD_FN_CSC},         {"cot", TKD_FN_COT},           {"asin", TKD_FN_ASIN},
-    {"acos", TKD_FN_ACOS},       {"atan", TKD_FN_ATAN},         {"atan2", TKD_FN_ATAN2},
-    {"acot", TKD_FN_ACOT},       {"sinh", TKD_FN_SINH},         {"cosh", TKD_FN_COSH},
-    {"tanh", TKD_FN_TANH},       {"asinh", TKD_FN_ASINH},       {"acosh", TKD_FN_ACOSH},
-    {"atanh", TKD_FN_ATANH},     {"Abs", TKD_FN_ABS},           {"sign", TKD_FN_SIGN},
-    {"floor", TKD_FN_FLOOR},     {"ceiling", TKD_FN_CEILING},   {"frac", TKD_FN_FRAC},
-    {"re", TKD_FN_RE},           {"im", TKD_FN_IM},             {"conjugate", TKD_FN_CONJUGATE},
-    {"arg", TKD_FN_ARG},         {"factorial", TKD_FN_FACTORIAL}, {"binomial", TKD_FN_BINOMIAL},
-    {"gamma", TKD_FN_GAMMA},     {"gcd", TKD_FN_GCD},           {"lcm", TKD_FN_LCM},
-    {"Mod", TKD_FN_MOD},         {"Min", TKD_FN_MIN},           {"Max", TKD_FN_MAX},
-    {"Sum", TKD_FN_SUM},         {"Product", TKD_FN_PRODUCT},
-    /* aliases (never printed) */
-    {"ln", TKD_FN_LOG},          {"abs", TKD_FN_ABS},           {"arcsin", TKD_FN_ASIN},
-    {"arccos", TKD_FN_ACOS},     {"arctan", TKD_FN_ATAN},       {"ceil", TKD_FN_CEILING},
-    {"mod", TKD_FN_MOD},         {"min", TKD_FN_MIN},           {"max", TKD_FN_MAX},
-    {"arccot", TKD_FN_ACOT},     {NULL, TKD_FN_UNDEF}};
+} fn_names[] = {{"exp", TKD_FN_EXP},
+                {"log", TKD_FN_LOG},
+                {"sin", TKD_FN_SIN},
+                {"cos", TKD_FN_COS},
+                {"tan", TKD_FN_TAN},
+                {"sec", TKD_FN_SEC},
+                {"csc", TKD_FN_CSC},
+                {"cot", TKD_FN_COT},
+                {"asin", TKD_FN_ASIN},
+                {"acos", TKD_FN_ACOS},
+                {"atan", TKD_FN_ATAN},
+                {"atan2", TKD_FN_ATAN2},
+                {"acot", TKD_FN_ACOT},
+                {"sinh", TKD_FN_SINH},
+                {"cosh", TKD_FN_COSH},
+                {"tanh", TKD_FN_TANH},
+                {"asinh", TKD_FN_ASINH},
+                {"acosh", TKD_FN_ACOSH},
+                {"atanh", TKD_FN_ATANH},
+                {"Abs", TKD_FN_ABS},
+                {"sign", TKD_FN_SIGN},
+                {"floor", TKD_FN_FLOOR},
+                {"ceiling", TKD_FN_CEILING},
+                {"frac", TKD_FN_FRAC},
+                {"re", TKD_FN_RE},
+                {"im", TKD_FN_IM},
+                {"conjugate", TKD_FN_CONJUGATE},
+                {"arg", TKD_FN_ARG},
+                {"factorial", TKD_FN_FACTORIAL},
+                {"binomial", TKD_FN_BINOMIAL},
+                {"gamma", TKD_FN_GAMMA},
+                {"gcd", TKD_FN_GCD},
+                {"lcm", TKD_FN_LCM},
+                {"Mod", TKD_FN_MOD},
+                {"Min", TKD_FN_MIN},
+                {"Max", TKD_FN_MAX},
+                {"Sum", TKD_FN_SUM},
+                {"Product", TKD_FN_PRODUCT},
+                /* aliases (never printed) */
+                {"ln", TKD_FN_LOG},
+                {"abs", TKD_FN_ABS},
+                {"arcsin", TKD_FN_ASIN},
+                {"arccos", TKD_FN_ACOS},
+                {"arctan", TKD_FN_ATAN},
+                {"ceil", TKD_FN_CEILING},
+                {"mod", TKD_FN_MOD},
+                {"min", TKD_FN_MIN},
+                {"max", TKD_FN_MAX},
+                {"arccot", TKD_FN_ACOT},
+                {NULL, TKD_FN_UNDEF}};
 
 const char *tkd_expr_fn_name(tkd_fn_id id) {
     for (int i = 0; fn_names[i].name; i++)
@@ -251,6 +282,8 @@ tkd_expr *tkd_expr_fn2(tkd_fn_id id, tkd_expr *a, tkd_expr *b) {
 }
 
 tkd_expr *tkd_expr_call(const char *name, size_t n, tkd_expr **args) {
+    if (name && n == 1 && !strcmp(name, "sqrt")) /* the canonical shape: Pow(a, 1/2) */
+        return tkd_expr_sqrt(args[0]);
     tkd_fn_id id = name ? tkd_expr_fn_lookup(name) : TKD_FN_UNDEF;
     if (id != TKD_FN_UNDEF)
         return tkd_expr_fn(id, n, args);

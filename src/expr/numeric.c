@@ -51,7 +51,7 @@ static int sum_prod(acb_t out, const tkd_expr *x, env *v, int depth) {
     int rc = 0;
     if ((rc = ev(lo, t->args[1], v, depth + 1)) || (rc = ev(hi, t->args[2], v, depth + 1)))
         goto done;
-    if ((rc = ball_int(a, lo, x->name, v->e)) || (rc = ball_int(b, hi, x->name, v->e))) {
+    if (ball_int(a, lo, x->name, v->e) || ball_int(b, hi, x->name, v->e)) {
         rc = tkd_err_set(v->e, TKD_EINVAL, "%s() is evaluated numerically only with finite integer bounds", x->name);
         goto done;
     }
@@ -321,8 +321,8 @@ static int ev(acb_t out, const tkd_expr *x, env *v, int depth) {
     }
 }
 
-int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals,
-                      slong prec, tkd_err *e) {
+int tkd_expr_eval_acb(acb_t out, const tkd_expr *x, size_t nvars, const char *const *names, acb_srcptr vals, slong prec,
+                      tkd_err *e) {
     if (prec < 2 || prec > 100000)
         return tkd_err_set(e, TKD_EINVAL, "precision of %ld bits is out of range (2..100000)", (long)prec);
     env v;

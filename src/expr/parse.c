@@ -13,7 +13,7 @@
  *           | '[' args ']' | '{' args '}'
  * A few Unicode signs are read as their ASCII meaning (× ÷ − π ≤ ≥ ≠ ±).
  */
-#include "tkd/expr.h"
+#include "parse_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,33 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const char *s;
-    size_t len, pos;
-    int depth;
-    unsigned flags;
-    tkd_err *e;
-} parser;
-
 /* Unicode signs we accept, with the ASCII text they stand for. */
 static const struct {
     const char *utf8, *ascii;
-} uni[] = {{"\xc3\x97", "*"},    {"\xc3\xb7", "/"},     {"\xe2\x88\x92", "-"}, {"\xcf\x80", "pi"},
-           {"\xe2\x89\xa4", "<="}, {"\xe2\x89\xa5", ">="}, {"\xe2\x89\xa0", "!="}, {"\xe2\x88\x9e", "oo"},
+} uni[] = {{"\xc3\x97", "*"},        {"\xc3\xb7", "/"},
+           {"\xe2\x88\x92", "-"},    {"\xcf\x80", "pi"},
+           {"\xe2\x89\xa4", "<="},   {"\xe2\x89\xa5", ">="},
+           {"\xe2\x89\xa0", "!="},   {"\xe2\x88\x9e", "oo"},
            {"\xc2\xb1", "\xc2\xb1"}, {NULL, NULL}};
 
-__attribute__((format(printf, 4, 5))) static int fail(parser *p, int code, size_t at, const char *fmt, ...) {
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return tkd_err_set(p->e, code, "%s at column %zu", what, at + 1);
-}
-
 static void skip_ws(parser *p) {
-    while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' ||
-                               p->s[p->pos] == '\r'))
+    while (p->pos < p->len &&
+           (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
         p->pos++;
 }
 
@@ -97,7 +82,7 @@ static int accept(parser *p, const char *op) {
 static int bad_here(parser *p) {
     skip_ws(p);
     if (p->pos >= p->len)
-        return fail(p, TKD_EINVAL, p->pos, "unexpected end of input; is an operand or a ')' missing?");
+        return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected end of input; is an operand or a ')' missing?");
     unsigned char c = (unsigned char)p->s[p->pos];
     char tok[8] = {0};
     if (c >= 0x80) {
@@ -105,14 +90,14 @@ static int bad_here(parser *p) {
         if (k > p->len - p->pos)
             k = p->len - p->pos;
         memcpy(tok, p->s + p->pos, k);
-        return fail(p, TKD_EINVAL, p->pos, "unexpected character '%s'; write math in ASCII SymPy syntax", tok);
+        return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected character '%s'; write math in ASCII SymPy syntax", tok);
     }
     if (c == ')' || c == ']' || c == '}')
-        return fail(p, TKD_EINVAL, p->pos, "unexpected '%c'; the brackets are unbalanced", c);
+        return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected '%c'; the brackets are unbalanced", c);
     if (c < 0x20 || c == 0x7f)
-        return fail(p, TKD_EINVAL, p->pos, "unexpected control character");
+        return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected control character");
     tok[0] = (char)c;
-    return fail(p, TKD_EINVAL, p->pos, "unexpected '%s'", tok);
+    return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected '%s'", tok);
 }
 
 static int enter(parser *p) {
@@ -126,264 +111,6 @@ static int enter(parser *p) {
 static int parse_top(parser *p, tkd_expr **out);
 static int parse_sum(parser *p, tkd_expr **out);
 static int parse_unary(parser *p, tkd_expr **out);
-
-static int nomem(parser *p) {
-    return tkd_err_set(p->e, TKD_ENOMEM, "out of memory while parsing an expression");
-}
-
-/* ---- numbers ---- */
-
-static int parse_number(parser *p, tkd_expr **out) {
-    size_t start = p->pos, i = p->pos;
-    const char *s = p->s;
-    size_t int_digits = 0, frac_digits = 0;
-    while (i < p->len && isdigit((unsigned char)s[i]))
-        i++, int_digits++;
-    int is_dec = 0;
-    size_t frac_start = i;
-    if (i < p->len && s[i] == '.') {
-        is_dec = 1;
-        i++;
-        frac_start = i;
-        while (i < p->len && isdigit((unsigned char)s[i]))
-            i++, frac_digits++;
-    }
-    if (int_digits + frac_digits == 0)
-        return fail(p, TKD_EINVAL, start, "a lone '.' is not a number");
-    long exp10 = 0;
-    if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        int neg = 0;
-        if (j < p->len && (s[j] == '+' || s[j] == '-'))
-            neg = s[j++] == '-';
-        if (j < p->len && isdigit((unsigned char)s[j])) {
-            is_dec = 1;
-            while (j < p->len && isdigit((unsigned char)s[j])) {
-                if (exp10 > 100000000L)
-                    return tkd_err_set(p->e, TKD_ELIMIT, "exponent of the number at column %zu exceeds "
-                                       "TKD_EXPR_MAX_INT_BITS (%d bits)", start + 1, TKD_EXPR_MAX_INT_BITS);
-                exp10 = exp10 * 10 + (s[j++] - '0');
-            }
-            if (neg)
-                exp10 = -exp10;
-            i = j;
-        }
-    }
-    if (i < p->len && (isalpha((unsigned char)s[i]) || s[i] == '_' || s[i] == '(')) {
-        char num[40], nm[40];
-        size_t nl = i - start < 30 ? i - start : 30, k = i, ml = 0;
-        memcpy(num, s + start, nl);
-        num[nl] = 0;
-        while (k < p->len && ml < 30 && (isalnum((unsigned char)s[k]) || s[k] == '_'))
-            nm[ml++] = s[k++];
-        nm[ml] = 0;
-        if (s[i] == '(')
-            strcpy(nm, "(...)");
-        return fail(p, TKD_EINVAL, i, "implicit multiplication is not supported; did you mean %s*%s?", num, nm);
-    }
-    /* digits as written, times 10^exp10, over 10^frac_digits */
-    double bits = (double)(int_digits + frac_digits + (size_t)(exp10 > 0 ? exp10 : -exp10)) * 3.33;
-    if (bits > TKD_EXPR_MAX_INT_BITS)
-        return tkd_err_set(p->e, TKD_ELIMIT,
-                           "the number at column %zu has more than TKD_EXPR_MAX_INT_BITS (%d bits)", start + 1,
-                           TKD_EXPR_MAX_INT_BITS);
-    char *digits = malloc(int_digits + frac_digits + 2);
-    if (!digits)
-        return nomem(p);
-    memcpy(digits, s + start, int_digits);
-    memcpy(digits + int_digits, s + frac_start, frac_digits);
-    digits[int_digits + frac_digits] = 0;
-    fmpq_t v;
-    fmpq_init(v);
-    fmpz_set_str(fmpq_numref(v), digits, 10);
-    free(digits);
-    long scale = (long)frac_digits - exp10; /* value = digits / 10^scale */
-    fmpz_t t;
-    fmpz_init(t);
-    fmpz_set_ui(t, 10);
-    fmpz_pow_ui(t, t, (ulong)(scale > 0 ? scale : -scale));
-    if (scale > 0)
-        fmpz_set(fmpq_denref(v), t);
-    else
-        fmpz_mul(fmpq_numref(v), fmpq_numref(v), t);
-    fmpz_clear(t);
-    fmpq_canonicalise(v);
-    *out = is_dec ? tkd_expr_dec(v, scale > 0 ? scale : 0) : tkd_expr_fmpq(v);
-    fmpq_clear(v);
-    p->pos = i;
-    return *out ? 0 : nomem(p);
-}
-
-/* ---- calls with special meaning ---- */
-
-static int is_bool(const tkd_expr *x, int *v) {
-    if (x->kind == TKD_EX_CONST && (x->op == TKD_C_TRUE || x->op == TKD_C_FALSE)) {
-        *v = x->op == TKD_C_TRUE;
-        return 1;
-    }
-    if (tkd_expr_is_int(x, 0) || tkd_expr_is_int(x, 1)) {
-        *v = tkd_expr_is_int(x, 1);
-        return 1;
-    }
-    return 0;
-}
-
-static void free_args(size_t n, tkd_expr **v) {
-    for (size_t i = 0; i < n; i++)
-        tkd_expr_free(v[i]);
-    free(v);
-}
-
-static int arity(parser *p, size_t at, const char *name, size_t n, size_t lo, size_t hi) {
-    if (n >= lo && n <= hi)
-        return 0;
-    char want[64];
-    if (lo == hi)
-        snprintf(want, sizeof want, "%zu argument%s", lo, lo == 1 ? "" : "s");
-    else if (hi == (size_t)-1)
-        snprintf(want, sizeof want, "at least %zu arguments", lo);
-    else
-        snprintf(want, sizeof want, "%zu to %zu arguments", lo, hi);
-    return fail(p, TKD_EINVAL, at, "%s() takes %s", name, want);
-}
-
-static int make_matrix(parser *p, size_t at, tkd_expr *m, tkd_expr **out) {
-    if (m->kind != TKD_EX_LIST || m->n == 0)
-        return fail(p, TKD_EINVAL, at, "Matrix() takes a list of rows, e.g. Matrix([[1, 2], [3, 4]])");
-    int nested = m->args[0]->kind == TKD_EX_LIST;
-    size_t rows = m->n, cols = nested ? m->args[0]->n : 1;
-    if (cols == 0)
-        return fail(p, TKD_EINVAL, at, "Matrix() rows must not be empty");
-    for (size_t r = 0; r < rows; r++) {
-        if (nested && (m->args[r]->kind != TKD_EX_LIST || m->args[r]->n != cols))
-            return fail(p, TKD_EINVAL, at, "Matrix() rows must be lists of the same length");
-        if (!nested && m->args[r]->kind == TKD_EX_LIST)
-            return fail(p, TKD_EINVAL, at, "Matrix() rows must be lists of the same length");
-    }
-    tkd_expr **v = calloc(rows * cols, sizeof *v);
-    if (!v)
-        return nomem(p);
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) {
-            tkd_expr **slot = nested ? &m->args[r]->args[c] : &m->args[r];
-            v[r * cols + c] = *slot;
-            *slot = NULL;
-        }
-    *out = tkd_expr_matrix(rows, cols, v);
-    free(v);
-    return *out ? 0 : nomem(p);
-}
-
-/* Build the node for name(args); consumes args (array and nodes). */
-static int make_call(parser *p, size_t at, const char *name, size_t n, tkd_expr **v, tkd_expr **out) {
-    int rc = 0;
-    *out = NULL;
-    static const struct {
-        const char *name;
-        int op;
-    } rels[] = {{"Eq", TKD_R_EQ}, {"Ne", TKD_R_NE}, {"Lt", TKD_R_LT}, {"Le", TKD_R_LE},
-                {"Gt", TKD_R_GT}, {"Ge", TKD_R_GE}, {NULL, 0}};
-    for (int i = 0; rels[i].name; i++)
-        if (!strcmp(name, rels[i].name)) {
-            if ((rc = arity(p, at, name, n, 2, 2)))
-                goto done;
-            *out = tkd_expr_rel((tkd_expr_rel_op)rels[i].op, v[0], v[1]);
-            n = 0;
-            goto built;
-        }
-    if (!strcmp(name, "sqrt")) {
-        if ((rc = arity(p, at, name, n, 1, 1)))
-            goto done;
-        *out = tkd_expr_sqrt(v[0]);
-        n = 0;
-    } else if (!strcmp(name, "root") || !strcmp(name, "real_root")) {
-        if ((rc = arity(p, at, name, n, 2, 2)))
-            goto done;
-        tkd_expr *k = v[1];
-        if (k->kind == TKD_EX_NUM && !fmpq_is_zero(k->q)) {
-            fmpq_inv(k->q, k->q);
-            *out = tkd_expr_pow(v[0], k);
-        } else {
-            *out = tkd_expr_pow(v[0], tkd_expr_pow(k, tkd_expr_int(-1)));
-        }
-        n = 0;
-    } else if (!strcmp(name, "Rational")) {
-        if ((rc = arity(p, at, name, n, 1, 2)))
-            goto done;
-        if (n == 2 && v[0]->kind == TKD_EX_NUM && v[1]->kind == TKD_EX_NUM) {
-            if (fmpq_is_zero(v[1]->q)) {
-                rc = fail(p, TKD_EINVAL, at, "Rational(a, 0): division by zero");
-                goto done;
-            }
-            fmpq_div(v[0]->q, v[0]->q, v[1]->q);
-            *out = v[0];
-            tkd_expr_free(v[1]);
-        } else {
-            *out = n == 2 ? tkd_expr_div(v[0], v[1]) : v[0];
-        }
-        n = 0;
-    } else if (!strcmp(name, "Integer") || !strcmp(name, "S") || !strcmp(name, "nsimplify")) {
-        if ((rc = arity(p, at, name, n, 1, 1)))
-            goto done;
-        *out = v[0];
-        n = 0;
-    } else if (!strcmp(name, "Matrix")) {
-        if ((rc = arity(p, at, name, n, 1, 1)))
-            goto done;
-        rc = make_matrix(p, at, v[0], out);
-        goto done;
-    } else if (!strcmp(name, "Interval") || !strcmp(name, "Interval.open") || !strcmp(name, "Interval.Lopen") ||
-               !strcmp(name, "Interval.Ropen")) {
-        int plain = !strcmp(name, "Interval");
-        if ((rc = arity(p, at, name, n, 2, plain ? 4 : 2)))
-            goto done;
-        int lo = !strcmp(name, "Interval.open") || !strcmp(name, "Interval.Lopen");
-        int ro = !strcmp(name, "Interval.open") || !strcmp(name, "Interval.Ropen");
-        if ((n > 2 && !is_bool(v[2], &lo)) || (n > 3 && !is_bool(v[3], &ro))) {
-            rc = fail(p, TKD_EINVAL, at, "Interval(a, b, left_open, right_open) takes True or False flags");
-            goto done;
-        }
-        *out = tkd_expr_interval(v[0], v[1], lo, ro);
-        for (size_t i = 2; i < n; i++)
-            tkd_expr_free(v[i]);
-        n = 0;
-    } else if (!strcmp(name, "FiniteSet") || !strcmp(name, "Tuple")) {
-        *out = tkd_expr_seq(name[0] == 'F' ? TKD_EX_SET : TKD_EX_TUPLE, n, v);
-        n = 0;
-    } else {
-        tkd_fn_id id = tkd_expr_fn_lookup(name);
-        size_t lo = 1, hi = 1;
-        switch (id) {
-        case TKD_FN_UNDEF: lo = 0, hi = (size_t)-1; break;
-        case TKD_FN_LOG: hi = 2; break;
-        case TKD_FN_ATAN2:
-        case TKD_FN_BINOMIAL:
-        case TKD_FN_MOD: lo = hi = 2; break;
-        case TKD_FN_GCD:
-        case TKD_FN_LCM:
-        case TKD_FN_MIN:
-        case TKD_FN_MAX: hi = (size_t)-1; break;
-        case TKD_FN_SUM:
-        case TKD_FN_PRODUCT: lo = hi = 2; break;
-        default: break;
-        }
-        if ((rc = arity(p, at, name, n, lo, hi)))
-            goto done;
-        if ((id == TKD_FN_SUM || id == TKD_FN_PRODUCT) &&
-            (v[1]->kind != TKD_EX_TUPLE || v[1]->n != 3 || v[1]->args[0]->kind != TKD_EX_SYM)) {
-            rc = fail(p, TKD_EINVAL, at, "%s() takes (f, (i, a, b)), e.g. %s(1/k**2, (k, 1, n))", name, name);
-            goto done;
-        }
-        *out = tkd_expr_call(name, n, v);
-        n = 0;
-    }
-built:
-    if (!*out)
-        rc = nomem(p);
-done:
-    free_args(n, v);
-    return rc;
-}
 
 /* ---- atoms ---- */
 
@@ -405,7 +132,7 @@ static int parse_args(parser *p, const char *close, tkd_expr ***out, size_t *nou
             cap = cap ? 2 * cap : 4;
             tkd_expr **nv = realloc(v, cap * sizeof *v);
             if (!nv) {
-                rc = nomem(p);
+                rc = tkd_px_nomem(p);
                 goto err;
             }
             v = nv;
@@ -420,7 +147,7 @@ static int parse_args(parser *p, const char *close, tkd_expr ***out, size_t *nou
             while (j < p->len && p->s[j] == ' ')
                 j++;
             if (j < p->len && p->s[j] == '=' && (j + 1 >= p->len || p->s[j + 1] != '=')) {
-                rc = fail(p, TKD_EINVAL, p->pos, "keyword arguments are not supported; pass values only");
+                rc = tkd_px_fail(p, TKD_EINVAL, p->pos, "keyword arguments are not supported; pass values only");
                 goto err;
             }
         }
@@ -433,11 +160,12 @@ static int parse_args(parser *p, const char *close, tkd_expr ***out, size_t *nou
             size_t m;
             const char *t = peek_op(p, &m);
             if (t && *t && strchr(")]}", *t))
-                rc = fail(p, TKD_EINVAL, p->pos, "unexpected '%s'; expected '%s' (brackets do not match)", t, close);
+                rc = tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected '%s'; expected '%s' (brackets do not match)", t,
+                                 close);
             else if (!t || !*t)
                 rc = bad_here(p);
             else
-                rc = fail(p, TKD_EINVAL, p->pos, "unexpected '%s'; expected ',' or '%s'", t, close);
+                rc = tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected '%s'; expected ',' or '%s'", t, close);
             goto err;
         }
         if (accept(p, close)) {
@@ -450,7 +178,7 @@ ok:
     *nout = n;
     return 0;
 err:
-    free_args(n, v);
+    tkd_px_free_args(n, v);
     return rc;
 }
 
@@ -480,40 +208,37 @@ static int parse_name(parser *p, tkd_expr **out) {
         }
     }
     if (p->pos < p->len && p->s[p->pos] == '.')
-        return fail(p, TKD_EINVAL, p->pos, "unexpected '.' after '%s'; method calls are not supported", name);
+        return tkd_px_fail(p, TKD_EINVAL, p->pos, "unexpected '.' after '%s'; method calls are not supported", name);
     static const char *bad[] = {"nan", "NaN", "zoo", "inf", "Inf", "infinity", "Infinity", NULL};
     for (int k = 0; bad[k]; k++)
         if (!strcmp(name, bad[k]))
-            return fail(p, TKD_EINVAL, start, "'%s' is not a number tkd accepts (write oo for infinity)", name);
-    static const char *kw[] = {"lambda", "and", "or", "not", "if", "else", "for", "in", "is", "None",
-                               "import", "def", "return", "while", "del", "from", "with", NULL};
+            return tkd_px_fail(p, TKD_EINVAL, start, "'%s' is not a number tkd accepts (write oo for infinity)", name);
+    static const char *kw[] = {"lambda", "and",    "or",  "not",    "if",    "else", "for",  "in",   "is",
+                               "None",   "import", "def", "return", "while", "del",  "from", "with", NULL};
     for (int k = 0; kw[k]; k++)
         if (!strcmp(name, kw[k]))
-            return fail(p, TKD_EINVAL, start, "'%s' is Python, not math", name);
+            return tkd_px_fail(p, TKD_EINVAL, start, "'%s' is Python, not math", name);
     if (accept(p, "(")) {
-        int rc;
-        if ((rc = enter(p)))
-            return rc;
         tkd_expr **v;
         size_t n;
         int trailing;
-        if ((rc = parse_args(p, ")", &v, &n, &trailing)))
+        int rc = parse_args(p, ")", &v, &n, &trailing);
+        if (rc)
             return rc;
-        p->depth--;
-        return make_call(p, start, name, n, v, out);
+        return tkd_px_call(p, start, name, n, v, out);
     }
     static const struct {
         const char *name;
         tkd_expr_const_id id;
-    } consts[] = {{"pi", TKD_C_PI}, {"E", TKD_C_E},       {"I", TKD_C_I},         {"oo", TKD_C_OO},
+    } consts[] = {{"pi", TKD_C_PI},     {"E", TKD_C_E},         {"I", TKD_C_I},  {"oo", TKD_C_OO},
                   {"True", TKD_C_TRUE}, {"False", TKD_C_FALSE}, {NULL, TKD_C_PI}};
     for (int k = 0; consts[k].name; k++)
         if (!strcmp(name, consts[k].name)) {
             *out = tkd_expr_const(consts[k].id);
-            return *out ? 0 : nomem(p);
+            return *out ? 0 : tkd_px_nomem(p);
         }
     *out = tkd_expr_sym(name);
-    return *out ? 0 : nomem(p);
+    return *out ? 0 : tkd_px_nomem(p);
 }
 
 static int parse_atom(parser *p, tkd_expr **out) {
@@ -522,18 +247,18 @@ static int parse_atom(parser *p, tkd_expr **out) {
         return bad_here(p);
     unsigned char c = (unsigned char)p->s[p->pos];
     if (isdigit(c) || (c == '.' && p->pos + 1 < p->len && isdigit((unsigned char)p->s[p->pos + 1])))
-        return parse_number(p, out);
+        return tkd_px_number(p, out);
     if (isalpha(c) || c == '_')
         return parse_name(p, out);
     size_t n;
     const char *t = peek_op(p, &n);
     if (t && !strcmp(t, "pi")) {
         p->pos += n;
-        return (*out = tkd_expr_const(TKD_C_PI)) ? 0 : nomem(p);
+        return (*out = tkd_expr_const(TKD_C_PI)) ? 0 : tkd_px_nomem(p);
     }
     if (t && !strcmp(t, "oo")) {
         p->pos += n;
-        return (*out = tkd_expr_const(TKD_C_OO)) ? 0 : nomem(p);
+        return (*out = tkd_expr_const(TKD_C_OO)) ? 0 : tkd_px_nomem(p);
     }
     const char *close = NULL;
     tkd_expr_kind kind = TKD_EX_TUPLE;
@@ -545,29 +270,21 @@ static int parse_atom(parser *p, tkd_expr **out) {
         close = "}", kind = TKD_EX_SET;
     if (!close)
         return bad_here(p);
-    size_t at = p->pos;
     p->pos += n;
-    int rc;
-    if ((rc = enter(p)))
-        return rc;
     tkd_expr **v;
     size_t cnt;
     int trailing;
-    if ((rc = parse_args(p, close, &v, &cnt, &trailing)))
+    int rc = parse_args(p, close, &v, &cnt, &trailing);
+    if (rc)
         return rc;
-    p->depth--;
     if (kind == TKD_EX_TUPLE && cnt == 1 && !trailing) {
         *out = v[0];
         free(v);
         return 0;
     }
-    if (kind == TKD_EX_TUPLE && cnt == 0) {
-        free(v);
-        return fail(p, TKD_EINVAL, at, "empty parentheses '()'");
-    }
     *out = tkd_expr_seq(kind, cnt, v);
     free(v);
-    return *out ? 0 : nomem(p);
+    return *out ? 0 : tkd_px_nomem(p);
 }
 
 static int parse_postfix(parser *p, tkd_expr **out) {
@@ -582,7 +299,7 @@ static int parse_postfix(parser *p, tkd_expr **out) {
             break;
         p->pos += n;
         if (!(*out = tkd_expr_fn1(TKD_FN_FACTORIAL, *out)))
-            return nomem(p);
+            return tkd_px_nomem(p);
     }
     return 0;
 }
@@ -605,7 +322,7 @@ static int parse_power(parser *p, tkd_expr **out) {
         }
         p->depth--;
         if (!(*out = tkd_expr_pow(*out, ex)))
-            return nomem(p);
+            return tkd_px_nomem(p);
     }
     return 0;
 }
@@ -629,7 +346,7 @@ static int parse_unary(parser *p, tkd_expr **out) {
             *out = a;
         else
             *out = tkd_expr_pm(NULL, a);
-        return *out ? 0 : nomem(p);
+        return *out ? 0 : tkd_px_nomem(p);
     }
     return parse_power(p, out);
 }
@@ -642,7 +359,7 @@ typedef struct {
 
 static int chain_push(parser *p, chain *c, tkd_expr *x) {
     if (!x)
-        return nomem(p);
+        return tkd_px_nomem(p);
     if (c->n == TKD_EXPR_MAX_TERMS) {
         tkd_expr_free(x);
         return tkd_err_set(p->e, TKD_ELIMIT, "more than TKD_EXPR_MAX_TERMS (%d) terms at column %zu",
@@ -653,7 +370,7 @@ static int chain_push(parser *p, chain *c, tkd_expr *x) {
         tkd_expr **v = realloc(c->v, cap * sizeof *v);
         if (!v) {
             tkd_expr_free(x);
-            return nomem(p);
+            return tkd_px_nomem(p);
         }
         c->v = v;
         c->cap = cap;
@@ -663,7 +380,7 @@ static int chain_push(parser *p, chain *c, tkd_expr *x) {
 }
 
 static void chain_free(chain *c) {
-    free_args(c->n, c->v);
+    tkd_px_free_args(c->n, c->v);
 }
 
 static int parse_term(parser *p, tkd_expr **out) {
@@ -687,7 +404,7 @@ static int parse_term(parser *p, tkd_expr **out) {
     }
     *out = tkd_expr_mul(c.n, c.v);
     free(c.v);
-    return *out ? 0 : nomem(p);
+    return *out ? 0 : tkd_px_nomem(p);
 err:
     chain_free(&c);
     return rc;
@@ -717,7 +434,7 @@ static int parse_sum(parser *p, tkd_expr **out) {
             c.n = 0;
             if (!left) {
                 tkd_expr_free(x);
-                rc = nomem(p);
+                rc = tkd_px_nomem(p);
                 goto err;
             }
             rc = chain_push(p, &c, tkd_expr_pm(left, x));
@@ -728,14 +445,14 @@ static int parse_sum(parser *p, tkd_expr **out) {
     (void)pm_left;
     *out = tkd_expr_add(c.n, c.v);
     free(c.v);
-    return *out ? 0 : nomem(p);
+    return *out ? 0 : tkd_px_nomem(p);
 err:
     chain_free(&c);
     return rc;
 }
 
 static int parse_rel(parser *p, tkd_expr **out) {
-    tkd_expr *a, *b;
+    tkd_expr *a = NULL, *b = NULL;
     int rc = parse_sum(p, &a);
     if (rc)
         return rc;
@@ -755,13 +472,13 @@ static int parse_rel(parser *p, tkd_expr **out) {
             }
             *out = tkd_expr_rel(ops[i].r, a, b);
             if (!*out)
-                return nomem(p);
+                return tkd_px_nomem(p);
             t = peek_op(p, &n);
             if (t && (t[0] == '<' || t[0] == '>' || !strcmp(t, "==") || !strcmp(t, "!="))) {
                 tkd_expr_free(*out);
                 *out = NULL;
-                return fail(p, TKD_EINVAL, p->pos,
-                            "chained relation '%s'; write two relations, e.g. [a < b, b < c]", t);
+                return tkd_px_fail(p, TKD_EINVAL, p->pos,
+                                   "chained relation '%s'; write two relations, e.g. [a < b, b < c]", t);
             }
             return 0;
         }
@@ -770,7 +487,7 @@ static int parse_rel(parser *p, tkd_expr **out) {
 }
 
 static int parse_top(parser *p, tkd_expr **out) {
-    tkd_expr *a, *b;
+    tkd_expr *a = NULL, *b = NULL;
     int rc;
     *out = NULL;
     if ((rc = enter(p)))
@@ -790,12 +507,12 @@ static int parse_top(parser *p, tkd_expr **out) {
         else
             *out = tkd_expr_sub(a, b);
         if (!*out)
-            return nomem(p);
+            return tkd_px_nomem(p);
         t = peek_op(p, &n);
         if (t && !strcmp(t, "=")) {
             tkd_expr_free(*out);
             *out = NULL;
-            return fail(p, TKD_EINVAL, p->pos, "a second '='; write one equation per expression");
+            return tkd_px_fail(p, TKD_EINVAL, p->pos, "a second '='; write one equation per expression");
         }
     } else {
         *out = a;
@@ -809,8 +526,8 @@ int tkd_expr_parse(const char *src, size_t len, unsigned flags, tkd_expr **out, 
     if (!src)
         return tkd_err_set(e, TKD_EINVAL, "no expression given");
     if (len > TKD_EXPR_MAX_INPUT)
-        return tkd_err_set(e, TKD_ELIMIT, "expression of %zu bytes is longer than TKD_EXPR_MAX_INPUT (%d bytes)",
-                           len, TKD_EXPR_MAX_INPUT);
+        return tkd_err_set(e, TKD_ELIMIT, "expression of %zu bytes is longer than TKD_EXPR_MAX_INPUT (%d bytes)", len,
+                           TKD_EXPR_MAX_INPUT);
     if (memchr(src, 0, len))
         return tkd_err_set(e, TKD_EINVAL, "expression contains a NUL byte at byte %zu",
                            (size_t)((const char *)memchr(src, 0, len) - src));
@@ -828,11 +545,12 @@ int tkd_expr_parse(const char *src, size_t len, unsigned flags, tkd_expr **out, 
     if (p.pos < len) {
         tkd_expr_free(x);
         char c = p.s[p.pos];
-        if (c == '(' )
-            return fail(&p, TKD_EINVAL, p.pos, "unexpected '('; did you mean '*(' (implicit multiplication "
-                        "is not supported)?");
+        if (c == '(')
+            return tkd_px_fail(&p, TKD_EINVAL, p.pos,
+                               "unexpected '('; did you mean '*(' (implicit multiplication "
+                               "is not supported)?");
         if (isalnum((unsigned char)c) || c == '_' || c == '.')
-            return fail(&p, TKD_EINVAL, p.pos, "unexpected '%c'; is an operator such as '*' missing?", c);
+            return tkd_px_fail(&p, TKD_EINVAL, p.pos, "unexpected '%c'; is an operator such as '*' missing?", c);
         return bad_here(&p);
     }
     *out = x;

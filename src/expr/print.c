@@ -310,7 +310,7 @@ static int print(tkd_buf *b, const tkd_expr *x, int parent) {
                 }
             } else {
                 rc |= tkd_buf_puts(b, " + ");
-                rc |= print(b, t, PREC_ADD + 1);
+                rc |= print(b, t, t->kind == TKD_EX_ADD ? PREC_ADD : PREC_ADD + 1); /* a + (b + c) = a + b + c */
             }
         }
         break;

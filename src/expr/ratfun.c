@@ -50,8 +50,8 @@ static int const_q(const tkd_expr *x, fmpq_t out, int depth) {
     fmpq_init(t);
     int ok = 1;
     if (x->kind == TKD_EX_POW) {
-        ok = const_q(x->args[0], out, depth + 1) && const_q(x->args[1], t, depth + 1) &&
-             fmpz_is_one(fmpq_denref(t)) && fmpz_bits(fmpq_numref(t)) <= 6 &&
+        ok = const_q(x->args[0], out, depth + 1) && const_q(x->args[1], t, depth + 1) && fmpz_is_one(fmpq_denref(t)) &&
+             fmpz_bits(fmpq_numref(t)) <= 6 &&
              (slong)(fmpz_bits(fmpq_numref(out)) + fmpz_bits(fmpq_denref(out))) * 64 <= 4096 &&
              !(fmpq_is_zero(out) && fmpz_sgn(fmpq_numref(t)) < 0);
         if (ok)
@@ -62,8 +62,7 @@ static int const_q(const tkd_expr *x, fmpq_t out, int depth) {
         else
             fmpq_one(out);
         for (size_t i = 0; ok && i < x->n; i++) {
-            ok = const_q(x->args[i], t, depth + 1) &&
-                 fmpz_bits(fmpq_numref(t)) + fmpz_bits(fmpq_denref(t)) < 8192;
+            ok = const_q(x->args[i], t, depth + 1) && fmpz_bits(fmpq_numref(t)) + fmpz_bits(fmpq_denref(t)) < 8192;
             if (!ok)
                 break;
             if (x->kind == TKD_EX_ADD)
@@ -261,10 +260,14 @@ static int qpow(const tkd_rf *r, fmpz_mpoly_q_t out, const fmpz_mpoly_q_t a, ulo
     if (n > 1 && d > 0 && (double)d * (double)n > TKD_EXPR_MAX_DEGREE)
         return lim(e, "TKD_EXPR_MAX_DEGREE", TKD_EXPR_MAX_DEGREE, "the degree of the power");
     if (n > 1 && len > 1) {
-        /* terms of a k-term polynomial to the n: at most C(n+k-1, k-1) */
+        /* terms of a k-term polynomial to the n: at most C(n+k-1, k-1), and at
+         * most the monomials of degree <= n*d in v variables, C(n*d+v, v) */
         double k = (double)len, lt = lgamma((double)n + k) - lgamma((double)n + 1) - lgamma(k);
-        double univ = (double)n * (double)d + 1; /* and at most n*deg+1 per variable pattern */
-        if (lt > log(TKD_EXPR_MAX_TERMS) + 0.01 && univ * (double)r->n > TKD_EXPR_MAX_TERMS)
+        double v = (double)(r->n ? r->n : 1), D = (double)n * (double)d;
+        double lm = lgamma(D + v + 1) - lgamma(D + 1) - lgamma(v + 1);
+        double lterms = lt < lm ? lt : lm;
+        double cbits = (double)n * ((double)bits + log2(k + 1) + 1); /* bits of one coefficient */
+        if (lterms > log(TKD_EXPR_MAX_TERMS) + 0.01 || lterms + log(cbits) > log(TKD_EXPR_MAX_TERMS * 4096.0))
             return lim(e, "TKD_EXPR_MAX_TERMS", TKD_EXPR_MAX_TERMS, "the number of terms of the power");
     }
     if (n > 1 && (double)n * ((double)bits + log2((double)len + 1) + 1) > TKD_EXPR_MAX_INT_BITS * 1.0 &&
@@ -348,7 +351,8 @@ static int conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, in
     switch (x->kind) {
     case TKD_EX_NUM:
     case TKD_EX_DEC:
-        if (fmpz_bits(fmpq_numref(x->q)) > TKD_EXPR_MAX_INT_BITS || fmpz_bits(fmpq_denref(x->q)) > TKD_EXPR_MAX_INT_BITS)
+        if (fmpz_bits(fmpq_numref(x->q)) > TKD_EXPR_MAX_INT_BITS ||
+            fmpz_bits(fmpq_denref(x->q)) > TKD_EXPR_MAX_INT_BITS)
             return lim(e, "TKD_EXPR_MAX_INT_BITS", TKD_EXPR_MAX_INT_BITS, "a number");
         fmpz_mpoly_set_fmpz(fmpz_mpoly_q_numref(out), fmpq_numref(x->q), r->ctx);
         fmpz_mpoly_set_fmpz(fmpz_mpoly_q_denref(out), fmpq_denref(x->q), r->ctx);
@@ -413,8 +417,8 @@ static tkd_expr *gen_pow(tkd_rf *r, size_t i, ulong k) {
         if (k >= q) {
             r->overflow = 1;
             ulong a = k / q, s = k % q;
-            tkd_expr *b = base ? tkd_expr_pow(tkd_expr_copy(base), tkd_expr_int((long)a))
-                               : tkd_expr_int(a % 2 ? -1 : 1);
+            tkd_expr *b =
+                base ? tkd_expr_pow(tkd_expr_copy(base), tkd_expr_int((long)a)) : tkd_expr_int(a % 2 ? -1 : 1);
             if (s == 0)
                 return b;
             return tkd_expr_mul2(b, gen_pow(r, i, s));

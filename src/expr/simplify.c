@@ -2,10 +2,9 @@
  * expr simplify: a light, predictable simplifier. Bottom-up: constant
  * subtrees are evaluated exactly with Calcium and written back in closed
  * form (sqrt(8) -> 2*sqrt(2), cos(pi/3) -> 1/2); a few function rules
- * (exp(log(u)) -> u, E**u -> exp(u), exp(u)**k -> exp(k*u), cos(u)**2 ->
- * 1 - sin(u)**2 when sin(u) also appears); then the whole is put in the
- * canonical rational form over its generators (ratfun.c).
- * Also tkd_expr_is_zero: exact first, then certified numerics.
+ * (exp(log(u)) -> u, E**u -> exp(u), cos(u)**2 -> 1 - sin(u)**2 when
+ * sin(u) also appears); then the canonical rational form over the
+ * generators (ratfun.c); last, exp(u)**k -> exp(k*u).
  */
 #include "expr_internal.h"
 
@@ -13,6 +12,15 @@
 #include <string.h>
 
 #define MAX_REC (4 * TKD_EXPR_MAX_DEPTH)
+
+static int has_i(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_i(x->args[i]))
+            return 1;
+    return 0;
+}
 
 /* A constant subtree, exactly: NULL result (rc 0) when Calcium cannot write
  * it back; TKD_EMATH (1/0) and TKD_ELIMIT pass through. */
@@ -26,8 +34,9 @@ static int exact_const(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     int rc = tkd_expr_to_ca(v, x, ctx, &e2);
     if (!rc) {
         *out = tkd_expr_from_ca(v, ctx);
-        /* keep the input when the closed form is much bigger (cos(pi/7)) */
-        if (*out && tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8) {
+        /* keep the input when the closed form is much bigger (cos(pi/7)) or
+         * brings in I where there was none (cos(pi/1000003) as exponentials) */
+        if (*out && (tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8 || (has_i(*out) && !has_i(x)))) {
             tkd_expr_free(*out);
             *out = NULL;
         }
@@ -59,13 +68,6 @@ static tkd_expr *rules(tkd_expr *x) {
             tkd_expr_free(x);
             return rules(tkd_expr_fn1(TKD_FN_EXP, u));
         }
-        if (is_fn(b, TKD_FN_EXP) && p->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(p->q))) {
-            tkd_expr *u = b->args[0], *k = p;
-            b->args[0] = NULL;
-            x->args[1] = NULL;
-            tkd_expr_free(x);
-            return tkd_expr_fn1(TKD_FN_EXP, tkd_expr_mul2(k, u));
-        }
         if (tkd_expr_is_int(p, 1)) {
             x->args[0] = NULL;
             tkd_expr_free(x);
@@ -77,6 +79,33 @@ static tkd_expr *rules(tkd_expr *x) {
         x->args[0]->args[0] = NULL;
         tkd_expr_free(x);
         return u;
+    }
+    return x;
+}
+
+/* exp(u)**k -> exp(k*u), everywhere, as the last step */
+static tkd_expr *post(tkd_expr *x) {
+    if (!x)
+        return NULL;
+    for (size_t i = 0; i < x->n; i++) {
+        if (!(x->args[i] = post(x->args[i]))) {
+            tkd_expr_free(x);
+            return NULL;
+        }
+    }
+    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_EXP) && x->args[1]->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(x->args[1]->q))) {
+        tkd_expr *u = x->args[0]->args[0], *k = x->args[1];
+        x->args[0]->args[0] = NULL;
+        x->args[1] = NULL;
+        tkd_expr_free(x);
+        tkd_expr *arg = tkd_expr_mul2(k, u), *c = NULL;
+        tkd_err e2 = {0};
+        if (arg && !tkd_rf_canonical(arg, &c, &e2)) {
+            tkd_expr_free(arg);
+            arg = c;
+        }
+        return tkd_expr_fn1(TKD_FN_EXP, arg);
     }
     return x;
 }
@@ -139,6 +168,14 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
     }
     if (x->kind == TKD_EX_STR || (x->kind == TKD_EX_CONST && x->op >= TKD_C_OO))
         return tkd_expr_copy(x);
+    if (x->kind != TKD_EX_MATRIX && tkd_expr_has_matrix(x)) { /* Matrix(...)/2, A*B: fold, then entries */
+        tkd_expr *m, *r;
+        if ((*rc = tkd_expr_matrix_fold(x, &m, e)))
+            return NULL;
+        r = simp(m, e, rc, depth + 1);
+        tkd_expr_free(m);
+        return r;
+    }
     /* constants: exactly */
     if (!tkd_expr_has_sym(x, NULL) && x->kind != TKD_EX_NUM) {
         tkd_expr *c;
@@ -183,76 +220,8 @@ int tkd_expr_simplify(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     int rc = 0;
     *out = simp(x, e, &rc, 0);
     if (*out)
+        *out = post(*out); /* cosmetic, once at the end */
+    if (*out)
         return 0;
     return rc ? rc : tkd_err_set(e, TKD_ENOMEM, "out of memory while simplifying");
-}
-
-/* ---- zero test ---- */
-
-static int numeric_zero(const tkd_expr *x, tkd_err *e) {
-    const char **names;
-    size_t n;
-    int rc = tkd_expr_free_syms(x, &names, &n, e);
-    if (rc)
-        return rc;
-    acb_ptr v = _acb_vec_init((slong)(n ? n : 1));
-    acb_t r;
-    acb_init(r);
-    tkd_rng rng;
-    tkd_rng_seed(&rng, tkd_expr_hash(x));
-    int verdict = TKD_EXPR_UNKNOWN, tried = 0;
-    for (int trial = 0; trial < 6 && verdict == TKD_EXPR_UNKNOWN; trial++) {
-        for (size_t i = 0; i < n; i++) /* points in (0.1, 1.1) + small irrational-ish offsets */
-            acb_set_d(v + i, 0.1 + tkd_rng_uniform(&rng) + 0.01 * (double)i);
-        tkd_err e2 = {0};
-        if (tkd_expr_eval_acb(r, x, n, names, v, 128, &e2))
-            continue; /* a pole or a domain error at this point: try another */
-        tried++;
-        if (!acb_contains_zero(r))
-            verdict = TKD_EXPR_NO; /* certified nonzero at this point */
-    }
-    (void)tried;
-    acb_clear(r);
-    _acb_vec_clear(v, (slong)(n ? n : 1));
-    free(names);
-    return verdict;
-}
-
-int tkd_expr_is_zero(const tkd_expr *x, tkd_err *e) {
-    if (tkd_expr_is_container(x))
-        return tkd_err_set(e, TKD_EINVAL, "is_zero needs a number or an expression, not a list or relation");
-    if (!tkd_expr_has_sym(x, NULL)) {
-        ca_ctx_t ctx;
-        ca_t v;
-        ca_ctx_init(ctx);
-        ca_init(v, ctx);
-        tkd_err e2 = {0};
-        int rc = tkd_expr_to_ca(v, x, ctx, &e2), verdict = -1;
-        if (!rc) {
-            truth_t t = ca_check_is_zero(v, ctx);
-            verdict = t == T_TRUE ? TKD_EXPR_YES : t == T_FALSE ? TKD_EXPR_NO : TKD_EXPR_UNKNOWN;
-        }
-        ca_clear(v, ctx);
-        ca_ctx_clear(ctx);
-        if (rc == TKD_EMATH || rc == TKD_ELIMIT) {
-            *e = e2;
-            return rc;
-        }
-        if (verdict == TKD_EXPR_YES || verdict == TKD_EXPR_NO)
-            return verdict;
-    }
-    tkd_expr *s;
-    tkd_err e2 = {0};
-    int rc = tkd_expr_simplify(x, &s, &e2);
-    if (rc == TKD_EMATH) {
-        *e = e2;
-        return rc;
-    }
-    if (!rc) {
-        int z = tkd_expr_is_int(s, 0);
-        tkd_expr_free(s);
-        if (z)
-            return TKD_EXPR_YES;
-    }
-    return numeric_zero(x, e);
 }

@@ -132,23 +132,29 @@ int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b) {
         return tkd_buf_puts(b, "_");
     int rc = 0;
     switch (n->k) {
-    case GN_NUM:
+    case GN_NUM: {
+        /* leading zeros are not part of the value: 05 prints as 5, 007.50 as 7.50 */
+        const char *d = n->str;
+        size_t keep = n->places > 0 ? (size_t)n->places + 1 : 1;
+        while (d[0] == '0' && strlen(d) > keep)
+            d++;
         if (n->places > 0) {
-            size_t len = strlen(n->str), p = (size_t)n->places;
+            size_t len = strlen(d), p = (size_t)n->places;
             if (len <= p) {
                 rc |= tkd_buf_puts(b, "0.");
                 for (size_t i = len; i < p; i++)
                     rc |= tkd_buf_putc(b, '0');
-                rc |= tkd_buf_puts(b, n->str);
+                rc |= tkd_buf_puts(b, d);
             } else {
-                rc |= tkd_buf_append(b, n->str, len - p);
+                rc |= tkd_buf_append(b, d, len - p);
                 rc |= tkd_buf_putc(b, '.');
-                rc |= tkd_buf_puts(b, n->str + len - p);
+                rc |= tkd_buf_puts(b, d + len - p);
             }
         } else {
-            rc |= tkd_buf_puts(b, n->str);
+            rc |= tkd_buf_puts(b, d);
         }
         return rc;
+    }
     case GN_BASENUM: return tkd_buf_printf(b, "%s_%d", n->str, n->places);
     case GN_SYM: return tkd_buf_puts(b, n->str);
     case GN_CONST: return tkd_buf_puts(b, n->str);
@@ -175,9 +181,7 @@ int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b) {
         rc |= tkd_buf_printf(b, "%s(", n->str);
         rc |= print_kids(n, b, ",");
         return rc | tkd_buf_putc(b, ')');
-    case GN_FACT:
-        rc |= tkd_grade_node_print(n->kid[0], b);
-        return rc | tkd_buf_putc(b, '!');
+    case GN_FACT: rc |= tkd_grade_node_print(n->kid[0], b); return rc | tkd_buf_putc(b, '!');
     case GN_PM:
         rc |= tkd_buf_putc(b, '(');
         if (n->kid[0])
@@ -207,9 +211,7 @@ int tkd_grade_node_print(const tkd_gnode *n, tkd_buf *b) {
         rc |= tkd_buf_printf(b, "Matrix%dx%d[", n->rows, n->cols);
         rc |= print_kids(n, b, ", ");
         return rc | tkd_buf_putc(b, ']');
-    case GN_PERCENT:
-        rc |= tkd_grade_node_print(n->kid[0], b);
-        return rc | tkd_buf_putc(b, '%');
+    case GN_PERCENT: rc |= tkd_grade_node_print(n->kid[0], b); return rc | tkd_buf_putc(b, '%');
     }
     return rc;
 }

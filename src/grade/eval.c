@@ -12,10 +12,10 @@
 #include <arb_hypgeom.h>
 #include <string.h>
 
-#define EXACT_MAX_BITS (1L << 17)  /* largest exact power/factorial result, bits */
-#define EXACT_MAX_FACT 20000       /* largest n! computed exactly */
-#define EXACT_MAX_ROOT 64          /* largest q in an exact x^(p/q) */
-#define NUM_MAX_DIGITS 4000        /* longest number literal evaluated */
+#define EXACT_MAX_BITS (1L << 17) /* largest exact power/factorial result, bits */
+#define EXACT_MAX_FACT 20000      /* largest n! computed exactly */
+#define EXACT_MAX_ROOT 64         /* largest q in an exact x^(p/q) */
+#define NUM_MAX_DIGITS 4000       /* longest number literal evaluated */
 
 int gctx_expired(gctx *c) {
     if (c->timed_out)
@@ -112,7 +112,9 @@ static int q_pow(fmpq_t out, const fmpq_t b, const fmpq_t e) {
     return 1;
 }
 
-static int is_int(const fmpq_t x) { return fmpz_is_one(fmpq_denref(x)); }
+static int is_int(const fmpq_t x) {
+    return fmpz_is_one(fmpq_denref(x));
+}
 
 int geval_q(const gnode *n, fmpq_t out, gctx *c) {
     if (gctx_expired(c))
@@ -194,8 +196,8 @@ int geval_q(const gnode *n, fmpq_t out, gctx *c) {
         if (!strcmp(f, "sqrt") && n->n == 1) {
             r = q_root(out, x, 2);
         } else if (!strcmp(f, "root") && n->n == 2) {
-            r = is_int(y) && fmpz_cmp_si(fmpq_numref(y), 1) >= 0 &&
-                fmpz_cmp_si(fmpq_numref(y), EXACT_MAX_ROOT) <= 0 && q_root(out, x, fmpz_get_ui(fmpq_numref(y)));
+            r = is_int(y) && fmpz_cmp_si(fmpq_numref(y), 1) >= 0 && fmpz_cmp_si(fmpq_numref(y), EXACT_MAX_ROOT) <= 0 &&
+                q_root(out, x, fmpz_get_ui(fmpq_numref(y)));
         } else if (!strcmp(f, "abs") && n->n == 1) {
             fmpq_abs(out, x);
             r = 1;
@@ -256,7 +258,9 @@ static int lookup(gctx *c, const char *name) {
     return -1;
 }
 
-static int fin(acb_t v) { return acb_is_finite(v) ? 0 : -1; }
+static int fin(acb_t v) {
+    return acb_is_finite(v) ? 0 : -1;
+}
 
 /* Evaluate both kids of a binary node; returns like geval_acb. */
 static int two(const gnode *n, acb_t x, acb_t y, slong prec, gctx *c) {

@@ -1,5 +1,6 @@
 /*
- * Answer extraction from model responses. The last \boxed{} (brace matching
+ * Answer extraction from model responses. The last \boxed{} / \fbox{} /
+ * \framebox{} (brace matching
  * by core's tkd_text_match_brace; boxes separated only by commas, "and",
  * spaces or math delimiters are one list answer), "final answer is $...$"
  * (Minerva's format), "The answer is ...", GSM8K's "#### n", and the last
@@ -32,8 +33,8 @@ const char *tkd_grade_mode_name(tkd_grade_mode mode) {
 }
 
 typedef struct {
-    size_t start, end;       /* the whole \boxed{...} */
-    size_t cstart, cend;     /* its content */
+    size_t start, end;   /* the whole \boxed{...} */
+    size_t cstart, cend; /* its content */
 } box;
 
 /* Is the text between two boxes only glue: spaces, commas, $, "and", "or", \quad, \text{ and }? */
@@ -46,12 +47,13 @@ static int glue_only(const char *s, size_t b, size_t e) {
             i++;
             continue;
         }
-        static const char *const words[] = {"and", "or", "\\quad", "\\qquad", "\\text", "\\mbox", "\\,", "\\;",
-                                            "\\(", "\\)", "\\[", "\\]", "\\\\", NULL};
+        static const char *const words[] = {"and", "or",  "\\quad", "\\qquad", "\\text", "\\mbox", "\\,",
+                                            "\\;", "\\(", "\\)",    "\\[",     "\\]",    "\\\\",   NULL};
         int hit = 0;
         for (const char *const *w = words; *w && !hit; w++) {
             size_t n = strlen(*w);
-            if (i + n <= e && !strncmp(s + i, *w, n) && (isalpha((unsigned char)**w) == 0 || !isalpha((unsigned char)s[i + n]))) {
+            if (i + n <= e && !strncmp(s + i, *w, n) &&
+                (isalpha((unsigned char)**w) == 0 || !isalpha((unsigned char)s[i + n]))) {
                 i += n;
                 hit = 1;
             }
@@ -70,6 +72,8 @@ static int find_boxes(const char *s, box *bx, int max) {
             kw = 6;
         else if (!strncmp(p, "\\fbox", 5))
             kw = 5;
+        else if (!strncmp(p, "\\framebox", 9))
+            kw = 9;
         else
             continue;
         const char *q = p + kw;

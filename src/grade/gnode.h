@@ -42,11 +42,11 @@ enum { REL_EQ, REL_NE, REL_LT, REL_LE, REL_GT, REL_GE, REL_IN };
 
 struct tkd_gnode {
     gkind k;
-    int op;       /* REL_* or PM sign */
-    int n;        /* number of kids */
+    int op; /* REL_* or PM sign */
+    int n;  /* number of kids */
     tkd_gnode **kid;
     const char *str;
-    int places;   /* NUM: decimal places (-1: an integer literal); BASENUM: base */
+    int places; /* NUM: decimal places (-1: an integer literal); BASENUM: base */
     int rows, cols;
     int lo_closed, hi_closed;
     struct garena *arena; /* set on the root only: what tkd_grade_node_free releases */

@@ -18,40 +18,63 @@ typedef struct {
 
 /* Commands rewritten (to "" = dropped, " " = a space). Longest names first
  * where one is a prefix of another does not matter: names end at a non-letter. */
-static const subst cmd_subst[] = {
-    {"left", ""},        {"right", ""},       {"big", ""},         {"Big", ""},        {"bigg", ""},
-    {"Bigg", ""},        {"bigl", ""},        {"bigr", ""},        {"Bigl", ""},       {"Bigr", ""},
-    {"biggl", ""},       {"biggr", ""},       {"Biggl", ""},       {"Biggr", ""},      {"displaystyle", ""},
-    {"textstyle", ""},   {"scriptstyle", ""}, {"limits", ""},      {"nolimits", ""},   {"circ", ""},
-    {"degree", ""},      {"degrees", ""},     {"quad", " "},       {"qquad", " "},     {"dfrac", "\\frac"},
-    {"tfrac", "\\frac"}, {"cfrac", "\\frac"}, {"dbinom", "\\binom"}, {"tbinom", "\\binom"}, {"lvert", "|"},
-    {"rvert", "|"},      {"vert", "|"},       {"lVert", "|"},      {"rVert", "|"},     {"mid", "|"},
-    {"lbrace", "\\{"},   {"rbrace", "\\}"},   {"lbrack", "["},     {"rbrack", "]"},    {"langle", "("},
-    {"rangle", ")"},     {"leq", "\\le"},     {"geq", "\\ge"},     {"neq", "\\ne"},    {"leqslant", "\\le"},
-    {"geqslant", "\\ge"}, {"lt", "<"},        {"gt", ">"},         {"ast", "*"},       {"colon", ":"},
-    {"infin", "\\infty"}, {"hbox", "\\mbox"}, {"text", "\\text"},  {"dots", "..."},    {"ldots", "..."},
-    {"cdots", "..."},    {"phantom", "\\phantom"}, {"tiny", ""},   {"small", ""},      {"large", ""},
-    {"Large", ""},       {"emph", "\\text"},  {"textup", "\\text"}, {"textsf", "\\text"}, {"texttt", "\\text"},
-    {"dagger", ""},      {NULL, NULL}};
+static const subst cmd_subst[] = {{"left", ""},          {"right", ""},         {"big", ""},
+                                  {"Big", ""},           {"bigg", ""},          {"Bigg", ""},
+                                  {"bigl", ""},          {"bigr", ""},          {"Bigl", ""},
+                                  {"Bigr", ""},          {"biggl", ""},         {"biggr", ""},
+                                  {"Biggl", ""},         {"Biggr", ""},         {"displaystyle", ""},
+                                  {"textstyle", ""},     {"scriptstyle", ""},   {"limits", ""},
+                                  {"nolimits", ""},      {"circ", ""},          {"degree", ""},
+                                  {"degrees", ""},       {"quad", " "},         {"qquad", " "},
+                                  {"dfrac", "\\frac"},   {"tfrac", "\\frac"},   {"cfrac", "\\frac"},
+                                  {"dbinom", "\\binom"}, {"tbinom", "\\binom"}, {"lvert", "|"},
+                                  {"rvert", "|"},        {"vert", "|"},         {"lVert", "|"},
+                                  {"rVert", "|"},        {"mid", "|"},          {"lbrace", "\\{"},
+                                  {"rbrace", "\\}"},     {"lbrack", "["},       {"rbrack", "]"},
+                                  {"langle", "("},       {"rangle", ")"},       {"leq", "\\le"},
+                                  {"geq", "\\ge"},       {"neq", "\\ne"},       {"leqslant", "\\le"},
+                                  {"geqslant", "\\ge"},  {"lt", "<"},           {"gt", ">"},
+                                  {"ast", "*"},          {"colon", ":"},        {"infin", "\\infty"},
+                                  {"hbox", "\\mbox"},    {"text", "\\text"},    {"dots", "..."},
+                                  {"ldots", "..."},      {"cdots", "..."},      {"phantom", "\\phantom"},
+                                  {"tiny", ""},          {"small", ""},         {"large", ""},
+                                  {"Large", ""},         {"emph", "\\text"},    {"textup", "\\text"},
+                                  {"textsf", "\\text"},  {"texttt", "\\text"},  {"dagger", ""},
+                                  {NULL, NULL}};
 
 /* Unicode (UTF-8) spellings models use. */
-static const subst utf8_subst[] = {{"\xc2\xb0", ""},          {"\xe2\x88\x92", "-"},     {"\xc3\x97", "\\times "},
-                                   {"\xc2\xb7", "\\cdot "},   {"\xe2\x8b\x85", "\\cdot "}, {"\xe2\x89\xa4", "\\le "},
-                                   {"\xe2\x89\xa5", "\\ge "}, {"\xe2\x89\xa0", "\\ne "},  {"\xcf\x80", "\\pi "},
-                                   {"\xe2\x88\x9e", "\\infty "}, {"\xe2\x88\x9a", "\\sqrt "}, {"\xc2\xb1", "\\pm "},
-                                   {"\xc2\xa0", " "},         {"\xe2\x80\x89", ""},      {NULL, NULL}};
+static const subst utf8_subst[] = {{"\xc2\xb0", ""},
+                                   {"\xe2\x88\x92", "-"},
+                                   {"\xc3\x97", "\\times "},
+                                   {"\xc2\xb7", "\\cdot "},
+                                   {"\xe2\x8b\x85", "\\cdot "},
+                                   {"\xe2\x89\xa4", "\\le "},
+                                   {"\xe2\x89\xa5", "\\ge "},
+                                   {"\xe2\x89\xa0", "\\ne "},
+                                   {"\xcf\x80", "\\pi "},
+                                   {"\xe2\x88\x9e", "\\infty "},
+                                   {"\xe2\x88\x9a", "\\sqrt "},
+                                   {"\xc2\xb1", "\\pm "},
+                                   {"\xc2\xa0", " "},
+                                   {"\xe2\x80\x89", ""},
+                                   {NULL, NULL}};
 
 /* Trailing words that are units (cut when a value precedes them). */
 static const char *unit_words[] = {
-    "units", "unit", "square", "sq", "cubic", "cm", "centimeters", "centimeter", "meters", "meter", "metres", "km",
-    "kilometers", "mm", "inches", "inch", "feet", "foot", "ft", "yards", "yard", "miles", "mile", "mph", "degrees",
-    "degree", "dollars", "dollar", "cents", "cent", "hours", "hour", "hrs", "minutes", "minute", "mins", "seconds",
-    "days", "day", "weeks", "years", "months", "people", "students", "ways", "pounds", "lbs", "ounces", "oz",
-    "gallons", "liters", "litres", "grams", "kg", "points", "cookies", "marbles", "times", "percent", "rad",
-    "radians", NULL};
+    "units",   "unit",    "square",  "sq",         "cubic",   "cm",     "centimeters", "centimeter", "meters",
+    "meter",   "metres",  "km",      "kilometers", "mm",      "inches", "inch",        "feet",       "foot",
+    "ft",      "yards",   "yard",    "miles",      "mile",    "mph",    "degrees",     "degree",     "dollars",
+    "dollar",  "cents",   "cent",    "hours",      "hour",    "hrs",    "minutes",     "minute",     "mins",
+    "seconds", "days",    "day",     "weeks",      "years",   "months", "people",      "students",   "ways",
+    "pounds",  "lbs",     "ounces",  "oz",         "gallons", "liters", "litres",      "grams",      "kg",
+    "points",  "cookies", "marbles", "times",      "percent", "rad",    "radians",     NULL};
 
-static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 /* Length of a thousands separator at s (",", "{,}", ",\!", "\,", "{,}\!"), 0 if none. */
 static size_t thousands_sep(const char *s) {
@@ -219,6 +242,19 @@ int grade_normalise(const char *s, tkd_buf *out) {
                 for (m = cmd_subst; m->from; m++)
                     if (strlen(m->from) == j - i - 1 && !strncmp(m->from, s + i + 1, j - i - 1))
                         break;
+                if (m->from && !strcmp(m->from, "phantom")) {
+                    /* \phantom{-}1, \phantom -1: invisible, so gone with its argument */
+                    while (s[j] == ' ')
+                        j++;
+                    if (s[j] == '{') {
+                        size_t e = tkd_text_match_brace(s, j);
+                        j = e ? e : j + 1;
+                    } else if (s[j]) {
+                        j++;
+                    }
+                    i = j;
+                    continue;
+                }
                 if (m->from) {
                     int is_lr = !strcmp(m->from, "left") || !strcmp(m->from, "right");
                     if (is_lr && s[j] == '.')

@@ -12,6 +12,8 @@
 
 #include <flint/fmpz_mpoly_factor.h>
 
+#define FACTOR_DEG_MAX 200 /* total degree factored */
+
 /* Parse args[key] and convert it; t and r are live on success. */
 static int load(const json_t *args, const char *key, const char *var, trat *t, fmpz_mpoly_q_t *r, tkd_err *e) {
     tkd_expr *x;
@@ -34,11 +36,25 @@ static int answer(json_t **result, tkd_expr *x, tkd_err *e) {
 }
 
 static int t_simplify(const json_t *args, json_t **result, tkd_err *e) {
+    tkd_expr *x, *y = NULL;
+    if (targ_expr(args, "expression", &x, e))
+        return tkd_err_wrap(e, "simplify_expression");
+    tkd_err e2 = {0};
+    int rc = tkd_expr_simplify(x, &y, &e2);
+    tkd_expr_free(x);
+    if (!rc && y) { /* expr's simplify (constants, canonical form, trig identities) */
+        *result = tjson_ast(y);
+        return *result ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
+    if (e2.code == TKD_ELIMIT || e2.code == TKD_EMATH) {
+        *e = e2;
+        return tkd_err_wrap(e, "simplify_expression");
+    }
     trat t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "simplify_expression");
-    int rc = answer(result, trat_to_ast(&t, r), e);
+    rc = answer(result, trat_to_ast(&t, r), e);
     drop(&t, r);
     return rc;
 }
@@ -55,6 +71,9 @@ static int t_expand(const json_t *args, json_t **result, tkd_err *e) {
 
 /* The factored form of p: content * prod f_i**e_i (sign > 0: numerator). */
 static int factor_poly(const trat *t, const fmpz_mpoly_t p, int sign, tkd_expr **fs, size_t *n, fmpq_t c, tkd_err *e) {
+    if (fmpz_mpoly_total_degree_si(p, t->m) > FACTOR_DEG_MAX)
+        return tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d, too high to factor here",
+                           FACTOR_DEG_MAX);
     fmpz_mpoly_factor_t f;
     fmpz_mpoly_factor_init(f, t->m);
     if (!fmpz_mpoly_factor(f, p, t->m)) {
@@ -120,8 +139,8 @@ static int t_factor(const json_t *args, json_t **result, tkd_err *e) {
 typedef struct upoly {
     trat t;
     fmpz_mpoly_q_t r;
-    int v;      /* index of the variable */
-    slong deg;  /* degree in it */
+    int v;     /* index of the variable */
+    slong deg; /* degree in it */
 } upoly;
 
 static int upoly_load(const json_t *args, const char *tool, upoly *u, tkd_err *e) {
@@ -133,11 +152,13 @@ static int upoly_load(const json_t *args, const char *tool, upoly *u, tkd_err *e
     u->v = trat_var(&u->t, var);
     int rc = 0;
     if (trat_var_in_atoms(&u->t, var))
-        rc = tkd_err_set(e, TKD_EMATH, "%s: the expression is not a polynomial in %s (%s appears inside a function, a root or an exponent)",
-                         tool, var, var);
+        rc = tkd_err_set(
+            e, TKD_EMATH,
+            "%s: the expression is not a polynomial in %s (%s appears inside a function, a root or an exponent)", tool,
+            var, var);
     else if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(u->r), u->v, u->t.m) > 0)
-        rc = tkd_err_set(e, TKD_EMATH, "%s: the expression is not a polynomial in %s (%s appears in a denominator)", tool,
-                         var, var);
+        rc = tkd_err_set(e, TKD_EMATH, "%s: the expression is not a polynomial in %s (%s appears in a denominator)",
+                         tool, var, var);
     if (rc) {
         drop(&u->t, u->r);
         return rc;
@@ -218,10 +239,12 @@ static int t_poly_repr(const json_t *args, json_t **result, tkd_err *e) {
             tkd_expr_free(c);
             continue;
         }
-        tkd_expr *p = k == 0 ? NULL : k == 1 ? tkd_expr_sym(u.t.gen[u.v]->name)
-                                             : tkd_expr_pow(tkd_expr_sym(u.t.gen[u.v]->name), tkd_expr_int(k));
-        terms[n++] = !p ? c : (c && c->kind == TKD_EX_NUM && fmpq_is_one(c->q)) ? (tkd_expr_free(c), p)
-                                                                                 : tkd_expr_mul2(c, p);
+        tkd_expr *p = k == 0   ? NULL
+                      : k == 1 ? tkd_expr_sym(u.t.gen[u.v]->name)
+                               : tkd_expr_pow(tkd_expr_sym(u.t.gen[u.v]->name), tkd_expr_int(k));
+        terms[n++] = !p                                                  ? c
+                     : (c && c->kind == TKD_EX_NUM && fmpq_is_one(c->q)) ? (tkd_expr_free(c), p)
+                                                                         : tkd_expr_mul2(c, p);
     }
     tkd_expr *body = n == 0 ? tkd_expr_int(0) : n == 1 ? terms[0] : tkd_expr_add(n, terms);
     char *bs = tkd_expr_to_str(body);
@@ -238,32 +261,53 @@ static int t_poly_repr(const json_t *args, json_t **result, tkd_err *e) {
     return 0;
 }
 
-#define P_EXPR(d) {"expression", TP_EXPR, 1, d}
-#define P_VAR {"variable", TP_VAR, 1, "the variable, e.g. \"x\""}
+#define P_EXPR(d)                                                                                                      \
+    { "expression", TP_EXPR, 1, d }
+#define P_VAR                                                                                                          \
+    { "variable", TP_VAR, 1, "the variable, e.g. \"x\"" }
 
 const struct tkd_tool tkd_tools_alg_table[] = {
-    {"simplify_expression", "algebra", "simplify an expression (cancel, combine, evaluate exact numbers)",
-     "Simplify a mathematical expression written in SymPy syntax: ** for powers, * for every product (2*x, not 2x), sqrt(), pi, E, I, exp(), log(), sin() etc. Rational expressions are cancelled and combined; exact numbers are evaluated (sqrt(8) -> 2*sqrt(2)). Example: {\"expression\": \"(x**2 - 1)/(x - 1)\"} -> \"x + 1\".",
+    {"simplify_expression",
+     "algebra",
+     "simplify an expression (cancel, combine, evaluate exact numbers)",
+     "Simplify a mathematical expression written in SymPy syntax: ** for powers, * for every product (2*x, not 2x), "
+     "sqrt(), pi, E, I, exp(), log(), sin() etc. Rational expressions are cancelled and combined; exact numbers are "
+     "evaluated (sqrt(8) -> 2*sqrt(2)). Example: {\"expression\": \"(x**2 - 1)/(x - 1)\"} -> \"x + 1\".",
      {P_EXPR("the expression in SymPy syntax, e.g. \"(x**2 - 1)/(x - 1)\"")},
      t_simplify},
-    {"expand_expression", "algebra", "expand products and powers",
-     "Expand products and integer powers of an expression in SymPy syntax (use ** for powers and * for products). Example: {\"expression\": \"(x + 1)**3\"} -> \"x**3 + 3*x**2 + 3*x + 1\".",
+    {"expand_expression",
+     "algebra",
+     "expand products and powers",
+     "Expand products and integer powers of an expression in SymPy syntax (use ** for powers and * for products). "
+     "Example: {\"expression\": \"(x + 1)**3\"} -> \"x**3 + 3*x**2 + 3*x + 1\".",
      {P_EXPR("the expression in SymPy syntax, e.g. \"(x + 2)*(x - 3)\"")},
      t_expand},
-    {"factor_expression", "algebra", "factor over the rationals",
-     "Factor a polynomial or rational expression over the rationals (SymPy syntax). Example: {\"expression\": \"x**2 - 5*x + 6\"} -> \"(x - 3)*(x - 2)\".",
+    {"factor_expression",
+     "algebra",
+     "factor over the rationals",
+     "Factor a polynomial or rational expression over the rationals (SymPy syntax). Example: {\"expression\": \"x**2 - "
+     "5*x + 6\"} -> \"(x - 3)*(x - 2)\".",
      {P_EXPR("the expression in SymPy syntax, e.g. \"x**3 - x\"")},
      t_factor},
-    {"polynomial_representation", "polynomials", "the expression as a Poly in a variable",
-     "Write an expression as a polynomial in the given variable, like SymPy's Poly. Example: {\"expression\": \"(x + 1)**2\", \"variable\": \"x\"} -> \"Poly(x**2 + 2*x + 1, x, domain='ZZ')\".",
+    {"polynomial_representation",
+     "polynomials",
+     "the expression as a Poly in a variable",
+     "Write an expression as a polynomial in the given variable, like SymPy's Poly. Example: {\"expression\": \"(x + "
+     "1)**2\", \"variable\": \"x\"} -> \"Poly(x**2 + 2*x + 1, x, domain='ZZ')\".",
      {P_EXPR("a polynomial in SymPy syntax"), P_VAR},
      t_poly_repr},
-    {"polynomial_degree", "polynomials", "degree in a variable",
-     "Degree of a polynomial in the given variable (an integer). Example: {\"expression\": \"x**3 + 2*x*y**4\", \"variable\": \"y\"} -> 4.",
+    {"polynomial_degree",
+     "polynomials",
+     "degree in a variable",
+     "Degree of a polynomial in the given variable (an integer). Example: {\"expression\": \"x**3 + 2*x*y**4\", "
+     "\"variable\": \"y\"} -> 4.",
      {P_EXPR("a polynomial in SymPy syntax"), P_VAR},
      t_poly_degree},
-    {"polynomial_coefficients", "polynomials", "coefficients, highest degree first",
-     "All coefficients of a polynomial in the given variable, from the highest degree down to the constant term (zeros included). Example: {\"expression\": \"2*x**3 - x + 5\", \"variable\": \"x\"} -> [\"2\", \"0\", \"-1\", \"5\"].",
+    {"polynomial_coefficients",
+     "polynomials",
+     "coefficients, highest degree first",
+     "All coefficients of a polynomial in the given variable, from the highest degree down to the constant term (zeros "
+     "included). Example: {\"expression\": \"2*x**3 - x + 5\", \"variable\": \"x\"} -> [\"2\", \"0\", \"-1\", \"5\"].",
      {P_EXPR("a polynomial in SymPy syntax"), P_VAR},
      t_poly_coeffs},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

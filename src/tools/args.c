@@ -64,9 +64,10 @@ int tval_fmpz(const json_t *v, const char *what, fmpz_t z, tkd_err *e) {
                                TOOL_INT_DIGITS_MAX);
         if (rc == -3)
             return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-        return tkd_err_set(e, TKD_EINVAL,
-                           "%s must be an integer written in decimal digits (e.g. 360 or \"123456789012345678901\"), got \"%.40s\"",
-                           what, json_string_value(v));
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "%s must be an integer written in decimal digits (e.g. 360 or \"123456789012345678901\"), got \"%.40s\"",
+            what, json_string_value(v));
     }
     return tkd_err_set(e, TKD_EINVAL, "%s must be an integer (a JSON integer or a string of digits)", what);
 }
@@ -108,8 +109,7 @@ int targ_list(const json_t *args, const char *key, size_t min, size_t max, const
     if (n < min)
         return tkd_err_set(e, TKD_EINVAL, "argument '%s' needs at least %zu elements, got %zu", key, min, n);
     if (n > max)
-        return tkd_err_set(e, TKD_ELIMIT, "argument '%s' has %zu elements; at most %zu are accepted", key, n,
-                           max);
+        return tkd_err_set(e, TKD_ELIMIT, "argument '%s' has %zu elements; at most %zu are accepted", key, n, max);
     *out = v;
     return 0;
 }
@@ -171,8 +171,8 @@ int targ_var(const json_t *args, const char *key, const char *def, const char **
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)s[i]) || s[i] == '_';
     if (!ok)
-        return tkd_err_set(e, TKD_EINVAL, "argument '%s' must be one variable name such as \"x\" or \"t\", got \"%.40s\"",
-                           key, s);
+        return tkd_err_set(e, TKD_EINVAL,
+                           "argument '%s' must be one variable name such as \"x\" or \"t\", got \"%.40s\"", key, s);
     *out = s;
     return 0;
 }
@@ -195,7 +195,10 @@ int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e) {
         if (x->op != TKD_R_EQ) {
             tkd_expr_free(x);
             *out = NULL;
-            return tkd_err_set(e, TKD_EINVAL, "%s is an inequality or '!='; give an equation like \"x**2 = 4\" or Eq(x**2, 4) (inequalities have their own tools)", what);
+            return tkd_err_set(e, TKD_EINVAL,
+                               "%s is an inequality or '!='; give an equation like \"x**2 = 4\" or Eq(x**2, 4) "
+                               "(inequalities have their own tools)",
+                               what);
         }
         *out = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
         tkd_expr_free(x);

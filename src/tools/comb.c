@@ -35,8 +35,8 @@ static int binom(fmpz_t r, const fmpz_t n_in, const fmpz_t k_in, const char *too
         if (fmpz_cmp(t, k) < 0)
             fmpz_swap(t, k); /* k = min(k, n - k), t = n - k */
         if (fmpz_cmp_ui(k, TOOL_COMB_N_MAX) > 0) {
-            rc = tkd_err_set(e, TKD_ELIMIT, "%s: min(k, n-k) is above %d; the answer would be too large to write",
-                             tool, TOOL_COMB_N_MAX);
+            rc = tkd_err_set(e, TKD_ELIMIT, "%s: min(k, n-k) is above %d; the answer would be too large to write", tool,
+                             TOOL_COMB_N_MAX);
         } else {
             ulong kk = fmpz_get_ui(k);
             fmpz_add_ui(t, t, 1);
@@ -273,38 +273,61 @@ static int t_count_integer_solutions(const json_t *args, json_t **result, tkd_er
 }
 
 const struct tkd_tool tkd_tools_comb_table[] = {
-    {"factorial", "combinatorics", "n!",
+    {"factorial",
+     "combinatorics",
+     "n!",
      "n! for an integer 0 <= n <= 100000. Example: {\"n\": 10} -> \"3628800\".",
      {{"n", TP_INT, 1, "a nonnegative integer"}},
      t_factorial},
-    {"binomial", "combinatorics", "binomial coefficient C(n, k)",
-     "Binomial coefficient C(n, k) = n!/(k!(n-k)!); 0 when k < 0 or k > n >= 0; negative n uses the generalized definition. Example: {\"n\": 10, \"k\": 3} -> \"120\".",
+    {"binomial",
+     "combinatorics",
+     "binomial coefficient C(n, k)",
+     "Binomial coefficient C(n, k) = n!/(k!(n-k)!); 0 when k < 0 or k > n >= 0; negative n uses the generalized "
+     "definition. Example: {\"n\": 10, \"k\": 3} -> \"120\".",
      {{"n", TP_INT, 1, "integer n"}, {"k", TP_INT, 1, "integer k"}},
      t_binomial},
-    {"permutations", "combinatorics", "ordered arrangements n!/(n-k)!",
-     "Number of ordered arrangements of k items chosen from n: n!/(n-k)! (k defaults to n, giving n!). Example: {\"n\": 5, \"k\": 2} -> \"20\".",
+    {"permutations",
+     "combinatorics",
+     "ordered arrangements n!/(n-k)!",
+     "Number of ordered arrangements of k items chosen from n: n!/(n-k)! (k defaults to n, giving n!). Example: "
+     "{\"n\": 5, \"k\": 2} -> \"20\".",
      {{"n", TP_INT, 1, "nonnegative integer n"}, {"k", TP_INT, 0, "how many are arranged (default n)"}},
      t_permutations},
-    {"multinomial", "combinatorics", "multinomial coefficient (k1+...+km)!/(k1!...km!)",
-     "Multinomial coefficient (k1+...+km)!/(k1!*...*km!), e.g. arrangements of MISSISSIPPI: {\"counts\": [1, 4, 4, 2]} -> \"34650\".",
+    {"multinomial",
+     "combinatorics",
+     "multinomial coefficient (k1+...+km)!/(k1!...km!)",
+     "Multinomial coefficient (k1+...+km)!/(k1!*...*km!), e.g. arrangements of MISSISSIPPI: {\"counts\": [1, 4, 4, 2]} "
+     "-> \"34650\".",
      {{"counts", TP_INTS, 1, "list of nonnegative integers"}},
      t_multinomial},
-    {"catalan", "combinatorics", "Catalan number C_n",
+    {"catalan",
+     "combinatorics",
+     "Catalan number C_n",
      "The n-th Catalan number binomial(2n, n)/(n+1). Example: {\"n\": 5} -> \"42\".",
      {{"n", TP_INT, 1, "nonnegative integer"}},
      t_catalan},
-    {"stirling", "combinatorics", "Stirling numbers of the first (unsigned) or second kind",
-     "Stirling number S(n, k): kind 2 (default) counts partitions of n items into k nonempty blocks; kind 1 is the unsigned first kind (permutations of n with k cycles). Example: {\"n\": 5, \"k\": 2} -> \"15\".",
+    {"stirling",
+     "combinatorics",
+     "Stirling numbers of the first (unsigned) or second kind",
+     "Stirling number S(n, k): kind 2 (default) counts partitions of n items into k nonempty blocks; kind 1 is the "
+     "unsigned first kind (permutations of n with k cycles). Example: {\"n\": 5, \"k\": 2} -> \"15\".",
      {{"n", TP_INT, 1, "nonnegative integer n <= 5000"},
       {"k", TP_INT, 1, "nonnegative integer k"},
       {"kind", TP_INT, 0, "1 or 2 (default 2)"}},
      t_stirling},
-    {"integer_partitions", "combinatorics", "number of partitions of n (optionally into exactly k parts)",
-     "Number of ways to write n as a sum of positive integers regardless of order, p(n); with 'parts' = k, only those with exactly k parts. Example: {\"n\": 10} -> \"42\"; {\"n\": 10, \"parts\": 3} -> \"8\".",
+    {"integer_partitions",
+     "combinatorics",
+     "number of partitions of n (optionally into exactly k parts)",
+     "Number of ways to write n as a sum of positive integers regardless of order, p(n); with 'parts' = k, only those "
+     "with exactly k parts. Example: {\"n\": 10} -> \"42\"; {\"n\": 10, \"parts\": 3} -> \"8\".",
      {{"n", TP_INT, 1, "nonnegative integer"}, {"parts", TP_INT, 0, "exact number of parts k (optional)"}},
      t_integer_partitions},
-    {"count_integer_solutions", "combinatorics", "number of integer solutions of x1+...+xk = total with bounds",
-     "Number of integer solutions of x1 + x2 + ... + xk = total with min_value <= xi <= max_value for every i (min_value defaults to 0; no upper bound unless max_value is given). Example: {\"num_variables\": 3, \"total\": 10} -> \"66\"; {\"num_variables\": 3, \"total\": 10, \"min_value\": 1, \"max_value\": 5} -> \"18\".",
+    {"count_integer_solutions",
+     "combinatorics",
+     "number of integer solutions of x1+...+xk = total with bounds",
+     "Number of integer solutions of x1 + x2 + ... + xk = total with min_value <= xi <= max_value for every i "
+     "(min_value defaults to 0; no upper bound unless max_value is given). Example: {\"num_variables\": 3, \"total\": "
+     "10} -> \"66\"; {\"num_variables\": 3, \"total\": 10, \"min_value\": 1, \"max_value\": 5} -> \"18\".",
      {{"num_variables", TP_INT, 1, "k, the number of variables (1..10000)"},
       {"total", TP_INT, 1, "the required sum"},
       {"min_value", TP_INT, 0, "lower bound for every variable (default 0)"},

@@ -30,7 +30,8 @@ typedef struct line {
 
 static int load_rel(const tkd_expr *x, const char *var, rel *r, tkd_err *e) {
     if (x->kind != TKD_EX_REL)
-        return tkd_err_set(e, TKD_EINVAL, "expected an inequality such as \"x**2 - 4 > 0\", got an expression without <, <=, >, >=");
+        return tkd_err_set(e, TKD_EINVAL,
+                           "expected an inequality such as \"x**2 - 4 > 0\", got an expression without <, <=, >, >=");
     r->op = x->op;
     tkd_expr *d = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
     trat t;
@@ -42,7 +43,9 @@ static int load_rel(const tkd_expr *x, const char *var, rel *r, tkd_err *e) {
     slong v = trat_var(&t, var);
     if (!fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(q), v, t.m) ||
         !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.m))
-        rc = tkd_err_set(e, TKD_EMATH, "only inequalities between rational functions of %s with rational coefficients are supported (no other symbols, roots of %s, or functions such as Abs, sin, log)",
+        rc = tkd_err_set(e, TKD_EMATH,
+                         "only inequalities between rational functions of %s with rational coefficients are supported "
+                         "(no other symbols, roots of %s, or functions such as Abs, sin, log)",
                          var, var);
     if (!rc) {
         fmpz_poly_init(r->num);
@@ -86,7 +89,9 @@ static int add_cuts(line *L, const fmpz_poly_t p, tkd_err *e) {
     return rc;
 }
 
-static int cmp_q(const void *a, const void *b) { return qqbar_cmp_re((const qqbar_struct *)a, (const qqbar_struct *)b); }
+static int cmp_q(const void *a, const void *b) {
+    return qqbar_cmp_re((const qqbar_struct *)a, (const qqbar_struct *)b);
+}
 
 /* A rational strictly between a < b. */
 static void between(fmpq_t out, const qqbar_t a, const qqbar_t b) {
@@ -278,7 +283,10 @@ static int print_set(const line *L, tkd_buf *b, tkd_err *e) {
             tkd_buf_puts(b, "Reals");
             continue;
         }
-        tkd_buf_puts(b, lopen && ropen ? "Interval.open(" : lopen ? "Interval.Lopen(" : ropen ? "Interval.Ropen(" : "Interval(");
+        tkd_buf_puts(b, lopen && ropen ? "Interval.open("
+                        : lopen        ? "Interval.Lopen("
+                        : ropen        ? "Interval.Ropen("
+                                       : "Interval(");
         rc = endpoint(b, L, p[i].lo, 1, e);
         tkd_buf_puts(b, ", ");
         if (!rc)
@@ -394,7 +402,8 @@ static int t_reduce(const json_t *args, json_t **result, tkd_err *e) {
             if (!var[0])
                 snprintf(var, sizeof var, "%s", names[k]);
             else if (strcmp(var, names[k]))
-                rc = tkd_err_set(e, TKD_EMATH, "only systems in one variable are supported (found %s and %s)", var, names[k]);
+                rc = tkd_err_set(e, TKD_EMATH, "only systems in one variable are supported (found %s and %s)", var,
+                                 names[k]);
         }
         free(names);
     }
@@ -408,13 +417,22 @@ static int t_reduce(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 const struct tkd_tool tkd_tools_ineq_table[] = {
-    {"solve_univariate_inequality", "equations", "solve one inequality in one variable (as a set)",
-     "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions. Answers the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> \"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",
+    {"solve_univariate_inequality",
+     "equations",
+     "solve one inequality in one variable (as a set)",
+     "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions. Answers "
+     "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
+     "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
+     "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",
      {{"inequality", TP_EXPR, 1, "one inequality with <, <=, > or >=, e.g. \"(x - 1)/(x + 2) >= 0\""},
       {"variable", TP_VAR, 0, "the variable (default \"x\")"}},
      t_univariate},
-    {"reduce_inequalities", "equations", "solve a system of inequalities in one variable",
-     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold. Answers relations joined by & and |, like SymPy. Example: {\"inequalities\": [\"x**2 < 9\", \"x >= 1\"]} -> \"(1 <= x) & (x < 3)\".",
+    {"reduce_inequalities",
+     "equations",
+     "solve a system of inequalities in one variable",
+     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold. Answers relations "
+     "joined by & and |, like SymPy. Example: {\"inequalities\": [\"x**2 < 9\", \"x >= 1\"]} -> \"(1 <= x) & (x < "
+     "3)\".",
      {{"inequalities", TP_STRINGS, 1, "list of inequalities in one variable, e.g. [\"x + 1 > 0\", \"x**2 <= 4\"]"}},
      t_reduce},
     {NULL, NULL, NULL, NULL, {{0}}, NULL}};

@@ -16,8 +16,7 @@
 
 /* ---- gcd / lcm ---- */
 
-static int read_int_list(const json_t *args, const char *key, size_t min, fmpz **out, size_t *n,
-                         tkd_err *e) {
+static int read_int_list(const json_t *args, const char *key, size_t min, fmpz **out, size_t *n, tkd_err *e) {
     const json_t *arr;
     if (targ_list(args, key, min, TOOL_LIST_MAX, &arr, e))
         return e->code;
@@ -50,8 +49,12 @@ static int gcd_lcm(const json_t *args, json_t **result, tkd_err *e, int lcm) {
     return 0;
 }
 
-static int t_gcd(const json_t *a, json_t **r, tkd_err *e) { return gcd_lcm(a, r, e, 0); }
-static int t_lcm(const json_t *a, json_t **r, tkd_err *e) { return gcd_lcm(a, r, e, 1); }
+static int t_gcd(const json_t *a, json_t **r, tkd_err *e) {
+    return gcd_lcm(a, r, e, 0);
+}
+static int t_lcm(const json_t *a, json_t **r, tkd_err *e) {
+    return gcd_lcm(a, r, e, 1);
+}
 
 /* ---- factorization and what follows from it ---- */
 
@@ -60,8 +63,8 @@ static int factor_checked(const fmpz_t n, const char *tool, fmpz_factor_t f, tkd
     if (fmpz_is_zero(n))
         return tkd_err_set(e, TKD_EMATH, "%s: 0 has no prime factorization; give a nonzero integer", tool);
     if (fmpz_sizeinbase(n, 10) > TOOL_FACTOR_DIGITS_MAX)
-        return tkd_err_set(e, TKD_ELIMIT, "%s: the integer has more than %d digits, too large to factor here",
-                           tool, TOOL_FACTOR_DIGITS_MAX);
+        return tkd_err_set(e, TKD_ELIMIT, "%s: the integer has more than %d digits, too large to factor here", tool,
+                           TOOL_FACTOR_DIGITS_MAX);
     fmpz_t a;
     fmpz_init(a);
     fmpz_abs(a, n);
@@ -109,13 +112,19 @@ static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc && fmpz_sizeinbase(n, 10) > TOOL_PRIME_DIGITS_MAX)
         rc = tkd_err_set(e, TKD_ELIMIT, "is_prime: n has more than %d digits; use a smaller integer",
                          TOOL_PRIME_DIGITS_MAX);
-    if (!rc)
-        *result = json_string(fmpz_sgn(n) > 0 && fmpz_is_prime(n) ? "True" : "False");
+    if (!rc) { /* BPSW first; a proof up to TOOL_PRIME_PROVE_DIGITS digits */
+        int p = fmpz_cmp_ui(n, 1) > 0 && fmpz_is_probabprime(n);
+        if (p && fmpz_sizeinbase(n, 10) <= TOOL_PRIME_PROVE_DIGITS)
+            p = fmpz_is_prime(n);
+        *result = json_string(p ? "True" : "False");
+    }
     fmpz_clear(n);
     return rc;
 }
 
-static int cmp_fmpz(const void *a, const void *b) { return fmpz_cmp((const fmpz *)a, (const fmpz *)b); }
+static int cmp_fmpz(const void *a, const void *b) {
+    return fmpz_cmp((const fmpz *)a, (const fmpz *)b);
+}
 
 static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_t n, cnt;
@@ -192,9 +201,15 @@ static int multiplicative(const json_t *args, json_t **result, tkd_err *e, int w
     return rc;
 }
 
-static int t_divisor_count(const json_t *a, json_t **r, tkd_err *e) { return multiplicative(a, r, e, 0, "divisor_count"); }
-static int t_divisor_sum(const json_t *a, json_t **r, tkd_err *e) { return multiplicative(a, r, e, 1, "divisor_sum"); }
-static int t_totient(const json_t *a, json_t **r, tkd_err *e) { return multiplicative(a, r, e, 2, "totient"); }
+static int t_divisor_count(const json_t *a, json_t **r, tkd_err *e) {
+    return multiplicative(a, r, e, 0, "divisor_count");
+}
+static int t_divisor_sum(const json_t *a, json_t **r, tkd_err *e) {
+    return multiplicative(a, r, e, 1, "divisor_sum");
+}
+static int t_totient(const json_t *a, json_t **r, tkd_err *e) {
+    return multiplicative(a, r, e, 2, "totient");
+}
 
 /* ---- modular arithmetic ---- */
 
@@ -224,8 +239,7 @@ static int t_mod_pow(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_init(x);
     fmpz_init(m);
     fmpz_init(r);
-    int rc = targ_fmpz(args, "base", b, e) || targ_fmpz(args, "exponent", x, e) ||
-                     targ_fmpz(args, "modulus", m, e)
+    int rc = targ_fmpz(args, "base", b, e) || targ_fmpz(args, "exponent", x, e) || targ_fmpz(args, "modulus", m, e)
                  ? tkd_err_wrap(e, "mod_pow")
                  : 0;
     if (!rc && fmpz_cmp_ui(m, 1) < 0)
@@ -266,9 +280,10 @@ static int t_solve_congruences(const json_t *args, json_t **result, tkd_err *e) 
     }
     int rc = 0;
     if (nr != nm)
-        rc = tkd_err_set(e, TKD_EINVAL,
-                         "solve_congruences: 'remainders' has %zu elements and 'moduli' %zu; give one remainder per modulus",
-                         nr, nm);
+        rc = tkd_err_set(
+            e, TKD_EINVAL,
+            "solve_congruences: 'remainders' has %zu elements and 'moduli' %zu; give one remainder per modulus", nr,
+            nm);
     fmpz_t x, M, g, d, t, u;
     fmpz_init(x);
     fmpz_init_set_ui(M, 1);
@@ -285,7 +300,8 @@ static int t_solve_congruences(const json_t *args, json_t **result, tkd_err *e) 
         fmpz_gcd(g, M, m + i);
         fmpz_sub(d, r + i, x);
         if (!fmpz_divisible(d, g)) {
-            rc = tkd_err_set(e, TKD_EMATH, "solve_congruences: the congruences are inconsistent, no integer satisfies them all");
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "solve_congruences: the congruences are inconsistent, no integer satisfies them all");
             break;
         }
         fmpz_divexact(d, d, g);
@@ -329,7 +345,9 @@ static int t_convert_base(const json_t *args, json_t **result, tkd_err *e) {
         s = buf;
     }
     if (!s)
-        return tkd_err_set(e, TKD_EINVAL, "convert_base: 'number' must be a string of digits in from_base, e.g. \"ff\" with from_base 16");
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "convert_base: 'number' must be a string of digits in from_base, e.g. \"ff\" with from_base 16");
     while (isspace((unsigned char)*s))
         s++;
     size_t len = strlen(s);
@@ -388,63 +406,97 @@ static int t_digit_sum(const json_t *args, json_t **result, tkd_err *e) {
     return 0;
 }
 
-#define INT_N {"n", TP_INT, 1, "an integer, e.g. 360 (big ones as a string of digits)"}
+#define INT_N                                                                                                          \
+    { "n", TP_INT, 1, "an integer, e.g. 360 (big ones as a string of digits)" }
 
 const struct tkd_tool tkd_tools_nt_table[] = {
-    {"gcd", "number theory", "greatest common divisor of integers",
+    {"gcd",
+     "number theory",
+     "greatest common divisor of integers",
      "Greatest common divisor of a list of integers. Example: {\"numbers\": [84, 126, 210]} -> \"42\".",
      {{"numbers", TP_INTS, 1, "list of integers, e.g. [84, 126]"}},
      t_gcd},
-    {"lcm", "number theory", "least common multiple of integers",
+    {"lcm",
+     "number theory",
+     "least common multiple of integers",
      "Least common multiple of a list of integers. Example: {\"numbers\": [4, 6, 10]} -> \"60\".",
      {{"numbers", TP_INTS, 1, "list of integers, e.g. [4, 6]"}},
      t_lcm},
-    {"factor_integer", "number theory", "prime factorization {prime: exponent}",
-     "Prime factorization of an integer as {prime: exponent}; a negative n adds {\"-1\": 1}. Up to 60 digits. Example: {\"n\": 360} -> {\"2\": 3, \"3\": 2, \"5\": 1}.",
+    {"factor_integer",
+     "number theory",
+     "prime factorization {prime: exponent}",
+     "Prime factorization of an integer as {prime: exponent}; a negative n adds {\"-1\": 1}. Up to 60 digits. Example: "
+     "{\"n\": 360} -> {\"2\": 3, \"3\": 2, \"5\": 1}.",
      {INT_N},
      t_factor_integer},
-    {"is_prime", "number theory", "primality test (proved)",
-     "Whether an integer is prime (a proof, not a probable-prime test). Answers \"True\" or \"False\". Example: {\"n\": 97} -> \"True\".",
+    {"is_prime",
+     "number theory",
+     "primality test",
+     "Whether an integer is prime: \"True\" or \"False\". Proved up to 60 digits; above, the BPSW test (like SymPy's "
+     "isprime; no counterexample is known). Up to 400 digits. Example: {\"n\": 97} -> \"True\".",
      {INT_N},
      t_is_prime},
-    {"divisors", "number theory", "sorted list of positive divisors",
-     "All positive divisors of a positive integer, ascending. Example: {\"n\": 12} -> [\"1\", \"2\", \"3\", \"4\", \"6\", \"12\"].",
+    {"divisors",
+     "number theory",
+     "sorted list of positive divisors",
+     "All positive divisors of a positive integer, ascending. Example: {\"n\": 12} -> [\"1\", \"2\", \"3\", \"4\", "
+     "\"6\", \"12\"].",
      {INT_N},
      t_divisors},
-    {"divisor_count", "number theory", "number of positive divisors",
+    {"divisor_count",
+     "number theory",
+     "number of positive divisors",
      "Number of positive divisors of a positive integer (tau). Example: {\"n\": 360} -> \"24\".",
      {INT_N},
      t_divisor_count},
-    {"divisor_sum", "number theory", "sum of positive divisors",
+    {"divisor_sum",
+     "number theory",
+     "sum of positive divisors",
      "Sum of the positive divisors of a positive integer (sigma, n included). Example: {\"n\": 12} -> \"28\".",
      {INT_N},
      t_divisor_sum},
-    {"totient", "number theory", "Euler's totient phi(n)",
+    {"totient",
+     "number theory",
+     "Euler's totient phi(n)",
      "Euler's totient: how many of 1..n are coprime to n. Example: {\"n\": 36} -> \"12\".",
      {INT_N},
      t_totient},
-    {"mod_inverse", "number theory", "inverse of a modulo m",
+    {"mod_inverse",
+     "number theory",
+     "inverse of a modulo m",
      "The x in [0, m) with a*x = 1 (mod m); an error when gcd(a, m) != 1. Example: {\"a\": 3, \"m\": 11} -> \"4\".",
      {{"a", TP_INT, 1, "the integer to invert"}, {"m", TP_INT, 1, "the modulus, a positive integer"}},
      t_mod_inverse},
-    {"mod_pow", "number theory", "base**exponent mod modulus",
-     "base**exponent modulo modulus, in [0, modulus); a negative exponent uses the modular inverse. Example: {\"base\": 2, \"exponent\": 100, \"modulus\": 7} -> \"2\".",
+    {"mod_pow",
+     "number theory",
+     "base**exponent mod modulus",
+     "base**exponent modulo modulus, in [0, modulus); a negative exponent uses the modular inverse. Example: "
+     "{\"base\": 2, \"exponent\": 100, \"modulus\": 7} -> \"2\".",
      {{"base", TP_INT, 1, "integer base"},
       {"exponent", TP_INT, 1, "integer exponent"},
       {"modulus", TP_INT, 1, "positive integer modulus"}},
      t_mod_pow},
-    {"solve_congruences", "number theory", "Chinese remainder theorem",
-     "Solve x = remainders[i] (mod moduli[i]) for all i (moduli need not be coprime). Answers {\"solution\": x, \"modulus\": M}: all solutions are x + k*M; an error if inconsistent. Example: {\"remainders\": [2, 3, 2], \"moduli\": [3, 5, 7]} -> {\"solution\": \"23\", \"modulus\": \"105\"}.",
+    {"solve_congruences",
+     "number theory",
+     "Chinese remainder theorem",
+     "Solve x = remainders[i] (mod moduli[i]) for all i (moduli need not be coprime). Answers {\"solution\": x, "
+     "\"modulus\": M}: all solutions are x + k*M; an error if inconsistent. Example: {\"remainders\": [2, 3, 2], "
+     "\"moduli\": [3, 5, 7]} -> {\"solution\": \"23\", \"modulus\": \"105\"}.",
      {{"remainders", TP_INTS, 1, "list of remainders, e.g. [2, 3, 2]"},
       {"moduli", TP_INTS, 1, "list of positive moduli, same length, e.g. [3, 5, 7]"}},
      t_solve_congruences},
-    {"convert_base", "number theory", "write an integer in another base",
-     "Convert an integer written in from_base (2..36, digits 0-9 then a-z) into to_base. Example: {\"number\": \"255\", \"from_base\": 10, \"to_base\": 2} -> \"11111111\".",
+    {"convert_base",
+     "number theory",
+     "write an integer in another base",
+     "Convert an integer written in from_base (2..36, digits 0-9 then a-z) into to_base. Example: {\"number\": "
+     "\"255\", \"from_base\": 10, \"to_base\": 2} -> \"11111111\".",
      {{"number", TP_TEXT, 1, "the integer as a string of digits in from_base, e.g. \"ff\""},
       {"from_base", TP_INT, 0, "base of 'number' (default 10)"},
       {"to_base", TP_INT, 0, "base of the answer (default 10)"}},
      t_convert_base},
-    {"digit_sum", "number theory", "sum of the digits of an integer",
+    {"digit_sum",
+     "number theory",
+     "sum of the digits of an integer",
      "Sum of the digits of |n| written in the given base (default 10). Example: {\"n\": 2024} -> \"8\".",
      {INT_N, {"base", TP_INT, 0, "base 2..36 (default 10)"}},
      t_digit_sum},

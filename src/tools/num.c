@@ -12,11 +12,15 @@
 
 #include "tools_int.h"
 
+#include <acb.h>
+
 #include <calcium/fexpr_builtin.h>
 
 #define POW_EXP_MAX 100000 /* |integer exponent| evaluated exactly */
 
-static int unknown(const ca_t x, ca_ctx_t ctx) { return ca_is_unknown(x, ctx) || ca_check_is_undefined(x, ctx) == T_TRUE; }
+static int unknown(const ca_t x, ca_ctx_t ctx) {
+    return ca_is_unknown(x, ctx) || ca_check_is_undefined(x, ctx) == T_TRUE;
+}
 
 static int fn_arg(const tkd_expr *x, size_t want, tkd_err *e) {
     if (x->n != want)
@@ -35,21 +39,57 @@ static int int_arg(const ca_t v, fmpz_t z, const char *what, ca_ctx_t ctx, tkd_e
     return ok ? 0 : tkd_err_set(e, TKD_EMATH, "%s needs an integer argument here", what);
 }
 
+/* sin, cos, tan at a rational multiple of pi with a small denominator, as
+ * an algebraic number (qqbar): much cheaper than Calcium's cyclotomic
+ * fields, and rational values come out rational. 1 when done. */
+static int trig_pi(ca_t out, tkd_fn_id id, const ca_t a, ca_ctx_t ctx) {
+    ca_t pi, r;
+    ca_init(pi, ctx);
+    ca_init(r, ctx);
+    ca_pi(pi, ctx);
+    ca_div(r, a, pi, ctx);
+    fmpq_t q;
+    fmpq_init(q);
+    int done = 0;
+    if (ca_get_fmpq(q, r, ctx) && fmpz_cmp_ui(fmpq_denref(q), 60) <= 0 && fmpz_bits(fmpq_numref(q)) < 40) {
+        slong p = fmpz_get_si(fmpq_numref(q));
+        ulong d = fmpz_get_ui(fmpq_denref(q));
+        qqbar_t v;
+        qqbar_init(v);
+        done = 1;
+        if (id == TKD_FN_SIN)
+            qqbar_sin_pi(v, p, d);
+        else if (id == TKD_FN_COS)
+            qqbar_cos_pi(v, p, d);
+        else
+            done = qqbar_tan_pi(v, p, d); /* 0 at a pole */
+        if (done)
+            ca_set_qqbar(out, v, ctx);
+        qqbar_clear(v);
+    }
+    fmpq_clear(q);
+    ca_clear(pi, ctx);
+    ca_clear(r, ctx);
+    return done;
+}
+
 int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
     ca_t a, b;
     int rc = 0;
     switch (x->kind) {
     case TKD_EX_NUM:
-    case TKD_EX_DEC:
-        ca_set_fmpq(out, x->q, ctx);
-        return 0;
+    case TKD_EX_DEC: ca_set_fmpq(out, x->q, ctx); return 0;
     case TKD_EX_SYM:
-        return tkd_err_set(e, TKD_EINVAL, "the expression contains the symbol '%s'; this needs a number (substitute a value for it)",
+        return tkd_err_set(e, TKD_EINVAL,
+                           "the expression contains the symbol '%s'; this needs a number (substitute a value for it)",
                            x->name);
     case TKD_EX_CONST:
         switch (x->op) {
         case TKD_C_PI: ca_pi(out, ctx); return 0;
-        case TKD_C_E: ca_one(out, ctx); ca_exp(out, out, ctx); return 0;
+        case TKD_C_E:
+            ca_one(out, ctx);
+            ca_exp(out, out, ctx);
+            return 0;
         case TKD_C_I: ca_i(out, ctx); return 0;
         case TKD_C_OO: ca_pos_inf(out, ctx); return 0;
         default: return tkd_err_set(e, TKD_EINVAL, "True/False is not a number");
@@ -139,8 +179,11 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
             } else if (!rc && !(rc = int_arg(a, p, tkd_expr_fn_name(id), ctx, e)) &&
                        !(rc = int_arg(b, q, tkd_expr_fn_name(id), ctx, e))) {
                 if (id == TKD_FN_BINOMIAL) {
-                    if (fmpz_sgn(p) < 0 || fmpz_sgn(q) < 0 || fmpz_cmp_ui(q, 100000) > 0 || fmpz_cmp_ui(p, 10000000) > 0)
-                        rc = tkd_err_set(e, TKD_ELIMIT, "binomial(n, k) is evaluated for 0 <= n <= 10**7, 0 <= k <= 10**5 (use the binomial tool otherwise)");
+                    if (fmpz_sgn(p) < 0 || fmpz_sgn(q) < 0 || fmpz_cmp_ui(q, 100000) > 0 ||
+                        fmpz_cmp_ui(p, 10000000) > 0)
+                        rc = tkd_err_set(e, TKD_ELIMIT,
+                                         "binomial(n, k) is evaluated for 0 <= n <= 10**7, 0 <= k <= 10**5 (use the "
+                                         "binomial tool otherwise)");
                     else
                         fmpz_bin_uiui(p, fmpz_get_ui(p), fmpz_get_ui(q));
                 } else if (id == TKD_FN_GCD) {
@@ -157,13 +200,18 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
             ca_clear(b, ctx);
             break;
         }
-        if (id == TKD_FN_UNDEF || id == TKD_FN_SUM || id == TKD_FN_PRODUCT || id == TKD_FN_MIN ||
-            id == TKD_FN_MAX || id == TKD_FN_ATAN2 || id == TKD_FN_GAMMA)
-            return tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here", x->name ? x->name : "?");
+        if (id == TKD_FN_UNDEF || id == TKD_FN_SUM || id == TKD_FN_PRODUCT || id == TKD_FN_MIN || id == TKD_FN_MAX ||
+            id == TKD_FN_ATAN2 || id == TKD_FN_GAMMA)
+            return tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here",
+                               x->name ? x->name : "?");
         if ((rc = fn_arg(x, 1, e)))
             return rc;
         ca_init(a, ctx);
         rc = tnum_from_ast(a, x->args[0], ctx, e);
+        if (!rc && (id == TKD_FN_SIN || id == TKD_FN_COS || id == TKD_FN_TAN) && trig_pi(out, id, a, ctx) == 1) {
+            ca_clear(a, ctx);
+            return 0;
+        }
         if (!rc) {
             switch (id) {
             case TKD_FN_EXP: ca_exp(out, a, ctx); break;
@@ -176,13 +224,25 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
             case TKD_FN_SIN: ca_sin(out, a, ctx); break;
             case TKD_FN_COS: ca_cos(out, a, ctx); break;
             case TKD_FN_TAN: ca_tan(out, a, ctx); break;
-            case TKD_FN_SEC: ca_cos(out, a, ctx); ca_inv(out, out, ctx); break;
-            case TKD_FN_CSC: ca_sin(out, a, ctx); ca_inv(out, out, ctx); break;
-            case TKD_FN_COT: ca_tan(out, a, ctx); ca_inv(out, out, ctx); break;
+            case TKD_FN_SEC:
+                ca_cos(out, a, ctx);
+                ca_inv(out, out, ctx);
+                break;
+            case TKD_FN_CSC:
+                ca_sin(out, a, ctx);
+                ca_inv(out, out, ctx);
+                break;
+            case TKD_FN_COT:
+                ca_tan(out, a, ctx);
+                ca_inv(out, out, ctx);
+                break;
             case TKD_FN_ASIN: ca_asin(out, a, ctx); break;
             case TKD_FN_ACOS: ca_acos(out, a, ctx); break;
             case TKD_FN_ATAN: ca_atan(out, a, ctx); break;
-            case TKD_FN_ACOT: ca_inv(out, a, ctx); ca_atan(out, out, ctx); break;
+            case TKD_FN_ACOT:
+                ca_inv(out, a, ctx);
+                ca_atan(out, out, ctx);
+                break;
             case TKD_FN_SINH:
             case TKD_FN_COSH:
             case TKD_FN_TANH: {
@@ -213,7 +273,10 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
             case TKD_FN_IM: ca_im(out, a, ctx); break;
             case TKD_FN_CONJUGATE: ca_conj(out, a, ctx); break;
             case TKD_FN_ARG: ca_arg(out, a, ctx); break;
-            case TKD_FN_FRAC: ca_floor(out, a, ctx); ca_sub(out, a, out, ctx); break;
+            case TKD_FN_FRAC:
+                ca_floor(out, a, ctx);
+                ca_sub(out, a, out, ctx);
+                break;
             case TKD_FN_FACTORIAL: {
                 fmpz_t n;
                 fmpz_init(n);
@@ -229,7 +292,8 @@ int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e) {
                 break;
             }
             default:
-                rc = tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here", x->name ? x->name : "?");
+                rc = tkd_err_set(e, TKD_EMATH, "the function '%s' cannot be evaluated exactly here",
+                                 x->name ? x->name : "?");
             }
         }
         ca_clear(a, ctx);
@@ -339,9 +403,9 @@ static tkd_expr *from_fexpr(const fexpr_t f, defs *d, int *ok) {
     static const struct {
         slong b;
         tkd_fn_id id;
-    } fns[] = {{FEXPR_Exp, TKD_FN_EXP},   {FEXPR_Log, TKD_FN_LOG},   {FEXPR_Sin, TKD_FN_SIN},
-               {FEXPR_Cos, TKD_FN_COS},   {FEXPR_Tan, TKD_FN_TAN},   {FEXPR_Atan, TKD_FN_ATAN},
-               {FEXPR_Asin, TKD_FN_ASIN}, {FEXPR_Acos, TKD_FN_ACOS}, {FEXPR_Abs, TKD_FN_ABS},
+    } fns[] = {{FEXPR_Exp, TKD_FN_EXP},   {FEXPR_Log, TKD_FN_LOG},     {FEXPR_Sin, TKD_FN_SIN},
+               {FEXPR_Cos, TKD_FN_COS},   {FEXPR_Tan, TKD_FN_TAN},     {FEXPR_Atan, TKD_FN_ATAN},
+               {FEXPR_Asin, TKD_FN_ASIN}, {FEXPR_Acos, TKD_FN_ACOS},   {FEXPR_Abs, TKD_FN_ABS},
                {FEXPR_Sign, TKD_FN_SIGN}, {FEXPR_Floor, TKD_FN_FLOOR}, {FEXPR_Ceil, TKD_FN_CEILING}};
     if (fexpr_is_builtin_call(f, FEXPR_Add) && n >= 1) {
         r = tkd_expr_add(n, v);
@@ -383,18 +447,113 @@ static tkd_expr *fexpr_to_ast(const fexpr_t f, tkd_err *e) {
     }
     if (!ok || !r) {
         tkd_expr_free(r);
-        tkd_err_set(e, TKD_EMATH, "the exact value has no closed form that can be written here (it is a root of a polynomial without a radical formula)");
+        tkd_err_set(e, TKD_EMATH,
+                    "the exact value has no closed form that can be written here (it is a root of a polynomial without "
+                    "a radical formula)");
         return NULL;
     }
     return r;
+}
+
+/* Cardano's formula for a root of an irreducible cubic: the three choices
+ * of cube root give the three roots; the one equal to x is found by
+ * certified numerics (the roots are distinct, so exactly one matches). */
+static tkd_expr *cubic(const qqbar_t x) {
+    const fmpz *c = QQBAR_COEFFS(x); /* c0 + c1 t + c2 t^2 + c3 t^3 */
+    fmpq_t p, q, D, sh, t;
+    fmpq_init(p);
+    fmpq_init(q);
+    fmpq_init(D);
+    fmpq_init(sh);
+    fmpq_init(t);
+    fmpz_t u;
+    fmpz_init(u);
+    /* p = (3 c3 c1 - c2^2) / (3 c3^2), q = (2 c2^3 - 9 c3 c2 c1 + 27 c3^2 c0) / (27 c3^3) */
+    fmpz_mul(u, c + 3, c + 1);
+    fmpz_mul_ui(u, u, 3);
+    fmpz_submul(u, c + 2, c + 2);
+    fmpq_set_fmpz_frac(p, u, c + 3);
+    fmpq_div_fmpz(p, p, c + 3);
+    fmpq_div_fmpz(p, p, (fmpz_t){3});
+    fmpz_pow_ui(u, c + 2, 3);
+    fmpz_mul_ui(u, u, 2);
+    fmpz_t w;
+    fmpz_init(w);
+    fmpz_mul(w, c + 3, c + 2);
+    fmpz_mul(w, w, c + 1);
+    fmpz_submul_ui(u, w, 9);
+    fmpz_mul(w, c + 3, c + 3);
+    fmpz_mul(w, w, c + 0);
+    fmpz_addmul_ui(u, w, 27);
+    fmpz_pow_ui(w, c + 3, 3);
+    fmpz_mul_ui(w, w, 27);
+    fmpq_set_fmpz_frac(q, u, w);
+    fmpq_set_fmpz_frac(sh, c + 2, c + 3); /* x = y - c2/(3 c3) */
+    fmpq_div_fmpz(sh, sh, (fmpz_t){3});
+    fmpq_mul(D, q, q); /* D = q^2/4 + p^3/27 */
+    fmpq_div_fmpz(D, D, (fmpz_t){4});
+    fmpq_pow_si(t, p, 3);
+    fmpq_div_fmpz(t, t, (fmpz_t){27});
+    fmpq_add(D, D, t);
+    fmpq_div_fmpz(t, q, (fmpz_t){-2}); /* -q/2 */
+    tkd_expr *best = NULL;
+    acb_t xv, yv;
+    acb_init(xv);
+    acb_init(yv);
+    qqbar_get_acb(xv, x, 256);
+    for (int sg = 1; sg >= -1 && !best; sg -= 2) {
+        for (int k = 0; k < 3 && !best; k++) {
+            /* C = omega^k * (-q/2 + sg*sqrt(D))^(1/3); y = C - p/(3 C) */
+            tkd_expr *A =
+                tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), tkd_expr_sqrt(tkd_expr_fmpq(D))));
+            tkd_expr *C = tkd_expr_pow(A, tkd_expr_rat(1, 3));
+            if (k) {
+                tkd_expr *om = tkd_expr_div(
+                    tkd_expr_add2(tkd_expr_int(-1), tkd_expr_mul2(tkd_expr_int(k == 1 ? 1 : -1),
+                                                                  tkd_expr_mul2(tkd_expr_sqrt(tkd_expr_int(3)),
+                                                                                tkd_expr_const(TKD_C_I)))),
+                    tkd_expr_int(2));
+                C = tkd_expr_mul2(om, C);
+            }
+            tkd_expr *y =
+                tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
+            fmpq_t nsh;
+            fmpq_init(nsh);
+            fmpq_neg(nsh, sh);
+            tkd_expr *cand = fmpq_is_zero(nsh) ? y : tkd_expr_add2(y, tkd_expr_fmpq(nsh));
+            fmpq_clear(nsh);
+            tkd_err e = {0};
+            if (cand && !tkd_expr_eval_acb(yv, cand, 0, NULL, NULL, 256, &e) && acb_is_finite(yv) &&
+                acb_overlaps(xv, yv) && acb_rel_accuracy_bits(yv) > 64)
+                best = cand;
+            else
+                tkd_expr_free(cand);
+        }
+    }
+    acb_clear(xv);
+    acb_clear(yv);
+    fmpq_clear(p);
+    fmpq_clear(q);
+    fmpq_clear(D);
+    fmpq_clear(sh);
+    fmpq_clear(t);
+    fmpz_clear(u);
+    fmpz_clear(w);
+    return best;
 }
 
 tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e) {
     fexpr_t f;
     fexpr_init(f);
     tkd_expr *r = NULL;
-    if (qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
+    /* radicals first (short, fast); roots of unity only when that fails */
+    const ulong radicals = QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_CUBICS |
+                           QQBAR_FORMULA_QUARTICS | QQBAR_FORMULA_DEPRESSION | QQBAR_FORMULA_DEFLATION |
+                           QQBAR_FORMULA_SEPARATION;
+    if (qqbar_get_fexpr_formula(f, x, radicals) || qqbar_get_fexpr_formula(f, x, QQBAR_FORMULA_ALL))
         r = fexpr_to_ast(f, e);
+    else if (qqbar_degree(x) == 3 && (r = cubic(x)) != NULL)
+        ;
     else
         tkd_err_set(e, TKD_EMATH, "an algebraic number (degree %ld) has no radical formula that can be written here",
                     (long)qqbar_degree(x));

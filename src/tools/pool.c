@@ -34,11 +34,11 @@ typedef struct request {
 } request;
 
 typedef struct worker {
-    pid_t pid; /* 0: no process in this slot */
-    int fd;    /* parent's end of the socket, non-blocking */
+    pid_t pid;    /* 0: no process in this slot */
+    int fd;       /* parent's end of the socket, non-blocking */
     request *job; /* the call in flight, NULL when idle */
     double start;
-    int killed;   /* the watchdog sent SIGKILL */
+    int killed; /* the watchdog sent SIGKILL */
     int calls;
     tkd_buf in; /* partial answer */
 } worker;
@@ -119,8 +119,10 @@ static void worker_main(int fd, const tkd_tool_limits *lim) {
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         signal(defaults[i], SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of shadow address space */
     struct rlimit r = {lim->mem_bytes, lim->mem_bytes};
     setrlimit(RLIMIT_AS, &r);
+#endif
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
     for (;;) {
@@ -228,17 +230,20 @@ static void worker_died(tkd_tools_pool *p, int i) {
         if (killed) {
             code = TKD_ETIMEOUT;
             snprintf(msg, sizeof msg,
-                     "%s: stopped after %.0f s of wall time (limit); the computation is too expensive. Try a simpler or smaller input, or split the problem into steps.",
+                     "%s: stopped after %.0f s of wall time (limit); the computation is too expensive. Try a simpler "
+                     "or smaller input, or split the problem into steps.",
                      name, p->lim.wall_seconds);
         } else if (sig == SIGPROF || sig == SIGXCPU) {
             code = TKD_ETIMEOUT;
             snprintf(msg, sizeof msg,
-                     "%s: exceeded the CPU-time limit of %g s; the computation is too expensive. Try a simpler or smaller input, or split the problem into steps.",
+                     "%s: exceeded the CPU-time limit of %g s; the computation is too expensive. Try a simpler or "
+                     "smaller input, or split the problem into steps.",
                      name, p->lim.cpu_seconds);
         } else if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS) {
             code = TKD_ELIMIT;
             snprintf(msg, sizeof msg,
-                     "%s: the computation ran out of memory (limit %zu MiB) or stack; the input or its result is too large. Use smaller numbers or a simpler expression.",
+                     "%s: the computation ran out of memory (limit %zu MiB) or stack; the input or its result is too "
+                     "large. Use smaller numbers or a simpler expression.",
                      name, p->lim.mem_bytes >> 20);
         } else {
             snprintf(msg, sizeof msg, "%s: the tool process failed (%s %d) on this input; try writing it differently.",
@@ -403,8 +408,7 @@ static int busy(const tkd_tools_pool *p) {
     return 0;
 }
 
-int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, int max, int *n_done,
-                        tkd_err *e) {
+int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, int max, int *n_done, tkd_err *e) {
     (void)e;
     *n_done = 0;
     double t0 = tkd_now();
@@ -483,8 +487,12 @@ int tkd_tools_pool_fds(const tkd_tools_pool *p, int *fds, int max) {
     return n;
 }
 
-int tkd_tools_pool_pending(const tkd_tools_pool *p) { return p->pending; }
-int tkd_tools_pool_spawned(const tkd_tools_pool *p) { return p->spawned; }
+int tkd_tools_pool_pending(const tkd_tools_pool *p) {
+    return p->pending;
+}
+int tkd_tools_pool_spawned(const tkd_tools_pool *p) {
+    return p->spawned;
+}
 
 void tkd_tools_pool_free(tkd_tools_pool *p) {
     if (!p)

@@ -17,8 +17,12 @@
 
 static tkd_expr *prep(const tkd_expr *x, tkd_err *e);
 
-static int is_num(const tkd_expr *x) { return x->kind == TKD_EX_NUM || x->kind == TKD_EX_DEC; }
-static int is_int_num(const tkd_expr *x) { return is_num(x) && fmpz_is_one(fmpq_denref(x->q)); }
+static int is_num(const tkd_expr *x) {
+    return x->kind == TKD_EX_NUM || x->kind == TKD_EX_DEC;
+}
+static int is_int_num(const tkd_expr *x) {
+    return is_num(x) && fmpz_is_one(fmpq_denref(x->q));
+}
 
 /* Normalize one expression through a round trip of its own (atom arguments). */
 tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e) {
@@ -92,7 +96,9 @@ static tkd_expr *prep(const tkd_expr *x, tkd_err *e) {
     return c;
 }
 
-tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e) { return prep(x, e); }
+tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e) {
+    return prep(x, e);
+}
 
 /* ---- generators ---- */
 
@@ -118,10 +124,8 @@ static int add_gen(trat *t, const tkd_expr *x, tkd_err *e) {
 static int collect(trat *t, const tkd_expr *x, int syms, tkd_err *e) {
     switch (x->kind) {
     case TKD_EX_NUM:
-    case TKD_EX_DEC:
-        return 0;
-    case TKD_EX_SYM:
-        return syms ? add_gen(t, x, e) : 0;
+    case TKD_EX_DEC: return 0;
+    case TKD_EX_SYM: return syms ? add_gen(t, x, e) : 0;
     case TKD_EX_ADD:
     case TKD_EX_MUL:
         for (size_t i = 0; i < x->n; i++)
@@ -133,10 +137,8 @@ static int collect(trat *t, const tkd_expr *x, int syms, tkd_err *e) {
             return collect(t, x->args[0], syms, e);
         return syms ? 0 : add_gen(t, x, e);
     case TKD_EX_FUNC:
-    case TKD_EX_CONST:
-        return syms ? 0 : add_gen(t, x, e);
-    default:
-        return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression, not a list, set or relation");
+    case TKD_EX_CONST: return syms ? 0 : add_gen(t, x, e);
+    default: return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression, not a list, set or relation");
     }
 }
 
@@ -263,9 +265,7 @@ int trat_conv(const trat *t, const tkd_expr *x, fmpz_mpoly_q_t out, tkd_err *e) 
     int g;
     switch (x->kind) {
     case TKD_EX_NUM:
-    case TKD_EX_DEC:
-        fmpz_mpoly_q_set_fmpq(out, x->q, t->m);
-        return 0;
+    case TKD_EX_DEC: fmpz_mpoly_q_set_fmpq(out, x->q, t->m); return 0;
     case TKD_EX_ADD:
     case TKD_EX_MUL: {
         fmpz_mpoly_q_t a;
@@ -350,15 +350,13 @@ int trat_conv(const trat *t, const tkd_expr *x, fmpz_mpoly_q_t out, tkd_err *e) 
         fmpz_mpoly_gen(fmpz_mpoly_q_numref(out), (slong)g, t->m);
         fmpz_mpoly_one(fmpz_mpoly_q_denref(out), t->m);
         return 0;
-    default:
-        return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression, not a list, set or relation");
+    default: return tkd_err_set(e, TKD_EINVAL, "expected an algebraic expression, not a list, set or relation");
     }
 }
 
 /* Parse, prepare and convert one expression in a fresh context that also
  * has the given variables. */
-int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out,
-                  tkd_err *e) {
+int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e) {
     tkd_expr *p = prep(x, e);
     if (!p)
         return e->code;

@@ -12,11 +12,9 @@
 #include "tools_int.h"
 
 static const struct tkd_tool *const tables[] = {
-    tkd_tools_alg_table,
-    tkd_tools_solve_table,
-    tkd_tools_ineq_table,
-    tkd_tools_nt_table,
-    tkd_tools_comb_table,
+    tkd_tools_alg_table,   tkd_tools_solve_table,  tkd_tools_ineq_table,   tkd_tools_calc_table,
+    tkd_tools_integ_table, tkd_tools_series_table, tkd_tools_linalg_table, tkd_tools_geom_table,
+    tkd_tools_eval_table,  tkd_tools_nt_table,     tkd_tools_comb_table,
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -53,9 +51,15 @@ const tkd_tool *tkd_tools_find(const char *name) {
     return NULL;
 }
 
-const char *tkd_tools_name(const tkd_tool *t) { return t->name; }
-const char *tkd_tools_summary(const tkd_tool *t) { return t->summary; }
-const char *tkd_tools_group(const tkd_tool *t) { return t->group; }
+const char *tkd_tools_name(const tkd_tool *t) {
+    return t->name;
+}
+const char *tkd_tools_summary(const tkd_tool *t) {
+    return t->summary;
+}
+const char *tkd_tools_group(const tkd_tool *t) {
+    return t->group;
+}
 
 /* ---- specs ---- */
 
@@ -68,24 +72,12 @@ static json_t *param_schema(const tool_param *p) {
     switch (p->type) {
     case TP_EXPR:
     case TP_VAR:
-    case TP_TEXT:
-        s = json_pack("{s:s}", "type", "string");
-        break;
-    case TP_INT:
-        s = json_pack("{s:[s,s]}", "type", "integer", "string");
-        break;
-    case TP_NUMBER:
-        s = num_or_str();
-        break;
-    case TP_STRINGS:
-        s = json_pack("{s:s,s:{s:s}}", "type", "array", "items", "type", "string");
-        break;
-    case TP_INTS:
-        s = json_pack("{s:s,s:{s:[s,s]}}", "type", "array", "items", "type", "integer", "string");
-        break;
-    case TP_VECTOR:
-        s = json_pack("{s:s,s:o}", "type", "array", "items", num_or_str());
-        break;
+    case TP_TEXT: s = json_pack("{s:s}", "type", "string"); break;
+    case TP_INT: s = json_pack("{s:[s,s]}", "type", "integer", "string"); break;
+    case TP_NUMBER: s = num_or_str(); break;
+    case TP_STRINGS: s = json_pack("{s:s,s:{s:s}}", "type", "array", "items", "type", "string"); break;
+    case TP_INTS: s = json_pack("{s:s,s:{s:[s,s]}}", "type", "array", "items", "type", "integer", "string"); break;
+    case TP_VECTOR: s = json_pack("{s:s,s:o}", "type", "array", "items", num_or_str()); break;
     case TP_MATRIX:
     case TP_POINTS:
         s = json_pack("{s:s,s:{s:s,s:o}}", "type", "array", "items", "type", "array", "items", num_or_str());
@@ -107,8 +99,8 @@ static json_t *spec_object(const struct tkd_tool *t) {
         if (t->params[i].required && json_array_append_new(req, json_string(t->params[i].name)))
             goto fail;
     }
-    json_t *fn = json_pack("{s:s,s:s,s:{s:s,s:o,s:o}}", "name", t->name, "description", t->description,
-                           "parameters", "type", "object", "properties", props, "required", req);
+    json_t *fn = json_pack("{s:s,s:s,s:{s:s,s:o,s:o}}", "name", t->name, "description", t->description, "parameters",
+                           "type", "object", "properties", props, "required", req);
     if (!fn)
         return NULL;
     return json_pack("{s:s,s:o}", "type", "function", "function", fn);
@@ -173,8 +165,7 @@ static char *cap_answer(json_t *result, char *dumped, size_t cap) {
     if (!text)
         return NULL;
     char note[200];
-    snprintf(note, sizeof note, " ... [output truncated: the answer has %zu bytes and the limit is %zu]",
-             len, cap);
+    snprintf(note, sizeof note, " ... [output truncated: the answer has %zu bytes and the limit is %zu]", len, cap);
     /* room for the note, {"result":""} and escapes (at most 6 bytes per char
      * as \uXXXX; keep a margin by cutting until it fits) */
     size_t keep = cap > strlen(note) + 64 ? cap - strlen(note) - 64 : 0;
@@ -228,8 +219,8 @@ static int check_args(const struct tkd_tool *t, const json_t *args, tkd_err *e) 
         if (!known_param(t, key))
             return tkd_err_set(e, TKD_EINVAL, "%s has no argument '%.60s'; it takes: %s", t->name, key, plist);
         if (json_is_null(v))
-            return tkd_err_set(e, TKD_EINVAL, "%s: argument '%.60s' is null; give a value or leave it out",
-                               t->name, key);
+            return tkd_err_set(e, TKD_EINVAL, "%s: argument '%.60s' is null; give a value or leave it out", t->name,
+                               key);
     }
     for (int i = 0; i < TOOL_PARAMS_MAX && t->params[i].name; i++)
         if (t->params[i].required && !json_object_get(args, t->params[i].name))
@@ -238,8 +229,8 @@ static int check_args(const struct tkd_tool *t, const json_t *args, tkd_err *e) 
     return 0;
 }
 
-int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer,
-                   const tkd_tool_limits *limits, tkd_err *e) {
+int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer, const tkd_tool_limits *limits,
+                   tkd_err *e) {
     tkd_tool_limits lim;
     tkd_tools_limits_default(&lim);
     if (limits && limits->output_max)
@@ -255,7 +246,10 @@ int tkd_tools_call(const char *name, const char *args_json, size_t n, char **ans
         char safe[TKD_TOOL_NAME_MAX + 1] = "";
         if (name && tkd_text_utf8_valid(name, strlen(name)))
             snprintf(safe, sizeof safe, "%s", name);
-        snprintf(msg, sizeof msg, "unknown tool '%s'; the tools are listed in the tool specs (e.g. simplify_expression, solve_equation, factor_integer)", safe);
+        snprintf(msg, sizeof msg,
+                 "unknown tool '%s'; the tools are listed in the tool specs (e.g. simplify_expression, solve_equation, "
+                 "factor_integer)",
+                 safe);
         rc = tkd_err_set(e, TKD_ENOTFOUND, "%s", msg);
         goto answer_error;
     }
@@ -264,16 +258,14 @@ int tkd_tools_call(const char *name, const char *args_json, size_t n, char **ans
         n = 2;
     }
     if (n > TKD_TOOL_ARGS_MAX) {
-        snprintf(msg, sizeof msg,
-                 "%s: the arguments are %zu bytes; the limit is %d bytes. Pass smaller inputs.", t->name, n,
-                 TKD_TOOL_ARGS_MAX);
+        snprintf(msg, sizeof msg, "%s: the arguments are %zu bytes; the limit is %d bytes. Pass smaller inputs.",
+                 t->name, n, TKD_TOOL_ARGS_MAX);
         goto answer_error;
     }
     json_error_t jerr;
     args = json_loadb(args_json, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!args || !json_is_object(args)) {
-        snprintf(msg, sizeof msg,
-                 "%s: the arguments must be one JSON object like {\"expression\": \"x**2 - 1\"}; %s",
+        snprintf(msg, sizeof msg, "%s: the arguments must be one JSON object like {\"expression\": \"x**2 - 1\"}; %s",
                  t->name, args ? "got another JSON value" : jerr.text);
         rc = tkd_err_set(e, TKD_EINVAL, "%s", msg);
         goto answer_error;

@@ -18,6 +18,9 @@
 #include <flint/fmpz_poly.h>
 #include <flint/fmpz_poly_factor.h>
 
+#define SOLVE_DEG_MAX 200 /* degree of an equation in its variable */
+#define ROOT_DEG_MAX 12   /* irreducible factors above this have no radical form worth computing */
+
 void tlist_free(tlist *l) {
     for (size_t i = 0; i < l->n; i++)
         tkd_expr_free(l->v[i]);
@@ -85,7 +88,9 @@ truth_t tnum_check(const tkd_expr *x, int what) {
         if (what == 0)
             r = ca_check_is_zero(v, ctx);
         else if (ca_check_is_real(v, ctx) == T_TRUE)
-            r = ca_check_is_negative_real(v, ctx) == T_FALSE ? T_TRUE : ca_check_is_negative_real(v, ctx) == T_TRUE ? T_FALSE : T_UNKNOWN;
+            r = ca_check_is_negative_real(v, ctx) == T_FALSE  ? T_TRUE
+                : ca_check_is_negative_real(v, ctx) == T_TRUE ? T_FALSE
+                                                              : T_UNKNOWN;
         else if (ca_check_is_real(v, ctx) == T_FALSE)
             r = T_FALSE;
     }
@@ -99,6 +104,11 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
     slong d = fmpz_mpoly_degree_si(f, v, t->m);
     if (d <= 0)
         return 0;
+    if (d > ROOT_DEG_MAX)
+        return tkd_err_set(e, TKD_EMATH,
+                           "the equation has an irreducible factor of degree %ld; its roots have no closed form that "
+                           "can be written here",
+                           (long)d);
     if (fmpz_mpoly_is_fmpz_poly(f, v, t->m)) {
         fmpz_poly_t p;
         fmpz_poly_init(p);
@@ -125,7 +135,8 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
         return rc;
     }
     if (d > 2)
-        return tkd_err_set(e, TKD_EMATH, "a factor of degree %ld with symbolic coefficients has no general formula here", (long)d);
+        return tkd_err_set(e, TKD_EMATH,
+                           "a factor of degree %ld with symbolic coefficients has no general formula here", (long)d);
     /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
     fmpz_mpoly_t c[3], D, s;
     slong vv = v;
@@ -168,7 +179,8 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
             fmpz_init_set_ui(one, 1);
             for (int sg = -1; sg <= 1 && !rc; sg += 2) {
                 tkd_expr *sq = tkd_expr_sqrt(trat_poly_ast(t, D, one));
-                tkd_expr *num = tkd_expr_add2(tkd_expr_neg(trat_poly_ast(t, c[1], one)), sg < 0 ? tkd_expr_neg(sq) : sq);
+                tkd_expr *num =
+                    tkd_expr_add2(tkd_expr_neg(trat_poly_ast(t, c[1], one)), sg < 0 ? tkd_expr_neg(sq) : sq);
                 tkd_expr *x = tkd_expr_div(num, tkd_expr_mul2(tkd_expr_int(2), trat_poly_ast(t, c[2], one)));
                 tkd_expr *n = x ? trat_normalize(x, e) : NULL;
                 tkd_expr_free(x);
@@ -196,28 +208,55 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     if (trat_from_ast(&t, x, &var, 1, &r, e))
         return e->code;
     int v = trat_var(&t, var), rc = 0;
-    if (trat_var_in_atoms(&t, var)) {
-        fmpz_mpoly_q_clear(r, t.m);
-        trat_clear(&t);
-        return invert_atom(x, var, out, depth, e);
-    }
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
     if (fmpz_mpoly_is_zero(N, t.m)) {
         rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > TKD_EXPR_MAX_DEGREE) {
-        rc = tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d", TKD_EXPR_MAX_DEGREE);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0) {
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > SOLVE_DEG_MAX) {
+        rc = tkd_err_set(e, TKD_ELIMIT, "the equation has degree %ld in %s; at most %d is solved here",
+                         (long)fmpz_mpoly_degree_si(N, v, t.m), var, SOLVE_DEG_MAX);
+    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0 || trat_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
         fmpz_mpoly_factor_init(f, t.m);
-        if (!fmpz_mpoly_factor(f, N, t.m))
-            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
         tlist found = {0};
-        for (slong i = 0; !rc && i < f->num; i++)
-            rc = factor_roots(&t, f->poly + i, v, &found, e);
+        if (fmpz_mpoly_is_fmpz_poly(N, v, t.m)) { /* univariate: FLINT's fast univariate factoring */
+            fmpz_poly_t p;
+            fmpz_poly_factor_t pf;
+            fmpz_poly_init(p);
+            fmpz_poly_factor_init(pf);
+            fmpz_mpoly_get_fmpz_poly(p, N, v, t.m);
+            fmpz_poly_factor(pf, p);
+            for (slong i = 0; !rc && i < pf->num; i++) {
+                fmpz_mpoly_t g;
+                fmpz_mpoly_init(g, t.m);
+                fmpz_mpoly_set_fmpz_poly(g, pf->p + i, v, t.m);
+                rc = factor_roots(&t, g, v, &found, e);
+                fmpz_mpoly_clear(g, t.m);
+            }
+            fmpz_poly_factor_clear(pf);
+            fmpz_poly_clear(p);
+        } else if (!fmpz_mpoly_factor(f, N, t.m))
+            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
+        int *used = calloc(t.n ? t.n : 1, sizeof *used);
+        for (slong i = 0; !rc && i < f->num; i++) {
+            /* a factor with var inside a function is inverted on its own */
+            int atom = 0;
+            memset(used, 0, sizeof *used * (t.n ? t.n : 1));
+            fmpz_mpoly_used_vars(used, f->poly + i, t.m);
+            for (size_t g = t.nsyms; g < t.n; g++)
+                atom |= used[g] && tkd_expr_has_sym(t.gen[g], var);
+            if (atom) {
+                tkd_expr *fx = trat_poly_ast(&t, f->poly + i, NULL);
+                rc = fx ? invert_atom(fx, var, &found, depth, e) : TKD_ENOMEM;
+                tkd_expr_free(fx);
+            } else {
+                rc = factor_roots(&t, f->poly + i, v, &found, e);
+            }
+        }
+        free(used);
         fmpz_mpoly_factor_clear(f, t.m);
         /* drop roots where a denominator vanishes (possible with radicals) */
-        tkd_expr *den = fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.m) ? NULL
-                                                                       : trat_poly_ast(&t, fmpz_mpoly_q_denref(r), NULL);
+        tkd_expr *den =
+            fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.m) ? NULL : trat_poly_ast(&t, fmpz_mpoly_q_denref(r), NULL);
         for (size_t i = 0; !rc && i < found.n; i++) {
             int keep = 1;
             if (den && !tkd_expr_has_sym(found.v[i], NULL)) {
@@ -243,8 +282,9 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
 static int find_atom(const tkd_expr *x, const char *var, const tkd_expr **atom) {
     if (!tkd_expr_has_sym(x, var))
         return 0;
-    int is_atom = x->kind == TKD_EX_FUNC ||
-                  (x->kind == TKD_EX_POW && !(x->args[1]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(x->args[1]->q))));
+    int is_atom =
+        x->kind == TKD_EX_FUNC ||
+        (x->kind == TKD_EX_POW && !(x->args[1]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(x->args[1]->q))));
     if (is_atom) {
         if (*atom && !tkd_expr_equal(*atom, x))
             return -1;
@@ -281,7 +321,9 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     int rc = 0;
     if (find_atom(p, var, &atom) || !atom) {
         tkd_expr_free(p);
-        return tkd_err_set(e, TKD_EMATH, "solving this equation for %s is not supported (%s appears inside more than one function or power); try rewriting it as a polynomial equation",
+        return tkd_err_set(e, TKD_EMATH,
+                           "solving this equation for %s is not supported (%s appears inside more than one function or "
+                           "power); try rewriting it as a polynomial equation",
                            var, var);
     }
     static const char *W = "tkd_w_";
@@ -295,11 +337,13 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     tkd_expr *u = NULL;
     int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs */
     tkd_expr *pw = NULL;
-    if (atom->kind == TKD_EX_FUNC && atom->n == 1 && (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
+    if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
+        (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
-    } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM && !tkd_expr_has_sym(atom->args[1], NULL) &&
-               fmpz_is_one(fmpq_numref(atom->args[1]->q)) && fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
+    } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
+               !tkd_expr_has_sym(atom->args[1], NULL) && fmpz_is_one(fmpq_numref(atom->args[1]->q)) &&
+               fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
         u = atom->args[0];
         kind = 1;
     } else if (atom->kind == TKD_EX_POW && !tkd_expr_has_sym(atom->args[0], NULL)) {
@@ -310,11 +354,15 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
         }
     }
     if (!rc && !kind)
-        rc = tkd_err_set(e, TKD_EMATH, "solving equations with %s inside this kind of function is not supported here (only exp, log, sqrt, Abs and b**x are inverted)", var);
+        rc = tkd_err_set(e, TKD_EMATH,
+                         "solving equations with %s inside this kind of function is not supported here (only exp, log, "
+                         "sqrt, Abs and b**x are inverted)",
+                         var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
         if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3) {
-            rc = tkd_err_set(e, TKD_EMATH, "solving for %s needs a sign condition on a symbolic value; not supported here", var);
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "solving for %s needs a sign condition on a symbolic value; not supported here", var);
             break;
         }
         tkd_expr *targets[2] = {NULL, NULL};
@@ -364,4 +412,42 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     tkd_expr_free(y);
     tkd_expr_free(p);
     return rc;
+}
+
+/* ---- presentation: real roots ascending, then complex ones by real part ---- */
+
+typedef struct keyed {
+    tkd_expr *x;
+    double re, im;
+    int numeric;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *p = a, *q = b;
+    if (p->numeric != q->numeric)
+        return q->numeric - p->numeric;
+    int pr = p->im == 0, qr = q->im == 0;
+    if (pr != qr)
+        return qr - pr;
+    if (p->re != q->re)
+        return p->re < q->re ? -1 : 1;
+    return p->im < q->im ? -1 : p->im > q->im;
+}
+
+void tlist_sort(tlist *l) {
+    keyed *k = calloc(l->n ? l->n : 1, sizeof *k);
+    if (!k)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        tkd_err e = {0};
+        k[i].x = l->v[i];
+        k[i].numeric = !tkd_expr_has_sym(l->v[i], NULL) &&
+                       !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
+        if (k[i].numeric && k[i].im > -1e-12 && k[i].im < 1e-12)
+            k[i].im = 0;
+    }
+    qsort(k, l->n, sizeof *k, cmp_keyed);
+    for (size_t i = 0; i < l->n; i++)
+        l->v[i] = k[i].x;
+    free(k);
 }

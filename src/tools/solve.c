@@ -10,7 +10,8 @@
 
 #include "tools_int.h"
 
-static json_t *list_json(const tlist *l) {
+static json_t *list_json(tlist *l) {
+    tlist_sort(l);
     json_t *a = json_array();
     for (size_t i = 0; a && i < l->n; i++) {
         char *s = tkd_expr_to_str(l->v[i]);
@@ -23,11 +24,14 @@ static json_t *list_json(const tlist *l) {
 static int t_solve_equation(const json_t *args, json_t **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
-    if (targ_var(args, "variable", "x", &var, e) || teq_parse(json_object_get(args, "sympy_equation"), "sympy_equation", &x, e))
+    if (targ_var(args, "variable", "x", &var, e) ||
+        teq_parse(json_object_get(args, "sympy_equation"), "sympy_equation", &x, e))
         return tkd_err_wrap(e, "solve_equation");
     if (!tkd_expr_has_sym(x, var)) {
         tkd_expr_free(x);
-        return tkd_err_set(e, TKD_EINVAL, "solve_equation: the equation does not contain the variable '%s'; pass the variable to solve for", var);
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "solve_equation: the equation does not contain the variable '%s'; pass the variable to solve for", var);
     }
     tlist l = {0};
     int rc = troots(x, var, &l, 0, e);
@@ -46,7 +50,10 @@ static int t_find_roots(const json_t *args, json_t **result, tkd_err *e) {
     size_t n;
     int rc = tkd_expr_free_syms(x, &names, &n, e);
     if (!rc && n != 1)
-        rc = tkd_err_set(e, TKD_EINVAL, "find_roots: the expression must have exactly one variable (it has %zu); use solve_equation with 'variable' instead", n);
+        rc = tkd_err_set(e, TKD_EINVAL,
+                         "find_roots: the expression must have exactly one variable (it has %zu); use solve_equation "
+                         "with 'variable' instead",
+                         n);
     tlist l = {0};
     if (!rc) {
         char var[64];
@@ -145,7 +152,8 @@ static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
     for (size_t j = 0; j < nv; j++) {
         vi[j] = trat_var(&t, vars[j]);
         if (trat_var_in_atoms(&t, vars[j]))
-            rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears inside a function, root or power", vars[j]);
+            rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears inside a function, root or power",
+                             vars[j]);
     }
     size_t cols = nv + 1;
     fmpz_mpoly_q_struct *A = flint_malloc(sizeof *A * ne * cols);
@@ -160,7 +168,8 @@ static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
         const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
         for (size_t j = 0; j < nv && !rc; j++)
             if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), vi[j], t.m) > 0)
-                rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears in a denominator of equation %zu", vars[j], i + 1);
+                rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears in a denominator of equation %zu",
+                                 vars[j], i + 1);
         ulong *te = flint_malloc(sizeof(ulong) * t.n);
         for (slong k = 0; !rc && k < fmpz_mpoly_length(N, t.m); k++) { /* total degree in the unknowns <= 1 */
             fmpz_mpoly_get_term_exp_ui(te, N, k, t.m);
@@ -168,7 +177,8 @@ static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
             for (size_t j = 0; j < nv; j++)
                 s += te[vi[j]];
             if (s > 1)
-                rc = tkd_err_set(e, TKD_EMATH, "equation %zu is not linear in the variables; use solve_nonlinear_system", i + 1);
+                rc = tkd_err_set(e, TKD_EMATH,
+                                 "equation %zu is not linear in the variables; use solve_nonlinear_system", i + 1);
         }
         flint_free(te);
         for (size_t j = 0; j <= nv && !rc; j++) { /* coefficient of x_j (j = nv: the constant, moved right) */
@@ -345,7 +355,8 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
         }
         if (!open_var) { /* depends on parameters only: a condition we do not track */
             tkd_expr_free(x);
-            rc = tkd_err_set(e, TKD_EMATH, "the system has solutions only for special values of its parameters; not supported here");
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "the system has solutions only for special values of its parameters; not supported here");
             break;
         }
         cur[n++] = x;
@@ -461,9 +472,9 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
             fmpz_mpoly_q_init(b, t.m);
             fmpz_mpoly_t R;
             fmpz_mpoly_init(R, t.m);
-            int ok = !trat_conv(&t, pp[0], a, e) && !trat_conv(&t, pp[1], b, e) &&
-                     !trat_var_in_atoms(&t, s->vars[j]) &&
-                     fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), trat_var(&t, s->vars[j]), t.m);
+            int ok =
+                !trat_conv(&t, pp[0], a, e) && !trat_conv(&t, pp[1], b, e) && !trat_var_in_atoms(&t, s->vars[j]) &&
+                fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), trat_var(&t, s->vars[j]), t.m);
             tkd_expr *res = ok ? trat_poly_ast(&t, R, NULL) : NULL;
             fmpz_mpoly_clear(R, t.m);
             fmpz_mpoly_q_clear(a, t.m);
@@ -512,21 +523,38 @@ static int t_solve_nonlinear(const json_t *args, json_t **result, tkd_err *e) {
 #define EQ_DESC "an equation in SymPy syntax: \"x**2 - 4 = 0\", \"Eq(x**2, 4)\" or an expression meaning = 0"
 
 const struct tkd_tool tkd_tools_solve_table[] = {
-    {"solve_equation", "equations", "solve one equation for a variable (exact roots)",
-     "Solve one equation for a variable exactly, all complex solutions: polynomial and rational equations (roots with radicals), symbolic coefficients up to degree 2, and equations with the variable inside exp, log, sqrt, Abs or b**x. Write \"lhs = rhs\" or Eq(lhs, rhs); an expression alone means = 0. Example: {\"sympy_equation\": \"x**2 - 5*x + 6 = 0\", \"variable\": \"x\"} -> [\"2\", \"3\"].",
+    {"solve_equation",
+     "equations",
+     "solve one equation for a variable (exact roots)",
+     "Solve one equation for a variable exactly, all complex solutions: polynomial and rational equations (roots with "
+     "radicals), symbolic coefficients up to degree 2, and equations with the variable inside exp, log, sqrt, Abs or "
+     "b**x. Write \"lhs = rhs\" or Eq(lhs, rhs); an expression alone means = 0. Example: {\"sympy_equation\": \"x**2 - "
+     "5*x + 6 = 0\", \"variable\": \"x\"} -> [\"2\", \"3\"].",
      {{"sympy_equation", TP_EXPR, 1, EQ_DESC}, {"variable", TP_VAR, 0, "the variable to solve for (default \"x\")"}},
      t_solve_equation},
-    {"find_roots", "equations", "roots of an expression in its one variable",
-     "All roots (complex included) of an expression or equation with exactly one variable. Example: {\"expression\": \"x**3 - x\"} -> [\"-1\", \"0\", \"1\"].",
+    {"find_roots",
+     "equations",
+     "roots of an expression in its one variable",
+     "All roots (complex included) of an expression or equation with exactly one variable. Example: {\"expression\": "
+     "\"x**3 - x\"} -> [\"-1\", \"0\", \"1\"].",
      {{"expression", TP_EXPR, 1, "an expression in one variable (= 0), or an equation"}},
      t_find_roots},
-    {"solve_linear_system", "equations", "solve linear equations (unique or parametric solution)",
-     "Solve a system of linear equations exactly, like SymPy's linsolve. Answers a list with one tuple of values in the order of 'variables' (free variables stay as themselves when there are infinitely many solutions), or [] when there is none. Example: {\"equations\": [\"x + y = 5\", \"x - y = 1\"], \"variables\": [\"x\", \"y\"]} -> [\"(3, 2)\"].",
+    {"solve_linear_system",
+     "equations",
+     "solve linear equations (unique or parametric solution)",
+     "Solve a system of linear equations exactly, like SymPy's linsolve. Answers a list with one tuple of values in "
+     "the order of 'variables' (free variables stay as themselves when there are infinitely many solutions), or [] "
+     "when there is none. Example: {\"equations\": [\"x + y = 5\", \"x - y = 1\"], \"variables\": [\"x\", \"y\"]} -> "
+     "[\"(3, 2)\"].",
      {{"equations", TP_STRINGS, 1, "list of linear equations, e.g. [\"2*x + y = 3\", \"x - y = 0\"]"},
       {"variables", TP_STRINGS, 1, "list of unknowns, e.g. [\"x\", \"y\"]"}},
      t_solve_linear},
-    {"solve_nonlinear_system", "equations", "solve polynomial systems exactly",
-     "Solve a system of polynomial (or rational) equations exactly, like SymPy's nonlinsolve: a list of solution tuples in the order of 'variables'. Example: {\"sympy_equations\": [\"x*y = 6\", \"x + y = 5\"], \"variables\": [\"x\", \"y\"]} -> [\"(2, 3)\", \"(3, 2)\"].",
+    {"solve_nonlinear_system",
+     "equations",
+     "solve polynomial systems exactly",
+     "Solve a system of polynomial (or rational) equations exactly, like SymPy's nonlinsolve: a list of solution "
+     "tuples in the order of 'variables'. Example: {\"sympy_equations\": [\"x*y = 6\", \"x + y = 5\"], \"variables\": "
+     "[\"x\", \"y\"]} -> [\"(2, 3)\", \"(3, 2)\"].",
      {{"sympy_equations", TP_STRINGS, 1, "list of equations, e.g. [\"x**2 + y**2 = 25\", \"x - y = 1\"]"},
       {"variables", TP_STRINGS, 1, "list of unknowns, e.g. [\"x\", \"y\"]"}},
      t_solve_nonlinear},

@@ -21,29 +21,30 @@
 #include "tkd/tools.h"
 
 /* Size guards inside the tools (they apply to direct calls too). */
-#define TOOL_INT_DIGITS_MAX 10000   /* digits of an integer argument */
-#define TOOL_COMB_N_MAX 1000000     /* n in factorial, binomial, catalan, ... */
-#define TOOL_STIRLING_N_MAX 5000    /* n in Stirling numbers */
+#define TOOL_INT_DIGITS_MAX 10000 /* digits of an integer argument */
+#define TOOL_COMB_N_MAX 1000000   /* n in factorial, binomial, catalan, ... */
+#define TOOL_STIRLING_N_MAX 5000  /* n in Stirling numbers */
 #define TOOL_PARTITION_N_MAX 10000000
 #define TOOL_PARTITION_K_N_MAX 20000 /* n when the number of parts is given */
-#define TOOL_FACTOR_DIGITS_MAX 60   /* factor_integer, divisors, totient, ... */
-#define TOOL_PRIME_DIGITS_MAX 400   /* is_prime proves primality */
-#define TOOL_DIVISORS_MAX 100000    /* divisors listed */
-#define TOOL_LIST_MAX 1000          /* elements of a list argument */
-#define TOOL_SUM_TERMS_MAX 100000   /* terms of a finite sum or product */
+#define TOOL_FACTOR_DIGITS_MAX 60    /* factor_integer, divisors, totient, ... */
+#define TOOL_PRIME_DIGITS_MAX 400    /* is_prime accepts */
+#define TOOL_PRIME_PROVE_DIGITS 60   /* is_prime proves primality up to here; BPSW above */
+#define TOOL_DIVISORS_MAX 100000     /* divisors listed */
+#define TOOL_LIST_MAX 1000           /* elements of a list argument */
+#define TOOL_SUM_TERMS_MAX 100000    /* terms of a finite sum or product */
 
 /* Argument kinds, which also decide the JSON schema of a parameter. */
 typedef enum {
-    TP_EXPR,     /* string of SymPy syntax (a JSON number is accepted too) */
-    TP_VAR,      /* a variable name */
-    TP_INT,      /* integer: JSON integer or a string of digits */
-    TP_NUMBER,   /* number or expression string */
-    TP_STRINGS,  /* list of expression strings */
-    TP_INTS,     /* list of integers */
-    TP_MATRIX,   /* list of rows, entries numbers or expression strings */
-    TP_VECTOR,   /* list of numbers or expression strings */
-    TP_POINTS,   /* list of [x, y] points */
-    TP_TEXT      /* free string (a digit string in some base, a direction) */
+    TP_EXPR,    /* string of SymPy syntax (a JSON number is accepted too) */
+    TP_VAR,     /* a variable name */
+    TP_INT,     /* integer: JSON integer or a string of digits */
+    TP_NUMBER,  /* number or expression string */
+    TP_STRINGS, /* list of expression strings */
+    TP_INTS,    /* list of integers */
+    TP_MATRIX,  /* list of rows, entries numbers or expression strings */
+    TP_VECTOR,  /* list of numbers or expression strings */
+    TP_POINTS,  /* list of [x, y] points */
+    TP_TEXT     /* free string (a digit string in some base, a direction) */
 } tool_ptype;
 
 typedef struct tool_param {
@@ -78,6 +79,8 @@ struct tkd_tool {
 extern const struct tkd_tool tkd_tools_alg_table[];
 extern const struct tkd_tool tkd_tools_solve_table[];
 extern const struct tkd_tool tkd_tools_ineq_table[];
+extern const struct tkd_tool tkd_tools_series_table[];
+extern const struct tkd_tool tkd_tools_integ_table[];
 extern const struct tkd_tool tkd_tools_calc_table[];
 extern const struct tkd_tool tkd_tools_linalg_table[];
 extern const struct tkd_tool tkd_tools_geom_table[];
@@ -160,6 +163,7 @@ typedef struct tlist {
 
 void tlist_free(tlist *l);
 int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
+void tlist_sort(tlist *l);                        /* real ascending, then complex */
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);
@@ -167,5 +171,26 @@ truth_t tnum_check(const tkd_expr *x, int what);
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+
+/* ---- power series with rational coefficients (series.c) ---- */
+#include <flint/fmpq_poly.h>
+
+typedef struct ser {
+    slong v, prec; /* t**v * p(t) + O(t**(v + prec)) */
+    fmpq_poly_t p;
+} ser;
+
+typedef struct tser_point {
+    const char *var;
+    fmpq_t a;       /* finite rational point (t = x - a) */
+    int inf;        /* +1: x = 1/t (x -> oo), -1: x = -1/t (x -> -oo), 0: finite */
+    tkd_expr *expr; /* a point that is not rational (pi, sqrt(2)); NULL otherwise */
+} tser_point;
+
+int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e);
+int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tkd_err *e);
+void tser_clear(ser *s);
+int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *e);
+void tser_point_clear(tser_point *pt);
 
 #endif

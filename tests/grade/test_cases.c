@@ -5,6 +5,7 @@
  * and its reason.
  */
 #include "tkd/grade.h"
+#include "tkd/job.h"
 #include "tkd_test.h"
 
 static int n_cases;
@@ -109,9 +110,70 @@ TEST(timeout_never_hangs) {
     CHECK(v.result != TKD_GRADE_EQUAL);
 }
 
+TEST(to_expr) {
+    /* the same answers as expr trees, printed in SymPy syntax */
+    static const char *const in[][2] = {
+        {"\\frac{1}{2}", "1/2"},
+        {"2\\pi", "2*pi"},
+        {"\\sqrt[3]{x}", "x**(1/3)"},
+        {"\\log_2 8", "log(8, 2)"},
+        {"x \\in [1,2)", "Contains(x, Interval.Ropen(1, 2))"},
+        {"\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "Matrix([[1, 2], [3, 4]])"},
+        {"(-\\infty,2)\\cup(3,\\infty)", "Union(Interval.open(-oo, 2), Interval.open(3, oo))"},
+        {"1 < x \\le 3", "And(1 < x, x <= 3)"},
+        {"\\binom{5}{2}", "binomial(5, 2)"},
+        {"|x|", "Abs(x)"},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        tkd_expr *x = NULL;
+        tkd_err e = {0};
+        int rc = tkd_grade_parse_latex_expr(in[i][0], &x, &e);
+        CHECK_INT(rc, 0);
+        if (rc) {
+            fprintf(stderr, "  %s: %s\n", in[i][0], e.msg);
+            continue;
+        }
+        char *s = tkd_expr_to_str(x);
+        CHECK_STR(s, in[i][1]);
+        free(s);
+        tkd_expr_free(x);
+    }
+}
+
+TEST(job_settings) {
+    const char *text = "{\"output_dir\": \"o\", \"grade\": {\"extract\": \"boxed\", \"timeout_ms\": 250},"
+                       " \"data\": {\"sources\": [{\"path\": \"a\", \"extract\": \"gsm8k\"}, {\"path\": \"b\"}]}}";
+    tkd_job job;
+    tkd_err e = {0};
+    int rc = tkd_job_load_text("job.json", text, NULL, 0, &job, &e);
+    CHECK_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "  %s\n", e.msg);
+        return;
+    }
+    tkd_grade_opts o;
+    tkd_grade_opts_from_job(&job, &o);
+    CHECK_NEAR(o.timeout_s, 0.25, 1e-12);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 0), TKD_GRADE_GSM8K);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 1), TKD_GRADE_BOXED);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 7), TKD_GRADE_BOXED); /* no such source: the default */
+    tkd_job_free(&job);
+    /* defaults: 1 s, auto */
+    rc = tkd_job_load_text("job.json", "{\"output_dir\": \"o\"}", NULL, 0, &job, &e);
+    CHECK_INT(rc, 0);
+    if (rc)
+        return;
+    tkd_grade_opts_from_job(&job, &o);
+    CHECK_NEAR(o.timeout_s, 1.0, 1e-12);
+    CHECK_INT(tkd_grade_mode_for_source(&job, 0), TKD_GRADE_AUTO);
+    tkd_job_free(&job);
+}
+
 int main(void) {
     RUN(case_file);
     RUN(parse_print);
     RUN(timeout_never_hangs);
+    RUN(to_expr);
+    RUN(job_settings);
     return TEST_END();
 }

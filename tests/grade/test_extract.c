@@ -30,13 +30,19 @@ static void make_answer(tkd_rng *r, char *out, size_t cap, int *plain_number) {
     long a = (long)tkd_rng_below(r, 2000) - 500, b = (long)tkd_rng_below(r, 97) + 2;
     *plain_number = 0;
     switch (tkd_rng_below(r, 9)) {
-    case 0: snprintf(out, cap, "%ld", a); *plain_number = 1; break;
+    case 0:
+        snprintf(out, cap, "%ld", a);
+        *plain_number = 1;
+        break;
     case 1: snprintf(out, cap, "\\frac{%ld}{%ld}", a, b); break;
     case 2: snprintf(out, cap, "%ld\\sqrt{%ld}", labs(a) + 1, b); break;
     case 3: snprintf(out, cap, "(%ld, %ld]", a, a + b); break;
     case 4: snprintf(out, cap, "%ld, %ld", a, a + b); break;
     case 5: snprintf(out, cap, "\\frac{\\sqrt{%ld}}{%ld}", b, labs(a) + 2); break;
-    case 6: snprintf(out, cap, "%ld.%02ld", a, b % 100); *plain_number = 1; break;
+    case 6:
+        snprintf(out, cap, "%ld.%02ld", a, b % 100);
+        *plain_number = 1;
+        break;
     case 7: snprintf(out, cap, "x^{2}+%ldx-%ld", b, labs(a)); break;
     default: snprintf(out, cap, "\\text{(%c)}", (char)('A' + tkd_rng_below(r, 5))); break;
     }
@@ -115,6 +121,7 @@ TEST(fixed_rules) {
     expect("guess \\boxed{9}. After more work we find \\boxed{4}", TKD_GRADE_BOXED, "4");
     expect("\\boxed{\\frac{1}{\\sqrt{2}}}", TKD_GRADE_AUTO, "\\frac{1}{\\sqrt{2}}");
     expect("\\fbox{\\{1,2\\}}", TKD_GRADE_AUTO, "\\{1,2\\}");
+    expect("so $\\framebox{204}$ minutes", TKD_GRADE_AUTO, "204");
     expect("\\boxed{unclosed", TKD_GRADE_BOXED, NULL);
     expect("no answer here", TKD_GRADE_BOXED, NULL);
     expect("The final answer is $\\frac{3}{4}$. I hope it is correct.", TKD_GRADE_AUTO, "\\frac{3}{4}");

@@ -1,5 +1,6 @@
 /*
- * Grading on the real MATH test set ($TKD_SHARED/data/math/test, every .jsonl):
+ * Grading on the real MATH test set ($TKD_SHARED/data/math/test, every .jsonl,
+ * and the train split the same way):
  * the gold of every solution (its last \boxed{}) must parse, and must grade
  * equal to itself rewritten the ways models rewrite it (\frac <-> \dfrac,
  * spaces, $...$, \left( \right)), with the text shortcut off so the parser
@@ -46,7 +47,7 @@ static char *spaced(const char *s) {
     return tkd_buf_steal(&b);
 }
 
-static int n_gold, n_parse_fail, n_rewrite_fail, n_rewrites;
+static int n_gold, n_parse_fail, n_rewrite_fail, n_rewrites, n_expr_fail;
 
 static void check_gold(const char *file, const char *id, const char *gold) {
     n_gold++;
@@ -57,6 +58,12 @@ static void check_gold(const char *file, const char *id, const char *gold) {
         fprintf(stderr, "  parse failure %s id %s: [%s]: %s\n", file, id, gold, e.msg);
         return;
     }
+    tkd_expr *x = NULL;
+    if (tkd_grade_to_expr(g, &x, &e)) {
+        n_expr_fail++;
+        fprintf(stderr, "  expr conversion failure %s id %s: [%s]: %s\n", file, id, gold, e.msg);
+    }
+    tkd_expr_free(x);
     tkd_grade_node_free(g);
     char *rw[5];
     char *t1 = replace_all(gold, "\\dfrac", "\\FRAC");
@@ -89,14 +96,15 @@ static void check_gold(const char *file, const char *id, const char *gold) {
     }
 }
 
-TEST(math_test_set) {
+/* Every gold of one MATH split; returns 0 when the folder is absent. */
+static int run_split(const char *split) {
     const char *shared = getenv("TKD_SHARED");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/data/math/test", shared ? shared : "../../../shared");
+    snprintf(dir, sizeof dir, "%s/data/math/%s", shared ? shared : "../../../shared", split);
     DIR *d = opendir(dir);
     if (!d) {
         printf("skip: %s not found (set TKD_SHARED)\n", dir);
-        return;
+        return 0;
     }
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -116,10 +124,13 @@ TEST(math_test_set) {
             const char *sol = json_string_value(json_object_get(r, "solution"));
             const char *id = json_string_value(json_object_get(r, "id"));
             char *gold = sol ? tkd_text_last_boxed(sol) : NULL;
-            if (gold)
+            if (gold && !gold[0])
+                fprintf(stderr, "  empty \\boxed{} in %s/%s id %s (a broken record; skipped)\n", split, de->d_name,
+                        id ? id : "?");
+            else if (gold)
                 check_gold(de->d_name, id ? id : "?", gold);
             else
-                fprintf(stderr, "  no boxed gold in %s id %s\n", de->d_name, id ? id : "?");
+                fprintf(stderr, "  no boxed gold in %s/%s id %s\n", split, de->d_name, id ? id : "?");
             free(gold);
             json_decref(r);
         }
@@ -127,14 +138,34 @@ TEST(math_test_set) {
         fclose(f);
     }
     closedir(d);
-    fprintf(stderr, "MATH test: %d golds, %d do not parse; %d rewrites, %d not equal\n", n_gold, n_parse_fail,
-            n_rewrites, n_rewrite_fail);
+    fprintf(stderr, "MATH %s: %d golds, %d do not parse, %d not convertible to expr; %d rewrites, %d not equal\n",
+            split, n_gold, n_parse_fail, n_expr_fail, n_rewrites, n_rewrite_fail);
+    return 1;
+}
+
+TEST(math_test_set) {
+    n_gold = n_parse_fail = n_rewrite_fail = n_rewrites = n_expr_fail = 0;
+    if (!run_split("test"))
+        return;
     CHECK(n_gold >= 4900);
     CHECK(n_parse_fail <= MAX_PARSE_FAILURES);
     CHECK_INT(n_rewrite_fail, 0);
+    CHECK_INT(n_expr_fail, 0); /* every parsed gold also becomes an expr tree */
+}
+
+TEST(math_train_set) {
+    /* the 7,500 training golds too: the teacher's problems are graded with them */
+    n_gold = n_parse_fail = n_rewrite_fail = n_rewrites = n_expr_fail = 0;
+    if (!run_split("train"))
+        return;
+    CHECK(n_gold >= 7000);
+    CHECK(n_parse_fail <= MAX_PARSE_FAILURES);
+    CHECK_INT(n_rewrite_fail, 0);
+    CHECK_INT(n_expr_fail, 0);
 }
 
 int main(void) {
     RUN(math_test_set);
+    RUN(math_train_set);
     return TEST_END();
 }

@@ -1,0 +1,64 @@
+/*
+ * tkd solve JOB.json: the solve phase (teacher + toolkit on every problem), as an MPI
+ * program (mpiexec -n N, srun --mpi=pmix, or a plain single process).
+ * Exit codes: 0 all problems done, 1 failure, 2 bad usage or bad job file,
+ * 3 stopped early by SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
+ */
+#include "cli.h"
+
+#include "tkd/dist.h"
+#include "tkd/solve.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tkd_cmd_solve(int argc, char **argv) {
+    tkd_cli_opts o;
+    int rc = tkd_cli_parse(argc, argv, NULL, &o);
+    if (rc)
+        return rc;
+    if (o.n_pos != 1) {
+        fprintf(stderr, "usage: tkd solve JOB.json [--set KEY=VALUE ...] [-v|-q]\n");
+        return TKD_EXIT_USAGE;
+    }
+    int provided = 0, rank = 0, size = 1;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "tkd: error: MPI_Init_thread failed\n");
+        return TKD_EXIT_FAIL;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size > 1)
+        tkd_log_set_rank(rank);
+
+    /* Every rank reads the same file, so every rank fails alike; rank 0 says why. */
+    tkd_job job;
+    tkd_err e = {0};
+    if (tkd_job_load(o.pos[0], o.sets, o.n_sets, &job, &e)) {
+        if (rank == 0)
+            fprintf(stderr, "tkd: error: %s\n", e.msg);
+        MPI_Finalize();
+        return TKD_EXIT_USAGE;
+    }
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    const char *lvl = tkd_job_str(&job, "log_level");
+    if (tkd_log_get_level() == TKD_LOG_INFO)
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(lvl, levels[i]))
+                tkd_log_set_level((tkd_log_level)i);
+    if (!tkd_job_bool(&job, "store.file_locking"))
+        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+
+    if ((rc = tkd_dist_signals_install(&e)) == 0)
+        rc = tkd_solve_run(&job, MPI_COMM_WORLD, &e);
+    int code = tkd_exit_code(rc);
+    if (rc == TKD_ESTOP)
+        tkd_log_info("solve: stopped early; exit %d (resumable: run the same command again)", code);
+    else if (rc)
+        tkd_log_error("%s", e.msg[0] ? e.msg : tkd_strerror(rc));
+    tkd_job_free(&job);
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,70 @@
+/*
+ * Internal to the solve phase (src/phases/solve*.c): the per-rank context
+ * shared by the setup pieces and the event loop.
+ */
+#ifndef TKD_SOLVE_INT_H
+#define TKD_SOLVE_INT_H
+
+#include "tkd/agents.h"
+#include "tkd/data.h"
+#include "tkd/dist.h"
+#include "tkd/llm.h"
+#include "tkd/solve.h"
+#include "tkd/store.h"
+#include "tkd/tools.h"
+
+#define SOLVE_N_PROMPTS 6
+#define SOLVE_POLL_MS 10     /* longest wait in the network poll when idle */
+#define SOLVE_TOOL_POLL_MS 1 /* ... while tool calls are running */
+#define SOLVE_TOOL_BATCH 64  /* tool results taken per poll */
+#define SOLVE_FLUSH_S 0.2    /* longest wait before finished problems are flushed and reported */
+
+typedef struct agent { /* one sample in flight */
+    tkd_solver *sv;
+    int prob;   /* index into solve_ctx.act */
+    int sample; /* its index within the problem */
+    uint32_t gen;
+    int used;
+} agent;
+
+typedef struct active { /* one problem in flight */
+    uint64_t item;
+    int left; /* samples still running */
+    int used;
+    tkd_solver **done; /* finished samples, by sample index */
+} active;
+
+typedef struct solve_ctx {
+    const tkd_job *job;
+    int rank, size, attempt, n_samples;
+    char *dir, *prompts[SOLVE_N_PROMPTS], *tool_cache_dir;
+    tkd_problem_set probs;
+    uint64_t done_before, run_seed;
+    tkd_llm_config lcfg;
+    tkd_solver_cfg scfg;
+    json_t *tools;
+    tkd_llm *llm;
+    tkd_tools_pool *pool;
+    tkd_store *shard;
+    agent *agents;
+    int n_agents_cap, n_agents;
+    int *free_agents, n_free_agents;
+    active *act;
+    int n_act_cap;
+    int *free_act, n_free_act;
+    uint32_t gen;
+    uint64_t *unflushed; /* problems written, not yet flushed nor reported (at most n_act_cap) */
+    int n_unflushed;
+    double last_flush;
+    /* counters (this rank) */
+    uint64_t problems_done, samples_done, by_status[TKD_ST_COUNT], tool_runs, tool_cache_hits;
+    double t_start, next_progress;
+    long long tokens_at_last, tokens_now;
+} solve_ctx;
+
+int solve_cfg_from_job(solve_ctx *x, tkd_err *e);
+int solve_done_set(solve_ctx *x, uint8_t *done, tkd_err *e);
+int solve_tool_cache_get(solve_ctx *x, const char *name, const char *args, char **answer, double *seconds);
+void solve_tool_cache_put(solve_ctx *x, const char *name, const char *args, const char *answer, double seconds);
+
+#endif

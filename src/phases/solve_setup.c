@@ -1,0 +1,199 @@
+/*
+ * The solve phase's setup pieces (see tkd/solve.h and solve_int.h): the
+ * solver settings from the job (prompt files, tool specs, grading), the
+ * done-set at problem granularity, and the tool-result cache that lets a
+ * replay reproduce tool answers and their times.
+ */
+#include "solve_int.h"
+
+#include "tkd/tools.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A prompt from a file named by key (its text, trailing whitespace
+ * trimmed), or the built-in one when the key is "". */
+static int load_prompt(solve_ctx *x, const char *key, const char **dst, int idx, tkd_err *e) {
+    const char *path = tkd_job_str(x->job, key);
+    if (!path || !*path)
+        return 0;
+    size_t len = 0;
+    int rc = tkd_file_read(path, &x->prompts[idx], &len, e);
+    if (rc)
+        return tkd_err_wrap(e, "%s: %s", x->job->path, key);
+    if (!tkd_text_utf8_valid(x->prompts[idx], len))
+        return tkd_err_set(e, TKD_EINVAL, "%s: %s: %s is not UTF-8 text", x->job->path, key, path);
+    while (len && strchr(" \t\r\n", x->prompts[idx][len - 1]))
+        x->prompts[idx][--len] = '\0';
+    *dst = x->prompts[idx];
+    return 0;
+}
+
+int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
+    const tkd_job *job = x->job;
+    tkd_solver_cfg *c = &x->scfg;
+    tkd_solver_cfg_default(c);
+    c->max_turns = (int)tkd_job_int(job, "solve.max_turns");
+    c->planning = tkd_job_bool(job, "solve.planning");
+    c->single_step = tkd_job_bool(job, "solve.single_step");
+    c->wrap_up_before = (int)tkd_job_int(job, "solve.wrap_up_turns_before_limit");
+    c->max_tool_errors = (int)tkd_job_int(job, "solve.max_tool_errors");
+    static const char *const keys[SOLVE_N_PROMPTS] = {"solve.prompts.system",      "solve.prompts.user",
+                                                      "solve.prompts.planning",    "solve.prompts.execute",
+                                                      "solve.prompts.next_action", "solve.prompts.wrap_up"};
+    const char **dst[SOLVE_N_PROMPTS] = {&c->system_prompt,  &c->user_template,      &c->planning_prompt,
+                                         &c->execute_prompt, &c->next_action_prompt, &c->wrap_up_prompt};
+    for (int i = 0; i < SOLVE_N_PROMPTS; i++) {
+        int rc = load_prompt(x, keys[i], dst[i], i, e);
+        if (rc)
+            return rc;
+    }
+    if (!strstr(c->user_template, "{problem}"))
+        return tkd_err_set(e, TKD_EINVAL, "%s: solve.prompts.user: the prompt has no {problem} placeholder", job->path);
+    /* the tools offered: solve.tools, or all */
+    json_t *names = tkd_job_get(job, "solve.tools");
+    size_t n = json_array_size(names), i;
+    const char **list = NULL;
+    if (n) {
+        list = tkd_calloc(n + 1, sizeof *list, e);
+        if (!list)
+            return TKD_ENOMEM;
+        json_t *v;
+        json_array_foreach(names, i, v) {
+            list[i] = json_string_value(v);
+            if (!tkd_tools_find(list[i])) {
+                free(list);
+                return tkd_err_set(e, TKD_EINVAL, "%s: solve.tools[%zu]: unknown tool '%s' (see `tkd tool list`)",
+                                   job->path, i, json_string_value(v));
+            }
+        }
+    }
+    char *specs = tkd_tools_specs_json(list, e);
+    free(list);
+    if (!specs)
+        return e->code ? e->code : TKD_ENOMEM;
+    x->tools = json_loads(specs, 0, NULL);
+    free(specs);
+    if (!json_is_array(x->tools))
+        return tkd_err_set(e, TKD_EINTERNAL, "solve: the toolkit's specs are not a JSON array");
+    c->tools = x->tools;
+    tkd_grade_opts_from_job(job, &c->grade);
+    c->model = x->lcfg.model;
+    c->endpoints = x->lcfg.base_urls;
+    c->n_endpoints = x->lcfg.n_base_urls;
+    return 0;
+}
+
+/* ---- the done-set: problems whose every sample is in a shard ---- */
+
+static uint64_t pair_key(uint64_t pid, uint32_t sample) {
+    uint64_t z = pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)sample + 1));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int endswith(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int solve_done_set(solve_ctx *x, uint8_t *done, tkd_err *e) {
+    tkd_idset *pairs = tkd_idset_new();
+    if (!pairs)
+        return tkd_err_set(e, TKD_ENOMEM, "solve: out of memory for the done-set");
+    DIR *d = opendir(x->dir);
+    struct dirent *de;
+    tkd_buf path;
+    tkd_buf_init(&path);
+    tkd_record recs[512];
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || !endswith(de->d_name, ".h5"))
+            continue;
+        tkd_buf_reset(&path);
+        if (tkd_buf_printf(&path, "%s/%s", x->dir, de->d_name))
+            break;
+        tkd_store *s = NULL;
+        tkd_err le = {0};
+        if (tkd_store_open(path.data, &s, &le)) {
+            tkd_log_warn("solve: skipping an unreadable shard: %s", le.msg);
+            continue;
+        }
+        size_t cnt = tkd_store_count(s);
+        for (size_t row = 0; row < cnt;) {
+            size_t k = cnt - row < 512 ? cnt - row : 512;
+            if (tkd_store_read_many(s, row, k, recs, &le)) {
+                tkd_log_warn("solve: %s: %s (later rows skipped)", path.data, le.msg);
+                break;
+            }
+            for (size_t j = 0; j < k; j++)
+                if (recs[j].phase == TKD_PHASE_SOLVE && tkd_idset_add(pairs, pair_key(recs[j].pid, recs[j].sample)) < 0)
+                    cnt = 0;
+            row += k;
+        }
+        tkd_store_close(s, NULL);
+    }
+    if (d)
+        closedir(d);
+    tkd_buf_free(&path);
+    uint64_t before = 0;
+    for (size_t i = 0; i < x->probs.n; i++) {
+        int all = 1;
+        for (int k = 0; k < x->n_samples && all; k++)
+            all = tkd_idset_has(pairs, pair_key(x->probs.items[i].pid, (uint32_t)k));
+        done[i] = (uint8_t)all;
+        before += (uint64_t)all;
+    }
+    tkd_idset_free(pairs);
+    x->done_before = before;
+    return 0;
+}
+
+/* ---- the tool cache: one llm-cache entry per (tool, canonical arguments) ---- */
+
+static void tool_key(const char *name, const char *args, char out[65]) {
+    json_t *j = json_loads(args ? args : "", 0, NULL);
+    char *canon = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    tkd_sha256 h;
+    uint8_t dig[32];
+    tkd_sha256_init(&h);
+    tkd_sha256_update(&h, "tkd-tool-v1\n", 12);
+    tkd_sha256_update(&h, name, strlen(name) + 1);
+    const char *a = canon ? canon : args ? args : "";
+    tkd_sha256_update(&h, a, strlen(a));
+    tkd_sha256_final(&h, dig);
+    free(canon);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", dig[i]);
+}
+
+int solve_tool_cache_get(solve_ctx *x, const char *name, const char *args, char **answer, double *seconds) {
+    if (!x->tool_cache_dir)
+        return 0;
+    char key[65];
+    tool_key(name, args, key);
+    tkd_llm_cache_entry ent;
+    memset(&ent, 0, sizeof ent);
+    tkd_err le = {0};
+    if (tkd_llm_cache_get(x->tool_cache_dir, key, &ent, &le))
+        return 0;
+    *answer = ent.body;
+    *seconds = ent.latency_s;
+    ent.body = NULL;
+    tkd_llm_cache_entry_free(&ent);
+    return *answer != NULL;
+}
+
+void solve_tool_cache_put(solve_ctx *x, const char *name, const char *args, const char *answer, double seconds) {
+    if (!x->tool_cache_dir || x->lcfg.cache != TKD_LLM_CACHE_RW || !answer)
+        return;
+    char key[65];
+    tool_key(name, args, key);
+    tkd_llm_cache_entry ent = {200, TKD_LLM_OK, seconds, 1, -1, (char *)answer, strlen(answer)};
+    tkd_err le = {0};
+    if (tkd_llm_cache_put(x->tool_cache_dir, key, &ent, &le))
+        tkd_log_warn("solve: tool cache: %s", le.msg);
+}

@@ -1,0 +1,337 @@
+/*
+ * Exact evaluation tools beyond the paper: evaluate (exact value and a
+ * decimal to the digits asked), summation and product over an integer range
+ * (term by term, exactly; a polynomial summand with a symbolic upper bound
+ * gets its closed form by exact interpolation).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools_int.h"
+
+#include <flint/fmpq_poly.h>
+#include <flint/fmpz_poly.h>
+
+static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
+    long digits;
+    tkd_expr *x;
+    if (targ_slong(args, "digits", 1, 1000, 15, &digits, e) || targ_expr(args, "expression", &x, e))
+        return tkd_err_wrap(e, "evaluate");
+    ca_ctx_t ctx;
+    ca_ctx_init(ctx);
+    ca_t v;
+    ca_init(v, ctx);
+    int rc = tnum_from_ast(v, x, ctx, e);
+    if (!rc && ca_check_is_number(v, ctx) != T_TRUE)
+        rc = tkd_err_set(e, TKD_EMATH, "the value is not a finite number (infinite or undefined)");
+    if (!rc) {
+        tkd_err e2 = {0};
+        tkd_expr *exact = tnum_to_ast(v, ctx, &e2);
+        if (!exact && tkd_expr_simplify(x, &exact, &e2))
+            exact = tkd_expr_copy(x);
+        char *es = exact ? tkd_expr_to_str(exact) : NULL;
+        ca_t im;
+        ca_init(im, ctx);
+        ca_im(im, v, ctx);
+        if (ca_check_is_real(v, ctx) == T_TRUE || ca_check_is_zero(im, ctx) == T_TRUE)
+            ca_re(v, v, ctx); /* no "+ 0e-23*I" tail */
+        ca_clear(im, ctx);
+        char *ds = ca_get_decimal_str(v, digits, 0, ctx);
+        if (es && ds) {
+            for (char *p = strstr(ds, " {"); p; p = NULL) /* drop an error-bound note */
+                *p = 0;
+            /* an imaginary part shown as exactly 0e-N is noise of the field Calcium chose */
+            char *im = strstr(ds, " + 0e-");
+            if (!im)
+                im = strstr(ds, " - 0e-");
+            if (im && strchr(im, '*') && !strcmp(strchr(im, '*'), "*I"))
+                *im = 0;
+            *result = json_pack("{s:s,s:s}", "value", es, "decimal", ds);
+        } else {
+            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        }
+        tkd_expr_free(exact);
+        free(es);
+        flint_free(ds);
+    }
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+    tkd_expr_free(x);
+    return rc ? tkd_err_wrap(e, "evaluate") : 0;
+}
+
+/* A bound: an integer, or (for the upper bound of a sum) a symbolic one. */
+static int bound(const json_t *args, const char *key, fmpz_t z, tkd_expr **sym, tkd_err *e) {
+    tkd_expr *x;
+    *sym = NULL;
+    if (targ_expr(args, key, &x, e))
+        return e->code;
+    tkd_expr *s = NULL;
+    if (!tkd_expr_has_sym(x, NULL) && !tkd_expr_simplify(x, &s, e) && s && s->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(s->q))) {
+        fmpz_set(z, fmpq_numref(s->q));
+        tkd_expr_free(s);
+        tkd_expr_free(x);
+        return 0;
+    }
+    tkd_expr_free(s);
+    if (tkd_expr_has_sym(x, NULL)) {
+        *sym = x;
+        return 0;
+    }
+    tkd_expr_free(x);
+    return tkd_err_set(e, TKD_EINVAL,
+                       "'%s' must be an integer (or, for the upper bound of a sum, an expression such as n)", key);
+}
+
+/* sum (prod = 0) or product (prod = 1) of f(k), k = lo..hi, exactly */
+static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const fmpz_t hi, int prod, ca_t acc,
+                    ca_ctx_t ctx, tkd_err *e) {
+    if (prod)
+        ca_one(acc, ctx);
+    else
+        ca_zero(acc, ctx);
+    /* fast path: a rational function of k with rational coefficients */
+    fmpq_poly_t num, den;
+    fmpq_poly_init(num);
+    fmpq_poly_init(den);
+    trat t;
+    fmpz_mpoly_q_t r;
+    int fast = 0;
+    if (!trat_from_ast(&t, f, &var, 1, &r, e)) {
+        slong v = trat_var(&t, var);
+        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.m) &&
+            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.m)) {
+            fmpz_poly_t a;
+            fmpz_poly_init(a);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.m);
+            fmpq_poly_set_fmpz_poly(num, a);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.m);
+            fmpq_poly_set_fmpz_poly(den, a);
+            fmpz_poly_clear(a);
+            fast = 1;
+        }
+        fmpz_mpoly_q_clear(r, t.m);
+        trat_clear(&t);
+    }
+    tkd_err_clear(e);
+    int rc = 0;
+    fmpz_t k;
+    fmpz_init(k);
+    if (fast) {
+        fmpq_t s, a, b, q;
+        fmpq_init(s);
+        fmpq_init(a);
+        fmpq_init(b);
+        fmpq_init(q);
+        fmpq_set_si(s, prod, 1);
+        fmpq_set_fmpz_frac(q, lo, (fmpz_t){1});
+        for (fmpz_set(k, lo); fmpz_cmp(k, hi) <= 0 && !rc; fmpz_add_ui(k, k, 1)) {
+            fmpq_set_fmpz_frac(q, k, (fmpz_t){1});
+            fmpq_poly_evaluate_fmpq(a, num, q);
+            fmpq_poly_evaluate_fmpq(b, den, q);
+            if (fmpq_is_zero(b)) {
+                char *ks = fmpz_get_str(NULL, 10, k);
+                rc = tkd_err_set(e, TKD_EMATH, "the term at %s = %s is undefined (division by zero)", var, ks);
+                flint_free(ks);
+                break;
+            }
+            fmpq_div(a, a, b);
+            if (prod)
+                fmpq_mul(s, s, a);
+            else
+                fmpq_add(s, s, a);
+            if (fmpz_bits(fmpq_numref(s)) > TKD_EXPR_MAX_INT_BITS * 4)
+                rc = tkd_err_set(e, TKD_ELIMIT, "the result grows beyond %d bits", TKD_EXPR_MAX_INT_BITS * 4);
+        }
+        if (!rc)
+            ca_set_fmpq(acc, s, ctx);
+        fmpq_clear(s);
+        fmpq_clear(a);
+        fmpq_clear(b);
+        fmpq_clear(q);
+    } else {
+        ca_t v;
+        ca_init(v, ctx);
+        for (fmpz_set(k, lo); fmpz_cmp(k, hi) <= 0 && !rc; fmpz_add_ui(k, k, 1)) {
+            tkd_expr *kv = tkd_expr_fmpz(k);
+            tkd_expr *term = kv ? tsubst(f, var, kv) : NULL;
+            tkd_expr_free(kv);
+            rc = term ? tnum_from_ast(v, term, ctx, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            tkd_expr_free(term);
+            if (!rc) {
+                if (prod)
+                    ca_mul(acc, acc, v, ctx);
+                else
+                    ca_add(acc, acc, v, ctx);
+            }
+        }
+        ca_clear(v, ctx);
+    }
+    fmpz_clear(k);
+    fmpq_poly_clear(num);
+    fmpq_poly_clear(den);
+    return rc;
+}
+
+/* Closed form of sum_{k=lo}^{n} p(k) for a polynomial p with rational
+ * coefficients: a polynomial S(n) of degree d + 1, by interpolation. */
+static int faulhaber(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out,
+                     tkd_err *e) {
+    fmpq_poly_t p;
+    fmpq_poly_init(p);
+    int rc = tkd_expr_to_fmpq_poly(p, f, var, e);
+    if (rc) {
+        fmpq_poly_clear(p);
+        return tkd_err_set(e, TKD_EMATH,
+                           "a sum with a symbolic bound needs a polynomial summand in %s with numeric coefficients",
+                           var);
+    }
+    slong d = fmpq_poly_degree(p);
+    if (d > 200) {
+        fmpq_poly_clear(p);
+        return tkd_err_set(e, TKD_ELIMIT, "the summand has degree above 200");
+    }
+    slong m = d + 2; /* points n = lo-1 .. lo+d */
+    fmpz *xs = _fmpz_vec_init(m);
+    fmpq *ys = _fmpq_vec_init(m);
+    fmpq_t acc, v, q;
+    fmpq_init(acc);
+    fmpq_init(v);
+    fmpq_init(q);
+    for (slong i = 0; i < m; i++) {
+        fmpz_add_si(xs + i, lo, i - 1);
+        if (i > 0) {
+            fmpq_set_fmpz_frac(q, xs + i, (fmpz_t){1});
+            fmpq_poly_evaluate_fmpq(v, p, q);
+            fmpq_add(acc, acc, v);
+        }
+        fmpq_set(ys + i, acc);
+    }
+    /* Lagrange on rational values: scale to integers by the common denominator */
+    fmpz_t L;
+    fmpz_init_set_ui(L, 1);
+    for (slong i = 0; i < m; i++)
+        fmpz_lcm(L, L, fmpq_denref(ys + i));
+    fmpz *yi = _fmpz_vec_init(m);
+    for (slong i = 0; i < m; i++) {
+        fmpz_divexact(yi + i, L, fmpq_denref(ys + i));
+        fmpz_mul(yi + i, yi + i, fmpq_numref(ys + i));
+    }
+    fmpq_poly_t S;
+    fmpq_poly_init(S);
+    fmpz_poly_t Si;
+    fmpz_poly_init(Si);
+    /* values at consecutive integers: Newton forward differences give a
+     * rational polynomial; fmpq_poly_interpolate_fmpz_vec needs fmpz xs/ys */
+    fmpq_poly_interpolate_fmpz_vec(S, xs, yi, m);
+    fmpq_poly_scalar_div_fmpz(S, S, L);
+    tkd_expr *body = tkd_expr_from_fmpq_poly(S, "tkd_n_");
+    tkd_expr *r = body ? tsubst(body, "tkd_n_", upper) : NULL;
+    tkd_expr_free(body);
+    if (!r || tkd_expr_simplify(r, out, e))
+        rc = e->code ? e->code : TKD_ENOMEM;
+    tkd_expr_free(r);
+    fmpz_poly_clear(Si);
+    fmpq_poly_clear(S);
+    fmpz_clear(L);
+    _fmpz_vec_clear(yi, m);
+    _fmpz_vec_clear(xs, m);
+    _fmpq_vec_clear(ys, m);
+    fmpq_clear(acc);
+    fmpq_clear(v);
+    fmpq_clear(q);
+    fmpq_poly_clear(p);
+    return rc;
+}
+
+static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
+    const char *tool = prod ? "product" : "summation";
+    const char *var;
+    tkd_expr *f, *lo_s = NULL, *hi_s = NULL;
+    if (targ_var(args, "variable", "k", &var, e) || targ_expr(args, "expression", &f, e))
+        return tkd_err_wrap(e, "%s", tool);
+    fmpz_t lo, hi;
+    fmpz_init(lo);
+    fmpz_init(hi);
+    int rc = bound(args, "lower", lo, &lo_s, e);
+    if (!rc)
+        rc = bound(args, "upper", hi, &hi_s, e);
+    if (!rc && lo_s)
+        rc = tkd_err_set(e, TKD_EINVAL, "'lower' must be an integer");
+    ca_ctx_t ctx;
+    ca_ctx_init(ctx);
+    ca_t acc;
+    ca_init(acc, ctx);
+    if (!rc && hi_s) {
+        tkd_expr *x = NULL;
+        if (prod)
+            rc = tkd_err_set(e, TKD_EMATH, "a product needs integer bounds");
+        else if (!(rc = faulhaber(f, var, lo, hi_s, &x, e)))
+            *result = tjson_ast(x);
+    } else if (!rc) {
+        fmpz_t cnt;
+        fmpz_init(cnt);
+        fmpz_sub(cnt, hi, lo);
+        if (fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
+            rc = tkd_err_set(e, TKD_ELIMIT,
+                             "the range has more than %d terms; for a polynomial summand pass the upper bound as a "
+                             "symbol (e.g. \"n\") to get a closed form",
+                             TOOL_SUM_TERMS_MAX);
+        fmpz_clear(cnt);
+        if (!rc)
+            rc = range_ca(f, var, lo, hi, prod, acc, ctx, e);
+        if (!rc) {
+            tkd_expr *x = tnum_to_ast(acc, ctx, e);
+            if (!x)
+                rc = e->code ? e->code : TKD_ENOMEM;
+            else
+                *result = tjson_ast(x);
+        }
+    }
+    ca_clear(acc, ctx);
+    ca_ctx_clear(ctx);
+    fmpz_clear(lo);
+    fmpz_clear(hi);
+    tkd_expr_free(f);
+    tkd_expr_free(lo_s);
+    tkd_expr_free(hi_s);
+    return rc ? tkd_err_wrap(e, "%s", tool) : 0;
+}
+
+static int t_sum(const json_t *a, json_t **r, tkd_err *e) {
+    return sum_prod(a, r, 0, e);
+}
+static int t_prod(const json_t *a, json_t **r, tkd_err *e) {
+    return sum_prod(a, r, 1, e);
+}
+
+#define SUM_PARAMS(what)                                                                                               \
+    {                                                                                                                  \
+        {"expression", TP_EXPR, 1, "the term in SymPy syntax, e.g. \"1/(k*(k + 1))\""},                                \
+            {"variable", TP_VAR, 0, "the index variable (default \"k\")"},                                             \
+            {"lower", TP_NUMBER, 1, "first index, an integer"}, {                                                      \
+            "upper", TP_NUMBER, 1, "last index (included): an integer" what                                            \
+        }                                                                                                              \
+    }
+
+const struct tkd_tool tkd_tools_eval_table[] = {
+    {"evaluate",
+     "evaluation",
+     "exact value and decimal of a constant expression",
+     "Evaluate an expression without variables exactly and as a decimal with the given significant digits (default "
+     "15). Answers {\"value\": exact, \"decimal\": digits}. Example: {\"expression\": \"sqrt(8) + sin(pi/6)\", "
+     "\"digits\": 10} -> {\"value\": \"1/2 + 2*sqrt(2)\", \"decimal\": \"3.328427125\"}.",
+     {{"expression", TP_EXPR, 1, "a constant expression in SymPy syntax, e.g. \"binomial(10, 3)/2**10\""},
+      {"digits", TP_INT, 0, "significant digits of the decimal, 1..1000 (default 15)"}},
+     t_evaluate},
+    {"summation", "evaluation", "exact finite sum (closed form for polynomial terms)",
+     "Exact sum of a term over an integer range, lower..upper inclusive (at most 100000 terms). With a polynomial term "
+     "and a symbolic upper bound such as \"n\", the closed form. Example: {\"expression\": \"k**2\", \"variable\": "
+     "\"k\", \"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\".",
+     SUM_PARAMS(" or a symbol such as \"n\""), t_sum},
+    {"product", "evaluation", "exact finite product",
+     "Exact product of a term over an integer range, lower..upper inclusive (at most 100000 factors). Example: "
+     "{\"expression\": \"(k + 1)/k\", \"variable\": \"k\", \"lower\": 1, \"upper\": 99} -> \"100\".",
+     SUM_PARAMS(""), t_prod},
+    {NULL, NULL, NULL, NULL, {{0}}, NULL}};

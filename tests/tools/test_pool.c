@@ -1,0 +1,294 @@
+/* tools: the worker pool under adversarial calls. Every hostile input must
+ * answer a tool error within its limits (never crash the caller), timeouts
+ * and crashes must answer errors and replace the worker, and the pool must
+ * answer a normal call correctly afterwards. Also: the registry's specs are
+ * valid JSON, every tool rejects missing arguments cleanly, and submit/poll
+ * do not block. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tkd/tools.h"
+#include "tkd_test.h"
+
+/* One call through the pool; returns the answer (caller frees) and the time. */
+static char *call(tkd_tools_pool *p, const char *name, const char *args, double *secs, int *status) {
+    tkd_err e = {0};
+    static uint64_t id = 100;
+    uint64_t my = ++id;
+    double t0 = tkd_now();
+    if (tkd_tools_pool_submit(p, my, name, args, &e))
+        return NULL;
+    tkd_tool_done d;
+    int n = 0;
+    while (n == 0)
+        if (tkd_tools_pool_poll(p, -1, &d, 1, &n, &e))
+            return NULL;
+    if (secs)
+        *secs = tkd_now() - t0;
+    if (status)
+        *status = d.status;
+    return d.id == my ? d.answer : (free(d.answer), NULL);
+}
+
+static int is_error(const char *answer) {
+    json_t *j = answer ? json_loads(answer, 0, NULL) : NULL;
+    int ok =
+        j &&
+        !strcmp(json_string_value(json_object_get(j, "status")) ? json_string_value(json_object_get(j, "status")) : "",
+                "error") &&
+        json_string_length(json_object_get(j, "message")) > 10;
+    json_decref(j);
+    return ok;
+}
+
+static int result_is(const char *answer, const char *want) {
+    json_t *j = answer ? json_loads(answer, 0, NULL) : NULL;
+    const char *r = json_string_value(json_object_get(j, "result"));
+    int ok = r && !strcmp(r, want);
+    json_decref(j);
+    return ok;
+}
+
+static char *nested_parens(int depth) {
+    char *s = malloc((size_t)depth * 2 + 64);
+    size_t n = 0;
+    n += (size_t)sprintf(s, "{\"expression\": \"");
+    for (int i = 0; i < depth; i++)
+        s[n++] = '(';
+    s[n++] = 'x';
+    for (int i = 0; i < depth; i++)
+        s[n++] = ')';
+    strcpy(s + n, "\"}");
+    return s;
+}
+
+static char *big_matrix(int dim, int digits) {
+    tkd_buf b;
+    tkd_buf_init(&b);
+    tkd_buf_puts(&b, "{\"matrix\": [");
+    char num[128];
+    memset(num, '7', (size_t)digits);
+    num[digits] = 0;
+    for (int i = 0; i < dim; i++) {
+        tkd_buf_puts(&b, i ? ",[" : "[");
+        for (int j = 0; j < dim; j++)
+            tkd_buf_printf(&b, "%s\"%s\"", j ? "," : "", num);
+        tkd_buf_putc(&b, ']');
+    }
+    tkd_buf_puts(&b, "]}");
+    return tkd_buf_steal(&b);
+}
+
+TEST(adversarial_inputs) {
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(2, NULL, &p, &e), 0);
+    char *nest = nested_parens(10000), *mat = big_matrix(500, 100);
+    char *mega = malloc(1 << 20 | 64);
+    strcpy(mega, "{\"expression\": \"");
+    memset(mega + 16, '1', 1 << 20);
+    strcpy(mega + 16 + (1 << 20), "\"}");
+    struct {
+        const char *name, *args;
+    } cases[] = {
+        {"expand_expression", "{\"expression\": \"2**(10**10)\"}"},
+        {"simplify_expression", "{\"expression\": \"2**(10**10)\"}"},
+        {"expand_expression", "{\"expression\": \"(x+1)**100000\"}"},
+        {"simplify_expression", nest},
+        {"evaluate", "{\"expression\": \"factorial(10**9)\"}"},
+        {"factorial", "{\"n\": 1000000000}"},
+        {"compute_determinant", mat},
+        {"simplify_expression", mega},
+        {"simplify_expression", "{\"expression\": \"\xff\xfe x\"}"},
+        {"simplify_expression", "{\"expression\": \"nan\"}"},
+        {"simplify_expression", "{\"expression\": \"zoo + 1\"}"},
+        {"evaluate", "{\"expression\": \"inf\"}"},
+        {"simplify_expression", "{\"expression\": NaN}"},
+        {"simplify_expression", "{\"expression\": \"\"}"},
+        {"simplify_expression", "{}"},
+        {"simplify_expression", ""},
+        {"simplify_expression", "[1, 2]"},
+        {"", "{}"},
+        {"no_such_tool", "{}"},
+        {"gcd", "{\"numbers\": []}"},
+        {"compute_inverse", "{\"matrix\": [[1, 2], [3]]}"},
+        {"solve_equation", "{\"sympy_equation\": \"x**2 = 4\", \"variable\": \"x; rm -rf\"}"},
+        {"is_prime", "{\"n\": \"1e400\"}"},
+        {"compute_limit", "{\"expression\": \"x\", \"point\": 0, \"direction\": \"up\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double s = 0;
+        char *a = call(p, cases[i].name, cases[i].args, &s, NULL);
+        int ok = is_error(a) && s < TKD_TOOL_WALL_SECONDS + 2;
+        if (!ok)
+            fprintf(stderr, "case %zu (%s): %.200s in %.2fs\n", i, cases[i].name, a ? a : "(null)", s);
+        CHECK(ok);
+        free(a);
+    }
+    /* still healthy: a normal call, and no worker was lost */
+    char *a = call(p, "factor_expression", "{\"expression\": \"x**2 - 1\"}", NULL, NULL);
+    CHECK(result_is(a, "(x - 1)*(x + 1)") || result_is(a, "(x + 1)*(x - 1)"));
+    free(a);
+    CHECK_INT(tkd_tools_pool_spawned(p), 2);
+    tkd_tools_pool_free(p);
+    free(nest);
+    free(mat);
+    free(mega);
+}
+
+static const char *SEMIPRIME = "{\"n\": \"30000000000000000000000000096400000000000000000000000002233\"}";
+
+TEST(cpu_limit_and_replacement) {
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    lim.cpu_seconds = 0.3;
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(1, &lim, &p, &e), 0);
+    int st = 0;
+    double s = 0;
+    char *a = call(p, "factor_integer", SEMIPRIME, &s, &st);
+    CHECK(is_error(a));
+    CHECK(a && strstr(a, "CPU-time limit"));
+    CHECK_INT(st, TKD_ETIMEOUT);
+    free(a);
+    a = call(p, "gcd", "{\"numbers\": [12, 18]}", NULL, NULL);
+    CHECK(result_is(a, "6"));
+    free(a);
+    CHECK_INT(tkd_tools_pool_spawned(p), 2);
+    tkd_tools_pool_free(p);
+}
+
+TEST(wall_watchdog) {
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    lim.cpu_seconds = 60;
+    lim.wall_seconds = 0.5;
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(1, &lim, &p, &e), 0);
+    int st = 0;
+    double s = 0;
+    char *a = call(p, "factor_integer", SEMIPRIME, &s, &st);
+    CHECK(is_error(a));
+    CHECK(a && strstr(a, "wall time"));
+    CHECK_INT(st, TKD_ETIMEOUT);
+    CHECK(s < 3);
+    free(a);
+    a = call(p, "lcm", "{\"numbers\": [4, 6]}", NULL, NULL);
+    CHECK(result_is(a, "12"));
+    free(a);
+    tkd_tools_pool_free(p);
+}
+
+TEST(crash_answers_error) {
+#if !defined(__SANITIZE_ADDRESS__)
+    /* an address-space limit below what the worker already uses: its next
+     * allocation fails and it dies; the call still gets an error answer */
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    lim.mem_bytes = 1 << 20;
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(1, &lim, &p, &e), 0);
+    int st = 0;
+    char *a = call(p, "factorial", "{\"n\": 50000}", NULL, &st);
+    CHECK(is_error(a));
+    CHECK(st != 0);
+    free(a);
+    CHECK(tkd_tools_pool_spawned(p) >= 2);
+    tkd_tools_pool_free(p);
+#endif
+}
+
+TEST(nonblocking) {
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(2, NULL, &p, &e), 0);
+    double t0 = tkd_now();
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(tkd_tools_pool_submit(p, (uint64_t)i, "factorial", "{\"n\": 2000}", &e), 0);
+    tkd_tool_done d[32];
+    int n = 0;
+    CHECK_INT(tkd_tools_pool_poll(p, 0, d, 32, &n, &e), 0);
+    CHECK(tkd_now() - t0 < 0.5);
+    int got = n, seen[20] = {0};
+    for (int i = 0; i < n; i++) {
+        seen[d[i].id] = 1;
+        free(d[i].answer);
+    }
+    int fds[8];
+    CHECK_INT(tkd_tools_pool_fds(p, fds, 8), 2);
+    while (tkd_tools_pool_pending(p)) {
+        CHECK_INT(tkd_tools_pool_poll(p, 1000, d, 32, &n, &e), 0);
+        for (int i = 0; i < n; i++) {
+            seen[d[i].id] = 1;
+            CHECK(d[i].status == 0 && strstr(d[i].answer, "\"result\""));
+            free(d[i].answer);
+        }
+        got += n;
+    }
+    CHECK_INT(got, 20);
+    int all = 1;
+    for (int i = 0; i < 20; i++)
+        all &= seen[i];
+    CHECK(all);
+    tkd_tools_pool_free(p);
+}
+
+TEST(registry_and_specs) {
+    tkd_err e = {0};
+    char *s = tkd_tools_specs_json(NULL, &e);
+    json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+    CHECK(json_is_array(j));
+    CHECK_INT(json_array_size(j), tkd_tools_count());
+    CHECK(tkd_tools_count() >= 60);
+    int good = 1;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        json_t *f = json_object_get(json_array_get(j, i), "function");
+        const char *name = json_string_value(json_object_get(f, "name"));
+        good &= name && tkd_tools_find(name) == tkd_tools_at(i);
+        good &= json_string_length(json_object_get(f, "description")) > 40;
+        good &= json_is_object(json_object_get(json_object_get(f, "parameters"), "properties"));
+        /* no arguments at all: a clean error naming what is missing (or a default answer) */
+        char *a = NULL;
+        tkd_tools_call(name, "{}", 2, &a, NULL, &e);
+        json_t *aj = a ? json_loads(a, 0, NULL) : NULL;
+        good &= json_is_object(aj) && (json_object_get(aj, "result") || json_object_get(aj, "message"));
+        json_decref(aj);
+        free(a);
+    }
+    CHECK(good);
+    json_decref(j);
+    free(s);
+    /* the output cap keeps the answer valid JSON with a note */
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    lim.output_max = 300;
+    char *a = NULL;
+    CHECK_INT(tkd_tools_call("factorial", "{\"n\": 5000}", 11, &a, &lim, &e), 0);
+    json_t *aj = a ? json_loads(a, 0, NULL) : NULL;
+    CHECK(aj && strlen(a) <= 300 && json_string_value(json_object_get(aj, "result")) &&
+          strstr(json_string_value(json_object_get(aj, "result")), "truncated"));
+    json_decref(aj);
+    free(a);
+    /* unknown tool and non-JSON arguments: distinct codes, still an answer */
+    CHECK_INT(tkd_tools_call("nope", "{}", 2, &a, NULL, &e), TKD_ENOTFOUND);
+    CHECK(is_error(a));
+    free(a);
+    CHECK_INT(tkd_tools_call("gcd", "{oops", 5, &a, NULL, &e), TKD_EINVAL);
+    CHECK(is_error(a));
+    free(a);
+}
+
+int main(void) {
+    RUN(registry_and_specs);
+    RUN(adversarial_inputs);
+    RUN(cpu_limit_and_replacement);
+    RUN(wall_watchdog);
+    RUN(crash_answers_error);
+    RUN(nonblocking);
+    return TEST_END();
+}
