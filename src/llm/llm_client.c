@@ -74,7 +74,8 @@ struct tkd_llm {
     size_t heap_n, heap_cap;
     CURL **idle; /* easy handles to reuse */
     int n_idle, cap_idle;
-    job *wire; /* jobs on the wire */
+    job *wire;   /* jobs on the wire */
+    int ep_full; /* the last dispatch found no endpoint with room */
     int in_flight, pending;
     double limit, last_cut, win_start;
     int win_total, win_overload;
@@ -518,6 +519,7 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     j->hdrs = NULL;
     c->in_flight--;
     c->eps[j->ep].outstanding--;
+    c->ep_full = 0;
     j->last_http = (int)code;
     endpoint *ep = &c->eps[j->ep];
     if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
@@ -662,6 +664,7 @@ static void dispatch(tkd_llm *c) {
         if (!j)
             break;
         if (start(c, q_pop(q))) {
+            c->ep_full = 1;
             /* no endpoint has room: put it back in front */
             j->next = q->head;
             q->head = j;
@@ -729,7 +732,7 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
 }
 
 int tkd_llm_timeout_ms(const tkd_llm *c) {
-    if (c->done.n || ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit))
+    if (c->done.n || ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit && !c->ep_full))
         return 0;
     double now = tkd_now(), d = -1;
     if (c->curl_deadline >= 0)
