@@ -202,12 +202,20 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
         return NULL;
     if (y->kind == TKD_EX_FUNC)
         return y;
-    /* the rational-function canonical form over the (simplified) generators */
-    y = pythagoras(y, y, 0);
-    if (!y)
-        return NULL;
-    tkd_expr *z;
+    /* the rational-function canonical form over the (simplified) generators;
+     * with cos(u)**2 -> 1 - sin(u)**2 too, keeping the smaller result */
+    tkd_expr *z, *p = pythagoras(tkd_expr_copy(y), y, 0), *zp = NULL;
     int r2 = tkd_rf_canonical(y, &z, e);
+    if (!r2 && p && !tkd_expr_equal(p, y)) {
+        tkd_err e2 = {0};
+        if (!tkd_rf_canonical(p, &zp, &e2) && tkd_expr_count_nodes(zp) < tkd_expr_count_nodes(z)) {
+            tkd_expr_free(z);
+            z = zp;
+            zp = NULL;
+        }
+    }
+    tkd_expr_free(zp);
+    tkd_expr_free(p);
     tkd_expr_free(y);
     if (r2) {
         *rc = r2;
