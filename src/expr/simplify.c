@@ -122,6 +122,19 @@ static int has_sin(const tkd_expr *x, const tkd_expr *u, int depth) {
     return 0;
 }
 
+/* Does x contain cos(u)**(2k)? (to skip the rewrite, and its copy, at once) */
+static int has_cos_even(const tkd_expr *x, int depth) {
+    if (depth > MAX_REC)
+        return 0;
+    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)))
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_cos_even(x->args[i], depth + 1))
+            return 1;
+    return 0;
+}
+
 /* cos(u)**(2k) -> (1 - sin(u)**2)**k where sin(u) appears in root */
 static tkd_expr *pythagoras(tkd_expr *x, const tkd_expr *root, int depth) {
     if (!x || depth > MAX_REC)
@@ -204,7 +217,7 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
         return y;
     /* the rational-function canonical form over the (simplified) generators;
      * with cos(u)**2 -> 1 - sin(u)**2 too, keeping the smaller result */
-    tkd_expr *z, *p = pythagoras(tkd_expr_copy(y), y, 0), *zp = NULL;
+    tkd_expr *z, *p = has_cos_even(y, 0) ? pythagoras(tkd_expr_copy(y), y, 0) : NULL, *zp = NULL;
     int r2 = tkd_rf_canonical(y, &z, e);
     if (!r2 && p && !tkd_expr_equal(p, y)) {
         tkd_err e2 = {0};
