@@ -68,6 +68,10 @@ static tkd_expr *rules(tkd_expr *x) {
             tkd_expr_free(x);
             return rules(tkd_expr_fn1(TKD_FN_EXP, u));
         }
+        if (tkd_expr_is_int(b, 1)) { /* 1**u -> 1 */
+            tkd_expr_free(x);
+            return tkd_expr_int(1);
+        }
         if (tkd_expr_is_int(p, 1)) {
             x->args[0] = NULL;
             tkd_expr_free(x);
