@@ -38,6 +38,7 @@ typedef struct tkd_rf {
     fmpz_mpoly_ctx_t ctx; /* n variables (1 when n == 0), ORD_DEGLEX */
     int ready;
     int overflow; /* a radical was written back with exponent >= its index */
+    int too_big;  /* a tree written back would exceed TKD_EXPR_MAX_NODES */
 } tkd_rf;
 
 /* Collect the generators of x and set up the context. */

@@ -443,6 +443,30 @@ tkd_expr *tkd_rf_poly_to_expr(tkd_rf *r, const fmpz_mpoly_t p, const fmpz_t den)
         free(fac);
         return NULL;
     }
+    /* predict the size of the tree before building it */
+    size_t *gn = calloc(r->n ? r->n : 1, sizeof *gn), total = 0;
+    if (!gn) {
+        free(terms);
+        free(exp);
+        free(fac);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        gn[i] = tkd_expr_count_nodes(r->gens[i]) + 2;
+    for (slong t = 0; t < len && total <= TKD_EXPR_MAX_NODES; t++) {
+        fmpz_mpoly_get_term_exp_ui(exp, p, t, r->ctx);
+        total += 2;
+        for (size_t i = 0; i < r->n; i++)
+            total += exp[i] ? gn[i] : 0;
+    }
+    free(gn);
+    if (total > TKD_EXPR_MAX_NODES) {
+        r->too_big = 1;
+        free(terms);
+        free(exp);
+        free(fac);
+        return NULL;
+    }
     fmpq_t c;
     fmpq_init(c);
     int bad = 0;
@@ -514,12 +538,15 @@ int tkd_rf_canonical(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
         fmpz_mpoly_q_init(q, r.ctx);
         rc = tkd_rf_conv(&r, q, cur, e);
         tkd_expr *next = rc ? NULL : tkd_rf_to_expr(&r, q);
-        int again = r.overflow;
+        int again = r.overflow, too_big = r.too_big;
         fmpz_mpoly_q_clear(q, r.ctx);
         tkd_rf_clear(&r);
         tkd_expr_free(cur);
         if (rc)
             return rc;
+        if (!next && too_big)
+            return tkd_err_set(e, TKD_ELIMIT, "the result would exceed TKD_EXPR_MAX_NODES (%d nodes)",
+                               TKD_EXPR_MAX_NODES);
         if (!next)
             return tkd_err_set(e, TKD_ENOMEM, "out of memory");
         cur = next;

@@ -68,6 +68,10 @@ static tkd_expr *rules(tkd_expr *x) {
             tkd_expr_free(x);
             return rules(tkd_expr_fn1(TKD_FN_EXP, u));
         }
+        if (tkd_expr_is_int(b, 1)) { /* 1**u -> 1 */
+            tkd_expr_free(x);
+            return tkd_expr_int(1);
+        }
         if (tkd_expr_is_int(p, 1)) {
             x->args[0] = NULL;
             tkd_expr_free(x);
@@ -118,6 +122,19 @@ static int has_sin(const tkd_expr *x, const tkd_expr *u, int depth) {
         return 1;
     for (size_t i = 0; i < x->n; i++)
         if (has_sin(x->args[i], u, depth + 1))
+            return 1;
+    return 0;
+}
+
+/* Does x contain cos(u)**(2k)? (to skip the rewrite, and its copy, at once) */
+static int has_cos_even(const tkd_expr *x, int depth) {
+    if (depth > MAX_REC)
+        return 0;
+    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
+        fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)))
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_cos_even(x->args[i], depth + 1))
             return 1;
     return 0;
 }
@@ -202,12 +219,20 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
         return NULL;
     if (y->kind == TKD_EX_FUNC)
         return y;
-    /* the rational-function canonical form over the (simplified) generators */
-    y = pythagoras(y, y, 0);
-    if (!y)
-        return NULL;
-    tkd_expr *z;
+    /* the rational-function canonical form over the (simplified) generators;
+     * with cos(u)**2 -> 1 - sin(u)**2 too, keeping the smaller result */
+    tkd_expr *z, *p = has_cos_even(y, 0) ? pythagoras(tkd_expr_copy(y), y, 0) : NULL, *zp = NULL;
     int r2 = tkd_rf_canonical(y, &z, e);
+    if (!r2 && p && !tkd_expr_equal(p, y)) {
+        tkd_err e2 = {0};
+        if (!tkd_rf_canonical(p, &zp, &e2) && tkd_expr_count_nodes(zp) < tkd_expr_count_nodes(z)) {
+            tkd_expr_free(z);
+            z = zp;
+            zp = NULL;
+        }
+    }
+    tkd_expr_free(zp);
+    tkd_expr_free(p);
     tkd_expr_free(y);
     if (r2) {
         *rc = r2;
