@@ -455,6 +455,20 @@ static tkd_expr *fexpr_to_ast(const fexpr_t f, tkd_err *e) {
     return r;
 }
 
+/* sqrt(q) as an expression: rational when q is a square. */
+static tkd_expr *sqrt_q(const fmpq_t q) {
+    if (fmpq_sgn(q) >= 0 && fmpz_is_square(fmpq_numref(q)) && fmpz_is_square(fmpq_denref(q))) {
+        fmpq_t r;
+        fmpq_init(r);
+        fmpz_sqrt(fmpq_numref(r), fmpq_numref(q));
+        fmpz_sqrt(fmpq_denref(r), fmpq_denref(q));
+        tkd_expr *x = tkd_expr_fmpq(r);
+        fmpq_clear(r);
+        return x;
+    }
+    return tkd_expr_sqrt(tkd_expr_fmpq(q));
+}
+
 /* Cardano's formula for a root of an irreducible cubic: the three choices
  * of cube root give the three roots; the one equal to x is found by
  * certified numerics (the roots are distinct, so exactly one matches). */
@@ -509,13 +523,11 @@ static tkd_expr *cubic(const qqbar_t x) {
         fmpq_div_fmpz(h, q, (fmpz_t){2}); /* q/2; t = -q/2 */
         tkd_expr *C;
         if (fmpq_sgn(q) <= 0) /* (-q/2 + sqrt(D))^(1/3), radicand > 0 */
-            C = tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_sqrt(tkd_expr_fmpq(D))), tkd_expr_rat(1, 3));
+            C = tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(t), sqrt_q(D)), tkd_expr_rat(1, 3));
         else if (fmpq_sgn(p) < 0) /* -(q/2 - sqrt(D))^(1/3), radicand > 0 */
-            C = tkd_expr_neg(
-                tkd_expr_pow(tkd_expr_sub(tkd_expr_fmpq(h), tkd_expr_sqrt(tkd_expr_fmpq(D))), tkd_expr_rat(1, 3)));
+            C = tkd_expr_neg(tkd_expr_pow(tkd_expr_sub(tkd_expr_fmpq(h), sqrt_q(D)), tkd_expr_rat(1, 3)));
         else /* -(q/2 + sqrt(D))^(1/3) */
-            C = tkd_expr_neg(
-                tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(h), tkd_expr_sqrt(tkd_expr_fmpq(D))), tkd_expr_rat(1, 3)));
+            C = tkd_expr_neg(tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(h), sqrt_q(D)), tkd_expr_rat(1, 3)));
         tkd_expr *y = fmpq_is_zero(p) ? C
                                       : tkd_expr_sub(tkd_expr_copy(C),
                                                      tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
@@ -545,12 +557,11 @@ static tkd_expr *cubic(const qqbar_t x) {
         fmpq_t m3p;
         fmpq_init(m3p);
         fmpq_inv(m3p, mp3); /* -3/p = 1/(-p/3) */
-        tkd_expr *arg = tkd_expr_mul2(tkd_expr_fmpq(c), tkd_expr_sqrt(tkd_expr_fmpq(m3p)));
+        tkd_expr *arg = tkd_expr_mul2(tkd_expr_fmpq(c), sqrt_q(m3p));
         tkd_expr *ang = tkd_expr_div(tkd_expr_fn1(TKD_FN_ACOS, arg), tkd_expr_int(3));
         if (k)
             ang = tkd_expr_sub(ang, tkd_expr_mul2(tkd_expr_rat(2 * k, 3), tkd_expr_const(TKD_C_PI)));
-        tkd_expr *y = tkd_expr_mul(
-            3, (tkd_expr *[]){tkd_expr_int(2), tkd_expr_sqrt(tkd_expr_fmpq(mp3)), tkd_expr_fn1(TKD_FN_COS, ang)});
+        tkd_expr *y = tkd_expr_mul(3, (tkd_expr *[]){tkd_expr_int(2), sqrt_q(mp3), tkd_expr_fn1(TKD_FN_COS, ang)});
         fmpq_t nsh;
         fmpq_init(nsh);
         fmpq_neg(nsh, sh);
@@ -569,8 +580,20 @@ static tkd_expr *cubic(const qqbar_t x) {
     for (int sg = 1; sg >= -1 && !best; sg -= 2) {
         for (int k = 0; k < 3 && !best; k++) {
             /* C = omega^k * (-q/2 + sg*sqrt(D))^(1/3); y = C - p/(3 C) */
-            tkd_expr *A =
-                tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), tkd_expr_sqrt(tkd_expr_fmpq(D))));
+            tkd_expr *sd = sqrt_q(D), *A;
+            if (sd && sd->kind == TKD_EX_NUM) { /* a rational radicand */
+                fmpq_t a;
+                fmpq_init(a);
+                if (sg > 0)
+                    fmpq_add(a, t, sd->q);
+                else
+                    fmpq_sub(a, t, sd->q);
+                A = tkd_expr_fmpq(a);
+                fmpq_clear(a);
+                tkd_expr_free(sd);
+            } else {
+                A = tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), sd));
+            }
             tkd_expr *C = tkd_expr_pow(A, tkd_expr_rat(1, 3));
             if (k) {
                 tkd_expr *om = tkd_expr_div(
@@ -581,7 +604,9 @@ static tkd_expr *cubic(const qqbar_t x) {
                 C = tkd_expr_mul2(om, C);
             }
             tkd_expr *y =
-                tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
+                fmpq_is_zero(p)
+                    ? C
+                    : tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
             fmpq_t nsh;
             fmpq_init(nsh);
             fmpq_neg(nsh, sh);
