@@ -38,7 +38,7 @@ static int safe_at(const tkd_expr *x, const char *var, const tkd_expr *p) {
             int ok = 0;
             ca_ctx_t ctx;
             ca_t c;
-            ca_ctx_init(ctx);
+            tca_ctx_init(ctx);
             ca_init(c, ctx);
             tkd_err e = {0};
             if (v && !tnum_from_ast(c, v, ctx, &e)) {
@@ -114,7 +114,7 @@ static int limit_ast(const tkd_expr *x, const char *var, const json_t *point, co
             tkd_expr *v = tsubst(x, var, p);
             ca_ctx_t ctx;
             ca_t c;
-            ca_ctx_init(ctx);
+            tca_ctx_init(ctx);
             ca_init(c, ctx);
             tkd_err e2 = {0};
             if (v && !tnum_from_ast(c, v, ctx, &e2) && ca_check_is_number(c, ctx) == T_TRUE)
@@ -241,7 +241,7 @@ static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
         tkd_expr *v = tsubst(x, var, p);
         ca_ctx_t ctx;
         ca_t c, l;
-        ca_ctx_init(ctx);
+        tca_ctx_init(ctx);
         ca_init(c, ctx);
         ca_init(l, ctx);
         tkd_err e2 = {0};

@@ -18,7 +18,7 @@ static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
     if (targ_slong(args, "digits", 1, 1000, 15, &digits, e) || targ_expr(args, "expression", &x, e))
         return tkd_err_wrap(e, "evaluate");
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     ca_t v;
     ca_init(v, ctx);
     int rc = tnum_from_ast(v, x, ctx, e);
@@ -260,7 +260,7 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
     if (!rc && lo_s)
         rc = tkd_err_set(e, TKD_EINVAL, "'lower' must be an integer");
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     ca_t acc;
     ca_init(acc, ctx);
     if (!rc && hi_s) {

@@ -104,7 +104,7 @@ static const char *const P12[] = {"point1", "point2"}, *const P123[] = {"point1"
 
 static int t_midpoint(const json_t *args, json_t **result, tkd_err *e) {
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[2];
     int rc = load_pts(args, P12, 2, p, ctx, e);
     if (!rc) {
@@ -126,7 +126,7 @@ static int t_midpoint(const json_t *args, json_t **result, tkd_err *e) {
 
 static int t_distance(const json_t *args, json_t **result, tkd_err *e) {
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[2];
     int rc = load_pts(args, P12, 2, p, ctx, e);
     if (!rc) {
@@ -144,7 +144,7 @@ static int t_distance(const json_t *args, json_t **result, tkd_err *e) {
 
 static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[2];
     int rc = load_pts(args, P12, 2, p, ctx, e);
     if (rc) {
@@ -218,7 +218,7 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
 static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
     static const char *names[] = {"compute_centroid", "compute_orthocenter", "compute_triangle_area_vertices"};
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[3];
     int rc = load_pts(args, P123, 3, p, ctx, e);
     if (rc) {
@@ -330,7 +330,7 @@ static int load_list(const json_t *args, const char *key, int min, pt **p, int *
 
 static int t_collinear(const json_t *args, json_t **result, tkd_err *e) {
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt *p;
     int n, rc = load_list(args, "points", 1, &p, &n, ctx, e);
     if (!rc) {
@@ -360,7 +360,7 @@ static int t_collinear(const json_t *args, json_t **result, tkd_err *e) {
 
 static int t_polygon_area(const json_t *args, json_t **result, tkd_err *e) {
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt *p;
     int n, rc = load_list(args, "vertices", 3, &p, &n, ctx, e);
     if (!rc) {
@@ -389,7 +389,7 @@ static int t_polygon_area(const json_t *args, json_t **result, tkd_err *e) {
 static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
     static const char *const K[] = {"line1_point1", "line1_point2", "line2_point1", "line2_point2"};
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[4];
     int rc = load_pts(args, K, 4, p, ctx, e);
     if (rc) {
@@ -457,7 +457,7 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
 static int t_point_line(const json_t *args, json_t **result, tkd_err *e) {
     static const char *const K[] = {"point", "line_point1", "line_point2"};
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     pt p[3];
     int rc = load_pts(args, K, 3, p, ctx, e);
     if (rc) {
@@ -489,7 +489,7 @@ static int t_point_line(const json_t *args, json_t **result, tkd_err *e) {
 static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
     static const char *const K[] = {"side1", "side2", "side3"};
     ca_ctx_t ctx;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     ca_t s[3], h, t;
     for (int i = 0; i < 3; i++)
         ca_init(s[i], ctx);

@@ -495,7 +495,7 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
         qqbar_ptr roots = _qqbar_vec_init(d);
         qqbar_roots_fmpz_poly(roots, z, 0);
         ca_ctx_t ctx;
-        ca_ctx_init(ctx);
+        tca_ctx_init(ctx);
         ca_t a, b, c;
         ca_init(a, ctx);
         ca_init(b, ctx);

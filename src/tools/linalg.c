@@ -228,7 +228,7 @@ static int t_det(const json_t *args, json_t **result, tkd_err *e) {
         }
     } else {
         ca_ctx_t ctx;
-        ca_ctx_init(ctx);
+        tca_ctx_init(ctx);
         ca_mat_t A;
         if (!(rc = mat_ca(A, &m, ctx, e))) {
             ca_t d;
@@ -287,7 +287,7 @@ static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
         }
     } else {
         ca_ctx_t ctx;
-        ca_ctx_init(ctx);
+        tca_ctx_init(ctx);
         ca_mat_t A, X;
         if (!(rc = mat_ca(A, &m, ctx, e))) {
             ca_mat_init(X, (slong)n, (slong)n, ctx);
@@ -328,7 +328,7 @@ static int t_rank(const json_t *args, json_t **result, tkd_err *e) {
     mat m;
     ca_ctx_t ctx;
     ca_mat_t A;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     int rc = numeric(args, "compute_rank", 0, MAT_DIM_MAX, &m, A, ctx, e);
     if (!rc) {
         slong r;
@@ -371,7 +371,7 @@ static int t_nullspace(const json_t *args, json_t **result, tkd_err *e) {
     mat m;
     ca_ctx_t ctx;
     ca_mat_t A;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     int rc = numeric(args, "compute_nullspace", 0, MAT_DIM_MAX, &m, A, ctx, e);
     if (!rc) {
         int ok;
@@ -389,7 +389,7 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
     mat m;
     ca_ctx_t ctx;
     ca_mat_t A;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     int rc = numeric(args, tool, 1, EIG_DIM_MAX, &m, A, ctx, e);
     if (rc) {
         ca_ctx_clear(ctx);

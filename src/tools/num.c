@@ -455,6 +455,20 @@ static tkd_expr *fexpr_to_ast(const fexpr_t f, tkd_err *e) {
     return r;
 }
 
+/* sqrt(q) as an expression: rational when q is a square. */
+static tkd_expr *sqrt_q(const fmpq_t q) {
+    if (fmpq_sgn(q) >= 0 && fmpz_is_square(fmpq_numref(q)) && fmpz_is_square(fmpq_denref(q))) {
+        fmpq_t r;
+        fmpq_init(r);
+        fmpz_sqrt(fmpq_numref(r), fmpq_numref(q));
+        fmpz_sqrt(fmpq_denref(r), fmpq_denref(q));
+        tkd_expr *x = tkd_expr_fmpq(r);
+        fmpq_clear(r);
+        return x;
+    }
+    return tkd_expr_sqrt(tkd_expr_fmpq(q));
+}
+
 /* Cardano's formula for a root of an irreducible cubic: the three choices
  * of cube root give the three roots; the one equal to x is found by
  * certified numerics (the roots are distinct, so exactly one matches). */
@@ -501,11 +515,85 @@ static tkd_expr *cubic(const qqbar_t x) {
     acb_init(xv);
     acb_init(yv);
     qqbar_get_acb(xv, x, 256);
+    /* one real root (D > 0): Cardano with the real cube root of a positive
+     * radicand, so the answer is visibly real */
+    if (fmpq_sgn(D) > 0 && qqbar_is_real(x)) {
+        fmpq_t h;
+        fmpq_init(h);
+        fmpq_div_fmpz(h, q, (fmpz_t){2}); /* q/2; t = -q/2 */
+        tkd_expr *C;
+        if (fmpq_sgn(q) <= 0) /* (-q/2 + sqrt(D))^(1/3), radicand > 0 */
+            C = tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(t), sqrt_q(D)), tkd_expr_rat(1, 3));
+        else if (fmpq_sgn(p) < 0) /* -(q/2 - sqrt(D))^(1/3), radicand > 0 */
+            C = tkd_expr_neg(tkd_expr_pow(tkd_expr_sub(tkd_expr_fmpq(h), sqrt_q(D)), tkd_expr_rat(1, 3)));
+        else /* -(q/2 + sqrt(D))^(1/3) */
+            C = tkd_expr_neg(tkd_expr_pow(tkd_expr_add2(tkd_expr_fmpq(h), sqrt_q(D)), tkd_expr_rat(1, 3)));
+        tkd_expr *y = fmpq_is_zero(p) ? C
+                                      : tkd_expr_sub(tkd_expr_copy(C),
+                                                     tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
+        fmpq_t nsh;
+        fmpq_init(nsh);
+        fmpq_neg(nsh, sh);
+        tkd_expr *cand = fmpq_is_zero(nsh) ? y : tkd_expr_add2(y, tkd_expr_fmpq(nsh));
+        tkd_err e = {0};
+        if (cand && !tkd_expr_eval_acb(yv, cand, 0, NULL, NULL, 256, &e) && acb_is_finite(yv) && acb_overlaps(xv, yv) &&
+            acb_rel_accuracy_bits(yv) > 64)
+            best = cand;
+        else
+            tkd_expr_free(cand);
+        fmpq_clear(nsh);
+        fmpq_clear(h);
+    }
+    /* three real roots (D < 0): the trigonometric form keeps them visibly real,
+     * y_k = 2 sqrt(-p/3) cos(acos(3q/(2p) sqrt(-3/p))/3 - 2 pi k/3) */
+    for (int k = 0; k < 3 && !best && fmpq_sgn(D) < 0 && qqbar_is_real(x); k++) {
+        fmpq_t mp3, c;
+        fmpq_init(mp3);
+        fmpq_init(c);
+        fmpq_div_fmpz(mp3, p, (fmpz_t){-3}); /* -p/3 > 0 */
+        fmpq_mul_fmpz(c, q, (fmpz_t){3});    /* 3q/(2p) */
+        fmpq_div(c, c, p);
+        fmpq_div_fmpz(c, c, (fmpz_t){2});
+        fmpq_t m3p;
+        fmpq_init(m3p);
+        fmpq_inv(m3p, mp3); /* -3/p = 1/(-p/3) */
+        tkd_expr *arg = tkd_expr_mul2(tkd_expr_fmpq(c), sqrt_q(m3p));
+        tkd_expr *ang = tkd_expr_div(tkd_expr_fn1(TKD_FN_ACOS, arg), tkd_expr_int(3));
+        if (k)
+            ang = tkd_expr_sub(ang, tkd_expr_mul2(tkd_expr_rat(2 * k, 3), tkd_expr_const(TKD_C_PI)));
+        tkd_expr *y = tkd_expr_mul(3, (tkd_expr *[]){tkd_expr_int(2), sqrt_q(mp3), tkd_expr_fn1(TKD_FN_COS, ang)});
+        fmpq_t nsh;
+        fmpq_init(nsh);
+        fmpq_neg(nsh, sh);
+        tkd_expr *cand = fmpq_is_zero(nsh) ? y : tkd_expr_add2(y, tkd_expr_fmpq(nsh));
+        tkd_err e = {0};
+        if (cand && !tkd_expr_eval_acb(yv, cand, 0, NULL, NULL, 256, &e) && acb_is_finite(yv) && acb_overlaps(xv, yv) &&
+            acb_rel_accuracy_bits(yv) > 64)
+            best = cand;
+        else
+            tkd_expr_free(cand);
+        fmpq_clear(nsh);
+        fmpq_clear(mp3);
+        fmpq_clear(c);
+        fmpq_clear(m3p);
+    }
     for (int sg = 1; sg >= -1 && !best; sg -= 2) {
         for (int k = 0; k < 3 && !best; k++) {
             /* C = omega^k * (-q/2 + sg*sqrt(D))^(1/3); y = C - p/(3 C) */
-            tkd_expr *A =
-                tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), tkd_expr_sqrt(tkd_expr_fmpq(D))));
+            tkd_expr *sd = sqrt_q(D), *A;
+            if (sd && sd->kind == TKD_EX_NUM) { /* a rational radicand */
+                fmpq_t a;
+                fmpq_init(a);
+                if (sg > 0)
+                    fmpq_add(a, t, sd->q);
+                else
+                    fmpq_sub(a, t, sd->q);
+                A = tkd_expr_fmpq(a);
+                fmpq_clear(a);
+                tkd_expr_free(sd);
+            } else {
+                A = tkd_expr_add2(tkd_expr_fmpq(t), tkd_expr_mul2(tkd_expr_int(sg), sd));
+            }
             tkd_expr *C = tkd_expr_pow(A, tkd_expr_rat(1, 3));
             if (k) {
                 tkd_expr *om = tkd_expr_div(
@@ -516,7 +604,9 @@ static tkd_expr *cubic(const qqbar_t x) {
                 C = tkd_expr_mul2(om, C);
             }
             tkd_expr *y =
-                tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
+                fmpq_is_zero(p)
+                    ? C
+                    : tkd_expr_sub(tkd_expr_copy(C), tkd_expr_div(tkd_expr_fmpq(p), tkd_expr_mul2(tkd_expr_int(3), C)));
             fmpq_t nsh;
             fmpq_init(nsh);
             fmpq_neg(nsh, sh);

@@ -125,6 +125,11 @@ static void worker_main(int fd, const tkd_tool_limits *lim) {
 #endif
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
+    /* FLINT's quadratic sieve writes temporary files (NNNsiqs.dat) into the
+     * working folder and leaves them when a worker is killed mid-factoring */
+    const char *tmp = getenv("TMPDIR");
+    if (chdir(tmp && *tmp ? tmp : "/tmp"))
+        tkd_log_debug("tool worker: cannot chdir to a temporary folder");
     for (;;) {
         char *name = read_msg(fd, TKD_TOOL_NAME_MAX * 4);
         char *args = name ? read_msg(fd, TKD_TOOL_ARGS_MAX + 16) : NULL;

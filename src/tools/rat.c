@@ -62,7 +62,7 @@ static tkd_expr *prep(const tkd_expr *x, tkd_err *e) {
     if (!tkd_expr_has_sym(x, NULL) && x->kind != TKD_EX_CONST) {
         ca_ctx_t ctx;
         ca_t v;
-        ca_ctx_init(ctx);
+        tca_ctx_init(ctx);
         ca_init(v, ctx);
         tkd_err e2 = {0};
         tkd_expr *r = NULL;

@@ -80,7 +80,7 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val) {
 truth_t tnum_check(const tkd_expr *x, int what) {
     ca_ctx_t ctx;
     ca_t v;
-    ca_ctx_init(ctx);
+    tca_ctx_init(ctx);
     ca_init(v, ctx);
     tkd_err e = {0};
     truth_t r = T_UNKNOWN;

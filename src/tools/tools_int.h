@@ -125,6 +125,16 @@ static inline int tfmpz_abs_gt(const fmpz_t a, ulong b) {
 }
 
 /* ---- exact numbers (num.c) ---- */
+/* A Calcium context with bounded effort: undecidable-in-budget questions
+ * answer T_UNKNOWN (which the tools turn into errors), never a wrong value. */
+#define TOOL_CA_PREC_LIMIT 1024
+#define TOOL_CA_QQBAR_DEG_LIMIT 40
+static inline void tca_ctx_init(ca_ctx_t ctx) {
+    ca_ctx_init(ctx);
+    ctx->options[CA_OPT_PREC_LIMIT] = TOOL_CA_PREC_LIMIT;
+    ctx->options[CA_OPT_QQBAR_DEG_LIMIT] = TOOL_CA_QQBAR_DEG_LIMIT;
+}
+
 int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
 int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
 tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e);

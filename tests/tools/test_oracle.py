@@ -263,6 +263,33 @@ def as_set(v, x=None):
     return v.as_set()
 
 
+def same_real_set(a, b):
+    """Two subsets of the reals are equal: structurally, or with numerically
+    equal boundaries, the same membership between them and the same
+    inclusion of each boundary point."""
+    if a == b:
+        return True
+
+    def bounds(s):
+        out = []
+        for p in s.boundary if not isinstance(s.boundary, sp.Interval) else []:
+            out.append((float(sp.re(sp.N(p, 40))), p))
+        return sorted(out, key=lambda t: t[0])
+    ba, bb = bounds(a), bounds(b)
+    if len(ba) != len(bb) or any(abs(x[0] - y[0]) > 1e-12 * max(1, abs(x[0])) for x, y in zip(ba, bb)):
+        return False
+    xs = [t[0] for t in ba]
+    probes = [xs[0] - 1] if xs else [0.0]
+    probes += [(u + v) / 2 for u, v in zip(xs, xs[1:])] + ([xs[-1] + 1] if xs else [])
+    for t in probes:
+        if bool(a.contains(sp.Rational(t))) != bool(b.contains(sp.Rational(t))):
+            return False
+    for (_, pa), (_, pb) in zip(ba, bb):
+        if bool(a.contains(pa)) != bool(b.contains(pb)):
+            return False
+    return True
+
+
 def same_list_as_set(got, ref):
     got = [S(g) for g in got]
     ref = list(ref)
@@ -378,7 +405,7 @@ def compare(tool, args, got, ref, kind):
     if tool in ("solve_linear_system", "solve_nonlinear_system"):
         return same_tuples(got, ref)
     if tool in ("solve_univariate_inequality", "reduce_inequalities"):
-        return as_set(S(got)) == as_set(ref)
+        return same_real_set(as_set(S(got)), as_set(ref))
     if tool == "polynomial_representation":
         return same_poly(got, ref)
     if tool in ("polynomial_degree", "compute_rank"):
