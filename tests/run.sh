@@ -37,15 +37,17 @@ if [ "${TKD_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ] && command -v clang >/dev/null
     name=$(basename "$src" .c)
     cmake --build build-fuzz --target "$name" -j"$jobs" >/dev/null
     short=${name#fuzz_}; short=${short%%_*}   # the module: its dictionary and corpus
-    args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+    args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1)
     [ -f "tests/fuzz/$short.dict" ] && args+=(-dict="tests/fuzz/$short.dict")
+    # a module's own libFuzzer flags, e.g. tools: fork mode, slow inputs bounded by the pool's limits
+    [ -f "tests/fuzz/$short.options" ] && read -r -a extra < "tests/fuzz/$short.options" && args+=("${extra[@]}")
     work=$(mktemp -d)   # new inputs go here, never into the committed corpus
     corpus=()
     [ -d "tests/fuzz/corpus_$short" ] && corpus=("tests/fuzz/corpus_$short")
     if ! "build-fuzz/bin/$name" "${args[@]}" -artifact_prefix="$work/" "$work" "${corpus[@]}" > "$work/log" 2>&1; then
       tail -40 "$work/log"; echo "fuzz target $name failed; crash input in $work" >&2; exit 1
     fi
-    echo "$name: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') runs, no crash"
+    echo "$name: $(grep -E '^stat::number_of_executed_units|^#[0-9]+: cov' "$work/log" | tail -1 | awk '{print $2}') runs, no crash"
     rm -rf "$work"
   done
 fi
