@@ -47,7 +47,8 @@ if [ "${TKD_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ] && command -v clang >/dev/null
     if ! "build-fuzz/bin/$name" "${args[@]}" -artifact_prefix="$work/" "$work" "${corpus[@]}" > "$work/log" 2>&1; then
       tail -40 "$work/log"; echo "fuzz target $name failed; crash input in $work" >&2; exit 1
     fi
-    echo "$name: $(grep -E '^stat::number_of_executed_units|^#[0-9]+: cov' "$work/log" | tail -1 | awk '{print $2}') runs, no crash"
+    runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p; s/^#([0-9]+):? .*/\1/p' "$work/log" | tail -1)
+    echo "$name: ${runs:-?} runs, no crash"
     rm -rf "$work"
   done
 fi
