@@ -9,6 +9,8 @@
 #include "tkd/core.h"
 #include "tkd/job.h"
 
+#include <mpi.h>
+
 #define TKD_CLI_MAX_SETS 64
 
 /* Options every phase command accepts: --set KEY=VALUE (repeatable), -v, -q. */
@@ -25,6 +27,14 @@ typedef struct tkd_cli_opts {
 int tkd_cli_parse(int argc, char **argv, const char *const *keep, tkd_cli_opts *o);
 /* Load the job file named by o->pos[0] with the overrides; prints errors. */
 int tkd_cli_load_job(const tkd_cli_opts *o, tkd_job *job);
+/* What a loaded job sets for the whole process: the log level (unless -v/-q
+ * chose one) and HDF5 file locking. */
+void tkd_cli_job_env(const tkd_job *job);
+/* Run an MPI phase as a command: `tkd NAME JOB.json [--set ...]` under mpiexec,
+ * srun or as one plain process. MPI, the stop signals and the job are set up
+ * here; run does the work. Returns the exit code (3: stopped, resumable). */
+int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
+                      int (*run)(const tkd_job *job, MPI_Comm comm, tkd_err *e));
 /* Print an error and turn its code into an exit code. */
 int tkd_cli_fail(const tkd_err *e);
 

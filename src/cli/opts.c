@@ -58,6 +58,11 @@ int tkd_cli_load_job(const tkd_cli_opts *o, tkd_job *job) {
         fprintf(stderr, "tkd: error: %s\n", e.msg);
         return TKD_EXIT_USAGE;
     }
+    tkd_cli_job_env(job);
+    return 0;
+}
+
+void tkd_cli_job_env(const tkd_job *job) {
     static const char *levels[] = {"debug", "info", "warn", "error"};
     const char *lvl = tkd_job_str(job, "log_level");
     if (tkd_log_get_level() == TKD_LOG_INFO) /* -v/-q on the command line win */
@@ -66,5 +71,4 @@ int tkd_cli_load_job(const tkd_cli_opts *o, tkd_job *job) {
                 tkd_log_set_level((tkd_log_level)i);
     if (!tkd_job_bool(job, "store.file_locking"))
         setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
-    return 0;
 }

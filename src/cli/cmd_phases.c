@@ -1,26 +1,24 @@
 /*
- * tkd solve JOB.json: the solve phase (teacher + toolkit on every problem), as an MPI
- * program (mpiexec -n N, srun --mpi=pmix, or a plain single process).
- * Exit codes: 0 all problems done, 1 failure, 2 bad usage or bad job file,
- * 3 stopped early by SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
+ * The MPI phases as commands: tkd testwork|solve JOB.json, run under mpiexec,
+ * srun --mpi=pmix, or as a plain single process. Exit codes: 0 all problems
+ * done, 1 failure, 2 bad usage or bad job file, 3 stopped early by
+ * SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
  */
 #include "cli.h"
 
 #include "tkd/dist.h"
 #include "tkd/phases.h"
 
-#include <mpi.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-int tkd_cmd_solve(int argc, char **argv) {
+int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
+                      int (*run)(const tkd_job *job, MPI_Comm comm, tkd_err *e)) {
     tkd_cli_opts o;
     int rc = tkd_cli_parse(argc, argv, NULL, &o);
     if (rc)
         return rc;
     if (o.n_pos != 1) {
-        fprintf(stderr, "usage: tkd solve JOB.json [--set KEY=VALUE ...] [-v|-q]\n");
+        fprintf(stderr, "usage: tkd %s JOB.json [--set KEY=VALUE ...] [-v|-q]\n", name);
         return TKD_EXIT_USAGE;
     }
     int provided = 0, rank = 0, size = 1;
@@ -42,23 +40,19 @@ int tkd_cmd_solve(int argc, char **argv) {
         MPI_Finalize();
         return TKD_EXIT_USAGE;
     }
-    static const char *levels[] = {"debug", "info", "warn", "error"};
-    const char *lvl = tkd_job_str(&job, "log_level");
-    if (tkd_log_get_level() == TKD_LOG_INFO)
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(lvl, levels[i]))
-                tkd_log_set_level((tkd_log_level)i);
-    if (!tkd_job_bool(&job, "store.file_locking"))
-        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+    tkd_cli_job_env(&job);
 
     if ((rc = tkd_dist_signals_install(&e)) == 0)
-        rc = tkd_solve_run(&job, MPI_COMM_WORLD, &e);
+        rc = run(&job, MPI_COMM_WORLD, &e);
     int code = tkd_exit_code(rc);
     if (rc == TKD_ESTOP)
-        tkd_log_info("solve: stopped early; exit %d (resumable: run the same command again)", code);
+        tkd_log_info("%s: stopped early; exit %d (resumable: run the same command again)", name, code);
     else if (rc)
         tkd_log_error("%s", e.msg[0] ? e.msg : tkd_strerror(rc));
     tkd_job_free(&job);
     MPI_Finalize();
     return code;
 }
+
+int tkd_cmd_testwork(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "testwork", tkd_testwork_run); }
+int tkd_cmd_solve(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "solve", tkd_solve_run); }
