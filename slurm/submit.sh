@@ -3,7 +3,7 @@
 # previous one succeeded (--dependency=afterok). Ablations: several job files
 # become one job array per phase, one task per job file.
 #   bash slurm/submit.sh JOB.json [JOB2.json ...] [-- phase phase ...]
-# Default phases: data testwork (more as phases land).
+# Default phases: data solve.
 # Extra sbatch options come from $SBATCH_OPTS (e.g. "-p gpu --ntasks=8").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
   jobs+=("$1"); shift
 done
 [ ${#jobs[@]} -gt 0 ] || { echo "usage: submit.sh JOB.json [JOB2.json ...] [-- PHASE ...]" >&2; exit 2; }
-[ ${#phases[@]} -gt 0 ] || phases=(data testwork)
+[ ${#phases[@]} -gt 0 ] || phases=(data solve)
 TKD=${TKD:-$(pwd)/build/bin/tkd}
 for j in "${jobs[@]}"; do "$TKD" config check "$j" >/dev/null || exit 2; done
 
