@@ -52,4 +52,8 @@ tkd_expr *tkd_rf_to_expr(tkd_rf *r, const fmpz_mpoly_q_t q);
 /* x -> canonical tree (expanded numerator / expanded denominator) */
 int tkd_rf_canonical(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 
+/* fn's rendering of x as a malloc'd string (NULL when out of memory):
+ * the printers' to_str/to_latex share it. */
+char *tkd_expr_render(const tkd_expr *x, int (*fn)(tkd_buf *, const tkd_expr *));
+
 #endif

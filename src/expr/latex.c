@@ -378,12 +378,4 @@ int tkd_expr_latex(tkd_buf *b, const tkd_expr *x) {
     return tex(b, x, PREC_LOW);
 }
 
-char *tkd_expr_to_latex(const tkd_expr *x) {
-    tkd_buf b;
-    tkd_buf_init(&b);
-    if (tkd_expr_latex(&b, x)) {
-        tkd_buf_free(&b);
-        return NULL;
-    }
-    return tkd_buf_steal(&b);
-}
+char *tkd_expr_to_latex(const tkd_expr *x) { return tkd_expr_render(x, tkd_expr_latex); }

@@ -377,12 +377,14 @@ int tkd_expr_print(tkd_buf *b, const tkd_expr *x) {
     return print(b, x, PREC_LOW);
 }
 
-char *tkd_expr_to_str(const tkd_expr *x) {
+char *tkd_expr_render(const tkd_expr *x, int (*fn)(tkd_buf *, const tkd_expr *)) {
     tkd_buf b;
     tkd_buf_init(&b);
-    if (tkd_expr_print(&b, x)) {
+    if (fn(&b, x)) {
         tkd_buf_free(&b);
         return NULL;
     }
     return tkd_buf_steal(&b);
 }
+
+char *tkd_expr_to_str(const tkd_expr *x) { return tkd_expr_render(x, tkd_expr_print); }

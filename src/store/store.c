@@ -373,21 +373,26 @@ void tkd_store_set_flush_every(tkd_store *s, size_t rows) {
         s->flush_every = rows ? rows : 1;
 }
 
-/* Grow a 1-D dataset from old to old+n elements and write buf there. */
-static herr_t write_tail(hid_t d, hid_t memtype, hsize_t old, hsize_t n, const void *buf) {
-    hsize_t total = old + n;
-    if (H5Dset_extent(d, &total) < 0)
-        return -1;
+/* Read or write elements [start, start+n) of a 1-D dataset. */
+static herr_t slab_io(hid_t d, hid_t memtype, hsize_t start, hsize_t n, void *buf, int write) {
     hid_t fs = H5Dget_space(d);
     hid_t ms = H5Screate_simple(1, &n, NULL);
     herr_t r = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &old, NULL, &n, NULL) >= 0)
-        r = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, buf);
+    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0)
+        r = write ? H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, buf) : H5Dread(d, memtype, ms, fs, H5P_DEFAULT, buf);
     if (ms >= 0)
         H5Sclose(ms);
     if (fs >= 0)
         H5Sclose(fs);
     return r;
+}
+
+/* Grow a 1-D dataset from old to old+n elements and write buf there. */
+static herr_t write_tail(hid_t d, hid_t memtype, hsize_t old, hsize_t n, const void *buf) {
+    hsize_t total = old + n;
+    if (H5Dset_extent(d, &total) < 0)
+        return -1;
+    return slab_io(d, memtype, old, n, (void *)buf, 1);
 }
 
 int tkd_store_flush(tkd_store *s, tkd_err *e) {
@@ -569,16 +574,7 @@ uint64_t tkd_store_text_size(const tkd_store *s) {
 }
 
 static herr_t read_slab(hid_t d, hid_t memtype, hsize_t start, hsize_t n, void *buf) {
-    hid_t fs = H5Dget_space(d);
-    hid_t ms = H5Screate_simple(1, &n, NULL);
-    herr_t r = -1;
-    if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0)
-        r = H5Dread(d, memtype, ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return r;
+    return slab_io(d, memtype, start, n, buf, 0);
 }
 
 int store_read_rows(tkd_store *s, size_t row, size_t n, tkd_record *recs, tkd_err *e) {
