@@ -68,7 +68,7 @@ static int factor_checked(const fmpz_t n, const char *tool, fmpz_factor_t f, tkd
     fmpz_t a;
     fmpz_init(a);
     fmpz_abs(a, n);
-    fmpz_factor(f, a);
+    tnt_factor(f, a);
     fmpz_clear(a);
     return 0;
 }
@@ -113,9 +113,7 @@ static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
         rc = tkd_err_set(e, TKD_ELIMIT, "is_prime: n has more than %d digits; use a smaller integer",
                          TOOL_PRIME_DIGITS_MAX);
     if (!rc) { /* BPSW first; a proof up to TOOL_PRIME_PROVE_DIGITS digits */
-        int p = fmpz_cmp_ui(n, 1) > 0 && fmpz_is_probabprime(n);
-        if (p && fmpz_sizeinbase(n, 10) <= TOOL_PRIME_PROVE_DIGITS)
-            p = fmpz_is_prime(n);
+        int p = tnt_is_prime(n);
         *result = json_string(p ? "True" : "False");
     }
     fmpz_clear(n);

@@ -8,8 +8,10 @@
  *
  * Wire format, both ways: u32 length + bytes. Request: name, then args.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,7 +42,8 @@ typedef struct worker {
     double start;
     int killed; /* the watchdog sent SIGKILL */
     int calls;
-    tkd_buf in; /* partial answer */
+    tkd_buf in;         /* partial answer */
+    char dir[PATH_MAX]; /* its private working folder ("" when none) */
 } worker;
 
 struct tkd_tools_pool {
@@ -111,7 +114,7 @@ static void set_cpu_timer(double seconds) {
     setitimer(ITIMER_PROF, &it, NULL);
 }
 
-static void worker_main(int fd, const tkd_tool_limits *lim) {
+static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -125,10 +128,11 @@ static void worker_main(int fd, const tkd_tool_limits *lim) {
 #endif
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
-    /* FLINT's quadratic sieve writes temporary files (NNNsiqs.dat) into the
-     * working folder and leaves them when a worker is killed mid-factoring */
+    /* FLINT's quadratic sieve writes a temporary file (NNNsiqs.dat) into the
+     * working folder and leaves it when the worker is killed mid-factoring:
+     * the worker works in a folder of its own, which the parent removes */
     const char *tmp = getenv("TMPDIR");
-    if (chdir(tmp && *tmp ? tmp : "/tmp"))
+    if (chdir(*dir ? dir : tmp && *tmp ? tmp : "/tmp"))
         tkd_log_debug("tool worker: cannot chdir to a temporary folder");
     for (;;) {
         char *name = read_msg(fd, TKD_TOOL_NAME_MAX * 4);
@@ -155,6 +159,35 @@ static void worker_main(int fd, const tkd_tool_limits *lim) {
 
 /* ---- the parent ---- */
 
+/* A fresh private folder under $TMPDIR (or /tmp) into dir; "" on failure,
+ * and the worker then runs in the temporary folder itself. */
+static void make_private_dir(char *dir) {
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(dir, PATH_MAX, "%s/tkd-tool-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (n < 0 || n >= PATH_MAX || !mkdtemp(dir)) {
+        tkd_log_debug("tool pool: cannot create a private folder for a worker: %s", strerror(errno));
+        dir[0] = 0;
+    }
+}
+
+/* Remove a worker's folder and the files left in it (FLINT's sieve leaves
+ * plain files only). */
+static void remove_private_dir(char *dir) {
+    if (!*dir)
+        return;
+    DIR *d = opendir(dir);
+    if (d) {
+        int fd = dirfd(d);
+        for (struct dirent *en; (en = readdir(d));)
+            if (strcmp(en->d_name, ".") && strcmp(en->d_name, ".."))
+                unlinkat(fd, en->d_name, 0);
+        closedir(d);
+    }
+    if (rmdir(dir))
+        tkd_log_debug("tool pool: cannot remove %s: %s", dir, strerror(errno));
+    dir[0] = 0;
+}
+
 static void request_free(request *q) {
     if (q) {
         free(q->name);
@@ -164,13 +197,16 @@ static void request_free(request *q) {
 }
 
 static int spawn(tkd_tools_pool *p, int i, tkd_err *e) {
+    worker *w = &p->w[i];
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
         return tkd_err_set(e, TKD_EIO, "tool pool: socketpair failed: %s", strerror(errno));
+    make_private_dir(w->dir);
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
         close(sv[1]);
+        remove_private_dir(w->dir);
         return tkd_err_set(e, TKD_EIO, "tool pool: fork failed: %s", strerror(errno));
     }
     if (pid == 0) {
@@ -178,12 +214,11 @@ static int spawn(tkd_tools_pool *p, int i, tkd_err *e) {
         for (int k = 0; k < p->n; k++)
             if (p->w[k].pid)
                 close(p->w[k].fd);
-        worker_main(sv[1], &p->lim);
+        worker_main(sv[1], &p->lim, w->dir);
         _exit(0);
     }
     close(sv[1]);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    worker *w = &p->w[i];
     w->pid = pid;
     w->fd = sv[0];
     w->job = NULL;
@@ -220,6 +255,7 @@ static void reap(worker *w, int *status) {
     w->pid = 0;
     w->fd = -1;
     tkd_buf_reset(&w->in);
+    remove_private_dir(w->dir); /* the worker is gone: nothing writes there now */
 }
 
 /* The worker in slot i died (EOF or garbage): answer its call, replace it. */

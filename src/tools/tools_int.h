@@ -203,4 +203,15 @@ void tser_clear(ser *s);
 int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *e);
 void tser_point_clear(tser_point *pt);
 
+/* ---- integer algorithms (ntalg.c) ---- */
+#include <flint/fmpz_factor.h>
+
+/* The complete factorization of n into f, primes ascending, each proved
+ * prime; f->sign is the sign of n (n = 0 gives no factors). Callers bound
+ * the size (TOOL_FACTOR_DIGITS_MAX): the hardest inputs go to FLINT's
+ * quadratic sieve, which writes a temporary file into the working folder. */
+void tnt_factor(fmpz_factor_t f, const fmpz_t n);
+/* 1 when n is prime: proved up to TOOL_PRIME_PROVE_DIGITS digits, BPSW above. */
+int tnt_is_prime(const fmpz_t n);
+
 #endif

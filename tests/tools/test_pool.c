@@ -4,10 +4,12 @@
  * answer a normal call correctly afterwards. Also: the registry's specs are
  * valid JSON, every tool rejects missing arguments cleanly, and submit/poll
  * do not block. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tkd/tools.h"
 #include "tkd_test.h"
@@ -161,6 +163,77 @@ TEST(cpu_limit_and_replacement) {
     tkd_tools_pool_free(p);
 }
 
+/* Entries of a folder ("." and ".." aside), -1 when it cannot be read; the
+ * first one's name into first when given. */
+static int entries(const char *dir, char *first, size_t cap) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *en; (en = readdir(d));)
+        if (strcmp(en->d_name, ".") && strcmp(en->d_name, "..")) {
+            if (!n && first)
+                snprintf(first, cap, "%s", en->d_name);
+            n++;
+        }
+    closedir(d);
+    return n;
+}
+
+/* 30000000000000000041 * 700000000000000012531: beyond the elliptic-curve
+ * budget, so FLINT's quadratic sieve factors it, writing NNNsiqs.dat into
+ * the working folder while it runs. */
+static const char *QS_ARGS = "{\"n\": \"21000000000000000404630000000000000513771\"}";
+/* 30000000000000000000029 * 70000000000000000000003: a longer sieve */
+static const char *QS_LONG_ARGS = "{\"n\": \"2100000000000000000002120000000000000000000087\"}";
+
+TEST(private_working_folder) {
+    char top[] = "/tmp/tkd-test-pool-XXXXXX", name[256] = "", path[600];
+    CHECK(mkdtemp(top) != NULL);
+    const char *was = getenv("TMPDIR");
+    char *old = was ? strdup(was) : NULL;
+    setenv("TMPDIR", top, 1);
+    int cwd_before = entries(".", NULL, 0);
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    /* a sieve that completes: the answer is right, the caller's folder untouched */
+    CHECK_INT(tkd_tools_pool_create(1, NULL, &p, &e), 0);
+    CHECK_INT(entries(top, name, sizeof name), 1); /* the worker's own folder */
+    char *a = call(p, "factor_integer", QS_ARGS, NULL, NULL);
+    CHECK(a && strstr(a, "\"30000000000000000041\"") && strstr(a, "\"700000000000000012531\"") && !strstr(a, "error"));
+    free(a);
+    CHECK_INT(entries(".", NULL, 0), cwd_before);
+    tkd_tools_pool_free(p);
+    CHECK_INT(entries(top, NULL, 0), 0); /* removed with the pool */
+    /* a worker killed mid-sieve: its folder goes, with what was left in it */
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    lim.cpu_seconds = 0.1;
+    CHECK_INT(tkd_tools_pool_create(1, &lim, &p, &e), 0);
+    CHECK_INT(entries(top, name, sizeof name), 1);
+    snprintf(path, sizeof path, "%s/%s/12345siqs.dat", top, name);
+    FILE *f = fopen(path, "w"); /* what a killed sieve leaves */
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    int st = 0;
+    a = call(p, "factor_integer", QS_LONG_ARGS, NULL, &st);
+    CHECK_INT(st, TKD_ETIMEOUT);
+    free(a);
+    char now[256] = "";
+    CHECK_INT(entries(top, now, sizeof now), 1); /* the replacement's folder only */
+    CHECK(strcmp(now, name) != 0);
+    CHECK_INT(entries(".", NULL, 0), cwd_before);
+    tkd_tools_pool_free(p);
+    CHECK_INT(entries(top, NULL, 0), 0);
+    rmdir(top);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+}
+
 TEST(wall_watchdog) {
     tkd_tool_limits lim;
     tkd_tools_limits_default(&lim);
@@ -287,6 +360,7 @@ int main(void) {
     RUN(registry_and_specs);
     RUN(adversarial_inputs);
     RUN(cpu_limit_and_replacement);
+    RUN(private_working_folder);
     RUN(wall_watchdog);
     RUN(crash_answers_error);
     RUN(nonblocking);
