@@ -120,10 +120,6 @@ static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
     return rc;
 }
 
-static int cmp_fmpz(const void *a, const void *b) {
-    return fmpz_cmp((const fmpz *)a, (const fmpz *)b);
-}
-
 static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_t n, cnt;
     fmpz_init(n);
@@ -139,16 +135,9 @@ static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
         rc = tkd_err_set(e, TKD_ELIMIT, "divisors: n has more than %d divisors; use divisor_count instead",
                          TOOL_DIVISORS_MAX);
     if (!rc) {
-        slong m = fmpz_get_si(cnt), have = 1;
+        slong m = fmpz_get_si(cnt);
         fmpz *d = _fmpz_vec_init(m);
-        fmpz_one(d + 0);
-        for (slong i = 0; i < f->num; i++) {
-            slong base = have;
-            for (ulong k = 1; k <= f->exp[i]; k++)
-                for (slong j = 0; j < base; j++, have++)
-                    fmpz_mul(d + have, d + have - base, f->p + i);
-        }
-        qsort(d, (size_t)m, sizeof *d, cmp_fmpz);
+        tnt_divisors(d, f); /* ascending */
         json_t *arr = json_array();
         for (slong i = 0; i < m; i++)
             json_array_append_new(arr, tjson_fmpz(d + i));

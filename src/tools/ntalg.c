@@ -21,6 +21,7 @@
 
 #include "tools_int.h"
 
+#include <flint/aprcl.h>
 #include <flint/qsieve.h>
 #include <flint/ulong_extras.h>
 
@@ -672,14 +673,16 @@ static const struct {
 } LEVELS[] = {{300, 4}, {600, 10}, {1000, 20}, {2000, 40}, {4000, 80}, {8000, 150}, {16000, 300}, {32000, 600}};
 
 /* Effort allowed before the quadratic sieve, in units of B1 x words^2 of one
- * curve (about 0.1 us each on a 2.6 GHz core): a fifth of what the sieve
- * would take on a number of this size, so that a number only the sieve can
- * split costs at most a fifth more. */
+ * curve (about 0.1 us each on a 2.6 GHz core), as a share of what the sieve
+ * would take on a number of this size. Up to 90 bits every factor to find
+ * has at most 45 bits and ECM nearly always wins (a few ms against 30), so
+ * it may spend almost the sieve's time; above, a balanced product is the
+ * sieve's and ECM gets a tenth, which finds factors up to about 50 bits. */
 static double ecm_budget(slong bits) {
     double sieve_us = 30000; /* FLINT's sieve up to 110 bits: 20 to 40 ms */
     if (bits > 110)
         sieve_us *= exp2((double)(bits - 110) / 12); /* then it doubles every 12 bits */
-    return 0.2 * sieve_us / 0.1;
+    return (bits <= 90 ? 0.8 : 0.1) * sieve_us / 0.1;
 }
 
 /* A proper factor of m (odd, composite, not a perfect power, at least two
@@ -702,11 +705,15 @@ static int find_factor(mpz_t d, const mpz_t m) {
     }
     if (found)
         mpz_set(d, c.g);
-#ifdef NTALG_TRACE
-    gmp_fprintf(stderr, "find_factor %Zd (%d bits): %s, spent %.0f of %.0f, sigma %lu -> %Zd\n", m, (int)mpz_sizeinbase(m, 2), found ? "found" : "FAILED", spent, budget, sigma, c.g);
-#endif
     mctx_clear(&c);
     return found;
+}
+
+/* Proof that n, a probable prime above 2^64, is prime. fmpz_is_prime first
+ * tries to factor n - 1 and n + 1 far enough (cheap below about 45 digits);
+ * above, going straight to APRCL is 2 to 3 times faster. */
+static int prove_prime(const fmpz_t n) {
+    return fmpz_bits(n) > 150 ? aprcl_is_prime(n) : fmpz_is_prime(n);
 }
 
 /* Factor m (all of whose prime factors are above TRIAL_BOUND) into f with
@@ -723,7 +730,7 @@ static void split(fmpz_factor_t f, mpz_t m, ulong mult) {
     fmpz_init(root);
     fmpz_set_mpz(z, m);
     int e;
-    if (mpz_probab_prime_p(m, 1) && fmpz_is_prime(z)) { /* BPSW, then the proof */
+    if (mpz_probab_prime_p(m, 1) && prove_prime(z)) { /* BPSW, then the proof */
         _fmpz_factor_append(f, z, mult);
     } else if ((e = fmpz_is_perfect_power(root, z)) > 1) {
         fmpz_get_mpz(m, root);
@@ -814,5 +821,45 @@ int tnt_is_prime(const fmpz_t n) {
      * Miller-Rabin rounds) is the cheap reject; the proof only for primes */
     if (!mpz_probab_prime_p(COEFF_TO_PTR(*n), 1))
         return 0;
-    return fmpz_sizeinbase(n, 10) > TOOL_PRIME_PROVE_DIGITS || fmpz_is_prime(n);
+    return fmpz_sizeinbase(n, 10) > TOOL_PRIME_PROVE_DIGITS || prove_prime(n);
+}
+
+/* ---- divisors ---- */
+
+/* Merge the ascending runs a (na) and b (nb) into out. */
+static void merge(fmpz *out, const fmpz *a, slong na, const fmpz *b, slong nb) {
+    slong i = 0, j = 0, k = 0;
+    while (i < na && j < nb)
+        fmpz_set(out + k++, fmpz_cmp(a + i, b + j) <= 0 ? a + i++ : b + j++);
+    while (i < na)
+        fmpz_set(out + k++, a + i++);
+    while (j < nb)
+        fmpz_set(out + k++, b + j++);
+}
+
+void tnt_divisors(fmpz *d, const fmpz_factor_t f) {
+    slong count = 1;
+    for (slong i = 0; i < f->num; i++)
+        count *= (slong)f->exp[i] + 1;
+    /* cur holds the divisors made of the primes so far, ascending; they
+     * times p, p^2, ... are ascending runs merged in: no sort needed */
+    fmpz *run = _fmpz_vec_init(count), *buf = _fmpz_vec_init(count), *cur = d, *other = buf;
+    slong len = 1;
+    fmpz_one(cur);
+    for (slong i = 0; i < f->num; i++) {
+        slong have = len;
+        _fmpz_vec_set(run, cur, have);
+        for (ulong k = 1; k <= f->exp[i]; k++) {
+            _fmpz_vec_scalar_mul_fmpz(run, run, have, f->p + i);
+            merge(other, cur, len, run, have);
+            fmpz *t = cur;
+            cur = other;
+            other = t;
+            len += have;
+        }
+    }
+    if (cur != d)
+        _fmpz_vec_swap(d, cur, count);
+    _fmpz_vec_clear(run, count);
+    _fmpz_vec_clear(buf, count);
 }

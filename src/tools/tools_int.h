@@ -213,5 +213,8 @@ void tser_point_clear(tser_point *pt);
 void tnt_factor(fmpz_factor_t f, const fmpz_t n);
 /* 1 when n is prime: proved up to TOOL_PRIME_PROVE_DIGITS digits, BPSW above. */
 int tnt_is_prime(const fmpz_t n);
+/* All positive divisors of the number factored in f, ascending, into d (room
+ * for the product of (exponent + 1) entries). */
+void tnt_divisors(fmpz *d, const fmpz_factor_t f);
 
 #endif
