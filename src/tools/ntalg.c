@@ -12,7 +12,8 @@
  * bounded by what FLINT's quadratic sieve would cost, and the sieve last (it
  * starts slowly and writes a temporary file, so it only gets the hard cases).
  * Every reported factor is proved prime: n_is_prime is exact below 2^64,
- * fmpz_is_prime proves above. No randomness: the same n takes the same path.
+ * fmpz_is_prime or APRCL prove above. No randomness: the same n takes the
+ * same path.
  */
 #include <math.h>
 #include <stdint.h>
@@ -824,9 +825,57 @@ int tnt_is_prime(const fmpz_t n) {
     return fmpz_sizeinbase(n, 10) > TOOL_PRIME_PROVE_DIGITS || prove_prime(n);
 }
 
-/* ---- divisors ---- */
+/* ---- divisors ----
+ * The divisors made of the primes so far are kept ascending; they times p,
+ * p^2, ... of the next prime are ascending runs merged in: no sort. In
+ * words when n fits in one (no FLINT calls per element), else in fmpz. */
 
-/* Merge the ascending runs a (na) and b (nb) into out. */
+static void merge_ui(ulong *out, const ulong *a, slong na, const ulong *b, slong nb) {
+    slong i = 0, j = 0, k = 0;
+    while (i < na && j < nb)
+        out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+    while (i < na)
+        out[k++] = a[i++];
+    while (j < nb)
+        out[k++] = b[j++];
+}
+
+/* 0 when n (the product of f) does not fit in a word or memory ran out */
+static int divisors_ui(fmpz *d, const fmpz_factor_t f, slong count) {
+    ulong n = 1;
+    for (slong i = 0; i < f->num; i++) {
+        if (!fmpz_abs_fits_ui(f->p + i))
+            return 0;
+        for (ulong k = 0; k < f->exp[i]; k++)
+            if (__builtin_mul_overflow(n, fmpz_get_ui(f->p + i), &n))
+                return 0;
+    }
+    ulong *cur = malloc(sizeof(ulong) * 3 * (size_t)count);
+    if (!cur)
+        return 0;
+    ulong *other = cur + count, *run = other + count, *mem = cur;
+    slong len = 1;
+    cur[0] = 1;
+    for (slong i = 0; i < f->num; i++) {
+        ulong p = fmpz_get_ui(f->p + i);
+        slong have = len;
+        memcpy(run, cur, sizeof(ulong) * (size_t)have);
+        for (ulong k = 1; k <= f->exp[i]; k++) {
+            for (slong j = 0; j < have; j++)
+                run[j] *= p;
+            merge_ui(other, cur, len, run, have);
+            ulong *t = cur;
+            cur = other;
+            other = t;
+            len += have;
+        }
+    }
+    for (slong i = 0; i < count; i++)
+        fmpz_set_ui(d + i, cur[i]);
+    free(mem);
+    return 1;
+}
+
 static void merge(fmpz *out, const fmpz *a, slong na, const fmpz *b, slong nb) {
     slong i = 0, j = 0, k = 0;
     while (i < na && j < nb)
@@ -841,8 +890,8 @@ void tnt_divisors(fmpz *d, const fmpz_factor_t f) {
     slong count = 1;
     for (slong i = 0; i < f->num; i++)
         count *= (slong)f->exp[i] + 1;
-    /* cur holds the divisors made of the primes so far, ascending; they
-     * times p, p^2, ... are ascending runs merged in: no sort needed */
+    if (divisors_ui(d, f, count))
+        return;
     fmpz *run = _fmpz_vec_init(count), *buf = _fmpz_vec_init(count), *cur = d, *other = buf;
     slong len = 1;
     fmpz_one(cur);
