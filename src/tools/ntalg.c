@@ -822,7 +822,15 @@ int tnt_is_prime(const fmpz_t n) {
      * Miller-Rabin rounds) is the cheap reject; the proof only for primes */
     if (!mpz_probab_prime_p(COEFF_TO_PTR(*n), 1))
         return 0;
-    return fmpz_sizeinbase(n, 10) > TOOL_PRIME_PROVE_DIGITS || prove_prime(n);
+    size_t digits = fmpz_sizeinbase(n, 10); /* exact, or one too many */
+    if (digits == TOOL_PRIME_PROVE_DIGITS + 1) {
+        fmpz_t ten;
+        fmpz_init(ten);
+        fmpz_ui_pow_ui(ten, 10, TOOL_PRIME_PROVE_DIGITS);
+        digits -= fmpz_cmp(n, ten) < 0;
+        fmpz_clear(ten);
+    }
+    return digits > TOOL_PRIME_PROVE_DIGITS || prove_prime(n);
 }
 
 /* ---- divisors ----
