@@ -38,11 +38,13 @@ typedef struct tkd_arena {
     char *pos, *end;        /* free space of the current block */
     tkd_arena_chunk *heap;  /* malloc'd chunks, newest first */
     size_t next;            /* size of the next chunk */
+    int failed;             /* an allocation failed (builders then return NULL) */
     _Alignas(16) char first[TKD_ARENA_INLINE];
 } tkd_arena;
 
 void tkd_arena_init(tkd_arena *a);
-/* n bytes aligned for any value, or NULL when out of memory. */
+/* n bytes aligned for any value, or NULL when out of memory (and a->failed
+ * set, so a caller can check once after building a whole document). */
 void *tkd_arena_alloc(tkd_arena *a, size_t n);
 /* Release every chunk; a is empty and usable again. */
 void tkd_arena_free(tkd_arena *a);
