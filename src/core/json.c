@@ -28,6 +28,7 @@ void tkd_arena_init(tkd_arena *a) {
     a->end = a->first + sizeof a->first;
     a->heap = NULL;
     a->next = ARENA_CHUNK_MIN;
+    a->failed = 0;
 }
 
 void *tkd_arena_alloc(tkd_arena *a, size_t n) {
@@ -37,12 +38,12 @@ void *tkd_arena_alloc(tkd_arena *a, size_t n) {
         a->pos += n;
         return p;
     }
-    if (n > SIZE_MAX / 2)
-        return NULL;
     size_t size = a->next > n ? a->next : n;
-    tkd_arena_chunk *c = malloc(sizeof *c + size);
-    if (!c)
+    tkd_arena_chunk *c = n <= SIZE_MAX / 2 ? malloc(sizeof *c + size) : NULL;
+    if (!c) {
+        a->failed = 1;
         return NULL;
+    }
     c->next = a->heap;
     a->heap = c;
     if (a->next < ((size_t)1 << 24))
