@@ -139,11 +139,13 @@ tkd_json *tjson_fmpz(tkd_arena *ta, const fmpz_t z) {
             j->kind = TKD_JSON_STR;
         return j;
     }
-    char *s = fmpz_get_str(NULL, 10, z);
+    tkd_json *j = tkd_json_new(ta, TKD_JSON_STR);
+    char *s = j ? tkd_arena_alloc(ta, fmpz_sizeinbase(z, 10) + 2) : NULL; /* sign and NUL */
     if (!s)
         return NULL;
-    tkd_json *j = tkd_json_string(ta, s);
-    flint_free(s);
+    fmpz_get_str(s, 10, z);
+    j->s = s;
+    j->n = strlen(s);
     return j;
 }
 

@@ -23,13 +23,12 @@ static int load_pt(const tkd_json *v, const char *key, pt *p, ca_ctx_t ctx, tkd_
         return tkd_err_set(e, TKD_EINVAL,
                            "'%s' must be a point [x, y] of two numbers or expression strings, e.g. [1, \"sqrt(3)\"]",
                            key);
-    char w[64];
-    snprintf(w, sizeof w, "'%s' x", key);
-    if (tnum_from_json(p->x, tkd_json_at(v, 0), w, ctx, e))
-        return e->code;
-    snprintf(w, sizeof w, "'%s' y", key);
-    if (tnum_from_json(p->y, tkd_json_at(v, 1), w, ctx, e))
-        return e->code;
+    for (int c = 0; c < 2; c++)
+        if (tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), "", ctx, e)) {
+            char w[64]; /* again, for a message naming the coordinate */
+            snprintf(w, sizeof w, "'%s' %c", key, "xy"[c]);
+            return tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), w, ctx, e);
+        }
     if (ca_check_is_real(p->x, ctx) != T_TRUE || ca_check_is_real(p->y, ctx) != T_TRUE)
         return tkd_err_set(e, TKD_EINVAL, "'%s' must have real coordinates", key);
     return 0;

@@ -272,7 +272,9 @@ int tkd_tools_call(const char *name, const char *args_json, size_t n, char **ans
     int valid_name = name && tkd_text_utf8_valid(name, strlen(name));
     const struct tkd_tool *t = valid_name ? tkd_tools_find(name) : NULL;
     int rc = 0; /* for the caller: 0 (answered), TKD_ENOTFOUND or TKD_EINVAL */
-    tkd_err te = {0};
+    tkd_err te;
+    te.code = 0;
+    te.msg[0] = 0;
     tkd_buf b;
     tkd_buf_init(&b);
     *answer = NULL;
