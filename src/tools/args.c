@@ -157,6 +157,11 @@ static int parse_expr(const tkd_json *v, const char *what, const char *key, tkd_
     *out = NULL;
     char buf[64];
     const char *s = tkd_json_str(v);
+    long long iv;
+    if (!tkd_json_int(v, &iv)) { /* a JSON integer: the number itself, no parse */
+        *out = tkd_expr_int((long)iv);
+        return *out ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
     if (tkd_json_is(v, TKD_JSON_INT)) {
         s = v->s; /* exact, of any size */
     } else if (tkd_json_is(v, TKD_JSON_REAL)) {
