@@ -66,7 +66,7 @@ static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_
             return 0;
     } else if (tkd_json_is(v, TKD_JSON_REAL)) {
         double d = tkd_json_real(v);
-        if (d == (double)(long long)d && d > -9e15 && d < 9e15) {
+        if (d > -9e15 && d < 9e15 && d == (double)(long long)d) { /* range first: the cast of a huge d is UB */
             fmpz_set_si(z, (slong)(long long)d);
             return 0;
         }
