@@ -3,8 +3,9 @@
  * CPU cost at 20,000 replies/s. Rows: the fast path (tkd_llm_fast_parse), the
  * Jansson path (tkd_llm_parse_response_jansson, the reference it falls back
  * to) and the lean arena JSON parse alone (tkd_json_parse, no field reads).
- * Two bodies: the plain reply of tests/bench/bench_llm.sh (ASCII content) and
- * a reasoning reply (reasoning_content, escapes, non-ASCII UTF-8). Prints
+ * Bodies: the plain reply of tests/bench/bench_llm.sh (ASCII content) and a
+ * reasoning reply (reasoning_content, escapes, non-ASCII UTF-8) of 2 KiB, and
+ * a 16 KiB reasoning reply (past the arena's inline 4 KiB). Prints
  * microseconds per reply, best of 5 rounds; not a test.
  *   bench_llm_parse [SECONDS-PER-ROUND]   (default 0.2)
  */
@@ -22,23 +23,25 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* A chat completion of about 2 KiB: content (and reasoning) cut to fit. */
-static char *make_body(int reasoning) {
+/* A chat completion of about `size` bytes: content (and reasoning) cut to fit. */
+static char *make_body(int reasoning, size_t size) {
     static const char plain[] = "We add the two numbers carefully and check the result twice. ";
     static const char fancy[] = "Let x = 3. Then x\\u00b2 = 9 \xe2\x80\x94 so \\\"x\\\" \xe2\x89\xa5 0.\\n";
     const char *unit = reasoning ? fancy : plain;
-    char text[1800];
-    size_t n = 0, ul = strlen(unit), want = reasoning ? 880 : 1720;
-    char *big = malloc(4096);
-    if (!big)
+    size_t n = 0, ul = strlen(unit), want = reasoning ? size / 2 - 190 : size - 330, cap = size + 1024;
+    char *text = malloc(want + 1), *big = malloc(cap);
+    if (!text || !big) {
+        free(text);
+        free(big);
         return NULL;
-    while (n + ul < want && n + ul < sizeof text) {
+    }
+    while (n + ul < want) {
         memcpy(text + n, unit, ul);
         n += ul;
     }
     text[n] = 0;
     if (reasoning)
-        snprintf(big, 4096,
+        snprintf(big, cap,
                  "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"bench-"
                  "model\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"%s\\\\boxed{9}\","
                  "\"reasoning_content\":\"%s\",\"tool_calls\":[]},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
@@ -46,12 +49,13 @@ static char *make_body(int reasoning) {
                  "\"prompt_tokens_details\":null}}",
                  text, text);
     else
-        snprintf(big, 4096,
+        snprintf(big, cap,
                  "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"bench-"
                  "model\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"%s\\\\boxed{42}"
                  "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":40,\"completion_tokens\":480,"
                  "\"total_tokens\":520}}",
                  text);
+    free(text);
     return big;
 }
 
@@ -102,12 +106,13 @@ int main(int argc, char **argv) {
     double secs = argc > 1 ? atof(argv[1]) : 0.2;
     if (!(secs > 0))
         secs = 0.2;
-    static const char *const names[] = {"plain 2 KiB reply", "reasoning 2 KiB reply"};
+    static const char *const names[] = {"plain 2 KiB reply", "reasoning 2 KiB reply", "reasoning 16 KiB reply"};
+    static const size_t sizes[] = {2048, 2048, 16384};
     printf("reading one chat completion (us per reply, best of 5 rounds of %.2f s)\n", secs);
     printf("  %-22s %6s %14s %14s %14s %10s\n", "body", "bytes", "fast path", "jansson path", "json parse",
            "jansson/fast");
-    for (int k = 0; k < 2; k++) {
-        char *body = make_body(k);
+    for (int k = 0; k < 3; k++) {
+        char *body = make_body(k > 0, sizes[k]);
         if (!body)
             return 1;
         double f = time_us(FAST, body, secs), j = time_us(JANSSON, body, secs), a = time_us(ARENA, body, secs);
