@@ -6,16 +6,14 @@
  *
  * Factoring |n|: trial division by the primes below 1000, then every cofactor
  * is proved prime, recognised as a perfect power, or split. One machine word:
- * Pollard-Brent rho in Montgomery arithmetic. Two to four words: rho with a
- * small budget, then Lenstra's elliptic-curve method (Montgomery curves,
- * Suyama's parametrization, a baby-step giant-step stage 2) for an effort
- * bounded by what FLINT's quadratic sieve would cost, and the sieve last (it
- * starts slowly and writes a temporary file, so it only gets the hard cases).
+ * Pollard-Brent rho in Montgomery arithmetic. Two to four words: rho and the
+ * elliptic-curve method (ntecm.c) for an effort bounded by what FLINT's
+ * quadratic sieve would cost, and the sieve last (it starts slowly and writes
+ * a temporary file, so it only gets the hard cases).
  * Every reported factor is proved prime: n_is_prime is exact below 2^64,
  * fmpz_is_prime or APRCL prove above. No randomness: the same n takes the
  * same path.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,62 +39,90 @@ typedef struct sprime {
 } sprime;
 
 static const sprime SMALL[] = {
-    {3u, 0xaaaaaaaaaaaaaaabu, 0x5555555555555555u}, {5u, 0xcccccccccccccccdu, 0x3333333333333333u}, {7u, 0x6db6db6db6db6db7u, 0x2492492492492492u},
-    {11u, 0x2e8ba2e8ba2e8ba3u, 0x1745d1745d1745d1u}, {13u, 0x4ec4ec4ec4ec4ec5u, 0x13b13b13b13b13b1u}, {17u, 0xf0f0f0f0f0f0f0f1u, 0x0f0f0f0f0f0f0f0fu},
-    {19u, 0x86bca1af286bca1bu, 0x0d79435e50d79435u}, {23u, 0xd37a6f4de9bd37a7u, 0x0b21642c8590b216u}, {29u, 0x34f72c234f72c235u, 0x08d3dcb08d3dcb08u},
-    {31u, 0xef7bdef7bdef7bdfu, 0x0842108421084210u}, {37u, 0x14c1bacf914c1badu, 0x06eb3e45306eb3e4u}, {41u, 0x8f9c18f9c18f9c19u, 0x063e7063e7063e70u},
-    {43u, 0x82fa0be82fa0be83u, 0x05f417d05f417d05u}, {47u, 0x51b3bea3677d46cfu, 0x0572620ae4c415c9u}, {53u, 0x21cfb2b78c13521du, 0x04d4873ecade304du},
-    {59u, 0xcbeea4e1a08ad8f3u, 0x0456c797dd49c341u}, {61u, 0x4fbcda3ac10c9715u, 0x04325c53ef368eb0u}, {67u, 0xf0b7672a07a44c6bu, 0x03d226357e16ece5u},
-    {71u, 0x193d4bb7e327a977u, 0x039b0ad12073615au}, {73u, 0x7e3f1f8fc7e3f1f9u, 0x0381c0e070381c0eu}, {79u, 0x9b8b577e613716afu, 0x033d91d2a2067b23u},
-    {83u, 0xa3784a062b2e43dbu, 0x03159721ed7e7534u}, {89u, 0xf47e8fd1fa3f47e9u, 0x02e05c0b81702e05u}, {97u, 0xa3a0fd5c5f02a3a1u, 0x02a3a0fd5c5f02a3u},
-    {101u, 0x3a4c0a237c32b16du, 0x0288df0cac5b3f5du}, {103u, 0xdab7ec1dd3431b57u, 0x027c45979c95204fu}, {107u, 0x77a04c8f8d28ac43u, 0x02647c69456217ecu},
-    {109u, 0xa6c0964fda6c0965u, 0x02593f69b02593f6u}, {113u, 0x90fdbc090fdbc091u, 0x0243f6f0243f6f02u}, {127u, 0x7efdfbf7efdfbf7fu, 0x0204081020408102u},
-    {131u, 0x03e88cb3c9484e2bu, 0x01f44659e4a42715u}, {137u, 0xe21a291c077975b9u, 0x01de5d6e3f8868a4u}, {139u, 0x3aef6ca970586723u, 0x01d77b654b82c339u},
-    {149u, 0xdf5b0f768ce2cabdu, 0x01b7d6c3dda338b2u}, {151u, 0x6fe4dfc9bf937f27u, 0x01b2036406c80d90u}, {157u, 0x5b4fe5e92c0685b5u, 0x01a16d3f97a4b01au},
-    {163u, 0x1f693a1c451ab30bu, 0x01920fb49d0e228du}, {167u, 0x8d07aa27db35a717u, 0x01886e5f0abb0499u}, {173u, 0x882383b30d516325u, 0x017ad2208e0ecc35u},
-    {179u, 0xed6866f8d962ae7bu, 0x016e1f76b4337c6cu}, {181u, 0x3454dca410f8ed9du, 0x016a13cd15372904u}, {191u, 0x1d7ca632ee936f3fu, 0x01571ed3c506b39au},
-    {193u, 0x70bf015390948f41u, 0x015390948f40feacu}, {197u, 0xc96bdb9d3d137e0du, 0x014cab88725af6e7u}, {199u, 0x2697cc8aef46c0f7u, 0x0149539e3b2d066eu},
-    {211u, 0xc0e8f2a76e68575bu, 0x013698df3de07479u}, {223u, 0x687763dfdb43bb1fu, 0x0125e22708092f11u}, {227u, 0x1b10ea929ba144cbu, 0x0120b470c67c0d88u},
-    {229u, 0x1d10c4c0478bbcedu, 0x011e2ef3b3fb8744u}, {233u, 0x63fb9aeb1fdcd759u, 0x0119453808ca29c0u}, {239u, 0x64afaa4f437b2e0fu, 0x0112358e75d30336u},
-    {241u, 0xf010fef010fef011u, 0x010fef010fef010fu}, {251u, 0x28cbfbeb9a020a33u, 0x0105197f7d734041u}, {257u, 0xff00ff00ff00ff01u, 0x00ff00ff00ff00ffu},
-    {263u, 0xd624fd1470e99cb7u, 0x00f92fb2211855a8u}, {269u, 0x8fb3ddbd6205b5c5u, 0x00f3a0d52cba8723u}, {271u, 0xd57da36ca27acdefu, 0x00f1d48bcee0d399u},
-    {277u, 0xee70c03b25e4463du, 0x00ec979118f3fc4du}, {281u, 0xc5b1a6b80749cb29u, 0x00e939651fe2d8d3u}, {283u, 0x47768073c9b97113u, 0x00e79372e225fe30u},
-    {293u, 0x2591e94884ce32adu, 0x00dfac1f74346c57u}, {307u, 0xf02806abc74be1fbu, 0x00d578e97c3f5fe5u}, {311u, 0x7ec3e8f3a7198487u, 0x00d2ba083b445250u},
-    {313u, 0x58550f8a39409d09u, 0x00d161543e28e502u}, {317u, 0xec9e48ae6f71de15u, 0x00cebcf8bb5b4169u}, {331u, 0x2ff3a018bfce8063u, 0x00c5fe740317f9d0u},
-    {337u, 0x7f9ec3fcf61fe7b1u, 0x00c2780613c0309eu}, {347u, 0x89f5abe570e046d3u, 0x00bcdd535db1cc5bu}, {349u, 0xda971b23f1545af5u, 0x00bbc8408cd63069u},
-    {353u, 0x79d5f00b9a7862a1u, 0x00b9a7862a0ff465u}, {359u, 0x4dba1df32a128a57u, 0x00b68d31340e4307u}, {367u, 0x87530217b7747d8fu, 0x00b2927c29da5519u},
-    {373u, 0x30baae53bb5e06ddu, 0x00afb321a1496fdfu}, {379u, 0xee70206c12e9b5b3u, 0x00aceb0f891e6551u}, {383u, 0xcdde9462ec9dbe7fu, 0x00ab1cbdd3e2970fu},
-    {389u, 0xafb64b05ec41cf4du, 0x00a87917088e262bu}, {397u, 0x02944ff5aec02945u, 0x00a513fd6bb00a51u}, {401u, 0x2cb033128382df71u, 0x00a36e71a2cb0331u},
-    {409u, 0x1ccacc0c84b1c2a9u, 0x00a03c1688732b30u}, {419u, 0x19a93db575eb3a0bu, 0x009c69169b30446du}, {421u, 0xcebeef94fa86fe2du, 0x009baade8e4a2f6eu},
-    {431u, 0x6faa77fb3f8df54fu, 0x00980e4156201301u}, {433u, 0x68a58af00975a751u, 0x00975a750ff68a58u}, {439u, 0xd56e36d0c3efac07u, 0x009548e4979e0829u},
-    {443u, 0xd8b44c47a8299b73u, 0x0093efd1c50e726bu}, {449u, 0x02d9ccaf9ba70e41u, 0x0091f5bcb8bb02d9u}, {457u, 0x0985e1c023d9e879u, 0x008f67a1e3fdc261u},
-    {461u, 0x2a343316c494d305u, 0x008e2917e0e702c6u}, {463u, 0x70cb7916ab67652fu, 0x008d8be33f95d715u}, {467u, 0xd398f132fb10fe5bu, 0x008c55841c815ed5u},
-    {479u, 0x6f2a38a6bf54fa1fu, 0x0088d180cd3a4133u}, {487u, 0x211df689b98f81d7u, 0x00869222b1acf1ceu}, {491u, 0x0e994983e90f1ec3u, 0x0085797b917765abu},
-    {499u, 0xad671e44bed87f3bu, 0x008355ace3c897dbu}, {503u, 0xf9623a0516e70fc7u, 0x00824a4e60b3262bu}, {509u, 0x4b7129be9dece355u, 0x0080c121b28bd1bau},
-    {521u, 0x190f3b7473f62c39u, 0x007dc9f3397d4c29u}, {523u, 0x63dacc9aad46f9a3u, 0x007d4ece8fe88139u}, {541u, 0xc1108fda24e8d035u, 0x0079237d65bcce50u},
-    {547u, 0xb77578472319bd8bu, 0x0077cf53c5f7936cu}, {557u, 0x473d20a1c7ed9da5u, 0x0075a8accfbdd11eu}, {563u, 0xfbe85af0fea2c8fbu, 0x007467ac557c228eu},
-    {569u, 0x58a1f7e6ce0f4c09u, 0x00732d70ed8db8e9u}, {571u, 0x1a00e58c544986f3u, 0x0072c62a24c3797fu}, {577u, 0x7194a17f55a10dc1u, 0x007194a17f55a10du},
-    {587u, 0x7084944785e33763u, 0x006fa549b41da7e7u}, {593u, 0xba10679bd84886b1u, 0x006e8419e6f61221u}, {599u, 0xebe9c6bb31260967u, 0x006d68b5356c207bu},
-    {601u, 0x97a3fe4bd1ff25e9u, 0x006d0b803685c01bu}, {607u, 0x6c6388395b84d99fu, 0x006bf790a8b2d207u}, {613u, 0x8c51da6a1335df6du, 0x006ae907ef4b96c2u},
-    {617u, 0x46f3234475d5add9u, 0x006a37991a23aeadu}, {619u, 0x905605ca3c619a43u, 0x0069dfbdd4295b66u}, {631u, 0xcee8dff304767747u, 0x0067dc4c45c8033eu},
-    {641u, 0xff99c27f00663d81u, 0x00663d80ff99c27fu}, {643u, 0xacca407f671ddc2bu, 0x0065ec17e3559948u}, {647u, 0xe71298bac1e12337u, 0x00654ac835cfba5cu},
-    {653u, 0xfa1e94309cd09045u, 0x00645c854ae10772u}, {659u, 0xbebccb8e91496b9bu, 0x006372990e5f901fu}, {661u, 0x312fa30cc7d7b8bdu, 0x006325913c07beefu},
-    {673u, 0x6160ff9e9f006161u, 0x006160ff9e9f0061u}, {677u, 0x6b03673b5e28152du, 0x0060cdb520e5e88eu}, {683u, 0xfe802ffa00bfe803u, 0x005ff4017fd005ffu},
-    {691u, 0xe66fe25c9e907c7bu, 0x005ed79e31a4dccdu}, {701u, 0x3f8b236c76528895u, 0x005d7d42d48ac5efu}, {709u, 0xf6f923bf01ce2c0du, 0x005c6f35ccba5028u},
-    {719u, 0x6c3d3d98bed7c42fu, 0x005b2618ec6ad0a5u}, {727u, 0x30981efcd4b010e7u, 0x005a2553748e42e7u}, {733u, 0x6f691fc81ebbe575u, 0x0059686cf744cd5bu},
-    {739u, 0xb10480ddb47b52cbu, 0x0058ae97bab79976u}, {743u, 0x74cd59ed64f3f0d7u, 0x0058345f1876865fu}, {751u, 0x0105cb81316d6c0fu, 0x005743d5bb24795au},
-    {757u, 0x9be64c6d91c1195du, 0x005692c4d1ab74abu}, {761u, 0x71b3f945a27b1f49u, 0x00561e46a4d5f337u}, {769u, 0x77d80d50e508fd01u, 0x005538ed06533997u},
-    {773u, 0xa5eb778e133551cdu, 0x0054c807f2c0bec2u}, {787u, 0x18657d3c2d8a3f1bu, 0x005345efbc572d36u}, {797u, 0x2e40e220c34ad735u, 0x00523a758f941345u},
-    {809u, 0xa76593c70a714919u, 0x005102370f816c89u}, {811u, 0x1eef452124eea383u, 0x0050cf129fb94acfu}, {821u, 0x38206dc242ba771du, 0x004fd31941cafdd1u},
-    {823u, 0x4cd4c35807772287u, 0x004fa1704aa75945u}, {827u, 0x83de917d5e69ddf3u, 0x004f3ed6d45a63adu}, {829u, 0x882ef0403b4a6c15u, 0x004f0de57154ebedu},
-    {839u, 0xf8fb6c51c606b677u, 0x004e1cae8815f811u}, {853u, 0xb4abaac446d3e1fdu, 0x004cd47ba5f6ff19u}, {857u, 0xa9f83bbe484a14e9u, 0x004c78ae734df709u},
-    {859u, 0x0bebbc0d1ce874d3u, 0x004c4b19ed85cfb8u}, {863u, 0xbd418eaf0473189fu, 0x004bf093221d1218u}, {877u, 0x44e3af6f372b7e65u, 0x004aba3c21dc633fu},
-    {881u, 0xc87fdace4f9e5d91u, 0x004a6360c344de00u}, {883u, 0xec93479c446bd9bbu, 0x004a383e9f74d68au}, {887u, 0xdac4d592e777c647u, 0x0049e28fbabb9940u},
-    {907u, 0xa63ea8c8f61f0c23u, 0x0048417b57c78cd7u}, {911u, 0xe476062ea5cbbb6fu, 0x0047f043713f3a2bu}, {919u, 0xdf68761c69daac27u, 0x00474ff2a10281cfu},
-    {929u, 0xb813d737637aa061u, 0x00468b6f9a978f91u}, {937u, 0xa3a77aac1fb15099u, 0x0045f13f1caff2e2u}, {941u, 0x17f0c3e0712c5825u, 0x0045a5228cec23e9u},
-    {947u, 0xfd912a70ff30637bu, 0x0045342c556c66b9u}, {953u, 0xfbb3b5dc01131289u, 0x0044c4a23feeced7u}, {967u, 0x856d560a0f5acdf7u, 0x0043c5c20d3c9fe6u},
-    {971u, 0x96472f314d3f89e3u, 0x00437e494b239798u}, {977u, 0xa76f5c7ed2253531u, 0x0043142d118e47cbu}, {983u, 0x816eae7c7bf69fe7u, 0x0042ab5c73a13458u},
-    {991u, 0xb6a2bea4cfb1781fu, 0x004221950db0f3dbu}, {997u, 0xa3900c53318e81edu, 0x0041bbb2f80a4553u},
+    {3u, 0xaaaaaaaaaaaaaaabu, 0x5555555555555555u},   {5u, 0xcccccccccccccccdu, 0x3333333333333333u},
+    {7u, 0x6db6db6db6db6db7u, 0x2492492492492492u},   {11u, 0x2e8ba2e8ba2e8ba3u, 0x1745d1745d1745d1u},
+    {13u, 0x4ec4ec4ec4ec4ec5u, 0x13b13b13b13b13b1u},  {17u, 0xf0f0f0f0f0f0f0f1u, 0x0f0f0f0f0f0f0f0fu},
+    {19u, 0x86bca1af286bca1bu, 0x0d79435e50d79435u},  {23u, 0xd37a6f4de9bd37a7u, 0x0b21642c8590b216u},
+    {29u, 0x34f72c234f72c235u, 0x08d3dcb08d3dcb08u},  {31u, 0xef7bdef7bdef7bdfu, 0x0842108421084210u},
+    {37u, 0x14c1bacf914c1badu, 0x06eb3e45306eb3e4u},  {41u, 0x8f9c18f9c18f9c19u, 0x063e7063e7063e70u},
+    {43u, 0x82fa0be82fa0be83u, 0x05f417d05f417d05u},  {47u, 0x51b3bea3677d46cfu, 0x0572620ae4c415c9u},
+    {53u, 0x21cfb2b78c13521du, 0x04d4873ecade304du},  {59u, 0xcbeea4e1a08ad8f3u, 0x0456c797dd49c341u},
+    {61u, 0x4fbcda3ac10c9715u, 0x04325c53ef368eb0u},  {67u, 0xf0b7672a07a44c6bu, 0x03d226357e16ece5u},
+    {71u, 0x193d4bb7e327a977u, 0x039b0ad12073615au},  {73u, 0x7e3f1f8fc7e3f1f9u, 0x0381c0e070381c0eu},
+    {79u, 0x9b8b577e613716afu, 0x033d91d2a2067b23u},  {83u, 0xa3784a062b2e43dbu, 0x03159721ed7e7534u},
+    {89u, 0xf47e8fd1fa3f47e9u, 0x02e05c0b81702e05u},  {97u, 0xa3a0fd5c5f02a3a1u, 0x02a3a0fd5c5f02a3u},
+    {101u, 0x3a4c0a237c32b16du, 0x0288df0cac5b3f5du}, {103u, 0xdab7ec1dd3431b57u, 0x027c45979c95204fu},
+    {107u, 0x77a04c8f8d28ac43u, 0x02647c69456217ecu}, {109u, 0xa6c0964fda6c0965u, 0x02593f69b02593f6u},
+    {113u, 0x90fdbc090fdbc091u, 0x0243f6f0243f6f02u}, {127u, 0x7efdfbf7efdfbf7fu, 0x0204081020408102u},
+    {131u, 0x03e88cb3c9484e2bu, 0x01f44659e4a42715u}, {137u, 0xe21a291c077975b9u, 0x01de5d6e3f8868a4u},
+    {139u, 0x3aef6ca970586723u, 0x01d77b654b82c339u}, {149u, 0xdf5b0f768ce2cabdu, 0x01b7d6c3dda338b2u},
+    {151u, 0x6fe4dfc9bf937f27u, 0x01b2036406c80d90u}, {157u, 0x5b4fe5e92c0685b5u, 0x01a16d3f97a4b01au},
+    {163u, 0x1f693a1c451ab30bu, 0x01920fb49d0e228du}, {167u, 0x8d07aa27db35a717u, 0x01886e5f0abb0499u},
+    {173u, 0x882383b30d516325u, 0x017ad2208e0ecc35u}, {179u, 0xed6866f8d962ae7bu, 0x016e1f76b4337c6cu},
+    {181u, 0x3454dca410f8ed9du, 0x016a13cd15372904u}, {191u, 0x1d7ca632ee936f3fu, 0x01571ed3c506b39au},
+    {193u, 0x70bf015390948f41u, 0x015390948f40feacu}, {197u, 0xc96bdb9d3d137e0du, 0x014cab88725af6e7u},
+    {199u, 0x2697cc8aef46c0f7u, 0x0149539e3b2d066eu}, {211u, 0xc0e8f2a76e68575bu, 0x013698df3de07479u},
+    {223u, 0x687763dfdb43bb1fu, 0x0125e22708092f11u}, {227u, 0x1b10ea929ba144cbu, 0x0120b470c67c0d88u},
+    {229u, 0x1d10c4c0478bbcedu, 0x011e2ef3b3fb8744u}, {233u, 0x63fb9aeb1fdcd759u, 0x0119453808ca29c0u},
+    {239u, 0x64afaa4f437b2e0fu, 0x0112358e75d30336u}, {241u, 0xf010fef010fef011u, 0x010fef010fef010fu},
+    {251u, 0x28cbfbeb9a020a33u, 0x0105197f7d734041u}, {257u, 0xff00ff00ff00ff01u, 0x00ff00ff00ff00ffu},
+    {263u, 0xd624fd1470e99cb7u, 0x00f92fb2211855a8u}, {269u, 0x8fb3ddbd6205b5c5u, 0x00f3a0d52cba8723u},
+    {271u, 0xd57da36ca27acdefu, 0x00f1d48bcee0d399u}, {277u, 0xee70c03b25e4463du, 0x00ec979118f3fc4du},
+    {281u, 0xc5b1a6b80749cb29u, 0x00e939651fe2d8d3u}, {283u, 0x47768073c9b97113u, 0x00e79372e225fe30u},
+    {293u, 0x2591e94884ce32adu, 0x00dfac1f74346c57u}, {307u, 0xf02806abc74be1fbu, 0x00d578e97c3f5fe5u},
+    {311u, 0x7ec3e8f3a7198487u, 0x00d2ba083b445250u}, {313u, 0x58550f8a39409d09u, 0x00d161543e28e502u},
+    {317u, 0xec9e48ae6f71de15u, 0x00cebcf8bb5b4169u}, {331u, 0x2ff3a018bfce8063u, 0x00c5fe740317f9d0u},
+    {337u, 0x7f9ec3fcf61fe7b1u, 0x00c2780613c0309eu}, {347u, 0x89f5abe570e046d3u, 0x00bcdd535db1cc5bu},
+    {349u, 0xda971b23f1545af5u, 0x00bbc8408cd63069u}, {353u, 0x79d5f00b9a7862a1u, 0x00b9a7862a0ff465u},
+    {359u, 0x4dba1df32a128a57u, 0x00b68d31340e4307u}, {367u, 0x87530217b7747d8fu, 0x00b2927c29da5519u},
+    {373u, 0x30baae53bb5e06ddu, 0x00afb321a1496fdfu}, {379u, 0xee70206c12e9b5b3u, 0x00aceb0f891e6551u},
+    {383u, 0xcdde9462ec9dbe7fu, 0x00ab1cbdd3e2970fu}, {389u, 0xafb64b05ec41cf4du, 0x00a87917088e262bu},
+    {397u, 0x02944ff5aec02945u, 0x00a513fd6bb00a51u}, {401u, 0x2cb033128382df71u, 0x00a36e71a2cb0331u},
+    {409u, 0x1ccacc0c84b1c2a9u, 0x00a03c1688732b30u}, {419u, 0x19a93db575eb3a0bu, 0x009c69169b30446du},
+    {421u, 0xcebeef94fa86fe2du, 0x009baade8e4a2f6eu}, {431u, 0x6faa77fb3f8df54fu, 0x00980e4156201301u},
+    {433u, 0x68a58af00975a751u, 0x00975a750ff68a58u}, {439u, 0xd56e36d0c3efac07u, 0x009548e4979e0829u},
+    {443u, 0xd8b44c47a8299b73u, 0x0093efd1c50e726bu}, {449u, 0x02d9ccaf9ba70e41u, 0x0091f5bcb8bb02d9u},
+    {457u, 0x0985e1c023d9e879u, 0x008f67a1e3fdc261u}, {461u, 0x2a343316c494d305u, 0x008e2917e0e702c6u},
+    {463u, 0x70cb7916ab67652fu, 0x008d8be33f95d715u}, {467u, 0xd398f132fb10fe5bu, 0x008c55841c815ed5u},
+    {479u, 0x6f2a38a6bf54fa1fu, 0x0088d180cd3a4133u}, {487u, 0x211df689b98f81d7u, 0x00869222b1acf1ceu},
+    {491u, 0x0e994983e90f1ec3u, 0x0085797b917765abu}, {499u, 0xad671e44bed87f3bu, 0x008355ace3c897dbu},
+    {503u, 0xf9623a0516e70fc7u, 0x00824a4e60b3262bu}, {509u, 0x4b7129be9dece355u, 0x0080c121b28bd1bau},
+    {521u, 0x190f3b7473f62c39u, 0x007dc9f3397d4c29u}, {523u, 0x63dacc9aad46f9a3u, 0x007d4ece8fe88139u},
+    {541u, 0xc1108fda24e8d035u, 0x0079237d65bcce50u}, {547u, 0xb77578472319bd8bu, 0x0077cf53c5f7936cu},
+    {557u, 0x473d20a1c7ed9da5u, 0x0075a8accfbdd11eu}, {563u, 0xfbe85af0fea2c8fbu, 0x007467ac557c228eu},
+    {569u, 0x58a1f7e6ce0f4c09u, 0x00732d70ed8db8e9u}, {571u, 0x1a00e58c544986f3u, 0x0072c62a24c3797fu},
+    {577u, 0x7194a17f55a10dc1u, 0x007194a17f55a10du}, {587u, 0x7084944785e33763u, 0x006fa549b41da7e7u},
+    {593u, 0xba10679bd84886b1u, 0x006e8419e6f61221u}, {599u, 0xebe9c6bb31260967u, 0x006d68b5356c207bu},
+    {601u, 0x97a3fe4bd1ff25e9u, 0x006d0b803685c01bu}, {607u, 0x6c6388395b84d99fu, 0x006bf790a8b2d207u},
+    {613u, 0x8c51da6a1335df6du, 0x006ae907ef4b96c2u}, {617u, 0x46f3234475d5add9u, 0x006a37991a23aeadu},
+    {619u, 0x905605ca3c619a43u, 0x0069dfbdd4295b66u}, {631u, 0xcee8dff304767747u, 0x0067dc4c45c8033eu},
+    {641u, 0xff99c27f00663d81u, 0x00663d80ff99c27fu}, {643u, 0xacca407f671ddc2bu, 0x0065ec17e3559948u},
+    {647u, 0xe71298bac1e12337u, 0x00654ac835cfba5cu}, {653u, 0xfa1e94309cd09045u, 0x00645c854ae10772u},
+    {659u, 0xbebccb8e91496b9bu, 0x006372990e5f901fu}, {661u, 0x312fa30cc7d7b8bdu, 0x006325913c07beefu},
+    {673u, 0x6160ff9e9f006161u, 0x006160ff9e9f0061u}, {677u, 0x6b03673b5e28152du, 0x0060cdb520e5e88eu},
+    {683u, 0xfe802ffa00bfe803u, 0x005ff4017fd005ffu}, {691u, 0xe66fe25c9e907c7bu, 0x005ed79e31a4dccdu},
+    {701u, 0x3f8b236c76528895u, 0x005d7d42d48ac5efu}, {709u, 0xf6f923bf01ce2c0du, 0x005c6f35ccba5028u},
+    {719u, 0x6c3d3d98bed7c42fu, 0x005b2618ec6ad0a5u}, {727u, 0x30981efcd4b010e7u, 0x005a2553748e42e7u},
+    {733u, 0x6f691fc81ebbe575u, 0x0059686cf744cd5bu}, {739u, 0xb10480ddb47b52cbu, 0x0058ae97bab79976u},
+    {743u, 0x74cd59ed64f3f0d7u, 0x0058345f1876865fu}, {751u, 0x0105cb81316d6c0fu, 0x005743d5bb24795au},
+    {757u, 0x9be64c6d91c1195du, 0x005692c4d1ab74abu}, {761u, 0x71b3f945a27b1f49u, 0x00561e46a4d5f337u},
+    {769u, 0x77d80d50e508fd01u, 0x005538ed06533997u}, {773u, 0xa5eb778e133551cdu, 0x0054c807f2c0bec2u},
+    {787u, 0x18657d3c2d8a3f1bu, 0x005345efbc572d36u}, {797u, 0x2e40e220c34ad735u, 0x00523a758f941345u},
+    {809u, 0xa76593c70a714919u, 0x005102370f816c89u}, {811u, 0x1eef452124eea383u, 0x0050cf129fb94acfu},
+    {821u, 0x38206dc242ba771du, 0x004fd31941cafdd1u}, {823u, 0x4cd4c35807772287u, 0x004fa1704aa75945u},
+    {827u, 0x83de917d5e69ddf3u, 0x004f3ed6d45a63adu}, {829u, 0x882ef0403b4a6c15u, 0x004f0de57154ebedu},
+    {839u, 0xf8fb6c51c606b677u, 0x004e1cae8815f811u}, {853u, 0xb4abaac446d3e1fdu, 0x004cd47ba5f6ff19u},
+    {857u, 0xa9f83bbe484a14e9u, 0x004c78ae734df709u}, {859u, 0x0bebbc0d1ce874d3u, 0x004c4b19ed85cfb8u},
+    {863u, 0xbd418eaf0473189fu, 0x004bf093221d1218u}, {877u, 0x44e3af6f372b7e65u, 0x004aba3c21dc633fu},
+    {881u, 0xc87fdace4f9e5d91u, 0x004a6360c344de00u}, {883u, 0xec93479c446bd9bbu, 0x004a383e9f74d68au},
+    {887u, 0xdac4d592e777c647u, 0x0049e28fbabb9940u}, {907u, 0xa63ea8c8f61f0c23u, 0x0048417b57c78cd7u},
+    {911u, 0xe476062ea5cbbb6fu, 0x0047f043713f3a2bu}, {919u, 0xdf68761c69daac27u, 0x00474ff2a10281cfu},
+    {929u, 0xb813d737637aa061u, 0x00468b6f9a978f91u}, {937u, 0xa3a77aac1fb15099u, 0x0045f13f1caff2e2u},
+    {941u, 0x17f0c3e0712c5825u, 0x0045a5228cec23e9u}, {947u, 0xfd912a70ff30637bu, 0x0045342c556c66b9u},
+    {953u, 0xfbb3b5dc01131289u, 0x0044c4a23feeced7u}, {967u, 0x856d560a0f5acdf7u, 0x0043c5c20d3c9fe6u},
+    {971u, 0x96472f314d3f89e3u, 0x00437e494b239798u}, {977u, 0xa76f5c7ed2253531u, 0x0043142d118e47cbu},
+    {983u, 0x816eae7c7bf69fe7u, 0x0042ab5c73a13458u}, {991u, 0xb6a2bea4cfb1781fu, 0x004221950db0f3dbu},
+    {997u, 0xa3900c53318e81edu, 0x0041bbb2f80a4553u},
 };
 #define N_SMALL (sizeof SMALL / sizeof SMALL[0])
 
@@ -166,20 +192,12 @@ AI uint64_t mulredc1(uint64_t a, uint64_t b, uint64_t n, uint64_t ninv) {
     return r >= n ? (uint64_t)(r - n) : (uint64_t)r;
 }
 
-/* -n^-1 mod 2^64 for odd n (Newton: each step doubles the correct bits) */
-static uint64_t neg_inv(uint64_t n) {
-    uint64_t x = n; /* right to 3 bits */
-    for (int i = 0; i < 5; i++)
-        x *= 2 - n * x;
-    return (uint64_t)0 - x;
-}
-
 #define RHO_BATCH 128 /* differences multiplied together between gcds */
 
 /* A nontrivial factor of the odd composite n, or 0 when this c fails within
  * max_iter iterations of y -> y^2 + c. */
 static uint64_t rho_u64(uint64_t n, uint64_t c, long max_iter) {
-    uint64_t ninv = neg_inv(n), y = 2 % n, x = y, ys = y, q = 1, g = 1;
+    uint64_t ninv = tnt_neg_inv(n), y = 2 % n, x = y, ys = y, q = 1, g = 1;
     for (long r = 1; g == 1 && r <= max_iter; r *= 2) {
         x = y;
         for (long i = 0; i < r; i++) {
@@ -236,480 +254,6 @@ static void split_u64(fmpz_factor_t f, uint64_t n, ulong mult) {
     split_u64(f, n / d, mult);
 }
 
-/* ---- two to four words: Montgomery arithmetic modulo an odd n ----
- * Residues are S-limb arrays below n; the helpers take S as a constant so
- * that each instance (S = 2, 3, 4) is unrolled by the compiler. */
-
-#define MAXL 4 /* 256 bits, above TOOL_FACTOR_DIGITS_MAX */
-
-typedef struct mctx {
-    int s;
-    limb n[MAXL], ninv;
-    mpz_t nz, t, g; /* n; scratch */
-} mctx;
-
-static void mctx_init(mctx *c, const mpz_t n) {
-    memset(c->n, 0, sizeof c->n);
-    c->s = (int)mpz_size(n);
-    mpz_export(c->n, NULL, -1, sizeof(limb), 0, 0, n);
-    c->ninv = neg_inv(c->n[0]);
-    mpz_init_set(c->nz, n);
-    mpz_init(c->t);
-    mpz_init(c->g);
-}
-
-static void mctx_clear(mctx *c) {
-    mpz_clear(c->nz);
-    mpz_clear(c->t);
-    mpz_clear(c->g);
-}
-
-/* r = x * 2^(64 s) mod n: x into Montgomery form */
-static void to_mont(limb *r, const mpz_t x, mctx *c) {
-    mpz_mul_2exp(c->t, x, (mp_bitcnt_t)(64 * c->s));
-    mpz_mod(c->t, c->t, c->nz);
-    memset(r, 0, sizeof(limb) * MAXL);
-    mpz_export(r, NULL, -1, sizeof(limb), 0, 0, c->t);
-}
-
-/* gcd(x, n) into c->g; returns 1 when it is a proper factor */
-static int gcd_n(const limb *x, mctx *c) {
-    mpz_t v;
-    mpz_roinit_n(v, x, c->s);
-    mpz_gcd(c->g, v, c->nz);
-    return mpz_cmp_ui(c->g, 1) > 0 && mpz_cmp(c->g, c->nz) < 0;
-}
-
-AI int geq_n(const limb *a, const limb *n, const int S) {
-    for (int i = S - 1; i >= 0; i--)
-        if (a[i] != n[i])
-            return a[i] > n[i];
-    return 1;
-}
-
-AI void sub_n(limb *r, const limb *a, const limb *b, const int S) {
-    limb br = 0;
-    for (int i = 0; i < S; i++) {
-        u128 d = (u128)a[i] - b[i] - br;
-        r[i] = (limb)d;
-        br = (limb)(d >> 64) & 1;
-    }
-}
-
-AI void addm_t(limb *r, const limb *a, const limb *b, const mctx *c, const int S) {
-    limb t[MAXL], cy = 0;
-    for (int i = 0; i < S; i++) {
-        u128 s = (u128)a[i] + b[i] + cy;
-        t[i] = (limb)s;
-        cy = (limb)(s >> 64);
-    }
-    if (cy || geq_n(t, c->n, S))
-        sub_n(t, t, c->n, S);
-    memcpy(r, t, sizeof(limb) * (size_t)S);
-}
-
-AI void subm_t(limb *r, const limb *a, const limb *b, const mctx *c, const int S) {
-    limb t[MAXL], br = 0;
-    for (int i = 0; i < S; i++) {
-        u128 d = (u128)a[i] - b[i] - br;
-        t[i] = (limb)d;
-        br = (limb)(d >> 64) & 1;
-    }
-    if (br) {
-        limb cy = 0;
-        for (int i = 0; i < S; i++) {
-            u128 s = (u128)t[i] + c->n[i] + cy;
-            t[i] = (limb)s;
-            cy = (limb)(s >> 64);
-        }
-    }
-    memcpy(r, t, sizeof(limb) * (size_t)S);
-}
-
-/* r = a b / 2^(64 S) mod n (CIOS) */
-AI void mulm_t(limb *r, const limb *a, const limb *b, const mctx *c, const int S) {
-    limb t[MAXL + 2] = {0};
-    for (int i = 0; i < S; i++) {
-        u128 p;
-        limb C = 0;
-        for (int j = 0; j < S; j++) {
-            p = (u128)a[j] * b[i] + t[j] + C;
-            t[j] = (limb)p;
-            C = (limb)(p >> 64);
-        }
-        p = (u128)t[S] + C;
-        t[S] = (limb)p;
-        t[S + 1] = (limb)(p >> 64);
-        limb m = t[0] * c->ninv;
-        p = (u128)m * c->n[0] + t[0];
-        C = (limb)(p >> 64);
-        for (int j = 1; j < S; j++) {
-            p = (u128)m * c->n[j] + t[j] + C;
-            t[j - 1] = (limb)p;
-            C = (limb)(p >> 64);
-        }
-        p = (u128)t[S] + C;
-        t[S - 1] = (limb)p;
-        t[S] = t[S + 1] + (limb)(p >> 64);
-    }
-    if (t[S] || geq_n(t, c->n, S))
-        sub_n(t, t, c->n, S);
-    memcpy(r, t, sizeof(limb) * (size_t)S);
-}
-
-/* two words, written out: the sizes of the common case */
-static void mulm2(limb *r, const limb *a, const limb *b, const mctx *c) {
-    limb a0 = a[0], a1 = a[1], b0 = b[0], b1 = b[1], n0 = c->n[0], n1 = c->n[1];
-    u128 p = (u128)a0 * b0;
-    limb t0 = (limb)p;
-    u128 mid = (p >> 64) + (u128)a0 * b1; /* < 2^128 */
-    u128 mid2 = (u128)a1 * b0 + (limb)mid;
-    limb t1 = (limb)mid2;
-    u128 hi = (u128)a1 * b1 + (mid >> 64) + (mid2 >> 64);
-    limb t2 = (limb)hi, t3 = (limb)(hi >> 64), t4 = 0;
-    limb m = t0 * c->ninv; /* add m n: clears t0 */
-    p = (u128)m * n0 + t0;
-    p = (u128)m * n1 + t1 + (limb)(p >> 64);
-    t1 = (limb)p;
-    p = (u128)t2 + (limb)(p >> 64);
-    t2 = (limb)p;
-    p = (u128)t3 + (limb)(p >> 64);
-    t3 = (limb)p;
-    t4 = (limb)(p >> 64);
-    m = t1 * c->ninv; /* add m n 2^64: clears t1 */
-    p = (u128)m * n0 + t1;
-    p = (u128)m * n1 + t2 + (limb)(p >> 64);
-    t2 = (limb)p;
-    p = (u128)t3 + (limb)(p >> 64);
-    t3 = (limb)p;
-    t4 += (limb)(p >> 64);
-    if (t4 || t3 > n1 || (t3 == n1 && t2 >= n0)) { /* below 2n: subtract once */
-        u128 d = (u128)t2 - n0;
-        t2 = (limb)d;
-        t3 = t3 - n1 - (limb)((d >> 64) & 1);
-    }
-    r[0] = t2;
-    r[1] = t3;
-}
-
-static void addm2(limb *r, const limb *a, const limb *b, const mctx *c) {
-    u128 s0 = (u128)a[0] + b[0];
-    u128 s1 = (u128)a[1] + b[1] + (limb)(s0 >> 64);
-    limb t0 = (limb)s0, t1 = (limb)s1, n0 = c->n[0], n1 = c->n[1];
-    if ((limb)(s1 >> 64) || t1 > n1 || (t1 == n1 && t0 >= n0)) {
-        u128 d = (u128)t0 - n0;
-        t0 = (limb)d;
-        t1 = t1 - n1 - (limb)((d >> 64) & 1);
-    }
-    r[0] = t0;
-    r[1] = t1;
-}
-
-static void subm2(limb *r, const limb *a, const limb *b, const mctx *c) {
-    u128 d0 = (u128)a[0] - b[0];
-    u128 d1 = (u128)a[1] - b[1] - (limb)((d0 >> 64) & 1);
-    limb t0 = (limb)d0, t1 = (limb)d1;
-    if ((d1 >> 64) & 1) {
-        u128 s0 = (u128)t0 + c->n[0];
-        t0 = (limb)s0;
-        t1 = t1 + c->n[1] + (limb)(s0 >> 64);
-    }
-    r[0] = t0;
-    r[1] = t1;
-}
-
-/* three and four words from the templates; callers dispatch on c->s */
-#define INSTANCES(op)                                                                                                  \
-    static void op##3(limb *r, const limb *a, const limb *b, const mctx *c) {                                          \
-        op##_t(r, a, b, c, 3);                                                                                         \
-    }                                                                                                                  \
-    static void op##4(limb *r, const limb *a, const limb *b, const mctx *c) {                                          \
-        op##_t(r, a, b, c, 4);                                                                                         \
-    }                                                                                                                  \
-    static inline void op(limb *r, const limb *a, const limb *b, const mctx *c) {                                      \
-        c->s == 2 ? op##2(r, a, b, c) : c->s == 3 ? op##3(r, a, b, c) : op##4(r, a, b, c);                             \
-    }
-INSTANCES(mulm)
-INSTANCES(addm)
-INSTANCES(subm)
-
-/* ---- rho on two to four words ---- */
-
-static inline void rho_step(limb *y, const mctx *c) {
-    static const limb one[MAXL] = {1};
-    mulm(y, y, y, c);
-    addm(y, y, one, c);
-}
-
-/* A proper factor of n into c->g, or 0 after max_iter iterations. */
-static int rho_find(mctx *c, long max_iter) {
-    limb y[MAXL] = {2}, x[MAXL], ys[MAXL], q[MAXL] = {1}, d[MAXL];
-    int found = 0, whole = 0;
-    for (long r = 1; !found && !whole && r <= max_iter; r *= 2) {
-        memcpy(x, y, sizeof x);
-        for (long i = 0; i < r; i++)
-            rho_step(y, c);
-        for (long k = 0; k < r && !found && !whole; k += RHO_BATCH) {
-            memcpy(ys, y, sizeof ys);
-            long lim = r - k < RHO_BATCH ? r - k : RHO_BATCH;
-            for (long i = 0; i < lim; i++) {
-                rho_step(y, c);
-                subm(d, x, y, c);
-                mulm(q, q, d, c);
-            }
-            found = gcd_n(q, c);
-            whole = !found && mpz_cmp(c->g, c->nz) == 0;
-        }
-    }
-    if (whole) /* past the factor within the batch: one by one from ys */
-        for (long i = 0; i < RHO_BATCH && !found; i++) {
-            rho_step(ys, c);
-            subm(d, x, ys, c);
-            found = gcd_n(d, c);
-        }
-    return found;
-}
-
-
-/* ---- two to four words: the elliptic-curve method ---- */
-
-typedef struct pt {
-    limb x[MAXL], z[MAXL];
-} pt;
-
-/* r = 2p on By^2 = x^3 + Ax^2 + x, a24 = (A + 2) / 4 */
-static void xdbl(pt *r, const pt *p, const limb *a24, const mctx *c) {
-    limb u[MAXL], v[MAXL], w[MAXL];
-    addm(u, p->x, p->z, c);
-    mulm(u, u, u, c); /* (X + Z)^2 */
-    subm(v, p->x, p->z, c);
-    mulm(v, v, v, c); /* (X - Z)^2 */
-    subm(w, u, v, c); /* 4XZ */
-    mulm(r->x, u, v, c);
-    mulm(u, w, a24, c);
-    addm(u, u, v, c);
-    mulm(r->z, w, u, c);
-}
-
-/* r = p + q, given d = p - q (d must not alias r) */
-static void xadd(pt *r, const pt *p, const pt *q, const pt *d, const mctx *c) {
-    limb a[MAXL], b[MAXL], u[MAXL], v[MAXL];
-    subm(a, p->x, p->z, c);
-    addm(b, q->x, q->z, c);
-    mulm(u, a, b, c);
-    addm(a, p->x, p->z, c);
-    subm(b, q->x, q->z, c);
-    mulm(v, a, b, c);
-    addm(a, u, v, c);
-    subm(b, u, v, c);
-    mulm(a, a, a, c);
-    mulm(b, b, b, c);
-    mulm(r->x, d->z, a, c);
-    mulm(r->z, d->x, b, c);
-}
-
-/* r = k p (Montgomery's ladder; r must not alias p; k >= 1) */
-static void ladder(pt *r, const pt *p, uint64_t k, const limb *a24, const mctx *c) {
-    pt r1;
-    *r = *p;
-    if (k == 1)
-        return;
-    xdbl(&r1, p, a24, c);
-    for (int b = 62 - __builtin_clzll(k); b >= 0; b--)
-        if ((k >> b) & 1) {
-            xadd(r, r, &r1, p, c);
-            xdbl(&r1, &r1, a24, c);
-        } else {
-            xadd(&r1, &r1, r, p, c);
-            xdbl(r, r, a24, c);
-        }
-}
-
-#define S2_D 210   /* stage 2 giant step */
-#define S2_BABY 24 /* odd j < S2_D / 2 coprime to S2_D */
-
-/* Stage 2 covers the primes q in (B1, B2] as q = m S2_D +- j; hit marks
- * the (m, j) pairs needed. Shared by the curves of one level. */
-typedef struct s2plan {
-    ulong B1, B2;
-    slong mmin, mmax;
-    unsigned char *hit; /* (mmax - mmin + 1) x S2_BABY */
-    signed char jidx[S2_D / 2 + 1];
-    const ulong *primes; /* FLINT's cached table, up to past B2 */
-} s2plan;
-
-static int plan_init(s2plan *pl, ulong B1, ulong B2) {
-    memset(pl, 0, sizeof *pl);
-    pl->B1 = B1;
-    pl->B2 = B2;
-    int k = 0;
-    for (int j = 0; j <= S2_D / 2; j++)
-        pl->jidx[j] = (signed char)((j & 1) && j % 3 && j % 5 && j % 7 ? k++ : -1);
-    slong np = (slong)n_prime_pi(B2) + 2;
-    pl->primes = n_primes_arr_readonly((ulong)np);
-    slong i = (slong)n_prime_pi(B1);
-    pl->mmin = (slong)((pl->primes[i] + S2_D / 2) / S2_D);
-    pl->mmax = (slong)((B2 + S2_D / 2) / S2_D);
-    pl->hit = calloc((size_t)(pl->mmax - pl->mmin + 1) * S2_BABY, 1);
-    if (!pl->hit)
-        return -1;
-    for (; pl->primes[i] <= B2; i++) {
-        ulong q = pl->primes[i], m = (q + S2_D / 2) / S2_D;
-        ulong j = q > m * S2_D ? q - m * S2_D : m * S2_D - q;
-        pl->hit[((slong)m - pl->mmin) * S2_BABY + pl->jidx[j]] = 1;
-    }
-    return 0;
-}
-
-/* Suyama's curve for sigma: start point p and a24 in Montgomery form.
- * Returns 1 when the set-up itself exposed a factor (in c->g), -1 for a
- * degenerate curve, 0 otherwise. */
-static int suyama(pt *p, limb *a24, ulong sigma, mctx *c) {
-    mpz_t u, v, x, z, a, t;
-    mpz_inits(u, v, x, z, a, t, NULL);
-    mpz_set_ui(u, sigma);
-    mpz_mul(u, u, u);
-    mpz_sub_ui(u, u, 5); /* u = sigma^2 - 5 */
-    mpz_set_ui(v, sigma);
-    mpz_mul_ui(v, v, 4); /* v = 4 sigma */
-    mpz_powm_ui(x, u, 3, c->nz);
-    mpz_powm_ui(z, v, 3, c->nz);
-    mpz_sub(a, v, u);
-    mpz_powm_ui(a, a, 3, c->nz);
-    mpz_mul_ui(t, u, 3);
-    mpz_add(t, t, v);
-    mpz_mul(a, a, t); /* (v - u)^3 (3u + v) */
-    mpz_mul(t, x, v);
-    mpz_mul_ui(t, t, 16); /* 16 u^3 v */
-    int rc = 0;
-    if (!mpz_invert(t, t, c->nz)) {
-        mpz_gcd(c->g, t, c->nz);
-        rc = mpz_cmp_ui(c->g, 1) > 0 && mpz_cmp(c->g, c->nz) < 0 ? 1 : -1;
-    } else {
-        mpz_mul(a, a, t);
-        mpz_mod(a, a, c->nz);
-        to_mont(p->x, x, c);
-        to_mont(p->z, z, c);
-        to_mont(a24, a, c);
-    }
-    mpz_clears(u, v, x, z, a, t, NULL);
-    return rc;
-}
-
-/* One curve; 1 when it found a proper factor (in c->g). */
-static int ecm_curve(mctx *c, ulong sigma, const s2plan *pl) {
-    pt P, Q;
-    limb a24[MAXL];
-    int rc = suyama(&P, a24, sigma, c);
-    if (rc)
-        return rc > 0;
-    /* stage 1: P = (product of the prime powers up to B1) P */
-    uint64_t k = 1;
-    for (const ulong *pp = pl->primes; *pp <= pl->B1; pp++) {
-        uint64_t q = *pp;
-        while (q <= pl->B1 / *pp)
-            q *= *pp;
-        if (k > UINT64_MAX / q) {
-            ladder(&Q, &P, k, a24, c);
-            P = Q;
-            k = 1;
-        }
-        k *= q;
-    }
-    ladder(&Q, &P, k, a24, c);
-    if (gcd_n(Q.z, c))
-        return 1;
-    if (mpz_cmp(c->g, c->nz) == 0)
-        return 0;
-    /* stage 2: baby steps j Q, giant steps m S2_D Q */
-    pt baby[S2_BABY], q2, prev, cur, nx, G, A, B;
-    limb bxz[S2_BABY][MAXL], axz[MAXL], t[MAXL], u[MAXL], acc[MAXL] = {1};
-    xdbl(&q2, &Q, a24, c);
-    prev = Q;
-    xadd(&cur, &q2, &Q, &Q, c); /* 3Q */
-    baby[0] = Q;
-    for (int j = 3; j < S2_D / 2; j += 2) {
-        if (pl->jidx[j] >= 0)
-            baby[pl->jidx[j]] = cur;
-        xadd(&nx, &cur, &q2, &prev, c);
-        prev = cur;
-        cur = nx;
-    }
-    for (int i = 0; i < S2_BABY; i++)
-        mulm(bxz[i], baby[i].x, baby[i].z, c);
-    ladder(&G, &Q, S2_D, a24, c);
-    ladder(&A, &Q, (uint64_t)pl->mmin * S2_D, a24, c);
-    ladder(&B, &Q, (uint64_t)(pl->mmin + 1) * S2_D, a24, c);
-    for (slong m = pl->mmin; m <= pl->mmax; m++) {
-        const unsigned char *h = pl->hit + (m - pl->mmin) * S2_BABY;
-        mulm(axz, A.x, A.z, c);
-        for (int i = 0; i < S2_BABY; i++)
-            if (h[i]) { /* acc *= X_m Z_j - X_j Z_m */
-                subm(t, A.x, baby[i].x, c);
-                addm(u, A.z, baby[i].z, c);
-                mulm(t, t, u, c);
-                subm(t, t, axz, c);
-                addm(t, t, bxz[i], c);
-                mulm(acc, acc, t, c);
-            }
-        xadd(&nx, &B, &G, &A, c);
-        A = B;
-        B = nx;
-    }
-    return gcd_n(acc, c);
-}
-
-
-/* ---- the driver ---- */
-
-#define RHO_ITERS (1L << 12) /* rho first (about 2^13 steps): factors up to about 2^24 */
-
-/* ECM levels: B1 (B2 = S2_MUL B1) and the number of curves. Rho has
- * already looked for factors below about 2^24, so the first level aims at
- * 30 to 40 bits (B1 of 400 to 1000 is cheapest there). */
-#define S2_MUL 50
-static const struct {
-    ulong B1;
-    int curves;
-} LEVELS[] = {{300, 4}, {600, 10}, {1000, 20}, {2000, 40}, {4000, 80}, {8000, 150}, {16000, 300}, {32000, 600}};
-
-/* Effort allowed before the quadratic sieve, in units of B1 x words^2 of one
- * curve (about 0.1 us each on a 2.6 GHz core), as a share of what the sieve
- * would take on a number of this size. Up to 90 bits every factor to find
- * has at most 45 bits and ECM nearly always wins (a few ms against 30), so
- * it may spend almost the sieve's time; above, a balanced product is the
- * sieve's and ECM gets a tenth, which finds factors up to about 50 bits. */
-static double ecm_budget(slong bits) {
-    double sieve_us = 30000; /* FLINT's sieve up to 110 bits: 20 to 40 ms */
-    if (bits > 110)
-        sieve_us *= exp2((double)(bits - 110) / 12); /* then it doubles every 12 bits */
-    return (bits <= 90 ? 0.8 : 0.1) * sieve_us / 0.1;
-}
-
-/* A proper factor of m (odd, composite, not a perfect power, at least two
- * words, at most MAXL) into d by rho then ECM; 0 when the budget ran out. */
-static int find_factor(mpz_t d, const mpz_t m) {
-    mctx c;
-    mctx_init(&c, m);
-    int S = c.s, found = rho_find(&c, RHO_ITERS);
-    double budget = ecm_budget((slong)mpz_sizeinbase(m, 2)), spent = 0;
-    ulong sigma = 7;
-    for (size_t l = 0; !found && l < sizeof LEVELS / sizeof LEVELS[0] && spent < budget; l++) {
-        s2plan pl;
-        if (plan_init(&pl, LEVELS[l].B1, LEVELS[l].B1 * S2_MUL))
-            break; /* out of memory: leave it to the sieve */
-        for (int k = 0; !found && k < LEVELS[l].curves && spent < budget; k++, sigma++) {
-            found = ecm_curve(&c, sigma, &pl);
-            spent += (double)LEVELS[l].B1 * S * S;
-        }
-        free(pl.hit);
-    }
-    if (found)
-        mpz_set(d, c.g);
-    mctx_clear(&c);
-    return found;
-}
-
 /* Proof that n, a probable prime above 2^64, is prime. fmpz_is_prime first
  * tries to factor n - 1 and n + 1 far enough (cheap below about 45 digits);
  * above, going straight to APRCL is 2 to 3 times faster. */
@@ -739,7 +283,7 @@ static void split(fmpz_factor_t f, mpz_t m, ulong mult) {
     } else {
         mpz_t d;
         mpz_init(d);
-        if (mpz_size(m) <= MAXL && find_factor(d, m)) {
+        if (mpz_size(m) <= TNT_FACTOR_WORDS_MAX && tnt_find_factor(d, m)) {
             mpz_divexact(m, m, d);
             split(f, d, mult);
             split(f, m, mult);

@@ -219,4 +219,13 @@ int tnt_is_prime(const fmpz_t n);
  * for the product of (exponent + 1) entries). */
 void tnt_divisors(fmpz *d, const fmpz_factor_t f);
 
+/* (ntecm.c) The largest integers tnt_find_factor takes, in words. */
+#define TNT_FACTOR_WORDS_MAX 4
+/* A proper factor of m (odd, composite, not a perfect power, free of primes
+ * below 1000, 2 to TNT_FACTOR_WORDS_MAX words) into d by rho, then ECM
+ * within a budget tied to the quadratic sieve's cost; 0 when none found. */
+int tnt_find_factor(mpz_t d, const mpz_t m);
+/* -n^-1 mod 2^64 for odd n (Montgomery arithmetic) */
+ulong tnt_neg_inv(ulong n);
+
 #endif
