@@ -291,8 +291,9 @@ static void split(fmpz_factor_t f, mpz_t m, ulong mult) {
             fmpz_factor_t q;
             fmpz_factor_init(q);
             qsieve_factor(q, z);
-            if (q->num == 1 && q->exp[0] == 1) { /* not split: FLINT's whole method */
-                fmpz_factor(q, z);
+            fmpz_factor_expand(root, q);
+            if ((q->num < 2 && (q->num == 0 || q->exp[0] == 1)) || !fmpz_equal(root, z)) {
+                fmpz_factor(q, z); /* not split (never seen): FLINT's whole method */
                 for (slong i = 0; i < q->num; i++)
                     _fmpz_factor_append(f, q->p + i, q->exp[i] * mult);
             } else {
