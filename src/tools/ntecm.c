@@ -471,7 +471,9 @@ static const struct {
  * would take on a number of this size. Up to 90 bits every factor to find
  * has at most 45 bits and ECM nearly always wins (a few ms against 30), so
  * it may spend almost the sieve's time; above, a balanced product is the
- * sieve's and ECM gets a tenth, which finds factors up to about 50 bits. */
+ * sieve's and ECM gets a tenth of its time (a balanced product costs up to
+ * that much more), which finds factors up to 45 to 50 bits (6% already
+ * misses a 40-bit factor of a 140-bit number: 100 ms instead of 24). */
 static double ecm_budget(slong bits) {
     double sieve_us = 30000; /* FLINT's sieve up to 110 bits: 20 to 40 ms */
     if (bits > 110)
