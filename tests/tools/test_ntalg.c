@@ -117,14 +117,14 @@ TEST(is_prime_agrees) {
             fmpz_nextprime(n, n, 0);
         bad += tnt_is_prime(n) != (fmpz_sgn(n) > 0 && fmpz_is_prime(n));
     }
-    static const char *carmichael[] = {"561",
-                                       "41041",
-                                       "9746347772161",
-                                       "3825123056546413051",
-                                       "318665857834031151167461",
-                                       "3317044064679887385961981"};
-    for (size_t i = 0; i < sizeof carmichael / sizeof carmichael[0]; i++) {
-        fmpz_set_str(n, carmichael[i], 10);
+    static const char *pseudo[] = {"561",
+                                   "41041",
+                                   "9746347772161",
+                                   "3825123056546413051",
+                                   "318665857834031151167461",
+                                   "3317044064679887385961981"};
+    for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++) {
+        fmpz_set_str(n, pseudo[i], 10); /* Carmichael numbers, strong pseudoprimes */
         bad += tnt_is_prime(n) != 0;
     }
     CHECK_INT(bad, 0);
