@@ -21,12 +21,12 @@ static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
     tca_ctx_init(ctx);
     ca_t v;
     ca_init(v, ctx);
-    int rc = tnum_from_ast(v, x, ctx, e);
+    int rc = tkd_expr_to_ca(v, x, ctx, e);
     if (!rc && ca_check_is_number(v, ctx) != T_TRUE)
         rc = tkd_err_set(e, TKD_EMATH, "the value is not a finite number (infinite or undefined)");
     if (!rc) {
         tkd_err e2 = {0};
-        tkd_expr *exact = tnum_to_ast(v, ctx, &e2);
+        tkd_expr *exact = tkd_expr_from_ca(v, ctx, &e2);
         if (!exact && tkd_expr_simplify(x, &exact, &e2))
             exact = tkd_expr_copy(x);
         char *es = exact ? tkd_expr_to_str(exact) : NULL;
@@ -157,7 +157,7 @@ static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const f
             tkd_expr *kv = tkd_expr_fmpz(k);
             tkd_expr *term = kv ? tsubst(f, var, kv) : NULL;
             tkd_expr_free(kv);
-            rc = term ? tnum_from_ast(v, term, ctx, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            rc = term ? tkd_expr_to_ca(v, term, ctx, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
             tkd_expr_free(term);
             if (!rc) {
                 if (prod)
@@ -282,7 +282,7 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
         if (!rc)
             rc = range_ca(f, var, lo, hi, prod, acc, ctx, e);
         if (!rc) {
-            tkd_expr *x = tnum_to_ast(acc, ctx, e);
+            tkd_expr *x = tkd_expr_from_ca(acc, ctx, e);
             if (!x)
                 rc = e->code ? e->code : TKD_ENOMEM;
             else

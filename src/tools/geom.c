@@ -52,12 +52,12 @@ static int load_pts(const json_t *args, const char *const *keys, int n, pt *p, c
 }
 
 static json_t *num_json(const ca_t v, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *x = tnum_to_ast(v, ctx, e);
+    tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
     return x ? tjson_ast(x) : NULL;
 }
 
 static json_t *pt_json(const ca_t x, const ca_t y, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *a = tnum_to_ast(x, ctx, e), *b = a ? tnum_to_ast(y, ctx, e) : NULL;
+    tkd_expr *a = tkd_expr_from_ca(x, ctx, e), *b = a ? tkd_expr_from_ca(y, ctx, e) : NULL;
     if (!b) {
         tkd_expr_free(a);
         return NULL;
@@ -171,7 +171,7 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
     if (zy == T_TRUE && zx == T_TRUE) {
         rc = tkd_err_set(e, TKD_EMATH, "the two points coincide, so there is no segment to bisect");
     } else if (zy == T_TRUE) {
-        tkd_expr *x = tnum_to_ast(mx, ctx, e);
+        tkd_expr *x = tkd_expr_from_ca(mx, ctx, e);
         char *s = x ? tkd_expr_to_str(x) : NULL;
         tkd_expr_free(x);
         if (s)
@@ -184,7 +184,7 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
         ca_neg(m, m, ctx);
         ca_mul(b, m, mx, ctx);
         ca_sub(b, my, b, ctx);
-        tkd_expr *mm = tnum_to_ast(m, ctx, e), *bb = mm ? tnum_to_ast(b, ctx, e) : NULL;
+        tkd_expr *mm = tkd_expr_from_ca(m, ctx, e), *bb = mm ? tkd_expr_from_ca(b, ctx, e) : NULL;
         tkd_expr *rhs = bb ? tkd_expr_add2(tkd_expr_mul2(mm, tkd_expr_sym("x")), bb) : NULL;
         tkd_expr *n = NULL;
         if (rhs && !tkd_expr_simplify(rhs, &n, e)) {
@@ -433,7 +433,7 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
         if (ca_get_fmpq(q, r, ctx))
             x = tkd_expr_mul2(tkd_expr_fmpq(q), tkd_expr_const(TKD_C_PI));
         else {
-            tkd_expr *cc = tnum_to_ast(c, ctx, e);
+            tkd_expr *cc = tkd_expr_from_ca(c, ctx, e);
             x = cc ? tkd_expr_fn1(TKD_FN_ACOS, cc) : NULL;
         }
         rc = done(result, tjson_ast(x), e);

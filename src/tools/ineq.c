@@ -252,7 +252,7 @@ static int endpoint(tkd_buf *b, const line *L, int region, int left, tkd_err *e)
         return tkd_buf_puts(b, "-oo");
     if (k >= L->n)
         return tkd_buf_puts(b, "oo");
-    tkd_expr *x = tnum_qqbar_to_ast(L->cut + k, e);
+    tkd_expr *x = tkd_expr_from_qqbar(L->cut + k, e);
     char *s = x ? tkd_expr_to_str(x) : NULL;
     tkd_expr_free(x);
     if (!s)

@@ -500,7 +500,7 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
         ca_init(a, ctx);
         ca_init(b, ctx);
         ca_init(c, ctx);
-        if (!tnum_from_ast(a, lo, ctx, e) && !tnum_from_ast(b, hi, ctx, e)) {
+        if (!tkd_expr_to_ca(a, lo, ctx, e) && !tkd_expr_to_ca(b, hi, ctx, e)) {
             for (slong i = 0; i < d && !rc; i++) {
                 if (!qqbar_is_real(roots + i))
                     continue;

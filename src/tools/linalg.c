@@ -72,7 +72,7 @@ static int mat_ca(ca_mat_t A, const mat *m, ca_ctx_t ctx, tkd_err *e) {
     ca_mat_init(A, (slong)m->r, (slong)m->c, ctx);
     for (size_t i = 0; i < m->r; i++)
         for (size_t j = 0; j < m->c; j++)
-            if (tnum_from_ast(ca_mat_entry(A, i, j), m->x[i * m->c + j], ctx, e)) {
+            if (tkd_expr_to_ca(ca_mat_entry(A, i, j), m->x[i * m->c + j], ctx, e)) {
                 ca_mat_clear(A, ctx);
                 return e->code;
             }
@@ -80,7 +80,7 @@ static int mat_ca(ca_mat_t A, const mat *m, ca_ctx_t ctx, tkd_err *e) {
 }
 
 static json_t *ca_json(const ca_t v, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *x = tnum_to_ast(v, ctx, e);
+    tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
     return x ? tjson_ast(x) : NULL;
 }
 
@@ -403,7 +403,7 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
         rc = tkd_err_set(e, TKD_EMATH, "%s: the eigenvalues could not be computed exactly", tool);
     json_t *out = vectors ? json_array() : json_object();
     for (slong k = 0; !rc && k < ca_vec_length(lam, ctx); k++) {
-        tkd_expr *x = tnum_to_ast(ca_vec_entry(lam, k), ctx, e);
+        tkd_expr *x = tkd_expr_from_ca(ca_vec_entry(lam, k), ctx, e);
         char *s = x ? tkd_expr_to_str(x) : NULL;
         tkd_expr_free(x);
         if (!s) {

@@ -66,9 +66,9 @@ static tkd_expr *prep(const tkd_expr *x, tkd_err *e) {
         ca_init(v, ctx);
         tkd_err e2 = {0};
         tkd_expr *r = NULL;
-        int rc = tnum_from_ast(v, x, ctx, &e2);
+        int rc = tkd_expr_to_ca(v, x, ctx, &e2);
         if (!rc && ca_check_is_number(v, ctx) == T_TRUE)
-            r = tnum_to_ast(v, ctx, &e2);
+            r = tkd_expr_from_ca(v, ctx, &e2);
         ca_clear(v, ctx);
         ca_ctx_clear(ctx);
         if (r)

@@ -84,7 +84,7 @@ truth_t tnum_check(const tkd_expr *x, int what) {
     ca_init(v, ctx);
     tkd_err e = {0};
     truth_t r = T_UNKNOWN;
-    if (!tnum_from_ast(v, x, ctx, &e)) {
+    if (!tkd_expr_to_ca(v, x, ctx, &e)) {
         if (what == 0)
             r = ca_check_is_zero(v, ctx);
         else if (ca_check_is_real(v, ctx) == T_TRUE)
@@ -126,7 +126,7 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
             qqbar_ptr r = _qqbar_vec_init(d);
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
             for (slong i = 0; i < d && !rc; i++) {
-                tkd_expr *x = tnum_qqbar_to_ast(r + i, e);
+                tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
                 rc = x ? tlist_add(out, x, e) : e->code;
             }
             _qqbar_vec_clear(r, d);

@@ -135,11 +135,9 @@ static inline void tca_ctx_init(ca_ctx_t ctx) {
     ctx->options[CA_OPT_QQBAR_DEG_LIMIT] = TOOL_CA_QQBAR_DEG_LIMIT;
 }
 
-int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
+/* An argument (expression string or JSON number) as an exact number; the
+ * conversions are expr's: tkd_expr_to_ca, tkd_expr_from_ca, tkd_expr_from_qqbar. */
 int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
-tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e);
-tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e);
-char *tnum_decimal(const ca_t x, long digits, ca_ctx_t ctx);
 
 /* ---- rational functions over symbols and atoms (rat.c) ---- */
 #define TRAT_GENS_MAX 32

@@ -40,7 +40,7 @@ TEST(calcium_roundtrip) {
     tkd_expr_free(x);
     CHECK(ca_check_equal(v, w, ctx) == T_TRUE);
     /* and back: the closed form evaluates to the same number */
-    x = tkd_expr_from_ca(v, ctx);
+    x = tkd_expr_from_ca(v, ctx, &e);
     CHECK(x != NULL);
     CHECK_INT(tkd_expr_to_ca(w, x, ctx, &e), 0);
     CHECK(ca_check_equal(v, w, ctx) == T_TRUE);
