@@ -105,7 +105,7 @@ static json_t *ca_mat_json(const ca_mat_t A, ca_ctx_t ctx, tkd_err *e) {
 /* ---- the symbolic path: rational functions ---- */
 
 typedef struct smat {
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_struct *a; /* r*c */
     size_t r, c;
 } smat;
@@ -124,19 +124,19 @@ static int smat_load(smat *s, const mat *const *ms, size_t nm, tkd_err *e) {
             if (!(p[n++] = trat_prep(ms[k]->x[i], e)))
                 rc = e->code;
     if (!rc)
-        rc = trat_init(&s->t, (const tkd_expr *const *)p, n, NULL, 0, e);
+        rc = tkd_rf_init(&s->t, (const tkd_expr *const *)p, n, NULL, 0, e);
     if (!rc) {
         s->a = flint_malloc(sizeof *s->a * (total ? total : 1));
         for (size_t i = 0; i < total; i++)
-            fmpz_mpoly_q_init(s->a + i, s->t.m);
+            fmpz_mpoly_q_init(s->a + i, s->t.ctx);
         for (size_t i = 0; i < total && !rc; i++)
-            rc = trat_conv(&s->t, p[i], s->a + i, e);
+            rc = tkd_rf_conv(&s->t, s->a + i, p[i], e);
         s->r = total;
         if (rc) {
             for (size_t i = 0; i < total; i++)
-                fmpz_mpoly_q_clear(s->a + i, s->t.m);
+                fmpz_mpoly_q_clear(s->a + i, s->t.ctx);
             flint_free(s->a);
-            trat_clear(&s->t);
+            tkd_rf_clear(&s->t);
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -147,51 +147,51 @@ static int smat_load(smat *s, const mat *const *ms, size_t nm, tkd_err *e) {
 
 static void smat_clear(smat *s) {
     for (size_t i = 0; i < s->r; i++)
-        fmpz_mpoly_q_clear(s->a + i, s->t.m);
+        fmpz_mpoly_q_clear(s->a + i, s->t.ctx);
     flint_free(s->a);
-    trat_clear(&s->t);
+    tkd_rf_clear(&s->t);
 }
 
 /* Gauss-Jordan on an n x (n + k) block a (row stride w); returns the
  * determinant of the left n x n part in det (0 when singular). */
 static void sgauss(smat *s, fmpz_mpoly_q_struct *a, size_t n, size_t w, fmpz_mpoly_q_t det) {
     fmpz_mpoly_q_t f, t;
-    fmpz_mpoly_q_init(f, s->t.m);
-    fmpz_mpoly_q_init(t, s->t.m);
-    fmpz_mpoly_q_one(det, s->t.m);
+    fmpz_mpoly_q_init(f, s->t.ctx);
+    fmpz_mpoly_q_init(t, s->t.ctx);
+    fmpz_mpoly_q_one(det, s->t.ctx);
     for (size_t j = 0; j < n; j++) {
         size_t p = j;
-        while (p < n && fmpz_mpoly_q_is_zero(a + p * w + j, s->t.m))
+        while (p < n && fmpz_mpoly_q_is_zero(a + p * w + j, s->t.ctx))
             p++;
         if (p == n) {
-            fmpz_mpoly_q_zero(det, s->t.m);
+            fmpz_mpoly_q_zero(det, s->t.ctx);
             break;
         }
         if (p != j) {
             for (size_t k = 0; k < w; k++)
-                fmpz_mpoly_q_swap(a + p * w + k, a + j * w + k, s->t.m);
-            fmpz_mpoly_q_neg(det, det, s->t.m);
+                fmpz_mpoly_q_swap(a + p * w + k, a + j * w + k, s->t.ctx);
+            fmpz_mpoly_q_neg(det, det, s->t.ctx);
         }
-        fmpz_mpoly_q_mul(det, det, a + j * w + j, s->t.m);
-        trat_reduce(&s->t, det);
-        fmpz_mpoly_q_inv(f, a + j * w + j, s->t.m);
+        fmpz_mpoly_q_mul(det, det, a + j * w + j, s->t.ctx);
+        tkd_rf_reduce(&s->t, det);
+        fmpz_mpoly_q_inv(f, a + j * w + j, s->t.ctx);
         for (size_t k = 0; k < w; k++) {
-            fmpz_mpoly_q_mul(a + j * w + k, a + j * w + k, f, s->t.m);
-            trat_reduce(&s->t, a + j * w + k);
+            fmpz_mpoly_q_mul(a + j * w + k, a + j * w + k, f, s->t.ctx);
+            tkd_rf_reduce(&s->t, a + j * w + k);
         }
         for (size_t i = 0; i < n; i++) {
-            if (i == j || fmpz_mpoly_q_is_zero(a + i * w + j, s->t.m))
+            if (i == j || fmpz_mpoly_q_is_zero(a + i * w + j, s->t.ctx))
                 continue;
-            fmpz_mpoly_q_set(f, a + i * w + j, s->t.m);
+            fmpz_mpoly_q_set(f, a + i * w + j, s->t.ctx);
             for (size_t k = 0; k < w; k++) {
-                fmpz_mpoly_q_mul(t, f, a + j * w + k, s->t.m);
-                fmpz_mpoly_q_sub(a + i * w + k, a + i * w + k, t, s->t.m);
-                trat_reduce(&s->t, a + i * w + k);
+                fmpz_mpoly_q_mul(t, f, a + j * w + k, s->t.ctx);
+                fmpz_mpoly_q_sub(a + i * w + k, a + i * w + k, t, s->t.ctx);
+                tkd_rf_reduce(&s->t, a + i * w + k);
             }
         }
     }
-    fmpz_mpoly_q_clear(f, s->t.m);
-    fmpz_mpoly_q_clear(t, s->t.m);
+    fmpz_mpoly_q_clear(f, s->t.ctx);
+    fmpz_mpoly_q_clear(t, s->t.ctx);
 }
 
 static int square(const mat *m, const char *tool, tkd_err *e) {
@@ -220,10 +220,10 @@ static int t_det(const json_t *args, json_t **result, tkd_err *e) {
         const mat *ms[1] = {&m};
         if (!(rc = smat_load(&s, ms, 1, e))) {
             fmpz_mpoly_q_t d;
-            fmpz_mpoly_q_init(d, s.t.m);
+            fmpz_mpoly_q_init(d, s.t.ctx);
             sgauss(&s, s.a, m.r, m.c, d);
-            *result = tjson_ast(trat_to_ast(&s.t, d));
-            fmpz_mpoly_q_clear(d, s.t.m);
+            *result = tjson_ast(tkd_rf_to_expr(&s.t, d));
+            fmpz_mpoly_q_clear(d, s.t.ctx);
             smat_clear(&s);
         }
     } else {
@@ -258,30 +258,30 @@ static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
             fmpz_mpoly_q_struct *a = flint_malloc(sizeof *a * n * 2 * n);
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < 2 * n; j++) {
-                    fmpz_mpoly_q_init(a + i * 2 * n + j, s.t.m);
+                    fmpz_mpoly_q_init(a + i * 2 * n + j, s.t.ctx);
                     if (j < n)
-                        fmpz_mpoly_q_set(a + i * 2 * n + j, s.a + i * n + j, s.t.m);
+                        fmpz_mpoly_q_set(a + i * 2 * n + j, s.a + i * n + j, s.t.ctx);
                     else if (j - n == i)
-                        fmpz_mpoly_q_one(a + i * 2 * n + j, s.t.m);
+                        fmpz_mpoly_q_one(a + i * 2 * n + j, s.t.ctx);
                 }
             fmpz_mpoly_q_t d;
-            fmpz_mpoly_q_init(d, s.t.m);
+            fmpz_mpoly_q_init(d, s.t.ctx);
             sgauss(&s, a, n, 2 * n, d);
-            if (fmpz_mpoly_q_is_zero(d, s.t.m)) {
+            if (fmpz_mpoly_q_is_zero(d, s.t.ctx)) {
                 rc = tkd_err_set(e, TKD_EMATH, "the matrix is singular (its determinant is 0), so it has no inverse");
             } else {
                 json_t *rows = json_array();
                 for (size_t i = 0; i < n; i++) {
                     json_t *row = json_array();
                     for (size_t j = 0; j < n; j++)
-                        json_array_append_new(row, tjson_ast(trat_to_ast(&s.t, a + i * 2 * n + n + j)));
+                        json_array_append_new(row, tjson_ast(tkd_rf_to_expr(&s.t, a + i * 2 * n + n + j)));
                     json_array_append_new(rows, row);
                 }
                 *result = rows;
             }
-            fmpz_mpoly_q_clear(d, s.t.m);
+            fmpz_mpoly_q_clear(d, s.t.ctx);
             for (size_t i = 0; i < n * 2 * n; i++)
-                fmpz_mpoly_q_clear(a + i, s.t.m);
+                fmpz_mpoly_q_clear(a + i, s.t.ctx);
             flint_free(a);
             smat_clear(&s);
         }

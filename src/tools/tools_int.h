@@ -18,6 +18,7 @@
 #include <calcium/qqbar.h>
 
 #include "tkd/expr.h"
+#include "tkd/expr_rf.h"
 #include "tkd/tools.h"
 
 /* Size guards inside the tools (they apply to direct calls too). */
@@ -139,29 +140,15 @@ static inline void tca_ctx_init(ca_ctx_t ctx) {
  * conversions are expr's: tkd_expr_to_ca, tkd_expr_from_ca, tkd_expr_from_qqbar. */
 int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
 
-/* ---- rational functions over symbols and atoms (rat.c) ---- */
-#define TRAT_GENS_MAX 32
-
-typedef struct trat {
-    fmpz_mpoly_ctx_t m;
-    size_t n, nsyms;              /* generators; the first nsyms are symbols, sorted */
-    tkd_expr *gen[TRAT_GENS_MAX]; /* owned */
-    int rad_q[TRAT_GENS_MAX];     /* q for a numeric radical b**(p/q), else 0 */
-    int has_rad, live;
-} trat;
-
+/* ---- rational functions over symbols and atoms (rat.c on expr's tkd_rf) ---- */
+/* x with numeric subtrees in Calcium's closed form and function arguments
+ * normalized: what tkd_rf_init/tkd_rf_conv read. */
 tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e);
+/* x prepared and made canonical (tkd_rf_canonical). */
 tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e);
-int trat_init(trat *t, const tkd_expr *const *xs, size_t nx, const char *const *vars, size_t nv, tkd_err *e);
-void trat_clear(trat *t);
-int trat_conv(const trat *t, const tkd_expr *prepared, fmpz_mpoly_q_t out, tkd_err *e);
-int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
-void trat_reduce(const trat *t, fmpz_mpoly_q_t r);
-int trat_var(const trat *t, const char *name);
-int trat_var_in_atoms(const trat *t, const char *name);
-tkd_expr *trat_to_ast(const trat *t, const fmpz_mpoly_q_t r);
-tkd_expr *trat_poly_ast(const trat *t, const fmpz_mpoly_t p, const fmpz_t d);
-tkd_expr *trat_term_ast(const trat *t, const fmpq_t c, const ulong *ex);
+/* x prepared and converted in a fresh t that also has the symbols vars;
+ * on success free with fmpz_mpoly_q_clear(*out, t->ctx) and tkd_rf_clear. */
+int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
 
 /* ---- lists of expressions and roots (roots.c) ---- */
 typedef struct tlist {
