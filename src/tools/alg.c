@@ -16,7 +16,7 @@
 #define FACTORS_MAX 256 /* factors written of a numerator or a denominator */
 
 /* Parse args[key] and convert it; t and r are live on success. */
-static int load(const json_t *args, const char *key, const char *var, tkd_rf *t, fmpz_mpoly_q_t *r, tkd_err *e) {
+static int load(const tkd_json *args, const char *key, const char *var, tkd_rf *t, fmpz_mpoly_q_t *r, tkd_err *e) {
     tkd_expr *x;
     if (targ_expr(args, key, &x, e))
         return e->code;
@@ -30,13 +30,13 @@ static void drop(tkd_rf *t, fmpz_mpoly_q_t r) {
     tkd_rf_clear(t);
 }
 
-static int answer(json_t **result, tkd_expr *x, tkd_err *e) {
-    if (!(*result = tjson_ast(x)))
+static int answer(tkd_arena *ta, tkd_json **result, tkd_expr *x, tkd_err *e) {
+    if (!(*result = tjson_ast(ta, x)))
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     return 0;
 }
 
-static int t_simplify(const json_t *args, json_t **result, tkd_err *e) {
+static int t_simplify(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     tkd_expr *x, *y = NULL;
     if (targ_expr(args, "expression", &x, e))
         return tkd_err_wrap(e, "simplify_expression");
@@ -44,7 +44,7 @@ static int t_simplify(const json_t *args, json_t **result, tkd_err *e) {
     int rc = tkd_expr_simplify(x, &y, &e2);
     tkd_expr_free(x);
     if (!rc && y) { /* expr's simplify (constants, canonical form, trig identities) */
-        *result = tjson_ast(y);
+        *result = tjson_ast(ta, y);
         return *result ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
     }
     if (e2.code == TKD_ELIMIT || e2.code == TKD_EMATH) {
@@ -55,17 +55,17 @@ static int t_simplify(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "simplify_expression");
-    rc = answer(result, tkd_rf_to_expr(&t, r), e);
+    rc = answer(ta, result, tkd_rf_to_expr(&t, r), e);
     drop(&t, r);
     return rc;
 }
 
-static int t_expand(const json_t *args, json_t **result, tkd_err *e) {
+static int t_expand(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     tkd_rf t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "expand_expression");
-    int rc = answer(result, tkd_rf_to_expr(&t, r), e);
+    int rc = answer(ta, result, tkd_rf_to_expr(&t, r), e);
     drop(&t, r);
     return rc;
 }
@@ -94,7 +94,7 @@ static int factor_poly(tkd_rf *t, const fmpz_mpoly_t p, int sign, tkd_expr **fs,
     return 0;
 }
 
-static int t_factor(const json_t *args, json_t **result, tkd_err *e) {
+static int t_factor(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     tkd_rf t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
@@ -125,7 +125,7 @@ static int t_factor(const json_t *args, json_t **result, tkd_err *e) {
         } else {
             x = tkd_expr_mul(n, fs);
         }
-        rc = answer(result, x, e);
+        rc = answer(ta, result, x, e);
     } else {
         for (size_t i = 1; i < n; i++)
             tkd_expr_free(fs[i]);
@@ -144,7 +144,7 @@ typedef struct upoly {
     slong deg; /* degree in it */
 } upoly;
 
-static int upoly_load(const json_t *args, const char *tool, upoly *u, tkd_err *e) {
+static int upoly_load(const tkd_json *args, const char *tool, upoly *u, tkd_err *e) {
     const char *var;
     if (targ_var(args, "variable", NULL, &var, e))
         return tkd_err_wrap(e, "%s", tool);
@@ -182,7 +182,7 @@ static tkd_expr *upoly_coeff(upoly *u, slong k) {
     return x;
 }
 
-static int t_poly_degree(const json_t *args, json_t **result, tkd_err *e) {
+static int t_poly_degree(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     upoly u;
     if (upoly_load(args, "polynomial_degree", &u, e))
         return e->code;
@@ -190,26 +190,26 @@ static int t_poly_degree(const json_t *args, json_t **result, tkd_err *e) {
     if (fmpz_mpoly_q_is_zero(u.r, u.t.ctx))
         rc = tkd_err_set(e, TKD_EMATH, "polynomial_degree: the zero polynomial has degree -oo");
     else
-        *result = json_integer(u.deg);
+        *result = tkd_json_integer(ta, u.deg);
     drop(&u.t, u.r);
     return rc;
 }
 
-static int t_poly_coeffs(const json_t *args, json_t **result, tkd_err *e) {
+static int t_poly_coeffs(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     upoly u;
     if (upoly_load(args, "polynomial_coefficients", &u, e))
         return e->code;
-    json_t *arr = json_array();
+    tkd_json *arr = tkd_json_new(ta, TKD_JSON_ARR);
     if (u.deg < 0)
-        json_array_append_new(arr, json_string("0"));
+        tkd_json_push(ta, arr, tkd_json_string(ta, "0"));
     for (slong k = u.deg; k >= 0; k--)
-        json_array_append_new(arr, tjson_ast(upoly_coeff(&u, k)));
+        tkd_json_push(ta, arr, tjson_ast(ta, upoly_coeff(&u, k)));
     *result = arr;
     drop(&u.t, u.r);
     return 0;
 }
 
-static int t_poly_repr(const json_t *args, json_t **result, tkd_err *e) {
+static int t_poly_repr(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     upoly u;
     if (upoly_load(args, "polynomial_representation", &u, e))
         return e->code;
@@ -254,7 +254,7 @@ static int t_poly_repr(const json_t *args, json_t **result, tkd_err *e) {
     tkd_buf_init(&out);
     tkd_buf_printf(&out, "Poly(%s, %s, domain='%s')", bs ? bs : "?", u.t.gens[u.v]->name, atoms ? "EX" : dom.data);
     free(bs);
-    *result = json_string(out.data);
+    *result = tkd_json_string(ta, out.data);
     tkd_buf_free(&out);
     tkd_buf_free(&dom);
     free(used);

@@ -10,88 +10,106 @@
 
 #include "tools_int.h"
 
-const char *targ_str(const json_t *args, const char *key) {
-    json_t *v = json_object_get(args, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+const char *targ_str(const tkd_json *args, const char *key) {
+    return tkd_json_str(tkd_json_get(args, key));
 }
 
-/* A plain integer literal: optional sign, digits, optional surrounding
- * spaces, underscores or commas between digit groups not allowed. */
-static int parse_int_text(const char *s, fmpz_t z) {
-    while (isspace((unsigned char)*s))
-        s++;
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    const char *d = p;
-    while (isdigit((unsigned char)*p))
-        p++;
-    size_t nd = (size_t)(p - d);
-    const char *end = p;
-    while (isspace((unsigned char)*end))
-        end++;
-    if (nd == 0 || *end)
-        return -1;
-    if (nd > TOOL_INT_DIGITS_MAX)
-        return -2;
-    char *buf = strndup(s, (size_t)(p - s));
-    if (!buf)
-        return -3;
-    int rc = fmpz_set_str(z, buf[0] == '+' ? buf + 1 : buf, 10);
-    free(buf);
-    return rc ? -1 : 0;
-}
-
-int tval_fmpz(const json_t *v, const char *what, fmpz_t z, tkd_err *e) {
-    if (json_is_integer(v)) {
-        fmpz_set_si(z, (slong)json_integer_value(v));
+/* Decimal digits p[0..nd) (no sign) into z, negated when neg. */
+static int digits_to_fmpz(const char *p, size_t nd, int neg, fmpz_t z) {
+    if (nd <= 18) { /* fits a slong: no string conversion */
+        slong v = 0;
+        for (size_t i = 0; i < nd; i++)
+            v = v * 10 + (p[i] - '0');
+        fmpz_set_si(z, neg ? -v : v);
         return 0;
     }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
+    char *buf = malloc(nd + 1);
+    if (!buf)
+        return TKD_ENOMEM;
+    memcpy(buf, p, nd);
+    buf[nd] = 0;
+    int rc = fmpz_set_str(z, buf, 10);
+    free(buf);
+    if (neg)
+        fmpz_neg(z, z);
+    return rc ? TKD_EINVAL : 0;
+}
+
+/* A plain integer literal: optional spaces, optional sign, digits, optional
+ * spaces (no separators). 0, TKD_EINVAL, TKD_ELIMIT or TKD_ENOMEM. */
+static int int_text(const char *s, fmpz_t z) {
+    while (isspace((unsigned char)*s))
+        s++;
+    int neg = *s == '-';
+    if (*s == '+' || *s == '-')
+        s++;
+    const char *d = s;
+    while (isdigit((unsigned char)*s))
+        s++;
+    size_t nd = (size_t)(s - d);
+    while (isspace((unsigned char)*s))
+        s++;
+    if (nd == 0 || *s)
+        return TKD_EINVAL;
+    if (nd > TOOL_INT_DIGITS_MAX)
+        return TKD_ELIMIT;
+    return digits_to_fmpz(d, nd, neg, z);
+}
+
+/* what names the value in messages; with key instead, "argument 'key'" (only
+ * formatted when there is an error to report). */
+static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_t z, tkd_err *e) {
+    int rc = TKD_EINVAL;
+    if (tkd_json_is(v, TKD_JSON_INT) || tkd_json_is(v, TKD_JSON_STR)) {
+        rc = int_text(v->s, z);
+        if (!rc)
+            return 0;
+    } else if (tkd_json_is(v, TKD_JSON_REAL)) {
+        double d = tkd_json_real(v);
         if (d == (double)(long long)d && d > -9e15 && d < 9e15) {
             fmpz_set_si(z, (slong)(long long)d);
             return 0;
         }
-        return tkd_err_set(e, TKD_EINVAL, "%s must be an integer, got %g", what, d);
     }
-    if (json_is_string(v)) {
-        int rc = parse_int_text(json_string_value(v), z);
-        if (rc == 0)
-            return 0;
-        if (rc == -2)
-            return tkd_err_set(e, TKD_ELIMIT, "%s has more than %d digits; use a smaller integer", what,
-                               TOOL_INT_DIGITS_MAX);
-        if (rc == -3)
-            return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    char w[96];
+    if (key)
+        snprintf(w, sizeof w, "argument '%s'", key);
+    else
+        snprintf(w, sizeof w, "%s", what);
+    if (rc == TKD_ELIMIT)
+        return tkd_err_set(e, TKD_ELIMIT, "%s has more than %d digits; use a smaller integer", w, TOOL_INT_DIGITS_MAX);
+    if (rc == TKD_ENOMEM)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    if (tkd_json_is(v, TKD_JSON_REAL))
+        return tkd_err_set(e, TKD_EINVAL, "%s must be an integer, got %s", w, v->s);
+    if (tkd_json_is(v, TKD_JSON_STR))
         return tkd_err_set(
             e, TKD_EINVAL,
             "%s must be an integer written in decimal digits (e.g. 360 or \"123456789012345678901\"), got \"%.40s\"",
-            what, json_string_value(v));
-    }
-    return tkd_err_set(e, TKD_EINVAL, "%s must be an integer (a JSON integer or a string of digits)", what);
+            w, v->s);
+    return tkd_err_set(e, TKD_EINVAL, "%s must be an integer (a JSON integer or a string of digits)", w);
 }
 
-int targ_fmpz(const json_t *args, const char *key, fmpz_t z, tkd_err *e) {
-    json_t *v = json_object_get(args, key);
+int tval_fmpz(const tkd_json *v, const char *what, fmpz_t z, tkd_err *e) {
+    return read_fmpz(v, what, NULL, z, e);
+}
+
+int targ_fmpz(const tkd_json *args, const char *key, fmpz_t z, tkd_err *e) {
+    tkd_json *v = tkd_json_get(args, key);
     if (!v)
         return tkd_err_set(e, TKD_EINVAL, "missing integer argument '%s'", key);
-    char what[80];
-    snprintf(what, sizeof what, "argument '%s'", key);
-    return tval_fmpz(v, what, z, e);
+    return read_fmpz(v, NULL, key, z, e);
 }
 
-int targ_slong(const json_t *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e) {
-    json_t *v = json_object_get(args, key);
+int targ_slong(const tkd_json *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e) {
+    tkd_json *v = tkd_json_get(args, key);
     if (!v) {
         *out = def;
         return 0;
     }
     fmpz_t z;
     fmpz_init(z);
-    char what[80];
-    snprintf(what, sizeof what, "argument '%s'", key);
-    int rc = tval_fmpz(v, what, z, e);
+    int rc = read_fmpz(v, NULL, key, z, e);
     if (!rc && (fmpz_cmp_si(z, lo) < 0 || fmpz_cmp_si(z, hi) > 0))
         rc = tkd_err_set(e, fmpz_cmp_si(z, hi) > 0 ? TKD_ELIMIT : TKD_EINVAL,
                          "argument '%s' must be between %ld and %ld", key, lo, hi);
@@ -101,11 +119,11 @@ int targ_slong(const json_t *args, const char *key, long lo, long hi, long def, 
     return rc;
 }
 
-int targ_list(const json_t *args, const char *key, size_t min, size_t max, const json_t **out, tkd_err *e) {
-    json_t *v = json_object_get(args, key);
-    if (!json_is_array(v))
+int targ_list(const tkd_json *args, const char *key, size_t min, size_t max, const tkd_json **out, tkd_err *e) {
+    tkd_json *v = tkd_json_get(args, key);
+    if (!tkd_json_is(v, TKD_JSON_ARR))
         return tkd_err_set(e, TKD_EINVAL, "argument '%s' must be a JSON list, e.g. [12, 18]", key);
-    size_t n = json_array_size(v);
+    size_t n = tkd_json_size(v);
     if (n < min)
         return tkd_err_set(e, TKD_EINVAL, "argument '%s' needs at least %zu elements, got %zu", key, min, n);
     if (n > max)
@@ -114,80 +132,109 @@ int targ_list(const json_t *args, const char *key, size_t min, size_t max, const
     return 0;
 }
 
-json_t *tjson_fmpz(const fmpz_t z) {
-    char *s = fmpz_get_str(NULL, 10, z);
+tkd_json *tjson_fmpz(tkd_arena *ta, const fmpz_t z) {
+    if (!COEFF_IS_MPZ(*z)) { /* a small integer: its digits without GMP, still as a string */
+        tkd_json *j = tkd_json_integer(ta, (long long)*z);
+        if (j)
+            j->kind = TKD_JSON_STR;
+        return j;
+    }
+    tkd_json *j = tkd_json_new(ta, TKD_JSON_STR);
+    char *s = j ? tkd_arena_alloc(ta, fmpz_sizeinbase(z, 10) + 2) : NULL; /* sign and NUL */
     if (!s)
         return NULL;
-    json_t *j = json_string(s);
-    flint_free(s);
+    fmpz_get_str(s, 10, z);
+    j->s = s;
+    j->n = strlen(s);
     return j;
 }
 
 /* ---- expressions ---- */
 
-int tparse_json(const json_t *v, const char *what, tkd_expr **out, tkd_err *e) {
+/* what names the value in messages, or key as "argument 'key'" (formatted
+ * only for an error). */
+static int parse_expr(const tkd_json *v, const char *what, const char *key, tkd_expr **out, tkd_err *e) {
     *out = NULL;
     char buf[64];
-    const char *s = json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-        s = buf;
-    } else if (json_is_real(v)) {
-        double d = json_real_value(v);
+    const char *s = tkd_json_str(v);
+    if (tkd_json_is(v, TKD_JSON_INT)) {
+        s = v->s; /* exact, of any size */
+    } else if (tkd_json_is(v, TKD_JSON_REAL)) {
+        double d = tkd_json_real(v);
         snprintf(buf, sizeof buf, "%.15g", d);
         if (strtod(buf, NULL) != d)
             snprintf(buf, sizeof buf, "%.17g", d);
         s = buf;
     }
-    if (!s)
-        return tkd_err_set(e, TKD_EINVAL, "%s must be a string of SymPy syntax, e.g. \"x**2 - 4\"", what);
-    int rc = tkd_expr_parse(s, strlen(s), 0, out, e);
-    if (rc)
-        tkd_err_wrap(e, "%s", what);
-    return rc;
+    char w[96];
+    if (s) {
+        int rc = tkd_expr_parse(s, strlen(s), 0, out, e);
+        if (!rc)
+            return 0;
+        if (key)
+            snprintf(w, sizeof w, "argument '%s'", key);
+        return tkd_err_wrap(e, "%s", key ? w : what);
+    }
+    if (key)
+        snprintf(w, sizeof w, "argument '%s'", key);
+    return tkd_err_set(e, TKD_EINVAL, "%s must be a string of SymPy syntax, e.g. \"x**2 - 4\"", key ? w : what);
 }
 
-int targ_expr(const json_t *args, const char *key, tkd_expr **out, tkd_err *e) {
-    char what[80];
-    snprintf(what, sizeof what, "argument '%s'", key);
-    json_t *v = json_object_get(args, key);
+int tparse_json(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
+    return parse_expr(v, what, NULL, out, e);
+}
+
+int targ_expr(const tkd_json *args, const char *key, tkd_expr **out, tkd_err *e) {
+    tkd_json *v = tkd_json_get(args, key);
     if (!v) {
         *out = NULL;
         return tkd_err_set(e, TKD_EINVAL, "missing argument '%s'", key);
     }
-    return tparse_json(v, what, out, e);
+    return parse_expr(v, NULL, key, out, e);
 }
 
-int targ_var(const json_t *args, const char *key, const char *def, const char **out, tkd_err *e) {
-    const char *s = targ_str(args, key);
-    if (!json_object_get(args, key) && def) {
-        *out = def;
-        return 0;
-    }
+int tval_var(const tkd_json *v, const char *what, const char **out, tkd_err *e) {
+    const char *s = tkd_json_str(v);
     if (!s)
-        return tkd_err_set(e, TKD_EINVAL, "argument '%s' must be a variable name such as \"x\"", key);
+        return tkd_err_set(e, TKD_EINVAL, "%s must be a variable name such as \"x\"", what);
     size_t n = strlen(s);
     int ok = n > 0 && n <= 32 && (isalpha((unsigned char)s[0]) || s[0] == '_');
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)s[i]) || s[i] == '_';
     if (!ok)
-        return tkd_err_set(e, TKD_EINVAL,
-                           "argument '%s' must be one variable name such as \"x\" or \"t\", got \"%.40s\"", key, s);
+        return tkd_err_set(e, TKD_EINVAL, "%s must be one variable name such as \"x\" or \"t\", got \"%.40s\"", what,
+                           s);
     *out = s;
     return 0;
 }
 
-json_t *tjson_ast(tkd_expr *x) {
+int targ_var(const tkd_json *args, const char *key, const char *def, const char **out, tkd_err *e) {
+    const tkd_json *v = tkd_json_get(args, key);
+    if (!v && def) {
+        *out = def;
+        return 0;
+    }
+    const char *s = tkd_json_str(v);
+    if (s && isalpha((unsigned char)s[0]) && !s[1]) { /* the usual "x" */
+        *out = s;
+        return 0;
+    }
+    char what[80];
+    snprintf(what, sizeof what, "argument '%s'", key);
+    return tval_var(v, what, out, e);
+}
+
+tkd_json *tjson_ast(tkd_arena *ta, tkd_expr *x) {
     if (!x)
         return NULL;
     char *s = tkd_expr_to_str(x);
     tkd_expr_free(x);
-    json_t *j = s ? json_string(s) : NULL;
+    tkd_json *j = s ? tkd_json_string(ta, s) : NULL;
     free(s);
     return j;
 }
 
-int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e) {
+int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
     if (tparse_json(v, what, out, e))
         return e->code;
     tkd_expr *x = *out;

@@ -11,7 +11,7 @@
 
 #include "tools_int.h"
 
-static int t_differentiate(const json_t *args, json_t **result, tkd_err *e) {
+static int t_differentiate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x, *d = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &x, e))
@@ -20,7 +20,7 @@ static int t_differentiate(const json_t *args, json_t **result, tkd_err *e) {
     tkd_expr_free(x);
     if (rc)
         return tkd_err_wrap(e, "differentiate");
-    *result = tjson_ast(d);
+    *result = tjson_ast(ta, d);
     return *result ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
 }
 
@@ -100,7 +100,7 @@ static int lim_series(const tkd_expr *x, const tser_point *pt, int dir, int *kin
 
 /* The limit as an expression; dir: "+", "-" or "+-". *dne set (and an
  * error) when the two sides differ. */
-static int limit_ast(const tkd_expr *x, const char *var, const json_t *point, const char *dir, tkd_expr **out, int *dne,
+static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, const char *dir, tkd_expr **out, int *dne,
                      tkd_err *e) {
     tser_point pt;
     *out = NULL;
@@ -166,12 +166,12 @@ static int limit_ast(const tkd_expr *x, const char *var, const json_t *point, co
     return rc;
 }
 
-static int read_dir(const json_t *args, const char **dir, tkd_err *e) {
+static int read_dir(const tkd_json *args, const char **dir, tkd_err *e) {
     *dir = "+-";
-    const json_t *d = json_object_get(args, "direction");
+    const tkd_json *d = tkd_json_get(args, "direction");
     if (!d)
         return 0;
-    const char *s = json_string_value(d);
+    const char *s = tkd_json_str(d);
     if (!s || (strcmp(s, "+") && strcmp(s, "-") && strcmp(s, "+-")))
         return tkd_err_set(
             e, TKD_EINVAL,
@@ -180,21 +180,21 @@ static int read_dir(const json_t *args, const char **dir, tkd_err *e) {
     return 0;
 }
 
-static int t_limit(const json_t *args, json_t **result, tkd_err *e) {
+static int t_limit(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var, *dir;
     tkd_expr *x, *l;
     if (targ_var(args, "variable", "x", &var, e) || read_dir(args, &dir, e) || targ_expr(args, "expression", &x, e))
         return tkd_err_wrap(e, "compute_limit");
     int dne;
-    int rc = limit_ast(x, var, json_object_get(args, "point"), dir, &l, &dne, e);
+    int rc = limit_ast(x, var, tkd_json_get(args, "point"), dir, &l, &dne, e);
     tkd_expr_free(x);
     if (rc)
         return tkd_err_wrap(e, "compute_limit");
-    *result = tjson_ast(l);
+    *result = tjson_ast(ta, l);
     return 0;
 }
 
-static int t_critical(const json_t *args, json_t **result, tkd_err *e) {
+static int t_critical(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x, *d = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &x, e))
@@ -210,9 +210,9 @@ static int t_critical(const json_t *args, json_t **result, tkd_err *e) {
         rc = tkd_err_set(e, TKD_EMATH, "the derivative is 0 everywhere: every point is critical");
     if (!rc) {
         tlist_sort(&l);
-        json_t *a = json_array();
+        tkd_json *a = tkd_json_new(ta, TKD_JSON_ARR);
         for (size_t i = 0; i < l.n; i++)
-            json_array_append_new(a, tjson_ast(tkd_expr_copy(l.v[i])));
+            tkd_json_push(ta, a, tjson_ast(ta, tkd_expr_copy(l.v[i])));
         *result = a;
     }
     tlist_free(&l);
@@ -220,7 +220,7 @@ static int t_critical(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "find_critical_points") : 0;
 }
 
-static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
+static int t_continuity(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x, *p = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &x, e))
@@ -250,7 +250,7 @@ static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
         if (defined) {
             tkd_expr *lim = NULL;
             int dne = 0;
-            json_t *pj = json_object_get(args, "point");
+            tkd_json *pj = tkd_json_get(args, "point");
             rc = limit_ast(x, var, pj, "+-", &lim, &dne, e);
             if (rc && dne)
                 rc = 0; /* sides differ: not continuous */
@@ -263,7 +263,7 @@ static int t_continuity(const json_t *args, json_t **result, tkd_err *e) {
         ca_ctx_clear(ctx);
     }
     if (!rc)
-        *result = json_string(cont ? "True" : "False");
+        *result = tkd_json_string(ta, cont ? "True" : "False");
     tkd_expr_free(x);
     tkd_expr_free(p);
     return rc ? tkd_err_wrap(e, "check_continuity") : 0;

@@ -53,25 +53,25 @@ static int binom(fmpz_t r, const fmpz_t n_in, const fmpz_t k_in, const char *too
     return rc;
 }
 
-static int small_n(const json_t *args, const char *key, long max, long *n, const char *tool, tkd_err *e) {
+static int small_n(const tkd_json *args, const char *key, long max, long *n, const char *tool, tkd_err *e) {
     if (targ_slong(args, key, 0, max, 0, n, e))
         return tkd_err_wrap(e, "%s", tool);
     return 0;
 }
 
-static int t_factorial(const json_t *args, json_t **result, tkd_err *e) {
+static int t_factorial(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long n;
     if (small_n(args, "n", TOOL_COMB_N_MAX, &n, "factorial", e))
         return e->code;
     fmpz_t r;
     fmpz_init(r);
     fmpz_fac_ui(r, (ulong)n);
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     return 0;
 }
 
-static int t_binomial(const json_t *args, json_t **result, tkd_err *e) {
+static int t_binomial(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t n, k, r;
     fmpz_init(n);
     fmpz_init(k);
@@ -80,14 +80,14 @@ static int t_binomial(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc)
         rc = binom(r, n, k, "binomial", e);
     if (!rc)
-        *result = tjson_fmpz(r);
+        *result = tjson_fmpz(ta, r);
     fmpz_clear(n);
     fmpz_clear(k);
     fmpz_clear(r);
     return rc;
 }
 
-static int t_permutations(const json_t *args, json_t **result, tkd_err *e) {
+static int t_permutations(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long n, k;
     if (small_n(args, "n", TOOL_COMB_N_MAX, &n, "permutations", e))
         return e->code;
@@ -100,24 +100,24 @@ static int t_permutations(const json_t *args, json_t **result, tkd_err *e) {
         fmpz_zero(r);
     else
         fmpz_rfac_ui(r, x, (ulong)k); /* n! / (n-k)! */
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     fmpz_clear(x);
     return 0;
 }
 
-static int t_multinomial(const json_t *args, json_t **result, tkd_err *e) {
-    const json_t *arr;
+static int t_multinomial(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
+    const tkd_json *arr;
     if (targ_list(args, "counts", 1, TOOL_LIST_MAX, &arr, e))
         return tkd_err_wrap(e, "multinomial");
     long total = 0;
     long ks[TOOL_LIST_MAX];
-    size_t n = json_array_size(arr);
+    size_t n = tkd_json_size(arr);
     fmpz_t z, r, t;
     fmpz_init(z);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (tval_fmpz(json_array_get(arr, i), "an element of 'counts'", z, e))
+        if (tval_fmpz(tkd_json_at(arr, i), "an element of 'counts'", z, e))
             rc = tkd_err_wrap(e, "multinomial");
         else if (fmpz_sgn(z) < 0 || fmpz_cmp_si(z, TOOL_COMB_N_MAX - total) > 0)
             rc = tkd_err_set(e, fmpz_sgn(z) < 0 ? TKD_EMATH : TKD_ELIMIT,
@@ -136,13 +136,13 @@ static int t_multinomial(const json_t *args, json_t **result, tkd_err *e) {
         fmpz_fac_ui(t, (ulong)ks[i]);
         fmpz_divexact(r, r, t);
     }
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     fmpz_clear(t);
     return 0;
 }
 
-static int t_catalan(const json_t *args, json_t **result, tkd_err *e) {
+static int t_catalan(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long n;
     if (small_n(args, "n", TOOL_COMB_N_MAX / 2, &n, "catalan", e))
         return e->code;
@@ -150,12 +150,12 @@ static int t_catalan(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_init(r);
     fmpz_bin_uiui(r, (ulong)(2 * n), (ulong)n);
     fmpz_divexact_ui(r, r, (ulong)(n + 1));
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     return 0;
 }
 
-static int t_stirling(const json_t *args, json_t **result, tkd_err *e) {
+static int t_stirling(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long n, k, kind;
     if (small_n(args, "n", TOOL_STIRLING_N_MAX, &n, "stirling", e) ||
         small_n(args, "k", TOOL_STIRLING_N_MAX, &k, "stirling", e))
@@ -168,12 +168,12 @@ static int t_stirling(const json_t *args, json_t **result, tkd_err *e) {
         arith_stirling_number_1u(r, n, k);
     else
         arith_stirling_number_2(r, n, k);
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     return 0;
 }
 
-static int t_integer_partitions(const json_t *args, json_t **result, tkd_err *e) {
+static int t_integer_partitions(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long n, k;
     if (small_n(args, "n", TOOL_PARTITION_N_MAX, &n, "integer_partitions", e))
         return e->code;
@@ -200,12 +200,12 @@ static int t_integer_partitions(const json_t *args, json_t **result, tkd_err *e)
         fmpz_set(r, dp + m);
         _fmpz_vec_clear(dp, m + 1);
     }
-    *result = tjson_fmpz(r);
+    *result = tjson_fmpz(ta, r);
     fmpz_clear(r);
     return 0;
 }
 
-static int t_count_integer_solutions(const json_t *args, json_t **result, tkd_err *e) {
+static int t_count_integer_solutions(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long k;
     fmpz_t total, lo, hi, N, c, t, term, acc, kk, top;
     if (targ_slong(args, "num_variables", 1, 10000, 0, &k, e))
@@ -220,9 +220,9 @@ static int t_count_integer_solutions(const json_t *args, json_t **result, tkd_er
     fmpz_init(acc);
     fmpz_init_set_si(kk, k - 1);
     fmpz_init(top);
-    int has_hi = json_object_get(args, "max_value") != NULL;
+    int has_hi = tkd_json_get(args, "max_value") != NULL;
     int rc = targ_fmpz(args, "total", total, e) ? tkd_err_wrap(e, "count_integer_solutions") : 0;
-    if (!rc && json_object_get(args, "min_value") && targ_fmpz(args, "min_value", lo, e))
+    if (!rc && tkd_json_get(args, "min_value") && targ_fmpz(args, "min_value", lo, e))
         rc = tkd_err_wrap(e, "count_integer_solutions");
     if (!rc && has_hi && targ_fmpz(args, "max_value", hi, e))
         rc = tkd_err_wrap(e, "count_integer_solutions");
@@ -258,7 +258,7 @@ static int t_count_integer_solutions(const json_t *args, json_t **result, tkd_er
         }
     }
     if (!rc)
-        *result = tjson_fmpz(acc);
+        *result = tjson_fmpz(ta, acc);
     fmpz_clear(total);
     fmpz_clear(lo);
     fmpz_clear(hi);

@@ -12,7 +12,7 @@
 #include <flint/fmpq_poly.h>
 #include <flint/fmpz_poly.h>
 
-static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
+static int t_evaluate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long digits;
     tkd_expr *x;
     if (targ_slong(args, "digits", 1, 1000, 15, &digits, e) || targ_expr(args, "expression", &x, e))
@@ -46,7 +46,9 @@ static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
                 im = strstr(ds, " - 0e-");
             if (im && strchr(im, '*') && !strcmp(strchr(im, '*'), "*I"))
                 *im = 0;
-            *result = json_pack("{s:s,s:s}", "value", es, "decimal", ds);
+            *result = tkd_json_new(ta, TKD_JSON_OBJ);
+            tkd_json_set(ta, *result, "value", tkd_json_string(ta, es));
+            tkd_json_set(ta, *result, "decimal", tkd_json_string(ta, ds));
         } else {
             rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
         }
@@ -61,7 +63,7 @@ static int t_evaluate(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 /* A bound: an integer, or (for the upper bound of a sum) a symbolic one. */
-static int bound(const json_t *args, const char *key, fmpz_t z, tkd_expr **sym, tkd_err *e) {
+static int bound(const tkd_json *args, const char *key, fmpz_t z, tkd_expr **sym, tkd_err *e) {
     tkd_expr *x;
     *sym = NULL;
     if (targ_expr(args, key, &x, e))
@@ -245,7 +247,7 @@ static int faulhaber(const tkd_expr *f, const char *var, const fmpz_t lo, const 
     return rc;
 }
 
-static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
+static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int prod, tkd_err *e) {
     const char *tool = prod ? "product" : "summation";
     const char *var;
     tkd_expr *f, *lo_s = NULL, *hi_s = NULL;
@@ -268,7 +270,7 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
         if (prod)
             rc = tkd_err_set(e, TKD_EMATH, "a product needs integer bounds");
         else if (!(rc = faulhaber(f, var, lo, hi_s, &x, e)))
-            *result = tjson_ast(x);
+            *result = tjson_ast(ta, x);
     } else if (!rc) {
         fmpz_t cnt;
         fmpz_init(cnt);
@@ -286,7 +288,7 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
             if (!x)
                 rc = e->code ? e->code : TKD_ENOMEM;
             else
-                *result = tjson_ast(x);
+                *result = tjson_ast(ta, x);
         }
     }
     ca_clear(acc, ctx);
@@ -299,11 +301,11 @@ static int sum_prod(const json_t *args, json_t **result, int prod, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "%s", tool) : 0;
 }
 
-static int t_sum(const json_t *a, json_t **r, tkd_err *e) {
-    return sum_prod(a, r, 0, e);
+static int t_sum(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return sum_prod(ta, a, r, 0, e);
 }
-static int t_prod(const json_t *a, json_t **r, tkd_err *e) {
-    return sum_prod(a, r, 1, e);
+static int t_prod(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return sum_prod(ta, a, r, 1, e);
 }
 
 #define SUM_PARAMS(what)                                                                                               \

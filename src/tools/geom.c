@@ -15,21 +15,20 @@ typedef struct pt {
     ca_t x, y;
 } pt;
 
-static int load_pt(const json_t *args, const char *key, pt *p, ca_ctx_t ctx, tkd_err *e) {
-    const json_t *v = json_object_get(args, key);
+/* A point [x, y] from v; key names it in messages. */
+static int load_pt(const tkd_json *v, const char *key, pt *p, ca_ctx_t ctx, tkd_err *e) {
     ca_init(p->x, ctx);
     ca_init(p->y, ctx);
-    if (!json_is_array(v) || json_array_size(v) != 2)
+    if (!tkd_json_is(v, TKD_JSON_ARR) || tkd_json_size(v) != 2)
         return tkd_err_set(e, TKD_EINVAL,
                            "'%s' must be a point [x, y] of two numbers or expression strings, e.g. [1, \"sqrt(3)\"]",
                            key);
-    char w[64];
-    snprintf(w, sizeof w, "'%s' x", key);
-    if (tnum_from_json(p->x, json_array_get(v, 0), w, ctx, e))
-        return e->code;
-    snprintf(w, sizeof w, "'%s' y", key);
-    if (tnum_from_json(p->y, json_array_get(v, 1), w, ctx, e))
-        return e->code;
+    for (int c = 0; c < 2; c++)
+        if (tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), "", ctx, e)) {
+            char w[64]; /* again, for a message naming the coordinate */
+            snprintf(w, sizeof w, "'%s' %c", key, "xy"[c]);
+            return tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), w, ctx, e);
+        }
     if (ca_check_is_real(p->x, ctx) != T_TRUE || ca_check_is_real(p->y, ctx) != T_TRUE)
         return tkd_err_set(e, TKD_EINVAL, "'%s' must have real coordinates", key);
     return 0;
@@ -42,28 +41,28 @@ static void clear_pts(pt *p, int n, ca_ctx_t ctx) {
     }
 }
 
-static int load_pts(const json_t *args, const char *const *keys, int n, pt *p, ca_ctx_t ctx, tkd_err *e) {
+static int load_pts(const tkd_json *args, const char *const *keys, int n, pt *p, ca_ctx_t ctx, tkd_err *e) {
     for (int i = 0; i < n; i++)
-        if (load_pt(args, keys[i], p + i, ctx, e)) {
+        if (load_pt(tkd_json_get(args, keys[i]), keys[i], p + i, ctx, e)) {
             clear_pts(p, i + 1, ctx);
             return e->code;
         }
     return 0;
 }
 
-static json_t *num_json(const ca_t v, ca_ctx_t ctx, tkd_err *e) {
+static tkd_json *num_json(tkd_arena *ta, const ca_t v, ca_ctx_t ctx, tkd_err *e) {
     tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
-    return x ? tjson_ast(x) : NULL;
+    return x ? tjson_ast(ta, x) : NULL;
 }
 
-static json_t *pt_json(const ca_t x, const ca_t y, ca_ctx_t ctx, tkd_err *e) {
+static tkd_json *pt_json(tkd_arena *ta, const ca_t x, const ca_t y, ca_ctx_t ctx, tkd_err *e) {
     tkd_expr *a = tkd_expr_from_ca(x, ctx, e), *b = a ? tkd_expr_from_ca(y, ctx, e) : NULL;
     if (!b) {
         tkd_expr_free(a);
         return NULL;
     }
     tkd_expr *v[2] = {a, b};
-    return tjson_ast(tkd_expr_seq(TKD_EX_TUPLE, 2, v));
+    return tjson_ast(ta, tkd_expr_seq(TKD_EX_TUPLE, 2, v));
 }
 
 /* cross = (b - a) x (c - a) */
@@ -93,7 +92,7 @@ static void dist2(ca_t r, const pt *a, const pt *b, ca_ctx_t ctx) {
     ca_clear(u, ctx);
 }
 
-static int done(json_t **result, json_t *v, tkd_err *e) {
+static int done(tkd_json **result, tkd_json *v, tkd_err *e) {
     if (!v)
         return e->code ? e->code : tkd_err_set(e, TKD_ENOMEM, "out of memory");
     *result = v;
@@ -102,7 +101,7 @@ static int done(json_t **result, json_t *v, tkd_err *e) {
 
 static const char *const P12[] = {"point1", "point2"}, *const P123[] = {"point1", "point2", "point3"};
 
-static int t_midpoint(const json_t *args, json_t **result, tkd_err *e) {
+static int t_midpoint(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
     pt p[2];
@@ -115,7 +114,7 @@ static int t_midpoint(const json_t *args, json_t **result, tkd_err *e) {
         ca_div_ui(x, x, 2, ctx);
         ca_add(y, p[0].y, p[1].y, ctx);
         ca_div_ui(y, y, 2, ctx);
-        rc = done(result, pt_json(x, y, ctx, e), e);
+        rc = done(result, pt_json(ta, x, y, ctx, e), e);
         ca_clear(x, ctx);
         ca_clear(y, ctx);
         clear_pts(p, 2, ctx);
@@ -124,7 +123,7 @@ static int t_midpoint(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_midpoint_GH") : 0;
 }
 
-static int t_distance(const json_t *args, json_t **result, tkd_err *e) {
+static int t_distance(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
     pt p[2];
@@ -134,7 +133,7 @@ static int t_distance(const json_t *args, json_t **result, tkd_err *e) {
         ca_init(d, ctx);
         dist2(d, p, p + 1, ctx);
         ca_sqrt(d, d, ctx);
-        rc = done(result, num_json(d, ctx, e), e);
+        rc = done(result, num_json(ta, d, ctx, e), e);
         ca_clear(d, ctx);
         clear_pts(p, 2, ctx);
     }
@@ -142,7 +141,7 @@ static int t_distance(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_point_distance") : 0;
 }
 
-static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
+static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
     pt p[2];
@@ -202,7 +201,7 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
         rc = tkd_err_set(e, TKD_EMATH, "could not decide whether the points are level");
     }
     if (!rc)
-        *result = json_string(out.data);
+        *result = tkd_json_string(ta, out.data);
     tkd_buf_free(&out);
     ca_clear(dx, ctx);
     ca_clear(dy, ctx);
@@ -215,7 +214,7 @@ static int t_bisector(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_line_bisectors") : 0;
 }
 
-static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
+static int tri(tkd_arena *ta, const tkd_json *args, tkd_json **result, int what, tkd_err *e) {
     static const char *names[] = {"compute_centroid", "compute_orthocenter", "compute_triangle_area_vertices"};
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
@@ -240,11 +239,11 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
         ca_add(y, p[0].y, p[1].y, ctx);
         ca_add(y, y, p[2].y, ctx);
         ca_div_ui(y, y, 3, ctx);
-        rc = done(result, pt_json(x, y, ctx, e), e);
+        rc = done(result, pt_json(ta, x, y, ctx, e), e);
     } else if (what == 2) {
         ca_abs(c, c, ctx);
         ca_div_ui(c, c, 2, ctx);
-        rc = done(result, num_json(c, ctx, e), e);
+        rc = done(result, num_json(ta, c, ctx, e), e);
     } else if (degenerate != T_FALSE) {
         rc = tkd_err_set(e, TKD_EMATH, "the three points are collinear: there is no triangle, so no orthocenter");
     } else {
@@ -278,7 +277,7 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
         ca_mul(t, a2, c1, ctx);
         ca_sub(y, y, t, ctx);
         ca_div(y, y, det, ctx);
-        rc = done(result, pt_json(x, y, ctx, e), e);
+        rc = done(result, pt_json(ta, x, y, ctx, e), e);
         ca_clear(a1, ctx);
         ca_clear(b1, ctx);
         ca_clear(c1, ctx);
@@ -297,28 +296,26 @@ static int tri(const json_t *args, json_t **result, int what, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "%s", names[what]) : 0;
 }
 
-static int t_centroid(const json_t *a, json_t **r, tkd_err *e) {
-    return tri(a, r, 0, e);
+static int t_centroid(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return tri(ta, a, r, 0, e);
 }
-static int t_orthocenter(const json_t *a, json_t **r, tkd_err *e) {
-    return tri(a, r, 1, e);
+static int t_orthocenter(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return tri(ta, a, r, 1, e);
 }
-static int t_area_vertices(const json_t *a, json_t **r, tkd_err *e) {
-    return tri(a, r, 2, e);
+static int t_area_vertices(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return tri(ta, a, r, 2, e);
 }
 
-static int load_list(const json_t *args, const char *key, int min, pt **p, int *n, ca_ctx_t ctx, tkd_err *e) {
-    const json_t *a;
+static int load_list(const tkd_json *args, const char *key, int min, pt **p, int *n, ca_ctx_t ctx, tkd_err *e) {
+    const tkd_json *a;
     if (targ_list(args, key, (size_t)min, PTS_MAX, &a, e))
         return e->code;
-    *n = (int)json_array_size(a);
+    *n = (int)tkd_json_size(a);
     *p = calloc((size_t)*n, sizeof **p);
     if (!*p)
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     for (int i = 0; i < *n; i++) {
-        json_t *o = json_pack("{s:O}", "point", json_array_get(a, i));
-        int rc = load_pt(o, "point", *p + i, ctx, e);
-        json_decref(o);
+        int rc = load_pt(tkd_json_at(a, i), "point", *p + i, ctx, e);
         if (rc) {
             clear_pts(*p, i + 1, ctx);
             free(*p);
@@ -328,7 +325,7 @@ static int load_list(const json_t *args, const char *key, int min, pt **p, int *
     return 0;
 }
 
-static int t_collinear(const json_t *args, json_t **result, tkd_err *e) {
+static int t_collinear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
     pt *p;
@@ -349,7 +346,7 @@ static int t_collinear(const json_t *args, json_t **result, tkd_err *e) {
             coll = z == T_TRUE;
         }
         if (!rc)
-            *result = json_string(coll ? "True" : "False");
+            *result = tkd_json_string(ta, coll ? "True" : "False");
         ca_clear(c, ctx);
         clear_pts(p, n, ctx);
         free(p);
@@ -358,7 +355,7 @@ static int t_collinear(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "check_points_collinear") : 0;
 }
 
-static int t_polygon_area(const json_t *args, json_t **result, tkd_err *e) {
+static int t_polygon_area(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
     pt *p;
@@ -376,7 +373,7 @@ static int t_polygon_area(const json_t *args, json_t **result, tkd_err *e) {
         }
         ca_abs(s, s, ctx);
         ca_div_ui(s, s, 2, ctx);
-        rc = done(result, num_json(s, ctx, e), e);
+        rc = done(result, num_json(ta, s, ctx, e), e);
         ca_clear(s, ctx);
         ca_clear(t, ctx);
         clear_pts(p, n, ctx);
@@ -386,7 +383,7 @@ static int t_polygon_area(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_polygon_area") : 0;
 }
 
-static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
+static int t_angle(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     static const char *const K[] = {"line1_point1", "line1_point2", "line2_point1", "line2_point2"};
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
@@ -436,7 +433,7 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
             tkd_expr *cc = tkd_expr_from_ca(c, ctx, e);
             x = cc ? tkd_expr_fn1(TKD_FN_ACOS, cc) : NULL;
         }
-        rc = done(result, tjson_ast(x), e);
+        rc = done(result, tjson_ast(ta, x), e);
         fmpq_clear(q);
         ca_clear(a, ctx);
         ca_clear(r, ctx);
@@ -454,7 +451,7 @@ static int t_angle(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_angle_between") : 0;
 }
 
-static int t_point_line(const json_t *args, json_t **result, tkd_err *e) {
+static int t_point_line(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     static const char *const K[] = {"point", "line_point1", "line_point2"};
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
@@ -478,7 +475,7 @@ static int t_point_line(const json_t *args, json_t **result, tkd_err *e) {
         ca_sqrt(n, n, ctx);
         ca_div(c, c, n, ctx);
     }
-    rc = done(result, num_json(c, ctx, e), e);
+    rc = done(result, num_json(ta, c, ctx, e), e);
     ca_clear(c, ctx);
     ca_clear(n, ctx);
     clear_pts(p, 3, ctx);
@@ -486,7 +483,7 @@ static int t_point_line(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_point_to_line_distance") : 0;
 }
 
-static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
+static int t_heron(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     static const char *const K[] = {"side1", "side2", "side3"};
     ca_ctx_t ctx;
     tca_ctx_init(ctx);
@@ -499,7 +496,7 @@ static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
     for (int i = 0; i < 3 && !rc; i++) {
         char w[32];
         snprintf(w, sizeof w, "'%s'", K[i]);
-        const json_t *v = json_object_get(args, K[i]);
+        const tkd_json *v = tkd_json_get(args, K[i]);
         rc = tnum_from_json(s[i], v, w, ctx, e);
     }
     for (int i = 0; i < 3 && !rc; i++) { /* triangle inequality, strict */
@@ -522,7 +519,7 @@ static int t_heron(const json_t *args, json_t **result, tkd_err *e) {
         }
         ca_sqrt(h, h, ctx);
         ca_div_ui(h, h, 4, ctx);
-        rc = done(result, num_json(h, ctx, e), e);
+        rc = done(result, num_json(ta, h, ctx, e), e);
     }
     for (int i = 0; i < 3; i++)
         ca_clear(s[i], ctx);

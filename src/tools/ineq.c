@@ -341,7 +341,7 @@ static int print_rel(const line *L, const char *var, tkd_buf *b, tkd_err *e) {
     return rc;
 }
 
-static int run(const tkd_expr *const *xs, int n, const char *var, int relational, json_t **result, tkd_err *e) {
+static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational, tkd_json **result, tkd_err *e) {
     rel rs[INEQ_MAX];
     int nr = 0, rc = 0;
     for (int i = 0; i < n && !rc; i++)
@@ -357,7 +357,7 @@ static int run(const tkd_expr *const *xs, int n, const char *var, int relational
         tkd_buf_init(&b);
         rc = relational ? print_rel(L, var, &b, e) : print_set(L, &b, e);
         if (!rc)
-            *result = json_string(b.data);
+            *result = tkd_json_string(ta, b.data);
         tkd_buf_free(&b);
     }
     if (L) {
@@ -371,27 +371,27 @@ static int run(const tkd_expr *const *xs, int n, const char *var, int relational
     return rc;
 }
 
-static int t_univariate(const json_t *args, json_t **result, tkd_err *e) {
+static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "inequality", &x, e))
         return tkd_err_wrap(e, "solve_univariate_inequality");
-    int rc = run((const tkd_expr *const *)&x, 1, var, 0, result, e);
+    int rc = run(ta, (const tkd_expr *const *)&x, 1, var, 0, result, e);
     tkd_expr_free(x);
     return rc ? tkd_err_wrap(e, "solve_univariate_inequality") : 0;
 }
 
-static int t_reduce(const json_t *args, json_t **result, tkd_err *e) {
-    const json_t *a;
+static int t_reduce(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
+    const tkd_json *a;
     if (targ_list(args, "inequalities", 1, INEQ_MAX, &a, e))
         return tkd_err_wrap(e, "reduce_inequalities");
     tkd_expr *xs[INEQ_MAX];
     int n = 0, rc = 0;
     char var[64] = "";
-    for (size_t i = 0; i < json_array_size(a) && !rc; i++) {
+    for (size_t i = 0; i < tkd_json_size(a) && !rc; i++) {
         char what[64];
         snprintf(what, sizeof what, "inequality %zu", i + 1);
-        if ((rc = tparse_json(json_array_get(a, i), what, &xs[n], e)))
+        if ((rc = tparse_json(tkd_json_at(a, i), what, &xs[n], e)))
             break;
         n++;
         const char **names;
@@ -410,7 +410,7 @@ static int t_reduce(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc && !var[0])
         rc = tkd_err_set(e, TKD_EINVAL, "the inequalities contain no variable");
     if (!rc)
-        rc = run((const tkd_expr *const *)xs, n, var, 1, result, e);
+        rc = run(ta, (const tkd_expr *const *)xs, n, var, 1, result, e);
     for (int i = 0; i < n; i++)
         tkd_expr_free(xs[i]);
     return rc ? tkd_err_wrap(e, "reduce_inequalities") : 0;

@@ -449,7 +449,7 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
     return 0;
 }
 
-static int t_integrate(const json_t *args, json_t **result, tkd_err *e) {
+static int t_integrate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *f, *F = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &f, e))
@@ -459,11 +459,11 @@ static int t_integrate(const json_t *args, json_t **result, tkd_err *e) {
     tkd_expr_free(f);
     if (rc)
         return tkd_err_wrap(e, "integrate");
-    *result = tjson_ast(F);
+    *result = tjson_ast(ta, F);
     return 0;
 }
 
-static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
+static int t_definite(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *f, *F = NULL, *lo = NULL, *hi = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &f, e))
@@ -536,7 +536,7 @@ static int t_definite(const json_t *args, json_t **result, tkd_err *e) {
         if (!v || tkd_expr_simplify(v, &s, e))
             rc = e->code ? e->code : TKD_ENOMEM;
         else
-            *result = tjson_ast(s);
+            *result = tjson_ast(ta, s);
         tkd_expr_free(v);
     }
     fmpq_poly_clear(den);

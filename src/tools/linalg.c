@@ -31,14 +31,14 @@ static void mat_free(mat *m) {
 }
 
 /* A list of rows (vector: one row) from JSON. */
-static int mat_load(const json_t *v, const char *what, int vector, mat *m, tkd_err *e) {
+static int mat_load(const tkd_json *v, const char *what, int vector, mat *m, tkd_err *e) {
     memset(m, 0, sizeof *m);
-    if (!json_is_array(v) || json_array_size(v) == 0)
+    if (!tkd_json_is(v, TKD_JSON_ARR) || tkd_json_size(v) == 0)
         return tkd_err_set(e, TKD_EINVAL, "'%s' must be a non-empty list%s, e.g. %s", what, vector ? "" : " of rows",
                            vector ? "[1, 2, 3]" : "[[1, 2], [3, 4]]");
-    m->r = vector ? 1 : json_array_size(v);
+    m->r = vector ? 1 : tkd_json_size(v);
     m->c =
-        vector ? json_array_size(v) : (json_is_array(json_array_get(v, 0)) ? json_array_size(json_array_get(v, 0)) : 0);
+        vector ? tkd_json_size(v) : (tkd_json_is(tkd_json_at(v, 0), TKD_JSON_ARR) ? tkd_json_size(tkd_json_at(v, 0)) : 0);
     if (m->c == 0)
         return tkd_err_set(
             e, TKD_EINVAL,
@@ -49,16 +49,17 @@ static int mat_load(const json_t *v, const char *what, int vector, mat *m, tkd_e
     if (!(m->x = calloc(m->r * m->c, sizeof *m->x)))
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->r; i++) {
-        const json_t *row = vector ? v : json_array_get(v, i);
-        if (!json_is_array(row) || json_array_size(row) != m->c) {
+        const tkd_json *row = vector ? v : tkd_json_at(v, i);
+        if (!tkd_json_is(row, TKD_JSON_ARR) || tkd_json_size(row) != m->c) {
             mat_free(m);
             return tkd_err_set(e, TKD_EINVAL, "'%s': row %zu %s; every row needs %zu entries", what, i + 1,
-                               json_is_array(row) ? "has a different length" : "is not a list", m->c);
+                               tkd_json_is(row, TKD_JSON_ARR) ? "has a different length" : "is not a list", m->c);
         }
         for (size_t j = 0; j < m->c; j++) {
-            char w[96];
-            snprintf(w, sizeof w, "'%s' entry (%zu, %zu)", what, i + 1, j + 1);
-            if (tparse_json(json_array_get(row, j), w, &m->x[i * m->c + j], e)) {
+            if (tparse_json(tkd_json_at(row, j), "", &m->x[i * m->c + j], e)) {
+                char w[96]; /* again, for a message naming the entry (not formatted for every entry) */
+                snprintf(w, sizeof w, "'%s' entry (%zu, %zu)", what, i + 1, j + 1);
+                tparse_json(tkd_json_at(row, j), w, &m->x[i * m->c + j], e);
                 mat_free(m);
                 return e->code;
             }
@@ -79,25 +80,22 @@ static int mat_ca(ca_mat_t A, const mat *m, ca_ctx_t ctx, tkd_err *e) {
     return 0;
 }
 
-static json_t *ca_json(const ca_t v, ca_ctx_t ctx, tkd_err *e) {
+static tkd_json *ca_json(tkd_arena *ta, const ca_t v, ca_ctx_t ctx, tkd_err *e) {
     tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
-    return x ? tjson_ast(x) : NULL;
+    return x ? tjson_ast(ta, x) : NULL;
 }
 
-static json_t *ca_mat_json(const ca_mat_t A, ca_ctx_t ctx, tkd_err *e) {
-    json_t *rows = json_array();
+static tkd_json *ca_mat_json(tkd_arena *ta, const ca_mat_t A, ca_ctx_t ctx, tkd_err *e) {
+    tkd_json *rows = tkd_json_new(ta, TKD_JSON_ARR);
     for (slong i = 0; rows && i < ca_mat_nrows(A); i++) {
-        json_t *row = json_array();
+        tkd_json *row = tkd_json_new(ta, TKD_JSON_ARR);
         for (slong j = 0; j < ca_mat_ncols(A); j++) {
-            json_t *v = ca_json(ca_mat_entry(A, i, j), ctx, e);
-            if (!v) {
-                json_decref(row);
-                json_decref(rows);
+            tkd_json *v = ca_json(ta, ca_mat_entry(A, i, j), ctx, e);
+            if (!v)
                 return NULL;
-            }
-            json_array_append_new(row, v);
+            tkd_json_push(ta, row, v);
         }
-        json_array_append_new(rows, row);
+        tkd_json_push(ta, rows, row);
     }
     return rows;
 }
@@ -200,8 +198,8 @@ static int square(const mat *m, const char *tool, tkd_err *e) {
     return 0;
 }
 
-static int load_matrix(const json_t *args, const char *key, const char *tool, int need_square, mat *m, tkd_err *e) {
-    if (mat_load(json_object_get(args, key), key, 0, m, e))
+static int load_matrix(const tkd_json *args, const char *key, const char *tool, int need_square, mat *m, tkd_err *e) {
+    if (mat_load(tkd_json_get(args, key), key, 0, m, e))
         return tkd_err_wrap(e, "%s", tool);
     if (need_square && square(m, tool, e)) {
         mat_free(m);
@@ -210,7 +208,7 @@ static int load_matrix(const json_t *args, const char *key, const char *tool, in
     return 0;
 }
 
-static int t_det(const json_t *args, json_t **result, tkd_err *e) {
+static int t_det(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat m;
     if (load_matrix(args, "matrix", "compute_determinant", 1, &m, e))
         return e->code;
@@ -222,7 +220,7 @@ static int t_det(const json_t *args, json_t **result, tkd_err *e) {
             fmpz_mpoly_q_t d;
             fmpz_mpoly_q_init(d, s.t.ctx);
             sgauss(&s, s.a, m.r, m.c, d);
-            *result = tjson_ast(tkd_rf_to_expr(&s.t, d));
+            *result = tjson_ast(ta, tkd_rf_to_expr(&s.t, d));
             fmpz_mpoly_q_clear(d, s.t.ctx);
             smat_clear(&s);
         }
@@ -234,7 +232,7 @@ static int t_det(const json_t *args, json_t **result, tkd_err *e) {
             ca_t d;
             ca_init(d, ctx);
             ca_mat_det(d, A, ctx);
-            if (!(*result = ca_json(d, ctx, e)))
+            if (!(*result = ca_json(ta, d, ctx, e)))
                 rc = e->code ? e->code : TKD_ENOMEM;
             ca_clear(d, ctx);
             ca_mat_clear(A, ctx);
@@ -245,7 +243,7 @@ static int t_det(const json_t *args, json_t **result, tkd_err *e) {
     return rc ? tkd_err_wrap(e, "compute_determinant") : 0;
 }
 
-static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
+static int t_inverse(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat m;
     if (load_matrix(args, "matrix", "compute_inverse", 1, &m, e))
         return e->code;
@@ -270,12 +268,12 @@ static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
             if (fmpz_mpoly_q_is_zero(d, s.t.ctx)) {
                 rc = tkd_err_set(e, TKD_EMATH, "the matrix is singular (its determinant is 0), so it has no inverse");
             } else {
-                json_t *rows = json_array();
+                tkd_json *rows = tkd_json_new(ta, TKD_JSON_ARR);
                 for (size_t i = 0; i < n; i++) {
-                    json_t *row = json_array();
+                    tkd_json *row = tkd_json_new(ta, TKD_JSON_ARR);
                     for (size_t j = 0; j < n; j++)
-                        json_array_append_new(row, tjson_ast(tkd_rf_to_expr(&s.t, a + i * 2 * n + n + j)));
-                    json_array_append_new(rows, row);
+                        tkd_json_push(ta, row, tjson_ast(ta, tkd_rf_to_expr(&s.t, a + i * 2 * n + n + j)));
+                    tkd_json_push(ta, rows, row);
                 }
                 *result = rows;
             }
@@ -296,7 +294,7 @@ static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
                 rc = tkd_err_set(e, TKD_EMATH, "the matrix is singular (its determinant is 0), so it has no inverse");
             else if (ok == T_UNKNOWN)
                 rc = tkd_err_set(e, TKD_EMATH, "could not decide whether the matrix is invertible");
-            else if (!(*result = ca_mat_json(X, ctx, e)))
+            else if (!(*result = ca_mat_json(ta, X, ctx, e)))
                 rc = e->code ? e->code : TKD_ENOMEM;
             ca_mat_clear(X, ctx);
             ca_mat_clear(A, ctx);
@@ -308,7 +306,7 @@ static int t_inverse(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 /* Numeric only: rank, nullspace, eigen*. */
-static int numeric(const json_t *args, const char *tool, int need_square, size_t maxdim, mat *m, ca_mat_t A,
+static int numeric(const tkd_json *args, const char *tool, int need_square, size_t maxdim, mat *m, ca_mat_t A,
                    ca_ctx_t ctx, tkd_err *e) {
     if (load_matrix(args, "matrix", tool, need_square, m, e))
         return e->code;
@@ -324,7 +322,7 @@ static int numeric(const json_t *args, const char *tool, int need_square, size_t
     return rc;
 }
 
-static int t_rank(const json_t *args, json_t **result, tkd_err *e) {
+static int t_rank(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat m;
     ca_ctx_t ctx;
     ca_mat_t A;
@@ -335,7 +333,7 @@ static int t_rank(const json_t *args, json_t **result, tkd_err *e) {
         if (!ca_mat_rank(&r, A, ctx))
             rc = tkd_err_set(e, TKD_EMATH, "compute_rank: could not decide which entries are zero");
         else
-            *result = json_integer(r);
+            *result = tkd_json_integer(ta, r);
         ca_mat_clear(A, ctx);
         mat_free(&m);
     }
@@ -343,31 +341,27 @@ static int t_rank(const json_t *args, json_t **result, tkd_err *e) {
     return rc;
 }
 
-static json_t *kernel_json(const ca_mat_t A, ca_ctx_t ctx, int *ok, tkd_err *e) {
+static tkd_json *kernel_json(tkd_arena *ta, const ca_mat_t A, ca_ctx_t ctx, int *ok, tkd_err *e) {
     ca_mat_t X;
     ca_mat_init(X, 0, 0, ctx);
     *ok = ca_mat_right_kernel(X, A, ctx);
-    json_t *out = json_array();
+    tkd_json *out = tkd_json_new(ta, TKD_JSON_ARR);
     for (slong j = 0; *ok && j < ca_mat_ncols(X); j++) {
-        json_t *v = json_array();
+        tkd_json *v = tkd_json_new(ta, TKD_JSON_ARR);
         for (slong i = 0; i < ca_mat_nrows(X); i++) {
-            json_t *x = ca_json(ca_mat_entry(X, i, j), ctx, e);
+            tkd_json *x = ca_json(ta, ca_mat_entry(X, i, j), ctx, e);
             if (!x)
                 *ok = 0;
             else
-                json_array_append_new(v, x);
+                tkd_json_push(ta, v, x);
         }
-        json_array_append_new(out, v);
+        tkd_json_push(ta, out, v);
     }
     ca_mat_clear(X, ctx);
-    if (!*ok) {
-        json_decref(out);
-        return NULL;
-    }
-    return out;
+    return *ok ? out : NULL;
 }
 
-static int t_nullspace(const json_t *args, json_t **result, tkd_err *e) {
+static int t_nullspace(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat m;
     ca_ctx_t ctx;
     ca_mat_t A;
@@ -375,7 +369,7 @@ static int t_nullspace(const json_t *args, json_t **result, tkd_err *e) {
     int rc = numeric(args, "compute_nullspace", 0, MAT_DIM_MAX, &m, A, ctx, e);
     if (!rc) {
         int ok;
-        if (!(*result = kernel_json(A, ctx, &ok, e)))
+        if (!(*result = kernel_json(ta, A, ctx, &ok, e)))
             rc = tkd_err_set(e, TKD_EMATH, "compute_nullspace: could not compute the nullspace exactly");
         ca_mat_clear(A, ctx);
         mat_free(&m);
@@ -384,7 +378,7 @@ static int t_nullspace(const json_t *args, json_t **result, tkd_err *e) {
     return rc;
 }
 
-static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
+static int eigen(tkd_arena *ta, const tkd_json *args, tkd_json **result, int vectors, tkd_err *e) {
     const char *tool = vectors ? "compute_eigenvectors" : "compute_eigenvalues";
     mat m;
     ca_ctx_t ctx;
@@ -401,7 +395,7 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
     ulong *mult = flint_calloc((size_t)n, sizeof(ulong));
     if (!ca_mat_eigenvalues(lam, mult, A, ctx))
         rc = tkd_err_set(e, TKD_EMATH, "%s: the eigenvalues could not be computed exactly", tool);
-    json_t *out = vectors ? json_array() : json_object();
+    tkd_json *out = vectors ? tkd_json_new(ta, TKD_JSON_ARR) : tkd_json_new(ta, TKD_JSON_OBJ);
     for (slong k = 0; !rc && k < ca_vec_length(lam, ctx); k++) {
         tkd_expr *x = tkd_expr_from_ca(ca_vec_entry(lam, k), ctx, e);
         char *s = x ? tkd_expr_to_str(x) : NULL;
@@ -411,7 +405,7 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
             break;
         }
         if (!vectors) {
-            json_object_set_new(out, s, json_integer((json_int_t)mult[k]));
+            tkd_json_set(ta, out, s, tkd_json_integer(ta, (long long)mult[k]));
         } else {
             ca_mat_t B;
             ca_mat_init(B, n, n, ctx);
@@ -419,20 +413,22 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
             for (slong i = 0; i < n; i++)
                 ca_sub(ca_mat_entry(B, i, i), ca_mat_entry(B, i, i), ca_vec_entry(lam, k), ctx);
             int ok;
-            json_t *vs = kernel_json(B, ctx, &ok, e);
+            tkd_json *vs = kernel_json(ta, B, ctx, &ok, e);
             ca_mat_clear(B, ctx);
             if (!vs)
                 rc = tkd_err_set(e, TKD_EMATH, "%s: an eigenspace could not be computed exactly", tool);
-            else
-                json_array_append_new(out, json_pack("{s:s,s:I,s:o}", "eigenvalue", s, "multiplicity",
-                                                     (json_int_t)mult[k], "eigenvectors", vs));
+            else {
+                tkd_json *o = tkd_json_new(ta, TKD_JSON_OBJ);
+                tkd_json_set(ta, o, "eigenvalue", tkd_json_string(ta, s));
+                tkd_json_set(ta, o, "multiplicity", tkd_json_integer(ta, (long long)mult[k]));
+                tkd_json_set(ta, o, "eigenvectors", vs);
+                tkd_json_push(ta, out, o);
+            }
         }
         free(s);
     }
     if (!rc)
         *result = out;
-    else
-        json_decref(out);
     flint_free(mult);
     ca_vec_clear(lam, ctx);
     ca_mat_clear(A, ctx);
@@ -441,11 +437,11 @@ static int eigen(const json_t *args, json_t **result, int vectors, tkd_err *e) {
     return rc;
 }
 
-static int t_eigenvalues(const json_t *a, json_t **r, tkd_err *e) {
-    return eigen(a, r, 0, e);
+static int t_eigenvalues(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return eigen(ta, a, r, 0, e);
 }
-static int t_eigenvectors(const json_t *a, json_t **r, tkd_err *e) {
-    return eigen(a, r, 1, e);
+static int t_eigenvectors(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return eigen(ta, a, r, 1, e);
 }
 
 /* Products: entries as expressions, each result entry simplified. */
@@ -464,7 +460,7 @@ static tkd_expr *dot(tkd_expr *const *a, size_t sa, tkd_expr *const *b, size_t s
     return r;
 }
 
-static int t_matmul(const json_t *args, json_t **result, tkd_err *e) {
+static int t_matmul(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat a, b;
     if (load_matrix(args, "matrix1", "matrix_multiplication", 0, &a, e))
         return e->code;
@@ -478,32 +474,30 @@ static int t_matmul(const json_t *args, json_t **result, tkd_err *e) {
                          "matrix_multiplication: the shapes %zux%zu and %zux%zu do not match (columns of matrix1 must "
                          "equal rows of matrix2)",
                          a.r, a.c, b.r, b.c);
-    json_t *rows = rc ? NULL : json_array();
+    tkd_json *rows = rc ? NULL : tkd_json_new(ta, TKD_JSON_ARR);
     for (size_t i = 0; !rc && i < a.r; i++) {
-        json_t *row = json_array();
+        tkd_json *row = tkd_json_new(ta, TKD_JSON_ARR);
         for (size_t j = 0; !rc && j < b.c; j++) {
             tkd_expr *x = dot(a.x + i * a.c, 1, b.x + j, b.c, a.c, e);
             if (!x)
                 rc = e->code ? e->code : TKD_ENOMEM;
             else
-                json_array_append_new(row, tjson_ast(x));
+                tkd_json_push(ta, row, tjson_ast(ta, x));
         }
-        json_array_append_new(rows, row);
+        tkd_json_push(ta, rows, row);
     }
     if (!rc)
         *result = rows;
-    else
-        json_decref(rows);
     mat_free(&a);
     mat_free(&b);
     return rc ? tkd_err_wrap(e, "matrix_multiplication") : 0;
 }
 
-static int t_inner(const json_t *args, json_t **result, tkd_err *e) {
+static int t_inner(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat a, b;
-    if (mat_load(json_object_get(args, "vector1"), "vector1", 1, &a, e))
+    if (mat_load(tkd_json_get(args, "vector1"), "vector1", 1, &a, e))
         return tkd_err_wrap(e, "compute_inner_product");
-    if (mat_load(json_object_get(args, "vector2"), "vector2", 1, &b, e)) {
+    if (mat_load(tkd_json_get(args, "vector2"), "vector2", 1, &b, e)) {
         mat_free(&a);
         return tkd_err_wrap(e, "compute_inner_product");
     }
@@ -516,7 +510,7 @@ static int t_inner(const json_t *args, json_t **result, tkd_err *e) {
         if (!x)
             rc = e->code ? e->code : TKD_ENOMEM;
         else
-            *result = tjson_ast(x);
+            *result = tjson_ast(ta, x);
     }
     mat_free(&a);
     mat_free(&b);

@@ -16,16 +16,17 @@
 
 /* ---- gcd / lcm ---- */
 
-static int read_int_list(const json_t *args, const char *key, size_t min, fmpz **out, size_t *n, tkd_err *e) {
-    const json_t *arr;
+static int read_int_list(const tkd_json *args, const char *key, size_t min, fmpz **out, size_t *n, tkd_err *e) {
+    const tkd_json *arr;
     if (targ_list(args, key, min, TOOL_LIST_MAX, &arr, e))
         return e->code;
-    *n = json_array_size(arr);
+    *n = tkd_json_size(arr);
     *out = _fmpz_vec_init((slong)*n);
     for (size_t i = 0; i < *n; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "element %zu of '%s'", i + 1, key);
-        if (tval_fmpz(json_array_get(arr, i), what, *out + i, e)) {
+        if (tval_fmpz(tkd_json_at(arr, i), "", *out + i, e)) {
+            char what[64]; /* again, for a message naming the element */
+            snprintf(what, sizeof what, "element %zu of '%s'", i + 1, key);
+            tval_fmpz(tkd_json_at(arr, i), what, *out + i, e);
             _fmpz_vec_clear(*out, (slong)*n);
             return e->code;
         }
@@ -33,7 +34,7 @@ static int read_int_list(const json_t *args, const char *key, size_t min, fmpz *
     return 0;
 }
 
-static int gcd_lcm(const json_t *args, json_t **result, tkd_err *e, int lcm) {
+static int gcd_lcm(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e, int lcm) {
     fmpz *v;
     size_t n;
     if (read_int_list(args, "numbers", 1, &v, &n, e))
@@ -43,17 +44,17 @@ static int gcd_lcm(const json_t *args, json_t **result, tkd_err *e, int lcm) {
     fmpz_abs(acc, acc);
     for (size_t i = 1; i < n; i++)
         lcm ? fmpz_lcm(acc, acc, v + i) : fmpz_gcd(acc, acc, v + i);
-    *result = tjson_fmpz(acc);
+    *result = tjson_fmpz(ta, acc);
     fmpz_clear(acc);
     _fmpz_vec_clear(v, (slong)n);
     return 0;
 }
 
-static int t_gcd(const json_t *a, json_t **r, tkd_err *e) {
-    return gcd_lcm(a, r, e, 0);
+static int t_gcd(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return gcd_lcm(ta, a, r, e, 0);
 }
-static int t_lcm(const json_t *a, json_t **r, tkd_err *e) {
-    return gcd_lcm(a, r, e, 1);
+static int t_lcm(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return gcd_lcm(ta, a, r, e, 1);
 }
 
 /* ---- factorization and what follows from it ---- */
@@ -73,7 +74,7 @@ static int factor_checked(const fmpz_t n, const char *tool, fmpz_factor_t f, tkd
     return 0;
 }
 
-static int read_n(const json_t *args, fmpz_t n, const char *tool, int positive, tkd_err *e) {
+static int read_n(const tkd_json *args, fmpz_t n, const char *tool, int positive, tkd_err *e) {
     if (targ_fmpz(args, "n", n, e))
         return tkd_err_wrap(e, "%s", tool);
     if (positive && fmpz_sgn(n) <= 0)
@@ -81,7 +82,7 @@ static int read_n(const json_t *args, fmpz_t n, const char *tool, int positive, 
     return 0;
 }
 
-static int t_factor_integer(const json_t *args, json_t **result, tkd_err *e) {
+static int t_factor_integer(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t n;
     fmpz_init(n);
     fmpz_factor_t f;
@@ -90,12 +91,12 @@ static int t_factor_integer(const json_t *args, json_t **result, tkd_err *e) {
     if (!rc)
         rc = factor_checked(n, "factor_integer", f, e);
     if (!rc) {
-        json_t *o = json_object();
+        tkd_json *o = tkd_json_new(ta, TKD_JSON_OBJ);
         if (fmpz_sgn(n) < 0)
-            json_object_set_new(o, "-1", json_integer(1));
+            tkd_json_set(ta, o, "-1", tkd_json_integer(ta, 1));
         for (slong i = 0; i < f->num; i++) {
             char *p = fmpz_get_str(NULL, 10, f->p + i);
-            json_object_set_new(o, p, json_integer((json_int_t)f->exp[i]));
+            tkd_json_set(ta, o, p, tkd_json_integer(ta, (long long)f->exp[i]));
             flint_free(p);
         }
         *result = o;
@@ -105,7 +106,7 @@ static int t_factor_integer(const json_t *args, json_t **result, tkd_err *e) {
     return rc;
 }
 
-static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
+static int t_is_prime(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t n;
     fmpz_init(n);
     int rc = read_n(args, n, "is_prime", 0, e);
@@ -116,7 +117,7 @@ static int t_is_prime(const json_t *args, json_t **result, tkd_err *e) {
         int p = fmpz_cmp_ui(n, 1) > 0 && fmpz_is_probabprime(n);
         if (p && fmpz_sizeinbase(n, 10) <= TOOL_PRIME_PROVE_DIGITS)
             p = fmpz_is_prime(n);
-        *result = json_string(p ? "True" : "False");
+        *result = tkd_json_string(ta, p ? "True" : "False");
     }
     fmpz_clear(n);
     return rc;
@@ -126,7 +127,7 @@ static int cmp_fmpz(const void *a, const void *b) {
     return fmpz_cmp((const fmpz *)a, (const fmpz *)b);
 }
 
-static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
+static int t_divisors(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t n, cnt;
     fmpz_init(n);
     fmpz_init_set_ui(cnt, 1);
@@ -151,9 +152,9 @@ static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
                     fmpz_mul(d + have, d + have - base, f->p + i);
         }
         qsort(d, (size_t)m, sizeof *d, cmp_fmpz);
-        json_t *arr = json_array();
+        tkd_json *arr = tkd_json_new(ta, TKD_JSON_ARR);
         for (slong i = 0; i < m; i++)
-            json_array_append_new(arr, tjson_fmpz(d + i));
+            tkd_json_push(ta, arr, tjson_fmpz(ta, d + i));
         _fmpz_vec_clear(d, m);
         *result = arr;
     }
@@ -164,7 +165,7 @@ static int t_divisors(const json_t *args, json_t **result, tkd_err *e) {
 }
 
 /* what: 0 count, 1 sum, 2 totient */
-static int multiplicative(const json_t *args, json_t **result, tkd_err *e, int what, const char *tool) {
+static int multiplicative(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e, int what, const char *tool) {
     fmpz_t n, acc, t, pk;
     fmpz_init(n);
     fmpz_init_set_ui(acc, 1);
@@ -192,7 +193,7 @@ static int multiplicative(const json_t *args, json_t **result, tkd_err *e, int w
         }
     }
     if (!rc)
-        *result = tjson_fmpz(acc);
+        *result = tjson_fmpz(ta, acc);
     fmpz_factor_clear(f);
     fmpz_clear(n);
     fmpz_clear(acc);
@@ -201,19 +202,19 @@ static int multiplicative(const json_t *args, json_t **result, tkd_err *e, int w
     return rc;
 }
 
-static int t_divisor_count(const json_t *a, json_t **r, tkd_err *e) {
-    return multiplicative(a, r, e, 0, "divisor_count");
+static int t_divisor_count(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return multiplicative(ta, a, r, e, 0, "divisor_count");
 }
-static int t_divisor_sum(const json_t *a, json_t **r, tkd_err *e) {
-    return multiplicative(a, r, e, 1, "divisor_sum");
+static int t_divisor_sum(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return multiplicative(ta, a, r, e, 1, "divisor_sum");
 }
-static int t_totient(const json_t *a, json_t **r, tkd_err *e) {
-    return multiplicative(a, r, e, 2, "totient");
+static int t_totient(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
+    return multiplicative(ta, a, r, e, 2, "totient");
 }
 
 /* ---- modular arithmetic ---- */
 
-static int t_mod_inverse(const json_t *args, json_t **result, tkd_err *e) {
+static int t_mod_inverse(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t a, m, r;
     fmpz_init(a);
     fmpz_init(m);
@@ -226,14 +227,14 @@ static int t_mod_inverse(const json_t *args, json_t **result, tkd_err *e) {
     else if (!rc && !fmpz_invmod(r, a, m))
         rc = tkd_err_set(e, TKD_EMATH, "mod_inverse: the inverse does not exist because gcd(a, m) != 1");
     if (!rc)
-        *result = tjson_fmpz(r);
+        *result = tjson_fmpz(ta, r);
     fmpz_clear(a);
     fmpz_clear(m);
     fmpz_clear(r);
     return rc;
 }
 
-static int t_mod_pow(const json_t *args, json_t **result, tkd_err *e) {
+static int t_mod_pow(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz_t b, x, m, r;
     fmpz_init(b);
     fmpz_init(x);
@@ -260,7 +261,7 @@ static int t_mod_pow(const json_t *args, json_t **result, tkd_err *e) {
     }
     if (!rc) {
         fmpz_mod(r, r, m);
-        *result = tjson_fmpz(r);
+        *result = tjson_fmpz(ta, r);
     }
     fmpz_clear(b);
     fmpz_clear(x);
@@ -269,7 +270,7 @@ static int t_mod_pow(const json_t *args, json_t **result, tkd_err *e) {
     return rc;
 }
 
-static int t_solve_congruences(const json_t *args, json_t **result, tkd_err *e) {
+static int t_solve_congruences(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     fmpz *r, *m;
     size_t nr, nm;
     if (read_int_list(args, "remainders", 1, &r, &nr, e))
@@ -318,8 +319,11 @@ static int t_solve_congruences(const json_t *args, json_t **result, tkd_err *e) 
         fmpz_mul(M, M, t);
         fmpz_mod(x, x, M);
     }
-    if (!rc)
-        *result = json_pack("{s:o,s:o}", "solution", tjson_fmpz(x), "modulus", tjson_fmpz(M));
+    if (!rc) {
+        *result = tkd_json_new(ta, TKD_JSON_OBJ);
+        tkd_json_set(ta, *result, "solution", tjson_fmpz(ta, x));
+        tkd_json_set(ta, *result, "modulus", tjson_fmpz(ta, M));
+    }
     fmpz_clear(x);
     fmpz_clear(M);
     fmpz_clear(g);
@@ -333,17 +337,12 @@ static int t_solve_congruences(const json_t *args, json_t **result, tkd_err *e) 
 
 /* ---- digits ---- */
 
-static int t_convert_base(const json_t *args, json_t **result, tkd_err *e) {
+static int t_convert_base(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long fb, tb;
     if (targ_slong(args, "from_base", 2, 36, 10, &fb, e) || targ_slong(args, "to_base", 2, 36, 10, &tb, e))
         return tkd_err_wrap(e, "convert_base");
-    json_t *v = json_object_get(args, "number");
-    char buf[40];
-    const char *s = json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-        s = buf;
-    }
+    tkd_json *v = tkd_json_get(args, "number");
+    const char *s = tkd_json_is(v, TKD_JSON_INT) ? v->s : tkd_json_str(v);
     if (!s)
         return tkd_err_set(
             e, TKD_EINVAL,
@@ -377,13 +376,13 @@ static int t_convert_base(const json_t *args, json_t **result, tkd_err *e) {
     if (s[0] == '-')
         fmpz_neg(z, z);
     char *out = fmpz_get_str(NULL, (int)tb, z);
-    *result = json_string(out);
+    *result = tkd_json_string(ta, out);
     flint_free(out);
     fmpz_clear(z);
     return 0;
 }
 
-static int t_digit_sum(const json_t *args, json_t **result, tkd_err *e) {
+static int t_digit_sum(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     long b;
     if (targ_slong(args, "base", 2, 36, 10, &b, e))
         return tkd_err_wrap(e, "digit_sum");
@@ -402,7 +401,7 @@ static int t_digit_sum(const json_t *args, json_t **result, tkd_err *e) {
     fmpz_clear(n);
     char out[32];
     snprintf(out, sizeof out, "%lu", sum);
-    *result = json_string(out);
+    *result = tkd_json_string(ta, out);
     return 0;
 }
 

@@ -6,7 +6,7 @@
 #include "tools_int.h"
 
 /* Parse an expression string (or a JSON number) to a ca number. */
-int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e) {
+int tnum_from_json(ca_t out, const tkd_json *v, const char *what, ca_ctx_t ctx, tkd_err *e) {
     tkd_expr *x = NULL;
     int rc = tparse_json(v, what, &x, e);
     if (!rc)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "tools_int.h"
 
 static const struct tkd_tool *const tables[] = {
@@ -46,7 +48,7 @@ const tkd_tool *tkd_tools_find(const char *name) {
         return NULL;
     for (size_t t = 0; t < N_TABLES; t++)
         for (const struct tkd_tool *x = tables[t]; x->name; x++)
-            if (!strcmp(x->name, name))
+            if (x->name[0] == name[0] && !strcmp(x->name, name))
                 return x;
     return NULL;
 }
@@ -144,55 +146,65 @@ oom:
 
 /* ---- answers ---- */
 
-char *tkd_tools_error_json(const char *msg) {
-    json_t *o = json_pack("{s:s,s:s?}", "status", "error", "message", msg);
-    if (!o) /* msg was not valid UTF-8: say so without it */
-        o = json_pack("{s:s,s:s}", "status", "error", "message", "the tool failed (message unavailable)");
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
-    return s;
+/* {"status":"error","message":msg} into b. */
+static int error_answer(tkd_buf *b, const char *msg) {
+    tkd_buf_reset(b);
+    return tkd_buf_puts(b, "{\"status\":\"error\",\"message\":") || tkd_json_write_string(b, msg, strlen(msg)) ||
+                   tkd_buf_putc(b, '}')
+               ? TKD_ENOMEM
+               : 0;
 }
 
-/* Cut an answer to cap bytes, keeping it valid JSON: the result becomes a
- * string holding the start of its text and a note. */
-static char *cap_answer(json_t *result, char *dumped, size_t cap) {
-    size_t len = strlen(dumped);
-    if (len <= cap)
-        return dumped;
-    char *text = json_is_string(result) ? strdup(json_string_value(result))
-                                        : json_dumps(result, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    free(dumped);
-    if (!text)
+char *tkd_tools_error_json(const char *msg) {
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (error_answer(&b, msg)) {
+        tkd_buf_free(&b);
         return NULL;
+    }
+    return tkd_buf_steal(&b);
+}
+
+/* b holds {"result":...} longer than cap: cut it to a string holding the
+ * start of the result's text and a note, keeping it valid JSON. */
+static int cap_answer(tkd_buf *b, const tkd_json *result, size_t cap) {
+    size_t len = b->len;
+    const char *text = result->kind == TKD_JSON_STR ? result->s : b->data + 10; /* after {"result": */
+    size_t tlen = result->kind == TKD_JSON_STR ? result->n : len - 11;
     char note[200];
     snprintf(note, sizeof note, " ... [output truncated: the answer has %zu bytes and the limit is %zu]", len, cap);
-    /* room for the note, {"result":""} and escapes (at most 6 bytes per char
-     * as \uXXXX; keep a margin by cutting until it fits) */
-    size_t keep = cap > strlen(note) + 64 ? cap - strlen(note) - 64 : 0;
+    size_t nlen = strlen(note);
+    tkd_buf out;
+    tkd_buf_init(&out);
+    /* room for the note and {"result":""}; escapes can make the text longer
+     * than its bytes, so cut again until it fits */
+    size_t keep = cap > nlen + 64 ? cap - nlen - 64 : 0;
     for (;;) {
-        if (keep > strlen(text))
-            keep = strlen(text);
-        while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80) /* UTF-8 boundary */
+        if (keep > tlen)
+            keep = tlen;
+        while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80) /* a UTF-8 boundary */
             keep--;
-        char *buf = malloc(keep + strlen(note) + 1);
-        if (!buf) {
-            free(text);
-            return NULL;
+        char *joined = malloc(keep + nlen + 1);
+        if (!joined)
+            break;
+        memcpy(joined, text, keep);
+        memcpy(joined + keep, note, nlen + 1);
+        tkd_buf_reset(&out);
+        int rc = tkd_buf_puts(&out, "{\"result\":") || tkd_json_write_string(&out, joined, keep + nlen) ||
+                 tkd_buf_putc(&out, '}');
+        free(joined);
+        if (rc)
+            break;
+        if (out.len <= cap || keep == 0) {
+            tkd_buf_free(b);
+            *b = out;
+            return 0;
         }
-        memcpy(buf, text, keep);
-        strcpy(buf + keep, note);
-        json_t *o = json_pack("{s:s}", "result", buf);
-        free(buf);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (!s || strlen(s) <= cap || keep == 0) {
-            free(text);
-            return s;
-        }
-        size_t over = strlen(s) - cap;
-        free(s);
+        size_t over = out.len - cap;
         keep = keep > over ? keep - over : 0;
     }
+    tkd_buf_free(&out);
+    return TKD_ENOMEM;
 }
 
 static int known_param(const struct tkd_tool *t, const char *key) {
@@ -210,90 +222,86 @@ static void param_list(const struct tkd_tool *t, char *out, size_t n) {
                                 t->params[i].required ? "" : " (optional)");
 }
 
-static int check_args(const struct tkd_tool *t, const json_t *args, tkd_err *e) {
+static int check_args(const struct tkd_tool *t, const tkd_json *args, tkd_err *e) {
     char plist[400];
-    const char *key;
-    json_t *v;
-    param_list(t, plist, sizeof plist);
-    json_object_foreach((json_t *)args, key, v) {
-        if (!known_param(t, key))
-            return tkd_err_set(e, TKD_EINVAL, "%s has no argument '%.60s'; it takes: %s", t->name, key, plist);
-        if (json_is_null(v))
+    for (size_t i = 0; i < args->n; i++) {
+        if (!known_param(t, args->k[i])) {
+            param_list(t, plist, sizeof plist);
+            return tkd_err_set(e, TKD_EINVAL, "%s has no argument '%.60s'; it takes: %s", t->name, args->k[i], plist);
+        }
+        if (args->v[i]->kind == TKD_JSON_NULL)
             return tkd_err_set(e, TKD_EINVAL, "%s: argument '%.60s' is null; give a value or leave it out", t->name,
-                               key);
+                               args->k[i]);
     }
     for (int i = 0; i < TOOL_PARAMS_MAX && t->params[i].name; i++)
-        if (t->params[i].required && !json_object_get(args, t->params[i].name))
+        if (t->params[i].required && !tkd_json_get(args, t->params[i].name)) {
+            param_list(t, plist, sizeof plist);
             return tkd_err_set(e, TKD_EINVAL, "%s: missing argument '%s' (%s); it takes: %s", t->name,
                                t->params[i].name, t->params[i].desc, plist);
+        }
     return 0;
+}
+
+/* Parse the arguments, check them, run the tool and write its answer into
+ * b: 0, or the code of the error whose message is in e. *not_json is set to
+ * TKD_EINVAL when the arguments are not a JSON object. */
+static int run_tool(const struct tkd_tool *t, const char *args_json, size_t n, size_t cap, tkd_buf *b, tkd_err *e,
+                    int *not_json) {
+    tkd_arena ta;
+    tkd_arena_init(&ta);
+    tkd_json *args, *result = NULL;
+    int rc = tkd_json_parse(&ta, args_json, n, &args, e);
+    if (rc != TKD_ENOMEM && (rc || args->kind != TKD_JSON_OBJ)) {
+        char why[TKD_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", rc ? e->msg : "got another JSON value");
+        rc = *not_json = tkd_err_set(
+            e, TKD_EINVAL, "%s: the arguments must be one JSON object like {\"expression\": \"x**2 - 1\"}; %s",
+            t->name, why);
+    }
+    if (!rc && !(rc = check_args(t, args, e)) && !(rc = t->fn(&ta, args, &result, e)) &&
+        (!result || ta.failed || tkd_buf_puts(b, "{\"result\":") || tkd_json_write(b, result) || tkd_buf_putc(b, '}') ||
+         (b->len > cap && cap_answer(b, result, cap))))
+        rc = tkd_err_set(e, TKD_ENOMEM, "%s: out of memory writing the answer", t->name);
+    tkd_arena_free(&ta);
+    return rc;
 }
 
 int tkd_tools_call(const char *name, const char *args_json, size_t n, char **answer, const tkd_tool_limits *limits,
                    tkd_err *e) {
-    tkd_tool_limits lim;
-    tkd_tools_limits_default(&lim);
-    if (limits && limits->output_max)
-        lim.output_max = limits->output_max;
+    size_t cap = limits && limits->output_max ? limits->output_max : TKD_TOOL_OUTPUT_MAX;
+    int valid_name = name && tkd_text_utf8_valid(name, strlen(name));
+    const struct tkd_tool *t = valid_name ? tkd_tools_find(name) : NULL;
+    int rc = 0; /* for the caller: 0 (answered), TKD_ENOTFOUND or TKD_EINVAL */
+    tkd_err te;
+    te.code = 0;
+    te.msg[0] = 0;
+    tkd_buf b;
+    tkd_buf_init(&b);
     *answer = NULL;
-    char msg[TKD_ERR_MSG_MAX + 64];
-    int rc = 0;
-    const struct tkd_tool *t = NULL;
-    json_t *args = NULL, *result = NULL;
-    tkd_err te = {0};
-
-    if (!name || !tkd_text_utf8_valid(name, strlen(name)) || !(t = tkd_tools_find(name))) {
-        char safe[TKD_TOOL_NAME_MAX + 1] = "";
-        if (name && tkd_text_utf8_valid(name, strlen(name)))
-            snprintf(safe, sizeof safe, "%s", name);
-        snprintf(msg, sizeof msg,
-                 "unknown tool '%s'; the tools are listed in the tool specs (e.g. simplify_expression, solve_equation, "
-                 "factor_integer)",
-                 safe);
-        rc = tkd_err_set(e, TKD_ENOTFOUND, "%s", msg);
-        goto answer_error;
+    if (!t) {
+        rc = tkd_err_set(&te, TKD_ENOTFOUND,
+                         "unknown tool '%.*s'; the tools are listed in the tool specs (e.g. simplify_expression, "
+                         "solve_equation, factor_integer)",
+                         TKD_TOOL_NAME_MAX, valid_name ? name : "");
+    } else {
+        if (!args_json || n == 0) {
+            args_json = "{}";
+            n = 2;
+        }
+        if (n > TKD_TOOL_ARGS_MAX)
+            tkd_err_set(&te, TKD_ELIMIT, "%s: the arguments are %zu bytes; the limit is %d bytes. Pass smaller inputs.",
+                        t->name, n, TKD_TOOL_ARGS_MAX);
+        else if (!run_tool(t, args_json, n, cap, &b, &te, &rc)) {
+            *answer = tkd_buf_steal(&b);
+            return 0;
+        }
     }
-    if (!args_json || n == 0) {
-        args_json = "{}";
-        n = 2;
-    }
-    if (n > TKD_TOOL_ARGS_MAX) {
-        snprintf(msg, sizeof msg, "%s: the arguments are %zu bytes; the limit is %d bytes. Pass smaller inputs.",
-                 t->name, n, TKD_TOOL_ARGS_MAX);
-        goto answer_error;
-    }
-    json_error_t jerr;
-    args = json_loadb(args_json, n, JSON_REJECT_DUPLICATES, &jerr);
-    if (!args || !json_is_object(args)) {
-        snprintf(msg, sizeof msg, "%s: the arguments must be one JSON object like {\"expression\": \"x**2 - 1\"}; %s",
-                 t->name, args ? "got another JSON value" : jerr.text);
-        rc = tkd_err_set(e, TKD_EINVAL, "%s", msg);
-        goto answer_error;
-    }
-    if (check_args(t, args, &te) || t->fn(args, &result, &te)) {
-        snprintf(msg, sizeof msg, "%s", te.msg[0] ? te.msg : "the tool failed");
-        goto answer_error;
-    }
-    json_t *o = json_object();
-    if (!o || json_object_set_new(o, "result", result)) {
-        json_decref(o);
-        json_decref(args);
-        return tkd_err_set(e, TKD_ENOMEM, "%s: out of memory", t->name);
-    }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        s = cap_answer(result, s, lim.output_max);
-    json_decref(o);
-    json_decref(args);
-    if (!s)
-        return tkd_err_set(e, TKD_ENOMEM, "%s: out of memory writing the answer", t->name);
-    *answer = s;
-    return 0;
-
-answer_error:
-    json_decref(args);
-    *answer = tkd_tools_error_json(msg);
-    if (!*answer)
+    if (rc)
+        tkd_err_set(e, rc, "%s", te.msg);
+    if (error_answer(&b, te.msg[0] ? te.msg : "the tool failed")) {
+        tkd_buf_free(&b);
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
+    *answer = tkd_buf_steal(&b);
     return rc;
 }

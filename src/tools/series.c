@@ -382,7 +382,7 @@ int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tk
 }
 
 /* Parse a point argument: a rational number, oo or -oo. */
-int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *e) {
+int tser_point_parse(const tkd_json *v, const char *var, tser_point *pt, tkd_err *e) {
     memset(pt, 0, sizeof *pt);
     pt->var = var;
     fmpq_init(pt->a);
@@ -435,14 +435,14 @@ static tkd_expr *tvar(const tser_point *pt) { /* x - a */
     return r;
 }
 
-static int t_series(const json_t *args, json_t **result, tkd_err *e) {
+static int t_series(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     long order;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) || targ_slong(args, "order", 1, 200, 6, &order, e))
         return tkd_err_wrap(e, "series_expansion");
     tser_point pt;
-    if (tser_point_parse(json_object_get(args, "point"), var, &pt, e))
+    if (tser_point_parse(tkd_json_get(args, "point"), var, &pt, e))
         return tkd_err_wrap(e, "series_expansion");
     if (pt.inf || pt.expr) {
         tser_point_clear(&pt);
@@ -485,7 +485,7 @@ static int t_series(const json_t *args, json_t **result, tkd_err *e) {
             tkd_buf_printf(&b, "O(%s, (%s, %s))", os ? os : "?", var, as);
             flint_free(as);
         }
-        *result = json_string(b.data);
+        *result = tkd_json_string(ta, b.data);
         tkd_buf_free(&b);
         free(bs);
         free(os);

@@ -10,22 +10,22 @@
 
 #include "tools_int.h"
 
-static json_t *list_json(tlist *l) {
+static tkd_json *list_json(tkd_arena *ta, tlist *l) {
     tlist_sort(l);
-    json_t *a = json_array();
+    tkd_json *a = tkd_json_new(ta, TKD_JSON_ARR);
     for (size_t i = 0; a && i < l->n; i++) {
         char *s = tkd_expr_to_str(l->v[i]);
-        json_array_append_new(a, json_string(s ? s : "?"));
+        tkd_json_push(ta, a, tkd_json_string(ta, s ? s : "?"));
         free(s);
     }
     return a;
 }
 
-static int t_solve_equation(const json_t *args, json_t **result, tkd_err *e) {
+static int t_solve_equation(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) ||
-        teq_parse(json_object_get(args, "sympy_equation"), "sympy_equation", &x, e))
+        teq_parse(tkd_json_get(args, "sympy_equation"), "sympy_equation", &x, e))
         return tkd_err_wrap(e, "solve_equation");
     if (!tkd_expr_has_sym(x, var)) {
         tkd_expr_free(x);
@@ -36,15 +36,15 @@ static int t_solve_equation(const json_t *args, json_t **result, tkd_err *e) {
     tlist l = {0};
     int rc = troots(x, var, &l, 0, e);
     if (!rc)
-        *result = list_json(&l);
+        *result = list_json(ta, &l);
     tlist_free(&l);
     tkd_expr_free(x);
     return rc ? tkd_err_wrap(e, "solve_equation") : 0;
 }
 
-static int t_find_roots(const json_t *args, json_t **result, tkd_err *e) {
+static int t_find_roots(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     tkd_expr *x;
-    if (teq_parse(json_object_get(args, "expression"), "expression", &x, e))
+    if (teq_parse(tkd_json_get(args, "expression"), "expression", &x, e))
         return tkd_err_wrap(e, "find_roots");
     const char **names;
     size_t n;
@@ -61,7 +61,7 @@ static int t_find_roots(const json_t *args, json_t **result, tkd_err *e) {
         rc = troots(x, var, &l, 0, e);
     }
     if (!rc)
-        *result = list_json(&l);
+        *result = list_json(ta, &l);
     if (names)
         free(names);
     tlist_free(&l);
@@ -71,19 +71,13 @@ static int t_find_roots(const json_t *args, json_t **result, tkd_err *e) {
 
 /* ---- shared by the systems ---- */
 
-static int read_vars(const json_t *args, const char **vars, size_t *nv, tkd_err *e) {
-    const json_t *a;
+static int read_vars(const tkd_json *args, const char **vars, size_t *nv, tkd_err *e) {
+    const tkd_json *a;
     if (targ_list(args, "variables", 1, 16, &a, e))
         return e->code;
-    *nv = json_array_size(a);
+    *nv = tkd_json_size(a);
     for (size_t i = 0; i < *nv; i++) {
-        json_t *o = json_object();
-        json_object_set(o, "v", json_array_get(a, i));
-        int rc = targ_var(o, "v", NULL, &vars[i], e);
-        if (!rc)
-            vars[i] = json_string_value(json_array_get(a, i));
-        json_decref(o);
-        if (rc)
+        if (tval_var(tkd_json_at(a, i), "an element of 'variables'", &vars[i], e))
             return tkd_err_set(e, TKD_EINVAL, "'variables' must be a list of names like [\"x\", \"y\"]");
         for (size_t j = 0; j < i; j++)
             if (!strcmp(vars[i], vars[j]))
@@ -92,16 +86,16 @@ static int read_vars(const json_t *args, const char **vars, size_t *nv, tkd_err 
     return 0;
 }
 
-static int read_eqs(const json_t *args, const char *key, tkd_expr **eqs, size_t *ne, tkd_err *e) {
-    const json_t *a;
+static int read_eqs(const tkd_json *args, const char *key, tkd_expr **eqs, size_t *ne, tkd_err *e) {
+    const tkd_json *a;
     if (targ_list(args, key, 1, 16, &a, e))
         return e->code;
     *ne = 0;
-    for (size_t i = 0; i < json_array_size(a); i++) {
+    for (size_t i = 0; i < tkd_json_size(a); i++) {
         char what[64];
         snprintf(what, sizeof what, "equation %zu", i + 1);
         tkd_expr *x;
-        if (teq_parse(json_array_get(a, i), what, &x, e)) {
+        if (teq_parse(tkd_json_at(a, i), what, &x, e)) {
             for (size_t j = 0; j < *ne; j++)
                 tkd_expr_free(eqs[j]);
             return e->code;
@@ -116,21 +110,21 @@ static void free_eqs(tkd_expr **eqs, size_t n) {
         tkd_expr_free(eqs[i]);
 }
 
-static json_t *tuple_json(tkd_expr **vals, size_t n) {
+static tkd_json *tuple_json(tkd_arena *ta, tkd_expr **vals, size_t n) {
     tkd_expr *c[16];
     for (size_t i = 0; i < n; i++)
         c[i] = tkd_expr_copy(vals[i]);
     tkd_expr *t = tkd_expr_seq(TKD_EX_TUPLE, n, c);
     char *s = t ? tkd_expr_to_str(t) : NULL;
     tkd_expr_free(t);
-    json_t *j = json_string(s ? s : "?");
+    tkd_json *j = tkd_json_string(ta, s ? s : "?");
     free(s);
     return j;
 }
 
 /* ---- linear systems ---- */
 
-static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
+static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *vars[16];
     size_t nv, ne;
     tkd_expr *eqs[16], *prep[16] = {0};
@@ -229,7 +223,7 @@ static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
         for (size_t i = prow; i < ne; i++)
             if (!fmpz_mpoly_q_is_zero(A + i * cols + nv, t.ctx))
                 consistent = 0;
-        json_t *out = json_array();
+        tkd_json *out = tkd_json_new(ta, TKD_JSON_ARR);
         if (consistent) {
             tkd_expr *vals[16];
             for (size_t j = 0; j < nv; j++) {
@@ -252,7 +246,7 @@ static int t_solve_linear(const json_t *args, json_t **result, tkd_err *e) {
                 }
                 vals[j] = tkd_rf_to_expr(&t, r);
             }
-            json_array_append_new(out, tuple_json(vals, nv));
+            tkd_json_push(ta, out, tuple_json(ta, vals, nv));
             free_eqs(vals, nv);
         }
         *result = out;
@@ -275,13 +269,13 @@ typedef struct nl {
     size_t nv;
     tkd_expr *const *orig; /* the equations as given, for the final check */
     size_t ne;
-    json_t *out;
+    tkd_json *out;
     int steps;
 } nl;
 
 #define NL_STEPS_MAX 2000
 
-static int nl_record(nl *s, tkd_expr **val_in, tkd_err *e) {
+static int nl_record(tkd_arena *ta, nl *s, tkd_expr **val_in, tkd_err *e) {
     tkd_expr *val[16];
     for (size_t j = 0; j < s->nv; j++)
         if (!(val[j] = trat_normalize(val_in[j], e))) {
@@ -310,20 +304,18 @@ static int nl_record(nl *s, tkd_expr **val_in, tkd_err *e) {
             }
         }
     }
-    json_t *t = tuple_json(val, s->nv);
-    for (size_t i = 0; i < json_array_size(s->out); i++)
-        if (json_equal(json_array_get(s->out, i), t)) {
-            json_decref(t);
+    tkd_json *t = tuple_json(ta, val, s->nv);
+    for (size_t i = 0; i < tkd_json_size(s->out); i++)
+        if (tkd_json_equal(tkd_json_at(s->out, i), t))
             goto out;
-        }
-    json_array_append_new(s->out, t);
+    tkd_json_push(ta, s->out, t);
 out:
     free_eqs(val, s->nv);
     return rc;
 }
 
 /* eqs (owned by the caller), val[j] NULL for unknowns still open. */
-static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth, tkd_err *e) {
+static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth, tkd_err *e) {
     if (++s->steps > NL_STEPS_MAX || depth > 12)
         return tkd_err_set(e, TKD_ELIMIT, "the system needs too many steps to solve here");
     /* normalize; drop 0 = 0; a nonzero constant means no solution */
@@ -367,7 +359,7 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
         tkd_expr *v[16];
         for (size_t j = 0; j < s->nv; j++)
             v[j] = val[j] ? tkd_expr_copy(val[j]) : tkd_expr_sym(s->vars[j]);
-        rc = nl_record(s, v, e);
+        rc = nl_record(ta, s, v, e);
         free_eqs(v, s->nv);
         goto done;
     }
@@ -416,7 +408,7 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
             for (size_t k = 0; k < n; k++)
                 if (k != i)
                     e2[n2++] = tsubst(cur[k], s->vars[j], sol);
-            rc = nl_solve(s, e2, n2, v2, depth + 1, e);
+            rc = nl_solve(ta, s, e2, n2, v2, depth + 1, e);
             free_eqs(e2, n2);
             for (size_t k = 0; k < s->nv; k++)
                 tkd_expr_free(v2[k]);
@@ -446,7 +438,7 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
             for (size_t k = 0; k < n; k++)
                 if (k != i)
                     e2[n2++] = tsubst(cur[k], s->vars[jv], roots.v[r]);
-            rc = nl_solve(s, e2, n2, v2, depth + 1, e);
+            rc = nl_solve(ta, s, e2, n2, v2, depth + 1, e);
             free_eqs(e2, n2);
             for (size_t k = 0; k < s->nv; k++)
                 tkd_expr_free(v2[k]);
@@ -492,7 +484,7 @@ static int nl_solve(nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth,
             tkd_expr *tmp = e2[0];
             e2[0] = e2[n];
             e2[n] = tmp;
-            rc = nl_solve(s, e2, n + 1, val, depth + 1, e);
+            rc = nl_solve(ta, s, e2, n + 1, val, depth + 1, e);
             free_eqs(e2, n + 1);
             goto done;
         }
@@ -503,19 +495,17 @@ done:
     return rc;
 }
 
-static int t_solve_nonlinear(const json_t *args, json_t **result, tkd_err *e) {
+static int t_solve_nonlinear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *vars[16];
     size_t nv, ne;
     tkd_expr *eqs[16];
     if (read_vars(args, vars, &nv, e) || read_eqs(args, "sympy_equations", eqs, &ne, e))
         return tkd_err_wrap(e, "solve_nonlinear_system");
-    nl s = {vars, nv, eqs, ne, json_array(), 0};
+    nl s = {vars, nv, eqs, ne, tkd_json_new(ta, TKD_JSON_ARR), 0};
     tkd_expr *val[16] = {0};
-    int rc = nl_solve(&s, eqs, ne, val, 0, e);
+    int rc = nl_solve(ta, &s, eqs, ne, val, 0, e);
     if (!rc)
         *result = s.out;
-    else
-        json_decref(s.out);
     free_eqs(eqs, ne);
     return rc ? tkd_err_wrap(e, "solve_nonlinear_system") : 0;
 }

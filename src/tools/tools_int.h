@@ -6,7 +6,6 @@
 #ifndef TKD_TOOLS_INT_H
 #define TKD_TOOLS_INT_H
 
-#include <jansson.h>
 
 #include <flint/fmpz.h>
 #include <flint/fmpz_mpoly.h>
@@ -19,6 +18,7 @@
 
 #include "tkd/expr.h"
 #include "tkd/expr_rf.h"
+#include "tkd/json.h"
 #include "tkd/tools.h"
 
 /* Size guards inside the tools (they apply to direct calls too). */
@@ -58,12 +58,13 @@ typedef struct tool_param {
 /*
  * A handler reads its arguments from args (already checked to be an object
  * with known keys and the required ones present), stores its answer in
- * *result (a new json_t reference: a string, array or object) and returns 0,
+ * *result (a string, array or object built in the call's arena ta, which
+ * owns every value of the call: nothing is freed one by one) and returns 0,
  * or fills e (code TKD_EINVAL for bad input, TKD_EMATH for undefined or
  * unsupported mathematics, TKD_ELIMIT for a size guard) with a message for
  * the model and returns e->code.
  */
-typedef int (*tool_fn)(const json_t *args, json_t **result, tkd_err *e);
+typedef int (*tool_fn)(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e);
 
 #define TOOL_PARAMS_MAX 6
 
@@ -91,29 +92,30 @@ extern const struct tkd_tool tkd_tools_comb_table[];
 
 /* ---- argument helpers (args.c) ---- */
 /* A string argument (numbers are printed as text); NULL if absent. */
-const char *targ_str(const json_t *args, const char *key);
+const char *targ_str(const tkd_json *args, const char *key);
 /* An integer argument into z; def_ok: an absent key leaves z = def. */
-int targ_fmpz(const json_t *args, const char *key, fmpz_t z, tkd_err *e);
+int targ_fmpz(const tkd_json *args, const char *key, fmpz_t z, tkd_err *e);
 /* Parse an integer from a JSON value (integer, or a string of an integer). */
-int tval_fmpz(const json_t *v, const char *what, fmpz_t z, tkd_err *e);
+int tval_fmpz(const tkd_json *v, const char *what, fmpz_t z, tkd_err *e);
 /* A small integer argument in [lo, hi]; absent: *out = def when !required. */
-int targ_slong(const json_t *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e);
+int targ_slong(const tkd_json *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e);
 /* A list argument: checks it is an array of 1..max elements. */
-int targ_list(const json_t *args, const char *key, size_t min, size_t max, const json_t **out, tkd_err *e);
+int targ_list(const tkd_json *args, const char *key, size_t min, size_t max, const tkd_json **out, tkd_err *e);
 
 /* ---- answers ---- */
 /* Decimal text of z as a json string. */
-json_t *tjson_fmpz(const fmpz_t z);
+tkd_json *tjson_fmpz(tkd_arena *ta, const fmpz_t z);
 
 /* Parse a JSON string of SymPy syntax (or a JSON number, read exactly) into
  * an expression; what names the argument in messages. */
-int tparse_json(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+int tparse_json(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e);
 /* The argument key parsed (required). */
-int targ_expr(const json_t *args, const char *key, tkd_expr **out, tkd_err *e);
+int targ_expr(const tkd_json *args, const char *key, tkd_expr **out, tkd_err *e);
 /* A variable name argument: a plain symbol name; def when absent (NULL: required). */
-int targ_var(const json_t *args, const char *key, const char *def, const char **out, tkd_err *e);
+int tval_var(const tkd_json *v, const char *what, const char **out, tkd_err *e);
+int targ_var(const tkd_json *args, const char *key, const char *def, const char **out, tkd_err *e);
 /* Answer helpers: the printed expression as a JSON string (consumes x). */
-json_t *tjson_ast(tkd_expr *x);
+tkd_json *tjson_ast(tkd_arena *ta, tkd_expr *x);
 
 /* |a| > b */
 static inline int tfmpz_abs_gt(const fmpz_t a, ulong b) {
@@ -138,7 +140,7 @@ static inline void tca_ctx_init(ca_ctx_t ctx) {
 
 /* An argument (expression string or JSON number) as an exact number; the
  * conversions are expr's: tkd_expr_to_ca, tkd_expr_from_ca, tkd_expr_from_qqbar. */
-int tnum_from_json(ca_t out, const json_t *v, const char *what, ca_ctx_t ctx, tkd_err *e);
+int tnum_from_json(ca_t out, const tkd_json *v, const char *what, ca_ctx_t ctx, tkd_err *e);
 
 /* ---- rational functions over symbols and atoms (rat.c on expr's tkd_rf) ---- */
 /* x with numeric subtrees in Calcium's closed form and function arguments
@@ -165,7 +167,7 @@ truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
-int teq_parse(const json_t *v, const char *what, tkd_expr **out, tkd_err *e);
+int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e);
 
 /* ---- power series with rational coefficients (series.c) ---- */
 #include <flint/fmpq_poly.h>
@@ -185,7 +187,7 @@ typedef struct tser_point {
 int tser_from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tkd_err *e);
 int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tkd_err *e);
 void tser_clear(ser *s);
-int tser_point_parse(const json_t *v, const char *var, tser_point *pt, tkd_err *e);
+int tser_point_parse(const tkd_json *v, const char *var, tser_point *pt, tkd_err *e);
 void tser_point_clear(tser_point *pt);
 
 #endif
