@@ -210,8 +210,9 @@ tkd_fn_id tkd_expr_fn_lookup(const char *name); /* aliases too; TKD_FN_UNDEF if 
 /* ---- exact numbers (Calcium) ----
  * A constant expression (no free symbols) as an exact Calcium number:
  * integers, rationals, sqrt and roots, pi, E, I, exp, log, trig and inverse
- * trig (exact at rational multiples of pi), Abs, floor, ceiling, factorial,
- * binomial, gcd, lcm, Mod. Errors: TKD_EINVAL (free symbol, not a number),
+ * trig (exact at rational multiples of pi), Abs, floor, ceiling, frac,
+ * factorial, binomial, gcd, lcm, Mod (of reals, with the divisor's sign),
+ * gamma. Errors: TKD_EINVAL (free symbol, not a number),
  * TKD_EMATH (1/0, log(0), ...), TKD_ELIMIT (integer bits, exponents). */
 int tkd_expr_to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
 /* An exact number back as an expression in closed form (radicals when

@@ -88,7 +88,7 @@ static tkd_expr *cubic(const qqbar_t x) {
     fmpq_div_fmpz(t, t, (fmpz_t){27});
     fmpq_add(D, D, t);
     fmpq_div_fmpz(t, q, (fmpz_t){-2}); /* -q/2 */
-    fmpq_neg(h, t);                     /* q/2 */
+    fmpq_neg(h, t);                    /* q/2 */
     tkd_expr *best = NULL;
     acb_t xv;
     acb_init(xv);

@@ -2,7 +2,8 @@
  * expr exact numbers: a constant expression to a Calcium number (ca_t) and
  * back to an expression in closed form. Calcium decides equalities of
  * algebraic and many transcendental constants (sqrt, pi, exp, log, trig at
- * rational multiples of pi), so simplify and is_zero lean on this file.
+ * rational multiples of pi), so simplify and is_zero lean on this file;
+ * sin, cos and tan at such multiples go through qqbar, which is cheaper.
  * Integer functions (factorial, binomial, gcd, ...) are computed on FLINT
  * integers after a size estimate against TKD_EXPR_MAX_INT_BITS.
  */
@@ -405,9 +406,9 @@ static tkd_expr *fx_arg(const fexpr_t f, slong i, fxenv *env) {
 static const struct {
     slong b;
     tkd_fn_id id;
-} fx_fns[] = {{FEXPR_Log, TKD_FN_LOG},   {FEXPR_Sin, TKD_FN_SIN},   {FEXPR_Cos, TKD_FN_COS},
-              {FEXPR_Tan, TKD_FN_TAN},   {FEXPR_Atan, TKD_FN_ATAN}, {FEXPR_Asin, TKD_FN_ASIN},
-              {FEXPR_Acos, TKD_FN_ACOS}, {FEXPR_Abs, TKD_FN_ABS},   {FEXPR_Sign, TKD_FN_SIGN},
+} fx_fns[] = {{FEXPR_Log, TKD_FN_LOG},     {FEXPR_Sin, TKD_FN_SIN},     {FEXPR_Cos, TKD_FN_COS},
+              {FEXPR_Tan, TKD_FN_TAN},     {FEXPR_Atan, TKD_FN_ATAN},   {FEXPR_Asin, TKD_FN_ASIN},
+              {FEXPR_Acos, TKD_FN_ACOS},   {FEXPR_Abs, TKD_FN_ABS},     {FEXPR_Sign, TKD_FN_SIGN},
               {FEXPR_Floor, TKD_FN_FLOOR}, {FEXPR_Ceil, TKD_FN_CEILING}};
 
 static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {

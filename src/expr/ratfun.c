@@ -398,8 +398,6 @@ void tkd_rf_reduce(const tkd_rf *r, fmpz_mpoly_q_t q) {
     fmpz_mpoly_q_clear(b, r->ctx);
 }
 
-
-
 static int conv_pow(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, int depth) {
     const tkd_expr *base;
     fmpq_t exq;

@@ -13,7 +13,7 @@
 #include <flint/fmpz_mpoly_factor.h>
 
 #define FACTOR_DEG_MAX 200 /* total degree factored */
-#define FACTORS_MAX 256 /* factors written of a numerator or a denominator */
+#define FACTORS_MAX 256    /* factors written of a numerator or a denominator */
 
 /* Parse args[key] and convert it; t and r are live on success. */
 static int load(const tkd_json *args, const char *key, const char *var, tkd_rf *t, fmpz_mpoly_q_t *r, tkd_err *e) {

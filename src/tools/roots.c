@@ -255,8 +255,9 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
         free(used);
         fmpz_mpoly_factor_clear(f, t.ctx);
         /* drop roots where a denominator vanishes (possible with radicals) */
-        tkd_expr *den =
-            fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.ctx) ? NULL : tkd_rf_poly_to_expr(&t, fmpz_mpoly_q_denref(r), NULL);
+        tkd_expr *den = fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.ctx)
+                            ? NULL
+                            : tkd_rf_poly_to_expr(&t, fmpz_mpoly_q_denref(r), NULL);
         for (size_t i = 0; !rc && i < found.n; i++) {
             int keep = 1;
             if (den && !tkd_expr_has_sym(found.v[i], NULL)) {

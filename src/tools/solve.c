@@ -464,9 +464,10 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
             fmpz_mpoly_q_init(b, t.ctx);
             fmpz_mpoly_t R;
             fmpz_mpoly_init(R, t.ctx);
-            int ok =
-                !tkd_rf_conv(&t, a, pp[0], e) && !tkd_rf_conv(&t, b, pp[1], e) && !tkd_rf_var_in_atoms(&t, s->vars[j]) &&
-                fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), tkd_rf_var(&t, s->vars[j]), t.ctx);
+            int ok = !tkd_rf_conv(&t, a, pp[0], e) && !tkd_rf_conv(&t, b, pp[1], e) &&
+                     !tkd_rf_var_in_atoms(&t, s->vars[j]) &&
+                     fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), tkd_rf_var(&t, s->vars[j]),
+                                          t.ctx);
             tkd_expr *res = ok ? tkd_rf_poly_to_expr(&t, R, NULL) : NULL;
             fmpz_mpoly_clear(R, t.ctx);
             fmpz_mpoly_q_clear(a, t.ctx);

@@ -287,9 +287,9 @@ static void check_closed_forms(const char *poly) {
 }
 
 TEST(algebraic_closed_forms) {
-    check_closed_forms("4  1 -3 0 1"); /* x^3 - 3x + 1: three real roots */
-    check_closed_forms("4  -2 0 0 1"); /* x^3 - 2 */
-    check_closed_forms("3  -1 1 1");   /* x^2 + x - 1 */
+    check_closed_forms("4  1 -3 0 1");  /* x^3 - 3x + 1: three real roots */
+    check_closed_forms("4  -2 0 0 1");  /* x^3 - 2 */
+    check_closed_forms("3  -1 1 1");    /* x^2 + x - 1 */
     check_closed_forms("5  1 0 0 0 1"); /* x^4 + 1 */
 }
 
