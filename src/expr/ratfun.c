@@ -183,6 +183,8 @@ static int cmp_gens(const void *pa, const void *pb) {
     int ra = gen_rank(a), rb = gen_rank(b);
     if (ra != rb)
         return ra - rb;
+    if (ra == 0) /* symbols: by name, without printing */
+        return strcmp(a->name, b->name);
     char *sa = tkd_expr_to_str(a), *sb = tkd_expr_to_str(b);
     int c = sa && sb ? strcmp(sa, sb) : 0;
     free(sa);
