@@ -12,7 +12,6 @@
 #include <flint/fmpz_vec.h>
 
 #include <calcium/ca.h>
-#include <calcium/fexpr.h>
 #include <calcium/fmpz_mpoly_q.h>
 #include <calcium/qqbar.h>
 
