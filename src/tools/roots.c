@@ -57,23 +57,9 @@ int tlist_add(tlist *l, tkd_expr *x, tkd_err *e) {
 }
 
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val) {
-    if (x->kind == TKD_EX_SYM && !strcmp(x->name, name))
-        return tkd_expr_copy(val);
-    tkd_expr *c = tkd_expr_copy(x);
-    if (!c)
-        return NULL;
-    for (size_t i = 0; i < c->n; i++) {
-        if (!tkd_expr_has_sym(c->args[i], name))
-            continue;
-        tkd_expr *a = tsubst(c->args[i], name, val);
-        if (!a) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = a;
-    }
-    return c;
+    tkd_expr *out = NULL;
+    tkd_err e = {0};
+    return tkd_expr_subs(x, name, val, &out, &e) ? NULL : out;
 }
 
 /* Is the numeric expression x zero / nonnegative real? T_TRUE, T_FALSE or T_UNKNOWN. */

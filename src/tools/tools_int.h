@@ -160,6 +160,7 @@ typedef struct tlist {
 void tlist_free(tlist *l);
 int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
 void tlist_sort(tlist *l);                        /* real ascending, then complex */
+/* tkd_expr_subs as a value: NULL on ENOMEM or a result above TKD_EXPR_MAX_NODES */
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);
