@@ -15,7 +15,8 @@
  * deliberate differences: numbers keep the text they were written with, so
  * integers of any size survive (Jansson refuses those beyond 64 bits), and
  * nesting deeper than TKD_JSON_DEPTH_MAX or objects with more than
- * TKD_JSON_KEYS_MAX keys are refused.
+ * TKD_JSON_KEYS_MAX keys are refused. (And a NUL byte is refused anywhere,
+ * where Jansson reads one after the value as the end of the text.)
  *
  * Writing is compact (no spaces), keys in insertion order, text left as
  * UTF-8; bytes that are not valid UTF-8 inside a string are written as

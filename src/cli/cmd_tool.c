@@ -9,11 +9,11 @@
  */
 #include "cli.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tkd/json.h"
 #include "tkd/tools.h"
 
 static int usage(void) {
@@ -45,10 +45,13 @@ static int cmd_list(int json) {
     return 0;
 }
 
+/* Read with the tools' own JSON, so integers of any size pass as written. */
 static int args_are_object(const char *s) {
-    json_t *j = json_loads(s, 0, NULL);
-    int ok = json_is_object(j);
-    json_decref(j);
+    tkd_arena a;
+    tkd_arena_init(&a);
+    tkd_json *j;
+    int ok = !tkd_json_parse(&a, s, strlen(s), &j, NULL) && j->kind == TKD_JSON_OBJ;
+    tkd_arena_free(&a);
     return ok;
 }
 
@@ -103,19 +106,23 @@ static int call_jsonl(const char *path, int workers, const tkd_tool_limits *lim)
             answers = a;
         }
         answers[n] = NULL;
-        json_error_t je;
-        json_t *j = json_loadb(line, (size_t)len, 0, &je);
-        const char *tool = json_string_value(json_object_get(j, "tool"));
-        json_t *args = json_object_get(j, "args");
-        if (!tool || (args && !json_is_object(args))) {
+        tkd_arena ar;
+        tkd_arena_init(&ar);
+        tkd_json *j = NULL;
+        tkd_json_parse(&ar, line, (size_t)len, &j, NULL);
+        const char *tool = tkd_json_str(tkd_json_get(j, "tool"));
+        tkd_json *args = tkd_json_get(j, "args");
+        if (!tool || (args && args->kind != TKD_JSON_OBJ)) {
             answers[n] = tkd_tools_error_json("bad line: expected {\"tool\": NAME, \"args\": {...}}");
         } else {
-            char *a = args ? json_dumps(args, JSON_COMPACT) : strdup("{}");
-            if (!a || tkd_tools_pool_submit(pool, n, tool, a, &e))
+            tkd_buf a;
+            tkd_buf_init(&a);
+            if ((args ? tkd_json_write(&a, args) : tkd_buf_puts(&a, "{}")) ||
+                tkd_tools_pool_submit(pool, n, tool, a.data, &e))
                 rc = TKD_EXIT_FAIL;
-            free(a);
+            tkd_buf_free(&a);
         }
-        json_decref(j);
+        tkd_arena_free(&ar);
         n++;
         /* collect as we go, so a long file keeps the workers busy */
         tkd_tool_done d[16];

@@ -272,8 +272,8 @@ int tkd_llm_parse_response_jansson(const char *body, size_t len, tkd_llm_tool_fo
     r->prompt_tokens = (long)json_integer_value(json_object_get(u, "prompt_tokens"));
     r->completion_tokens = (long)json_integer_value(json_object_get(u, "completion_tokens"));
     r->total_tokens = (long)json_integer_value(json_object_get(u, "total_tokens"));
-    if (!r->total_tokens)
-        r->total_tokens = r->prompt_tokens + r->completion_tokens;
+    if (!r->total_tokens) /* a reply's absurd counts wrap instead of overflowing a signed long */
+        r->total_tokens = (long)((unsigned long)r->prompt_tokens + (unsigned long)r->completion_tokens);
     int has_native = json_is_array(native) && json_array_size(native) > 0;
     if (fmt != TKD_LLM_TOOLS_HERMES && has_native)
         rc = parse_native(native, &r->tool_calls, &r->n_tool_calls, e);

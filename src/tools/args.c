@@ -66,7 +66,7 @@ static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_
             return 0;
     } else if (tkd_json_is(v, TKD_JSON_REAL)) {
         double d = tkd_json_real(v);
-        if (d == (double)(long long)d && d > -9e15 && d < 9e15) {
+        if (d > -9e15 && d < 9e15 && d == (double)(long long)d) { /* range first: the cast of a huge d is UB */
             fmpz_set_si(z, (slong)(long long)d);
             return 0;
         }
@@ -157,6 +157,11 @@ static int parse_expr(const tkd_json *v, const char *what, const char *key, tkd_
     *out = NULL;
     char buf[64];
     const char *s = tkd_json_str(v);
+    long long iv;
+    if (!tkd_json_int(v, &iv)) { /* a JSON integer: the number itself, no parse */
+        *out = tkd_expr_int((long)iv);
+        return *out ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
     if (tkd_json_is(v, TKD_JSON_INT)) {
         s = v->s; /* exact, of any size */
     } else if (tkd_json_is(v, TKD_JSON_REAL)) {

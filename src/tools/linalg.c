@@ -444,8 +444,21 @@ static int t_eigenvectors(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_er
     return eigen(ta, a, r, 1, e);
 }
 
-/* Products: entries as expressions, each result entry simplified. */
+/* Products: entries as expressions, each result entry simplified (rational
+ * numbers only: summed exactly, without building an expression). */
 static tkd_expr *dot(tkd_expr *const *a, size_t sa, tkd_expr *const *b, size_t sb, size_t n, tkd_err *e) {
+    int rational = 1;
+    for (size_t k = 0; rational && k < n; k++)
+        rational = a[k * sa]->kind == TKD_EX_NUM && b[k * sb]->kind == TKD_EX_NUM;
+    if (rational) {
+        fmpq_t acc;
+        fmpq_init(acc);
+        for (size_t k = 0; k < n; k++)
+            fmpq_addmul(acc, a[k * sa]->q, b[k * sb]->q);
+        tkd_expr *r = tkd_expr_fmpq(acc);
+        fmpq_clear(acc);
+        return r;
+    }
     tkd_expr **t = calloc(n, sizeof *t);
     if (!t)
         return NULL;

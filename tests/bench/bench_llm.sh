@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of the teacher client (module llm), loopback only, bounded in time:
+#  0. reading one 2 KiB reply: the fast path against the Jansson path
+#     (bench_llm_parse). Target: well under Jansson (a few us per reply).
 #  1. client overhead: nginx answering every POST with the same 2 KiB chat
 #     completion; requests/s of one tkd rank (bench_llm_load) against a Python
 #     asyncio client (aiohttp) at the same concurrency. Target >= 5x, >= 20,000/s.
@@ -26,6 +28,10 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# ---- 0. reading one reply ----
+if [ -x "$B/bench_llm_parse" ]; then echo; "$B/bench_llm_parse"; fi
+
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 # ---- 1. client overhead against nginx ----

@@ -248,6 +248,48 @@ TEST(agrees_with_jansson) {
     CHECK(both_ok > 3000 && both_refuse > 3000);
 }
 
+/* Strings are scanned 8 bytes a step: long strings with escapes, UTF-8 and
+ * bad bytes at every offset against Jansson, and the byte a message names. */
+TEST(strings_at_every_offset) {
+    static const char *const pieces[] = {"a", "bcdefgh", "\\n", "\\\"", "\\\\", "\\u00e9", "\\ud83d\\ude00",
+                                         "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x7f", "\x01", "\xff",
+                                         "\\x", "\\u12", "\\ud800", "\xc3"};
+    tkd_rng r;
+    tkd_rng_seed(&r, 8);
+    int both_ok = 0;
+    for (int it = 0; it < 4000; it++) {
+        tkd_buf b;
+        tkd_buf_init(&b);
+        tkd_buf_putc(&b, '"');
+        for (int k = (int)tkd_rng_below(&r, 24); k > 0; k--) /* mostly good pieces, now and then a bad one */
+            tkd_buf_printf(&b, "%s", pieces[tkd_rng_below(&r, tkd_rng_below(&r, 8) ? 10 : 17)]);
+        if (tkd_rng_below(&r, 16))
+            tkd_buf_putc(&b, '"');
+        json_t *j = json_loadb(b.data, b.len, JSON_DECODE_ANY, NULL);
+        tkd_arena a;
+        tkd_arena_init(&a);
+        tkd_json *v;
+        int rc = tkd_json_parse(&a, b.data, b.len, &v, NULL);
+        CHECK((rc == 0) == (j != NULL));
+        if (!rc && j) {
+            both_ok++;
+            CHECK(same(v, j));
+        }
+        json_decref(j);
+        tkd_arena_free(&a);
+        tkd_buf_free(&b);
+    }
+    CHECK(both_ok > 1000);
+    tkd_arena a;
+    tkd_arena_init(&a);
+    tkd_json *v;
+    tkd_err e = {0};
+    const char *bad = "[\"abcdefghijklmnop\\n\xc3\xa9qrstuvwxyz0123456789\x01\"]"; /* the control byte is at 42 */
+    CHECK_INT(tkd_json_parse(&a, bad, strlen(bad), &v, &e), TKD_EINVAL);
+    CHECK(strstr(e.msg, "at byte 42 (byte 0x01)") != NULL);
+    tkd_arena_free(&a);
+}
+
 int main(void) {
     RUN(valid_documents);
     RUN(invalid_documents);
@@ -255,5 +297,6 @@ int main(void) {
     RUN(numbers);
     RUN(builders_and_writer);
     RUN(agrees_with_jansson);
+    RUN(strings_at_every_offset);
     return TEST_END();
 }

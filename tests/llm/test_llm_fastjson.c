@@ -3,7 +3,8 @@
  * bodies and on 100,000 random mutations of real-shaped replies (byte flips,
  * cuts, insertions of JSON-significant characters), wherever the fast path
  * answers, Jansson must accept the body and give the same content,
- * reasoning, finish_reason and usage. Declining is always allowed.
+ * reasoning, finish_reason and usage. Declining is always allowed, but the
+ * common replies must be answered.
  */
 #include "tkd/llm.h"
 #include "tkd_test.h"
@@ -44,9 +45,20 @@ static const char *const bodies[] = {
     "\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":-2,\"extra\":[1,2,{\"a\":[true,false,null]}]}}",
     "  {\"choices\" : [ { \"message\" : { \"content\" : \"\" } } ] }  \n",
     "{\"choices\":[{\"message\":{\"content\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}}],\"x\":1e308,\"y\":-0.0e-5}",
+    /* escaped keys read as Jansson reads them; 19-digit integers that fit; reasoning when reasoning_content is
+       not a string; a real total_tokens reads as 0 and falls back to the sum */
+    "{\"choices\":[{\"message\":{\"cont\\u0065nt\":\"hidden\",\"reasoning_content\":null,\"reasoning\":\"r2\"},"
+    "\"finish_reason\":5}],\"usage\":{\"prompt_\\u0074okens\":9223372036854775807,\"completion_tokens\":"
+    "-9223372036854775807,\"total_tokens\":1.0},\"n\":-9223372036854775808}",
+#define N_ANSWERED 6
     /* declined or refused */
     "{\"choices\":[{\"message\":{\"content\":\"a\",\"content\":\"b\"}}]}",
-    "{\"choices\":[{\"message\":{\"cont\\u0065nt\":\"hidden\"}}]}",
+    "{\"choices\":[{\"message\":{\"content\":\"a\",\"cont\\u0065nt\":\"b\"}}]}",
+    "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"n\":9223372036854775808}",
+    "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"n\":[-9223372036854775809]}",
+    "{\"choices\":[{\"message\":{\"content\":\"x\",\"tool_calls\":{}}}]}",
+    "{\"choices\":[{\"message\":\"x\"}]}",
+    "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"total_tokens\":1,\"total_tokens\":2}}",
     "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"big\":1e999}",
     "{\"choices\":[{\"message\":{\"content\":\"\\u0000\"}}]}",
     "{\"choices\":[{\"message\":{\"content\":\"\\udc00\"}}]}",
@@ -68,7 +80,7 @@ TEST(fixed) {
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         compare(bodies[i], strlen(bodies[i]));
     CHECK_INT(n_mismatch, 0);
-    /* the first five are read by the fast path */
+    /* the first N_ANSWERED are read by the fast path */
     tkd_llm_response *r = calloc(1, sizeof *r);
     CHECK_INT(tkd_llm_fast_parse(bodies[0], strlen(bodies[0]), r), 1);
     CHECK_STR(r->content, "The answer is \\boxed{\\frac{1}{2}} \xc3\xa9\xf0\x9f\x98\x80 \"q\" / \b\f\n\r\t");
@@ -80,7 +92,20 @@ TEST(fixed) {
     CHECK_INT(r->prompt_tokens, 0); /* a real is not an integer, as in Jansson */
     CHECK_INT(r->completion_tokens, -2);
     tkd_llm_response_free(r);
-    for (size_t i = 5; i < sizeof bodies / sizeof bodies[0]; i++) {
+    r = calloc(1, sizeof *r);
+    CHECK_INT(tkd_llm_fast_parse(bodies[5], strlen(bodies[5]), r), 1);
+    CHECK_STR(r->content, "hidden");
+    CHECK_STR(r->reasoning_content, "r2");
+    CHECK(r->finish_reason == NULL);
+    CHECK(r->prompt_tokens == 9223372036854775807L);
+    CHECK(r->total_tokens == 0); /* 1.0 reads as 0, then the sum wraps to 0 */
+    tkd_llm_response_free(r);
+    for (size_t i = 0; i < N_ANSWERED; i++) {
+        r = calloc(1, sizeof *r);
+        CHECK_INT(tkd_llm_fast_parse(bodies[i], strlen(bodies[i]), r), 1);
+        tkd_llm_response_free(r);
+    }
+    for (size_t i = N_ANSWERED; i < sizeof bodies / sizeof bodies[0]; i++) {
         r = calloc(1, sizeof *r);
         CHECK_INT(tkd_llm_fast_parse(bodies[i], strlen(bodies[i]), r), 0);
         tkd_llm_response_free(r);
