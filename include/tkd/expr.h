@@ -48,6 +48,7 @@
 
 #include <acb.h>
 #include <calcium/ca.h> /* needs libantic-dev for antic/nf.h */
+#include <calcium/qqbar.h>
 
 #include "tkd/core.h"
 
@@ -209,14 +210,20 @@ tkd_fn_id tkd_expr_fn_lookup(const char *name); /* aliases too; TKD_FN_UNDEF if 
 /* ---- exact numbers (Calcium) ----
  * A constant expression (no free symbols) as an exact Calcium number:
  * integers, rationals, sqrt and roots, pi, E, I, exp, log, trig and inverse
- * trig (exact at rational multiples of pi), Abs, floor, ceiling, factorial,
- * binomial, gcd, lcm, Mod. Errors: TKD_EINVAL (free symbol, not a number),
+ * trig (exact at rational multiples of pi), Abs, floor, ceiling, frac,
+ * factorial, binomial, gcd, lcm, Mod (of reals, with the divisor's sign),
+ * gamma. Errors: TKD_EINVAL (free symbol, not a number),
  * TKD_EMATH (1/0, log(0), ...), TKD_ELIMIT (integer bits, exponents). */
 int tkd_expr_to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
 /* An exact number back as an expression in closed form (radicals when
- * Calcium finds them: cos(pi/5) -> 1/4 + sqrt(5)/4). NULL when there is no
- * closed form tkd can write (or on ENOMEM). */
-tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx);
+ * Calcium finds them: cos(pi/5) -> 1/4 + sqrt(5)/4; oo and -oo). NULL with
+ * e set (e may be NULL) when there is none tkd can write: TKD_EMATH for an
+ * undefined value, zoo or no closed form, TKD_ELIMIT for a huge rational. */
+tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx, tkd_err *e);
+/* An algebraic number in closed form: radicals (Cardano's formula for cubics
+ * Calcium has none for), else roots of unity; NULL with e set (TKD_EMATH)
+ * when there is none. */
+tkd_expr *tkd_expr_from_qqbar(const qqbar_t x, tkd_err *e);
 
 /* ---- numerics (Arb): certified complex balls ----
  * Evaluate x at prec bits with symbols bound to values (names[i] = vals[i]);

@@ -33,11 +33,8 @@ static int eval_exact(tkd_buf *b, const tkd_expr *x, tkd_err *e) {
     ca_init(v, ctx);
     int rc = tkd_expr_to_ca(v, x, ctx, e);
     if (!rc) {
-        tkd_expr *r = tkd_expr_from_ca(v, ctx);
-        if (!r)
-            rc = tkd_err_set(e, TKD_EMATH, "the value has no closed form tkd can write");
-        else
-            rc = tkd_expr_print(b, r);
+        tkd_expr *r = tkd_expr_from_ca(v, ctx, e);
+        rc = r ? tkd_expr_print(b, r) : e->code;
         tkd_expr_free(r);
     }
     ca_clear(v, ctx);

@@ -93,7 +93,7 @@ static int do_factor(const tkd_expr *x, const void *arg, tkd_expr **out, tkd_err
     if (rc)
         return rc;
     tkd_rf r;
-    if ((rc = tkd_rf_init(&r, c, e))) {
+    if ((rc = tkd_rf_init(&r, (const tkd_expr *const *)&c, 1, NULL, 0, e))) {
         tkd_expr_free(c);
         return rc;
     }
@@ -141,7 +141,7 @@ static int setup(const tkd_expr *x, const char *var, tkd_expr **c, tkd_rf *r, fm
     int rc = tkd_rf_canonical(x, c, e);
     if (rc)
         return rc;
-    if ((rc = tkd_rf_init(r, *c, e))) {
+    if ((rc = tkd_rf_init(r, (const tkd_expr *const *)c, 1, NULL, 0, e))) {
         tkd_expr_free(*c);
         return rc;
     }

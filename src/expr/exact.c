@@ -2,7 +2,8 @@
  * expr exact numbers: a constant expression to a Calcium number (ca_t) and
  * back to an expression in closed form. Calcium decides equalities of
  * algebraic and many transcendental constants (sqrt, pi, exp, log, trig at
- * rational multiples of pi), so simplify and is_zero lean on this file.
+ * rational multiples of pi), so simplify and is_zero lean on this file;
+ * sin, cos and tan at such multiples go through qqbar, which is cheaper.
  * Integer functions (factorial, binomial, gcd, ...) are computed on FLINT
  * integers after a size estimate against TKD_EXPR_MAX_INT_BITS.
  */
@@ -52,7 +53,9 @@ static int int_fn(ca_t out, const tkd_expr *x, ca_t *a, ca_ctx_t ctx, tkd_err *e
     const char *fn = x->name;
     if ((rc = get_int(u, a[0], ctx, fn, e)))
         goto done;
-    if (x->n > 1 && x->op != TKD_FN_GCD && x->op != TKD_FN_LCM && (rc = get_int(v, a[1], ctx, fn, e)))
+    if (x->op == TKD_FN_BINOMIAL && x->n != 2)
+        rc = tkd_err_set(e, TKD_EINVAL, "binomial(n, k) takes two arguments");
+    if (rc || (x->op == TKD_FN_BINOMIAL && (rc = get_int(v, a[1], ctx, fn, e))))
         goto done;
     switch (x->op) {
     case TKD_FN_FACTORIAL: {
@@ -85,14 +88,6 @@ static int int_fn(ca_t out, const tkd_expr *x, ca_t *a, ca_ctx_t ctx, tkd_err *e
         fmpz_bin_uiui(r, (ulong)fmpz_get_si(u), (ulong)fmpz_get_si(v));
         break;
     }
-    case TKD_FN_MOD:
-        if (fmpz_is_zero(v)) {
-            rc = tkd_err_set(e, TKD_EMATH, "Mod(a, 0) is undefined");
-            goto done;
-        }
-        /* Python/SymPy: the result has the sign of the divisor */
-        fmpz_fdiv_r(r, u, v);
-        break;
     case TKD_FN_GCD:
     case TKD_FN_LCM:
         fmpz_set(r, u);
@@ -156,6 +151,39 @@ done:
     return rc;
 }
 
+/* sin, cos, tan at a rational multiple of pi with a small denominator, as
+ * an algebraic number (qqbar): much cheaper than Calcium's cyclotomic
+ * fields, and rational values come out rational. 1 when done (0 at a pole
+ * of tan, or when a is not such a multiple). */
+static int trig_pi(ca_t out, int id, const ca_t a, ca_ctx_t ctx) {
+    ca_t r;
+    ca_init(r, ctx);
+    ca_pi(r, ctx);
+    ca_div(r, a, r, ctx);
+    fmpq_t q;
+    fmpq_init(q);
+    int done = 0;
+    if (ca_get_fmpq(q, r, ctx) && fmpz_cmp_ui(fmpq_denref(q), 60) <= 0 && fmpz_bits(fmpq_numref(q)) < 40) {
+        slong p = fmpz_get_si(fmpq_numref(q));
+        ulong d = fmpz_get_ui(fmpq_denref(q));
+        qqbar_t v;
+        qqbar_init(v);
+        done = 1;
+        if (id == TKD_FN_SIN)
+            qqbar_sin_pi(v, p, d);
+        else if (id == TKD_FN_COS)
+            qqbar_cos_pi(v, p, d);
+        else
+            done = qqbar_tan_pi(v, p, d);
+        if (done)
+            ca_set_qqbar(out, v, ctx);
+        qqbar_clear(v);
+    }
+    fmpq_clear(q);
+    ca_clear(r, ctx);
+    return done;
+}
+
 static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int depth) {
     if (x->n == 0 || x->n > 64)
         return tkd_err_set(e, TKD_EINVAL, "%s() is not a number tkd can evaluate exactly", x->name);
@@ -166,7 +194,6 @@ static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int de
     case TKD_FN_MIN:
     case TKD_FN_MAX:
     case TKD_FN_ATAN2:
-    case TKD_FN_FRAC:
         return tkd_err_set(e, TKD_EINVAL, "%s() is not evaluated exactly by the expression core", x->name);
     default: break;
     }
@@ -178,6 +205,8 @@ static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int de
     for (size_t i = 0; i < n && !rc; i++)
         rc = to_ca(a[i], x->args[i], ctx, e, depth + 1);
     if (rc)
+        goto done;
+    if ((x->op == TKD_FN_SIN || x->op == TKD_FN_COS || x->op == TKD_FN_TAN) && trig_pi(out, x->op, a[0], ctx))
         goto done;
     switch (x->op) {
     case TKD_FN_EXP: ca_exp(out, a[0], ctx); break;
@@ -250,9 +279,24 @@ static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int de
     case TKD_FN_CONJUGATE: ca_conj(out, a[0], ctx); break;
     case TKD_FN_ARG: ca_arg(out, a[0], ctx); break;
     case TKD_FN_GAMMA: ca_gamma(out, a[0], ctx); break;
+    case TKD_FN_FRAC:
+        ca_floor(out, a[0], ctx);
+        ca_sub(out, a[0], out, ctx);
+        break;
+    case TKD_FN_MOD: /* a - b*floor(a/b): the sign of the divisor, as Python's */
+        if (n != 2)
+            rc = tkd_err_set(e, TKD_EINVAL, "Mod(a, b) takes two arguments");
+        else if (ca_check_is_zero(a[1], ctx) == T_TRUE)
+            rc = tkd_err_set(e, TKD_EMATH, "Mod(a, 0) is undefined");
+        if (rc)
+            break;
+        ca_div(out, a[0], a[1], ctx);
+        ca_floor(out, out, ctx);
+        ca_mul(out, out, a[1], ctx);
+        ca_sub(out, a[0], out, ctx);
+        break;
     case TKD_FN_FACTORIAL:
     case TKD_FN_BINOMIAL:
-    case TKD_FN_MOD:
     case TKD_FN_GCD:
     case TKD_FN_LCM: rc = int_fn(out, x, a, ctx, e); break;
     default: rc = tkd_err_set(e, TKD_EINVAL, "%s() is not evaluated exactly", x->name); break;
@@ -283,7 +327,10 @@ static int to_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int dept
         case TKD_C_OO: ca_pos_inf(out, ctx); return 0;
         default: return tkd_err_set(e, TKD_EINVAL, "True/False is not a number");
         }
-    case TKD_EX_SYM: return tkd_err_set(e, TKD_EINVAL, "free symbol '%s': not a constant", x->name);
+    case TKD_EX_SYM:
+        return tkd_err_set(e, TKD_EINVAL,
+                           "the expression contains the symbol '%s'; this needs a number (substitute a value for it)",
+                           x->name);
     case TKD_EX_ADD:
     case TKD_EX_MUL: {
         ca_t t;
@@ -355,6 +402,15 @@ static tkd_expr *fx_arg(const fexpr_t f, slong i, fxenv *env) {
     return from_fx(a, env);
 }
 
+/* Calcium's one-argument functions that have a tkd function */
+static const struct {
+    slong b;
+    tkd_fn_id id;
+} fx_fns[] = {{FEXPR_Log, TKD_FN_LOG},     {FEXPR_Sin, TKD_FN_SIN},     {FEXPR_Cos, TKD_FN_COS},
+              {FEXPR_Tan, TKD_FN_TAN},     {FEXPR_Atan, TKD_FN_ATAN},   {FEXPR_Asin, TKD_FN_ASIN},
+              {FEXPR_Acos, TKD_FN_ACOS},   {FEXPR_Abs, TKD_FN_ABS},     {FEXPR_Sign, TKD_FN_SIGN},
+              {FEXPR_Floor, TKD_FN_FLOOR}, {FEXPR_Ceil, TKD_FN_CEILING}};
+
 static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
     if (++env->depth > 200) {
         env->depth--;
@@ -373,6 +429,8 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
         r = tkd_expr_const(TKD_C_I);
     } else if (fexpr_is_builtin_symbol(f, FEXPR_NumberE)) {
         r = tkd_expr_const(TKD_C_E);
+    } else if (fexpr_is_builtin_symbol(f, FEXPR_Infinity)) {
+        r = tkd_expr_const(TKD_C_OO);
     } else if (fexpr_is_symbol(f)) {
         /* a_k: look it up among the Where(...) definitions */
         if (env->have) {
@@ -425,22 +483,18 @@ static tkd_expr *from_fx(const fexpr_t f, fxenv *env) {
         } else {
             r = tkd_expr_fn1(TKD_FN_EXP, r);
         }
-    } else if (fexpr_is_builtin_call(f, FEXPR_Log) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_fn1(TKD_FN_LOG, fx_arg(f, 0, env));
-    } else if (fexpr_is_builtin_call(f, FEXPR_Sin) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_fn1(TKD_FN_SIN, fx_arg(f, 0, env));
-    } else if (fexpr_is_builtin_call(f, FEXPR_Cos) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_fn1(TKD_FN_COS, fx_arg(f, 0, env));
-    } else if (fexpr_is_builtin_call(f, FEXPR_Tan) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_fn1(TKD_FN_TAN, fx_arg(f, 0, env));
-    } else if (fexpr_is_builtin_call(f, FEXPR_Atan) && fexpr_nargs(f) == 1) {
-        r = tkd_expr_fn1(TKD_FN_ATAN, fx_arg(f, 0, env));
     } else if (fexpr_is_builtin_call(f, FEXPR_Where) && fexpr_nargs(f) >= 1 && !env->have) {
         fexpr_set(env->where, f); /* a copy: the views below point into it */
         env->have = 1;
         fexpr_t body;
         fexpr_view_arg(body, env->where, 0);
         r = from_fx(body, env);
+    } else if (fexpr_nargs(f) == 1) {
+        for (size_t i = 0; i < sizeof fx_fns / sizeof fx_fns[0]; i++)
+            if (fexpr_is_builtin_call(f, fx_fns[i].b)) {
+                r = tkd_expr_fn1(fx_fns[i].id, fx_arg(f, 0, env));
+                break;
+            }
     }
     env->depth--;
     return r;
@@ -456,42 +510,48 @@ tkd_expr *tkd_expr_from_fexpr(const fexpr_t f) {
     return r;
 }
 
-tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx) {
+tkd_expr *tkd_expr_from_ca(const ca_t v, ca_ctx_t ctx, tkd_err *e) {
+    tkd_expr *r = NULL;
     if (CA_IS_SPECIAL(v)) {
         if (ca_check_is_pos_inf(v, ctx) == T_TRUE)
-            return tkd_expr_const(TKD_C_OO);
-        if (ca_check_is_neg_inf(v, ctx) == T_TRUE)
-            return tkd_expr_neg(tkd_expr_const(TKD_C_OO));
-        return NULL;
+            r = tkd_expr_const(TKD_C_OO);
+        else if (ca_check_is_neg_inf(v, ctx) == T_TRUE)
+            r = tkd_expr_neg(tkd_expr_const(TKD_C_OO));
+        else if (ca_check_is_uinf(v, ctx) == T_TRUE)
+            tkd_err_set(e, TKD_EMATH, "the value is complex infinity (zoo): the expression has a pole there");
+        else
+            tkd_err_set(e, TKD_EMATH, "the value is undefined");
+        return r;
     }
     fmpq_t q;
     fmpq_init(q);
     if (ca_get_fmpq(q, v, ctx)) {
-        tkd_expr *r = fmpz_bits(fmpq_numref(q)) + fmpz_bits(fmpq_denref(q)) <= 2 * TKD_EXPR_MAX_INT_BITS
-                          ? tkd_expr_fmpq(q)
-                          : NULL;
+        if (fmpz_bits(fmpq_numref(q)) + fmpz_bits(fmpq_denref(q)) <= 2 * TKD_EXPR_MAX_INT_BITS)
+            r = tkd_expr_fmpq(q);
+        else
+            tkd_err_set(e, TKD_ELIMIT, "the value would exceed TKD_EXPR_MAX_INT_BITS (%d bits)", TKD_EXPR_MAX_INT_BITS);
         fmpq_clear(q);
         return r;
     }
     fmpq_clear(q);
-    tkd_expr *r = NULL;
-    fexpr_t f;
-    fexpr_init(f);
     /* an algebraic number of small degree: radicals when they exist */
     if (ca_can_evaluate_qqbar(v, ctx)) {
         qqbar_t a;
         qqbar_init(a);
-        if (ca_get_qqbar(a, v, ctx) && qqbar_degree(a) <= 8 &&
-            qqbar_get_fexpr_formula(f, a,
-                                    QQBAR_FORMULA_GAUSSIANS | QQBAR_FORMULA_QUADRATICS | QQBAR_FORMULA_DEPRESSION |
-                                        QQBAR_FORMULA_DEFLATION | QQBAR_FORMULA_SEPARATION))
-            r = tkd_expr_from_fexpr(f);
+        if (ca_get_qqbar(a, v, ctx) && qqbar_degree(a) <= 8)
+            r = tkd_expr_from_qqbar(a, NULL);
         qqbar_clear(a);
     }
     if (!r) {
+        fexpr_t f;
+        fexpr_init(f);
         ca_get_fexpr(f, v, 0, ctx);
         r = tkd_expr_from_fexpr(f);
+        fexpr_clear(f);
     }
-    fexpr_clear(f);
+    if (!r)
+        tkd_err_set(e, TKD_EMATH,
+                    "the exact value has no closed form that can be written here (it is a root of a polynomial without "
+                    "a radical formula)");
     return r;
 }

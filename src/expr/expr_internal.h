@@ -28,29 +28,8 @@ int tkd_expr_map(const tkd_expr *x, tkd_expr_map_fn fn, const void *arg, tkd_exp
 int tkd_expr_has_matrix(const tkd_expr *x);
 int tkd_expr_matrix_fold(const tkd_expr *x, tkd_expr **out, tkd_err *e);
 
-/* ---- rational functions in generators (ratfun.c) ---- */
-#include <calcium/fmpz_mpoly_q.h>
-
-typedef struct tkd_rf {
-    tkd_expr **gens; /* owned; sorted: symbols by name, then functions, powers, constants */
-    uint64_t *hash;
-    size_t n, cap;
-    fmpz_mpoly_ctx_t ctx; /* n variables (1 when n == 0), ORD_DEGLEX */
-    int ready;
-    int overflow; /* a radical was written back with exponent >= its index */
-    int too_big;  /* a tree written back would exceed TKD_EXPR_MAX_NODES */
-} tkd_rf;
-
-/* Collect the generators of x and set up the context. */
-int tkd_rf_init(tkd_rf *r, const tkd_expr *x, tkd_err *e);
-void tkd_rf_clear(tkd_rf *r);
-/* x (built from r's generators) as a canonical fraction. */
-int tkd_rf_conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e);
-/* p / den as an expanded sum of terms */
-tkd_expr *tkd_rf_poly_to_expr(tkd_rf *r, const fmpz_mpoly_t p, const fmpz_t den);
-tkd_expr *tkd_rf_to_expr(tkd_rf *r, const fmpz_mpoly_q_t q);
-/* x -> canonical tree (expanded numerator / expanded denominator) */
-int tkd_rf_canonical(const tkd_expr *x, tkd_expr **out, tkd_err *e);
+/* rational functions in generators (ratfun.c) */
+#include "tkd/expr_rf.h"
 
 /* fn's rendering of x as a malloc'd string (NULL when out of memory):
  * the printers' to_str/to_latex share it. */

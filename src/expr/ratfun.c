@@ -3,8 +3,9 @@
  * polynomials over Z (Calcium's fmpz_mpoly_q: numerator and denominator
  * coprime, denominator with positive leading coefficient) in "generators":
  * symbols and opaque subtrees (sin(x), pi, 2**x), and radicals b**(1/q)
- * reduced by g**q = b (I is the radical (-1)**(1/2)). Limits on degree,
- * terms and coefficient size are checked before each expensive step.
+ * reduced by g**q = b after every product (I is the radical (-1)**(1/2)).
+ * Limits on degree, terms and coefficient size are checked before each
+ * expensive step. The contract is include/tkd/expr_rf.h.
  */
 #include "expr_internal.h"
 
@@ -153,10 +154,8 @@ static int collect(tkd_rf *r, const tkd_expr *x, tkd_err *e, int depth) {
             fmpz_set(fmpq_denref(inv), fmpq_denref(ex));
             rc = add_gen(r, tkd_expr_pow(tkd_expr_copy(base), tkd_expr_fmpq(inv)), e);
             fmpq_clear(inv);
-            /* base**floor(ex) is needed too */
-            if (!rc && fmpz_cmpabs(fmpq_numref(ex), fmpq_denref(ex)) >= 0)
-                rc = collect(r, base, e, depth + 1);
-            else if (!rc && fmpz_sgn(fmpq_numref(ex)) < 0)
+            /* base**floor(ex), and g**q = base when reducing */
+            if (!rc)
                 rc = collect(r, base, e, depth + 1);
         }
         fmpq_clear(ex);
@@ -184,6 +183,8 @@ static int cmp_gens(const void *pa, const void *pb) {
     int ra = gen_rank(a), rb = gen_rank(b);
     if (ra != rb)
         return ra - rb;
+    if (ra == 0) /* symbols: by name, without printing */
+        return strcmp(a->name, b->name);
     char *sa = tkd_expr_to_str(a), *sb = tkd_expr_to_str(b);
     int c = sa && sb ? strcmp(sa, sb) : 0;
     free(sa);
@@ -191,9 +192,41 @@ static int cmp_gens(const void *pa, const void *pb) {
     return c;
 }
 
-int tkd_rf_init(tkd_rf *r, const tkd_expr *x, tkd_err *e) {
+static int conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, int depth);
+
+/* g**q for each radical generator g whose base reads as a fraction */
+static int radicals(tkd_rf *r, tkd_err *e) {
+    r->radq = calloc(r->n ? r->n : 1, sizeof *r->radq);
+    r->rad = calloc(r->n ? r->n : 1, sizeof *r->rad);
+    if (!r->radq || !r->rad)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n; i++)
+        fmpz_mpoly_q_init(r->rad + i, r->ctx);
+    int has = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const tkd_expr *base;
+        ulong q;
+        if (!radical(r->gens[i], &base, &q))
+            continue;
+        tkd_err e2 = {0};
+        if (!base)
+            fmpz_mpoly_q_set_si(r->rad + i, -1, r->ctx);
+        else if (conv(r, r->rad + i, base, &e2, 0))
+            continue;
+        r->radq[i] = q;
+        has = 1;
+    }
+    r->has_rad = has; /* not before: the bases are read unreduced */
+    return 0;
+}
+
+int tkd_rf_init(tkd_rf *r, const tkd_expr *const *xs, size_t nx, const char *const *vars, size_t nv, tkd_err *e) {
     memset(r, 0, sizeof *r);
-    int rc = collect(r, x, e, 0);
+    int rc = 0;
+    for (size_t i = 0; i < nv && !rc; i++)
+        rc = add_gen(r, tkd_expr_sym(vars[i]), e);
+    for (size_t i = 0; i < nx && !rc; i++)
+        rc = collect(r, xs[i], e, 0);
     if (rc) {
         tkd_rf_clear(r);
         return rc;
@@ -203,19 +236,42 @@ int tkd_rf_init(tkd_rf *r, const tkd_expr *x, tkd_err *e) {
         for (size_t i = 0; i < r->n; i++)
             r->hash[i] = tkd_expr_hash(r->gens[i]);
     }
+    while (r->nsyms < r->n && r->gens[r->nsyms]->kind == TKD_EX_SYM)
+        r->nsyms++;
     fmpz_mpoly_ctx_init(r->ctx, r->n ? (slong)r->n : 1, ORD_DEGLEX);
     r->ready = 1;
-    return 0;
+    if ((rc = radicals(r, e)))
+        tkd_rf_clear(r);
+    return rc;
 }
 
 void tkd_rf_clear(tkd_rf *r) {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->rad)
+            fmpz_mpoly_q_clear(r->rad + i, r->ctx);
         tkd_expr_free(r->gens[i]);
+    }
     free(r->gens);
     free(r->hash);
+    free(r->radq);
+    free(r->rad);
     if (r->ready)
         fmpz_mpoly_ctx_clear(r->ctx);
     memset(r, 0, sizeof *r);
+}
+
+slong tkd_rf_var(const tkd_rf *r, const char *name) {
+    for (size_t i = 0; i < r->nsyms; i++)
+        if (!strcmp(r->gens[i]->name, name))
+            return (slong)i;
+    return -1;
+}
+
+int tkd_rf_var_in_atoms(const tkd_rf *r, const char *name) {
+    for (size_t i = r->nsyms; i < r->n; i++)
+        if (tkd_expr_has_sym(r->gens[i], name))
+            return 1;
+    return 0;
 }
 
 static slong find_gen(const tkd_rf *r, const tkd_expr *g) {
@@ -279,7 +335,70 @@ static int qpow(const tkd_rf *r, fmpz_mpoly_q_t out, const fmpz_mpoly_q_t a, ulo
     return check_size(r, out, e);
 }
 
-static int conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, int depth);
+/* ---- radical reduction: g**q -> b for g = b**(1/q) ---- */
+
+/* some radical generator has exponent >= q in p */
+static int needs_reduce(const tkd_rf *r, const fmpz_mpoly_t p) {
+    for (size_t g = 0; g < r->n; g++)
+        if (r->radq[g] && fmpz_mpoly_degree_si(p, (slong)g, r->ctx) >= (slong)r->radq[g])
+            return 1;
+    return 0;
+}
+
+/* out = p with each term's g**(a*q + s) written as rad[g]**a * g**s */
+static void reduce_poly(const tkd_rf *r, fmpz_mpoly_q_t out, const fmpz_mpoly_t p) {
+    slong len = fmpz_mpoly_length(p, r->ctx);
+    ulong *ex = flint_malloc(sizeof(ulong) * (r->n ? r->n : 1));
+    fmpz_mpoly_q_t term, f;
+    fmpz_mpoly_q_init(term, r->ctx);
+    fmpz_mpoly_q_init(f, r->ctx);
+    fmpz_mpoly_q_zero(out, r->ctx);
+    fmpz_t c;
+    fmpz_init(c);
+    for (slong i = 0; i < len; i++) {
+        fmpz_mpoly_get_term_exp_ui(ex, p, i, r->ctx);
+        fmpz_mpoly_get_term_coeff_fmpz(c, p, i, r->ctx);
+        fmpz_mpoly_q_one(term, r->ctx);
+        for (size_t g = 0; g < r->n; g++) {
+            if (!r->radq[g] || ex[g] < r->radq[g])
+                continue;
+            ulong k = ex[g] / r->radq[g];
+            ex[g] %= r->radq[g];
+            fmpz_mpoly_pow_ui(fmpz_mpoly_q_numref(f), fmpz_mpoly_q_numref(r->rad + g), k, r->ctx);
+            fmpz_mpoly_pow_ui(fmpz_mpoly_q_denref(f), fmpz_mpoly_q_denref(r->rad + g), k, r->ctx);
+            fmpz_mpoly_q_mul(term, term, f, r->ctx);
+        }
+        fmpz_mpoly_zero(fmpz_mpoly_q_numref(f), r->ctx);
+        fmpz_mpoly_set_coeff_fmpz_ui(fmpz_mpoly_q_numref(f), c, ex, r->ctx);
+        fmpz_mpoly_one(fmpz_mpoly_q_denref(f), r->ctx);
+        fmpz_mpoly_q_mul(term, term, f, r->ctx);
+        fmpz_mpoly_q_add(out, out, term, r->ctx);
+    }
+    fmpz_clear(c);
+    fmpz_mpoly_q_clear(term, r->ctx);
+    fmpz_mpoly_q_clear(f, r->ctx);
+    flint_free(ex);
+}
+
+void tkd_rf_reduce(const tkd_rf *r, fmpz_mpoly_q_t q) {
+    if (!r->has_rad)
+        return;
+    fmpz_mpoly_q_t a, b;
+    fmpz_mpoly_q_init(a, r->ctx);
+    fmpz_mpoly_q_init(b, r->ctx);
+    /* a base may hold radicals itself (sqrt(1 + sqrt(2))): a few rounds */
+    for (int round = 0; round < 8; round++) {
+        if (!needs_reduce(r, fmpz_mpoly_q_numref(q)) && !needs_reduce(r, fmpz_mpoly_q_denref(q)))
+            break;
+        reduce_poly(r, a, fmpz_mpoly_q_numref(q));
+        reduce_poly(r, b, fmpz_mpoly_q_denref(q));
+        if (fmpz_mpoly_q_is_zero(b, r->ctx))
+            break;
+        fmpz_mpoly_q_div(q, a, b, r->ctx);
+    }
+    fmpz_mpoly_q_clear(a, r->ctx);
+    fmpz_mpoly_q_clear(b, r->ctx);
+}
 
 static int conv_pow(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, int depth) {
     const tkd_expr *base;
@@ -335,6 +454,7 @@ static int conv_pow(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e
             goto done;
         fmpz_mpoly_q_mul(out, out, t, r->ctx);
     }
+    tkd_rf_reduce(r, out);
 done:
     fmpz_mpoly_q_clear(b, r->ctx);
     fmpz_mpoly_q_clear(t, r->ctx);
@@ -382,6 +502,7 @@ static int conv(tkd_rf *r, fmpz_mpoly_q_t out, const tkd_expr *x, tkd_err *e, in
                 }
                 fmpz_mpoly_q_mul(out, out, t, r->ctx);
             }
+            tkd_rf_reduce(r, out);
             rc = check_size(r, out, e);
         }
         fmpz_mpoly_q_clear(t, r->ctx);
@@ -472,7 +593,10 @@ tkd_expr *tkd_rf_poly_to_expr(tkd_rf *r, const fmpz_mpoly_t p, const fmpz_t den)
     int bad = 0;
     for (slong t = 0; t < len && !bad; t++) {
         fmpz_mpoly_get_term_coeff_fmpz(fmpq_numref(c), p, t, r->ctx);
-        fmpz_set(fmpq_denref(c), den);
+        if (den)
+            fmpz_set(fmpq_denref(c), den);
+        else
+            fmpz_one(fmpq_denref(c));
         fmpq_canonicalise(c);
         fmpz_mpoly_get_term_exp_ui(exp, p, t, r->ctx);
         size_t nf = 0;
@@ -529,7 +653,7 @@ int tkd_rf_canonical(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     for (int round = 0; round < 4; round++) {
         tkd_rf r;
-        int rc = tkd_rf_init(&r, cur, e);
+        int rc = tkd_rf_init(&r, (const tkd_expr *const *)&cur, 1, NULL, 0, e);
         if (rc) {
             tkd_expr_free(cur);
             return rc;

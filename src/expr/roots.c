@@ -45,25 +45,11 @@ static tkd_expr *crootof(const fmpz_poly_t p, const qqbar_t a, const char *var) 
 }
 
 static tkd_expr *root_expr(const fmpz_poly_t p, const qqbar_t a, const char *var) {
-    if (qqbar_is_rational(a)) {
-        fmpq_t q;
-        fmpq_init(q);
-        qqbar_get_fmpq(q, a);
-        tkd_expr *r = tkd_expr_fmpq(q);
-        fmpq_clear(q);
-        return r;
+    tkd_expr *r = qqbar_degree(a) <= 8 ? tkd_expr_from_qqbar(a, NULL) : NULL;
+    if (r && tkd_expr_count_nodes(r) > 400) { /* a formula nobody wants to read */
+        tkd_expr_free(r);
+        r = NULL;
     }
-    tkd_expr *r = NULL;
-    fexpr_t f;
-    fexpr_init(f);
-    if (qqbar_degree(a) <= 8 && qqbar_get_fexpr_formula(f, a, QQBAR_FORMULA_ALL)) {
-        r = tkd_expr_from_fexpr(f);
-        if (r && tkd_expr_count_nodes(r) > 400) { /* a formula nobody wants to read */
-            tkd_expr_free(r);
-            r = NULL;
-        }
-    }
-    fexpr_clear(f);
     return r ? r : crootof(p, a, var);
 }
 

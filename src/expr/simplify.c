@@ -33,7 +33,7 @@ static int exact_const(const tkd_expr *x, tkd_expr **out, tkd_err *e) {
     tkd_err e2 = {0};
     int rc = tkd_expr_to_ca(v, x, ctx, &e2);
     if (!rc) {
-        *out = tkd_expr_from_ca(v, ctx);
+        *out = tkd_expr_from_ca(v, ctx, NULL);
         /* keep the input when the closed form is much bigger (cos(pi/7)) or
          * brings in I where there was none (cos(pi/1000003) as exponentials) */
         if (*out && (tkd_expr_count_nodes(*out) > 4 * tkd_expr_count_nodes(x) + 8 || (has_i(*out) && !has_i(x)))) {

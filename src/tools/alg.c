@@ -13,9 +13,10 @@
 #include <flint/fmpz_mpoly_factor.h>
 
 #define FACTOR_DEG_MAX 200 /* total degree factored */
+#define FACTORS_MAX 256    /* factors written of a numerator or a denominator */
 
 /* Parse args[key] and convert it; t and r are live on success. */
-static int load(const tkd_json *args, const char *key, const char *var, trat *t, fmpz_mpoly_q_t *r, tkd_err *e) {
+static int load(const tkd_json *args, const char *key, const char *var, tkd_rf *t, fmpz_mpoly_q_t *r, tkd_err *e) {
     tkd_expr *x;
     if (targ_expr(args, key, &x, e))
         return e->code;
@@ -24,9 +25,9 @@ static int load(const tkd_json *args, const char *key, const char *var, trat *t,
     return rc;
 }
 
-static void drop(trat *t, fmpz_mpoly_q_t r) {
-    fmpz_mpoly_q_clear(r, t->m);
-    trat_clear(t);
+static void drop(tkd_rf *t, fmpz_mpoly_q_t r) {
+    fmpz_mpoly_q_clear(r, t->ctx);
+    tkd_rf_clear(t);
 }
 
 static int answer(tkd_arena *ta, tkd_json **result, tkd_expr *x, tkd_err *e) {
@@ -50,61 +51,61 @@ static int t_simplify(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
         *e = e2;
         return tkd_err_wrap(e, "simplify_expression");
     }
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "simplify_expression");
-    rc = answer(ta, result, trat_to_ast(&t, r), e);
+    rc = answer(ta, result, tkd_rf_to_expr(&t, r), e);
     drop(&t, r);
     return rc;
 }
 
 static int t_expand(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "expand_expression");
-    int rc = answer(ta, result, trat_to_ast(&t, r), e);
+    int rc = answer(ta, result, tkd_rf_to_expr(&t, r), e);
     drop(&t, r);
     return rc;
 }
 
 /* The factored form of p: content * prod f_i**e_i (sign > 0: numerator). */
-static int factor_poly(const trat *t, const fmpz_mpoly_t p, int sign, tkd_expr **fs, size_t *n, fmpq_t c, tkd_err *e) {
-    if (fmpz_mpoly_total_degree_si(p, t->m) > FACTOR_DEG_MAX)
+static int factor_poly(tkd_rf *t, const fmpz_mpoly_t p, int sign, tkd_expr **fs, size_t *n, fmpq_t c, tkd_err *e) {
+    if (fmpz_mpoly_total_degree_si(p, t->ctx) > FACTOR_DEG_MAX)
         return tkd_err_set(e, TKD_ELIMIT, "the polynomial has degree above %d, too high to factor here",
                            FACTOR_DEG_MAX);
     fmpz_mpoly_factor_t f;
-    fmpz_mpoly_factor_init(f, t->m);
-    if (!fmpz_mpoly_factor(f, p, t->m)) {
-        fmpz_mpoly_factor_clear(f, t->m);
+    fmpz_mpoly_factor_init(f, t->ctx);
+    if (!fmpz_mpoly_factor(f, p, t->ctx)) {
+        fmpz_mpoly_factor_clear(f, t->ctx);
         return tkd_err_set(e, TKD_EMATH, "the polynomial could not be factored");
     }
     if (sign > 0)
         fmpq_mul_fmpz(c, c, f->constant);
     else
         fmpq_div_fmpz(c, c, f->constant);
-    for (slong i = 0; i < f->num && *n < TRAT_GENS_MAX * 8; i++) {
-        tkd_expr *b = trat_poly_ast(t, f->poly + i, NULL);
+    for (slong i = 0; i < f->num && *n < FACTORS_MAX; i++) {
+        tkd_expr *b = tkd_rf_poly_to_expr(t, f->poly + i, NULL);
         long k = fmpz_get_si(f->exp + i) * sign;
         fs[(*n)++] = k == 1 ? b : tkd_expr_pow(b, tkd_expr_int(k));
     }
-    fmpz_mpoly_factor_clear(f, t->m);
+    fmpz_mpoly_factor_clear(f, t->ctx);
     return 0;
 }
 
 static int t_factor(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     if (load(args, "expression", NULL, &t, &r, e))
         return tkd_err_wrap(e, "factor_expression");
-    tkd_expr *fs[TRAT_GENS_MAX * 16 + 1];
+    tkd_expr *fs[2 * FACTORS_MAX + 1];
     size_t n = 1;
     fmpq_t c;
     fmpq_init(c);
     fmpq_one(c);
     int rc = 0;
-    if (fmpz_mpoly_q_is_zero(r, t.m)) {
+    if (fmpz_mpoly_q_is_zero(r, t.ctx)) {
         fmpq_zero(c);
     } else {
         rc = factor_poly(&t, fmpz_mpoly_q_numref(r), 1, fs, &n, c, e);
@@ -137,7 +138,7 @@ static int t_factor(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_
 /* ---- polynomials in one variable ---- */
 
 typedef struct upoly {
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     int v;     /* index of the variable */
     slong deg; /* degree in it */
@@ -149,35 +150,35 @@ static int upoly_load(const tkd_json *args, const char *tool, upoly *u, tkd_err 
         return tkd_err_wrap(e, "%s", tool);
     if (load(args, "expression", var, &u->t, &u->r, e))
         return tkd_err_wrap(e, "%s", tool);
-    u->v = trat_var(&u->t, var);
+    u->v = tkd_rf_var(&u->t, var);
     int rc = 0;
-    if (trat_var_in_atoms(&u->t, var))
+    if (tkd_rf_var_in_atoms(&u->t, var))
         rc = tkd_err_set(
             e, TKD_EMATH,
             "%s: the expression is not a polynomial in %s (%s appears inside a function, a root or an exponent)", tool,
             var, var);
-    else if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(u->r), u->v, u->t.m) > 0)
+    else if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(u->r), u->v, u->t.ctx) > 0)
         rc = tkd_err_set(e, TKD_EMATH, "%s: the expression is not a polynomial in %s (%s appears in a denominator)",
                          tool, var, var);
     if (rc) {
         drop(&u->t, u->r);
         return rc;
     }
-    u->deg = fmpz_mpoly_degree_si(fmpz_mpoly_q_numref(u->r), u->v, u->t.m);
+    u->deg = fmpz_mpoly_degree_si(fmpz_mpoly_q_numref(u->r), u->v, u->t.ctx);
     return 0;
 }
 
 /* Coefficient of var**k as an expression. */
-static tkd_expr *upoly_coeff(const upoly *u, slong k) {
+static tkd_expr *upoly_coeff(upoly *u, slong k) {
     fmpz_mpoly_q_t c;
-    fmpz_mpoly_q_init(c, u->t.m);
+    fmpz_mpoly_q_init(c, u->t.ctx);
     slong v = u->v;
     ulong kk = (ulong)k;
-    fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(c), fmpz_mpoly_q_numref(u->r), &v, &kk, 1, u->t.m);
-    fmpz_mpoly_set(fmpz_mpoly_q_denref(c), fmpz_mpoly_q_denref(u->r), u->t.m);
-    fmpz_mpoly_q_canonicalise(c, u->t.m);
-    tkd_expr *x = trat_to_ast(&u->t, c);
-    fmpz_mpoly_q_clear(c, u->t.m);
+    fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(c), fmpz_mpoly_q_numref(u->r), &v, &kk, 1, u->t.ctx);
+    fmpz_mpoly_set(fmpz_mpoly_q_denref(c), fmpz_mpoly_q_denref(u->r), u->t.ctx);
+    fmpz_mpoly_q_canonicalise(c, u->t.ctx);
+    tkd_expr *x = tkd_rf_to_expr(&u->t, c);
+    fmpz_mpoly_q_clear(c, u->t.ctx);
     return x;
 }
 
@@ -186,7 +187,7 @@ static int t_poly_degree(tkd_arena *ta, const tkd_json *args, tkd_json **result,
     if (upoly_load(args, "polynomial_degree", &u, e))
         return e->code;
     int rc = 0;
-    if (fmpz_mpoly_q_is_zero(u.r, u.t.m))
+    if (fmpz_mpoly_q_is_zero(u.r, u.t.ctx))
         rc = tkd_err_set(e, TKD_EMATH, "polynomial_degree: the zero polynomial has degree -oo");
     else
         *result = tkd_json_integer(ta, u.deg);
@@ -213,10 +214,10 @@ static int t_poly_repr(tkd_arena *ta, const tkd_json *args, tkd_json **result, t
     if (upoly_load(args, "polynomial_representation", &u, e))
         return e->code;
     /* the domain: ZZ, QQ, ZZ[a,b], QQ[a,b] or EX (with function terms) */
-    int integral = fmpz_mpoly_is_one(fmpz_mpoly_q_denref(u.r), u.t.m), atoms = 0;
+    int integral = fmpz_mpoly_is_one(fmpz_mpoly_q_denref(u.r), u.t.ctx), atoms = 0;
     int *used = calloc(u.t.n ? u.t.n : 1, sizeof *used);
     if (used)
-        fmpz_mpoly_q_used_vars(used, u.r, u.t.m);
+        fmpz_mpoly_q_used_vars(used, u.r, u.t.ctx);
     tkd_buf dom;
     tkd_buf_init(&dom);
     for (size_t g = u.t.nsyms; g < u.t.n; g++)
@@ -225,7 +226,7 @@ static int t_poly_repr(tkd_arena *ta, const tkd_json *args, tkd_json **result, t
     tkd_buf_puts(&dom, integral ? "ZZ" : "QQ");
     for (size_t g = 0; g < u.t.nsyms; g++)
         if (used && used[g] && (int)g != u.v) {
-            tkd_buf_printf(&dom, "%s%s", first ? "[" : ",", u.t.gen[g]->name);
+            tkd_buf_printf(&dom, "%s%s", first ? "[" : ",", u.t.gens[g]->name);
             first = 0;
         }
     if (!first)
@@ -240,8 +241,8 @@ static int t_poly_repr(tkd_arena *ta, const tkd_json *args, tkd_json **result, t
             continue;
         }
         tkd_expr *p = k == 0   ? NULL
-                      : k == 1 ? tkd_expr_sym(u.t.gen[u.v]->name)
-                               : tkd_expr_pow(tkd_expr_sym(u.t.gen[u.v]->name), tkd_expr_int(k));
+                      : k == 1 ? tkd_expr_sym(u.t.gens[u.v]->name)
+                               : tkd_expr_pow(tkd_expr_sym(u.t.gens[u.v]->name), tkd_expr_int(k));
         terms[n++] = !p                                                  ? c
                      : (c && c->kind == TKD_EX_NUM && fmpq_is_one(c->q)) ? (tkd_expr_free(c), p)
                                                                          : tkd_expr_mul2(c, p);
@@ -251,7 +252,7 @@ static int t_poly_repr(tkd_arena *ta, const tkd_json *args, tkd_json **result, t
     tkd_expr_free(body);
     tkd_buf out;
     tkd_buf_init(&out);
-    tkd_buf_printf(&out, "Poly(%s, %s, domain='%s')", bs ? bs : "?", u.t.gen[u.v]->name, atoms ? "EX" : dom.data);
+    tkd_buf_printf(&out, "Poly(%s, %s, domain='%s')", bs ? bs : "?", u.t.gens[u.v]->name, atoms ? "EX" : dom.data);
     free(bs);
     *result = tkd_json_string(ta, out.data);
     tkd_buf_free(&out);

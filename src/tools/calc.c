@@ -41,7 +41,7 @@ static int safe_at(const tkd_expr *x, const char *var, const tkd_expr *p) {
             tca_ctx_init(ctx);
             ca_init(c, ctx);
             tkd_err e = {0};
-            if (v && !tnum_from_ast(c, v, ctx, &e)) {
+            if (v && !tkd_expr_to_ca(c, v, ctx, &e)) {
                 if (fn == TKD_FN_SIGN || fn == TKD_FN_LOG)
                     ok = ca_check_is_zero(c, ctx) == T_FALSE;
                 else
@@ -117,8 +117,8 @@ static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, 
             tca_ctx_init(ctx);
             ca_init(c, ctx);
             tkd_err e2 = {0};
-            if (v && !tnum_from_ast(c, v, ctx, &e2) && ca_check_is_number(c, ctx) == T_TRUE)
-                *out = tnum_to_ast(c, ctx, &e2);
+            if (v && !tkd_expr_to_ca(c, v, ctx, &e2) && ca_check_is_number(c, ctx) == T_TRUE)
+                *out = tkd_expr_from_ca(c, ctx, &e2);
             ca_clear(c, ctx);
             ca_ctx_clear(ctx);
             tkd_expr_free(v);
@@ -245,7 +245,7 @@ static int t_continuity(tkd_arena *ta, const tkd_json *args, tkd_json **result, 
         ca_init(c, ctx);
         ca_init(l, ctx);
         tkd_err e2 = {0};
-        int defined = v && !tnum_from_ast(c, v, ctx, &e2) && ca_check_is_number(c, ctx) == T_TRUE;
+        int defined = v && !tkd_expr_to_ca(c, v, ctx, &e2) && ca_check_is_number(c, ctx) == T_TRUE;
         tkd_expr_free(v);
         if (defined) {
             tkd_expr *lim = NULL;
@@ -254,7 +254,7 @@ static int t_continuity(tkd_arena *ta, const tkd_json *args, tkd_json **result, 
             rc = limit_ast(x, var, pj, "+-", &lim, &dne, e);
             if (rc && dne)
                 rc = 0; /* sides differ: not continuous */
-            else if (!rc && !tnum_from_ast(l, lim, ctx, &e2) && ca_check_is_number(l, ctx) == T_TRUE)
+            else if (!rc && !tkd_expr_to_ca(l, lim, ctx, &e2) && ca_check_is_number(l, ctx) == T_TRUE)
                 cont = ca_check_equal(l, c, ctx) == T_TRUE;
             tkd_expr_free(lim);
         }

@@ -21,12 +21,12 @@ static int t_evaluate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
     tca_ctx_init(ctx);
     ca_t v;
     ca_init(v, ctx);
-    int rc = tnum_from_ast(v, x, ctx, e);
+    int rc = tkd_expr_to_ca(v, x, ctx, e);
     if (!rc && ca_check_is_number(v, ctx) != T_TRUE)
         rc = tkd_err_set(e, TKD_EMATH, "the value is not a finite number (infinite or undefined)");
     if (!rc) {
         tkd_err e2 = {0};
-        tkd_expr *exact = tnum_to_ast(v, ctx, &e2);
+        tkd_expr *exact = tkd_expr_from_ca(v, ctx, &e2);
         if (!exact && tkd_expr_simplify(x, &exact, &e2))
             exact = tkd_expr_copy(x);
         char *es = exact ? tkd_expr_to_str(exact) : NULL;
@@ -97,24 +97,24 @@ static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const f
     fmpq_poly_t num, den;
     fmpq_poly_init(num);
     fmpq_poly_init(den);
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     int fast = 0;
     if (!trat_from_ast(&t, f, &var, 1, &r, e)) {
-        slong v = trat_var(&t, var);
-        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.m) &&
-            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.m)) {
+        slong v = tkd_rf_var(&t, var);
+        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.ctx) &&
+            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.ctx)) {
             fmpz_poly_t a;
             fmpz_poly_init(a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.m);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.ctx);
             fmpq_poly_set_fmpz_poly(num, a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.m);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.ctx);
             fmpq_poly_set_fmpz_poly(den, a);
             fmpz_poly_clear(a);
             fast = 1;
         }
-        fmpz_mpoly_q_clear(r, t.m);
-        trat_clear(&t);
+        fmpz_mpoly_q_clear(r, t.ctx);
+        tkd_rf_clear(&t);
     }
     tkd_err_clear(e);
     int rc = 0;
@@ -159,7 +159,7 @@ static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const f
             tkd_expr *kv = tkd_expr_fmpz(k);
             tkd_expr *term = kv ? tsubst(f, var, kv) : NULL;
             tkd_expr_free(kv);
-            rc = term ? tnum_from_ast(v, term, ctx, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            rc = term ? tkd_expr_to_ca(v, term, ctx, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
             tkd_expr_free(term);
             if (!rc) {
                 if (prod)
@@ -284,7 +284,7 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
         if (!rc)
             rc = range_ca(f, var, lo, hi, prod, acc, ctx, e);
         if (!rc) {
-            tkd_expr *x = tnum_to_ast(acc, ctx, e);
+            tkd_expr *x = tkd_expr_from_ca(acc, ctx, e);
             if (!x)
                 rc = e->code ? e->code : TKD_ENOMEM;
             else

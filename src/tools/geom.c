@@ -51,12 +51,12 @@ static int load_pts(const tkd_json *args, const char *const *keys, int n, pt *p,
 }
 
 static tkd_json *num_json(tkd_arena *ta, const ca_t v, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *x = tnum_to_ast(v, ctx, e);
+    tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
     return x ? tjson_ast(ta, x) : NULL;
 }
 
 static tkd_json *pt_json(tkd_arena *ta, const ca_t x, const ca_t y, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *a = tnum_to_ast(x, ctx, e), *b = a ? tnum_to_ast(y, ctx, e) : NULL;
+    tkd_expr *a = tkd_expr_from_ca(x, ctx, e), *b = a ? tkd_expr_from_ca(y, ctx, e) : NULL;
     if (!b) {
         tkd_expr_free(a);
         return NULL;
@@ -170,7 +170,7 @@ static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
     if (zy == T_TRUE && zx == T_TRUE) {
         rc = tkd_err_set(e, TKD_EMATH, "the two points coincide, so there is no segment to bisect");
     } else if (zy == T_TRUE) {
-        tkd_expr *x = tnum_to_ast(mx, ctx, e);
+        tkd_expr *x = tkd_expr_from_ca(mx, ctx, e);
         char *s = x ? tkd_expr_to_str(x) : NULL;
         tkd_expr_free(x);
         if (s)
@@ -183,7 +183,7 @@ static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
         ca_neg(m, m, ctx);
         ca_mul(b, m, mx, ctx);
         ca_sub(b, my, b, ctx);
-        tkd_expr *mm = tnum_to_ast(m, ctx, e), *bb = mm ? tnum_to_ast(b, ctx, e) : NULL;
+        tkd_expr *mm = tkd_expr_from_ca(m, ctx, e), *bb = mm ? tkd_expr_from_ca(b, ctx, e) : NULL;
         tkd_expr *rhs = bb ? tkd_expr_add2(tkd_expr_mul2(mm, tkd_expr_sym("x")), bb) : NULL;
         tkd_expr *n = NULL;
         if (rhs && !tkd_expr_simplify(rhs, &n, e)) {
@@ -430,7 +430,7 @@ static int t_angle(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_e
         if (ca_get_fmpq(q, r, ctx))
             x = tkd_expr_mul2(tkd_expr_fmpq(q), tkd_expr_const(TKD_C_PI));
         else {
-            tkd_expr *cc = tnum_to_ast(c, ctx, e);
+            tkd_expr *cc = tkd_expr_from_ca(c, ctx, e);
             x = cc ? tkd_expr_fn1(TKD_FN_ACOS, cc) : NULL;
         }
         rc = done(result, tjson_ast(ta, x), e);

@@ -34,15 +34,15 @@ static int load_rel(const tkd_expr *x, const char *var, rel *r, tkd_err *e) {
                            "expected an inequality such as \"x**2 - 4 > 0\", got an expression without <, <=, >, >=");
     r->op = x->op;
     tkd_expr *d = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t q;
     int rc = d ? trat_from_ast(&t, d, &var, 1, &q, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
     tkd_expr_free(d);
     if (rc)
         return rc;
-    slong v = trat_var(&t, var);
-    if (!fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(q), v, t.m) ||
-        !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.m))
+    slong v = tkd_rf_var(&t, var);
+    if (!fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(q), v, t.ctx) ||
+        !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.ctx))
         rc = tkd_err_set(e, TKD_EMATH,
                          "only inequalities between rational functions of %s with rational coefficients are supported "
                          "(no other symbols, roots of %s, or functions such as Abs, sin, log)",
@@ -50,16 +50,16 @@ static int load_rel(const tkd_expr *x, const char *var, rel *r, tkd_err *e) {
     if (!rc) {
         fmpz_poly_init(r->num);
         fmpz_poly_init(r->den);
-        fmpz_mpoly_get_fmpz_poly(r->num, fmpz_mpoly_q_numref(q), v, t.m);
-        fmpz_mpoly_get_fmpz_poly(r->den, fmpz_mpoly_q_denref(q), v, t.m);
+        fmpz_mpoly_get_fmpz_poly(r->num, fmpz_mpoly_q_numref(q), v, t.ctx);
+        fmpz_mpoly_get_fmpz_poly(r->den, fmpz_mpoly_q_denref(q), v, t.ctx);
         if (fmpz_poly_degree(r->num) > 200 || fmpz_poly_degree(r->den) > 200) {
             fmpz_poly_clear(r->num);
             fmpz_poly_clear(r->den);
             rc = tkd_err_set(e, TKD_ELIMIT, "the inequality has degree above 200");
         }
     }
-    fmpz_mpoly_q_clear(q, t.m);
-    trat_clear(&t);
+    fmpz_mpoly_q_clear(q, t.ctx);
+    tkd_rf_clear(&t);
     return rc;
 }
 
@@ -252,7 +252,7 @@ static int endpoint(tkd_buf *b, const line *L, int region, int left, tkd_err *e)
         return tkd_buf_puts(b, "-oo");
     if (k >= L->n)
         return tkd_buf_puts(b, "oo");
-    tkd_expr *x = tnum_qqbar_to_ast(L->cut + k, e);
+    tkd_expr *x = tkd_expr_from_qqbar(L->cut + k, e);
     char *s = x ? tkd_expr_to_str(x) : NULL;
     tkd_expr_free(x);
     if (!s)

@@ -369,24 +369,24 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
     fmpq_poly_init(N);
     fmpq_poly_init(D);
     /* a rational function of x with rational coefficients? */
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     tkd_err e2 = {0};
     if (!trat_from_ast(&t, f, &v, 1, &r, &e2)) {
-        slong x = trat_var(&t, v);
-        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), x, t.m) &&
-            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), x, t.m)) {
+        slong x = tkd_rf_var(&t, v);
+        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), x, t.ctx) &&
+            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), x, t.ctx)) {
             fmpz_poly_t z;
             fmpz_poly_init(z);
-            fmpz_mpoly_get_fmpz_poly(z, fmpz_mpoly_q_numref(r), x, t.m);
+            fmpz_mpoly_get_fmpz_poly(z, fmpz_mpoly_q_numref(r), x, t.ctx);
             fmpq_poly_set_fmpz_poly(N, z);
-            fmpz_mpoly_get_fmpz_poly(z, fmpz_mpoly_q_denref(r), x, t.m);
+            fmpz_mpoly_get_fmpz_poly(z, fmpz_mpoly_q_denref(r), x, t.ctx);
             fmpq_poly_set_fmpz_poly(D, z);
             fmpz_poly_clear(z);
             *rational = 1;
         }
-        fmpz_mpoly_q_clear(r, t.m);
-        trat_clear(&t);
+        fmpz_mpoly_q_clear(r, t.ctx);
+        tkd_rf_clear(&t);
     }
     if (*rational) {
         if (fmpq_poly_degree(D) > 60 || fmpq_poly_degree(N) > 2000)
@@ -500,7 +500,7 @@ static int t_definite(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
         ca_init(a, ctx);
         ca_init(b, ctx);
         ca_init(c, ctx);
-        if (!tnum_from_ast(a, lo, ctx, e) && !tnum_from_ast(b, hi, ctx, e)) {
+        if (!tkd_expr_to_ca(a, lo, ctx, e) && !tkd_expr_to_ca(b, hi, ctx, e)) {
             for (slong i = 0; i < d && !rc; i++) {
                 if (!qqbar_is_real(roots + i))
                     continue;

@@ -73,7 +73,7 @@ static int mat_ca(ca_mat_t A, const mat *m, ca_ctx_t ctx, tkd_err *e) {
     ca_mat_init(A, (slong)m->r, (slong)m->c, ctx);
     for (size_t i = 0; i < m->r; i++)
         for (size_t j = 0; j < m->c; j++)
-            if (tnum_from_ast(ca_mat_entry(A, i, j), m->x[i * m->c + j], ctx, e)) {
+            if (tkd_expr_to_ca(ca_mat_entry(A, i, j), m->x[i * m->c + j], ctx, e)) {
                 ca_mat_clear(A, ctx);
                 return e->code;
             }
@@ -81,7 +81,7 @@ static int mat_ca(ca_mat_t A, const mat *m, ca_ctx_t ctx, tkd_err *e) {
 }
 
 static tkd_json *ca_json(tkd_arena *ta, const ca_t v, ca_ctx_t ctx, tkd_err *e) {
-    tkd_expr *x = tnum_to_ast(v, ctx, e);
+    tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
     return x ? tjson_ast(ta, x) : NULL;
 }
 
@@ -103,7 +103,7 @@ static tkd_json *ca_mat_json(tkd_arena *ta, const ca_mat_t A, ca_ctx_t ctx, tkd_
 /* ---- the symbolic path: rational functions ---- */
 
 typedef struct smat {
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_struct *a; /* r*c */
     size_t r, c;
 } smat;
@@ -122,19 +122,19 @@ static int smat_load(smat *s, const mat *const *ms, size_t nm, tkd_err *e) {
             if (!(p[n++] = trat_prep(ms[k]->x[i], e)))
                 rc = e->code;
     if (!rc)
-        rc = trat_init(&s->t, (const tkd_expr *const *)p, n, NULL, 0, e);
+        rc = tkd_rf_init(&s->t, (const tkd_expr *const *)p, n, NULL, 0, e);
     if (!rc) {
         s->a = flint_malloc(sizeof *s->a * (total ? total : 1));
         for (size_t i = 0; i < total; i++)
-            fmpz_mpoly_q_init(s->a + i, s->t.m);
+            fmpz_mpoly_q_init(s->a + i, s->t.ctx);
         for (size_t i = 0; i < total && !rc; i++)
-            rc = trat_conv(&s->t, p[i], s->a + i, e);
+            rc = tkd_rf_conv(&s->t, s->a + i, p[i], e);
         s->r = total;
         if (rc) {
             for (size_t i = 0; i < total; i++)
-                fmpz_mpoly_q_clear(s->a + i, s->t.m);
+                fmpz_mpoly_q_clear(s->a + i, s->t.ctx);
             flint_free(s->a);
-            trat_clear(&s->t);
+            tkd_rf_clear(&s->t);
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -145,51 +145,51 @@ static int smat_load(smat *s, const mat *const *ms, size_t nm, tkd_err *e) {
 
 static void smat_clear(smat *s) {
     for (size_t i = 0; i < s->r; i++)
-        fmpz_mpoly_q_clear(s->a + i, s->t.m);
+        fmpz_mpoly_q_clear(s->a + i, s->t.ctx);
     flint_free(s->a);
-    trat_clear(&s->t);
+    tkd_rf_clear(&s->t);
 }
 
 /* Gauss-Jordan on an n x (n + k) block a (row stride w); returns the
  * determinant of the left n x n part in det (0 when singular). */
 static void sgauss(smat *s, fmpz_mpoly_q_struct *a, size_t n, size_t w, fmpz_mpoly_q_t det) {
     fmpz_mpoly_q_t f, t;
-    fmpz_mpoly_q_init(f, s->t.m);
-    fmpz_mpoly_q_init(t, s->t.m);
-    fmpz_mpoly_q_one(det, s->t.m);
+    fmpz_mpoly_q_init(f, s->t.ctx);
+    fmpz_mpoly_q_init(t, s->t.ctx);
+    fmpz_mpoly_q_one(det, s->t.ctx);
     for (size_t j = 0; j < n; j++) {
         size_t p = j;
-        while (p < n && fmpz_mpoly_q_is_zero(a + p * w + j, s->t.m))
+        while (p < n && fmpz_mpoly_q_is_zero(a + p * w + j, s->t.ctx))
             p++;
         if (p == n) {
-            fmpz_mpoly_q_zero(det, s->t.m);
+            fmpz_mpoly_q_zero(det, s->t.ctx);
             break;
         }
         if (p != j) {
             for (size_t k = 0; k < w; k++)
-                fmpz_mpoly_q_swap(a + p * w + k, a + j * w + k, s->t.m);
-            fmpz_mpoly_q_neg(det, det, s->t.m);
+                fmpz_mpoly_q_swap(a + p * w + k, a + j * w + k, s->t.ctx);
+            fmpz_mpoly_q_neg(det, det, s->t.ctx);
         }
-        fmpz_mpoly_q_mul(det, det, a + j * w + j, s->t.m);
-        trat_reduce(&s->t, det);
-        fmpz_mpoly_q_inv(f, a + j * w + j, s->t.m);
+        fmpz_mpoly_q_mul(det, det, a + j * w + j, s->t.ctx);
+        tkd_rf_reduce(&s->t, det);
+        fmpz_mpoly_q_inv(f, a + j * w + j, s->t.ctx);
         for (size_t k = 0; k < w; k++) {
-            fmpz_mpoly_q_mul(a + j * w + k, a + j * w + k, f, s->t.m);
-            trat_reduce(&s->t, a + j * w + k);
+            fmpz_mpoly_q_mul(a + j * w + k, a + j * w + k, f, s->t.ctx);
+            tkd_rf_reduce(&s->t, a + j * w + k);
         }
         for (size_t i = 0; i < n; i++) {
-            if (i == j || fmpz_mpoly_q_is_zero(a + i * w + j, s->t.m))
+            if (i == j || fmpz_mpoly_q_is_zero(a + i * w + j, s->t.ctx))
                 continue;
-            fmpz_mpoly_q_set(f, a + i * w + j, s->t.m);
+            fmpz_mpoly_q_set(f, a + i * w + j, s->t.ctx);
             for (size_t k = 0; k < w; k++) {
-                fmpz_mpoly_q_mul(t, f, a + j * w + k, s->t.m);
-                fmpz_mpoly_q_sub(a + i * w + k, a + i * w + k, t, s->t.m);
-                trat_reduce(&s->t, a + i * w + k);
+                fmpz_mpoly_q_mul(t, f, a + j * w + k, s->t.ctx);
+                fmpz_mpoly_q_sub(a + i * w + k, a + i * w + k, t, s->t.ctx);
+                tkd_rf_reduce(&s->t, a + i * w + k);
             }
         }
     }
-    fmpz_mpoly_q_clear(f, s->t.m);
-    fmpz_mpoly_q_clear(t, s->t.m);
+    fmpz_mpoly_q_clear(f, s->t.ctx);
+    fmpz_mpoly_q_clear(t, s->t.ctx);
 }
 
 static int square(const mat *m, const char *tool, tkd_err *e) {
@@ -218,10 +218,10 @@ static int t_det(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err
         const mat *ms[1] = {&m};
         if (!(rc = smat_load(&s, ms, 1, e))) {
             fmpz_mpoly_q_t d;
-            fmpz_mpoly_q_init(d, s.t.m);
+            fmpz_mpoly_q_init(d, s.t.ctx);
             sgauss(&s, s.a, m.r, m.c, d);
-            *result = tjson_ast(ta, trat_to_ast(&s.t, d));
-            fmpz_mpoly_q_clear(d, s.t.m);
+            *result = tjson_ast(ta, tkd_rf_to_expr(&s.t, d));
+            fmpz_mpoly_q_clear(d, s.t.ctx);
             smat_clear(&s);
         }
     } else {
@@ -256,30 +256,30 @@ static int t_inverse(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd
             fmpz_mpoly_q_struct *a = flint_malloc(sizeof *a * n * 2 * n);
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < 2 * n; j++) {
-                    fmpz_mpoly_q_init(a + i * 2 * n + j, s.t.m);
+                    fmpz_mpoly_q_init(a + i * 2 * n + j, s.t.ctx);
                     if (j < n)
-                        fmpz_mpoly_q_set(a + i * 2 * n + j, s.a + i * n + j, s.t.m);
+                        fmpz_mpoly_q_set(a + i * 2 * n + j, s.a + i * n + j, s.t.ctx);
                     else if (j - n == i)
-                        fmpz_mpoly_q_one(a + i * 2 * n + j, s.t.m);
+                        fmpz_mpoly_q_one(a + i * 2 * n + j, s.t.ctx);
                 }
             fmpz_mpoly_q_t d;
-            fmpz_mpoly_q_init(d, s.t.m);
+            fmpz_mpoly_q_init(d, s.t.ctx);
             sgauss(&s, a, n, 2 * n, d);
-            if (fmpz_mpoly_q_is_zero(d, s.t.m)) {
+            if (fmpz_mpoly_q_is_zero(d, s.t.ctx)) {
                 rc = tkd_err_set(e, TKD_EMATH, "the matrix is singular (its determinant is 0), so it has no inverse");
             } else {
                 tkd_json *rows = tkd_json_new(ta, TKD_JSON_ARR);
                 for (size_t i = 0; i < n; i++) {
                     tkd_json *row = tkd_json_new(ta, TKD_JSON_ARR);
                     for (size_t j = 0; j < n; j++)
-                        tkd_json_push(ta, row, tjson_ast(ta, trat_to_ast(&s.t, a + i * 2 * n + n + j)));
+                        tkd_json_push(ta, row, tjson_ast(ta, tkd_rf_to_expr(&s.t, a + i * 2 * n + n + j)));
                     tkd_json_push(ta, rows, row);
                 }
                 *result = rows;
             }
-            fmpz_mpoly_q_clear(d, s.t.m);
+            fmpz_mpoly_q_clear(d, s.t.ctx);
             for (size_t i = 0; i < n * 2 * n; i++)
-                fmpz_mpoly_q_clear(a + i, s.t.m);
+                fmpz_mpoly_q_clear(a + i, s.t.ctx);
             flint_free(a);
             smat_clear(&s);
         }
@@ -397,7 +397,7 @@ static int eigen(tkd_arena *ta, const tkd_json *args, tkd_json **result, int vec
         rc = tkd_err_set(e, TKD_EMATH, "%s: the eigenvalues could not be computed exactly", tool);
     tkd_json *out = vectors ? tkd_json_new(ta, TKD_JSON_ARR) : tkd_json_new(ta, TKD_JSON_OBJ);
     for (slong k = 0; !rc && k < ca_vec_length(lam, ctx); k++) {
-        tkd_expr *x = tnum_to_ast(ca_vec_entry(lam, k), ctx, e);
+        tkd_expr *x = tkd_expr_from_ca(ca_vec_entry(lam, k), ctx, e);
         char *s = x ? tkd_expr_to_str(x) : NULL;
         tkd_expr_free(x);
         if (!s) {

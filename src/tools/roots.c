@@ -57,23 +57,9 @@ int tlist_add(tlist *l, tkd_expr *x, tkd_err *e) {
 }
 
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val) {
-    if (x->kind == TKD_EX_SYM && !strcmp(x->name, name))
-        return tkd_expr_copy(val);
-    tkd_expr *c = tkd_expr_copy(x);
-    if (!c)
-        return NULL;
-    for (size_t i = 0; i < c->n; i++) {
-        if (!tkd_expr_has_sym(c->args[i], name))
-            continue;
-        tkd_expr *a = tsubst(c->args[i], name, val);
-        if (!a) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = a;
-    }
-    return c;
+    tkd_expr *out = NULL;
+    tkd_err e = {0};
+    return tkd_expr_subs(x, name, val, &out, &e) ? NULL : out;
 }
 
 /* Is the numeric expression x zero / nonnegative real? T_TRUE, T_FALSE or T_UNKNOWN. */
@@ -84,7 +70,7 @@ truth_t tnum_check(const tkd_expr *x, int what) {
     ca_init(v, ctx);
     tkd_err e = {0};
     truth_t r = T_UNKNOWN;
-    if (!tnum_from_ast(v, x, ctx, &e)) {
+    if (!tkd_expr_to_ca(v, x, ctx, &e)) {
         if (what == 0)
             r = ca_check_is_zero(v, ctx);
         else if (ca_check_is_real(v, ctx) == T_TRUE)
@@ -100,8 +86,8 @@ truth_t tnum_check(const tkd_expr *x, int what) {
 }
 
 /* Roots of the irreducible factor f (in variable v of t). */
-static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
-    slong d = fmpz_mpoly_degree_si(f, v, t->m);
+static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
+    slong d = fmpz_mpoly_degree_si(f, v, t->ctx);
     if (d <= 0)
         return 0;
     if (d > ROOT_DEG_MAX)
@@ -109,10 +95,10 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
                            "the equation has an irreducible factor of degree %ld; its roots have no closed form that "
                            "can be written here",
                            (long)d);
-    if (fmpz_mpoly_is_fmpz_poly(f, v, t->m)) {
+    if (fmpz_mpoly_is_fmpz_poly(f, v, t->ctx)) {
         fmpz_poly_t p;
         fmpz_poly_init(p);
-        fmpz_mpoly_get_fmpz_poly(p, f, v, t->m);
+        fmpz_mpoly_get_fmpz_poly(p, f, v, t->ctx);
         int rc = 0;
         if (d == 1) {
             fmpq_t q;
@@ -126,7 +112,7 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
             qqbar_ptr r = _qqbar_vec_init(d);
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
             for (slong i = 0; i < d && !rc; i++) {
-                tkd_expr *x = tnum_qqbar_to_ast(r + i, e);
+                tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
                 rc = x ? tlist_add(out, x, e) : e->code;
             }
             _qqbar_vec_clear(r, d);
@@ -142,46 +128,46 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
     slong vv = v;
     for (int k = 0; k < 3; k++) {
         ulong kk = (ulong)k;
-        fmpz_mpoly_init(c[k], t->m);
-        fmpz_mpoly_get_coeff_vars_ui(c[k], f, &vv, &kk, 1, t->m);
+        fmpz_mpoly_init(c[k], t->ctx);
+        fmpz_mpoly_get_coeff_vars_ui(c[k], f, &vv, &kk, 1, t->ctx);
     }
-    fmpz_mpoly_init(D, t->m);
-    fmpz_mpoly_init(s, t->m);
+    fmpz_mpoly_init(D, t->ctx);
+    fmpz_mpoly_init(s, t->ctx);
     fmpz_mpoly_q_t q, a;
-    fmpz_mpoly_q_init(q, t->m);
-    fmpz_mpoly_q_init(a, t->m);
+    fmpz_mpoly_q_init(q, t->ctx);
+    fmpz_mpoly_q_init(a, t->ctx);
     int rc = 0;
     if (d == 1) { /* -c0 / c1 */
-        fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[0], t->m);
-        fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c[1], t->m);
-        fmpz_mpoly_q_canonicalise(q, t->m);
-        trat_reduce(t, q);
-        rc = tlist_add(out, trat_to_ast(t, q), e);
+        fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[0], t->ctx);
+        fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c[1], t->ctx);
+        fmpz_mpoly_q_canonicalise(q, t->ctx);
+        tkd_rf_reduce(t, q);
+        rc = tlist_add(out, tkd_rf_to_expr(t, q), e);
     } else {
-        fmpz_mpoly_mul(D, c[1], c[1], t->m); /* c1^2 - 4 c2 c0 */
-        fmpz_mpoly_mul(s, c[2], c[0], t->m);
-        fmpz_mpoly_scalar_mul_si(s, s, 4, t->m);
-        fmpz_mpoly_sub(D, D, s, t->m);
-        if (fmpz_mpoly_sqrt(s, D, t->m)) { /* a perfect square: rational roots */
+        fmpz_mpoly_mul(D, c[1], c[1], t->ctx); /* c1^2 - 4 c2 c0 */
+        fmpz_mpoly_mul(s, c[2], c[0], t->ctx);
+        fmpz_mpoly_scalar_mul_si(s, s, 4, t->ctx);
+        fmpz_mpoly_sub(D, D, s, t->ctx);
+        if (fmpz_mpoly_sqrt(s, D, t->ctx)) { /* a perfect square: rational roots */
             for (int sg = -1; sg <= 1 && !rc; sg += 2) {
-                fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[1], t->m);
+                fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), c[1], t->ctx);
                 if (sg < 0)
-                    fmpz_mpoly_sub(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->m);
+                    fmpz_mpoly_sub(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->ctx);
                 else
-                    fmpz_mpoly_add(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->m);
-                fmpz_mpoly_scalar_mul_si(fmpz_mpoly_q_denref(q), c[2], 2, t->m);
-                fmpz_mpoly_q_canonicalise(q, t->m);
-                trat_reduce(t, q);
-                rc = tlist_add(out, trat_to_ast(t, q), e);
+                    fmpz_mpoly_add(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), s, t->ctx);
+                fmpz_mpoly_scalar_mul_si(fmpz_mpoly_q_denref(q), c[2], 2, t->ctx);
+                fmpz_mpoly_q_canonicalise(q, t->ctx);
+                tkd_rf_reduce(t, q);
+                rc = tlist_add(out, tkd_rf_to_expr(t, q), e);
             }
         } else {
             fmpz_t one;
             fmpz_init_set_ui(one, 1);
             for (int sg = -1; sg <= 1 && !rc; sg += 2) {
-                tkd_expr *sq = tkd_expr_sqrt(trat_poly_ast(t, D, one));
+                tkd_expr *sq = tkd_expr_sqrt(tkd_rf_poly_to_expr(t, D, one));
                 tkd_expr *num =
-                    tkd_expr_add2(tkd_expr_neg(trat_poly_ast(t, c[1], one)), sg < 0 ? tkd_expr_neg(sq) : sq);
-                tkd_expr *x = tkd_expr_div(num, tkd_expr_mul2(tkd_expr_int(2), trat_poly_ast(t, c[2], one)));
+                    tkd_expr_add2(tkd_expr_neg(tkd_rf_poly_to_expr(t, c[1], one)), sg < 0 ? tkd_expr_neg(sq) : sq);
+                tkd_expr *x = tkd_expr_div(num, tkd_expr_mul2(tkd_expr_int(2), tkd_rf_poly_to_expr(t, c[2], one)));
                 tkd_expr *n = x ? trat_normalize(x, e) : NULL;
                 tkd_expr_free(x);
                 rc = n ? tlist_add(out, n, e) : (e->code ? e->code : TKD_ENOMEM);
@@ -190,11 +176,11 @@ static int factor_roots(const trat *t, const fmpz_mpoly_t f, int v, tlist *out, 
         }
     }
     for (int k = 0; k < 3; k++)
-        fmpz_mpoly_clear(c[k], t->m);
-    fmpz_mpoly_clear(D, t->m);
-    fmpz_mpoly_clear(s, t->m);
-    fmpz_mpoly_q_clear(q, t->m);
-    fmpz_mpoly_q_clear(a, t->m);
+        fmpz_mpoly_clear(c[k], t->ctx);
+    fmpz_mpoly_clear(D, t->ctx);
+    fmpz_mpoly_clear(s, t->ctx);
+    fmpz_mpoly_q_clear(q, t->ctx);
+    fmpz_mpoly_q_clear(a, t->ctx);
     return rc;
 }
 
@@ -203,49 +189,49 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
         return tkd_err_set(e, TKD_EMATH, "the equation is nested too deeply to solve here");
-    trat t;
+    tkd_rf t;
     fmpz_mpoly_q_t r;
     if (trat_from_ast(&t, x, &var, 1, &r, e))
         return e->code;
-    int v = trat_var(&t, var), rc = 0;
+    int v = tkd_rf_var(&t, var), rc = 0;
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
-    if (fmpz_mpoly_is_zero(N, t.m)) {
+    if (fmpz_mpoly_is_zero(N, t.ctx)) {
         rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > SOLVE_DEG_MAX) {
+    } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > SOLVE_DEG_MAX) {
         rc = tkd_err_set(e, TKD_ELIMIT, "the equation has degree %ld in %s; at most %d is solved here",
-                         (long)fmpz_mpoly_degree_si(N, v, t.m), var, SOLVE_DEG_MAX);
-    } else if (fmpz_mpoly_degree_si(N, v, t.m) > 0 || trat_var_in_atoms(&t, var)) {
+                         (long)fmpz_mpoly_degree_si(N, v, t.ctx), var, SOLVE_DEG_MAX);
+    } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > 0 || tkd_rf_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
-        fmpz_mpoly_factor_init(f, t.m);
+        fmpz_mpoly_factor_init(f, t.ctx);
         tlist found = {0};
-        if (fmpz_mpoly_is_fmpz_poly(N, v, t.m)) { /* univariate: FLINT's fast univariate factoring */
+        if (fmpz_mpoly_is_fmpz_poly(N, v, t.ctx)) { /* univariate: FLINT's fast univariate factoring */
             fmpz_poly_t p;
             fmpz_poly_factor_t pf;
             fmpz_poly_init(p);
             fmpz_poly_factor_init(pf);
-            fmpz_mpoly_get_fmpz_poly(p, N, v, t.m);
+            fmpz_mpoly_get_fmpz_poly(p, N, v, t.ctx);
             fmpz_poly_factor(pf, p);
             for (slong i = 0; !rc && i < pf->num; i++) {
                 fmpz_mpoly_t g;
-                fmpz_mpoly_init(g, t.m);
-                fmpz_mpoly_set_fmpz_poly(g, pf->p + i, v, t.m);
+                fmpz_mpoly_init(g, t.ctx);
+                fmpz_mpoly_set_fmpz_poly(g, pf->p + i, v, t.ctx);
                 rc = factor_roots(&t, g, v, &found, e);
-                fmpz_mpoly_clear(g, t.m);
+                fmpz_mpoly_clear(g, t.ctx);
             }
             fmpz_poly_factor_clear(pf);
             fmpz_poly_clear(p);
-        } else if (!fmpz_mpoly_factor(f, N, t.m))
+        } else if (!fmpz_mpoly_factor(f, N, t.ctx))
             rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
         int *used = calloc(t.n ? t.n : 1, sizeof *used);
         for (slong i = 0; !rc && i < f->num; i++) {
             /* a factor with var inside a function is inverted on its own */
             int atom = 0;
             memset(used, 0, sizeof *used * (t.n ? t.n : 1));
-            fmpz_mpoly_used_vars(used, f->poly + i, t.m);
+            fmpz_mpoly_used_vars(used, f->poly + i, t.ctx);
             for (size_t g = t.nsyms; g < t.n; g++)
-                atom |= used[g] && tkd_expr_has_sym(t.gen[g], var);
+                atom |= used[g] && tkd_expr_has_sym(t.gens[g], var);
             if (atom) {
-                tkd_expr *fx = trat_poly_ast(&t, f->poly + i, NULL);
+                tkd_expr *fx = tkd_rf_poly_to_expr(&t, f->poly + i, NULL);
                 rc = fx ? invert_atom(fx, var, &found, depth, e) : TKD_ENOMEM;
                 tkd_expr_free(fx);
             } else {
@@ -253,10 +239,11 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
             }
         }
         free(used);
-        fmpz_mpoly_factor_clear(f, t.m);
+        fmpz_mpoly_factor_clear(f, t.ctx);
         /* drop roots where a denominator vanishes (possible with radicals) */
-        tkd_expr *den =
-            fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.m) ? NULL : trat_poly_ast(&t, fmpz_mpoly_q_denref(r), NULL);
+        tkd_expr *den = fmpz_mpoly_is_fmpz(fmpz_mpoly_q_denref(r), t.ctx)
+                            ? NULL
+                            : tkd_rf_poly_to_expr(&t, fmpz_mpoly_q_denref(r), NULL);
         for (size_t i = 0; !rc && i < found.n; i++) {
             int keep = 1;
             if (den && !tkd_expr_has_sym(found.v[i], NULL)) {
@@ -272,8 +259,8 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
         tkd_expr_free(den);
         tlist_free(&found);
     }
-    fmpz_mpoly_q_clear(r, t.m);
-    trat_clear(&t);
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
     return rc;
 }
 

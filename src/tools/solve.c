@@ -134,9 +134,9 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     for (size_t i = 0; i < ne && !rc; i++)
         if (!(prep[i] = trat_prep(eqs[i], e)))
             rc = e->code;
-    trat t;
+    tkd_rf t;
     if (!rc)
-        rc = trat_init(&t, (const tkd_expr *const *)prep, ne, vars, nv, e);
+        rc = tkd_rf_init(&t, (const tkd_expr *const *)prep, ne, vars, nv, e);
     if (rc) {
         free_eqs(eqs, ne);
         free_eqs(prep, ne);
@@ -144,29 +144,29 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     }
     slong vi[16];
     for (size_t j = 0; j < nv; j++) {
-        vi[j] = trat_var(&t, vars[j]);
-        if (trat_var_in_atoms(&t, vars[j]))
+        vi[j] = tkd_rf_var(&t, vars[j]);
+        if (tkd_rf_var_in_atoms(&t, vars[j]))
             rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears inside a function, root or power",
                              vars[j]);
     }
     size_t cols = nv + 1;
     fmpz_mpoly_q_struct *A = flint_malloc(sizeof *A * ne * cols);
     for (size_t k = 0; k < ne * cols; k++)
-        fmpz_mpoly_q_init(A + k, t.m);
+        fmpz_mpoly_q_init(A + k, t.ctx);
     fmpz_mpoly_q_t r;
-    fmpz_mpoly_q_init(r, t.m);
+    fmpz_mpoly_q_init(r, t.ctx);
     ulong *ex = flint_calloc(nv, sizeof(ulong));
     for (size_t i = 0; i < ne && !rc; i++) {
-        if ((rc = trat_conv(&t, prep[i], r, e)))
+        if ((rc = tkd_rf_conv(&t, r, prep[i], e)))
             break;
         const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
         for (size_t j = 0; j < nv && !rc; j++)
-            if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), vi[j], t.m) > 0)
+            if (fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), vi[j], t.ctx) > 0)
                 rc = tkd_err_set(e, TKD_EMATH, "the system is not linear: %s appears in a denominator of equation %zu",
                                  vars[j], i + 1);
         ulong *te = flint_malloc(sizeof(ulong) * t.n);
-        for (slong k = 0; !rc && k < fmpz_mpoly_length(N, t.m); k++) { /* total degree in the unknowns <= 1 */
-            fmpz_mpoly_get_term_exp_ui(te, N, k, t.m);
+        for (slong k = 0; !rc && k < fmpz_mpoly_length(N, t.ctx); k++) { /* total degree in the unknowns <= 1 */
+            fmpz_mpoly_get_term_exp_ui(te, N, k, t.ctx);
             ulong s = 0;
             for (size_t j = 0; j < nv; j++)
                 s += te[vi[j]];
@@ -179,11 +179,11 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
             for (size_t k = 0; k < nv; k++)
                 ex[k] = k == j;
             fmpz_mpoly_q_struct *c = A + i * cols + j;
-            fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(c), N, vi, ex, (slong)nv, t.m);
-            fmpz_mpoly_set(fmpz_mpoly_q_denref(c), fmpz_mpoly_q_denref(r), t.m);
-            fmpz_mpoly_q_canonicalise(c, t.m);
+            fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(c), N, vi, ex, (slong)nv, t.ctx);
+            fmpz_mpoly_set(fmpz_mpoly_q_denref(c), fmpz_mpoly_q_denref(r), t.ctx);
+            fmpz_mpoly_q_canonicalise(c, t.ctx);
             if (j == nv)
-                fmpz_mpoly_q_neg(c, c, t.m);
+                fmpz_mpoly_q_neg(c, c, t.ctx);
         }
     }
     /* Gauss-Jordan */
@@ -192,36 +192,36 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     for (size_t j = 0; j < nv && !rc; j++) {
         pivcol[j] = -1;
         size_t p = prow;
-        while (p < ne && fmpz_mpoly_q_is_zero(A + p * cols + j, t.m))
+        while (p < ne && fmpz_mpoly_q_is_zero(A + p * cols + j, t.ctx))
             p++;
         if (p == ne)
             continue;
         for (size_t k = 0; k < cols; k++)
-            fmpz_mpoly_q_swap(A + p * cols + k, A + prow * cols + k, t.m);
+            fmpz_mpoly_q_swap(A + p * cols + k, A + prow * cols + k, t.ctx);
         fmpz_mpoly_q_t inv;
-        fmpz_mpoly_q_init(inv, t.m);
-        fmpz_mpoly_q_inv(inv, A + prow * cols + j, t.m);
+        fmpz_mpoly_q_init(inv, t.ctx);
+        fmpz_mpoly_q_inv(inv, A + prow * cols + j, t.ctx);
         for (size_t k = 0; k < cols; k++) {
-            fmpz_mpoly_q_mul(A + prow * cols + k, A + prow * cols + k, inv, t.m);
-            trat_reduce(&t, A + prow * cols + k);
+            fmpz_mpoly_q_mul(A + prow * cols + k, A + prow * cols + k, inv, t.ctx);
+            tkd_rf_reduce(&t, A + prow * cols + k);
         }
         for (size_t i = 0; i < ne; i++) {
-            if (i == prow || fmpz_mpoly_q_is_zero(A + i * cols + j, t.m))
+            if (i == prow || fmpz_mpoly_q_is_zero(A + i * cols + j, t.ctx))
                 continue;
-            fmpz_mpoly_q_set(inv, A + i * cols + j, t.m);
+            fmpz_mpoly_q_set(inv, A + i * cols + j, t.ctx);
             for (size_t k = 0; k < cols; k++) {
-                fmpz_mpoly_q_mul(r, inv, A + prow * cols + k, t.m);
-                fmpz_mpoly_q_sub(A + i * cols + k, A + i * cols + k, r, t.m);
-                trat_reduce(&t, A + i * cols + k);
+                fmpz_mpoly_q_mul(r, inv, A + prow * cols + k, t.ctx);
+                fmpz_mpoly_q_sub(A + i * cols + k, A + i * cols + k, r, t.ctx);
+                tkd_rf_reduce(&t, A + i * cols + k);
             }
         }
-        fmpz_mpoly_q_clear(inv, t.m);
+        fmpz_mpoly_q_clear(inv, t.ctx);
         pivcol[j] = (int)prow++;
     }
     if (!rc) {
         int consistent = 1;
         for (size_t i = prow; i < ne; i++)
-            if (!fmpz_mpoly_q_is_zero(A + i * cols + nv, t.m))
+            if (!fmpz_mpoly_q_is_zero(A + i * cols + nv, t.ctx))
                 consistent = 0;
         tkd_json *out = tkd_json_new(ta, TKD_JSON_ARR);
         if (consistent) {
@@ -232,19 +232,19 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
                     continue;
                 }
                 size_t i = (size_t)pivcol[j];
-                fmpz_mpoly_q_set(r, A + i * cols + nv, t.m);
+                fmpz_mpoly_q_set(r, A + i * cols + nv, t.ctx);
                 for (size_t k = 0; k < nv; k++) {
-                    if (pivcol[k] >= 0 || fmpz_mpoly_q_is_zero(A + i * cols + k, t.m))
+                    if (pivcol[k] >= 0 || fmpz_mpoly_q_is_zero(A + i * cols + k, t.ctx))
                         continue;
                     fmpz_mpoly_q_t g;
-                    fmpz_mpoly_q_init(g, t.m);
-                    fmpz_mpoly_gen(fmpz_mpoly_q_numref(g), vi[k], t.m);
-                    fmpz_mpoly_one(fmpz_mpoly_q_denref(g), t.m);
-                    fmpz_mpoly_q_mul(g, g, A + i * cols + k, t.m);
-                    fmpz_mpoly_q_sub(r, r, g, t.m);
-                    fmpz_mpoly_q_clear(g, t.m);
+                    fmpz_mpoly_q_init(g, t.ctx);
+                    fmpz_mpoly_gen(fmpz_mpoly_q_numref(g), vi[k], t.ctx);
+                    fmpz_mpoly_one(fmpz_mpoly_q_denref(g), t.ctx);
+                    fmpz_mpoly_q_mul(g, g, A + i * cols + k, t.ctx);
+                    fmpz_mpoly_q_sub(r, r, g, t.ctx);
+                    fmpz_mpoly_q_clear(g, t.ctx);
                 }
-                vals[j] = trat_to_ast(&t, r);
+                vals[j] = tkd_rf_to_expr(&t, r);
             }
             tkd_json_push(ta, out, tuple_json(ta, vals, nv));
             free_eqs(vals, nv);
@@ -252,11 +252,11 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
         *result = out;
     }
     for (size_t k = 0; k < ne * cols; k++)
-        fmpz_mpoly_q_clear(A + k, t.m);
+        fmpz_mpoly_q_clear(A + k, t.ctx);
     flint_free(A);
     flint_free(ex);
-    fmpz_mpoly_q_clear(r, t.m);
-    trat_clear(&t);
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
     free_eqs(eqs, ne);
     free_eqs(prep, ne);
     return rc ? tkd_err_wrap(e, "solve_linear_system") : 0;
@@ -368,36 +368,36 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
         for (size_t j = 0; j < s->nv; j++) {
             if (val[j] || !tkd_expr_has_sym(cur[i], s->vars[j]))
                 continue;
-            trat t;
+            tkd_rf t;
             fmpz_mpoly_q_t r;
             if (trat_from_ast(&t, cur[i], &s->vars[j], 1, &r, e)) {
                 rc = e->code;
                 goto done;
             }
-            slong v = trat_var(&t, s->vars[j]);
+            slong v = tkd_rf_var(&t, s->vars[j]);
             const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
-            int ok = !trat_var_in_atoms(&t, s->vars[j]) && fmpz_mpoly_degree_si(N, v, t.m) == 1 &&
-                     fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), v, t.m) == 0;
+            int ok = !tkd_rf_var_in_atoms(&t, s->vars[j]) && fmpz_mpoly_degree_si(N, v, t.ctx) == 1 &&
+                     fmpz_mpoly_degree_si(fmpz_mpoly_q_denref(r), v, t.ctx) == 0;
             tkd_expr *sol = NULL;
             if (ok) {
                 fmpz_mpoly_t c1;
-                fmpz_mpoly_init(c1, t.m);
+                fmpz_mpoly_init(c1, t.ctx);
                 ulong one = 1, zero = 0;
-                fmpz_mpoly_get_coeff_vars_ui(c1, N, &v, &one, 1, t.m);
-                if (fmpz_mpoly_is_fmpz(c1, t.m)) {
+                fmpz_mpoly_get_coeff_vars_ui(c1, N, &v, &one, 1, t.ctx);
+                if (fmpz_mpoly_is_fmpz(c1, t.ctx)) {
                     fmpz_mpoly_q_t q;
-                    fmpz_mpoly_q_init(q, t.m);
-                    fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(q), N, &v, &zero, 1, t.m);
-                    fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), t.m);
-                    fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c1, t.m);
-                    fmpz_mpoly_q_canonicalise(q, t.m);
-                    sol = trat_to_ast(&t, q);
-                    fmpz_mpoly_q_clear(q, t.m);
+                    fmpz_mpoly_q_init(q, t.ctx);
+                    fmpz_mpoly_get_coeff_vars_ui(fmpz_mpoly_q_numref(q), N, &v, &zero, 1, t.ctx);
+                    fmpz_mpoly_neg(fmpz_mpoly_q_numref(q), fmpz_mpoly_q_numref(q), t.ctx);
+                    fmpz_mpoly_set(fmpz_mpoly_q_denref(q), c1, t.ctx);
+                    fmpz_mpoly_q_canonicalise(q, t.ctx);
+                    sol = tkd_rf_to_expr(&t, q);
+                    fmpz_mpoly_q_clear(q, t.ctx);
                 }
-                fmpz_mpoly_clear(c1, t.m);
+                fmpz_mpoly_clear(c1, t.ctx);
             }
-            fmpz_mpoly_q_clear(r, t.m);
-            trat_clear(&t);
+            fmpz_mpoly_q_clear(r, t.ctx);
+            tkd_rf_clear(&t);
             if (!sol)
                 continue;
             tkd_expr *v2[16], *e2[16];
@@ -451,27 +451,28 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
         for (size_t j = 0; j < s->nv; j++) {
             if (val[j] || !tkd_expr_has_sym(cur[0], s->vars[j]) || !tkd_expr_has_sym(cur[1], s->vars[j]))
                 continue;
-            trat t;
+            tkd_rf t;
             tkd_expr *pp[2] = {trat_prep(cur[0], e), trat_prep(cur[1], e)};
-            if (!pp[0] || !pp[1] || trat_init(&t, (const tkd_expr *const *)pp, 2, s->vars, s->nv, e)) {
+            if (!pp[0] || !pp[1] || tkd_rf_init(&t, (const tkd_expr *const *)pp, 2, s->vars, s->nv, e)) {
                 tkd_expr_free(pp[0]);
                 tkd_expr_free(pp[1]);
                 rc = e->code ? e->code : TKD_ENOMEM;
                 goto done;
             }
             fmpz_mpoly_q_t a, b;
-            fmpz_mpoly_q_init(a, t.m);
-            fmpz_mpoly_q_init(b, t.m);
+            fmpz_mpoly_q_init(a, t.ctx);
+            fmpz_mpoly_q_init(b, t.ctx);
             fmpz_mpoly_t R;
-            fmpz_mpoly_init(R, t.m);
-            int ok =
-                !trat_conv(&t, pp[0], a, e) && !trat_conv(&t, pp[1], b, e) && !trat_var_in_atoms(&t, s->vars[j]) &&
-                fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), trat_var(&t, s->vars[j]), t.m);
-            tkd_expr *res = ok ? trat_poly_ast(&t, R, NULL) : NULL;
-            fmpz_mpoly_clear(R, t.m);
-            fmpz_mpoly_q_clear(a, t.m);
-            fmpz_mpoly_q_clear(b, t.m);
-            trat_clear(&t);
+            fmpz_mpoly_init(R, t.ctx);
+            int ok = !tkd_rf_conv(&t, a, pp[0], e) && !tkd_rf_conv(&t, b, pp[1], e) &&
+                     !tkd_rf_var_in_atoms(&t, s->vars[j]) &&
+                     fmpz_mpoly_resultant(R, fmpz_mpoly_q_numref(a), fmpz_mpoly_q_numref(b), tkd_rf_var(&t, s->vars[j]),
+                                          t.ctx);
+            tkd_expr *res = ok ? tkd_rf_poly_to_expr(&t, R, NULL) : NULL;
+            fmpz_mpoly_clear(R, t.ctx);
+            fmpz_mpoly_q_clear(a, t.ctx);
+            fmpz_mpoly_q_clear(b, t.ctx);
+            tkd_rf_clear(&t);
             tkd_expr_free(pp[0]);
             tkd_expr_free(pp[1]);
             if (!res)

@@ -12,11 +12,11 @@
 #include <flint/fmpz_vec.h>
 
 #include <calcium/ca.h>
-#include <calcium/fexpr.h>
 #include <calcium/fmpz_mpoly_q.h>
 #include <calcium/qqbar.h>
 
 #include "tkd/expr.h"
+#include "tkd/expr_rf.h"
 #include "tkd/json.h"
 #include "tkd/tools.h"
 
@@ -137,35 +137,19 @@ static inline void tca_ctx_init(ca_ctx_t ctx) {
     ctx->options[CA_OPT_QQBAR_DEG_LIMIT] = TOOL_CA_QQBAR_DEG_LIMIT;
 }
 
-int tnum_from_ast(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e);
+/* An argument (expression string or JSON number) as an exact number; the
+ * conversions are expr's: tkd_expr_to_ca, tkd_expr_from_ca, tkd_expr_from_qqbar. */
 int tnum_from_json(ca_t out, const tkd_json *v, const char *what, ca_ctx_t ctx, tkd_err *e);
-tkd_expr *tnum_to_ast(const ca_t x, ca_ctx_t ctx, tkd_err *e);
-tkd_expr *tnum_qqbar_to_ast(const qqbar_t x, tkd_err *e);
-char *tnum_decimal(const ca_t x, long digits, ca_ctx_t ctx);
 
-/* ---- rational functions over symbols and atoms (rat.c) ---- */
-#define TRAT_GENS_MAX 32
-
-typedef struct trat {
-    fmpz_mpoly_ctx_t m;
-    size_t n, nsyms;              /* generators; the first nsyms are symbols, sorted */
-    tkd_expr *gen[TRAT_GENS_MAX]; /* owned */
-    int rad_q[TRAT_GENS_MAX];     /* q for a numeric radical b**(p/q), else 0 */
-    int has_rad, live;
-} trat;
-
+/* ---- rational functions over symbols and atoms (rat.c on expr's tkd_rf) ---- */
+/* x with numeric subtrees in Calcium's closed form and function arguments
+ * normalized: what tkd_rf_init/tkd_rf_conv read. */
 tkd_expr *trat_prep(const tkd_expr *x, tkd_err *e);
+/* x prepared and made canonical (tkd_rf_canonical). */
 tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e);
-int trat_init(trat *t, const tkd_expr *const *xs, size_t nx, const char *const *vars, size_t nv, tkd_err *e);
-void trat_clear(trat *t);
-int trat_conv(const trat *t, const tkd_expr *prepared, fmpz_mpoly_q_t out, tkd_err *e);
-int trat_from_ast(trat *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
-void trat_reduce(const trat *t, fmpz_mpoly_q_t r);
-int trat_var(const trat *t, const char *name);
-int trat_var_in_atoms(const trat *t, const char *name);
-tkd_expr *trat_to_ast(const trat *t, const fmpz_mpoly_q_t r);
-tkd_expr *trat_poly_ast(const trat *t, const fmpz_mpoly_t p, const fmpz_t d);
-tkd_expr *trat_term_ast(const trat *t, const fmpq_t c, const ulong *ex);
+/* x prepared and converted in a fresh t that also has the symbols vars;
+ * on success free with fmpz_mpoly_q_clear(*out, t->ctx) and tkd_rf_clear. */
+int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
 
 /* ---- lists of expressions and roots (roots.c) ---- */
 typedef struct tlist {
@@ -176,6 +160,7 @@ typedef struct tlist {
 void tlist_free(tlist *l);
 int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates */
 void tlist_sort(tlist *l);                        /* real ascending, then complex */
+/* tkd_expr_subs as a value: NULL on ENOMEM or a result above TKD_EXPR_MAX_NODES */
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);

@@ -1,9 +1,11 @@
 /* expr: the evaluation API called directly (what the toolkit and grader
  * use): Calcium round trips, Arb numerics with bound symbols, polynomial
  * conversion, coefficients, substitution with bound indices, derivatives,
- * simplify on containers, is_zero. Values are checked against facts
+ * simplify on containers, is_zero, closed forms of algebraic numbers,
+ * rational functions with radical generators. Values are checked against facts
  * independent of tkd (known closed forms, identities, double math). */
 #include "tkd/expr.h"
+#include "tkd/expr_rf.h"
 #include "tkd_test.h"
 
 static tkd_expr *P(const char *s) {
@@ -40,7 +42,7 @@ TEST(calcium_roundtrip) {
     tkd_expr_free(x);
     CHECK(ca_check_equal(v, w, ctx) == T_TRUE);
     /* and back: the closed form evaluates to the same number */
-    x = tkd_expr_from_ca(v, ctx);
+    x = tkd_expr_from_ca(v, ctx, &e);
     CHECK(x != NULL);
     CHECK_INT(tkd_expr_to_ca(w, x, ctx, &e), 0);
     CHECK(ca_check_equal(v, w, ctx) == T_TRUE);
@@ -210,6 +212,113 @@ TEST(roots) {
     tkd_expr_free(x);
 }
 
+/* value of s exactly, compared with the rational p/q */
+static int exact_is(const char *s, long p, long q) {
+    ca_ctx_t ctx;
+    ca_ctx_init(ctx);
+    ca_t v;
+    ca_init(v, ctx);
+    tkd_err e = {0};
+    tkd_expr *x = P(s);
+    int ok = 0;
+    if (x && !tkd_expr_to_ca(v, x, ctx, &e)) {
+        fmpq_t a;
+        fmpq_init(a);
+        ok = ca_get_fmpq(a, v, ctx) && fmpz_equal_si(fmpq_numref(a), p) && fmpz_equal_si(fmpq_denref(a), q);
+        fmpq_clear(a);
+    }
+    if (!ok)
+        fprintf(stderr, "  %s: %s\n", s, e.msg);
+    tkd_expr_free(x);
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+    return ok;
+}
+
+TEST(exact_functions) {
+    CHECK(exact_is("frac(7/2)", 1, 2));
+    CHECK(exact_is("Mod(11/2, 2)", 3, 2)); /* Python: 5.5 % 2 */
+    CHECK(exact_is("Mod(-7, 3)", 2, 1));   /* the sign of the divisor */
+    CHECK(exact_is("cos(pi/3) + sin(7*pi/6)", 0, 1));
+    CHECK(exact_is("tan(pi/4)**2 + gamma(4)", 7, 1));
+    ca_ctx_t ctx;
+    ca_ctx_init(ctx);
+    ca_t v;
+    ca_init(v, ctx);
+    tkd_err e = {0};
+    tkd_expr *x = P("tan(pi/2)");
+    CHECK_INT(tkd_expr_to_ca(v, x, ctx, &e), TKD_EMATH);
+    tkd_expr_free(x);
+    x = P("Mod(1, 0)");
+    CHECK_INT(tkd_expr_to_ca(v, x, ctx, &e), TKD_EMATH);
+    tkd_expr_free(x);
+    ca_one(v, ctx);
+    ca_div_ui(v, v, 0, ctx); /* 1/0: complex infinity */
+    CHECK(tkd_expr_from_ca(v, ctx, &e) == NULL);
+    CHECK_INT(e.code, TKD_EMATH);
+    CHECK(strstr(e.msg, "zoo") != NULL);
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+}
+
+/* every root of p written in closed form equals the root (Arb balls overlap) */
+static void check_closed_forms(const char *poly) {
+    fmpz_poly_t p;
+    fmpz_poly_init(p);
+    fmpz_poly_set_str(p, poly);
+    slong d = fmpz_poly_degree(p);
+    qqbar_ptr r = _qqbar_vec_init(d);
+    qqbar_roots_fmpz_poly(r, p, 0);
+    for (slong i = 0; i < d; i++) {
+        tkd_err e = {0};
+        tkd_expr *x = tkd_expr_from_qqbar(r + i, &e);
+        CHECK(x != NULL);
+        acb_t a, b;
+        acb_init(a);
+        acb_init(b);
+        qqbar_get_acb(a, r + i, 128);
+        CHECK(x && !tkd_expr_eval_acb(b, x, 0, NULL, NULL, 128, &e) && acb_overlaps(a, b));
+        acb_clear(a);
+        acb_clear(b);
+        tkd_expr_free(x);
+    }
+    _qqbar_vec_clear(r, d);
+    fmpz_poly_clear(p);
+}
+
+TEST(algebraic_closed_forms) {
+    check_closed_forms("4  1 -3 0 1");  /* x^3 - 3x + 1: three real roots */
+    check_closed_forms("4  -2 0 0 1");  /* x^3 - 2 */
+    check_closed_forms("3  -1 1 1");    /* x^2 + x - 1 */
+    check_closed_forms("5  1 0 0 0 1"); /* x^4 + 1 */
+}
+
+TEST(ratfun_radicals) {
+    tkd_err e = {0};
+    tkd_expr *x = P("(sqrt(2) + x**(1/2))**2 * y + x**(3/2)*sqrt(x) - I**2");
+    const char *vars[] = {"z"};
+    tkd_rf r;
+    CHECK_INT(tkd_rf_init(&r, (const tkd_expr *const *)&x, 1, vars, 1, &e), 0);
+    CHECK_INT((long)r.nsyms, 3); /* x, y, z */
+    CHECK_INT((long)tkd_rf_var(&r, "z"), 2);
+    CHECK_INT((long)tkd_rf_var(&r, "w"), -1);
+    CHECK_INT(tkd_rf_var_in_atoms(&r, "x"), 1);
+    CHECK_INT(tkd_rf_var_in_atoms(&r, "y"), 0);
+    fmpz_mpoly_q_t q;
+    fmpz_mpoly_q_init(q, r.ctx);
+    CHECK_INT(tkd_rf_conv(&r, q, x, &e), 0);
+    for (size_t g = r.nsyms; g < r.n; g++) /* every radical reduced */
+        CHECK(fmpz_mpoly_degree_si(fmpz_mpoly_q_numref(q), (slong)g, r.ctx) < 2);
+    tkd_expr *y = tkd_rf_to_expr(&r, q);
+    tkd_expr *want = P("(x + 2 + 2*sqrt(2)*sqrt(x))*y + x**2 + 1");
+    tkd_expr *diff = tkd_expr_sub(y, want);
+    CHECK_INT(tkd_expr_is_zero(diff, &e), TKD_EXPR_YES);
+    tkd_expr_free(diff);
+    fmpz_mpoly_q_clear(q, r.ctx);
+    tkd_rf_clear(&r);
+    tkd_expr_free(x);
+}
+
 int main(void) {
     RUN(calcium_roundtrip);
     RUN(numerics);
@@ -217,5 +326,8 @@ int main(void) {
     RUN(rewrite);
     RUN(is_zero);
     RUN(roots);
+    RUN(exact_functions);
+    RUN(algebraic_closed_forms);
+    RUN(ratfun_radicals);
     return TEST_END();
 }
