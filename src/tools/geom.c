@@ -41,15 +41,6 @@ static void clear_pts(pt *p, int n, ca_ctx_t ctx) {
     }
 }
 
-static int load_pts(const tkd_json *args, const char *const *keys, int n, pt *p, ca_ctx_t ctx, tkd_err *e) {
-    for (int i = 0; i < n; i++)
-        if (load_pt(tkd_json_get(args, keys[i]), keys[i], p + i, ctx, e)) {
-            clear_pts(p, i + 1, ctx);
-            return e->code;
-        }
-    return 0;
-}
-
 static tkd_json *num_json(tkd_arena *ta, const ca_t v, ca_ctx_t ctx, tkd_err *e) {
     tkd_expr *x = tkd_expr_from_ca(v, ctx, e);
     return x ? tjson_ast(ta, x) : NULL;
@@ -99,64 +90,119 @@ static int done(tkd_json **result, tkd_json *v, tkd_err *e) {
     return 0;
 }
 
-static const char *const P12[] = {"point1", "point2"}, *const P123[] = {"point1", "point2", "point3"};
-
-static int t_midpoint(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[2];
-    int rc = load_pts(args, P12, 2, p, ctx, e);
-    if (!rc) {
-        ca_t x, y;
-        ca_init(x, ctx);
-        ca_init(y, ctx);
-        ca_add(x, p[0].x, p[1].x, ctx);
-        ca_div_ui(x, x, 2, ctx);
-        ca_add(y, p[0].y, p[1].y, ctx);
-        ca_div_ui(y, y, 2, ctx);
-        rc = done(result, pt_json(ta, x, y, ctx, e), e);
-        ca_clear(x, ctx);
-        ca_clear(y, ctx);
-        clear_pts(p, 2, ctx);
-    }
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_midpoint_GH") : 0;
+/* A list of at least min points. */
+static int load_list(const tkd_json *args, const char *key, int min, pt **out, int *nout, ca_ctx_t ctx, tkd_err *e) {
+    const tkd_json *a;
+    if (targ_list(args, key, (size_t)min, PTS_MAX, &a, e))
+        return e->code;
+    int n = (int)tkd_json_size(a);
+    pt *p = calloc((size_t)n, sizeof *p);
+    if (!p)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        if (load_pt(tkd_json_at(a, i), "point", p + i, ctx, e)) {
+            clear_pts(p, i + 1, ctx);
+            free(p);
+            return tkd_err_wrap(e, "%s element %d", key, i + 1);
+        }
+    *out = p;
+    *nout = n;
+    return 0;
 }
 
-static int t_distance(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
+/*
+ * One geometry call: its Calcium context, the points and numbers of its
+ * arguments, read in the order of the tool's parameter table (TP_VECTOR: a
+ * point, TP_POINTS: a list of points, TP_NUMBER: a number), and scratch
+ * numbers. geo_run sets all of it up and releases it around the tool's body,
+ * which only computes.
+ */
+#define GEO_SCRATCH 12
+
+typedef struct geo {
+    tkd_arena *ta;
     ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[2];
-    int rc = load_pts(args, P12, 2, p, ctx, e);
-    if (!rc) {
-        ca_t d;
-        ca_init(d, ctx);
-        dist2(d, p, p + 1, ctx);
-        ca_sqrt(d, d, ctx);
-        rc = done(result, num_json(ta, d, ctx, e), e);
-        ca_clear(d, ctx);
-        clear_pts(p, 2, ctx);
+    pt fixed[4], *p; /* the points: fixed, or a list (malloc'd) */
+    int n;
+    ca_t num[3]; /* number arguments */
+    ca_t v[GEO_SCRATCH];
+} geo;
+
+typedef int (*geo_body)(geo *g, tkd_json **result, tkd_err *e);
+
+static int geo_load(geo *g, const struct tkd_tool *t, const tkd_json *args, int min, tkd_err *e) {
+    int nn = 0;
+    for (int i = 0; i < TOOL_PARAMS_MAX && t->params[i].name; i++) {
+        const tool_param *q = &t->params[i];
+        const tkd_json *v = tkd_json_get(args, q->name);
+        if (q->type == TP_POINTS) {
+            if (load_list(args, q->name, min, &g->p, &g->n, g->ctx, e))
+                return e->code;
+        } else if (q->type == TP_VECTOR && g->n < 4) {
+            if (load_pt(v, q->name, g->fixed + g->n++, g->ctx, e)) /* counted: load_pt initialised it */
+                return e->code;
+        } else if (q->type == TP_NUMBER && nn < 3) {
+            char w[40];
+            snprintf(w, sizeof w, "'%s'", q->name);
+            if (tnum_from_json(g->num[nn++], v, w, g->ctx, e))
+                return e->code;
+        }
     }
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_point_distance") : 0;
+    return 0;
 }
 
-static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[2];
-    int rc = load_pts(args, P12, 2, p, ctx, e);
-    if (rc) {
-        ca_ctx_clear(ctx);
-        return tkd_err_wrap(e, "compute_line_bisectors");
+static int geo_run(const char *name, int min, geo_body body, tkd_arena *ta, const tkd_json *args, tkd_json **result,
+                   tkd_err *e) {
+    geo g;
+    g.ta = ta;
+    g.p = g.fixed;
+    g.n = 0;
+    tca_ctx_init(g.ctx);
+    for (int i = 0; i < 3; i++)
+        ca_init(g.num[i], g.ctx);
+    for (int i = 0; i < GEO_SCRATCH; i++)
+        ca_init(g.v[i], g.ctx);
+    int rc = geo_load(&g, tkd_tools_find(name), args, min, e);
+    if (!rc)
+        rc = body(&g, result, e);
+    for (int i = 0; i < 3; i++)
+        ca_clear(g.num[i], g.ctx);
+    for (int i = 0; i < GEO_SCRATCH; i++)
+        ca_clear(g.v[i], g.ctx);
+    clear_pts(g.p, g.n, g.ctx);
+    if (g.p != g.fixed)
+        free(g.p);
+    ca_ctx_clear(g.ctx);
+    return rc ? tkd_err_wrap(e, "%s", name) : 0;
+}
+
+/* The handler of a geometry tool: its body run in a geo frame. */
+#define GEO_TOOL(body_, name_, min_)                                                                                   \
+    static int t_##body_(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {                        \
+        return geo_run(name_, min_, body_, ta, args, result, e);                                                       \
     }
-    ca_t dx, dy, mx, my, m, b;
-    ca_init(dx, ctx);
-    ca_init(dy, ctx);
-    ca_init(mx, ctx);
-    ca_init(my, ctx);
-    ca_init(m, ctx);
-    ca_init(b, ctx);
+
+static int midpoint(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ptr x = g->v[0], y = g->v[1];
+    ca_add(x, p[0].x, p[1].x, g->ctx);
+    ca_div_ui(x, x, 2, g->ctx);
+    ca_add(y, p[0].y, p[1].y, g->ctx);
+    ca_div_ui(y, y, 2, g->ctx);
+    return done(result, pt_json(g->ta, x, y, g->ctx, e), e);
+}
+
+static int distance(geo *g, tkd_json **result, tkd_err *e) {
+    ca_ptr d = g->v[0];
+    dist2(d, g->p, g->p + 1, g->ctx);
+    ca_sqrt(d, d, g->ctx);
+    return done(result, num_json(g->ta, d, g->ctx, e), e);
+}
+
+static int bisector(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ctx_struct *ctx = g->ctx;
+    ca_ptr dx = g->v[0], dy = g->v[1], mx = g->v[2], my = g->v[3], m = g->v[4], b = g->v[5];
     ca_sub(dx, p[1].x, p[0].x, ctx);
     ca_sub(dy, p[1].y, p[0].y, ctx);
     ca_add(mx, p[0].x, p[1].x, ctx);
@@ -165,6 +211,7 @@ static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
     ca_div_ui(my, my, 2, ctx);
     /* dx (x - mx) + dy (y - my) = 0 */
     truth_t zy = ca_check_is_zero(dy, ctx), zx = ca_check_is_zero(dx, ctx);
+    int rc = 0;
     tkd_buf out;
     tkd_buf_init(&out);
     if (zy == T_TRUE && zx == T_TRUE) {
@@ -201,333 +248,184 @@ static int t_bisector(tkd_arena *ta, const tkd_json *args, tkd_json **result, tk
         rc = tkd_err_set(e, TKD_EMATH, "could not decide whether the points are level");
     }
     if (!rc)
-        *result = tkd_json_string(ta, out.data);
+        rc = done(result, tkd_json_string(g->ta, out.data), e);
     tkd_buf_free(&out);
-    ca_clear(dx, ctx);
-    ca_clear(dy, ctx);
-    ca_clear(mx, ctx);
-    ca_clear(my, ctx);
-    ca_clear(m, ctx);
-    ca_clear(b, ctx);
-    clear_pts(p, 2, ctx);
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_line_bisectors") : 0;
+    return rc;
 }
 
-static int tri(tkd_arena *ta, const tkd_json *args, tkd_json **result, int what, tkd_err *e) {
-    static const char *names[] = {"compute_centroid", "compute_orthocenter", "compute_triangle_area_vertices"};
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[3];
-    int rc = load_pts(args, P123, 3, p, ctx, e);
-    if (rc) {
-        ca_ctx_clear(ctx);
-        return tkd_err_wrap(e, "%s", names[what]);
-    }
-    ca_t x, y, c, t, u;
-    ca_init(x, ctx);
-    ca_init(y, ctx);
-    ca_init(c, ctx);
-    ca_init(t, ctx);
-    ca_init(u, ctx);
-    cross(c, p, p + 1, p + 2, ctx);
-    truth_t degenerate = ca_check_is_zero(c, ctx);
-    if (what == 0) {
-        ca_add(x, p[0].x, p[1].x, ctx);
-        ca_add(x, x, p[2].x, ctx);
-        ca_div_ui(x, x, 3, ctx);
-        ca_add(y, p[0].y, p[1].y, ctx);
-        ca_add(y, y, p[2].y, ctx);
-        ca_div_ui(y, y, 3, ctx);
-        rc = done(result, pt_json(ta, x, y, ctx, e), e);
-    } else if (what == 2) {
-        ca_abs(c, c, ctx);
-        ca_div_ui(c, c, 2, ctx);
-        rc = done(result, num_json(ta, c, ctx, e), e);
-    } else if (degenerate != T_FALSE) {
-        rc = tkd_err_set(e, TKD_EMATH, "the three points are collinear: there is no triangle, so no orthocenter");
-    } else {
-        /* (H - A).(B - C) = 0, (H - B).(A - C) = 0: a 2x2 system by Cramer */
-        ca_t a1, b1, c1, a2, b2, c2, det;
-        ca_init(a1, ctx);
-        ca_init(b1, ctx);
-        ca_init(c1, ctx);
-        ca_init(a2, ctx);
-        ca_init(b2, ctx);
-        ca_init(c2, ctx);
-        ca_init(det, ctx);
-        ca_sub(a1, p[1].x, p[2].x, ctx);
-        ca_sub(b1, p[1].y, p[2].y, ctx);
-        ca_mul(c1, a1, p[0].x, ctx);
-        ca_mul(t, b1, p[0].y, ctx);
-        ca_add(c1, c1, t, ctx);
-        ca_sub(a2, p[0].x, p[2].x, ctx);
-        ca_sub(b2, p[0].y, p[2].y, ctx);
-        ca_mul(c2, a2, p[1].x, ctx);
-        ca_mul(t, b2, p[1].y, ctx);
-        ca_add(c2, c2, t, ctx);
-        ca_mul(det, a1, b2, ctx);
-        ca_mul(t, a2, b1, ctx);
-        ca_sub(det, det, t, ctx);
-        ca_mul(x, c1, b2, ctx);
-        ca_mul(t, c2, b1, ctx);
-        ca_sub(x, x, t, ctx);
-        ca_div(x, x, det, ctx);
-        ca_mul(y, a1, c2, ctx);
-        ca_mul(t, a2, c1, ctx);
-        ca_sub(y, y, t, ctx);
-        ca_div(y, y, det, ctx);
-        rc = done(result, pt_json(ta, x, y, ctx, e), e);
-        ca_clear(a1, ctx);
-        ca_clear(b1, ctx);
-        ca_clear(c1, ctx);
-        ca_clear(a2, ctx);
-        ca_clear(b2, ctx);
-        ca_clear(c2, ctx);
-        ca_clear(det, ctx);
-    }
-    ca_clear(x, ctx);
-    ca_clear(y, ctx);
-    ca_clear(c, ctx);
-    ca_clear(t, ctx);
-    ca_clear(u, ctx);
-    clear_pts(p, 3, ctx);
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "%s", names[what]) : 0;
+static int centroid(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ptr x = g->v[0], y = g->v[1];
+    ca_add(x, p[0].x, p[1].x, g->ctx);
+    ca_add(x, x, p[2].x, g->ctx);
+    ca_div_ui(x, x, 3, g->ctx);
+    ca_add(y, p[0].y, p[1].y, g->ctx);
+    ca_add(y, y, p[2].y, g->ctx);
+    ca_div_ui(y, y, 3, g->ctx);
+    return done(result, pt_json(g->ta, x, y, g->ctx, e), e);
 }
 
-static int t_centroid(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
-    return tri(ta, a, r, 0, e);
-}
-static int t_orthocenter(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
-    return tri(ta, a, r, 1, e);
-}
-static int t_area_vertices(tkd_arena *ta, const tkd_json *a, tkd_json **r, tkd_err *e) {
-    return tri(ta, a, r, 2, e);
+static int area_vertices(geo *g, tkd_json **result, tkd_err *e) {
+    ca_ptr c = g->v[0];
+    cross(c, g->p, g->p + 1, g->p + 2, g->ctx);
+    ca_abs(c, c, g->ctx);
+    ca_div_ui(c, c, 2, g->ctx);
+    return done(result, num_json(g->ta, c, g->ctx, e), e);
 }
 
-static int load_list(const tkd_json *args, const char *key, int min, pt **p, int *n, ca_ctx_t ctx, tkd_err *e) {
-    const tkd_json *a;
-    if (targ_list(args, key, (size_t)min, PTS_MAX, &a, e))
-        return e->code;
-    *n = (int)tkd_json_size(a);
-    *p = calloc((size_t)*n, sizeof **p);
-    if (!*p)
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    for (int i = 0; i < *n; i++) {
-        int rc = load_pt(tkd_json_at(a, i), "point", *p + i, ctx, e);
-        if (rc) {
-            clear_pts(*p, i + 1, ctx);
-            free(*p);
-            return tkd_err_wrap(e, "%s element %d", key, i + 1);
-        }
-    }
-    return 0;
+static int orthocenter(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ctx_struct *ctx = g->ctx;
+    ca_ptr x = g->v[0], y = g->v[1], t = g->v[2], a1 = g->v[3], b1 = g->v[4], c1 = g->v[5], a2 = g->v[6],
+           b2 = g->v[7], c2 = g->v[8], det = g->v[9];
+    cross(t, p, p + 1, p + 2, ctx);
+    if (ca_check_is_zero(t, ctx) != T_FALSE)
+        return tkd_err_set(e, TKD_EMATH, "the three points are collinear: there is no triangle, so no orthocenter");
+    /* (H - A).(B - C) = 0, (H - B).(A - C) = 0: a 2x2 system by Cramer */
+    ca_sub(a1, p[1].x, p[2].x, ctx);
+    ca_sub(b1, p[1].y, p[2].y, ctx);
+    ca_mul(c1, a1, p[0].x, ctx);
+    ca_mul(t, b1, p[0].y, ctx);
+    ca_add(c1, c1, t, ctx);
+    ca_sub(a2, p[0].x, p[2].x, ctx);
+    ca_sub(b2, p[0].y, p[2].y, ctx);
+    ca_mul(c2, a2, p[1].x, ctx);
+    ca_mul(t, b2, p[1].y, ctx);
+    ca_add(c2, c2, t, ctx);
+    ca_mul(det, a1, b2, ctx);
+    ca_mul(t, a2, b1, ctx);
+    ca_sub(det, det, t, ctx);
+    ca_mul(x, c1, b2, ctx);
+    ca_mul(t, c2, b1, ctx);
+    ca_sub(x, x, t, ctx);
+    ca_div(x, x, det, ctx);
+    ca_mul(y, a1, c2, ctx);
+    ca_mul(t, a2, c1, ctx);
+    ca_sub(y, y, t, ctx);
+    ca_div(y, y, det, ctx);
+    return done(result, pt_json(g->ta, x, y, ctx, e), e);
 }
 
-static int t_collinear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt *p;
-    int n, rc = load_list(args, "points", 1, &p, &n, ctx, e);
-    if (!rc) {
-        int coll = 1;
-        int base = -1; /* a point different from p[0] */
-        for (int i = 1; i < n && base < 0; i++)
-            if (ca_check_equal(p[i].x, p[0].x, ctx) != T_TRUE || ca_check_equal(p[i].y, p[0].y, ctx) != T_TRUE)
-                base = i;
-        ca_t c;
-        ca_init(c, ctx);
-        for (int i = 1; base > 0 && i < n && coll; i++) {
-            cross(c, p, p + base, p + i, ctx);
-            truth_t z = ca_check_is_zero(c, ctx);
-            if (z == T_UNKNOWN)
-                rc = tkd_err_set(e, TKD_EMATH, "could not decide collinearity exactly");
-            coll = z == T_TRUE;
-        }
-        if (!rc)
-            *result = tkd_json_string(ta, coll ? "True" : "False");
-        ca_clear(c, ctx);
-        clear_pts(p, n, ctx);
-        free(p);
+static int collinear(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    int coll = 1, rc = 0;
+    int base = -1; /* a point different from p[0] */
+    for (int i = 1; i < g->n && base < 0; i++)
+        if (ca_check_equal(p[i].x, p[0].x, g->ctx) != T_TRUE || ca_check_equal(p[i].y, p[0].y, g->ctx) != T_TRUE)
+            base = i;
+    for (int i = 1; base > 0 && i < g->n && coll; i++) {
+        cross(g->v[0], p, p + base, p + i, g->ctx);
+        truth_t z = ca_check_is_zero(g->v[0], g->ctx);
+        if (z == T_UNKNOWN)
+            rc = tkd_err_set(e, TKD_EMATH, "could not decide collinearity exactly");
+        coll = z == T_TRUE;
     }
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "check_points_collinear") : 0;
+    return rc ? rc : done(result, tkd_json_string(g->ta, coll ? "True" : "False"), e);
 }
 
-static int t_polygon_area(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt *p;
-    int n, rc = load_list(args, "vertices", 3, &p, &n, ctx, e);
-    if (!rc) {
-        ca_t s, t;
-        ca_init(s, ctx);
-        ca_init(t, ctx);
-        for (int i = 0; i < n; i++) { /* shoelace */
-            const pt *a = p + i, *b = p + (i + 1) % n;
-            ca_mul(t, a->x, b->y, ctx);
-            ca_add(s, s, t, ctx);
-            ca_mul(t, b->x, a->y, ctx);
-            ca_sub(s, s, t, ctx);
-        }
-        ca_abs(s, s, ctx);
-        ca_div_ui(s, s, 2, ctx);
-        rc = done(result, num_json(ta, s, ctx, e), e);
-        ca_clear(s, ctx);
-        ca_clear(t, ctx);
-        clear_pts(p, n, ctx);
-        free(p);
+static int polygon_area(geo *g, tkd_json **result, tkd_err *e) {
+    ca_ptr s = g->v[0], t = g->v[1];
+    for (int i = 0; i < g->n; i++) { /* shoelace */
+        const pt *a = g->p + i, *b = g->p + (i + 1) % g->n;
+        ca_mul(t, a->x, b->y, g->ctx);
+        ca_add(s, s, t, g->ctx);
+        ca_mul(t, b->x, a->y, g->ctx);
+        ca_sub(s, s, t, g->ctx);
     }
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_polygon_area") : 0;
+    ca_abs(s, s, g->ctx);
+    ca_div_ui(s, s, 2, g->ctx);
+    return done(result, num_json(g->ta, s, g->ctx, e), e);
 }
 
-static int t_angle(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    static const char *const K[] = {"line1_point1", "line1_point2", "line2_point1", "line2_point2"};
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[4];
-    int rc = load_pts(args, K, 4, p, ctx, e);
-    if (rc) {
-        ca_ctx_clear(ctx);
-        return tkd_err_wrap(e, "compute_angle_between");
-    }
-    ca_t ux, uy, vx, vy, d, n1, n2, c;
-    ca_init(ux, ctx);
-    ca_init(uy, ctx);
-    ca_init(vx, ctx);
-    ca_init(vy, ctx);
-    ca_init(d, ctx);
-    ca_init(n1, ctx);
-    ca_init(n2, ctx);
-    ca_init(c, ctx);
+static int angle(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ctx_struct *ctx = g->ctx;
+    ca_ptr ux = g->v[0], uy = g->v[1], vx = g->v[2], vy = g->v[3], d = g->v[4], n1 = g->v[5], n2 = g->v[6],
+           c = g->v[7], a = g->v[8], r = g->v[9];
     ca_sub(ux, p[1].x, p[0].x, ctx);
     ca_sub(uy, p[1].y, p[0].y, ctx);
     ca_sub(vx, p[3].x, p[2].x, ctx);
     ca_sub(vy, p[3].y, p[2].y, ctx);
     dist2(n1, p, p + 1, ctx);
     dist2(n2, p + 2, p + 3, ctx);
-    if (ca_check_is_zero(n1, ctx) != T_FALSE || ca_check_is_zero(n2, ctx) != T_FALSE) {
-        rc = tkd_err_set(e, TKD_EMATH, "each line needs two different points");
-    } else {
-        ca_mul(d, ux, vx, ctx); /* cos = u.v / (|u| |v|) */
-        ca_mul(c, uy, vy, ctx);
-        ca_add(d, d, c, ctx);
-        ca_mul(n1, n1, n2, ctx);
-        ca_sqrt(n1, n1, ctx);
-        ca_div(c, d, n1, ctx);
-        /* acos(c): a rational multiple of pi when Calcium can tell */
-        ca_t a, r;
-        ca_init(a, ctx);
-        ca_init(r, ctx);
-        ca_acos(a, c, ctx);
-        ca_pi(r, ctx);
-        ca_div(r, a, r, ctx);
-        fmpq_t q;
-        fmpq_init(q);
-        tkd_expr *x = NULL;
-        if (ca_get_fmpq(q, r, ctx))
-            x = tkd_expr_mul2(tkd_expr_fmpq(q), tkd_expr_const(TKD_C_PI));
-        else {
-            tkd_expr *cc = tkd_expr_from_ca(c, ctx, e);
-            x = cc ? tkd_expr_fn1(TKD_FN_ACOS, cc) : NULL;
-        }
-        rc = done(result, tjson_ast(ta, x), e);
-        fmpq_clear(q);
-        ca_clear(a, ctx);
-        ca_clear(r, ctx);
+    if (ca_check_is_zero(n1, ctx) != T_FALSE || ca_check_is_zero(n2, ctx) != T_FALSE)
+        return tkd_err_set(e, TKD_EMATH, "each line needs two different points");
+    ca_mul(d, ux, vx, ctx); /* cos = u.v / (|u| |v|) */
+    ca_mul(c, uy, vy, ctx);
+    ca_add(d, d, c, ctx);
+    ca_mul(n1, n1, n2, ctx);
+    ca_sqrt(n1, n1, ctx);
+    ca_div(c, d, n1, ctx);
+    /* acos(c): a rational multiple of pi when Calcium can tell */
+    ca_acos(a, c, ctx);
+    ca_pi(r, ctx);
+    ca_div(r, a, r, ctx);
+    fmpq_t q;
+    fmpq_init(q);
+    tkd_expr *x = NULL;
+    if (ca_get_fmpq(q, r, ctx))
+        x = tkd_expr_mul2(tkd_expr_fmpq(q), tkd_expr_const(TKD_C_PI));
+    else {
+        tkd_expr *cc = tkd_expr_from_ca(c, ctx, e);
+        x = cc ? tkd_expr_fn1(TKD_FN_ACOS, cc) : NULL;
     }
-    ca_clear(ux, ctx);
-    ca_clear(uy, ctx);
-    ca_clear(vx, ctx);
-    ca_clear(vy, ctx);
-    ca_clear(d, ctx);
-    ca_clear(n1, ctx);
-    ca_clear(n2, ctx);
-    ca_clear(c, ctx);
-    clear_pts(p, 4, ctx);
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_angle_between") : 0;
+    fmpq_clear(q);
+    return done(result, tjson_ast(g->ta, x), e);
 }
 
-static int t_point_line(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    static const char *const K[] = {"point", "line_point1", "line_point2"};
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    pt p[3];
-    int rc = load_pts(args, K, 3, p, ctx, e);
-    if (rc) {
-        ca_ctx_clear(ctx);
-        return tkd_err_wrap(e, "compute_point_to_line_distance");
-    }
-    ca_t c, n;
-    ca_init(c, ctx);
-    ca_init(n, ctx);
-    dist2(n, p + 1, p + 2, ctx);
-    truth_t same = ca_check_is_zero(n, ctx);
-    if (same == T_TRUE) { /* a point, not a line: the distance to it */
-        dist2(c, p, p + 1, ctx);
-        ca_sqrt(c, c, ctx);
+static int point_line(geo *g, tkd_json **result, tkd_err *e) {
+    const pt *p = g->p;
+    ca_ptr c = g->v[0], n = g->v[1];
+    dist2(n, p + 1, p + 2, g->ctx);
+    if (ca_check_is_zero(n, g->ctx) == T_TRUE) { /* a point, not a line: the distance to it */
+        dist2(c, p, p + 1, g->ctx);
+        ca_sqrt(c, c, g->ctx);
     } else {
-        cross(c, p + 1, p + 2, p, ctx);
-        ca_abs(c, c, ctx);
-        ca_sqrt(n, n, ctx);
-        ca_div(c, c, n, ctx);
+        cross(c, p + 1, p + 2, p, g->ctx);
+        ca_abs(c, c, g->ctx);
+        ca_sqrt(n, n, g->ctx);
+        ca_div(c, c, n, g->ctx);
     }
-    rc = done(result, num_json(ta, c, ctx, e), e);
-    ca_clear(c, ctx);
-    ca_clear(n, ctx);
-    clear_pts(p, 3, ctx);
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_point_to_line_distance") : 0;
+    return done(result, num_json(g->ta, c, g->ctx, e), e);
 }
 
-static int t_heron(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
-    static const char *const K[] = {"side1", "side2", "side3"};
-    ca_ctx_t ctx;
-    tca_ctx_init(ctx);
-    ca_t s[3], h, t;
-    for (int i = 0; i < 3; i++)
-        ca_init(s[i], ctx);
-    ca_init(h, ctx);
-    ca_init(t, ctx);
-    int rc = 0;
-    for (int i = 0; i < 3 && !rc; i++) {
-        char w[32];
-        snprintf(w, sizeof w, "'%s'", K[i]);
-        const tkd_json *v = tkd_json_get(args, K[i]);
-        rc = tnum_from_json(s[i], v, w, ctx, e);
-    }
-    for (int i = 0; i < 3 && !rc; i++) { /* triangle inequality, strict */
+static int heron(geo *g, tkd_json **result, tkd_err *e) {
+    ca_ctx_struct *ctx = g->ctx;
+    ca_t *s = g->num;
+    ca_ptr h = g->v[0], t = g->v[1];
+    for (int i = 0; i < 3; i++) { /* triangle inequality, strict */
         ca_add(t, s[(i + 1) % 3], s[(i + 2) % 3], ctx);
         ca_sub(t, t, s[i], ctx);
         if (ca_check_is_real(t, ctx) != T_TRUE || ca_check_is_negative_real(t, ctx) != T_FALSE ||
             ca_check_is_zero(t, ctx) != T_FALSE)
-            rc = tkd_err_set(
+            return tkd_err_set(
                 e, TKD_EMATH,
                 "the sides violate the triangle inequality (each side must be shorter than the sum of the other two)");
     }
-    if (!rc) {
-        /* 16 A^2 = (a+b+c)(-a+b+c)(a-b+c)(a+b-c) */
-        ca_add(h, s[0], s[1], ctx);
-        ca_add(h, h, s[2], ctx);
-        for (int i = 0; i < 3; i++) {
-            ca_add(t, s[(i + 1) % 3], s[(i + 2) % 3], ctx);
-            ca_sub(t, t, s[i], ctx);
-            ca_mul(h, h, t, ctx);
-        }
-        ca_sqrt(h, h, ctx);
-        ca_div_ui(h, h, 4, ctx);
-        rc = done(result, num_json(ta, h, ctx, e), e);
+    /* 16 A^2 = (a+b+c)(-a+b+c)(a-b+c)(a+b-c) */
+    ca_add(h, s[0], s[1], ctx);
+    ca_add(h, h, s[2], ctx);
+    for (int i = 0; i < 3; i++) {
+        ca_add(t, s[(i + 1) % 3], s[(i + 2) % 3], ctx);
+        ca_sub(t, t, s[i], ctx);
+        ca_mul(h, h, t, ctx);
     }
-    for (int i = 0; i < 3; i++)
-        ca_clear(s[i], ctx);
-    ca_clear(h, ctx);
-    ca_clear(t, ctx);
-    ca_ctx_clear(ctx);
-    return rc ? tkd_err_wrap(e, "compute_triangle_area_sides") : 0;
+    ca_sqrt(h, h, ctx);
+    ca_div_ui(h, h, 4, ctx);
+    return done(result, num_json(g->ta, h, ctx, e), e);
 }
+
+GEO_TOOL(midpoint, "compute_midpoint_GH", 0)
+GEO_TOOL(distance, "compute_point_distance", 0)
+GEO_TOOL(bisector, "compute_line_bisectors", 0)
+GEO_TOOL(centroid, "compute_centroid", 0)
+GEO_TOOL(orthocenter, "compute_orthocenter", 0)
+GEO_TOOL(area_vertices, "compute_triangle_area_vertices", 0)
+GEO_TOOL(collinear, "check_points_collinear", 1)
+GEO_TOOL(polygon_area, "compute_polygon_area", 3)
+GEO_TOOL(angle, "compute_angle_between", 0)
+GEO_TOOL(point_line, "compute_point_to_line_distance", 0)
+GEO_TOOL(heron, "compute_triangle_area_sides", 0)
 
 #define PT(n, d)                                                                                                       \
     { n, TP_VECTOR, 1, d }
