@@ -193,6 +193,9 @@ TEST(private_working_folder) {
     const char *was = getenv("TMPDIR");
     char *old = was ? strdup(was) : NULL;
     setenv("TMPDIR", top, 1);
+    /* the caller works in a folder of its own: other tests share the build folder */
+    char here[] = "/tmp/tkd-test-cwd-XXXXXX", back[4096];
+    CHECK(mkdtemp(here) != NULL && getcwd(back, sizeof back) != NULL && chdir(here) == 0);
     int cwd_before = entries(".", NULL, 0);
     tkd_tools_pool *p;
     tkd_err e = {0};
@@ -227,6 +230,8 @@ TEST(private_working_folder) {
     tkd_tools_pool_free(p);
     CHECK_INT(entries(top, NULL, 0), 0);
     rmdir(top);
+    CHECK(chdir(back) == 0);
+    rmdir(here);
     if (old)
         setenv("TMPDIR", old, 1);
     else
