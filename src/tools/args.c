@@ -4,6 +4,7 @@
  * argument object, with messages that tell the model what to send instead.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,19 @@ static int int_text(const char *s, fmpz_t z) {
     return digits_to_fmpz(d, nd, neg, z);
 }
 
-/* what names the value in messages; with key instead, "argument 'key'" (only
- * formatted when there is an error to report). */
-static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_t z, tkd_err *e) {
+/* Readers name the value in their messages with a printf format (what, ...),
+ * formatted only when there is an error to report, so that reading list or
+ * matrix elements costs no formatting. */
+#define NAME(w, what)                                                                                                  \
+    char w[96];                                                                                                        \
+    do {                                                                                                               \
+        va_list ap_;                                                                                                   \
+        va_start(ap_, what);                                                                                           \
+        vsnprintf(w, sizeof w, what, ap_);                                                                             \
+        va_end(ap_);                                                                                                   \
+    } while (0)
+
+int tval_fmpz(const tkd_json *v, fmpz_t z, tkd_err *e, const char *what, ...) {
     int rc = TKD_EINVAL;
     if (tkd_json_is(v, TKD_JSON_INT) || tkd_json_is(v, TKD_JSON_STR)) {
         rc = int_text(v->s, z);
@@ -71,15 +82,11 @@ static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_
             return 0;
         }
     }
-    char w[96];
-    if (key)
-        snprintf(w, sizeof w, "argument '%s'", key);
-    else
-        snprintf(w, sizeof w, "%s", what);
-    if (rc == TKD_ELIMIT)
-        return tkd_err_set(e, TKD_ELIMIT, "%s has more than %d digits; use a smaller integer", w, TOOL_INT_DIGITS_MAX);
     if (rc == TKD_ENOMEM)
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    NAME(w, what);
+    if (rc == TKD_ELIMIT)
+        return tkd_err_set(e, TKD_ELIMIT, "%s has more than %d digits; use a smaller integer", w, TOOL_INT_DIGITS_MAX);
     if (tkd_json_is(v, TKD_JSON_REAL))
         return tkd_err_set(e, TKD_EINVAL, "%s must be an integer, got %s", w, v->s);
     if (tkd_json_is(v, TKD_JSON_STR))
@@ -90,15 +97,11 @@ static int read_fmpz(const tkd_json *v, const char *what, const char *key, fmpz_
     return tkd_err_set(e, TKD_EINVAL, "%s must be an integer (a JSON integer or a string of digits)", w);
 }
 
-int tval_fmpz(const tkd_json *v, const char *what, fmpz_t z, tkd_err *e) {
-    return read_fmpz(v, what, NULL, z, e);
-}
-
 int targ_fmpz(const tkd_json *args, const char *key, fmpz_t z, tkd_err *e) {
     tkd_json *v = tkd_json_get(args, key);
     if (!v)
         return tkd_err_set(e, TKD_EINVAL, "missing integer argument '%s'", key);
-    return read_fmpz(v, NULL, key, z, e);
+    return tval_fmpz(v, z, e, "argument '%s'", key);
 }
 
 int targ_slong(const tkd_json *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e) {
@@ -109,7 +112,7 @@ int targ_slong(const tkd_json *args, const char *key, long lo, long hi, long def
     }
     fmpz_t z;
     fmpz_init(z);
-    int rc = read_fmpz(v, NULL, key, z, e);
+    int rc = tval_fmpz(v, z, e, "argument '%s'", key);
     if (!rc && (fmpz_cmp_si(z, lo) < 0 || fmpz_cmp_si(z, hi) > 0))
         rc = tkd_err_set(e, fmpz_cmp_si(z, hi) > 0 ? TKD_ELIMIT : TKD_EINVAL,
                          "argument '%s' must be between %ld and %ld", key, lo, hi);
@@ -151,9 +154,8 @@ tkd_json *tjson_fmpz(tkd_arena *ta, const fmpz_t z) {
 
 /* ---- expressions ---- */
 
-/* what names the value in messages, or key as "argument 'key'" (formatted
- * only for an error). */
-static int parse_expr(const tkd_json *v, const char *what, const char *key, tkd_expr **out, tkd_err *e) {
+/* A JSON value as an expression, without naming it: 0, or the parser's error. */
+static int read_expr(const tkd_json *v, tkd_expr **out, tkd_err *e) {
     *out = NULL;
     char buf[64];
     const char *s = tkd_json_str(v);
@@ -171,22 +173,23 @@ static int parse_expr(const tkd_json *v, const char *what, const char *key, tkd_
             snprintf(buf, sizeof buf, "%.17g", d);
         s = buf;
     }
-    char w[96];
-    if (s) {
-        int rc = tkd_expr_parse(s, strlen(s), 0, out, e);
-        if (!rc)
-            return 0;
-        if (key)
-            snprintf(w, sizeof w, "argument '%s'", key);
-        return tkd_err_wrap(e, "%s", key ? w : what);
-    }
-    if (key)
-        snprintf(w, sizeof w, "argument '%s'", key);
-    return tkd_err_set(e, TKD_EINVAL, "%s must be a string of SymPy syntax, e.g. \"x**2 - 4\"", key ? w : what);
+    if (!s)
+        return TKD_EINVAL; /* named_error says what to send */
+    return tkd_expr_parse(s, strlen(s), 0, out, e);
 }
 
-int tparse_json(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
-    return parse_expr(v, what, NULL, out, e);
+/* read_expr's error, with the value's name w. */
+static int named_error(const tkd_json *v, const char *w, tkd_err *e) {
+    if (!tkd_json_str(v) && !tkd_json_is_number(v))
+        return tkd_err_set(e, TKD_EINVAL, "%s must be a string of SymPy syntax, e.g. \"x**2 - 4\"", w);
+    return tkd_err_wrap(e, "%s", w);
+}
+
+int tparse_json(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) {
+    if (!read_expr(v, out, e))
+        return 0;
+    NAME(w, what);
+    return named_error(v, w, e);
 }
 
 int targ_expr(const tkd_json *args, const char *key, tkd_expr **out, tkd_err *e) {
@@ -195,7 +198,20 @@ int targ_expr(const tkd_json *args, const char *key, tkd_expr **out, tkd_err *e)
         *out = NULL;
         return tkd_err_set(e, TKD_EINVAL, "missing argument '%s'", key);
     }
-    return parse_expr(v, NULL, key, out, e);
+    return tparse_json(v, out, e, "argument '%s'", key);
+}
+
+int tnum_from_json(ca_t out, const tkd_json *v, ca_ctx_t ctx, tkd_err *e, const char *what, ...) {
+    tkd_expr *x = NULL;
+    int rc = read_expr(v, &x, e);
+    int parsed = !rc;
+    if (parsed)
+        rc = tkd_expr_to_ca(out, x, ctx, e);
+    tkd_expr_free(x);
+    if (!rc)
+        return 0;
+    NAME(w, what);
+    return parsed ? tkd_err_wrap(e, "%s", w) : named_error(v, w, e);
 }
 
 int tval_var(const tkd_json *v, const char *what, const char **out, tkd_err *e) {
@@ -239,10 +255,15 @@ tkd_json *tjson_ast(tkd_arena *ta, tkd_expr *x) {
     return j;
 }
 
-int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
-    if (tparse_json(v, what, out, e))
-        return e->code;
+int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) {
+    int rc = read_expr(v, out, e);
     tkd_expr *x = *out;
+    if (!rc && x->kind != TKD_EX_REL && x->kind != TKD_EX_LIST && x->kind != TKD_EX_TUPLE && x->kind != TKD_EX_SET &&
+        x->kind != TKD_EX_MATRIX)
+        return 0; /* the usual case: an expression (= 0) */
+    NAME(w, what);
+    if (rc)
+        return named_error(v, w, e);
     if (x->kind == TKD_EX_REL) {
         if (x->op != TKD_R_EQ) {
             tkd_expr_free(x);
@@ -250,7 +271,7 @@ int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
             return tkd_err_set(e, TKD_EINVAL,
                                "%s is an inequality or '!='; give an equation like \"x**2 = 4\" or Eq(x**2, 4) "
                                "(inequalities have their own tools)",
-                               what);
+                               w);
         }
         *out = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
         tkd_expr_free(x);
@@ -259,7 +280,7 @@ int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e) {
     } else if (x->kind == TKD_EX_LIST || x->kind == TKD_EX_TUPLE || x->kind == TKD_EX_SET || x->kind == TKD_EX_MATRIX) {
         tkd_expr_free(x);
         *out = NULL;
-        return tkd_err_set(e, TKD_EINVAL, "%s must be one equation, not a list", what);
+        return tkd_err_set(e, TKD_EINVAL, "%s must be one equation, not a list", w);
     }
     return 0;
 }

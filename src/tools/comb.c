@@ -117,7 +117,7 @@ static int t_multinomial(tkd_arena *ta, const tkd_json *args, tkd_json **result,
     fmpz_init(z);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (tval_fmpz(tkd_json_at(arr, i), "an element of 'counts'", z, e))
+        if (tval_fmpz(tkd_json_at(arr, i), z, e, "an element of 'counts'"))
             rc = tkd_err_wrap(e, "multinomial");
         else if (fmpz_sgn(z) < 0 || fmpz_cmp_si(z, TOOL_COMB_N_MAX - total) > 0)
             rc = tkd_err_set(e, fmpz_sgn(z) < 0 ? TKD_EMATH : TKD_ELIMIT,

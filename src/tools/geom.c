@@ -24,11 +24,8 @@ static int load_pt(const tkd_json *v, const char *key, pt *p, ca_ctx_t ctx, tkd_
                            "'%s' must be a point [x, y] of two numbers or expression strings, e.g. [1, \"sqrt(3)\"]",
                            key);
     for (int c = 0; c < 2; c++)
-        if (tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), "", ctx, e)) {
-            char w[64]; /* again, for a message naming the coordinate */
-            snprintf(w, sizeof w, "'%s' %c", key, "xy"[c]);
-            return tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), w, ctx, e);
-        }
+        if (tnum_from_json(c ? p->y : p->x, tkd_json_at(v, c), ctx, e, "'%s' %c", key, "xy"[c]))
+            return e->code;
     if (ca_check_is_real(p->x, ctx) != T_TRUE || ca_check_is_real(p->y, ctx) != T_TRUE)
         return tkd_err_set(e, TKD_EINVAL, "'%s' must have real coordinates", key);
     return 0;
@@ -142,9 +139,7 @@ static int geo_load(geo *g, const struct tkd_tool *t, const tkd_json *args, int 
             if (load_pt(v, q->name, g->fixed + g->n++, g->ctx, e)) /* counted: load_pt initialised it */
                 return e->code;
         } else if (q->type == TP_NUMBER && nn < 3) {
-            char w[40];
-            snprintf(w, sizeof w, "'%s'", q->name);
-            if (tnum_from_json(g->num[nn++], v, w, g->ctx, e))
+            if (tnum_from_json(g->num[nn++], v, g->ctx, e, "'%s'", q->name))
                 return e->code;
         }
     }

@@ -389,9 +389,7 @@ static int t_reduce(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_
     int n = 0, rc = 0;
     char var[64] = "";
     for (size_t i = 0; i < tkd_json_size(a) && !rc; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "inequality %zu", i + 1);
-        if ((rc = tparse_json(tkd_json_at(a, i), what, &xs[n], e)))
+        if ((rc = tparse_json(tkd_json_at(a, i), &xs[n], e, "inequality %zu", i + 1)))
             break;
         n++;
         const char **names;

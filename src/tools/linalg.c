@@ -56,10 +56,7 @@ static int mat_load(const tkd_json *v, const char *what, int vector, mat *m, tkd
                                tkd_json_is(row, TKD_JSON_ARR) ? "has a different length" : "is not a list", m->c);
         }
         for (size_t j = 0; j < m->c; j++) {
-            if (tparse_json(tkd_json_at(row, j), "", &m->x[i * m->c + j], e)) {
-                char w[96]; /* again, for a message naming the entry (not formatted for every entry) */
-                snprintf(w, sizeof w, "'%s' entry (%zu, %zu)", what, i + 1, j + 1);
-                tparse_json(tkd_json_at(row, j), w, &m->x[i * m->c + j], e);
+            if (tparse_json(tkd_json_at(row, j), &m->x[i * m->c + j], e, "'%s' entry (%zu, %zu)", what, i + 1, j + 1)) {
                 mat_free(m);
                 return e->code;
             }

@@ -23,10 +23,7 @@ static int read_int_list(const tkd_json *args, const char *key, size_t min, fmpz
     *n = tkd_json_size(arr);
     *out = _fmpz_vec_init((slong)*n);
     for (size_t i = 0; i < *n; i++) {
-        if (tval_fmpz(tkd_json_at(arr, i), "", *out + i, e)) {
-            char what[64]; /* again, for a message naming the element */
-            snprintf(what, sizeof what, "element %zu of '%s'", i + 1, key);
-            tval_fmpz(tkd_json_at(arr, i), what, *out + i, e);
+        if (tval_fmpz(tkd_json_at(arr, i), *out + i, e, "element %zu of '%s'", i + 1, key)) {
             _fmpz_vec_clear(*out, (slong)*n);
             return e->code;
         }

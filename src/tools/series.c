@@ -391,7 +391,7 @@ int tser_point_parse(const tkd_json *v, const char *var, tser_point *pt, tkd_err
         return 0;
     }
     tkd_expr *x;
-    if (tparse_json(v, "argument 'point'", &x, e))
+    if (tparse_json(v, &x, e, "argument 'point'"))
         return e->code;
     int rc = 0;
     if (x->kind == TKD_EX_NUM || x->kind == TKD_EX_DEC)

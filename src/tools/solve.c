@@ -25,7 +25,7 @@ static int t_solve_equation(tkd_arena *ta, const tkd_json *args, tkd_json **resu
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) ||
-        teq_parse(tkd_json_get(args, "sympy_equation"), "sympy_equation", &x, e))
+        teq_parse(tkd_json_get(args, "sympy_equation"), &x, e, "sympy_equation"))
         return tkd_err_wrap(e, "solve_equation");
     if (!tkd_expr_has_sym(x, var)) {
         tkd_expr_free(x);
@@ -44,7 +44,7 @@ static int t_solve_equation(tkd_arena *ta, const tkd_json *args, tkd_json **resu
 
 static int t_find_roots(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     tkd_expr *x;
-    if (teq_parse(tkd_json_get(args, "expression"), "expression", &x, e))
+    if (teq_parse(tkd_json_get(args, "expression"), &x, e, "expression"))
         return tkd_err_wrap(e, "find_roots");
     const char **names;
     size_t n;
@@ -92,10 +92,8 @@ static int read_eqs(const tkd_json *args, const char *key, tkd_expr **eqs, size_
         return e->code;
     *ne = 0;
     for (size_t i = 0; i < tkd_json_size(a); i++) {
-        char what[64];
-        snprintf(what, sizeof what, "equation %zu", i + 1);
         tkd_expr *x;
-        if (teq_parse(tkd_json_at(a, i), what, &x, e)) {
+        if (teq_parse(tkd_json_at(a, i), &x, e, "equation %zu", i + 1)) {
             for (size_t j = 0; j < *ne; j++)
                 tkd_expr_free(eqs[j]);
             return e->code;

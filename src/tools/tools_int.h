@@ -89,13 +89,16 @@ extern const struct tkd_tool tkd_tools_eval_table[];
 extern const struct tkd_tool tkd_tools_nt_table[];
 extern const struct tkd_tool tkd_tools_comb_table[];
 
-/* ---- argument helpers (args.c) ---- */
+/* ---- argument helpers (args.c) ----
+ * The value readers name the value in their messages with a printf format
+ * (what, ...), formatted only when there is an error: reading the elements
+ * of a list or a matrix formats nothing. */
 /* A string argument (numbers are printed as text); NULL if absent. */
 const char *targ_str(const tkd_json *args, const char *key);
 /* An integer argument into z; def_ok: an absent key leaves z = def. */
 int targ_fmpz(const tkd_json *args, const char *key, fmpz_t z, tkd_err *e);
-/* Parse an integer from a JSON value (integer, or a string of an integer). */
-int tval_fmpz(const tkd_json *v, const char *what, fmpz_t z, tkd_err *e);
+/* An integer from a JSON value (integer, or a string of an integer). */
+int tval_fmpz(const tkd_json *v, fmpz_t z, tkd_err *e, const char *what, ...) __attribute__((format(printf, 4, 5)));
 /* A small integer argument in [lo, hi]; absent: *out = def when !required. */
 int targ_slong(const tkd_json *args, const char *key, long lo, long hi, long def, long *out, tkd_err *e);
 /* A list argument: checks it is an array of 1..max elements. */
@@ -105,9 +108,9 @@ int targ_list(const tkd_json *args, const char *key, size_t min, size_t max, con
 /* Decimal text of z as a json string. */
 tkd_json *tjson_fmpz(tkd_arena *ta, const fmpz_t z);
 
-/* Parse a JSON string of SymPy syntax (or a JSON number, read exactly) into
- * an expression; what names the argument in messages. */
-int tparse_json(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e);
+/* A JSON string of SymPy syntax (or a JSON number, read exactly) as an expression. */
+int tparse_json(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The argument key parsed (required). */
 int targ_expr(const tkd_json *args, const char *key, tkd_expr **out, tkd_err *e);
 /* A variable name argument: a plain symbol name; def when absent (NULL: required). */
@@ -126,7 +129,7 @@ static inline int tfmpz_abs_gt(const fmpz_t a, ulong b) {
     return r;
 }
 
-/* ---- exact numbers (num.c) ---- */
+/* ---- exact numbers ---- */
 /* A Calcium context with bounded effort: undecidable-in-budget questions
  * answer T_UNKNOWN (which the tools turn into errors), never a wrong value. */
 #define TOOL_CA_PREC_LIMIT 1024
@@ -139,7 +142,8 @@ static inline void tca_ctx_init(ca_ctx_t ctx) {
 
 /* An argument (expression string or JSON number) as an exact number; the
  * conversions are expr's: tkd_expr_to_ca, tkd_expr_from_ca, tkd_expr_from_qqbar. */
-int tnum_from_json(ca_t out, const tkd_json *v, const char *what, ca_ctx_t ctx, tkd_err *e);
+int tnum_from_json(ca_t out, const tkd_json *v, ca_ctx_t ctx, tkd_err *e, const char *what, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* ---- rational functions over symbols and atoms (rat.c on expr's tkd_rf) ---- */
 /* x with numeric subtrees in Calcium's closed form and function arguments
@@ -167,7 +171,7 @@ truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
-int teq_parse(const tkd_json *v, const char *what, tkd_expr **out, tkd_err *e);
+int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- power series with rational coefficients (series.c) ---- */
 #include <flint/fmpq_poly.h>
