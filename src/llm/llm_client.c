@@ -198,6 +198,25 @@ static size_t write_cb(char *p, size_t size, size_t n, void *userp) {
     return bytes;
 }
 
+/* A server may send its whole answer before it has read the whole request
+ * (nginx's own `return`, or a 413 or 401 from a gateway) and then reset the
+ * stream (RFC 9113 8.1: the client keeps the answer). libcurl 7.88 then
+ * reports a stream error, or over HTTP/2 keeps the stream open, spinning,
+ * until the timeout. So a transfer whose answer has fully arrived while its
+ * upload has not is ended here, and the answer kept (see answered_whole). */
+static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    (void)userp;
+    return dltotal > 0 && dlnow >= dltotal && ulnow < ultotal;
+}
+
+/* The status line and exactly Content-Length bytes arrived, whatever became
+ * of the transfer afterwards. */
+static int answered_whole(CURL *easy, long code, const job *j) {
+    curl_off_t length = -1;
+    curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    return code >= 200 && length >= 0 && (size_t)length == j->rx.len;
+}
+
 /* ---- create / free ---- */
 
 static CURL *easy_new(tkd_llm *c) {
@@ -210,6 +229,8 @@ static CURL *easy_new(tkd_llm *c) {
     curl_easy_setopt(e, CURLOPT_VERBOSE, 0L); /* never: it would print the Authorization header */
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.connect_timeout_s * 1000));
@@ -497,6 +518,8 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (res != CURLE_OK && answered_whole(easy, code, j))
+        res = CURLE_OK; /* an early answer, then a reset or an unfinished upload */
     curl_off_t connect_us = 0; /* 0: never connected */
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
     double retry_after = 0;

@@ -8,8 +8,10 @@
 # reset as a stream error, now and then.) Checks, from nginx's
 # access log, that the client speaks HTTP/2 and multiplexes many requests
 # over at most max_connections_per_endpoint connections; that http2=false
-# falls back to HTTP/1.1; and that an untrusted certificate is a recorded
-# network failure, never a success.
+# falls back to HTTP/1.1; that an untrusted certificate is a recorded
+# network failure, never a success; and that answers sent before a large
+# request body has been read (/early/, /small/: a 413) end at once, never
+# hang until the timeout, and over HTTP/1.1 are kept whole.
 set -euo pipefail
 : "${TKD:?}"
 command -v nginx >/dev/null && command -v openssl >/dev/null || { echo "skip: nginx or openssl missing"; exit 0; }
@@ -48,6 +50,8 @@ http {
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     location / { proxy_pass http://127.0.0.1:$backend; }
+    location /early/ { default_type application/json; return 200 '$body'; }
+    location /small/ { client_max_body_size 1k; default_type application/json; return 200 '$body'; }
   }
   server {
     listen 127.0.0.1:$backend;
@@ -85,4 +89,20 @@ check "http2=false speaks HTTP/1.1" '[ "$(grep -c "^HTTP/1.1 " access.log)" -eq 
 "$TKD" llm batch job.json --requests 3 --out noca.jsonl --set teacher.ca_file= 2>noca.log || true
 check "an untrusted certificate is a recorded failure" \
   '[ "$(grep -c "\"status\":\"retries_exhausted\"" noca.jsonl)" -eq 3 ] && grep -q "network error" noca.jsonl'
+# Answers before the body is read. The 100 KB system prompt outgrows HTTP/2's
+# first flow-control window, so nginx answers while the upload waits.
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+early() { # BASE HTTP2 OUT: 20 requests; prints the seconds they took
+  local t0=$SECONDS
+  "$TKD" llm batch job.json --requests 20 --out "$3" --system "$big" --set "teacher.base_urls=[\"https://127.0.0.1:$port/$1\"]" \
+    --set teacher.http2="$2" --set teacher.timeout_s=30 2>>early.log
+  echo $((SECONDS - t0))
+}
+secs=$(early early true h2early.jsonl)
+check "early answers over h2 end at once (${secs}s), none hangs to the timeout" \
+  '[ "$secs" -lt 20 ] && [ "$(wc -l <h2early.jsonl)" -eq 20 ] && ! grep -q "\"status\":\"timeout\"" h2early.jsonl && ! grep -q "curl 28" h2early.jsonl'
+secs=$(early early false h1early.jsonl)
+check "early answers over HTTP/1.1 are kept whole (${secs}s)" '[ "$(grep -c "\"status\":\"ok\"" h1early.jsonl)" -eq 20 ]'
+early small false h1small.jsonl >/dev/null
+check "an early 413 over HTTP/1.1 is recorded as HTTP 413" '[ "$(grep -c "\"http_code\":413" h1small.jsonl)" -eq 20 ]'
 exit $fail
