@@ -143,6 +143,9 @@ int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);
 /* "dir/r00017.a2.h5" (caller frees) */
 char *tkd_store_shard_path(const char *dir, int rank, int attempt, tkd_err *e);
+/* Close a phase's shard as tkd_store_close does, then remove it if it holds
+ * no record: a re-run with nothing left to do leaves no empty shard behind. */
+int tkd_store_close_shard(tkd_store *s, tkd_err *e);
 
 /* The manifest JSON for a job: tkd version, git commit, job sha256, seed,
  * and the sha256 of each input file. Caller frees. */

@@ -432,7 +432,7 @@ agree:
 
     /* flush and close the shard before saying goodbye: what dist counts is durable */
     tkd_err ce = {0};
-    int crc = tkd_store_close(x.shard, &ce);
+    int crc = tkd_store_close_shard(x.shard, &ce);
     x.shard = NULL;
     if (crc && !rc) {
         rc = crc;

@@ -269,7 +269,7 @@ agree:
 
     /* flush and close the shard before saying goodbye: what dist counts is durable */
     tkd_err ce = {0};
-    int crc = tkd_store_close(t.shard, &ce);
+    int crc = tkd_store_close_shard(t.shard, &ce);
     t.shard = NULL;
     if (crc && !rc) {
         rc = crc;

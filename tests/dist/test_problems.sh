@@ -15,7 +15,9 @@ ok "$N problems from problems.h5, each worked exactly once"
 mpiexec -n 2 "$TKD" testwork "$work/job.json" >"$work/run2.log" 2>&1 || { cat "$work/run2.log"; fail "re-run failed"; }
 grep -q "all done: $N/$N items done, $N before this run" "$work/run2.log" || { cat "$work/run2.log"; fail "re-run redid work"; }
 [ "$(check count "$work"/out/shards/test/*.h5)" -eq $N ] || fail "the re-run wrote records"
-ok "a re-run finds everything done and writes nothing"
+shards=$(ls "$work"/out/shards/test/)
+[ "$(echo "$shards" | grep -c '\.a1\.h5$')" -eq 0 ] || fail "the re-run left empty shards: $shards"
+ok "a re-run finds everything done, writes nothing and leaves no empty shard"
 
 # real data, when ../shared/data is there: MATH500 through `tkd data import`,
 # then testwork over 4 ranks; the merged pids are those of problems.h5 (h5py)

@@ -35,7 +35,8 @@ echo "$out"
 last=$(echo "$out" | awk '/submitted testwork/ {print $4}')
 [ -n "$last" ] || fail "no job id from submit.sh"
 slurm_wait "$last" 120 || fail "chain did not finish"
-ls "$t"/chain/shards/test/r00000.a0.h5 "$t"/chain/shards/test/r00001.a0.h5 >/dev/null || fail "expected one shard per rank"
+# a shard per rank that wrote (with 7 items, rank 0 may take them all)
+ls "$t"/chain/shards/test/r0000[01].a0.h5 >/dev/null 2>&1 || fail "expected first-attempt shards"
 "$TKD" store merge "$t/chain/shards/test" "$t/chain/merged.h5" >/dev/null
 "$TKD" store verify "$t/chain/merged.h5" >/dev/null || fail "verify"
 [ "$(count_rows "$t/chain/merged.h5")" = 7 ] || fail "expected 7 records after the chain"
