@@ -114,16 +114,28 @@ static tkd_expr *post(tkd_expr *x) {
     return x;
 }
 
-/* Does x contain sin(u) for this u? */
-static int has_sin(const tkd_expr *x, const tkd_expr *u, int depth) {
-    if (depth > MAX_REC)
-        return 0;
-    if (is_fn(x, TKD_FN_SIN) && tkd_expr_equal(x->args[0], u))
-        return 1;
-    for (size_t i = 0; i < x->n; i++)
-        if (has_sin(x->args[i], u, depth + 1))
+/* The distinct arguments u of the sin(u) in x, the first SIN_ARGS_MAX of
+ * them: gathered once, so the rewrite below is not quadratic in x's size. */
+#define SIN_ARGS_MAX 32
+typedef struct {
+    const tkd_expr *u[SIN_ARGS_MAX];
+    size_t n;
+} sin_args;
+
+static int sin_args_has(const sin_args *s, const tkd_expr *u) {
+    for (size_t i = 0; i < s->n; i++)
+        if (tkd_expr_equal(s->u[i], u))
             return 1;
     return 0;
+}
+
+static void sin_args_of(const tkd_expr *x, sin_args *s, int depth) {
+    if (depth > MAX_REC)
+        return;
+    if (is_fn(x, TKD_FN_SIN) && s->n < SIN_ARGS_MAX && !sin_args_has(s, x->args[0]))
+        s->u[s->n++] = x->args[0];
+    for (size_t i = 0; i < x->n; i++)
+        sin_args_of(x->args[i], s, depth + 1);
 }
 
 /* Does x contain cos(u)**(2k)? (to skip the rewrite, and its copy, at once) */
@@ -139,12 +151,12 @@ static int has_cos_even(const tkd_expr *x, int depth) {
     return 0;
 }
 
-/* cos(u)**(2k) -> (1 - sin(u)**2)**k where sin(u) appears in root */
-static tkd_expr *pythagoras(tkd_expr *x, const tkd_expr *root, int depth) {
+/* cos(u)**(2k) -> (1 - sin(u)**2)**k where sin(u) appears too */
+static tkd_expr *pythagoras(tkd_expr *x, const sin_args *sins, int depth) {
     if (!x || depth > MAX_REC)
         return x;
     for (size_t i = 0; i < x->n; i++) {
-        x->args[i] = pythagoras(x->args[i], root, depth + 1);
+        x->args[i] = pythagoras(x->args[i], sins, depth + 1);
         if (!x->args[i]) {
             tkd_expr_free(x);
             return NULL;
@@ -153,7 +165,7 @@ static tkd_expr *pythagoras(tkd_expr *x, const tkd_expr *root, int depth) {
     if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
         fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)) &&
         fmpz_sgn(fmpq_numref(x->args[1]->q)) > 0 && fmpz_cmp_ui(fmpq_numref(x->args[1]->q), 64) <= 0 &&
-        has_sin(root, x->args[0]->args[0], 0)) {
+        sin_args_has(sins, x->args[0]->args[0])) {
         long k = fmpz_get_si(fmpq_numref(x->args[1]->q)) / 2;
         tkd_expr *u = tkd_expr_copy(x->args[0]->args[0]);
         tkd_expr_free(x);
@@ -221,7 +233,12 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
         return y;
     /* the rational-function canonical form over the (simplified) generators;
      * with cos(u)**2 -> 1 - sin(u)**2 too, keeping the smaller result */
-    tkd_expr *z, *p = has_cos_even(y, 0) ? pythagoras(tkd_expr_copy(y), y, 0) : NULL, *zp = NULL;
+    tkd_expr *z, *p = NULL, *zp = NULL;
+    if (has_cos_even(y, 0)) {
+        sin_args sins = {.n = 0};
+        sin_args_of(y, &sins, 0);
+        p = sins.n ? pythagoras(tkd_expr_copy(y), &sins, 0) : NULL;
+    }
     int r2 = tkd_rf_canonical(y, &z, e);
     if (!r2 && p && !tkd_expr_equal(p, y)) {
         tkd_err e2 = {0};
