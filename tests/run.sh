@@ -5,7 +5,9 @@
 # Builds: build/ with -Werror (all tests), build-asan/ with AddressSanitizer +
 # UndefinedBehaviorSanitizer (unit tests), build-fuzz/ with clang for a short
 # libFuzzer smoke run of every tests/fuzz/fuzz_*.c target (TKD_FUZZ_SECONDS
-# each, default 30). TKD_SKIP_ASAN=1 / TKD_SKIP_FUZZ=1 skip those.
+# each, default 30; a fixed libFuzzer seed, TKD_FUZZ_SEED, default 1, so a
+# commit's smoke explores the same inputs here and in CI; long runs for finding
+# bugs are in tests/fuzz/CMakeLists.txt). TKD_SKIP_ASAN=1 / TKD_SKIP_FUZZ=1 skip those.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -37,7 +39,7 @@ if [ "${TKD_SKIP_FUZZ:-0}" != 1 ] && [ $# -eq 0 ] && command -v clang >/dev/null
     name=$(basename "$src" .c)
     cmake --build build-fuzz --target "$name" -j"$jobs" >/dev/null
     short=${name#fuzz_}; short=${short%%_*}   # the module: its dictionary and corpus
-    args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1)
+    args=(-max_total_time="${TKD_FUZZ_SECONDS:-30}" -seed="${TKD_FUZZ_SEED:-1}" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1)
     [ -f "tests/fuzz/$short.dict" ] && args+=(-dict="tests/fuzz/$short.dict")
     # a module's own libFuzzer flags, e.g. tools: fork mode, slow inputs bounded by the pool's limits
     [ -f "tests/fuzz/$short.options" ] && read -r -a extra < "tests/fuzz/$short.options" && args+=("${extra[@]}")
