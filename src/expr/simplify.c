@@ -114,45 +114,46 @@ static tkd_expr *post(tkd_expr *x) {
     return x;
 }
 
-/* The distinct arguments u of the sin(u) in x, the first SIN_ARGS_MAX of
- * them: gathered once, so the rewrite below is not quadratic in x's size. */
+/* k when x is cos(u)**(2k), 1 <= k <= 32; else 0 */
+static long cos_even_power(const tkd_expr *x) {
+    if (x->kind != TKD_EX_POW || !is_fn(x->args[0], TKD_FN_COS) || x->args[1]->kind != TKD_EX_NUM)
+        return 0;
+    const fmpq *q = x->args[1]->q;
+    if (!fmpz_is_one(fmpq_denref(q)) || !fmpz_is_even(fmpq_numref(q)) || fmpz_sgn(fmpq_numref(q)) <= 0 ||
+        fmpz_cmp_ui(fmpq_numref(q), 64) > 0)
+        return 0;
+    return fmpz_get_si(fmpq_numref(q)) / 2;
+}
+
+/* One walk of x: whether it holds a cos(u)**(2k), and the distinct u of its
+ * sin(u) (the first SIN_ARGS_MAX), so the rewrite below is not quadratic. */
 #define SIN_ARGS_MAX 32
 typedef struct {
     const tkd_expr *u[SIN_ARGS_MAX];
     size_t n;
-} sin_args;
+    int cos_even;
+} trig_scan;
 
-static int sin_args_has(const sin_args *s, const tkd_expr *u) {
+static int has_sin_of(const trig_scan *s, const tkd_expr *u) {
     for (size_t i = 0; i < s->n; i++)
         if (tkd_expr_equal(s->u[i], u))
             return 1;
     return 0;
 }
 
-static void sin_args_of(const tkd_expr *x, sin_args *s, int depth) {
+static void scan_trig(const tkd_expr *x, trig_scan *s, int depth) {
     if (depth > MAX_REC)
         return;
-    if (is_fn(x, TKD_FN_SIN) && s->n < SIN_ARGS_MAX && !sin_args_has(s, x->args[0]))
+    if (is_fn(x, TKD_FN_SIN) && s->n < SIN_ARGS_MAX && !has_sin_of(s, x->args[0]))
         s->u[s->n++] = x->args[0];
+    else if (!s->cos_even && cos_even_power(x))
+        s->cos_even = 1;
     for (size_t i = 0; i < x->n; i++)
-        sin_args_of(x->args[i], s, depth + 1);
-}
-
-/* Does x contain cos(u)**(2k)? (to skip the rewrite, and its copy, at once) */
-static int has_cos_even(const tkd_expr *x, int depth) {
-    if (depth > MAX_REC)
-        return 0;
-    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
-        fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)))
-        return 1;
-    for (size_t i = 0; i < x->n; i++)
-        if (has_cos_even(x->args[i], depth + 1))
-            return 1;
-    return 0;
+        scan_trig(x->args[i], s, depth + 1);
 }
 
 /* cos(u)**(2k) -> (1 - sin(u)**2)**k where sin(u) appears too */
-static tkd_expr *pythagoras(tkd_expr *x, const sin_args *sins, int depth) {
+static tkd_expr *pythagoras(tkd_expr *x, const trig_scan *sins, int depth) {
     if (!x || depth > MAX_REC)
         return x;
     for (size_t i = 0; i < x->n; i++) {
@@ -162,11 +163,8 @@ static tkd_expr *pythagoras(tkd_expr *x, const sin_args *sins, int depth) {
             return NULL;
         }
     }
-    if (x->kind == TKD_EX_POW && is_fn(x->args[0], TKD_FN_COS) && x->args[1]->kind == TKD_EX_NUM &&
-        fmpz_is_one(fmpq_denref(x->args[1]->q)) && fmpz_is_even(fmpq_numref(x->args[1]->q)) &&
-        fmpz_sgn(fmpq_numref(x->args[1]->q)) > 0 && fmpz_cmp_ui(fmpq_numref(x->args[1]->q), 64) <= 0 &&
-        sin_args_has(sins, x->args[0]->args[0])) {
-        long k = fmpz_get_si(fmpq_numref(x->args[1]->q)) / 2;
+    long k = cos_even_power(x);
+    if (k && has_sin_of(sins, x->args[0]->args[0])) {
         tkd_expr *u = tkd_expr_copy(x->args[0]->args[0]);
         tkd_expr_free(x);
         tkd_expr *s = tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(tkd_expr_fn1(TKD_FN_SIN, u), tkd_expr_int(2)));
@@ -233,12 +231,9 @@ static tkd_expr *simp(const tkd_expr *x, tkd_err *e, int *rc, int depth) {
         return y;
     /* the rational-function canonical form over the (simplified) generators;
      * with cos(u)**2 -> 1 - sin(u)**2 too, keeping the smaller result */
-    tkd_expr *z, *p = NULL, *zp = NULL;
-    if (has_cos_even(y, 0)) {
-        sin_args sins = {.n = 0};
-        sin_args_of(y, &sins, 0);
-        p = sins.n ? pythagoras(tkd_expr_copy(y), &sins, 0) : NULL;
-    }
+    trig_scan sins = {.n = 0};
+    scan_trig(y, &sins, 0);
+    tkd_expr *z, *p = sins.cos_even && sins.n ? pythagoras(tkd_expr_copy(y), &sins, 0) : NULL, *zp = NULL;
     int r2 = tkd_rf_canonical(y, &z, e);
     if (!r2 && p && !tkd_expr_equal(p, y)) {
         tkd_err e2 = {0};

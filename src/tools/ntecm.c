@@ -152,6 +152,18 @@ AI void mulm_t(limb *r, const limb *a, const limb *b, const mctx *c, const int S
     memcpy(r, t, sizeof(limb) * (size_t)S);
 }
 
+/* r = (carry:t1:t0) mod n, for a value below 2n: subtract n at most once */
+static inline void reduce2(limb *r, limb t0, limb t1, limb carry, const mctx *c) {
+    limb n0 = c->n[0], n1 = c->n[1];
+    if (carry || t1 > n1 || (t1 == n1 && t0 >= n0)) {
+        u128 d = (u128)t0 - n0;
+        t0 = (limb)d;
+        t1 = t1 - n1 - (limb)((d >> 64) & 1);
+    }
+    r[0] = t0;
+    r[1] = t1;
+}
+
 /* two words, written out: the sizes of the common case */
 static void mulm2(limb *r, const limb *a, const limb *b, const mctx *c) {
     limb a0 = a[0], a1 = a[1], b0 = b[0], b1 = b[1], n0 = c->n[0], n1 = c->n[1];
@@ -178,26 +190,13 @@ static void mulm2(limb *r, const limb *a, const limb *b, const mctx *c) {
     p = (u128)t3 + (limb)(p >> 64);
     t3 = (limb)p;
     t4 += (limb)(p >> 64);
-    if (t4 || t3 > n1 || (t3 == n1 && t2 >= n0)) { /* below 2n: subtract once */
-        u128 d = (u128)t2 - n0;
-        t2 = (limb)d;
-        t3 = t3 - n1 - (limb)((d >> 64) & 1);
-    }
-    r[0] = t2;
-    r[1] = t3;
+    reduce2(r, t2, t3, t4, c);
 }
 
 static void addm2(limb *r, const limb *a, const limb *b, const mctx *c) {
     u128 s0 = (u128)a[0] + b[0];
     u128 s1 = (u128)a[1] + b[1] + (limb)(s0 >> 64);
-    limb t0 = (limb)s0, t1 = (limb)s1, n0 = c->n[0], n1 = c->n[1];
-    if ((limb)(s1 >> 64) || t1 > n1 || (t1 == n1 && t0 >= n0)) {
-        u128 d = (u128)t0 - n0;
-        t0 = (limb)d;
-        t1 = t1 - n1 - (limb)((d >> 64) & 1);
-    }
-    r[0] = t0;
-    r[1] = t1;
+    reduce2(r, (limb)s0, (limb)s1, (limb)(s1 >> 64), c);
 }
 
 static void subm2(limb *r, const limb *a, const limb *b, const mctx *c) {
