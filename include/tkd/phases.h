@@ -11,6 +11,26 @@
 
 #include <mpi.h>
 
+/* ---- prompt files (src/phases/prompt.c) ---- */
+/* The UTF-8 file named by the job key `key` (trailing whitespace trimmed)
+ * into *out (caller frees); *out stays NULL when the key is "" (the caller's
+ * built-in prompt). A missing or non-UTF-8 file is an error naming the key. */
+int tkd_prompt_file(const tkd_job *job, const char *key, char **out, tkd_err *e);
+
+/* The student's prompt (student.system_prompt, student.user_template): one
+ * pair of files for export, train and eval, so training and evaluation
+ * prompts match. system is NULL when the file is empty (no system message). */
+#define TKD_STUDENT_SYSTEM_DEFAULT "Please reason step by step, and put your final answer within \\boxed{}."
+typedef struct tkd_student_prompt {
+    char *system;        /* the system message, or NULL */
+    char *user_template; /* holds {problem}; "{problem}" by default */
+} tkd_student_prompt;
+int tkd_student_prompt_load(const tkd_job *job, tkd_student_prompt *p, tkd_err *e);
+/* The user message for a problem (its text verbatim in place of every
+ * {problem}); caller frees. */
+char *tkd_student_prompt_user(const tkd_student_prompt *p, const char *problem, tkd_err *e);
+void tkd_student_prompt_free(tkd_student_prompt *p);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 

@@ -60,6 +60,12 @@ typedef enum {
     TKD_ST_LENGTH = 6,
     TKD_ST_API_ERROR = 7,
     TKD_ST_FAILED = 8,     /* any other failure, reason in the text */
+    /* back-translation (phase backtranslate), one record per source trace */
+    TKD_ST_ACCEPTED = 9,        /* every tool call translated and accepted; solution checked */
+    TKD_ST_PARTIAL = 10,        /* some calls kept as stated facts (on_reject: keep_fact) */
+    TKD_ST_REJECTED = 11,       /* a call's translation rejected after max_attempts */
+    TKD_ST_REPHRASE_WRONG = 12, /* the rephrased solution's boxed answer is not the gold */
+    TKD_ST_LEAKED_TOOLS = 13,   /* the rephrased solution still mentions tools or code */
     TKD_ST_COUNT
 } tkd_status;
 
@@ -85,6 +91,11 @@ typedef struct tkd_record {
 const char *tkd_phase_name(tkd_phase p);     /* "solve" */
 int tkd_phase_parse(const char *name);       /* -1 if unknown */
 const char *tkd_status_name(tkd_status s);   /* "correct" */
+int tkd_status_parse(const char *name);      /* -1 if unknown */
+/* Final statuses make an item done for resume; a transient one (api_error:
+ * the endpoint could not answer) is redone by the next run. The one rule
+ * every phase's done-set follows. */
+int tkd_status_is_final(int status);
 
 typedef struct tkd_store tkd_store;
 
@@ -133,11 +144,17 @@ int tkd_idset_add(tkd_idset *set, uint64_t id);   /* 1 added, 0 present, <0 erro
 int tkd_idset_has(const tkd_idset *set, uint64_t id);
 size_t tkd_idset_size(const tkd_idset *set);
 
-/* The done-set: problem ids of every record (any phase or status) in every
- * readable shard of dir (*.h5, not recursive). A shard cut short by a crash
+/* The done-set: problem ids of every record with a final status (any phase)
+ * in every readable shard of dir (*.h5, not recursive). A shard cut short by a crash
  * contributes its durable rows; an unreadable one is skipped with a warning;
  * a missing dir is an empty set (a fresh run). */
 int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
+/* Visit every durable row of every readable *.h5 directly in dir (sorted by
+ * name, rows in file order); fn returns 0 to go on, anything else stops the
+ * scan and is returned. A missing dir visits nothing. Unreadable shards are
+ * skipped with a warning. The shared reader behind every phase's done-set. */
+typedef int (*tkd_store_row_fn)(void *ctx, const char *shard, const tkd_record *rec);
+int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e);
 /* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
  * of that rank (0 when none exists or dir is missing). */
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);

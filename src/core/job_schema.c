@@ -147,6 +147,13 @@ const tkd_job_key tkd_job_schema[] = {
     {"solve.tool_cache", TKD_JT_BOOL, "true", NOB, NULL,
      "keep tool results (and their times) in teacher.cache_dir/tools when the teacher cache is on, so a replay reproduces them"},
 
+    /* ---- student: the prompt the student is trained and evaluated with (export, train, eval) ---- */
+    {"student", TKD_JT_OBJECT, "{}", NOB, NULL, "the student's prompt, shared by export, train and eval"},
+    {"student.system_prompt", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "system message file; \"\": Qwen2.5-Math's (jobs/prompts/student_system.txt); an empty file: no system message"},
+    {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
+
     /* ---- module sections are added below this line ---- */
 
     /* ---- tools: the math toolkit's executor (worker pool) ---- */

@@ -8,27 +8,16 @@
 
 #include "tkd/tools.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A prompt from a file named by key (its text, trailing whitespace
- * trimmed), or the built-in one when the key is "". */
+/* A prompt from a file named by key, or the built-in one when the key is "". */
 static int load_prompt(solve_ctx *x, const char *key, const char **dst, int idx, tkd_err *e) {
-    const char *path = tkd_job_str(x->job, key);
-    if (!path || !*path)
-        return 0;
-    size_t len = 0;
-    int rc = tkd_file_read(path, &x->prompts[idx], &len, e);
-    if (rc)
-        return tkd_err_wrap(e, "%s: %s", x->job->path, key);
-    if (!tkd_text_utf8_valid(x->prompts[idx], len))
-        return tkd_err_set(e, TKD_EINVAL, "%s: %s: %s is not UTF-8 text", x->job->path, key, path);
-    while (len && strchr(" \t\r\n", x->prompts[idx][len - 1]))
-        x->prompts[idx][--len] = '\0';
-    *dst = x->prompts[idx];
-    return 0;
+    int rc = tkd_prompt_file(x->job, key, &x->prompts[idx], e);
+    if (!rc && x->prompts[idx])
+        *dst = x->prompts[idx];
+    return rc;
 }
 
 int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
@@ -95,49 +84,24 @@ static uint64_t pair_key(uint64_t pid, uint32_t sample) {
     return z ^ (z >> 31);
 }
 
-static int endswith(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
+static int solve_done_row(void *ctx, const char *shard, const tkd_record *rec) {
+    (void)shard;
+    if (rec->phase != TKD_PHASE_SOLVE || !tkd_status_is_final(rec->status))
+        return 0;
+    return tkd_idset_add(ctx, pair_key(rec->pid, rec->sample)) < 0 ? TKD_ENOMEM : 0;
 }
 
+/* A problem is done when every one of its samples has a record with a final
+ * status (tkd_status_is_final): an api_error sample is asked again. */
 int solve_done_set(solve_ctx *x, uint8_t *done, tkd_err *e) {
     tkd_idset *pairs = tkd_idset_new();
     if (!pairs)
         return tkd_err_set(e, TKD_ENOMEM, "solve: out of memory for the done-set");
-    DIR *d = opendir(x->dir);
-    struct dirent *de;
-    tkd_buf path;
-    tkd_buf_init(&path);
-    tkd_record recs[512];
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.' || !endswith(de->d_name, ".h5"))
-            continue;
-        tkd_buf_reset(&path);
-        if (tkd_buf_printf(&path, "%s/%s", x->dir, de->d_name))
-            break;
-        tkd_store *s = NULL;
-        tkd_err le = {0};
-        if (tkd_store_open(path.data, &s, &le)) {
-            tkd_log_warn("solve: skipping an unreadable shard: %s", le.msg);
-            continue;
-        }
-        size_t cnt = tkd_store_count(s);
-        for (size_t row = 0; row < cnt;) {
-            size_t k = cnt - row < 512 ? cnt - row : 512;
-            if (tkd_store_read_many(s, row, k, recs, &le)) {
-                tkd_log_warn("solve: %s: %s (later rows skipped)", path.data, le.msg);
-                break;
-            }
-            for (size_t j = 0; j < k; j++)
-                if (recs[j].phase == TKD_PHASE_SOLVE && tkd_idset_add(pairs, pair_key(recs[j].pid, recs[j].sample)) < 0)
-                    cnt = 0;
-            row += k;
-        }
-        tkd_store_close(s, NULL);
+    int rc = tkd_store_scan_dir(x->dir, solve_done_row, pairs, e);
+    if (rc) {
+        tkd_idset_free(pairs);
+        return tkd_err_wrap(e, "solve: reading the shards of '%s' for the done-set", x->dir);
     }
-    if (d)
-        closedir(d);
-    tkd_buf_free(&path);
     uint64_t before = 0;
     for (size_t i = 0; i < x->probs.n; i++) {
         int all = 1;

@@ -108,7 +108,7 @@ int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e) 
     return 0;
 }
 
-int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e) {
+int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e) {
     char **names;
     size_t n;
     int rc = store_list_h5(dir, 1, &names, &n, e);
@@ -124,7 +124,7 @@ int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e) {
         tkd_err oe = {0};
         if (tkd_store_open(names[i], &s, &oe)) {
             /* a shard that died before its first flush holds nothing durable */
-            tkd_log_warn("done-set: skipping unreadable shard: %s", oe.msg);
+            tkd_log_warn("skipping unreadable shard: %s", oe.msg);
             continue;
         }
         size_t cnt = tkd_store_count(s);
@@ -132,16 +132,27 @@ int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e) {
             size_t k = cnt - row < STORE_READ_BLOCK ? cnt - row : STORE_READ_BLOCK;
             if ((rc = store_read_rows(s, row, k, recs, e)))
                 break;
-            for (size_t j = 0; j < k; j++)
-                if (tkd_idset_add(set, recs[j].pid) < 0) {
-                    rc = tkd_err_set(e, TKD_ENOMEM, "out of memory building the done-set of '%s'", dir);
-                    break;
-                }
+            for (size_t j = 0; j < k && !rc; j++)
+                rc = fn(ctx, names[i], &recs[j]);
         }
         tkd_store_close(s, NULL);
     }
     free(recs);
     store_free_list(names, n);
+    return rc;
+}
+
+static int done_set_row(void *ctx, const char *shard, const tkd_record *rec) {
+    (void)shard;
+    if (!tkd_status_is_final(rec->status))
+        return 0;
+    return tkd_idset_add(ctx, rec->pid) < 0 ? TKD_ENOMEM : 0;
+}
+
+int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e) {
+    int rc = tkd_store_scan_dir(dir, done_set_row, set, e);
+    if (rc == TKD_ENOMEM && e && !e->msg[0])
+        tkd_err_set(e, TKD_ENOMEM, "out of memory building the done-set of '%s'", dir);
     return rc;
 }
 

@@ -67,9 +67,21 @@ int tkd_phase_parse(const char *name) {
 }
 
 const char *tkd_status_name(tkd_status s) {
-    static const char *names[TKD_ST_COUNT] = {"done",        "correct", "wrong",     "no_answer", "turn_limit",
-                                              "tool_errors", "length",  "api_error", "failed"};
+    static const char *names[TKD_ST_COUNT] = {
+        "done",     "correct", "wrong",    "no_answer",      "turn_limit",  "tool_errors", "length",
+        "api_error", "failed", "accepted", "partial", "rejected", "rephrase_wrong", "leaked_tools"};
     return (unsigned)s < TKD_ST_COUNT ? names[s] : "unknown";
+}
+
+int tkd_status_parse(const char *name) {
+    for (int s = 0; name && s < TKD_ST_COUNT; s++)
+        if (!strcmp(name, tkd_status_name((tkd_status)s)))
+            return s;
+    return -1;
+}
+
+int tkd_status_is_final(int status) {
+    return status >= 0 && status < TKD_ST_COUNT && status != TKD_ST_API_ERROR;
 }
 
 /* ---- the record type ---- */
