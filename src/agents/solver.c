@@ -122,20 +122,9 @@ int tkd_solver_answer_is_error(const char *answer) {
 
 /* "{problem}" in t replaced by p. */
 static char *fill_template(const char *t, const char *p) {
-    tkd_buf b;
-    tkd_buf_init(&b);
-    const char *at;
-    int bad = 0;
-    while ((at = strstr(t, "{problem}"))) {
-        bad |= tkd_buf_append(&b, t, (size_t)(at - t)) | tkd_buf_puts(&b, p);
-        t = at + 9;
-    }
-    bad |= tkd_buf_puts(&b, t);
-    if (bad) {
-        tkd_buf_free(&b);
-        return NULL;
-    }
-    return tkd_buf_steal(&b);
+    static const char *const names[1] = {"problem"};
+    const char *values[1] = {p};
+    return tkd_agent_fill(t, names, values, 1);
 }
 
 static int add_msg(tkd_solver *s, const char *role, const char *content) {
@@ -234,13 +223,7 @@ int tkd_solver_start(tkd_solver *s, tkd_err *e) {
 }
 
 void tkd_solver_request(tkd_solver *s, tkd_llm_request *req) {
-    tkd_llm_request_init(req);
-    req->messages = s->messages;
-    req->tools = s->kind == K_PLAN ? NULL : s->cfg->tools;
-    req->has_seed = 1;
-    req->seed = s->seed;
-    req->sample = s->sample;
-    req->tag = s->id;
+    tkd_agent_request(req, s->messages, s->kind == K_PLAN ? NULL : s->cfg->tools, s->seed, s->sample, s->id);
 }
 
 static int wrap_up_due(const tkd_solver *s) {
@@ -410,30 +393,27 @@ static int start_calls(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
 }
 
 int tkd_solver_on_llm(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
-    const char *ep = r->endpoint >= 0 && r->endpoint < s->cfg->n_endpoints ? s->cfg->endpoints[r->endpoint] : NULL;
-    json_t *req =
-        json_pack("{s:i, s:s, s:s, s:i, s:s?, s:I, s:I, s:f, s:i, s:s?, s:s?, s:s?}", "turn", s->turns, "kind",
-                  kind_name[s->kind], "status", tkd_llm_status_name(r->status), "http_code", r->http_code,
-                  "finish_reason", r->finish_reason, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
-                  (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "attempts", r->attempts, "endpoint", ep,
-                  "error", r->error, "reasoning", r->reasoning_content);
-    if (!req || json_array_append_new(s->requests, req))
+    const char *ep = tkd_agent_endpoint(r, s->cfg->endpoints, s->cfg->n_endpoints);
+    tkd_agent_tokens acc = {0, 0, 0, 0};
+    if (!tkd_agent_log_reply(s->requests, r, s->turns, kind_name[s->kind], s->cfg->endpoints, s->cfg->n_endpoints,
+                             &acc))
         return oom(e);
     if (ep && !s->endpoint && !(s->endpoint = strdup(ep)))
         return oom(e);
-    s->prompt_tokens += r->prompt_tokens;
-    s->completion_tokens += r->completion_tokens;
-    s->llm_s += r->latency_s;
+    s->prompt_tokens += acc.prompt;
+    s->completion_tokens += acc.completion;
+    s->llm_s += acc.latency_s;
+    tkd_status out = tkd_agent_reply_outcome(r);
     if (r->status != TKD_LLM_OK) {
         if (!(s->error = strdup(r->error ? r->error : tkd_llm_status_name(r->status))))
             return oom(e);
         snprintf(s->reason, sizeof s->reason, "request failed: %s", tkd_llm_status_name(r->status));
-        return finish(s, r->status == TKD_LLM_CONTEXT_LENGTH ? TKD_ST_LENGTH : TKD_ST_API_ERROR);
+        return finish(s, out);
     }
     json_t *am = tkd_llm_assistant_message(r);
     if (!am || json_array_append_new(s->messages, am))
         return oom(e);
-    if (r->finish_reason && !strcmp(r->finish_reason, "length")) {
+    if (out == TKD_ST_LENGTH) {
         snprintf(s->reason, sizeof s->reason, "reply cut at max_tokens");
         return finish(s, TKD_ST_LENGTH);
     }
@@ -512,20 +492,13 @@ int tkd_solver_turns(const tkd_solver *s) {
 }
 
 void tkd_solver_record(const tkd_solver *s, tkd_record *rec) {
-    memset(rec, 0, sizeof *rec);
-    rec->pid = s->pid;
-    rec->sample = (uint32_t)s->sample;
-    rec->phase = TKD_PHASE_SOLVE;
-    rec->status = (uint8_t)s->status;
+    tkd_agent_tokens t = {s->prompt_tokens, s->completion_tokens, s->llm_s, s->turns};
+    /* model time: request latencies (from the cache on a replay) plus the
+     * slowest call of each turn, so a replay reproduces it exactly */
+    tkd_agent_record(rec, s->pid, s->sample, TKD_PHASE_SOLVE, s->status, &t, s->llm_s + s->tool_s);
     rec->flags = (uint16_t)s->flags;
     rec->turns = (uint32_t)s->turns;
     rec->tool_calls = (uint32_t)s->n_calls;
-    rec->prompt_tokens = (uint64_t)s->prompt_tokens;
-    rec->completion_tokens = (uint64_t)s->completion_tokens;
-    /* model time: request latencies (from the cache on a replay) plus the
-     * slowest call of each turn, so a replay reproduces it exactly */
-    rec->latency_s = s->llm_s + s->tool_s;
-    rec->finished_at = tkd_wall_time();
 }
 
 char *tkd_solver_result_json(const tkd_solver *s, tkd_err *e) {
@@ -540,9 +513,7 @@ char *tkd_solver_result_json(const tkd_solver *s, tkd_err *e) {
                           (json_int_t)s->completion_tokens, "latency_s", s->llm_s + s->tool_s, "llm_s", s->llm_s,
                           "tool_s", s->tool_s, "teacher", "model", s->cfg->model, "endpoint", s->endpoint, "error",
                           s->error, "messages", s->messages, "calls", s->calls, "requests", s->requests);
-    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *t = tkd_agent_dump(j, "solver", e);
     json_decref(j);
-    if (!t)
-        tkd_err_set(e, TKD_ENOMEM, "solver: out of memory writing the result of %s", s->id);
     return t;
 }

@@ -31,22 +31,6 @@ static agent *agent_of(solve_ctx *x, int ai, uint32_t gen, uint32_t gen_mask) {
     return g->used && (g->gen & gen_mask) == gen ? g : NULL;
 }
 
-/* Flush the shard and report the problems written since the last flush: dist
- * counts a problem done only when its rows survive a kill -9 of this rank. */
-static int report_durable(solve_ctx *x, tkd_dist *d, int force, tkd_err *e) {
-    double now = tkd_now();
-    if (!x->n_unflushed || (!force && x->n_unflushed < x->n_act_cap && now - x->last_flush < SOLVE_FLUSH_S))
-        return 0;
-    int rc = tkd_store_flush(x->shard, e);
-    if (rc)
-        return tkd_err_wrap(e, "solve: flushing %s", tkd_store_path(x->shard));
-    for (int i = 0; i < x->n_unflushed; i++)
-        tkd_dist_complete(d, x->unflushed[i]);
-    x->n_unflushed = 0;
-    x->last_flush = now;
-    return 0;
-}
-
 /* Every sample of a problem is done: write them in sample order; the problem
  * is reported to dist after the next flush (report_durable). */
 static int problem_done(solve_ctx *x, tkd_dist *d, active *a, tkd_err *e) {
@@ -69,9 +53,9 @@ static int problem_done(solve_ctx *x, tkd_dist *d, active *a, tkd_err *e) {
         tkd_solver_free(a->done[k]);
         a->done[k] = NULL;
     }
-    if (x->n_unflushed == x->n_act_cap && (rc = report_durable(x, d, 1, e)))
+    (void)d;
+    if ((rc = phase_written(&x->run, a->item, e))) /* reported to dist once flushed */
         return rc;
-    x->unflushed[x->n_unflushed++] = a->item; /* reported to dist once flushed */
     x->problems_done++;
     a->used = 0;
     x->free_act[x->n_free_act++] = (int)(a - x->act);
@@ -198,99 +182,75 @@ static void progress(solve_ctx *x, int force) {
                  (unsigned long long)failed, x->n_agents, st.in_flight, st.waiting, st.retries, st.cache_hits, rate);
 }
 
-/* The event loop; returns 0, or an error (the shard stays open). */
-static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
-    tkd_tool_done done[SOLVE_TOOL_BATCH];
-    int finished = 0, rc = 0;
-    x->next_progress = tkd_now() + tkd_job_num(x->job, "dist.progress_every_s");
-    for (;;) {
-        if ((rc = tkd_dist_poll(d)))
-            return tkd_err_set(e, rc, "solve: work distribution failed (see the log above)");
-        int worked = 0;
-        while (!finished && x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap) {
-            uint64_t it;
-            int r = tkd_dist_next(d, &it);
-            if (r == TKD_DIST_FINISHED)
-                finished = 1;
-            if (r != TKD_DIST_ITEM)
-                break;
-            if (it >= x->probs.n)
-                return tkd_err_set(e, TKD_EINTERNAL, "solve: dist handed out item %llu of %zu", (unsigned long long)it,
-                                   x->probs.n);
-            if ((rc = start_problem(x, d, it, e)))
-                return rc;
-            worked++;
-        }
-        if (finished)
-            break; /* every problem is done; anything still in flight was done elsewhere */
-        int pending_tools = tkd_tools_pool_pending(x->pool);
-        int pr = tkd_llm_poll(x->llm, worked ? 0 : pending_tools ? SOLVE_TOOL_POLL_MS : SOLVE_POLL_MS);
-        if (pr < 0)
-            return tkd_err_set(e, pr, "solve: the teacher client failed: %s", tkd_strerror(pr));
-        tkd_llm_response *resp;
-        void *ck;
-        while (tkd_llm_next_done(x->llm, &resp, &ck)) {
-            uint64_t c = (uint64_t)(uintptr_t)ck;
-            int ai = (int)(uint32_t)c;
-            agent *g = agent_of(x, ai, (uint32_t)(c >> 32), 0xffffffffu);
-            rc = g ? drive(x, d, ai, tkd_solver_on_llm(g->sv, resp, e), e) : 0;
-            tkd_llm_response_free(resp);
-            if (rc)
-                return rc;
-            worked++;
-        }
-        if (pending_tools) {
-            int nd = 0;
-            if ((rc = tkd_tools_pool_poll(x->pool, 0, done, SOLVE_TOOL_BATCH, &nd, e)))
-                return tkd_err_wrap(e, "solve: the tool pool failed");
-            for (int i = 0; i < nd; i++) {
-                int ai = (int)((done[i].id >> 8) & 0xffffffffu), slot = (int)(done[i].id & 0xffu);
-                agent *g = agent_of(x, ai, (uint32_t)(done[i].id >> 40), 0xffffffu);
-                if (g && !rc) {
-                    const char *name, *args;
-                    tkd_solver_slot_call(g->sv, slot, &name, &args);
-                    char *cached = NULL;
-                    double secs = 0;
-                    /* the same call may have finished for another sample meanwhile: the first
-                     * answer cached is the one every sample records (a replay reproduces it) */
-                    if (done[i].status == 0 && name && solve_tool_cache_get(x, name, args, &cached, &secs)) {
-                        free(done[i].answer);
-                        done[i].answer = cached;
-                        done[i].seconds = secs;
-                    } else if (done[i].status == 0 && name)
-                        solve_tool_cache_put(x, name, args, done[i].answer, done[i].seconds);
-                    rc = drive(x, d, ai,
-                               tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e), e);
-                }
-                free(done[i].answer);
-                worked++;
-            }
-            if (rc)
-                return rc;
-        }
-        if ((rc = report_durable(x, d, tkd_dist_stopping(d), e)))
-            return rc;
-        progress(x, 0);
-        if (tkd_dist_stopping(d)) {
-            if (x->n_agents == 0)
-                break;
-            if (tkd_dist_grace_left(d) <= 0) {
-                tkd_log_warn("solve: grace period over: abandoning %d samples in flight (a re-run redoes their "
-                             "problems; the response cache answers what was asked)",
-                             x->n_agents);
-                break;
-            }
-        }
-    }
-    return 0;
+/* ---- the hooks of the shared event loop (runner.h) ---- */
+
+static int hook_room(void *ctx) {
+    solve_ctx *x = ctx;
+    return x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap;
 }
 
-static int agree_all(MPI_Comm comm, int *rc, tkd_err *e) {
-    int worst = 0;
-    MPI_Allreduce(rc, &worst, 1, MPI_INT, MPI_MIN, comm);
-    if (worst && !*rc)
-        *rc = tkd_err_set(e, worst, "solve: another rank failed to start (see its message)");
-    return worst != 0;
+static int hook_start(void *ctx, uint64_t item, tkd_err *e) {
+    solve_ctx *x = ctx;
+    return start_problem(x, x->run.dist, item, e);
+}
+
+static int hook_on_llm(void *ctx, const tkd_llm_response *resp, void *ck, tkd_err *e) {
+    solve_ctx *x = ctx;
+    uint64_t c = (uint64_t)(uintptr_t)ck;
+    int ai = (int)(uint32_t)c;
+    agent *g = agent_of(x, ai, (uint32_t)(c >> 32), 0xffffffffu);
+    return g ? drive(x, x->run.dist, ai, tkd_solver_on_llm(g->sv, resp, e), e) : 0;
+}
+
+static int hook_busy(void *ctx) {
+    return tkd_tools_pool_pending(((solve_ctx *)ctx)->pool);
+}
+
+static int hook_poll_tools(void *ctx, int *worked, tkd_err *e) {
+    solve_ctx *x = ctx;
+    tkd_dist *d = x->run.dist;
+    tkd_tool_done done[SOLVE_TOOL_BATCH];
+    int nd = 0, rc = 0;
+    if ((rc = tkd_tools_pool_poll(x->pool, 0, done, SOLVE_TOOL_BATCH, &nd, e)))
+        return tkd_err_wrap(e, "solve: the tool pool failed");
+    for (int i = 0; i < nd; i++) {
+        int ai = (int)((done[i].id >> 8) & 0xffffffffu), slot = (int)(done[i].id & 0xffu);
+        agent *g = agent_of(x, ai, (uint32_t)(done[i].id >> 40), 0xffffffu);
+        if (g && !rc) {
+            const char *name, *args;
+            tkd_solver_slot_call(g->sv, slot, &name, &args);
+            char *cached = NULL;
+            double secs = 0;
+            /* the same call may have finished for another sample meanwhile: the first
+             * answer cached is the one every sample records (a replay reproduces it) */
+            if (done[i].status == 0 && name && solve_tool_cache_get(x, name, args, &cached, &secs)) {
+                free(done[i].answer);
+                done[i].answer = cached;
+                done[i].seconds = secs;
+            } else if (done[i].status == 0 && name)
+                solve_tool_cache_put(x, name, args, done[i].answer, done[i].seconds);
+            rc = drive(x, d, ai, tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e),
+                       e);
+        }
+        free(done[i].answer);
+        (*worked)++;
+    }
+    return rc;
+}
+
+static int hook_in_flight(void *ctx) {
+    return ((solve_ctx *)ctx)->n_agents;
+}
+
+static void hook_progress(void *ctx, int force) {
+    progress(ctx, force);
+}
+
+/* The event loop (runner.c); returns 0, or an error (the shard stays open). */
+static int work(solve_ctx *x, tkd_err *e) {
+    phase_hooks h = {x, hook_room, hook_start, hook_on_llm, hook_busy, hook_poll_tools, hook_in_flight, hook_progress};
+    x->next_progress = tkd_now() + tkd_job_num(x->job, "dist.progress_every_s");
+    return phase_loop(&x->run, &h, e);
 }
 
 static int alloc_slots(solve_ctx *x, tkd_err *e) {
@@ -303,8 +263,9 @@ static int alloc_slots(solve_ctx *x, tkd_err *e) {
     x->free_agents = tkd_calloc((size_t)cap, sizeof *x->free_agents, e);
     x->act = tkd_calloc((size_t)cap, sizeof *x->act, e);
     x->free_act = tkd_calloc((size_t)cap, sizeof *x->free_act, e);
-    x->unflushed = tkd_calloc((size_t)cap, sizeof *x->unflushed, e);
-    if (!x->agents || !x->free_agents || !x->act || !x->free_act || !x->unflushed)
+    if (!x->agents || !x->free_agents || !x->act || !x->free_act)
+        return TKD_ENOMEM;
+    if (phase_run_init(&x->run, "solve", (int)cap, e))
         return TKD_ENOMEM;
     for (int i = 0; i < cap; i++) {
         x->free_agents[x->n_free_agents++] = (int)cap - 1 - i;
@@ -327,10 +288,7 @@ static void ctx_free(solve_ctx *x) {
     free(x->free_agents);
     free(x->act);
     free(x->free_act);
-    free(x->unflushed);
-    if (x->shard)
-        tkd_store_close(x->shard, NULL);
-    tkd_llm_free(x->llm);
+    phase_run_free(&x->run); /* the shard, the client and dist */
     tkd_tools_pool_free(x->pool);
     json_decref(x->tools);
     for (int i = 0; i < SOLVE_N_PROMPTS; i++)
@@ -349,9 +307,8 @@ int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
     MPI_Comm_size(comm, &x.size);
     x.n_samples = (int)tkd_job_int(job, "solve.samples_per_problem");
     x.run_seed = (uint64_t)tkd_job_int(job, "seed");
-    char *path = NULL, *manifest = NULL, *problems = NULL;
+    char *path = NULL, *problems = NULL;
     uint8_t *done = NULL;
-    tkd_dist *d = NULL;
     int rc = 0;
     tkd_buf b;
     tkd_buf_init(&b);
@@ -386,7 +343,7 @@ int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
             goto agree1;
     }
 agree1:
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "solve", e))
         goto out;
     {
         tkd_tool_limits lim;
@@ -396,30 +353,25 @@ agree1:
             goto agree;
     }
     x.lcfg.seed = x.run_seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(x.rank + 1));
-    if ((rc = tkd_llm_create(&x.lcfg, &x.llm, e)) || (rc = alloc_slots(&x, e)))
+    if ((rc = alloc_slots(&x, e)) || (rc = tkd_llm_create(&x.lcfg, &x.run.llm[0], e)))
         goto agree;
-    if ((rc = tkd_store_next_attempt(x.dir, x.rank, &x.attempt, e)) ||
-        !(path = tkd_store_shard_path(x.dir, x.rank, x.attempt, e)))
-        goto agree;
+    x.llm = x.run.llm[0];
+    x.run.n_llm = 1;
+    x.run.n_items = x.probs.n;
     {
         const char *inputs[1] = {problems};
-        if (!(manifest = tkd_store_manifest(job, inputs, 1, e))) {
-            rc = e->code ? e->code : TKD_ENOMEM;
+        if ((rc = phase_open_shard(&x.run, job, x.dir, x.rank, TKD_PHASE_SOLVE, inputs, 1, &path, e)))
             goto agree;
-        }
-        tkd_store_meta meta = {TKD_PHASE_SOLVE, x.rank, x.attempt, job->text, job->sha256, manifest};
-        if ((rc = tkd_store_create(path, &meta, &x.shard, e)))
-            goto agree;
-        tkd_store_set_flush_every(x.shard, (size_t)tkd_job_int(job, "store.flush_every"));
+        x.shard = x.run.shard;
     }
 agree:
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "solve", e))
         goto out;
     tkd_dist_cfg cfg;
     tkd_dist_cfg_default(&cfg);
     tkd_dist_cfg_from_job(job, &cfg);
     cfg.label = "solve";
-    if ((rc = tkd_dist_create(comm, x.probs.n, done, &cfg, &d, e)))
+    if ((rc = tkd_dist_create(comm, x.probs.n, done, &cfg, &x.run.dist, e)))
         goto out;
     tkd_log_info("solve: rank %d (pid %d): shard %s", x.rank, (int)getpid(), path);
     if (x.rank == 0)
@@ -427,28 +379,11 @@ agree:
                      x.probs.n, x.n_samples, (unsigned long long)x.done_before, x.size, x.lcfg.model,
                      x.lcfg.base_urls[0], x.lcfg.n_base_urls > 1 ? " and others" : "");
     x.t_start = tkd_now();
-    rc = work(&x, d, e);
+    rc = work(&x, e);
     progress(&x, 1);
-
-    /* flush and close the shard before saying goodbye: what dist counts is durable */
-    tkd_err ce = {0};
-    int crc = tkd_store_close_shard(x.shard, &ce);
-    x.shard = NULL;
-    if (crc && !rc) {
-        rc = crc;
-        *e = ce;
-    }
-    if (!crc) /* closed, so durable */
-        for (int i = 0; i < x.n_unflushed; i++)
-            tkd_dist_complete(d, x.unflushed[i]);
     tkd_dist_stats st;
-    tkd_err fe = {0};
-    int frc = tkd_dist_finish(d, &st, &fe);
-    d = NULL;
-    if (!rc && frc) {
-        rc = frc;
-        *e = fe;
-    }
+    rc = phase_close(&x.run, rc, &st, e); /* flush and close the shard, then goodbye */
+    x.shard = NULL;
     {
         double el = tkd_now() - x.t_start;
         tkd_llm_stats ls;
@@ -469,11 +404,8 @@ agree:
                      (unsigned long long)st.total, (unsigned long long)st.done_before,
                      st.duplicates ? "some problems were done twice (merge drops duplicates)" : "no duplicates");
 out:
-    if (d)
-        tkd_dist_free(d);
     ctx_free(&x);
     free(done);
-    free(manifest);
     free(path);
     free(problems);
     tkd_buf_free(&b);

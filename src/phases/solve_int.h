@@ -13,11 +13,10 @@
 #include "tkd/store.h"
 #include "tkd/tools.h"
 
+#include "runner.h"
+
 #define SOLVE_N_PROMPTS 6
-#define SOLVE_POLL_MS 10     /* longest wait in the network poll when idle */
-#define SOLVE_TOOL_POLL_MS 1 /* ... while tool calls are running */
-#define SOLVE_TOOL_BATCH 64  /* tool results taken per poll */
-#define SOLVE_FLUSH_S 0.2    /* longest wait before finished problems are flushed and reported */
+#define SOLVE_TOOL_BATCH 64 /* tool results taken per poll */
 
 typedef struct agent { /* one sample in flight */
     tkd_solver *sv;
@@ -43,9 +42,10 @@ typedef struct solve_ctx {
     tkd_llm_config lcfg;
     tkd_solver_cfg scfg;
     json_t *tools;
-    tkd_llm *llm;
+    phase_run run;   /* the shared loop: dist, clients, shard, flush-then-report */
+    tkd_llm *llm;    /* run.llm[0] (borrowed) */
     tkd_tools_pool *pool;
-    tkd_store *shard;
+    tkd_store *shard; /* run.shard (borrowed) */
     agent *agents;
     int n_agents_cap, n_agents;
     int *free_agents, n_free_agents;
@@ -53,9 +53,6 @@ typedef struct solve_ctx {
     int n_act_cap;
     int *free_act, n_free_act;
     uint32_t gen;
-    uint64_t *unflushed; /* problems written, not yet flushed nor reported (at most n_act_cap) */
-    int n_unflushed;
-    double last_flush;
     /* counters (this rank) */
     uint64_t problems_done, samples_done, by_status[TKD_ST_COUNT], tool_runs, tool_cache_hits;
     double t_start, next_progress;
