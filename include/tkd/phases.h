@@ -10,6 +10,7 @@
 #include "tkd/store.h"
 
 #include <mpi.h>
+#include <stdio.h>
 
 /* ---- prompt files (src/phases/prompt.c) ---- */
 /* The UTF-8 file named by the job key `key` (trailing whitespace trimmed)
@@ -76,5 +77,27 @@ int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
  * by the caller). Returns 0 when every problem is done, TKD_ESTOP when stopped
  * early (resumable), or an error. Collective. */
 int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/*
+ * The back-translation phase (tkd backtranslate JOB.json): the traces of the
+ * merged solve store (backtranslate.input) whose status is in
+ * backtranslate.select, at most backtranslate.max_per_problem per problem,
+ * are leased from dist; each rank runs a back-translation agent per trace
+ * (tkd/agents.h: translator, judge, rephrase) on the shared event loop and
+ * writes one record per trace into OUT/shards/backtranslate/rNNNNN.aK.h5
+ * (phase backtranslate, pid and sample of the source trace). A trace whose
+ * record holds a final status is done (resume). Exit 3 on a stop.
+ */
+int tkd_backtranslate_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/* The per-tool acceptance table of back-translation records (bt_table.c). */
+typedef struct tkd_bt_table tkd_bt_table;
+tkd_bt_table *tkd_bt_table_new(void);
+void tkd_bt_table_free(tkd_bt_table *t);
+/* Add the backtranslate records of a store, or of every shard in a folder
+ * (a trace found twice counts once). */
+int tkd_bt_table_add_file(tkd_bt_table *t, const char *path, tkd_err *e);
+int tkd_bt_table_add_dir(tkd_bt_table *t, const char *dir, tkd_err *e);
+void tkd_bt_table_print(const tkd_bt_table *t, FILE *f);
 
 #endif

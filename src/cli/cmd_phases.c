@@ -1,5 +1,5 @@
 /*
- * The MPI phases as commands: tkd testwork|solve JOB.json, run under mpiexec,
+ * The MPI phases as commands: tkd testwork|solve|backtranslate JOB.json, run under mpiexec,
  * srun --mpi=pmix, or as a plain single process. Exit codes: 0 all problems
  * done, 1 failure, 2 bad usage or bad job file, 3 stopped early by
  * SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
@@ -56,3 +56,6 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
 
 int tkd_cmd_testwork(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "testwork", tkd_testwork_run); }
 int tkd_cmd_solve(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "solve", tkd_solve_run); }
+int tkd_cmd_backtranslate(int argc, char **argv) {
+    return tkd_cli_mpi_phase(argc, argv, "backtranslate", tkd_backtranslate_run);
+}

@@ -5,6 +5,8 @@
  * 2 bad usage or an unreadable, missing or garbage input.
  */
 #include "cli.h"
+
+#include "tkd/phases.h"
 #include "tkd/store.h"
 
 #include <stdio.h>
@@ -62,6 +64,18 @@ static int info(const char *path) {
             if (counts[p][st])
                 printf("  %-14s %-12s %10zu\n", p < INFO_PHASES ? tkd_phase_name((tkd_phase)p) : "unknown",
                        st < TKD_ST_COUNT ? tkd_status_name((tkd_status)st) : "unknown", counts[p][st]);
+    size_t n_bt = 0;
+    for (unsigned st = 0; st <= TKD_ST_COUNT; st++)
+        n_bt += counts[TKD_PHASE_BACKTRANSLATE][st];
+    if (n_bt) { /* back-translation: the per-tool acceptance table */
+        tkd_bt_table *t = tkd_bt_table_new();
+        if (!t || tkd_bt_table_add_file(t, path, &e)) {
+            tkd_bt_table_free(t);
+            return tkd_cli_fail(&e);
+        }
+        tkd_bt_table_print(t, stdout);
+        tkd_bt_table_free(t);
+    }
     return 0;
 }
 

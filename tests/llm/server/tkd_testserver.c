@@ -8,7 +8,9 @@
  *   {"problem": "ID", "turns": [{"tool_calls": [{"name": "...", "arguments": {...}}]},
  *                               {"content": "... \\boxed{42}", "reasoning": "..."}]}
  * The problem id is read from the first "Problem id: ID" in any message, else
- * from the X-TKD-Tag header; the turn is the number of assistant messages in
+ * from the X-TKD-Tag header (a line whose "problem" is the whole tag wins:
+ * back-translation requests are scripted per call and attempt, and GET /stats
+ * counts the requests tagged per role); the turn is the number of assistant messages in
  * the request (past the last turn, the last turn repeats). Tool calls are
  * sent natively (message.tool_calls) or as <tool_call> blocks in the content
  * (--tool-format hermes). Without a script entry the reply is a deterministic
@@ -72,6 +74,7 @@ typedef struct server {
     int stop;
     seen *seen;
     atomic_llong count[O_N], requests, in_flight, max_in_flight;
+    atomic_llong by_role[3]; /* requests tagged .../translator/..., /judge/, /rephrase/ */
     long long distinct, retried_4xx, ra_checked, ra_violations, counter_4xx, counter_5xx, counter_bad;
     double min_ra_ratio;
 } server;
@@ -198,7 +201,11 @@ static const char *problem_id(json_t *req, const char *tag, char *buf, size_t ca
 static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_t req_len) {
     char idbuf[128];
     const char *pid = problem_id(req, tag, idbuf, sizeof idbuf);
-    json_t *turns = pid && s->script ? json_object_get(s->script, pid) : NULL;
+    /* a script line may be keyed by the whole X-TKD-Tag (back-translation:
+     * "ID#SAMPLE/translator/CALL/ATTEMPT", ".../judge/...", ".../rephrase/ATTEMPT") */
+    json_t *turns = tag && s->script ? json_object_get(s->script, tag) : NULL;
+    if (!turns)
+        turns = pid && s->script ? json_object_get(s->script, pid) : NULL;
     size_t n_asst = 0, i;
     json_t *m;
     json_array_foreach(json_object_get(req, "messages"), i, m) {
@@ -423,6 +430,9 @@ static enum MHD_Result stats_reply(struct MHD_Connection *conn, server *s) {
     json_object_set_new(o, "requests", json_integer(atomic_load(&s->requests)));
     json_object_set_new(o, "in_flight", json_integer(atomic_load(&s->in_flight)));
     json_object_set_new(o, "max_in_flight", json_integer(atomic_load(&s->max_in_flight)));
+    json_object_set_new(o, "bt_translator", json_integer(atomic_load(&s->by_role[0])));
+    json_object_set_new(o, "bt_judge", json_integer(atomic_load(&s->by_role[1])));
+    json_object_set_new(o, "bt_rephrase", json_integer(atomic_load(&s->by_role[2])));
     json_object_set_new(o, "distinct_bodies", json_integer(s->distinct));
     json_object_set_new(o, "retried_after_4xx", json_integer(s->retried_4xx));
     json_object_set_new(o, "retry_after_checked", json_integer(s->ra_checked));
@@ -481,6 +491,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (p->phase == 2)
         return send_reply(conn, p);
     atomic_fetch_add(&s->requests, 1);
+    {
+        static const char *const roles[3] = {"/translator/", "/judge/", "/rephrase/"};
+        const char *tg = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag");
+        for (int k = 0; k < 3 && tg; k++)
+            if (strstr(tg, roles[k]))
+                atomic_fetch_add(&s->by_role[k], 1);
+    }
     decide(s, p, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag"));
     if (p->due <= now_s())

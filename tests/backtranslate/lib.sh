@@ -1,0 +1,54 @@
+# Shared by the back-translation shell tests: a scratch folder, the scripted
+# test server (teacher, translator, judge and rephrase replies), a fixture of
+# N problems solved by `tkd solve` into a merged solve store, job files.
+set -euo pipefail
+: "${TKD:?TKD (the tkd CLI) must be set; run through ctest}" "${TKD_BUILD_DIR:?}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SERVER=$TKD_BUILD_DIR/bin/tkd_testserver
+[ -x "$SERVER" ] || { echo "tkd_testserver not built"; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+work=$(mktemp -d "${TMPDIR:-/tmp}/tkd-bt.XXXXXX")
+spids=()
+cleanup() {
+  for p in "${spids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok   $*"; }
+check() { /usr/bin/python3 "$here/check_bt.py" "$@"; }
+stats() { curl -s "http://127.0.0.1:$port/stats"; }
+stat_of() { stats | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+expect_of() { /usr/bin/python3 -c "import json; print(json.load(open('$work/expected.json'))['$1'])"; }
+
+start_server() { # start_server ARGS...: sets port
+  rm -f "$work/server.port"
+  "$SERVER" --port 0 --max-seconds 600 --script "$work/script.jsonl" "$@" >"$work/server.port" 2>"$work/server.log" &
+  spids+=($!)
+  for _ in $(seq 100); do [ -s "$work/server.port" ] && break; sleep 0.05; done
+  port=$(awk '{print $2}' "$work/server.port")
+  [ -n "$port" ] || fail "the test server did not start"
+}
+job() { # job FILE OUTDIR [extra top-level JSON members]
+  cat >"$1" <<JSON
+{"output_dir": "$2", "log_level": "info",
+ "data": {"sources": [{"path": "$work/problems.jsonl", "name": "t", "format": "bench"}]},
+ "teacher": {"model": "test-model", "base_urls": ["http://127.0.0.1:$port/v1"], "http2": false,
+             "cache": "${CACHEMODE:-read-write}", "cache_dir": "${CACHE:-$2.cache}", "max_in_flight": ${INFL:-256},
+             "timeout_s": 2, "connect_timeout_s": 1, "backoff_base_s": 0.05, "backoff_max_s": 0.5},
+ "solve": {"max_turns": 5, "max_in_flight": 512, "tools": ["simplify_expression", "gcd", "solve_equation"]},
+ "backtranslate": {"input": "${INPUT:-$2/solve.h5}", "max_in_flight": ${BTINFL:-512}},
+ "dist": {"lease_max": 64, "progress_every_s": 1, "grace_s": ${GRACE:-5}, "lease_timeout_s": 5}
+ ${3:+, $3}}
+JSON
+}
+solve_store() { # solve_store N: fixture of N problems, solved into $work/src/solve.h5
+  /usr/bin/python3 "$here/gen_bt_fixture.py" "$1" "$work"
+  start_server --latency-ms 1
+  job jobsrc.json "$work/src"
+  "$TKD" data import jobsrc.json >import.log 2>&1 || { cat import.log; fail "import"; }
+  "$TKD" solve jobsrc.json >solve.log 2>&1 || { tail -20 solve.log; fail "tkd solve"; }
+  "$TKD" store merge src/shards/solve src/solve.h5 >/dev/null 2>&1 || fail "merge of the solve store"
+}
