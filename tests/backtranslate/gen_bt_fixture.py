@@ -19,7 +19,8 @@ back-translation status and every judge path:
   notool        no tool call: rephrase only                   -> accepted
 Tool calls: simplify_expression (a + b), gcd ([a, b]) and solve_equation
 (a*x**2 - b*x, a list result ["0", "b/a"], boxed as "0, \\frac{b}{a}").
-Usage: gen_bt_fixture.py N OUTDIR -> problems.jsonl, script.jsonl, expected.json
+Usage: gen_bt_fixture.py N OUTDIR [--bench] -> problems.jsonl, script.jsonl, expected.json
+(--bench: every trace of kind accept with 3 tool calls, for the benchmark)
 expected.json: {"traces": {id: {kind, status, calls, judge}}, "judge_requests": n, ...}"""
 import json
 import math
@@ -27,6 +28,7 @@ import sys
 from fractions import Fraction
 
 n, out = int(sys.argv[1]), sys.argv[2]
+bench = "--bench" in sys.argv[3:]
 kinds = ["accept", "exact_retry", "accept", "v_false", "fenced", "exact_wrong", "v_notcorrect", "accept", "reph_wrong",
          "v_reject", "nobox", "v_empty", "judge_retry", "v_invalid", "reph_retry", "leak", "notool", "v_truejson",
          "accept", "accept"]
@@ -44,9 +46,9 @@ with open(f"{out}/problems.jsonl", "w") as pf:
         a, b = 3 * i + 2, 7 * i + 3
         pid = f"{i:05d}"
         tid = f"t/{pid}"
-        kind = kinds[i % len(kinds)]
+        kind = "accept" if bench else kinds[i % len(kinds)]
         pf.write(json.dumps({"id": pid, "problem": f"What is {a} + {b}?", "solution": str(a + b)}) + "\n")
-        ncalls = 0 if kind == "notool" else 1 + i % 3
+        ncalls = 3 if bench else 0 if kind == "notool" else 1 + i % 3
         calls = [{"name": "simplify_expression", "arguments": {"expression": f"{a} + {b}"}},
                  {"name": "gcd", "arguments": {"numbers": [a, b]}},
                  {"name": "solve_equation", "arguments": {"sympy_equation": f"{a}*x**2 - {b}*x", "variable": "x"}}][:ncalls]
