@@ -248,8 +248,9 @@ int tkd_bt_start(tkd_bt *b, tkd_err *e);
 /* Requests ready to submit (after an action TKD_BT_ACT_LLM; the list is
  * cleared by the next tkd_bt_on_llm or tkd_bt_start). */
 int tkd_bt_n_ready(const tkd_bt *b);
-/* The i-th ready request (borrowed pointers, valid until the next event), its
- * slot (to quote in tkd_bt_on_llm) and its role (which client sends it). */
+/* The i-th ready request, its slot (to quote in tkd_bt_on_llm) and its role
+ * (which client sends it). Borrowed pointers: submit it before the next
+ * tkd_bt_ready (its tag is rewritten) or event. Counts it as in flight. */
 void tkd_bt_ready(tkd_bt *b, int i, tkd_llm_request *req, int *slot, tkd_bt_role *role);
 /* The reply for slot (borrowed). The next action, or a negative TKD_E*. */
 int tkd_bt_on_llm(tkd_bt *b, int slot, const tkd_llm_response *r, tkd_err *e);

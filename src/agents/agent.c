@@ -42,12 +42,11 @@ const char *tkd_agent_endpoint(const tkd_llm_response *r, const char *const *end
 json_t *tkd_agent_log_reply(json_t *log, const tkd_llm_response *r, int turn, const char *kind,
                             const char *const *endpoints, int n_endpoints, tkd_agent_tokens *acc) {
     const char *ep = tkd_agent_endpoint(r, endpoints, n_endpoints);
-    json_t *req =
-        json_pack("{s:i, s:s, s:s, s:i, s:s?, s:I, s:I, s:f, s:i, s:s?, s:s?, s:s?}", "turn", turn, "kind", kind,
-                  "status", tkd_llm_status_name(r->status), "http_code", r->http_code, "finish_reason",
-                  r->finish_reason, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
-                  (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "attempts", r->attempts, "endpoint", ep,
-                  "error", r->error, "reasoning", r->reasoning_content);
+    json_t *req = json_pack("{s:i, s:s, s:s, s:i, s:s?, s:I, s:I, s:f, s:i, s:s?, s:s?, s:s?}", "turn", turn, "kind",
+                            kind, "status", tkd_llm_status_name(r->status), "http_code", r->http_code, "finish_reason",
+                            r->finish_reason, "prompt_tokens", (json_int_t)r->prompt_tokens, "completion_tokens",
+                            (json_int_t)r->completion_tokens, "latency_s", r->latency_s, "attempts", r->attempts,
+                            "endpoint", ep, "error", r->error, "reasoning", r->reasoning_content);
     if (!req || json_array_append_new(log, req))
         return NULL;
     if (acc) {

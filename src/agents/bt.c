@@ -131,8 +131,8 @@ static int add_msg(json_t *a, const char *role, const char *content) {
 
 static char *fill(const tkd_bt *b, int prompt, const bt_call *c, const char *extra_name, const char *extra) {
     const char *names[7] = {"problem", "context", "tool", "arguments", "result", extra_name ? extra_name : "-", NULL};
-    const char *values[7] = {b->problem, c ? c->context : "", c ? c->tool : "", c ? c->args : "",
-                             c ? c->result : "", extra, NULL};
+    const char *values[7] = {
+        b->problem, c ? c->context : "", c ? c->tool : "", c ? c->args : "", c ? c->result : "", extra, NULL};
     return tkd_agent_fill(b->cfg->prompts[prompt], names, values, 6);
 }
 
@@ -468,8 +468,9 @@ static int on_translation(tkd_bt *b, bt_call *c, const tkd_llm_response *r, tkd_
         int decided_bad = v == TKD_BT_EXACT_DIFFERENT || v == TKD_BT_EXACT_NO_BOX ||
                           (cfg->judge_mode == TKD_BT_JUDGE_EXACT && v != TKD_BT_EXACT_EQUAL);
         if (decided_bad || cfg->judge_mode == TKD_BT_JUDGE_EXACT) {
-            if (json_object_set_new(c->cur, "llm", stage("skipped", decided_bad ? "rejected by the exact stage"
-                                                                                : "judge.mode is exact")))
+            if (json_object_set_new(
+                    c->cur, "llm",
+                    stage("skipped", decided_bad ? "rejected by the exact stage" : "judge.mode is exact")))
                 return TKD_ENOMEM;
             if (!decided_bad) {
                 accepted(c);
@@ -496,8 +497,7 @@ static int on_translation(tkd_bt *b, bt_call *c, const tkd_llm_response *r, tkd_
 
 static int on_verdict(tkd_bt *b, bt_call *c, const tkd_llm_response *r, tkd_status out) {
     if (out != TKD_ST_DONE) {
-        if (json_object_set_new(c->cur, "llm",
-                                stage("failed", r->error ? r->error : tkd_llm_status_name(r->status))))
+        if (json_object_set_new(c->cur, "llm", stage("failed", r->error ? r->error : tkd_llm_status_name(r->status))))
             return TKD_ENOMEM;
         c->outcome = O_FAILED;
         c->fail = out;
@@ -539,7 +539,8 @@ static int on_rephrase(tkd_bt *b, const tkd_llm_response *r, tkd_status out, tkd
         }
         if (v.result != TKD_GRADE_EQUAL) {
             wrong = 1;
-            snprintf(why, sizeof why, "its final answer %.60s is not the answer the notes reach (%.100s)", ans, v.reason);
+            snprintf(why, sizeof why, "its final answer %.60s is not the answer the notes reach (%.100s)", ans,
+                     v.reason);
         }
     }
     if (!wrong && tkd_bt_leaks(sol, b->cfg->leak_patterns, b->cfg->n_leak_patterns, b->tool_names, b->n_calls, leak,
@@ -547,8 +548,10 @@ static int on_rephrase(tkd_bt *b, const tkd_llm_response *r, tkd_status out, tkd
         leaked = 1;
         snprintf(why, sizeof why, "it mentions '%s': a solution by hand must not mention tools or code", leak);
     }
-    json_t *att = json_pack("{s:s, s:s?, s:s}", "solution", sol, "answer", ans,
-                            "check", wrong ? "wrong_answer" : leaked ? "leaked_tools" : "ok");
+    json_t *att = json_pack("{s:s, s:s?, s:s}", "solution", sol, "answer", ans, "check",
+                            wrong    ? "wrong_answer"
+                            : leaked ? "leaked_tools"
+                                     : "ok");
     if (!att || (why[0] && json_object_set_new(att, "reason", json_string(why))) ||
         json_array_append_new(b->rattempts, att)) {
         free(ans);
@@ -583,9 +586,9 @@ int tkd_bt_on_llm(tkd_bt *b, int slot, const tkd_llm_response *r, tkd_err *e) {
     b->in_flight--;
     tkd_status out = tkd_agent_reply_outcome(r);
     if (slot == b->n_calls) {
-        json_t *log = tkd_agent_log_reply(b->requests, r, b->r_attempt - 1, "rephrase",
-                                          b->cfg->roles[TKD_BT_REPHRASE].endpoints,
-                                          b->cfg->roles[TKD_BT_REPHRASE].n_endpoints, &b->tok[TKD_BT_REPHRASE]);
+        json_t *log =
+            tkd_agent_log_reply(b->requests, r, b->r_attempt - 1, "rephrase", b->cfg->roles[TKD_BT_REPHRASE].endpoints,
+                                b->cfg->roles[TKD_BT_REPHRASE].n_endpoints, &b->tok[TKD_BT_REPHRASE]);
         if (!log || json_object_set_new(log, "call", json_integer(b->n_calls)))
             return oom(e);
         return on_rephrase(b, r, out, e);
@@ -634,9 +637,9 @@ char *tkd_bt_result_json(const tkd_bt *b, tkd_err *e) {
     int bad = !calls || !tokens || !lat;
     for (int i = 0; i < b->n_calls && !bad; i++) {
         const bt_call *c = &b->calls[i];
-        bad |= json_array_append_new(calls, json_pack("{s:s, s:s, s:s, s:i, s:O, s:s}", "tool", c->tool,
-                                                      "arguments", c->args, "result", c->result, "turn", c->turn,
-                                                      "attempts", c->attempts, "outcome", outcome_name[c->outcome]));
+        bad |= json_array_append_new(calls, json_pack("{s:s, s:s, s:s, s:i, s:O, s:s}", "tool", c->tool, "arguments",
+                                                      c->args, "result", c->result, "turn", c->turn, "attempts",
+                                                      c->attempts, "outcome", outcome_name[c->outcome]));
     }
     double total = 0;
     for (int i = 0; i < TKD_BT_N_ROLES && !bad; i++) {
@@ -645,15 +648,15 @@ char *tkd_bt_result_json(const tkd_bt *b, tkd_err *e) {
         total += b->tok[i].latency_s;
     }
     bad |= json_object_set_new(lat, "total", json_real(total));
-    json_t *j = bad ? NULL
-                    : json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s, s:s, s:s?, s:O, s:s?, s:s?, s:O, s:O, s:O, s:O, "
-                                "s:{s:s?, s:s?, s:s?}}",
-                                "id", b->id, "pid", pid, "sample", b->sample, "source_status", b->source_status,
-                                "status", tkd_status_name(b->status), "reason", b->reason, "problem", b->problem,
-                                "gold", b->gold, "calls", calls, "solution", b->solution, "answer", b->answer,
-                                "rephrase", b->rattempts, "tokens", tokens, "latency_s", lat, "requests", b->requests,
-                                "models", "translator", b->cfg->roles[0].model, "judge", b->cfg->roles[1].model,
-                                "rephrase", b->cfg->roles[2].model);
+    json_t *j =
+        bad ? NULL
+            : json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s, s:s, s:s?, s:O, s:s?, s:s?, s:O, s:O, s:O, s:O, "
+                        "s:{s:s?, s:s?, s:s?}}",
+                        "id", b->id, "pid", pid, "sample", b->sample, "source_status", b->source_status, "status",
+                        tkd_status_name(b->status), "reason", b->reason, "problem", b->problem, "gold", b->gold,
+                        "calls", calls, "solution", b->solution, "answer", b->answer, "rephrase", b->rattempts,
+                        "tokens", tokens, "latency_s", lat, "requests", b->requests, "models", "translator",
+                        b->cfg->roles[0].model, "judge", b->cfg->roles[1].model, "rephrase", b->cfg->roles[2].model);
     json_decref(calls);
     json_decref(tokens);
     json_decref(lat);

@@ -91,8 +91,8 @@ tkd_bt_exact_verdict tkd_bt_exact(const char *derivation, const char *answer_jso
     if (out == TKD_BT_EXACT_DIFFERENT)
         snprintf(reason, cap, "the boxed result %.60s is not the computed result %.60s (%s)", boxed, gold, v.reason);
     else
-        snprintf(reason, cap, "%s (%s)", out == TKD_BT_EXACT_EQUAL ? "the boxed result equals the computed one"
-                                                                   : "the grader could not decide",
+        snprintf(reason, cap, "%s (%s)",
+                 out == TKD_BT_EXACT_EQUAL ? "the boxed result equals the computed one" : "the grader could not decide",
                  v.reason);
     free(boxed);
     free(gold);

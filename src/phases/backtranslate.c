@@ -91,8 +91,8 @@ static int role_cfg(bt_ctx *x, int r, tkd_err *e) {
     x->client_of[r] = -1;
     for (int q = 0; q < r && x->client_of[r] < 0; q++) {
         const tkd_llm_config *o = &x->lcfg[q];
-        int same = o->n_base_urls == c->n_base_urls && !strcmp(o->api_key_env ? o->api_key_env : "",
-                                                                  c->api_key_env ? c->api_key_env : "") &&
+        int same = o->n_base_urls == c->n_base_urls &&
+                   !strcmp(o->api_key_env ? o->api_key_env : "", c->api_key_env ? c->api_key_env : "") &&
                    o->max_in_flight == c->max_in_flight && o->timeout_s == c->timeout_s;
         for (int i = 0; same && i < c->n_base_urls; i++)
             same = !strcmp(o->base_urls[i], c->base_urls[i]);
@@ -111,8 +111,9 @@ static int cfg_from_job(bt_ctx *x, tkd_err *e) {
     tkd_bt_cfg *c = &x->cfg;
     tkd_bt_cfg_default(c);
     const char *mode = tkd_job_str(job, "backtranslate.judge.mode");
-    c->judge_mode = !strcmp(mode, "exact") ? TKD_BT_JUDGE_EXACT : !strcmp(mode, "llm") ? TKD_BT_JUDGE_LLM
-                                                                                       : TKD_BT_JUDGE_EXACT_LLM;
+    c->judge_mode = !strcmp(mode, "exact") ? TKD_BT_JUDGE_EXACT
+                    : !strcmp(mode, "llm") ? TKD_BT_JUDGE_LLM
+                                           : TKD_BT_JUDGE_EXACT_LLM;
     c->max_attempts = (int)tkd_job_int(job, "backtranslate.max_attempts");
     c->rephrase_attempts = (int)tkd_job_int(job, "backtranslate.rephrase_attempts");
     c->keep_fact = !strcmp(tkd_job_str(job, "backtranslate.on_reject"), "keep_fact");
@@ -342,8 +343,8 @@ static int hook_start(void *ctx, uint64_t item, tkd_err *e) {
     const tkd_problem *p = problem_of(x, it->pid);
     int ai = x->free_agents[--x->n_free];
     bt_agent *g = &x->agents[ai];
-    rc = tkd_bt_new(&x->cfg, text, p ? p->problem : "", tkd_solver_seed(x->run_seed, it->pid, (int)it->sample),
-                    &g->bt, e);
+    rc = tkd_bt_new(&x->cfg, text, p ? p->problem : "", tkd_solver_seed(x->run_seed, it->pid, (int)it->sample), &g->bt,
+                    e);
     free(text);
     if (rc) {
         x->free_agents[x->n_free++] = ai;
@@ -512,8 +513,8 @@ agree1:
         for (int s = 0; s < TKD_ST_COUNT; s++)
             if (x.by_status[s])
                 tkd_buf_printf(&b, " %s %llu", tkd_status_name((tkd_status)s), (unsigned long long)x.by_status[s]);
-        tkd_log_info("backtranslate: rank %d: %llu traces in %.1f s (%.1f traces/s):%s; %llu requests",
-                     x.rank, (unsigned long long)x.traces_done, el, el > 0 ? (double)x.traces_done / el : 0.0,
+        tkd_log_info("backtranslate: rank %d: %llu traces in %.1f s (%.1f traces/s):%s; %llu requests", x.rank,
+                     (unsigned long long)x.traces_done, el, el > 0 ? (double)x.traces_done / el : 0.0,
                      b.len ? b.data : " none", (unsigned long long)x.requests);
     }
     if (x.rank == 0 && (rc == 0 || rc == TKD_ESTOP)) {

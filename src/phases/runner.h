@@ -19,21 +19,21 @@
 
 #include <mpi.h>
 
-#define PHASE_MAX_CLIENTS 4    /* LLM clients polled by one loop (roles with their own endpoints) */
-#define PHASE_POLL_MS 10       /* longest wait in the network poll when idle */
-#define PHASE_BUSY_POLL_MS 1   /* ... while other work (tool calls) is running */
-#define PHASE_FLUSH_S 0.2      /* longest wait before written items are flushed and reported */
+#define PHASE_MAX_CLIENTS 4  /* LLM clients polled by one loop (roles with their own endpoints) */
+#define PHASE_POLL_MS 10     /* longest wait in the network poll when idle */
+#define PHASE_BUSY_POLL_MS 1 /* ... while other work (tool calls) is running */
+#define PHASE_FLUSH_S 0.2    /* longest wait before written items are flushed and reported */
 
 /* What a phase plugs into the loop. Every hook gets ctx. */
 typedef struct phase_hooks {
     void *ctx;
-    int (*room)(void *ctx);                                        /* can one more item start? */
-    int (*start)(void *ctx, uint64_t item, tkd_err *e);            /* start an item from dist */
+    int (*room)(void *ctx);                                                        /* can one more item start? */
+    int (*start)(void *ctx, uint64_t item, tkd_err *e);                            /* start an item from dist */
     int (*on_llm)(void *ctx, const tkd_llm_response *r, void *cookie, tkd_err *e); /* r freed after */
-    int (*busy)(void *ctx);                          /* other work running (NULL: never) */
+    int (*busy)(void *ctx);                               /* other work running (NULL: never) */
     int (*poll_more)(void *ctx, int *worked, tkd_err *e); /* poll that other work (NULL: none) */
-    int (*in_flight)(void *ctx);                     /* agents in flight (for the stop) */
-    void (*progress)(void *ctx, int force);          /* a progress line when due */
+    int (*in_flight)(void *ctx);                          /* agents in flight (for the stop) */
+    void (*progress)(void *ctx, int force);               /* a progress line when due */
 } phase_hooks;
 
 typedef struct phase_run {

@@ -28,15 +28,13 @@ TEST(exact_stage) {
               TKD_BT_EXACT_EQUAL);
     CHECK_INT(tkd_bt_exact("so \\boxed{17}", "{\"result\":[\"17\",\"31/3\"]}", &o, why, sizeof why),
               TKD_BT_EXACT_DIFFERENT);
-    CHECK_INT(tkd_bt_exact("\\boxed{2\\sqrt{2}}", "{\"result\":\"sqrt(8)\"}", &o, why, sizeof why),
-              TKD_BT_EXACT_EQUAL);
+    CHECK_INT(tkd_bt_exact("\\boxed{2\\sqrt{2}}", "{\"result\":\"sqrt(8)\"}", &o, why, sizeof why), TKD_BT_EXACT_EQUAL);
     CHECK_INT(tkd_bt_exact("\\boxed{x^2+2x+1}", "{\"result\":\"(x + 1)**2\"}", &o, why, sizeof why),
               TKD_BT_EXACT_EQUAL);
     CHECK_INT(tkd_bt_exact("\\boxed{6256}", "{\"result\":\"6255\"}", &o, why, sizeof why), TKD_BT_EXACT_DIFFERENT);
     CHECK(strstr(why, "6256") != NULL);
     CHECK_INT(tkd_bt_exact("no box here", "{\"result\":\"6255\"}", &o, why, sizeof why), TKD_BT_EXACT_NO_BOX);
-    CHECK_INT(tkd_bt_exact("\\boxed{yes}", "{\"result\":{\"a\":1}}", &o, why, sizeof why),
-              TKD_BT_EXACT_NOT_GRADABLE);
+    CHECK_INT(tkd_bt_exact("\\boxed{yes}", "{\"result\":{\"a\":1}}", &o, why, sizeof why), TKD_BT_EXACT_NOT_GRADABLE);
     char *l = tkd_bt_result_latex("{\"result\":[\"0\",\"5/3\"]}");
     CHECK_STR(l, "0, \\frac{5}{3}");
     free(l);
@@ -47,11 +45,22 @@ TEST(verdicts) {
     CHECK_INT(tkd_bt_parse_verdict("{\"verdict\": \"accept\", \"reason\": \"ok\"}", why, sizeof why), 1);
     CHECK_INT(tkd_bt_parse_verdict("  {\"verdict\": \"ACCEPT\"}\n", why, sizeof why), 1);
     CHECK_INT(tkd_bt_parse_verdict("```json\n{\"verdict\": \"accept\"}\n```", why, sizeof why), 1);
-    static const char *const rejects[] = {"False", "false", "True", "not correct", "accept", "ACCEPT",
-                                          "{\"verdict\": \"reject\"}", "", "   ", "{\"verdict\": \"accept\"",
-                                          "{\"verdict\": true}", "{\"verdict\": \"accepted\"}",
-                                          "[\"accept\"]", "{\"reason\": \"accept\"}",
-                                          "Sure! {\"verdict\": \"accept\"}", "{\"verdict\": \"accept\"} {\"x\": 1}"};
+    static const char *const rejects[] = {"False",
+                                          "false",
+                                          "True",
+                                          "not correct",
+                                          "accept",
+                                          "ACCEPT",
+                                          "{\"verdict\": \"reject\"}",
+                                          "",
+                                          "   ",
+                                          "{\"verdict\": \"accept\"",
+                                          "{\"verdict\": true}",
+                                          "{\"verdict\": \"accepted\"}",
+                                          "[\"accept\"]",
+                                          "{\"reason\": \"accept\"}",
+                                          "Sure! {\"verdict\": \"accept\"}",
+                                          "{\"verdict\": \"accept\"} {\"x\": 1}"};
     for (size_t i = 0; i < sizeof rejects / sizeof *rejects; i++) {
         int v = tkd_bt_parse_verdict(rejects[i], why, sizeof why);
         if (v != 0)
@@ -78,7 +87,8 @@ static const char TRACE[] =
     "{\"role\":\"assistant\",\"content\":\"Computing.\",\"tool_calls\":[]},"
     "{\"role\":\"tool\",\"content\":\"{\\\"result\\\":\\\"7\\\"}\"},"
     "{\"role\":\"assistant\",\"content\":\"\\\\boxed{7}\"}],"
-    "\"calls\":[{\"turn\":2,\"id\":\"c0\",\"name\":\"simplify_expression\",\"arguments\":\"{\\\"expression\\\":\\\"3+4\\\"}\","
+    "\"calls\":[{\"turn\":2,\"id\":\"c0\",\"name\":\"simplify_expression\",\"arguments\":\"{\\\"expression\\\":\\\"3+"
+    "4\\\"}\","
     "\"result\":\"{\\\"result\\\":\\\"7\\\"}\",\"status\":\"ok\"},"
     "{\"turn\":2,\"id\":\"c1\",\"name\":\"gcd\",\"arguments\":\"{}\",\"result\":\"{\\\"status\\\":\\\"error\\\"}\","
     "\"status\":\"error\"}]}";
@@ -143,9 +153,9 @@ TEST(trace_exact_reject_then_accept) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(a0, "exact"), "verdict")), "different");
     CHECK_STR(json_string_value(json_object_get(json_object_get(a0, "llm"), "verdict")), "skipped");
     CHECK_STR(json_string_value(json_object_get(j, "solution")), "Adding, 3 + 4 = \\boxed{7}.");
-    CHECK_INT((int)json_integer_value(json_object_get(json_object_get(json_object_get(j, "tokens"), "judge"),
-                                                      "requests")),
-              1);
+    CHECK_INT(
+        (int)json_integer_value(json_object_get(json_object_get(json_object_get(j, "tokens"), "judge"), "requests")),
+        1);
     tkd_record rec;
     tkd_bt_record(b, &rec);
     CHECK_INT(rec.phase, TKD_PHASE_BACKTRANSLATE);
