@@ -151,9 +151,6 @@ static int item_cmp(const void *a, const void *b) {
 /* The selected traces of the solve store, by (pid, sample); at most
  * max_per_problem per problem, lowest samples first. */
 static int select_items(bt_ctx *x, tkd_err *e) {
-    int rc = tkd_store_open(x->input, &x->src, e);
-    if (rc)
-        return tkd_err_wrap(e, "backtranslate: the solve store (run tkd solve and tkd store merge first)");
     uint8_t want[TKD_ST_COUNT];
     memset(want, 0, sizeof want);
     json_t *sel = tkd_job_get(x->job, "backtranslate.select"), *v;
@@ -165,6 +162,9 @@ static int select_items(bt_ctx *x, tkd_err *e) {
                                json_string_value(v));
         want[st] = 1;
     }
+    int rc = tkd_store_open(x->input, &x->src, e);
+    if (rc)
+        return tkd_err_wrap(e, "backtranslate: the solve store (run tkd solve and tkd store merge first)");
     size_t n = tkd_store_count(x->src);
     if (!(x->items = tkd_calloc(n ? n : 1, sizeof *x->items, e)))
         return TKD_ENOMEM;
