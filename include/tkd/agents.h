@@ -258,6 +258,8 @@ int tkd_bt_on_llm(tkd_bt *b, int slot, const tkd_llm_response *r, tkd_err *e);
 int tkd_bt_in_flight(const tkd_bt *b);
 
 tkd_status tkd_bt_status(const tkd_bt *b);
+/* Derivations rejected so far by the exact stage and by the LLM judge. */
+void tkd_bt_rejects(const tkd_bt *b, int *exact, int *llm);
 /* Record: pid and sample of the source trace, phase backtranslate, status,
  * turns = requests, tool_calls = calls translated, tokens of every role. */
 void tkd_bt_record(const tkd_bt *b, tkd_record *rec);

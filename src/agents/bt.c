@@ -44,6 +44,7 @@ struct tkd_bt {
     const char **tool_names;
     json_t *rmsgs, *rattempts, *requests;
     int r_attempt, rephrasing;
+    int rejects_exact, rejects_llm; /* derivations rejected by each judge stage */
     char *solution, *answer;
     int *ready, n_ready, in_flight, n_requests;
     char tag[320];
@@ -467,6 +468,7 @@ static int on_translation(tkd_bt *b, bt_call *c, const tkd_llm_response *r, tkd_
             return TKD_ENOMEM;
         int decided_bad = v == TKD_BT_EXACT_DIFFERENT || v == TKD_BT_EXACT_NO_BOX ||
                           (cfg->judge_mode == TKD_BT_JUDGE_EXACT && v != TKD_BT_EXACT_EQUAL);
+        b->rejects_exact += decided_bad;
         if (decided_bad || cfg->judge_mode == TKD_BT_JUDGE_EXACT) {
             if (json_object_set_new(
                     c->cur, "llm",
@@ -512,6 +514,7 @@ static int on_verdict(tkd_bt *b, bt_call *c, const tkd_llm_response *r, tkd_stat
         accepted(c);
         return 0;
     }
+    b->rejects_llm++;
     return rejected(b, c, why);
 }
 
@@ -607,6 +610,11 @@ int tkd_bt_on_llm(tkd_bt *b, int slot, const tkd_llm_response *r, tkd_err *e) {
     if (b->in_flight == 0 && all_calls_ended(b))
         return calls_ended(b, e);
     return TKD_BT_ACT_WAIT;
+}
+
+void tkd_bt_rejects(const tkd_bt *b, int *exact, int *llm) {
+    *exact = b->rejects_exact;
+    *llm = b->rejects_llm;
 }
 
 tkd_status tkd_bt_status(const tkd_bt *b) {

@@ -49,7 +49,7 @@ typedef struct bt_ctx {
     bt_agent *agents;
     int cap, n_agents, *free_agents, n_free;
     uint32_t gen;
-    uint64_t traces_done, by_status[TKD_ST_COUNT], requests;
+    uint64_t traces_done, by_status[TKD_ST_COUNT], requests, rejects_exact, rejects_llm;
     double t_start, next_progress;
     long long tokens_at_last;
 } bt_ctx;
@@ -280,6 +280,10 @@ static int trace_done(bt_ctx *x, int ai, tkd_err *e) {
     free(text);
     if (rc)
         return tkd_err_wrap(e, "backtranslate: writing %s", tkd_store_path(x->run.shard));
+    int rx, rl;
+    tkd_bt_rejects(g->bt, &rx, &rl);
+    x->rejects_exact += (uint64_t)rx;
+    x->rejects_llm += (uint64_t)rl;
     x->traces_done++;
     x->by_status[rec.status < TKD_ST_COUNT ? rec.status : TKD_ST_FAILED]++;
     tkd_bt_free(g->bt);
@@ -392,13 +396,15 @@ static void progress(void *ctx, int force) {
     double rate = dt > 0 ? (double)(tok - x->tokens_at_last) / dt : 0;
     x->tokens_at_last = tok;
     const uint64_t *s = x->by_status;
-    tkd_log_info("backtranslate: %llu traces done: %llu accepted, %llu partial, %llu rejected, %llu rephrase_wrong, "
-                 "%llu leaked_tools, %llu failed; in flight: %d traces, %d requests (+%d waiting); %.0f tokens/s",
-                 (unsigned long long)x->traces_done, (unsigned long long)s[TKD_ST_ACCEPTED],
-                 (unsigned long long)s[TKD_ST_PARTIAL], (unsigned long long)s[TKD_ST_REJECTED],
-                 (unsigned long long)s[TKD_ST_REPHRASE_WRONG], (unsigned long long)s[TKD_ST_LEAKED_TOOLS],
-                 (unsigned long long)(s[TKD_ST_LENGTH] + s[TKD_ST_API_ERROR] + s[TKD_ST_FAILED]), x->n_agents, wire,
-                 waiting, rate);
+    tkd_log_info(
+        "backtranslate: %llu traces done: %llu accepted, %llu partial, %llu rejected, %llu rephrase_wrong, "
+        "%llu leaked_tools, %llu failed; derivations rejected: %llu by the exact stage, %llu by the judge; in flight: "
+        "%d traces, %d requests (+%d waiting); %.0f tokens/s",
+        (unsigned long long)x->traces_done, (unsigned long long)s[TKD_ST_ACCEPTED],
+        (unsigned long long)s[TKD_ST_PARTIAL], (unsigned long long)s[TKD_ST_REJECTED],
+        (unsigned long long)s[TKD_ST_REPHRASE_WRONG], (unsigned long long)s[TKD_ST_LEAKED_TOOLS],
+        (unsigned long long)(s[TKD_ST_LENGTH] + s[TKD_ST_API_ERROR] + s[TKD_ST_FAILED]),
+        (unsigned long long)x->rejects_exact, (unsigned long long)x->rejects_llm, x->n_agents, wire, waiting, rate);
 }
 
 static int alloc_agents(bt_ctx *x, tkd_err *e) {

@@ -22,7 +22,7 @@ for np in 2 4; do
     { tail -30 run$np.log; fail "n=$np: tkd backtranslate failed"; }
   grep -q "all done: $N/$N traces done, 0 before this run; no duplicates" run$np.log ||
     { tail -20 run$np.log; fail "n=$np: not all done"; }
-  grep -Eq "backtranslate: [0-9]+ traces done: [0-9]+ accepted, .* in flight: [0-9]+ traces, [0-9]+ requests" run$np.log ||
+  grep -Eq "backtranslate: [0-9]+ traces done: [0-9]+ accepted, .* derivations rejected: [0-9]+ by the exact stage, [0-9]+ by the judge; in flight: [0-9]+ traces, [0-9]+ requests" run$np.log ||
     fail "n=$np: no progress line"
   grep -q "acceptance per tool" run$np.out || { cat run$np.out; fail "n=$np: no acceptance table at the end"; }
   check out$np/shards/backtranslate/*.h5 --expected expected.json || fail "n=$np: store check"
