@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Oracle check of the back-translation phase's store with h5py (not tkd's reader).
-  check_bt.py STORE.h5 [...] --expected expected.json [--faults] [--status-only]
+  check_bt.py STORE.h5 [...] --expected expected.json [--faults] [--keep-fact]
 Every trace of expected.json appears exactly once (phase backtranslate, pid
 and sample of the source trace), with the status its script leads to
 (--faults: or api_error / length with a failed request recorded), and the
@@ -24,8 +24,13 @@ ap = argparse.ArgumentParser()
 ap.add_argument("stores", nargs="+")
 ap.add_argument("--expected", required=True)
 ap.add_argument("--faults", action="store_true")
+ap.add_argument("--keep-fact", action="store_true", help="on_reject keep_fact: rejected traces are partial")
 args = ap.parse_args()
 exp = json.load(open(args.expected))["traces"]
+if args.keep_fact:
+    for e in exp.values():
+        if e["status"] == "rejected":
+            e["status"] = "partial"
 
 def pid_of(s):
     return int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "big")
@@ -87,6 +92,8 @@ for path in args.stores:
                 judged += a["llm"]["verdict"] in ("accept", "reject")
             if c["outcome"] == "accepted" and c["attempts"][-1]["llm"]["verdict"] != "accept":
                 err(f"{key}: accepted without an accept verdict")
+            if (c["outcome"] == "kept_as_fact") != (st == "partial" and c["outcome"] != "accepted"):
+                err(f"{key}: outcome {c['outcome']} in a {st} trace")
         if judged != e["judge"]:
             err(f"{key}: {judged} judge verdicts, expected {e['judge']}")
         if e["kind"].startswith("v_") and any(a["llm"]["verdict"] == "accept" for c in t["calls"] for a in c["attempts"]):
