@@ -233,28 +233,14 @@ static const tkd_problem *problem_of(const bt_ctx *x, uint64_t pid) {
     return lo < x->probs.n && x->prob_pid[lo] == pid ? &x->probs.items[x->prob_idx[lo]] : NULL;
 }
 
-static uint64_t pair_key(uint64_t pid, uint32_t sample) {
-    uint64_t z = pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)sample + 1));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static int done_row(void *ctx, const char *shard, const tkd_record *rec) {
-    (void)shard;
-    if (rec->phase != TKD_PHASE_BACKTRANSLATE || !tkd_status_is_final(rec->status))
-        return 0;
-    return tkd_idset_add(ctx, pair_key(rec->pid, rec->sample)) < 0 ? TKD_ENOMEM : 0;
-}
-
 /* A trace is done when its record holds a final status. */
 static int done_set(bt_ctx *x, uint8_t *done, tkd_err *e) {
     tkd_idset *set = tkd_idset_new();
     if (!set)
         return tkd_err_set(e, TKD_ENOMEM, "backtranslate: out of memory for the done-set");
-    int rc = tkd_store_scan_dir(x->dir, done_row, set, e);
+    int rc = phase_done_pairs(x->dir, TKD_PHASE_BACKTRANSLATE, set, e);
     for (size_t i = 0; !rc && i < x->n_items; i++) {
-        done[i] = (uint8_t)tkd_idset_has(set, pair_key(x->items[i].pid, x->items[i].sample));
+        done[i] = (uint8_t)tkd_idset_has(set, phase_pair_key(x->items[i].pid, x->items[i].sample));
         x->done_before += done[i];
     }
     tkd_idset_free(set);

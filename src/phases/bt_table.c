@@ -5,6 +5,8 @@
  * phase prints it for its shards at the end; `tkd store info` for a merged
  * store. A trace found twice (a re-issued lease) counts once.
  */
+#include "runner.h"
+
 #include "tkd/phases.h"
 
 #include <jansson.h>
@@ -58,16 +60,10 @@ static bt_row *row_of(tkd_bt_table *t, const char *name) {
     return r;
 }
 
-static uint64_t pair_key(uint64_t pid, uint32_t sample) {
-    uint64_t z = pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)sample + 1));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    return z ^ (z >> 31);
-}
-
 static int add_row(tkd_bt_table *t, tkd_store *s, const tkd_record *rec, tkd_err *e) {
     if (rec->phase != TKD_PHASE_BACKTRANSLATE)
         return 0;
-    int fresh = tkd_idset_add(t->seen, pair_key(rec->pid, rec->sample));
+    int fresh = tkd_idset_add(t->seen, phase_pair_key(rec->pid, rec->sample));
     if (fresh < 0)
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     if (!fresh)

@@ -187,3 +187,31 @@ int phase_close(phase_run *r, int rc, tkd_dist_stats *st, tkd_err *e) {
     }
     return rc;
 }
+
+uint64_t phase_pair_key(uint64_t pid, uint32_t sample) {
+    uint64_t z = pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)sample + 1));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+typedef struct done_ctx {
+    tkd_idset *set;
+    tkd_phase phase;
+} done_ctx;
+
+static int done_row(void *ctx, const char *shard, const tkd_record *rec) {
+    (void)shard;
+    done_ctx *x = ctx;
+    if (rec->phase != x->phase || !tkd_status_is_final(rec->status))
+        return 0;
+    return tkd_idset_add(x->set, phase_pair_key(rec->pid, rec->sample)) < 0 ? TKD_ENOMEM : 0;
+}
+
+int phase_done_pairs(const char *dir, tkd_phase phase, tkd_idset *set, tkd_err *e) {
+    done_ctx x = {set, phase};
+    int rc = tkd_store_scan_dir(dir, done_row, &x, e);
+    if (rc == TKD_ENOMEM && !e->msg[0])
+        tkd_err_set(e, rc, "out of memory for the done-set of '%s'", dir);
+    return rc;
+}

@@ -65,6 +65,11 @@ int phase_agree(MPI_Comm comm, int *rc, const char *label, tkd_err *e);
  * inputs; *path receives its name (caller frees). */
 int phase_open_shard(phase_run *r, const tkd_job *job, const char *dir, int rank, tkd_phase phase,
                      const char *const *inputs, int n_inputs, char **path, tkd_err *e);
+/* The identity of (problem id, sample) in an idset: the unit of resume. */
+uint64_t phase_pair_key(uint64_t pid, uint32_t sample);
+/* Add to set the (pid, sample) of every record of phase with a final status
+ * (tkd_status_is_final) in the shards of dir: the done-set of a phase. */
+int phase_done_pairs(const char *dir, tkd_phase phase, tkd_idset *set, tkd_err *e);
 /* After the loop: close the shard (durable, so what is written is reported),
  * say goodbye to dist (st filled). rc is the loop's; returns the phase's. */
 int phase_close(phase_run *r, int rc, tkd_dist_stats *st, tkd_err *e);

@@ -77,27 +77,13 @@ int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
 
 /* ---- the done-set: problems whose every sample is in a shard ---- */
 
-static uint64_t pair_key(uint64_t pid, uint32_t sample) {
-    uint64_t z = pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)sample + 1));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static int solve_done_row(void *ctx, const char *shard, const tkd_record *rec) {
-    (void)shard;
-    if (rec->phase != TKD_PHASE_SOLVE || !tkd_status_is_final(rec->status))
-        return 0;
-    return tkd_idset_add(ctx, pair_key(rec->pid, rec->sample)) < 0 ? TKD_ENOMEM : 0;
-}
-
 /* A problem is done when every one of its samples has a record with a final
  * status (tkd_status_is_final): an api_error sample is asked again. */
 int solve_done_set(solve_ctx *x, uint8_t *done, tkd_err *e) {
     tkd_idset *pairs = tkd_idset_new();
     if (!pairs)
         return tkd_err_set(e, TKD_ENOMEM, "solve: out of memory for the done-set");
-    int rc = tkd_store_scan_dir(x->dir, solve_done_row, pairs, e);
+    int rc = phase_done_pairs(x->dir, TKD_PHASE_SOLVE, pairs, e);
     if (rc) {
         tkd_idset_free(pairs);
         return tkd_err_wrap(e, "solve: reading the shards of '%s' for the done-set", x->dir);
@@ -106,7 +92,7 @@ int solve_done_set(solve_ctx *x, uint8_t *done, tkd_err *e) {
     for (size_t i = 0; i < x->probs.n; i++) {
         int all = 1;
         for (int k = 0; k < x->n_samples && all; k++)
-            all = tkd_idset_has(pairs, pair_key(x->probs.items[i].pid, (uint32_t)k));
+            all = tkd_idset_has(pairs, phase_pair_key(x->probs.items[i].pid, (uint32_t)k));
         done[i] = (uint8_t)all;
         before += (uint64_t)all;
     }
