@@ -5,8 +5,9 @@
 # same server at no latency) are back-translated: per trace 3 translator
 # requests at once, then 3 judge requests, then 1 rephrase, so each trace
 # takes at least 3 round trips. With T traces in flight per rank
-# (BENCH_BT_TRACES, backtranslate.max_in_flight) and R ranks, the ideal is
-# R*T/3 traces per second (the endpoint's latency is the only cost); the peer
+# (BENCH_BT_TRACES, backtranslate.max_in_flight) and R ranks, the ideal run
+# takes ceil(N/(R*T)) x 3 round trips (R*T/3 traces per second when N is a
+# multiple of R*T; the endpoint's latency is the only cost); the peer
 # is that ideal, and the table shows the measured rate as a fraction of it,
 # the requests in flight per rank (mean over the run and peak, sampled at the
 # server), and the scaling from 1 to 4 ranks. Target: >= 2,000 requests in
@@ -72,7 +73,9 @@ busy = [x for x in s if x > 0]
 mean = sum(busy) / len(busy) / r if busy else 0
 peak = max(s) / r if s else 0
 rate = n / loop
-ideal = min(r * t, n) / (3 * lat)
+# each of the R*T slots runs its traces one after another, 3 round trips each:
+# the run cannot end before ceil(N / (R*T)) traces x 3 round trips
+ideal = n / (-(-n // (r * t)) * 3 * lat)
 scaling = rate / (base * r) if base else 1.0
 print(f"{r:<6d} {loop:10.1f} {rate:10.1f} {ideal:11.1f} {100 * rate / ideal:8.1f}% {mean:14.0f} {peak:14.0f} {100 * scaling:8.1f}%"
       f"  (wall with startup {float(t1) - float(t0):.1f} s)")
