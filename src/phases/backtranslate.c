@@ -280,44 +280,79 @@ static int trace_done(bt_ctx *x, int ai, tkd_err *e) {
     return phase_written(&x->run, g->item, e);
 }
 
+/* Carry out act for agent ai: submit every ready request; a request the
+ * client refuses (it cannot be built) fails its slot only, fed back once the
+ * others are on their way (the agent ends only when none is in flight, so it
+ * outlives the failures fed to it). */
 static int drive(bt_ctx *x, int ai, int act, tkd_err *e) {
     bt_agent *g = &x->agents[ai];
-    for (;;) {
-        if (act < 0)
-            return act;
-        if (act == TKD_BT_ACT_WAIT)
-            return 0;
-        if (act == TKD_BT_ACT_DONE)
-            return trace_done(x, ai, e);
-        int n = tkd_bt_n_ready(g->bt), refused = -1;
-        for (int i = 0; i < n && refused < 0; i++) {
-            tkd_llm_request req;
-            int slot;
-            tkd_bt_role role;
-            tkd_bt_ready(g->bt, i, &req, &slot, &role);
-            int rc = tkd_llm_submit(x->run.llm[x->client_of[role]], &req, cookie_of(ai, g->gen, slot), e);
-            x->requests++;
-            if (rc == TKD_ENOMEM)
-                return tkd_err_wrap(e, "backtranslate: submitting a request");
-            if (rc)
-                refused = slot;
-        }
-        act = TKD_BT_ACT_WAIT;
-        if (refused >= 0) { /* a request the client refuses (it cannot be built) fails its slot only */
-            tkd_llm_response failed;
-            memset(&failed, 0, sizeof failed);
-            failed.status = TKD_LLM_HTTP_ERROR;
-            failed.endpoint = -1;
-            failed.error = e->msg;
-            failed.content = (char *)"";
-            act = tkd_bt_on_llm(g->bt, refused, &failed, e);
+    if (act < 0)
+        return act;
+    if (act == TKD_BT_ACT_WAIT)
+        return 0;
+    if (act == TKD_BT_ACT_DONE)
+        return trace_done(x, ai, e);
+    int n = tkd_bt_n_ready(g->bt), n_refused = 0, refused[TKD_BT_MAX_CALLS + 1];
+    char why[TKD_ERR_MSG_MAX] = "";
+    for (int i = 0; i < n; i++) {
+        tkd_llm_request req;
+        int slot;
+        tkd_bt_role role;
+        tkd_bt_ready(g->bt, i, &req, &slot, &role);
+        int rc = tkd_llm_submit(x->run.llm[x->client_of[role]], &req, cookie_of(ai, g->gen, slot), e);
+        x->requests++;
+        if (rc == TKD_ENOMEM)
+            return tkd_err_wrap(e, "backtranslate: submitting a request");
+        if (rc) {
+            refused[n_refused++] = slot;
+            snprintf(why, sizeof why, "%s", e->msg);
         }
     }
+    for (int k = 0; k < n_refused; k++) {
+        tkd_llm_response failed;
+        memset(&failed, 0, sizeof failed);
+        failed.status = TKD_LLM_HTTP_ERROR;
+        failed.endpoint = -1;
+        failed.error = why;
+        failed.content = (char *)"";
+        int rc = drive(x, ai, tkd_bt_on_llm(g->bt, refused[k], &failed, e), e);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int hook_room(void *ctx) {
     bt_ctx *x = ctx;
     return x->n_free > 0;
+}
+
+/* A trace that cannot be back-translated (not a solve trace, too many calls,
+ * its problem missing) gets a failed record of its own; the run goes on. */
+static int fail_trace(bt_ctx *x, uint64_t item, const char *trace, const char *why, tkd_err *e) {
+    const bt_item *it = &x->items[item];
+    char pid[17];
+    snprintf(pid, sizeof pid, "%016llx", (unsigned long long)it->pid);
+    json_t *src = json_loads(trace ? trace : "", 0, NULL);
+    json_t *j = json_pack("{s:O?, s:s, s:i, s:O?, s:s, s:s, s:n, s:[]}", "id", json_object_get(src, "id"), "pid", pid,
+                          "sample", (int)it->sample, "source_status", json_object_get(src, "status"), "status",
+                          tkd_status_name(TKD_ST_FAILED), "reason", why, "solution", "calls");
+    json_decref(src);
+    char *text = tkd_agent_dump(j, "backtranslate", e);
+    json_decref(j);
+    if (!text)
+        return TKD_ENOMEM;
+    tkd_agent_tokens none = {0, 0, 0, 0};
+    tkd_record rec;
+    tkd_agent_record(&rec, it->pid, (int)it->sample, TKD_PHASE_BACKTRANSLATE, TKD_ST_FAILED, &none, 0);
+    int rc = tkd_store_append(x->run.shard, &rec, text, strlen(text), e);
+    free(text);
+    if (rc)
+        return tkd_err_wrap(e, "backtranslate: writing %s", tkd_store_path(x->run.shard));
+    tkd_log_warn("backtranslate: trace %s#%u failed: %s", pid, it->sample, why);
+    x->traces_done++;
+    x->by_status[TKD_ST_FAILED]++;
+    return phase_written(&x->run, item, e);
 }
 
 static int hook_start(void *ctx, uint64_t item, tkd_err *e) {
@@ -331,15 +366,28 @@ static int hook_start(void *ctx, uint64_t item, tkd_err *e) {
     if (rc)
         return tkd_err_wrap(e, "backtranslate: reading trace row %zu of %s", it->row, x->input);
     const tkd_problem *p = problem_of(x, it->pid);
+    if (!p) {
+        rc = fail_trace(x, item, text, "its problem is not in OUT/problems.h5 (imported from other data?)", e);
+        free(text);
+        return rc;
+    }
     int ai = x->free_agents[--x->n_free];
     bt_agent *g = &x->agents[ai];
-    rc = tkd_bt_new(&x->cfg, text, p ? p->problem : "", tkd_solver_seed(x->run_seed, it->pid, (int)it->sample), &g->bt,
-                    e);
-    free(text);
+    rc = tkd_bt_new(&x->cfg, text, p->problem, tkd_solver_seed(x->run_seed, it->pid, (int)it->sample), &g->bt, e);
     if (rc) {
         x->free_agents[x->n_free++] = ai;
-        return tkd_err_wrap(e, "backtranslate: trace row %zu of %s", it->row, x->input);
+        if (rc != TKD_ENOMEM) {
+            char why[sizeof e->msg];
+            snprintf(why, sizeof why, "%s", e->msg);
+            e->code = 0;
+            e->msg[0] = 0;
+            rc = fail_trace(x, item, text, why, e);
+        } else
+            tkd_err_wrap(e, "backtranslate: trace row %zu of %s", it->row, x->input);
+        free(text);
+        return rc;
     }
+    free(text);
     g->item = item;
     g->gen = ++x->gen;
     g->used = 1;

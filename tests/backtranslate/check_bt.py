@@ -61,6 +61,10 @@ for path in args.stores:
             continue
         if int(r["pid"]) != pid_of(key) or t["pid"] != f"{int(r['pid']):016x}" or int(r["sample"]) != t["sample"]:
             err(f"{key}: pid/sample do not match the source trace")
+        if e["status"] == "failed":  # cannot be back-translated: a failed record with its reason
+            if st != "failed" or t["solution"] is not None or not t.get("reason") or t["calls"]:
+                err(f"{key}: expected a failed record with a reason, got {st}")
+            continue
         for k in ("id", "pid", "sample", "source_status", "problem", "gold", "calls", "solution", "answer", "tokens",
                   "latency_s", "status"):
             if k not in t:
