@@ -561,6 +561,7 @@ static int on_rephrase(tkd_bt *b, const tkd_llm_response *r, tkd_status out, tkd
         return oom(e);
     }
     if (!wrong && !leaked) {
+        free(b->answer); /* a retried rephrase's earlier answer */
         b->answer = ans;
         if (!(b->solution = strdup(sol)))
             return oom(e);
