@@ -140,7 +140,7 @@ static char *fill(const tkd_bt *b, int prompt, const bt_call *c, const char *ext
 void tkd_bt_free(tkd_bt *b) {
     if (!b)
         return;
-    for (int i = 0; i < b->n_calls; i++) {
+    for (int i = 0; b->calls && i < b->n_calls; i++) {
         bt_call *c = &b->calls[i];
         free(c->context);
         free(c->derivation);
