@@ -31,6 +31,30 @@ int tkd_student_prompt_load(const tkd_job *job, tkd_student_prompt *p, tkd_err *
 char *tkd_student_prompt_user(const tkd_student_prompt *p, const char *problem, tkd_err *e);
 void tkd_student_prompt_free(tkd_student_prompt *p);
 
+/* ---- phase completion (src/phases/complete.c) ----
+ * A phase that has done every item merges its shards into its store
+ * (OUT/solve.h5, OUT/backtranslate.h5, ...) and writes the marker
+ * OUT/<phase>.complete.json: the store and its SHA-256, the phase's input
+ * stores with theirs, the job's hash. A marker is current while its store
+ * exists and its inputs still hash the same. */
+char *tkd_phase_marker_path(const tkd_job *job, const char *phase, tkd_err *e);
+/* OUT/<store> of a phase that merges its shards (caller frees). */
+char *tkd_phase_store_path(const tkd_job *job, const char *phase, tkd_err *e);
+/* 1 when phase has a current marker, else 0. */
+int tkd_phase_is_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* 0 when `needs` is complete; else TKD_EINVAL with a message naming the
+ * missing marker and the command to run first (exit 2). */
+int tkd_phase_require(const tkd_job *job, const char *phase, const char *needs, tkd_err *e);
+/* Before a phase starts: 1 when it is already complete (a re-run is a no-op),
+ * 0 when it may start, or the error of tkd_phase_require for its input. */
+int tkd_phase_gate(const tkd_job *job, const char *phase, tkd_err *e);
+/* After every item is done (rank 0): merge the shards into the phase's store
+ * and write its marker. */
+int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* Write the marker of phase for a store it wrote itself, with its inputs. */
+int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *store, const char *const *inputs,
+                            int n_inputs, tkd_err *e);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 

@@ -113,6 +113,8 @@ int tkd_phase_import(const tkd_job *job, const char *const *extra_paths, int n_e
     if (!rc)
         rc = write_problems(job, &set, (const char *const *)files.paths, (int)files.n, path, e);
     if (!rc)
+        rc = tkd_phase_mark_complete(job, "import", path, (const char *const *)files.paths, (int)files.n, e);
+    if (!rc)
         tkd_log_info("imported %zu problems into %s", set.n, path);
     free(path);
     free(inputs);
