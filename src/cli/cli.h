@@ -38,6 +38,7 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
 /* Print an error and turn its code into an exit code. */
 int tkd_cli_fail(const tkd_err *e);
 
+int tkd_cmd_run(int argc, char **argv);
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_llm(int argc, char **argv);
