@@ -55,6 +55,11 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
 int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *store, const char *const *inputs,
                             int n_inputs, tkd_err *e);
 
+/* The report (tkd report JOB.json): OUT/report/report.md with its PNG plots
+ * and report.json (every number in it), from the merged stores, the exported
+ * sets, the eval results and the training log of the run. */
+int tkd_phase_report(const tkd_job *job, tkd_err *e);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 

@@ -200,3 +200,22 @@ int tkd_cmd_run(int argc, char **argv) {
     tkd_job_free(&job);
     return code;
 }
+
+int tkd_cmd_report(int argc, char **argv) {
+    tkd_cli_opts o;
+    int rc = tkd_cli_parse(argc, argv, NULL, &o);
+    if (rc)
+        return rc;
+    if (o.n_pos != 1) {
+        fprintf(stderr, "usage: tkd report JOB.json [--set KEY=VALUE ...]\n");
+        return TKD_EXIT_USAGE;
+    }
+    tkd_job job;
+    if ((rc = tkd_cli_load_job(&o, &job)))
+        return rc;
+    tkd_cli_job_env(&job);
+    tkd_err e = {0};
+    rc = tkd_phase_report(&job, &e);
+    tkd_job_free(&job);
+    return rc ? tkd_cli_fail(&e) : 0;
+}

@@ -37,6 +37,7 @@ static const command commands[] = {
     {"model", tkd_cmd_model, "init | info: a random Qwen2 of any shape (tests, benchmarks); a model's shape"},
     {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
     {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
+    {"report", tkd_cmd_report, "JOB.json: the run's report (OUT/report/report.md, plots, report.json)"},
     {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
     {NULL, NULL, NULL}};
 

@@ -154,6 +154,13 @@ const tkd_job_key tkd_job_schema[] = {
     {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
      "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
 
+    /* ---- report: tkd report ---- */
+    {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},
+    {"report.prompt_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million prompt tokens, for the cost line (0: no cost shown)"},
+    {"report.completion_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million completion tokens, for the cost line"},
+
     /* ---- module sections are added below this line ---- */
 
     /* ---- tools: the math toolkit's executor (worker pool) ---- */
