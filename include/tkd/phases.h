@@ -51,6 +51,12 @@ int tkd_phase_gate(const tkd_job *job, const char *phase, tkd_err *e);
 /* After every item is done (rank 0): merge the shards into the phase's store
  * and write its marker. */
 int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* SHA-256 of the job keys phase reads (the marker's keys_sha256). */
+int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e);
+/* Plan a sweep (see src/phases/sweep.c): one job file per arm under OUT
+ * (out_dir, or the base's output_dir/sweep-NAME), phases shared where their
+ * keys agree; *plan_path: OUT/sweep.json (caller frees). */
+int tkd_sweep_plan(const char *base_path, const char *sweep_path, const char *out_dir, char **plan_path, tkd_err *e);
 /* Write the marker of phase for a store it wrote itself, with its inputs. */
 int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *store, const char *const *inputs,
                             int n_inputs, tkd_err *e);

@@ -39,6 +39,7 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
 int tkd_cli_fail(const tkd_err *e);
 
 int tkd_cmd_run(int argc, char **argv);
+int tkd_cmd_sweep(int argc, char **argv);
 int tkd_cmd_report(int argc, char **argv);
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);

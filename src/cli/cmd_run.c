@@ -14,6 +14,8 @@
 
 #include "tkd/phases.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,4 +220,66 @@ int tkd_cmd_report(int argc, char **argv) {
     rc = tkd_phase_report(&job, &e);
     tkd_job_free(&job);
     return rc ? tkd_cli_fail(&e) : 0;
+}
+
+/* tkd sweep BASE.json SWEEP.json [--out DIR] [--run [-n RANKS] [--to PHASE]] */
+int tkd_cmd_sweep(int argc, char **argv) {
+    const char *pos[2] = {NULL, NULL}, *out = NULL, *ranks = NULL, *to = NULL;
+    int np = 0, run = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+            ranks = argv[++i];
+        else if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--run"))
+            run = 1;
+        else if (argv[i][0] != '-' && np < 2)
+            pos[np++] = argv[i];
+        else
+            np = 3;
+    }
+    if (np != 2) {
+        fprintf(stderr, "usage: tkd sweep BASE.json SWEEP.json [--out DIR] [--run [-n RANKS] [--to PHASE]]\n");
+        return TKD_EXIT_USAGE;
+    }
+    tkd_err e = {0};
+    char *plan = NULL;
+    if (tkd_sweep_plan(pos[0], pos[1], out, &plan, &e))
+        return tkd_cli_fail(&e);
+    json_t *doc = json_load_file(plan, 0, NULL);
+    size_t i;
+    json_t *arm;
+    printf("sweep: %s: %zu arms\n", plan, json_array_size(json_object_get(doc, "arms")));
+    json_array_foreach(json_object_get(doc, "arms"), i, arm) {
+        printf("  %-28s %s\n", json_string_value(json_object_get(arm, "name")),
+               json_string_value(json_object_get(arm, "job")));
+    }
+    int code = 0;
+    char self[4096];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[sl > 0 ? sl : 0] = '\0';
+    json_array_foreach(json_object_get(doc, "arms"), i, arm) {
+        if (!run || code)
+            break;
+        char *args[10] = {self, "run", (char *)json_string_value(json_object_get(arm, "job"))};
+        int n = 3;
+        if (ranks) {
+            args[n++] = "-n";
+            args[n++] = (char *)ranks;
+        }
+        if (to) {
+            args[n++] = "--to";
+            args[n++] = (char *)to;
+        }
+        tkd_log_info("sweep: arm %s", json_string_value(json_object_get(arm, "name")));
+        code = run_child(args);
+    }
+    if (!run)
+        printf("run every arm here: tkd sweep %s %s --run [-n RANKS]; each arm alone: tkd run ARM.json\n", pos[0],
+               pos[1]);
+    json_decref(doc);
+    free(plan);
+    return code;
 }

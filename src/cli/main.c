@@ -17,6 +17,7 @@ typedef struct {
 
 static const command commands[] = {
     {"run", tkd_cmd_run, "JOB.json [--from P] [--to P] [-n RANKS]: the whole chain, skipping complete phases"},
+    {"sweep", tkd_cmd_sweep, "BASE.json SWEEP.json [--run]: ablation arms sharing the phases whose keys agree"},
     {"config", tkd_cmd_config, "check | show | keys: validate a job file, print it resolved, list its keys"},
     {"data", tkd_cmd_data, "import: read problem files (MATH, MATH500/AIME, GSM8K) into the store"},
     /* store */

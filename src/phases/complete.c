@@ -30,6 +30,8 @@ static const phase_desc phases[] = {
     {"testwork", "test", "test.h5", NULL, {"testwork", "seed"}},
     {"solve", "solve", "solve.h5", "import", {"solve", "teacher", "grade", "tools", "seed"}},
     {"backtranslate", "backtranslate", "backtranslate.h5", "solve", {"backtranslate", "teacher", "grade", "seed"}},
+    {"export", NULL, "sft", NULL, {"export", "student", "seed"}},
+    {"train", NULL, "train", NULL, {"train", "student", "seed"}},
     {"eval", "eval", "eval.h5", NULL, {"eval", "student", "grade", "seed"}},
 };
 
@@ -124,6 +126,13 @@ static json_t *read_marker(const tkd_job *job, const char *phase, tkd_err *e) {
     return m;
 }
 
+int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e) {
+    const phase_desc *p = find_phase(phase);
+    if (!p)
+        return tkd_err_set(e, TKD_EINTERNAL, "no completion rule for phase '%s'", phase);
+    return keys_hash(job, p, hex, e);
+}
+
 /* 1 when the marker's store exists and every input it names still has the
  * hash the marker recorded; 0 otherwise. */
 static int marker_current(const tkd_job *job, const phase_desc *p, json_t *m, tkd_err *e) {
@@ -203,9 +212,12 @@ int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *s
     if ((rc = keys_hash(job, p, hex, e)))
         goto out;
     json_object_set_new(m, "keys_sha256", json_string(hex));
-    if ((rc = tkd_sha256_file(store, hex, e)))
-        goto out;
-    json_object_set_new(m, "store_sha256", json_string(hex));
+    struct stat sst;
+    if (stat(store, &sst) == 0 && S_ISREG(sst.st_mode)) { /* a folder (sft/, train/) has no single hash */
+        if ((rc = tkd_sha256_file(store, hex, e)))
+            goto out;
+        json_object_set_new(m, "store_sha256", json_string(hex));
+    }
     json_object_set_new(m, "inputs", in);
     for (int i = 0; i < n_inputs; i++) {
         if ((rc = tkd_sha256_file(inputs[i], hex, e))) {
@@ -249,7 +261,10 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
         goto out;
     }
     tkd_store_merge_stats st;
-    if ((rc = tkd_store_merge(dir, store, &st, e))) {
+    char *dest = tkd_path_follow(store, e); /* a sweep links the store into a shared stage */
+    rc = dest ? tkd_store_merge(dir, dest, &st, e) : TKD_ENOMEM;
+    free(dest);
+    if (rc) {
         tkd_err_wrap(e, "%s: merging the shards of the finished phase", phase);
         goto out;
     }
