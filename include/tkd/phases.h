@@ -65,6 +65,8 @@ int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *s
  * and report.json (every number in it), from the merged stores, the exported
  * sets, the eval results and the training log of the run. */
 int tkd_phase_report(const tkd_job *job, tkd_err *e);
+/* The report of a sweep (DIR/sweep.json): DIR/report/report.md, a row per arm. */
+int tkd_phase_report_sweep(const char *plan_path, tkd_err *e);
 
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -209,8 +210,18 @@ int tkd_cmd_report(int argc, char **argv) {
     if (rc)
         return rc;
     if (o.n_pos != 1) {
-        fprintf(stderr, "usage: tkd report JOB.json [--set KEY=VALUE ...]\n");
+        fprintf(stderr, "usage: tkd report JOB.json|SWEEP_DIR/sweep.json|SWEEP_DIR [--set KEY=VALUE ...]\n");
         return TKD_EXIT_USAGE;
+    }
+    /* a sweep: its plan, or the folder holding it */
+    char plan[4096];
+    struct stat st;
+    snprintf(plan, sizeof plan, "%s/sweep.json", o.pos[0]);
+    size_t pl = strlen(o.pos[0]);
+    if (stat(plan, &st) == 0 || (pl >= 10 && !strcmp(o.pos[0] + pl - 10, "sweep.json") &&
+                                 snprintf(plan, sizeof plan, "%s", o.pos[0]) > 0)) {
+        tkd_err e = {0};
+        return tkd_phase_report_sweep(plan, &e) ? tkd_cli_fail(&e) : 0;
     }
     tkd_job job;
     if ((rc = tkd_cli_load_job(&o, &job)))

@@ -225,3 +225,97 @@ done:
     tkd_buf_free(&md);
     return rc;
 }
+
+/* The report of a sweep: one row per arm (its keys, then accuracy per
+ * benchmark and the last training loss), from each arm's own report. */
+int tkd_phase_report_sweep(const char *plan_path, tkd_err *e) {
+    json_error_t je;
+    json_t *plan = json_load_file(plan_path, 0, &je), *rows = json_array();
+    if (!plan) {
+        json_decref(rows);
+        return tkd_err_set(e, TKD_EINVAL, "%s: %s (line %d): not a sweep plan (tkd sweep writes DIR/sweep.json)",
+                           plan_path, je.text, je.line);
+    }
+    tkd_buf md, p;
+    tkd_buf_init(&md);
+    tkd_buf_init(&p);
+    json_t *benches = json_object();
+    size_t i;
+    json_t *arm;
+    int rc = 0;
+    json_array_foreach(json_object_get(plan, "arms"), i, arm) {
+        tkd_job job;
+        if ((rc = tkd_job_load(json_string_value(json_object_get(arm, "job")), NULL, 0, &job, e)))
+            break;
+        json_t *r = NULL;
+        rc = report_gather(&job, &r, e);
+        tkd_job_free(&job);
+        if (rc)
+            break;
+        const char *a, *b;
+        json_t *av, *bv;
+        json_object_foreach(json_object_get(json_object_get(r, "eval"), "arms"), a, av)
+            json_object_foreach(json_object_get(av, "benchmarks"), b, bv) json_object_set_new(benches, b, json_true());
+        json_array_append_new(rows, json_pack("{s:O, s:O, s:o}", "name", json_object_get(arm, "name"), "set",
+                                              json_object_get(arm, "set"), "report", r));
+    }
+    if (!rc) {
+        tkd_buf_printf(&md, "# Sweep report: %s\n\nOne row per arm and eval arm: accuracy of the first sample "
+                            "(95%% CI) per benchmark, and the last training loss.\n\n| arm | keys | eval arm |",
+                       json_string_value(json_object_get(plan, "name")));
+        const char *b;
+        json_t *bv;
+        json_object_foreach(benches, b, bv) tkd_buf_printf(&md, " %s |", b);
+        tkd_buf_puts(&md, " last loss |\n|---|---|---|");
+        json_object_foreach(benches, b, bv) tkd_buf_puts(&md, "---:|");
+        tkd_buf_puts(&md, "---:|\n");
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            json_t *r = json_object_get(row, "report"), *earms = json_object_get(json_object_get(r, "eval"), "arms");
+            char *keys = json_dumps(json_object_get(row, "set"), JSON_COMPACT | JSON_SORT_KEYS);
+            json_t *tr = json_object_get(r, "train");
+            const char *a;
+            json_t *av;
+            int any = 0;
+            json_object_foreach(earms, a, av) {
+                any = 1;
+                tkd_buf_printf(&md, "| %s | `%s` | %s |", json_string_value(json_object_get(row, "name")),
+                               keys ? keys : "", a);
+                json_object_foreach(benches, b, bv) {
+                    json_t *bm = json_object_get(json_object_get(av, "benchmarks"), b), *ci = json_object_get(bm, "ci95");
+                    if (bm)
+                        tkd_buf_printf(&md, " %.1f [%.1f, %.1f] |", 100 * json_number_value(json_object_get(bm, "accuracy")),
+                                       100 * json_number_value(json_array_get(ci, 0)),
+                                       100 * json_number_value(json_array_get(ci, 1)));
+                    else
+                        tkd_buf_puts(&md, " |");
+                }
+                tkd_buf_printf(&md, tr ? " %.4f |\n" : " |\n", json_real_value(json_object_get(tr, "last_loss")));
+            }
+            if (!any)
+                tkd_buf_printf(&md, "| %s | `%s` | (not evaluated yet) |\n", json_string_value(json_object_get(row, "name")),
+                               keys ? keys : "");
+            free(keys);
+        }
+        const char *slash = strrchr(plan_path, '/');
+        tkd_buf_printf(&p, "%.*s%sreport", slash ? (int)(slash - plan_path) : 0, plan_path, slash ? "/" : "");
+        rc = tkd_mkdirs(p.data, e);
+        char *doc = json_dumps(rows, JSON_INDENT(1) | JSON_SORT_KEYS);
+        tkd_buf_puts(&p, "/report.json");
+        if (!rc)
+            rc = doc ? tkd_file_write_atomic(p.data, doc, strlen(doc), e) : TKD_ENOMEM;
+        free(doc);
+        p.len -= strlen("report.json");
+        tkd_buf_puts(&p, "report.md");
+        if (!rc)
+            rc = tkd_file_write_atomic(p.data, md.data, md.len, e);
+        if (!rc)
+            tkd_log_info("report: %s (%zu arms)", p.data, json_array_size(rows));
+    }
+    json_decref(plan);
+    json_decref(rows);
+    json_decref(benches);
+    tkd_buf_free(&md);
+    tkd_buf_free(&p);
+    return rc;
+}

@@ -40,3 +40,7 @@ echo '{"name": "turns", "arms": [{"name": "t3", "set": {"solve.max_turns": 3}}, 
   { ls sw2/stages; fail "arms differing in a solve key must solve apart and share import"; }
 [ "$(grep -c 'run: solve: done' sw2.log)" -eq 2 ] || { cat sw2.log; fail "each arm should solve"; }
 ok "2 arms differing in solve.max_turns: one import, two solves"
+
+"$TKD" report sw >rep.log 2>&1 || { cat rep.log; fail "tkd report on a sweep folder"; }
+[ "$(grep -c '^| train.lora.r\|^| r[0-9]' sw/report/report.md)" -eq 3 ] || { cat sw/report/report.md; fail "the sweep report should have a row per arm"; }
+ok "tkd report on the sweep folder: a row per arm"
