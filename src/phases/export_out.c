@@ -325,13 +325,15 @@ static int write_card(exp_ctx *x, exp_run *r, const json_t *counts, tkd_err *e) 
     bad |= tkd_buf_printf(&b,
                           "\n## Training on it\n\nWith tkd (loss on assistant tokens only%s):\n\n"
                           "```sh\ntkd train JOB.json --set train.data=%s/train.jsonl\n```\n\n"
-                          "With TRL (the `messages`%s columns are the conversational format it reads):\n\n"
+                          "With TRL (the `messages`%s columns are the conversational format it reads; its "
+                          "`assistant_only_loss=True` needs a chat template with `{%% generation %%}` markers, which "
+                          "Qwen2.5's own template lacks):\n\n"
                           "```python\nfrom datasets import load_dataset\nfrom trl import SFTConfig, SFTTrainer\n"
                           "ds = load_dataset(\"json\", data_files={\"train\": \"%s/train.jsonl\", "
                           "\"validation\": \"%s/valid.jsonl\"})\n"
                           "trainer = SFTTrainer(model=\"Qwen/Qwen2.5-1.5B-Instruct\", train_dataset=ds[\"train\"],\n"
                           "                     eval_dataset=ds[\"validation\"], "
-                          "args=SFTConfig(assistant_only_loss=True))\ntrainer.train()\n```\n",
+                          "args=SFTConfig(output_dir=\"sft-out\"))\ntrainer.train()\n```\n",
                           v == EXP_TIR ? "; tool calls and results in Qwen2.5's tool format" : "", r->dir,
                           v == EXP_TIR ? " and `tools`" : "", r->dir, r->dir);
     if (bad) {
