@@ -16,8 +16,10 @@
  *    of L words uses grams of min(n, max(3, ceil(L/2))) words, so a short
  *    problem whose first sentence was reworded still matches, and a text of
  *    at most EXP_TINY_WORDS words also matches a training text of at most 3
- *    more words that holds its words after the first (a reworded opening
- *    verb: "Compute $\dbinom{31}{28}$." vs "Calculate $\binom{31}{28}$.").
+ *    more words that holds its words after the first one (or two, for texts
+ *    of 5 words) in a row: a reworded opening ("Compute $\dbinom{31}{28}$."
+ *    vs "Calculate $\binom{31}{28}$.", "What is $1^{(2^{235423523})}$?" vs
+ *    "Find $1^{(2^{235423523})}$.").
  */
 #include "export_int.h"
 
@@ -25,7 +27,8 @@
 #include <string.h>
 
 #define TAG_GRAM 0x6772616d00000000ULL
-#define TAG_TINY 0x74696e7900000000ULL
+#define TAG_TINY 0x74696e7900000000ULL  /* tail after the first word */
+#define TAG_TINY2 0x74696e7932000000ULL /* tail after the first two words */
 #define TAG_SHINGLE 0x7368696e00000000ULL
 
 uint64_t exp_hash_bytes(const void *p, size_t n, uint64_t seed) {
@@ -349,8 +352,10 @@ int exp_decon_add(exp_decon *d, const char *bench, const char *doc_id, const cha
             return tkd_err_set(e, TKD_ENOMEM, "export: out of memory indexing benchmarks");
     }
     d->sizes |= 1ULL << b->g;
-    if (b->words >= 3 && b->words <= EXP_TINY_WORDS &&
-        mm_add(&d->tiny, exp_gram_hash(&d->w, 1, b->words - 1, TAG_TINY), doc))
+    if ((b->words >= 3 && b->words <= EXP_TINY_WORDS &&
+         mm_add(&d->tiny, exp_gram_hash(&d->w, 1, b->words - 1, TAG_TINY), doc)) ||
+        (b->words >= 5 && b->words <= EXP_TINY_WORDS &&
+         mm_add(&d->tiny, exp_gram_hash(&d->w, 2, b->words - 2, TAG_TINY2), doc)))
         return tkd_err_set(e, TKD_ENOMEM, "export: out of memory indexing benchmarks");
     return 0;
 }
@@ -398,16 +403,17 @@ int exp_decon_check(exp_decon *d, const char *text, exp_decon_match *m, tkd_err 
             }
         }
     }
-    if (w->n <= EXP_TINY_WORDS + 3) /* tiny benchmark texts: their words after the first */
-        for (uint32_t g = 2; g < EXP_TINY_WORDS && g <= w->n; g++)
-            for (size_t i = 0; i + g <= w->n; i++)
-                for (uint32_t k = mm_find(&d->tiny, exp_gram_hash(w, i, g, TAG_TINY)); k;
-                     k = d->tiny.ent[k - 1].next) {
-                    uint32_t doc = d->tiny.ent[k - 1].doc;
-                    if (d->docs[doc].words == g + 1 && w->n <= d->docs[doc].words + 3 &&
-                        push_hit(d, doc, (uint32_t)i, g, 0))
-                        return tkd_err_set(e, TKD_ENOMEM, "export: out of memory");
-                }
+    if (w->n <= EXP_TINY_WORDS + 3) /* tiny benchmark texts: their words after the first one or two */
+        for (uint32_t drop = 1; drop <= 2; drop++)
+            for (uint32_t g = 2; g + drop <= EXP_TINY_WORDS && g <= w->n; g++)
+                for (size_t i = 0; i + g <= w->n; i++)
+                    for (uint32_t k = mm_find(&d->tiny, exp_gram_hash(w, i, g, drop == 1 ? TAG_TINY : TAG_TINY2)); k;
+                         k = d->tiny.ent[k - 1].next) {
+                        uint32_t doc = d->tiny.ent[k - 1].doc;
+                        if (d->docs[doc].words == g + drop && w->n <= d->docs[doc].words + 3 &&
+                            push_hit(d, doc, (uint32_t)i, g, 0))
+                            return tkd_err_set(e, TKD_ENOMEM, "export: out of memory");
+                    }
     if (!d->n_hits)
         return 0;
     qsort(d->hits, d->n_hits, sizeof *d->hits, cmp_hit);
