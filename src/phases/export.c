@@ -63,7 +63,7 @@ static long pidmap_get(const exp_pidmap *m, uint64_t pid) {
 /* ---- candidates ---- */
 typedef struct {
     uint32_t prob, sample;
-    uint64_t row;
+    uint64_t row, text_off, text_len; /* where its text is: no second read of the record */
 } cand;
 
 static int cmp_cand(const void *a, const void *b) {
@@ -116,7 +116,7 @@ static int gather(exp_ctx *x, exp_run *r, tkd_store *st, tkd_phase phase, cand *
                 c = nn;
                 cap *= 2;
             }
-            c[nc++] = (cand){(uint32_t)p, rec->sample, at + i};
+            c[nc++] = (cand){(uint32_t)p, rec->sample, at + i, rec->text_off, rec->text_len};
         }
     }
     free(recs);
@@ -378,7 +378,7 @@ static int run_variant(exp_ctx *x, exp_run *r, tkd_err *e) {
         if (!(c = tkd_malloc((nc ? nc : 1) * sizeof *c, e)))
             return TKD_ENOMEM;
         for (size_t i = 0; i < nc; i++)
-            c[i] = (cand){(uint32_t)i, 0, 0};
+            c[i] = (cand){(uint32_t)i, 0, 0, 0, 0};
     } else {
         const char *path = r->variant == EXP_NL ? x->bt_path : x->solve_path;
         if ((rc = tkd_store_open(path, &st, e)))
@@ -407,8 +407,8 @@ static int run_variant(exp_ctx *x, exp_run *r, tkd_err *e) {
         }
         char *text = NULL;
         if (st) {
-            tkd_record rec;
-            if ((rc = tkd_store_read(st, c[i].row, &rec, e)) || (rc = tkd_store_read_text(st, &rec, &text, e)))
+            tkd_record rec = {.text_off = c[i].text_off, .text_len = c[i].text_len};
+            if ((rc = tkd_store_read_text(st, &rec, &text, e)))
                 break;
         }
         const char *dedup = NULL;
@@ -618,6 +618,7 @@ static void teardown(exp_ctx *x) {
     tkd_tokenizer_free(x->tok);
     free(x->tok_path);
     exp_out_free_bench(x);
+    json_decref(x->sha_cache);
     free(x->out_dir);
     free(x->solve_path);
     free(x->bt_path);

@@ -121,17 +121,25 @@ void exp_out_free_bench(exp_ctx *x) {
 }
 
 /* ---- manifest.json ---- */
-static json_t *input(const char *role, const char *path, tkd_err *e) {
-    char sha[65] = "";
-    if (tkd_sha256_file(path, sha, e))
+/* Inputs are hashed once per run, however many variants name them. */
+static json_t *input(exp_ctx *x, const char *role, const char *path, tkd_err *e) {
+    if (!x->sha_cache && !(x->sha_cache = json_object()))
         return NULL;
+    const char *sha = json_string_value(json_object_get(x->sha_cache, path));
+    char buf[65] = "";
+    if (!sha) {
+        if (tkd_sha256_file(path, buf, e))
+            return NULL;
+        json_object_set_new(x->sha_cache, path, json_string(buf));
+        sha = buf;
+    }
     return json_pack("{s:s, s:s, s:s}", "role", role, "path", path, "sha256", sha);
 }
 
-static int add_input(json_t *arr, const char *role, const char *path, tkd_err *e) {
+static int add_input(exp_ctx *x, json_t *arr, const char *role, const char *path, tkd_err *e) {
     if (!path || !*path)
         return 0;
-    json_t *j = input(role, path, e);
+    json_t *j = input(x, role, path, e);
     if (!j)
         return e->code ? e->code : TKD_ENOMEM;
     return json_array_append_new(arr, j) ? TKD_ENOMEM : 0;
@@ -174,7 +182,7 @@ static json_t *decon_json(exp_ctx *x, int v) {
     json_object_set_new(d, "benchmarks", bl);
     json_object_set_new(d, "dropped", dl);
     for (size_t i = 0; i < x->n_bench; i++) {
-        json_t *b = input("benchmark", x->bench[i].path, &(tkd_err){0});
+        json_t *b = input(x, "benchmark", x->bench[i].path, &(tkd_err){0});
         if (!b)
             b = json_pack("{s:s, s:s}", "path", x->bench[i].path, "sha256", "");
         json_object_set_new(b, "name", json_string(x->bench[i].name));
@@ -236,17 +244,17 @@ int exp_out_manifest(exp_ctx *x, exp_run *r, tkd_err *e) {
     }
     json_decref(bys);
     if (!rc)
-        rc = add_input(inputs, "problems", x->problems_path, e);
+        rc = add_input(x, inputs, "problems", x->problems_path, e);
     if (!rc && v == EXP_NL)
-        rc = add_input(inputs, "backtranslate", x->bt_path, e);
+        rc = add_input(x, inputs, "backtranslate", x->bt_path, e);
     if (!rc && v == EXP_TIR)
-        rc = add_input(inputs, "solve", x->solve_path, e);
+        rc = add_input(x, inputs, "solve", x->solve_path, e);
     if (!rc && x->tok)
-        rc = add_input(inputs, "tokenizer", tkd_tokenizer_path(x->tok), e);
+        rc = add_input(x, inputs, "tokenizer", tkd_tokenizer_path(x->tok), e);
     if (!rc)
-        rc = add_input(inputs, "student.system_prompt", tkd_job_str(x->job, "student.system_prompt"), e);
+        rc = add_input(x, inputs, "student.system_prompt", tkd_job_str(x->job, "student.system_prompt"), e);
     if (!rc)
-        rc = add_input(inputs, "student.user_template", tkd_job_str(x->job, "student.user_template"), e);
+        rc = add_input(x, inputs, "student.user_template", tkd_job_str(x->job, "student.user_template"), e);
     if (!rc) {
         json_object_set_new(m, "files", files);
         json_object_set_new(m, "counts", counts);

@@ -72,6 +72,7 @@ typedef struct exp_ctx {
     exp_words words;
     tkd_arena arena;
     tkd_tokenizer *tok;
+    json_t *sha_cache; /* input path -> sha256 */
 } exp_ctx;
 
 typedef struct exp_run {

@@ -30,6 +30,7 @@
 #define TAG_TINY 0x74696e7900000000ULL  /* tail after the first word */
 #define TAG_TINY2 0x74696e7932000000ULL /* tail after the first two words */
 #define TAG_SHINGLE 0x7368696e00000000ULL
+#define FILTER_MASK ((1u << 23) - 1) /* 8 Mbit (1 MiB): a few % of false hits with ~500k grams */
 
 uint64_t exp_hash_bytes(const void *p, size_t n, uint64_t seed) {
     const unsigned char *s = p;
@@ -56,6 +57,37 @@ static const char *const map_cmds[][2] = {{"dfrac", "frac"},     {"tfrac", "frac
                                           {"tbinom", "binom"},   {"le", "leq"},         {"ge", "geq"},
                                           {"leqslant", "leq"},   {"geqslant", "geq"},   {"ne", "neq"},
                                           {"lbrace", "{"},       {"rbrace", "}"},       {NULL, NULL}};
+
+/* The commands above by the hash of "\\name" (computed once): a word costs
+ * one hash and a short scan, never a string comparison per command. */
+#define N_DROP (sizeof drop_cmds / sizeof *drop_cmds - 1)
+#define N_MAP (sizeof map_cmds / sizeof *map_cmds - 1)
+static uint64_t cmd_hash[N_DROP + N_MAP][2];
+static int cmd_ready;
+
+static uint64_t cmd_word_hash(const char *name) {
+    char b[64];
+    b[0] = '\\';
+    size_t n = strlen(name);
+    memcpy(b + 1, name, n);
+    return exp_hash_bytes(b, n + 1, 0);
+}
+
+static int cmd_kind(uint64_t h) {
+    if (!cmd_ready) { /* constants of the program: the same values however many threads race here */
+        for (size_t k = 0; k < N_DROP; k++)
+            cmd_hash[k][0] = cmd_word_hash(drop_cmds[k]);
+        for (size_t k = 0; k < N_MAP; k++) {
+            cmd_hash[N_DROP + k][0] = cmd_word_hash(map_cmds[k][0]);
+            cmd_hash[N_DROP + k][1] = cmd_word_hash(map_cmds[k][1]);
+        }
+        cmd_ready = 1;
+    }
+    for (size_t k = 0; k < N_DROP + N_MAP; k++)
+        if (cmd_hash[k][0] == h)
+            return k < N_DROP ? -1 : (int)(k - N_DROP) + 1;
+    return 0;
+}
 
 static int push_word(exp_words *w, uint64_t h, size_t off, size_t len, tkd_err *e) {
     if (w->n == w->cap) {
@@ -103,24 +135,15 @@ int exp_words_of(exp_words *w, const char *text, tkd_err *e) {
             }
             size_t n = j - i - 1;
             if (n < sizeof tmp - 2) {
+                tmp[0] = '\\';
                 for (size_t k = 0; k < n; k++)
-                    tmp[k] = (char)(s[i + 1 + k] | 0x20);
-                tmp[n] = 0;
-                int dropped = 0;
-                for (int k = 0; drop_cmds[k] && !dropped; k++)
-                    dropped = !strcmp(tmp, drop_cmds[k]);
-                if (!dropped) {
-                    const char *name = tmp;
-                    for (int k = 0; map_cmds[k][0]; k++)
-                        if (!strcmp(tmp, map_cmds[k][0]))
-                            name = map_cmds[k][1];
-                    char cw[66];
-                    cw[0] = '\\';
-                    size_t nl = strlen(name);
-                    memcpy(cw + 1, name, nl);
-                    if (push_word(w, exp_hash_bytes(cw, nl + 1, 0), i, j - i, e))
-                        return TKD_ENOMEM;
-                }
+                    tmp[k + 1] = (char)(s[i + 1 + k] | 0x20);
+                uint64_t h = exp_hash_bytes(tmp, n + 1, 0);
+                int what = cmd_kind(h); /* 0 plain, -1 dropped, k > 0: mapped to map_cmds[k - 1][1] */
+                if (what > 0)
+                    h = cmd_hash[what - 1 + N_DROP][1];
+                if (what >= 0 && push_word(w, h, i, j - i, e))
+                    return TKD_ENOMEM;
             }
             i = j;
         } else if (is_word_byte(c)) {
@@ -252,6 +275,7 @@ struct exp_decon {
     size_t n_docs, cap_docs;
     multimap grams, tiny;
     uint64_t sizes; /* bit g: some doc uses g-grams */
+    uint64_t *filter; /* one bit per hash of an indexed gram: most grams of a clean text stop here */
     exp_words w;
     uint64_t *tmp;
     size_t cap_tmp;
@@ -268,6 +292,10 @@ int exp_decon_new(int n, double overlap, exp_decon **out, tkd_err *e) {
         return TKD_ENOMEM;
     d->n = n;
     d->overlap = overlap;
+    if (!(d->filter = tkd_calloc(FILTER_MASK / 64 + 1, sizeof *d->filter, e))) {
+        free(d);
+        return TKD_ENOMEM;
+    }
     *out = d;
     return 0;
 }
@@ -282,6 +310,7 @@ void exp_decon_free(exp_decon *d) {
     free(d->docs);
     mm_free(&d->grams);
     mm_free(&d->tiny);
+    free(d->filter);
     exp_words_free(&d->w);
     free(d->tmp);
     free(d->hits);
@@ -348,6 +377,7 @@ int exp_decon_add(exp_decon *d, const char *bench, const char *doc_id, const cha
         if (i && d->tmp[i] == d->tmp[i - 1])
             continue;
         b->total++;
+        d->filter[(d->tmp[i] >> 40) & FILTER_MASK / 64] |= 1ULL << (d->tmp[i] >> 58);
         if (mm_add(&d->grams, d->tmp[i], doc))
             return tkd_err_set(e, TKD_ENOMEM, "export: out of memory indexing benchmarks");
     }
@@ -396,6 +426,8 @@ int exp_decon_check(exp_decon *d, const char *text, exp_decon_match *m, tkd_err 
             continue;
         for (size_t i = 0; i + g <= w->n; i++) {
             uint64_t h = exp_gram_hash(w, i, g, TAG_GRAM);
+            if (!(d->filter[(h >> 40) & FILTER_MASK / 64] >> (h >> 58) & 1))
+                continue;
             for (uint32_t k = mm_find(&d->grams, h); k; k = d->grams.ent[k - 1].next) {
                 uint32_t doc = d->grams.ent[k - 1].doc;
                 if (d->docs[doc].g == g && push_hit(d, doc, (uint32_t)i, g, h))
