@@ -25,9 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const exp_stage_name[EXP_N_STAGES] = {"status",        "unknown_problem", "decontaminated",
-                                                  "malformed",     "answer",          "length",
-                                                  "dedup_exact",   "dedup_near",      "per_problem"};
+const char *const exp_stage_name[EXP_N_STAGES] = {"status", "unknown_problem", "decontaminated", "malformed",  "answer",
+                                                  "length", "dedup_exact",     "dedup_near",     "per_problem"};
 
 /* ---- pid -> problem index ---- */
 static int pidmap_build(exp_pidmap *m, const tkd_problem_set *ps, tkd_err *e) {

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXP_NGRAM_MAX 32   /* largest export.ngram */
+#define EXP_NGRAM_MAX 32     /* largest export.ngram */
 #define EXP_MINHASH_BINS 128 /* one-permutation MinHash: bins per signature */
-#define EXP_TINY_WORDS 5   /* benchmark texts this short also match by their tail (see export_text.c) */
+#define EXP_TINY_WORDS 5     /* benchmark texts this short also match by their tail (see export_text.c) */
 
 /* ---- words: the normalized token stream of a text ----
  * Lower-cased ASCII; words are runs of letters and digits (bytes >= 0x80
@@ -23,8 +23,8 @@
  * are dropped and synonyms are mapped (\dfrac -> \frac, \le -> \leq), so
  * whitespace, case and LaTeX spacing never change the words. */
 typedef struct exp_words {
-    uint64_t *h;     /* hash of each word */
-    uint32_t *off;   /* its start in text, and length, for reports */
+    uint64_t *h;   /* hash of each word */
+    uint32_t *off; /* its start in text, and length, for reports */
     uint16_t *len;
     size_t n, cap;
 } exp_words;
@@ -46,11 +46,11 @@ static inline uint64_t exp_mix64(uint64_t x) {
 /* ---- decontamination: an index of benchmark problems' word n-grams ---- */
 typedef struct exp_decon exp_decon;
 typedef struct exp_decon_match {
-    int doc;          /* benchmark problem index, -1: none */
+    int doc; /* benchmark problem index, -1: none */
     const char *bench, *doc_id;
-    double overlap;   /* share of the benchmark problem's n-grams found */
+    double overlap; /* share of the benchmark problem's n-grams found */
     uint32_t matched, total;
-    char gram[200];   /* one matched n-gram, as normalized words */
+    char gram[200]; /* one matched n-gram, as normalized words */
 } exp_decon_match;
 /* n: words per gram (a benchmark text of L words uses min(n, max(3, ceil(L/2))));
  * overlap: share of a benchmark text's grams a training text must hold to

@@ -189,11 +189,14 @@ int exp_line_tir(exp_line *L, tkd_arena *a, const tkd_json *doc, int keep_follow
             L->final = last_plain_asst ? text : NULL;
             L->final_n = clen;
         } else if (!strcmp(r, "tool")) {
-            const char *id = tkd_json_str(tkd_json_get(m, "tool_call_id")), *name = tkd_json_str(tkd_json_get(m, "name"));
+            const char *id = tkd_json_str(tkd_json_get(m, "tool_call_id")),
+                       *name = tkd_json_str(tkd_json_get(m, "name"));
             L->bound += 48;
             rc = (L->n_msgs++ && tkd_buf_putc(&L->line, ',')) || tkd_buf_puts(&L->line, "{\"role\":\"tool\"") ||
-                 (id && (tkd_buf_puts(&L->line, ",\"tool_call_id\":") || tkd_json_write_string(&L->line, id, strlen(id)))) ||
-                 (name && (tkd_buf_puts(&L->line, ",\"name\":") || tkd_json_write_string(&L->line, name, strlen(name)))) ||
+                 (id &&
+                  (tkd_buf_puts(&L->line, ",\"tool_call_id\":") || tkd_json_write_string(&L->line, id, strlen(id)))) ||
+                 (name &&
+                  (tkd_buf_puts(&L->line, ",\"name\":") || tkd_json_write_string(&L->line, name, strlen(name)))) ||
                  tkd_buf_puts(&L->line, ",\"content\":") || put_str(&L->line, content ? content : "", clen, L) ||
                  tkd_buf_putc(&L->line, '}');
             last_plain_asst = 0;

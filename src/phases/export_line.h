@@ -23,8 +23,8 @@ typedef struct exp_line {
     tkd_buf text;      /* what deduplication compares: the assistant's text and calls */
     const char *final; /* the last assistant reply (the boxed answer's source), or NULL */
     size_t final_n;
-    size_t bound;      /* an upper bound of the rendered chat's bytes */
-    int ascii;         /* every rendered string is ASCII (so tokens <= bytes) */
+    size_t bound; /* an upper bound of the rendered chat's bytes */
+    int ascii;    /* every rendered string is ASCII (so tokens <= bytes) */
     size_t n_msgs;
     exp_tools *used_tools; /* marks the tools a tir line calls; may be NULL */
 } exp_line;

@@ -209,8 +209,8 @@ static int write_card(exp_ctx *x, exp_run *r, const json_t *counts, tkd_err *e);
 
 int exp_out_manifest(exp_ctx *x, exp_run *r, tkd_err *e) {
     int v = r->variant, rc = 0;
-    json_t *m = json_pack("{s:s, s:s, s:s}", "variant", exp_variant_name[v], "tkd_version", TKD_VERSION,
-                          "git_commit", TKD_GIT_COMMIT);
+    json_t *m = json_pack("{s:s, s:s, s:s}", "variant", exp_variant_name[v], "tkd_version", TKD_VERSION, "git_commit",
+                          TKD_GIT_COMMIT);
     json_t *files = json_object(), *counts = json_object(), *drop = json_object(), *bys = json_object();
     json_t *stages = json_array(), *inputs = json_array();
     if (!m || !files || !counts || !drop || !bys || !stages || !inputs)
@@ -306,8 +306,9 @@ static int write_card(exp_ctx *x, exp_run *r, const json_t *counts, tkd_err *e) 
     for (int k = 0; k < 2; k++)
         bad |= tkd_buf_printf(&b, "| %s | %zu | %llu | `%.16s...` |\n", fn[k], r->lines[k],
                               (unsigned long long)r->bytes[k], r->sha_hex[k]);
-    bad |= tkd_buf_printf(&b, "\n## How the examples were chosen\n\n%zu %s in; each stage drops some:\n\n"
-                              "| stage | dropped | left |\n|---|---:|---:|\n",
+    bad |= tkd_buf_printf(&b,
+                          "\n## How the examples were chosen\n\n%zu %s in; each stage drops some:\n\n"
+                          "| stage | dropped | left |\n|---|---:|---:|\n",
                           r->records_in, v == EXP_GOLD ? "problems" : "records");
     size_t left = r->records_in;
     for (int k = 0; k < EXP_N_STAGES; k++) {

@@ -21,15 +21,15 @@ extern const char *const exp_variant_name[EXP_N_VARIANTS];
 
 /* The filter stages, in the order they run (each counted in the manifest). */
 enum {
-    EXP_S_STATUS,       /* the record's status is not selected */
-    EXP_S_UNKNOWN,      /* its problem is not in problems.h5 */
-    EXP_S_DECON,        /* the problem matches a benchmark problem */
-    EXP_S_MALFORMED,    /* its text is unusable (not JSON, another record's, no solution, bad tool arguments) */
-    EXP_S_ANSWER,       /* no boxed answer, or one that is not the gold answer */
-    EXP_S_LENGTH,       /* more than export.max_tokens tokens with the student's tokenizer */
-    EXP_S_DEDUP_EXACT,  /* same normalized problem and solution as an earlier example */
-    EXP_S_DEDUP_NEAR,   /* MinHash Jaccard >= threshold with a kept solution of the same problem */
-    EXP_S_PER_PROBLEM,  /* the problem already has export.per_problem examples */
+    EXP_S_STATUS,      /* the record's status is not selected */
+    EXP_S_UNKNOWN,     /* its problem is not in problems.h5 */
+    EXP_S_DECON,       /* the problem matches a benchmark problem */
+    EXP_S_MALFORMED,   /* its text is unusable (not JSON, another record's, no solution, bad tool arguments) */
+    EXP_S_ANSWER,      /* no boxed answer, or one that is not the gold answer */
+    EXP_S_LENGTH,      /* more than export.max_tokens tokens with the student's tokenizer */
+    EXP_S_DEDUP_EXACT, /* same normalized problem and solution as an earlier example */
+    EXP_S_DEDUP_NEAR,  /* MinHash Jaccard >= threshold with a kept solution of the same problem */
+    EXP_S_PER_PROBLEM, /* the problem already has export.per_problem examples */
     EXP_N_STAGES
 };
 extern const char *const exp_stage_name[EXP_N_STAGES];

@@ -50,13 +50,13 @@ uint64_t exp_hash_bytes(const void *p, size_t n, uint64_t seed) {
 
 /* ---- words ---- */
 static const char *const drop_cmds[] = {
-    "left", "right", "big", "bigl", "bigr", "bigg", "biggl", "biggr", "displaystyle", "textstyle", "scriptstyle",
-    "quad", "qquad", "enspace", "thinspace", "negthinspace", "medspace", "thickspace", "hspace", "vspace", "text",
-    "textrm", "textbf", "textit", "mathrm", "mathbf", "mathit", "mbox", "operatorname", "limits", "nolimits", NULL};
-static const char *const map_cmds[][2] = {{"dfrac", "frac"},     {"tfrac", "frac"},     {"dbinom", "binom"},
-                                          {"tbinom", "binom"},   {"le", "leq"},         {"ge", "geq"},
-                                          {"leqslant", "leq"},   {"geqslant", "geq"},   {"ne", "neq"},
-                                          {"lbrace", "{"},       {"rbrace", "}"},       {NULL, NULL}};
+    "left",         "right",      "big",         "bigl",   "bigr",         "bigg",    "biggl",     "biggr",
+    "displaystyle", "textstyle",  "scriptstyle", "quad",   "qquad",        "enspace", "thinspace", "negthinspace",
+    "medspace",     "thickspace", "hspace",      "vspace", "text",         "textrm",  "textbf",    "textit",
+    "mathrm",       "mathbf",     "mathit",      "mbox",   "operatorname", "limits",  "nolimits",  NULL};
+static const char *const map_cmds[][2] = {
+    {"dfrac", "frac"},   {"tfrac", "frac"},   {"dbinom", "binom"}, {"tbinom", "binom"}, {"le", "leq"},   {"ge", "geq"},
+    {"leqslant", "leq"}, {"geqslant", "geq"}, {"ne", "neq"},       {"lbrace", "{"},     {"rbrace", "}"}, {NULL, NULL}};
 
 /* The commands above by the hash of "\\name" (computed once): a word costs
  * one hash and a short scan, never a string comparison per command. */
@@ -274,7 +274,7 @@ struct exp_decon {
     bdoc *docs;
     size_t n_docs, cap_docs;
     multimap grams, tiny;
-    uint64_t sizes; /* bit g: some doc uses g-grams */
+    uint64_t sizes;   /* bit g: some doc uses g-grams */
     uint64_t *filter; /* one bit per hash of an indexed gram: most grams of a clean text stop here */
     exp_words w;
     uint64_t *tmp;

@@ -93,8 +93,14 @@ int main(int argc, char **argv) {
             snprintf(text, sizeof text, "%s", b->problem);
         else
             snprintf(text, sizeof text, "%s (Variant %ld of this problem.)", b->problem, i / (long)base.n);
-        tkd_problem p = {.id = id, .pid = tkd_hash64(id, strlen(id)), .source = "bench", .subject = b->subject,
-                         .level = b->level, .problem = text, .solution = b->solution, .answer = b->answer};
+        tkd_problem p = {.id = id,
+                         .pid = tkd_hash64(id, strlen(id)),
+                         .source = "bench",
+                         .subject = b->subject,
+                         .level = b->level,
+                         .problem = text,
+                         .solution = b->solution,
+                         .answer = b->answer};
         char *pj = tkd_problem_to_json(&p);
         tkd_record r;
         memset(&r, 0, sizeof r);
@@ -126,12 +132,12 @@ int main(int argc, char **argv) {
                 "tool_calls", "id", "call_0", "type", "function", "function", "name", "simplify_expression",
                 "arguments", args, "role", "tool", "tool_call_id", "call_0", "name", "simplify_expression", "content",
                 "{\"result\":\"42\"}", "role", "assistant", "content", final);
-            json_t *calls = json_pack("[{s:i,s:s,s:s,s:s,s:s,s:s,s:f}]", "turn", 2, "id", "call_0", "name",
-                                      "simplify_expression", "arguments", args, "result", "{\"result\":\"42\"}",
-                                      "status", "ok", "seconds", 0.001);
+            json_t *calls =
+                json_pack("[{s:i,s:s,s:s,s:s,s:s,s:s,s:f}]", "turn", 2, "id", "call_0", "name", "simplify_expression",
+                          "arguments", args, "result", "{\"result\":\"42\"}", "status", "ok", "seconds", 0.001);
             json_t *sj = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:i,s:i,s:o,s:O}", "id", id, "pid", pid, "sample", s,
-                                   "status", correct ? "correct" : "wrong", "answer", correct ? ans : "-1", "gold",
-                                   ans, "turns", 3, "tool_calls", 1, "messages", msgs, "calls", calls);
+                                   "status", correct ? "correct" : "wrong", "answer", correct ? ans : "-1", "gold", ans,
+                                   "turns", 3, "tool_calls", 1, "messages", msgs, "calls", calls);
             put(ss, p.pid, s, TKD_PHASE_SOLVE, correct ? TKD_ST_CORRECT : TKD_ST_WRONG, sj);
             /* the back-translation of the same trace */
             snprintf(sol, sizeof sol,

@@ -26,8 +26,8 @@ int main(int argc, char **argv) {
     }
     tkd_err e = {0};
     tkd_store *s = NULL;
-    tkd_store_meta meta = {.phase = (tkd_phase)phase, .rank = 0, .attempt = 0, .job_text = "{}",
-                           .manifest_json = "{\"fixture\": true}"};
+    tkd_store_meta meta = {
+        .phase = (tkd_phase)phase, .rank = 0, .attempt = 0, .job_text = "{}", .manifest_json = "{\"fixture\": true}"};
     if (tkd_store_create(argv[2], &meta, &s, &e)) {
         fprintf(stderr, "store_from_jsonl: %s\n", e.msg);
         return 1;

@@ -63,6 +63,31 @@ print("ok   every planted filter fired" if not bad else f"FAIL stages that dropp
 sys.exit(1 if bad else 0)
 PY
 
+# the length filter counts tokens with the student's tokenizer, chat template and tools included
+"$TKD" export "$work/job.json" -q --set export.out_dir="$work/short" --set export.max_tokens=400 >/dev/null \
+  || fail "export with max_tokens"
+/usr/bin/python3 - "$work/short" "$TKD" "$work/base" <<'PY' || fail "length filter"
+import json, subprocess, sys
+d, tkd, tok = sys.argv[1:4]
+dropped = kept = worst = 0
+for v in ("nl", "tir", "gold"):
+    dropped += json.load(open(f"{d}/{v}/manifest.json"))["counts"]["dropped"]["length"]
+    for part in ("train", "valid"):
+        for line in open(f"{d}/{v}/{part}.jsonl"):
+            n = len(json.loads(subprocess.run([tkd, "tokenize", tok, "--chat"], input=line.encode(),
+                                              capture_output=True, check=True).stdout)["ids"])
+            worst, kept = max(worst, n), kept + 1
+ok = dropped > 0 and kept > 0 and worst <= 400
+print(f"{'ok  ' if ok else 'FAIL'} length filter: {dropped} dropped over 400 tokens, {kept} kept (longest {worst})")
+sys.exit(0 if ok else 1)
+PY
+
+# export.decontaminate: extra files, besides eval.benchmarks[]
+"$TKD" export "$work/job.json" -q --set export.out_dir="$work/extra" --set 'eval.benchmarks=[]' \
+  --set export.decontaminate='["'"$work"'/bench.jsonl"]' --set 'export.variants=["gold"]' >/dev/null || fail "export.decontaminate"
+grep -q '"id": "t/00000"' "$work/extra/gold/manifest.json" && ! grep -q '"t/00000"' "$work"/extra/gold/*.jsonl \
+  && ok "export.decontaminate files are decontaminated against" || fail "export.decontaminate"
+
 # a re-run writes the same bytes
 cp -r "$work/out/sft" "$work/sft1"
 "$TKD" export "$work/job.json" -q >/dev/null || fail "second export"
