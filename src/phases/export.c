@@ -328,7 +328,7 @@ static int build(exp_ctx *x, exp_run *r, size_t p, int sample, const char *text,
         return EXP_S_MALFORMED; /* the text belongs to another record */
     if (r->variant == EXP_NL) {
         const char *sol = tkd_json_str(tkd_json_get(doc, "solution"));
-        if (!sol || !*tkd_text_trim((char *)sol))
+        if (!sol || !sol[strspn(sol, " \t\r\n")])
             return EXP_S_MALFORMED;
         size_t n = strlen(sol);
         if (exp_line_msg(L, "assistant", sol, n) || exp_line_end(L, NULL, 0, 0, &m))
