@@ -88,6 +88,37 @@ PY
 grep -q '"id": "t/00000"' "$work/extra/gold/manifest.json" && ! grep -q '"t/00000"' "$work"/extra/gold/*.jsonl \
   && ok "export.decontaminate files are decontaminated against" || fail "export.decontaminate"
 
+# tir from calls the teacher wrote as <tool_call> text (tool_call_format hermes) becomes native calls;
+# arguments with an integer beyond 64 bits (which tkd train's JSON reader refuses) drop the trace as malformed
+/usr/bin/python3 - "$work/problems_store.jsonl" > "$work/hermes.jsonl" <<'PY'
+import json, sys
+p = [json.loads(l) for l in open(sys.argv[1])][5]
+a, b = [int(x) for x in p["problem"][len("What is "):-1].split(" + ")]
+for k, arg in enumerate(['{"expression": "%d + %d"}' % (a, b), '{"numbers": [%d, 123456789012345678901234567890]}' % a]):
+    name = "simplify_expression" if k == 0 else "gcd"
+    msgs = [{"role": "system", "content": "teacher"}, {"role": "user", "content": "Problem: " + p["problem"]},
+            {"role": "assistant", "content": 'Let me compute.\n<tool_call>\n{"name": "%s", "arguments": %s}\n</tool_call>' % (name, arg)},
+            {"role": "tool", "tool_call_id": "call_0", "name": name, "content": '{"result":"%d"}' % (a + b)},
+            {"role": "assistant", "content": "So the answer is \\boxed{%d}." % (a + b)}]
+    calls = [{"turn": 1, "id": "call_0", "name": name, "arguments": arg, "result": '{"result":"1"}', "status": "ok"}]
+    print(json.dumps({"pid": p["pid"], "sample": k, "status": "correct", "text": {"id": p["id"], "pid": p["pid"],
+                      "sample": k, "status": "correct", "messages": msgs, "calls": calls}}))
+PY
+"$FIX" solve "$work/hermes.h5" < "$work/hermes.jsonl" 2>/dev/null || fail "hermes fixture"
+"$TKD" export "$work/job.json" -q --set export.out_dir="$work/hermes" --set export.solve_store="$work/hermes.h5" \
+  --set 'export.variants=["tir"]' --set 'eval.benchmarks=[]' --set export.valid_fraction=0 >/dev/null || fail "export hermes"
+/usr/bin/python3 - "$work/hermes/tir" <<'PY' || fail "tir from <tool_call> text"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1] + "/train.jsonl")]
+m = json.load(open(sys.argv[1] + "/manifest.json"))["counts"]["dropped"]
+a = lines[0]["messages"][2] if len(lines) == 1 else {}
+ok = (len(lines) == 1 and m["malformed"] == 1 and a.get("content") == "Let me compute."
+      and a["tool_calls"][0]["function"]["arguments"] == {"expression": a["tool_calls"][0]["function"]["arguments"].get("expression")}
+      and isinstance(a["tool_calls"][0]["function"]["arguments"]["expression"], str))
+print(("ok  " if ok else "FAIL") + " tir: <tool_call> text becomes a native call; a 100-bit integer argument is malformed")
+sys.exit(0 if ok else 1)
+PY
+
 # a re-run writes the same bytes
 cp -r "$work/out/sft" "$work/sft1"
 "$TKD" export "$work/job.json" -q >/dev/null || fail "second export"
