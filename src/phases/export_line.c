@@ -29,7 +29,11 @@ static int put_str(tkd_buf *b, const char *s, size_t n, exp_line *L) {
 int exp_line_start(exp_line *L, const tkd_student_prompt *sp, const char *user) {
     tkd_buf_reset(&L->line);
     tkd_buf_reset(&L->text);
-    L->bound = 64;
+    /* bound: rendered bytes at most. Per message "<|im_start|>assistant\n" + "<|im_end|>\n" is 33
+     * bytes, a tool result's user turn and <tool_response> tags 61, a call's <tool_call> frame 53 plus
+     * name and arguments (Python's json.dumps of the arguments is at most twice the compact form),
+     * the tools block's fixed text under 512, Qwen's default system prompt (no system message) 92. */
+    L->bound = sp->system ? 128 : 256;
     L->ascii = 1;
     L->n_msgs = 0;
     L->final = NULL;
@@ -40,7 +44,7 @@ int exp_line_start(exp_line *L, const tkd_student_prompt *sp, const char *user) 
 }
 
 static int msg_head(exp_line *L, const char *role) {
-    L->bound += 32;
+    L->bound += 40;
     return (L->n_msgs++ && tkd_buf_putc(&L->line, ',')) || tkd_buf_puts(&L->line, "{\"role\":\"") ||
            tkd_buf_puts(&L->line, role) || tkd_buf_puts(&L->line, "\",\"content\":");
 }
@@ -191,7 +195,7 @@ int exp_line_tir(exp_line *L, tkd_arena *a, const tkd_json *doc, int keep_follow
         } else if (!strcmp(r, "tool")) {
             const char *id = tkd_json_str(tkd_json_get(m, "tool_call_id")),
                        *name = tkd_json_str(tkd_json_get(m, "name"));
-            L->bound += 48;
+            L->bound += 72;
             rc = (L->n_msgs++ && tkd_buf_putc(&L->line, ',')) || tkd_buf_puts(&L->line, "{\"role\":\"tool\"") ||
                  (id &&
                   (tkd_buf_puts(&L->line, ",\"tool_call_id\":") || tkd_json_write_string(&L->line, id, strlen(id)))) ||
