@@ -114,4 +114,36 @@ int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
  * early (resumable), or an error. Collective. */
 int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
 
+/*
+ * The export phase (tkd export JOB.json, one process): SFT datasets from the
+ * merged stores. For each of export.variants ("nl": back-translated
+ * solutions from OUT/backtranslate.h5; "tir": the solve traces with native
+ * tool calls from OUT/solve.h5; "gold": the datasets' own solutions from
+ * OUT/problems.h5) it writes OUT/sft/<variant>/{train,valid}.jsonl (one
+ * {"messages": [...], ["tools": [...]], "id", "source", "subject", "level",
+ * "pid", "sample"} per line; a seeded split by problem), manifest.json (the
+ * count at every filter stage, the inputs with their sha256, the settings,
+ * each decontaminated problem with the benchmark problem it matched, the job)
+ * and a README.md card. Filters, in order: status, unknown problem,
+ * decontamination (word n-grams against eval.benchmarks[] and
+ * export.decontaminate), malformed text, boxed answer equal to the gold,
+ * token length (export.tokenizer), exact and near-duplicate solutions
+ * (MinHash), at most export.per_problem per problem. Deterministic: the same
+ * job and inputs give the same bytes.
+ */
+#define TKD_EXPORT_STAGES 9
+typedef struct tkd_export_variant_summary {
+    const char *name;
+    size_t records_in, dropped[TKD_EXPORT_STAGES], train, valid;
+} tkd_export_variant_summary;
+typedef struct tkd_export_summary {
+    tkd_export_variant_summary v[3];
+    int n;
+    double seconds;
+    size_t bench_problems; /* benchmark problems in the decontamination index */
+} tkd_export_summary;
+/* The name of filter stage k (0 <= k < TKD_EXPORT_STAGES): "status", ... */
+const char *tkd_export_stage_name(int k);
+int tkd_export_run(const tkd_job *job, tkd_export_summary *sum, tkd_err *e);
+
 #endif

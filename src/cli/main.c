@@ -33,6 +33,7 @@ static const command commands[] = {
     /* llm / solve */
     {"llm", tkd_cmd_llm, "chat | batch: send a prompt (or N numbered requests) to the job's teacher"},
     {"solve", tkd_cmd_solve, "JOB.json: the teacher solves every problem with the toolkit, over MPI ranks"},
+    {"export", tkd_cmd_export, "JOB.json: SFT datasets (nl, tir, gold) from the stores: filtered, deduplicated, decontaminated"},
     /* model */
     {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
     {"model", tkd_cmd_model, "init | info: a random Qwen2 of any shape (tests, benchmarks); a model's shape"},
