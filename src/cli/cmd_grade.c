@@ -50,7 +50,8 @@ static int grade_jsonl(const char *in, const char *outp, tkd_grade_mode mode, co
     long lineno = 0, n_eq = 0, n_total = 0, n_bad = 0;
     int rc = TKD_EXIT_OK;
     while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
+        if (++lineno == 1)
+            n = (ssize_t)tkd_text_strip_bom(line, (size_t)n);
         if (n == 0 || line[strspn(line, " \t\r\n")] == '\0')
             continue;
         json_error_t je;

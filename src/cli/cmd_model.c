@@ -323,7 +323,9 @@ static int read_chat_file(const char *path, char **prompts, int *n, tkd_err *e) 
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
-    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+    for (int first = 1; !rc && (len = getline(&line, &cap, f)) >= 0; first = 0) {
+        if (first)
+            len = (ssize_t)tkd_text_strip_bom(line, (size_t)len);
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         if (*n == GEN_MAX_PROMPTS)
