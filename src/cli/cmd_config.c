@@ -26,8 +26,7 @@ int tkd_cmd_config(int argc, char **argv) {
         return 0;
     }
     if (strcmp(sub, "check") && strcmp(sub, "show")) {
-        fprintf(stderr, "usage: tkd config check|show JOB.json [--set KEY=VALUE ...]\n"
-                        "       tkd config keys\n");
+        tkd_cli_usage("config", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     o.n_pos--;

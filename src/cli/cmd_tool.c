@@ -17,10 +17,7 @@
 #include "tkd/tools.h"
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd tool list [--json]\n"
-                    "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
-                    "       tkd tool call --jsonl FILE [--workers N] [--cpu SECONDS] [--mem MIB]\n"
-                    "         (FILE lines: {\"tool\": NAME, \"args\": {...}}; '-' reads stdin)\n");
+    tkd_cli_usage("tool", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 
