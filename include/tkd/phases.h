@@ -31,6 +31,14 @@ int tkd_student_prompt_load(const tkd_job *job, tkd_student_prompt *p, tkd_err *
 char *tkd_student_prompt_user(const tkd_student_prompt *p, const char *problem, tkd_err *e);
 void tkd_student_prompt_free(tkd_student_prompt *p);
 
+/* ---- checks before a run (src/phases/check.c) ---- */
+/* What each named phase checks when it starts, for the phases in the order
+ * they will run (a phase's input made by an earlier one is not required to
+ * exist yet): the import's sources, OUT/problems.h5, the teacher's model and
+ * endpoint URLs, prompt files, tool names, the model folder and train data.
+ * "data" is the import. An unknown name is TKD_EUSAGE naming the phases. */
+int tkd_phase_check(const tkd_job *job, const char *const *names, int n, tkd_err *e);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 
