@@ -123,8 +123,8 @@ static int check_value(vctx *c, const char *path, const tkd_job_key *k, json_t *
     if ((k->type == TKD_JT_INT || k->type == TKD_JT_NUMBER) && k->min <= k->max) {
         double x = json_number_value(v);
         if (x < k->min || x > k->max)
-            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': %g is out of range; use a value in [%g, %g]", origin(c, path), path,
-                               x, k->min, k->max);
+            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': %g is out of range; use a value in [%g, %g]",
+                               origin(c, path), path, x, k->min, k->max);
     }
     if (k->type == TKD_JT_STRING && k->choices) {
         const char *s = json_string_value(v);
@@ -163,8 +163,7 @@ static int validate(vctx *c, json_t *obj, const char *schema_path, const char *s
         if (!k) {
             const char *s = suggest(sp);
             if (s)
-                return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", origin(c, shp), shp,
-                                   s);
+                return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", origin(c, shp), shp, s);
             return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s'; `tkd config keys` lists the valid keys",
                                origin(c, shp), shp);
         }
@@ -180,8 +179,8 @@ static int validate(vctx *c, json_t *obj, const char *schema_path, const char *s
                 snprintf(isp, sizeof isp, "%s[]", sp);
                 snprintf(ishp, sizeof ishp, "%s[%zu]", shp, i);
                 if (!json_is_object(it))
-                    return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected an object, got %s", origin(c, ishp),
-                                       ishp, json_kind(it));
+                    return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected an object, got %s", origin(c, ishp), ishp,
+                                       json_kind(it));
                 if (validate(c, it, isp, ishp, e))
                     return e->code;
             }
@@ -400,8 +399,9 @@ static int dump(tkd_buf *b, const json_t *v, int depth) {
         i = 0;
         if (json_is_object(v)) {
             json_object_foreach((json_t *)v, key, it) {
-                rc = rc || tkd_buf_printf(b, "%*s", 2 * (depth + 1), "") || tkd_json_write_string(b, key, strlen(key)) ||
-                     tkd_buf_puts(b, ": ") || dump(b, it, depth + 1) || tkd_buf_puts(b, ++i < n ? ",\n" : "\n");
+                rc = rc || tkd_buf_printf(b, "%*s", 2 * (depth + 1), "") ||
+                     tkd_json_write_string(b, key, strlen(key)) || tkd_buf_puts(b, ": ") || dump(b, it, depth + 1) ||
+                     tkd_buf_puts(b, ++i < n ? ",\n" : "\n");
             }
         } else {
             json_array_foreach(v, i, it) {

@@ -299,10 +299,11 @@ static int check_trainable(const tkd_train_opts *o, const tkd_sft_example *ex, i
         if (!tkd_stream_trainable(&ex[i], o->seq_len) && ++empty <= 5 && w < sizeof which)
             w += (size_t)snprintf(which + w, sizeof which - w, "%s%d", empty > 1 ? ", " : "", i + 1);
     if (empty == n_ex)
-        return tkd_err_set(e, TKD_EINVAL,
-                           "none of the %d training examples has a trained token (an assistant token, loss_mask 1) "
-                           "within train.seq_len=%d positions: raise train.seq_len, or check the data's roles and masks",
-                           n_ex, o->seq_len);
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "none of the %d training examples has a trained token (an assistant token, loss_mask 1) "
+            "within train.seq_len=%d positions: raise train.seq_len, or check the data's roles and masks",
+            n_ex, o->seq_len);
     if (empty && rank == 0)
         tkd_log_warn("%d of %d training examples have no trained token within train.seq_len=%d (the assistant part is "
                      "cut off, or there is none) and are left out: example%s %s%s (lines without blank lines)",

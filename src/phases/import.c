@@ -112,8 +112,7 @@ int tkd_phase_import(const tkd_job *job, const char *const *extra_paths, int n_e
                                      "%s: no problem imported: all %zu lines were bad (reported above); check the "
                                      "files and data.sources[].format",
                                      job->path, total.bad)
-                       : tkd_err_set(e, TKD_EINVAL, "%s: no problem imported: the sources hold no records",
-                                     job->path);
+                       : tkd_err_set(e, TKD_EINVAL, "%s: no problem imported: the sources hold no records", job->path);
     if (!rc)
         rc = tkd_mkdirs(tkd_job_str(job, "output_dir"), e);
     if (!rc && !(path = tkd_phase_problems_path(job, e)))

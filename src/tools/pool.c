@@ -28,7 +28,7 @@
 #include "tools_int.h"
 
 #define ANSWER_WIRE_MAX (16u << 20) /* a longer reply means a broken worker */
-#define TKD_TOOL_HOST_TAG 65         /* bytes of the host name in a worker folder name */
+#define TKD_TOOL_HOST_TAG 65        /* bytes of the host name in a worker folder name */
 
 typedef struct request {
     uint64_t id;

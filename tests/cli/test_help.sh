@@ -18,7 +18,8 @@ for c in $cmds; do
     set -e
     err=$(cat /tmp/tkd-help-err.$$); rm -f /tmp/tkd-help-err.$$
     [ $rc -eq 0 ] || fail "tkd $c $args: exit $rc ($err)"
-    echo "$out" | head -1 | grep -q "^usage: tkd $c\b" || fail "tkd $c $args: no usage on stdout: $out"
+    first=${out%%$'\n'*}
+    [[ "$first" == "usage: tkd $c "* || "$first" == "usage: tkd $c" ]] || fail "tkd $c $args: no usage on stdout: $out"
     [ -z "$err" ] || fail "tkd $c $args wrote to stderr: $err"
     checked=$((checked + 1))
   done
@@ -26,7 +27,7 @@ for c in $cmds; do
 done
 # -h is an operand of expr and grade past the first argument (minus h)
 [ "$("$TKD" expr print -h)" = "-h" ] || fail "expr print -h is an expression"
-"$TKD" expr -h | grep -q "^usage: tkd expr" || fail "expr -h"
+[[ "$("$TKD" expr -h)" == "usage: tkd expr "* ]] || fail "expr -h"
 # wrong arguments: the same usage on stderr, exit 2
 for c in store tool expr model data; do
   set +e

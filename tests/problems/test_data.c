@@ -126,7 +126,7 @@ TEST(gold_boxes) {
         {"so $\\boxed{}$.", TKD_DATA_MATH, NULL},
         {"so $\\boxed{ }$.", TKD_DATA_BENCH, NULL},
         {"so $\\boxed{5$.", TKD_DATA_MATH, NULL},
-        {"\\boxed{5", TKD_DATA_BENCH, NULL},               /* short, but not an answer */
+        {"\\boxed{5", TKD_DATA_BENCH, NULL},                /* short, but not an answer */
         {"\\boxed{3} then \\boxed{4", TKD_DATA_MATH, NULL}, /* the last box is open */
         {"\\fbox{7}", TKD_DATA_BENCH, "7"},
         {"\\boxed 9", TKD_DATA_BENCH, "9"},

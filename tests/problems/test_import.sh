@@ -82,9 +82,11 @@ grep -q '"id":"b/1".*"answer":"3"' "$t/bom_p.jsonl" || fail "gold of the BOM lin
 [ "$(grep -c '"answer":null' "$t/bom_p.jsonl")" = 4 ] || fail "empty or unclosed boxes must have no gold answer"
 # the other JSONL readers skip a BOM too: grade --jsonl, tool call --jsonl
 printf '\xef\xbb\xbf{"gold": "1/2", "pred": "0.5"}\n' > "$t/bom_grade.jsonl"
-"$TKD" grade --jsonl "$t/bom_grade.jsonl" | grep -q '"equal": *true' || fail "grade --jsonl with a BOM"
+"$TKD" grade --jsonl "$t/bom_grade.jsonl" > "$t/bom_grade.out" 2>/dev/null
+grep -q '"equal": *true' "$t/bom_grade.out" || fail "grade --jsonl with a BOM"
 printf '\xef\xbb\xbf{"tool": "gcd", "args": {"numbers": [4, 6]}}\n' > "$t/bom_tool.jsonl"
-"$TKD" tool call --jsonl "$t/bom_tool.jsonl" | grep -q '"result"' || fail "tool call --jsonl with a BOM"
+"$TKD" tool call --jsonl "$t/bom_tool.jsonl" > "$t/bom_tool.out"
+grep -q '"result"' "$t/bom_tool.out" || fail "tool call --jsonl with a BOM"
 
 # an import where every line is bad (a wrong file or format) is exit 2, not an empty problem set
 printf '{"a": 1}\nnot json\n' > "$t/allbad.jsonl"

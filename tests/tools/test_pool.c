@@ -5,11 +5,11 @@
  * valid JSON, every tool rejects missing arguments cleanly, and submit/poll
  * do not block. */
 #include <dirent.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
