@@ -16,6 +16,8 @@
 #define STORE_TEXT_CHUNK 65536
 /* Rows and text bytes a reader pulls per HDF5 call in merge/export/done-set. */
 #define STORE_READ_BLOCK 4096
+/* Largest text span a reader pulls in one call; a block over it is read row by row. */
+#define STORE_SPAN_MAX ((uint64_t)64 << 20)
 /* Metadata read attempts of a SWMR reader (each retry sleeps twice as long;
  * from 1 ns: 24 attempts wait about 16 ms in all, 100 would wait for ages). */
 #define STORE_SWMR_READ_ATTEMPTS 24
@@ -54,6 +56,8 @@ int store_read_bytes(tkd_store *s, uint64_t off, uint64_t len, char *buf, tkd_er
  * does not exist and missing_ok. Caller frees with store_free_list. */
 int store_list_h5(const char *dir, int missing_ok, char ***names, size_t *n, tkd_err *e);
 void store_free_list(char **names, size_t n);
+/* 1 when text[0..n) is one valid JSON text (RFC 8259, UTF-8, no NUL byte). */
+int store_json_valid(const char *text, size_t n);
 
 /* ---- keyset: 128-bit keys, open addressing, linear probing ---- */
 typedef struct store_keyset {
