@@ -303,7 +303,7 @@ int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge
         tkd_store_damage_describe(shards[i], &dmg, what, sizeof what);
         if (dmg.damaged && !opts->skip_damaged) {
             rc = tkd_err_set(e, TKD_EFORMAT,
-                             "merge: shard %s: it was cut short or damaged; `tkd store merge --skip-damaged` merges "
+                             "merge: shard %s; it was cut short or damaged: `tkd store merge --skip-damaged` merges "
                              "its %zu verified rows and leaves the damaged ones out (a re-run of the phase redoes them)",
                              what, dmg.verified);
             break;
