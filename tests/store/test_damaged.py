@@ -99,13 +99,14 @@ def main():
         check(f["records"].shape[0] == DIE_AFTER, "the killed shard holds %d rows" % f["records"].shape[0])
         tc = [f["text"].id.get_chunk_info(k) for k in range(f["text"].id.get_num_chunks())]
         rc = [f["records"].id.get_chunk_info(k) for k in range(f["records"].id.get_num_chunks())]
+        ntext = f["text"].shape[0]
     tc.sort(key=lambda c: c.byte_offset)
     rc.sort(key=lambda c: c.byte_offset)
     cuts = {
         "inside the text dataset": tc[len(tc) // 3].byte_offset + 100,
         "inside the records": rc[1].byte_offset + 72 * 100 + 3,
         "at the superblock's end": 48,
-        "mid-chunk": tc[-1].byte_offset + tc[-1].size // 2,
+        "mid-chunk": tc[-1].byte_offset + (ntext - tc[-1].chunk_offset[0]) // 2,  # half the text in it
         "at the last byte": size - 1,
     }
     full = readable(dead, ts)
