@@ -63,10 +63,29 @@ static int utf8_seq(const unsigned char *p, const unsigned char *end) {
     return 0;
 }
 
+/* 1 when one of the 8 bytes of w needs a look: below 0x20, '"', '\\' or
+ * not ASCII (SWAR: the text of a row is mostly plain ASCII runs). */
+static int word_special(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t lt20 = (w - ones * 0x20) & ~w;
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+    return ((lt20 | zq | zb) & high) != 0 || (w & high) != 0;
+}
+
 /* A string from its opening quote; returns the byte after the closing one. */
 static const unsigned char *str(const unsigned char *p, const unsigned char *end) {
     p++;
     while (p < end) {
+        while (end - p >= 8) { /* skip plain ASCII 8 bytes at a time */
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (word_special(w))
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            return NULL;
         unsigned c = *p;
         if (c == '"')
             return p + 1;
