@@ -157,13 +157,19 @@ typedef struct tkd_store_damage {
     size_t damaged;       /* rows that did not (rows - verified) */
     size_t first_bad;     /* the first damaged row (when damaged > 0) */
     char first_why[160];  /* what was wrong with it */
+    /* a closed shard cut short, read from its zero-padded image: its size on
+     * disk and the size HDF5 recorded (both 0 otherwise) */
+    uint64_t file_bytes, file_bytes_expected;
 } tkd_store_damage;
 /* Called for each verified row with its text (len bytes, not NUL-terminated,
  * valid only during the call); 0 goes on, anything else stops and is returned. */
 typedef int (*tkd_store_text_fn)(void *ctx, const tkd_record *rec, const char *text, size_t len);
 /* Visit every verified row of an open store in file order; damaged rows are
  * skipped and counted in *dmg (may be NULL). Fails only on a callback's
- * code or out of memory: an unreadable part of the file is damage. */
+ * code or out of memory: an unreadable part of the file is damage. The
+ * done-set, merge and export open each file so that a closed shard cut short
+ * (which HDF5 refuses: "truncated file") is read from an image padded with
+ * zeros, and give its verified rows too. */
 int tkd_store_scan(tkd_store *s, tkd_store_text_fn fn, void *ctx, tkd_store_damage *dmg, tkd_err *e);
 /* "PATH: 12 of 300 rows are damaged (first: row 288: text is not JSON)" */
 void tkd_store_damage_describe(const char *path, const tkd_store_damage *d, char *buf, size_t n);

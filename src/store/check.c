@@ -242,7 +242,7 @@ int tkd_store_export(const char *path, const char *what, const char *out, size_t
     else
         return tkd_err_set(e, TKD_EINVAL, "export: --what must be problems, traces or all, not '%s'", what);
     tkd_store *s;
-    int rc = tkd_store_open(path, &s, e);
+    int rc = store_open_salvage(path, &s, e);
     if (rc)
         return rc;
     int to_stdout = !strcmp(out, "-");

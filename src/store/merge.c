@@ -107,7 +107,7 @@ static int read_meta(char **shards, size_t n, const char *out, int skip, shard_i
             continue;
         tkd_store *s;
         tkd_err oe = {0};
-        if (tkd_store_open(shards[i], &s, &oe)) {
+        if (store_open_salvage(shards[i], &s, &oe)) {
             if (!skip) {
                 tkd_err_set(e, oe.code, "%s; `tkd store merge --skip-damaged` leaves this shard out", oe.msg);
                 return tkd_err_wrap(e, "merge into '%s'", out);
@@ -290,7 +290,7 @@ int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge
             continue;
         tkd_store *in;
         tkd_err oe = {0};
-        if (tkd_store_open(shards[i], &in, &oe)) { /* it opened a moment ago */
+        if (store_open_salvage(shards[i], &in, &oe)) { /* it opened a moment ago */
             rc = tkd_err_set(e, oe.code, "%s", oe.msg);
             break;
         }

@@ -30,11 +30,15 @@ __attribute__((format(printf, 3, 4))) static void damage(tkd_store_damage *d, si
 
 void tkd_store_damage_describe(const char *path, const tkd_store_damage *d, char *buf, size_t n) {
     const char *base = path;
+    char cut[96] = "";
+    if (d->file_bytes_expected)
+        snprintf(cut, sizeof cut, "; the file is cut short at %llu of %llu bytes", (unsigned long long)d->file_bytes,
+                 (unsigned long long)d->file_bytes_expected);
     if (!d->damaged)
-        snprintf(buf, n, "%s: %zu rows, none damaged", base, d->rows);
+        snprintf(buf, n, "%s: %zu rows, none damaged%s", base, d->rows, cut);
     else
-        snprintf(buf, n, "%s: %zu of %zu rows %s damaged (first: row %zu: %s)", base, d->damaged, d->rows,
-                 d->damaged == 1 ? "is" : "are", d->first_bad, d->first_why);
+        snprintf(buf, n, "%s: %zu of %zu rows %s damaged (first: row %zu: %s)%s", base, d->damaged, d->rows,
+                 d->damaged == 1 ? "is" : "are", d->first_bad, d->first_why, cut);
 }
 
 /* Rows [row, row+k): into recs, with ok[j] 0 for a row HDF5 could not read. */
@@ -59,6 +63,8 @@ int tkd_store_scan(tkd_store *s, tkd_store_text_fn fn, void *ctx, tkd_store_dama
     size_t cnt = tkd_store_count(s);
     uint64_t tsize = tkd_store_text_size(s);
     dmg->rows = cnt;
+    dmg->file_bytes = s->file_bytes;
+    dmg->file_bytes_expected = s->file_bytes_expected;
     tkd_record *recs = tkd_malloc(STORE_READ_BLOCK * sizeof *recs, e);
     uint8_t *ok = tkd_malloc(STORE_READ_BLOCK, e);
     tkd_buf span, one;

@@ -130,7 +130,7 @@ int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err 
     for (size_t i = 0; i < n && !rc; i++) {
         tkd_store *s;
         tkd_err oe = {0};
-        if (tkd_store_open(names[i], &s, &oe)) {
+        if (store_open_salvage(names[i], &s, &oe)) {
             /* a shard that died before its first flush holds nothing durable */
             tkd_log_warn("store: skipping an unreadable shard (its rows, if any, are redone): %s", oe.msg);
             continue;

@@ -36,7 +36,22 @@ struct tkd_store {
     tkd_record *pend;
     size_t npend, cap_pend;
     tkd_buf ptext;
+    /* a shard cut short opened from a zero-padded image (salvage.c) */
+    uint64_t file_bytes, file_bytes_expected; /* both 0 when not */
+    void *image, *image_udata;
+    size_t image_len;
+    void (*image_free)(tkd_store *s); /* after the file is closed */
 };
+
+/* An empty handle for path (every id -1); store_free releases any handle. */
+tkd_store *store_new(const char *path, tkd_err *e);
+void store_free(tkd_store *s);
+/* After s->file is open: the datasets, their types, the schema version, the sizes. */
+int store_open_rest(tkd_store *s, tkd_err *e);
+/* tkd_store_open, and for a file HDF5 refuses as truncated (a closed shard cut
+ * short), an open of its zero-padded image: what was lost reads as zeros,
+ * which the row checks of tkd_store_scan refuse. For the verifying readers. */
+int store_open_salvage(const char *path, tkd_store **out, tkd_err *e);
 
 /* Turn off HDF5's own error printing (idempotent; per thread). */
 void store_h5_quiet(void);
