@@ -95,7 +95,14 @@ static const unsigned char *str(const unsigned char *p, const unsigned char *end
             if (++p >= end)
                 return NULL;
             switch (*p) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': p++; break;
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't': p++; break;
             case 'u': {
                 unsigned v, lo;
                 if (!hex4(p + 1, end, &v))

@@ -216,8 +216,8 @@ int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st,
     return tkd_store_merge_with(dir, out, NULL, st, e);
 }
 
-int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge_opts *opts,
-                         tkd_store_merge_stats *st, tkd_err *e) {
+int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge_opts *opts, tkd_store_merge_stats *st,
+                         tkd_err *e) {
     tkd_store_merge_opts none = {0, 0};
     if (!opts)
         opts = &none;
@@ -302,10 +302,11 @@ int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge
         char what[512];
         tkd_store_damage_describe(shards[i], &dmg, what, sizeof what);
         if (dmg.damaged && !opts->skip_damaged) {
-            rc = tkd_err_set(e, TKD_EFORMAT,
-                             "merge: shard %s; it was cut short or damaged: `tkd store merge --skip-damaged` merges "
-                             "its %zu verified rows and leaves the damaged ones out (a re-run of the phase redoes them)",
-                             what, dmg.verified);
+            rc =
+                tkd_err_set(e, TKD_EFORMAT,
+                            "merge: shard %s; it was cut short or damaged: `tkd store merge --skip-damaged` merges "
+                            "its %zu verified rows and leaves the damaged ones out (a re-run of the phase redoes them)",
+                            what, dmg.verified);
             break;
         }
         if (dmg.damaged)

@@ -141,8 +141,8 @@ int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err 
         if (!rc && dmg.damaged) {
             char what[512];
             tkd_store_damage_describe(names[i], &dmg, what, sizeof what);
-            tkd_log_warn("store: damaged shard %s; only its %zu verified rows count, the damaged ones are redone",
-                         what, dmg.verified);
+            tkd_log_warn("store: damaged shard %s; only its %zu verified rows count, the damaged ones are redone", what,
+                         dmg.verified);
         }
         tkd_store_close(s, NULL);
     }

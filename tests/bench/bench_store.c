@@ -14,8 +14,8 @@
  *    alone against Jansson's parse (the peer) on the same texts.
  * Prints a table; the targets (>= JSONL, >= 100,000 rows/s) are read there.
  */
-#include "tkd/store.h"
 #include "../../src/store/store_int.h" /* the reader's parts, to time them apart */
+#include "tkd/store.h"
 
 #include <jansson.h>
 

@@ -20,13 +20,52 @@ static int parser_says(const char *s, size_t n, int *skip) {
 }
 
 TEST(table) {
-    static const char *good[] = {"{}", "[]", "0", "-0", "1.5e-3", "\"\"", "true", "false", "null", " {\"a\": [1, 2, {}]} ",
-                                 "{\"a\":\"\\u00e9\\ud83d\\ude42\\n\"}", "\"\xc3\xa9\xe2\x88\x91\xf0\x9f\x99\x82\"",
-                                 "[[[[[]]]]]", "123456789012345678901234567890", "{\"a\":{\"b\":{\"c\":[null]}}}"};
-    static const char *bad[] = {"", " ", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "1e",
-                                "-", "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u0000\"", "\"\\udc00\"",
-                                "\"\\ud800\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"", "[1] 2",
-                                "{}{}", "[\"a\"\"b\"]", "\"tab\there\"", "{\"a\":1,}", "[,1]", "+1"};
+    static const char *good[] = {"{}",
+                                 "[]",
+                                 "0",
+                                 "-0",
+                                 "1.5e-3",
+                                 "\"\"",
+                                 "true",
+                                 "false",
+                                 "null",
+                                 " {\"a\": [1, 2, {}]} ",
+                                 "{\"a\":\"\\u00e9\\ud83d\\ude42\\n\"}",
+                                 "\"\xc3\xa9\xe2\x88\x91\xf0\x9f\x99\x82\"",
+                                 "[[[[[]]]]]",
+                                 "123456789012345678901234567890",
+                                 "{\"a\":{\"b\":{\"c\":[null]}}}"};
+    static const char *bad[] = {"",
+                                " ",
+                                "{",
+                                "}",
+                                "[1,]",
+                                "{\"a\":}",
+                                "{\"a\" 1}",
+                                "{a:1}",
+                                "01",
+                                "1.",
+                                ".5",
+                                "1e",
+                                "-",
+                                "tru",
+                                "nul",
+                                "\"abc",
+                                "\"\\x\"",
+                                "\"\\u12\"",
+                                "\"\\u0000\"",
+                                "\"\\udc00\"",
+                                "\"\\ud800\"",
+                                "\"\xc0\xaf\"",
+                                "\"\xed\xa0\x80\"",
+                                "\"\xf5\x80\x80\x80\"",
+                                "[1] 2",
+                                "{}{}",
+                                "[\"a\"\"b\"]",
+                                "\"tab\there\"",
+                                "{\"a\":1,}",
+                                "[,1]",
+                                "+1"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (!store_json_valid(good[i], strlen(good[i]))) {
             fprintf(stderr, "  valid JSON refused: %s\n", good[i]);
@@ -53,8 +92,16 @@ TEST(table) {
 
 /* A random document of depth at most d into b. */
 static void gen(tkd_buf *b, tkd_rng *r, int d) {
-    static const char *atoms[] = {"0", "-12", "3.25e+7", "true", "false", "null", "\"\"", "\"x\\\"y\\\\z\"",
-                                  "\"\xc3\xa9\xe2\x88\x91 \xf0\x9f\x99\x82\"", "\"\\u00e9\\ud83d\\ude42\\n\\t\"",
+    static const char *atoms[] = {"0",
+                                  "-12",
+                                  "3.25e+7",
+                                  "true",
+                                  "false",
+                                  "null",
+                                  "\"\"",
+                                  "\"x\\\"y\\\\z\"",
+                                  "\"\xc3\xa9\xe2\x88\x91 \xf0\x9f\x99\x82\"",
+                                  "\"\\u00e9\\ud83d\\ude42\\n\\t\"",
                                   "\"a long plain ascii string of some length, enough for the word loop\""};
     int k = (int)tkd_rng_below(r, d > 0 ? 4 : 1);
     if (k == 0) {
