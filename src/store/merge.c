@@ -170,10 +170,11 @@ static int check_existing_out(const char *dir, const char *out, char **shards, s
     tkd_store *s;
     tkd_err oe = {0};
     if (tkd_store_open(out, &s, &oe))
-        return tkd_err_set(e, TKD_EINVAL,
-                           "refusing to replace '%s': it exists and is not a tkd store (%s); remove it or choose "
-                           "another OUT, or pass --force to replace it",
-                           out, oe.msg);
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "refusing to replace '%s': it exists and is not a readable tkd store (%s); remove it or choose "
+            "another OUT, or pass --force to replace it",
+            out, oe.msg);
     shard_id o = {0};
     shard_id_read(s, &o);
     tkd_store_close(s, NULL);

@@ -65,7 +65,7 @@ expect 0 "ok$" "$TKD" store verify "$in0"
 # an existing file that is no store
 echo "my notes" >"$tmp/notes.h5"
 s=$(sum "$tmp/notes.h5")
-expect 2 "refusing to replace '.*notes.h5': it exists and is not a tkd store .*--force" \
+expect 2 "refusing to replace '.*notes.h5': it exists and is not a readable tkd store .*--force" \
   "$TKD" store merge "$tmp/shards" "$tmp/notes.h5"
 unchanged "$tmp/notes.h5" "$s"
 expect 0 "merged 2 shards" "$TKD" store merge "$tmp/shards" "$tmp/notes.h5" --force
