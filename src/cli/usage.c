@@ -24,7 +24,7 @@ static const usage_entry usages[] = {
     {"data", "usage: tkd data import JOB.json [PATH ...] [--set KEY=VALUE ...]\n"
              "  reads data.sources[] (and the extra JSONL files or folders) into OUTPUT_DIR/problems.h5\n"},
     {"store", "usage: tkd store info PATH\n"
-              "       tkd store merge DIR OUT\n"
+              "       tkd store merge DIR OUT [--force] [--skip-damaged]\n"
               "       tkd store export PATH --what problems|traces|all --jsonl OUT|-\n"
               "       tkd store verify PATH\n"},
     {"testwork", PHASE_USAGE("testwork") "  synthetic work over MPI ranks (platform tests of dist and store)\n"},

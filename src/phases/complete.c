@@ -274,7 +274,10 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
     }
     tkd_store_merge_stats st;
     char *dest = tkd_path_follow(store, e); /* a sweep links the store into a shared stage */
-    rc = dest ? tkd_store_merge(dir, dest, &st, e) : TKD_ENOMEM;
+    /* the phase's own store, replaced whatever run wrote it; a damaged shard's
+     * lost rows were redone by this run, so its verified rows are what counts */
+    tkd_store_merge_opts mo = {.force = 1, .skip_damaged = 1};
+    rc = dest ? tkd_store_merge_with(dir, dest, &mo, &st, e) : TKD_ENOMEM;
     free(dest);
     if (rc) {
         tkd_err_wrap(e, "%s: merging the shards of the finished phase", phase);
