@@ -32,6 +32,9 @@ const tkd_job_key tkd_job_schema[] = {
     {"store.file_locking", TKD_JT_BOOL, "true", NOB, NULL,
      "HDF5 file locking; set false on network file systems (Lustre, NFS, GPFS)"},
     {"store.flush_every", TKD_JT_INT, "64", 1, 1e9, NULL, "flush shard records to disk after this many rows"},
+    {"store.lock_stale_s", TKD_JT_NUMBER, "120", 1, 1e7, NULL,
+     "a run holds OUTPUT_DIR/tkd.lock and refreshes it every lock_stale_s/6 s; a lock from another host not "
+     "refreshed for this long is taken over (on the same host: as soon as its process is gone)"},
 
     /* ---- dist: MPI work distribution ---- */
     {"dist", TKD_JT_OBJECT, "{}", NOB, NULL, "work distribution over MPI ranks"},
