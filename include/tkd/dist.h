@@ -21,6 +21,7 @@
  *   tkd_dist_create(comm, n, done, &cfg, &d, &e);          collective
  *   for (;;) {
  *       tkd_dist_poll(d);                                   serve and receive
+ *       tkd_dist_room(d, free slots);                       what a request asks for
  *       while (capacity left) {
  *           int r = tkd_dist_next(d, &item);
  *           if (r == TKD_DIST_ITEM) start(item);            a problem to work on
