@@ -29,6 +29,6 @@ awk -v n="$N" -v np="$NP" -v a="$t0" -v b="$t1" 'BEGIN { printf "%-44s %8d %5d %
 echo "records in the shards: $rows (expected $N)"
 if [ "${TKD_BENCH_DIST_FAIR:-1}" != 0 ]; then
   echo
-  echo "fair leases: tkd solve, default settings, test server at 20 +- 10 ms per reply"
+  echo "fair leases: tkd solve, default settings, test server at 100 +- 20 ms per reply"
   bash "$(dirname "${BASH_SOURCE[0]}")/../solve/fair_split.sh" && echo "every rank within 0.5..1.5x its share (met)"
 fi

@@ -9,8 +9,11 @@
  *   mpi_dist empty     no items / all items done: FINISHED at once
  *   mpi_dist fair      default settings, 300, 700 and 3,000 items, every rank able to
  *                      hold 2,048 at once (solve's default) and each item taking
- *                      5-15 ms: every rank does 0.5-1.5x its equal share, with and
- *                      without saying its room (the coordinator's cap alone suffices)
+ *                      200-400 ms (a teacher's reply takes longer; far shorter items
+ *                      let rank 0 finish its share before a rank that starts late on
+ *                      a loaded machine asks, and rightly take more): every rank does
+ *                      0.5-1.5x its equal share, with and without saying its room
+ *                      (the coordinator's cap alone suffices)
  * Each rank runs a little event loop with a few items in flight (sub-millisecond
  * "work"), as a phase would. Rank 0 gathers what every rank took and checks.
  */
@@ -270,7 +273,7 @@ TEST(empty) {
 }
 
 /* A phase with room for `cap` items at once (as solve with max_in_flight),
- * each taking 5..15 ms; says its room when `room`. Returns items done. */
+ * each taking 200..400 ms; says its room when `room`. Returns items done. */
 static uint64_t run_wide(tkd_dist *d, int cap, int room, uint64_t seed, int *rc) {
     uint64_t *inflight = malloc((size_t)cap * sizeof *inflight), done = 0;
     double *due = malloc((size_t)cap * sizeof *due);
@@ -289,7 +292,7 @@ static uint64_t run_wide(tkd_dist *d, int cap, int room, uint64_t seed, int *rc)
             if (r != TKD_DIST_ITEM)
                 break;
             inflight[n_in] = it;
-            due[n_in++] = tkd_now() + 0.005 + 0.010 * tkd_rng_uniform(&rng);
+            due[n_in++] = tkd_now() + 0.2 + 0.2 * tkd_rng_uniform(&rng);
         }
         double now = tkd_now();
         for (int i = 0; i < n_in;) {
@@ -304,7 +307,7 @@ static uint64_t run_wide(tkd_dist *d, int cap, int room, uint64_t seed, int *rc)
         }
         if (finished)
             break;
-        nap_us(200);
+        nap_us(1000);
     }
     tkd_err e = {0};
     *rc = tkd_dist_finish(d, NULL, &e);

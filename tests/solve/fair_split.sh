@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fair leases: how `tkd solve` with default settings (solve.max_in_flight,
 # dist.*) splits jobs of 300, 700 and 3,000 scripted problems over 2 and 4
-# ranks against the test server (20 ms per reply, +-10 ms). Prints one row
+# ranks against the test server (100 ms per reply, +-20 ms). Prints one row
 # per run: the problems each rank did and the fewest and most as a multiple of
 # the equal share. Exits 1 when a rank is outside 0.5..1.5x its share.
 # Used by tests/solve/test_fair.sh and tests/bench/bench_dist.sh.
@@ -12,7 +12,7 @@ ranks=${2:-2 4}
 max=0
 for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 fixture "$max"
-start_server --latency-ms 20 --jitter-ms 10
+start_server --latency-ms 100 --jitter-ms 20
 printf '%-9s %5s %9s  %-28s %7s %7s\n' problems ranks seconds "problems per rank" fewest most
 bad=0
 for n in $sizes; do
