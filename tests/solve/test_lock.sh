@@ -10,9 +10,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=200
 fixture $N
-start_server --latency-ms 4000 --jitter-ms 100
+start_server --latency-ms 8000 --jitter-ms 100
 job job.json "$work/out"
-sed -i 's/"timeout_s": 2,/"timeout_s": 30,/' job.json # replies take 4 s: the first run outlasts the refusals
+sed -i 's/"timeout_s": 2,/"timeout_s": 30,/' job.json # replies take 8 s: the first run outlasts the refusals
 "$TKD" data import job.json >import.log 2>&1 || { cat import.log; fail "import"; }
 mpiexec -n 2 "$TKD" solve job.json >run1.log 2>&1 &
 mpi=$!
