@@ -162,6 +162,11 @@ const tkd_job_key tkd_job_schema[] = {
     {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
      "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
 
+    /* ---- slurm: resources per phase for slurm/submit.sh ---- */
+    {"slurm", TKD_JT_ANY, "{}", NOB, NULL,
+     "sbatch options per phase: {PHASE: {partition, nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, "
+     "gpus_per_node, mem, time, account, qos, extra}} (see `tkd config sbatch`)"},
+
     /* ---- report: tkd report ---- */
     {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},
     {"report.prompt_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
