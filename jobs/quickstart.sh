@@ -18,9 +18,8 @@ echo "== data import"
 $tkd data import "$job"
 echo "== testwork: 2 MPI ranks share the problems through leases, each writes its own shard"
 mpirun -n 2 $tkd testwork "$job" --set testwork.max_ms=20
-echo "== store: merge the shards, check and summarise the result"
+echo "== store: the finished phase merged its shards into one store; check and summarise it"
 out=$($tkd config show "$job" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["output_dir"])')
-$tkd store merge "$out/shards/test" "$out/test.h5"
 $tkd store verify "$out/test.h5"
 $tkd store info "$out/test.h5"
 
@@ -43,13 +42,11 @@ if [ -z "$($tkd config show "$job" | /usr/bin/python3 -c 'import json,sys; print
              --set solve.max_in_flight=256)
 fi
 mpirun -n 2 $tkd solve "$job" "${solve_set[@]}"
-$tkd store merge "$out/shards/solve" "$out/solve.h5"
 $tkd store verify "$out/solve.h5"
 $tkd store info "$out/solve.h5"
 
 echo "== backtranslate: each tool call derived by hand (translator), checked (exact grader, then the LLM judge),"
 echo "   and the trace rephrased as one solution without tools (2 MPI ranks; the same stand-in answers every role)"
 mpirun -n 2 $tkd backtranslate "$job" "${solve_set[@]}"
-$tkd store merge "$out/shards/backtranslate" "$out/backtranslate.h5"
 $tkd store verify "$out/backtranslate.h5"
 $tkd store info "$out/backtranslate.h5"

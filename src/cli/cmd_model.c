@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "tkd/model.h"
+#include "tkd/store.h"
 #include "tkd/tokenizer.h"
 
 #include <jansson.h>
@@ -89,8 +90,7 @@ static int model_init(const tkd_cli_opts *o) {
     static const char *const valued[] = {"--seed", "--tokenizer", NULL};
     const char *a[3];
     if (plain_args(o, valued, a, 3) != 3) {
-        fprintf(stderr,
-                "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n");
+        tkd_cli_usage("model", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -113,7 +113,7 @@ static int model_init(const tkd_cli_opts *o) {
 
 static int model_info(const tkd_cli_opts *o) {
     if (o->n_pos != 2) {
-        fprintf(stderr, "usage: tkd model info MODEL_DIR\n");
+        tkd_cli_usage("model", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -140,8 +140,7 @@ int tkd_cmd_model(int argc, char **argv) {
         return model_init(&o);
     if (!strcmp(sub, "info"))
         return model_info(&o);
-    fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n"
-                    "       tkd model info MODEL_DIR\n");
+    tkd_cli_usage("model", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 
@@ -153,7 +152,7 @@ int tkd_cmd_merge_adapter(int argc, char **argv) {
     static const char *const valued[] = {NULL};
     const char *a[3];
     if (plain_args(&o, valued, a, 3) != 3) {
-        fprintf(stderr, "usage: tkd merge-adapter MODEL_DIR ADAPTER_DIR OUT_DIR [--bf16]\n");
+        tkd_cli_usage("merge-adapter", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -240,8 +239,24 @@ int tkd_cmd_train(int argc, char **argv) {
     t.seed = (uint64_t)tkd_job_int(&job, "seed");
     tkd_sft_example *ex = NULL;
     int n_ex = 0;
+    tkd_store_lock *lock = NULL;
     if (!*t.model_dir || !*tkd_job_str(&job, "train.data"))
         rc = tkd_err_set(&e, TKD_EINVAL, "%s: train.model_dir and train.data are required for tkd train", job.path);
+    /* one run per folder: rank 0 locks the folder training writes into */
+    if (!rc) {
+        int held = 0;
+        if (comm.rank == 0)
+            held = -tkd_store_lock_take(*od ? od : tkd_job_str(&job, "output_dir"), "train",
+                                        tkd_job_num(&job, "store.lock_stale_s"), &lock, &e);
+        comm.max_int(comm.ctx, &held, NULL);
+        if (held) {
+            if (comm.rank == 0)
+                fprintf(stderr, "tkd: error: %s\n", e.msg);
+            tkd_job_free(&job);
+            tkd_comm_finalize();
+            return tkd_exit_code(-held);
+        }
+    }
     if (!rc)
         rc = tkd_lora_parse_targets(tkd_job_str(&job, "train.lora.targets"), &t.lora_targets, &e);
     tkd_tokenizer *tok = NULL;
@@ -280,6 +295,9 @@ int tkd_cmd_train(int argc, char **argv) {
     if (rc && (comm.rank == 0 || rc != TKD_ESTOP))
         fprintf(stderr, "tkd: %s: %s\n", rc == TKD_ESTOP ? "stopped" : "error", e.msg);
     tkd_sft_free(ex, n_ex);
+    tkd_err le = {0};
+    if (tkd_store_lock_release(lock, &le))
+        tkd_log_warn("%s", le.msg);
     tkd_job_free(&job);
     tkd_comm_finalize();
     return code;
@@ -323,7 +341,9 @@ static int read_chat_file(const char *path, char **prompts, int *n, tkd_err *e) 
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
-    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+    for (int first = 1; !rc && (len = getline(&line, &cap, f)) >= 0; first = 0) {
+        if (first)
+            len = (ssize_t)tkd_text_strip_bom(line, (size_t)len);
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         if (*n == GEN_MAX_PROMPTS)
@@ -357,13 +377,7 @@ int tkd_cmd_generate(int argc, char **argv) {
         return rc;
     const char *a[1];
     if (plain_args(&o, keep, a, 1) != 1) {
-        fprintf(
-            stderr,
-            "usage: tkd generate MODEL_DIR [--adapter DIR] (--prompt TEXT | --chat JSON | --chat-file F | --ids 1,2)\n"
-            "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
-            "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
-            "  the generation prompt; --chat-file FILE.jsonl holds one such chat per line; prompts given\n"
-            "  several times are generated as one batch (of one kind: text, chats or ids)\n");
+        tkd_cli_usage("generate", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};

@@ -32,11 +32,19 @@ const tkd_job_key tkd_job_schema[] = {
     {"store.file_locking", TKD_JT_BOOL, "true", NOB, NULL,
      "HDF5 file locking; set false on network file systems (Lustre, NFS, GPFS)"},
     {"store.flush_every", TKD_JT_INT, "64", 1, 1e9, NULL, "flush shard records to disk after this many rows"},
+    {"store.lock_stale_s", TKD_JT_NUMBER, "120", 1, 1e7, NULL,
+     "a run holds OUTPUT_DIR/tkd.lock and refreshes it every lock_stale_s/6 s; a lock from another host not "
+     "refreshed for this long is taken over (on the same host: as soon as its process is gone)"},
 
     /* ---- dist: MPI work distribution ---- */
     {"dist", TKD_JT_OBJECT, "{}", NOB, NULL, "work distribution over MPI ranks"},
     {"dist.lease_max", TKD_JT_INT, "256", 1, 1e7, NULL, "largest batch of problem ids handed to a rank at once"},
-    {"dist.lease_min", TKD_JT_INT, "1", 1, 1e7, NULL, "smallest batch, used near the end of the queue"},
+    {"dist.lease_min", TKD_JT_INT, "1", 1, 1e7, NULL,
+     "smallest batch, used near the end of the queue; also the least a rank may always hold"},
+    {"dist.max_share", TKD_JT_NUMBER, "1", 0.01, 1e6, NULL,
+     "a rank holds at most this multiple of its equal share of the unfinished problems (unfinished / live ranks, "
+     "at least lease_min): 1 spreads every job evenly from the first round; 0.5 keeps half in the queue for "
+     "whichever rank is free first; a value at or above the rank count turns the cap off"},
     {"dist.lease_timeout_s", TKD_JT_NUMBER, "600", 1, 1e7, NULL,
      "a rank silent for this long is presumed dead and its leases are re-issued when the queue is empty"},
     {"dist.progress_every_s", TKD_JT_NUMBER, "10", 0.1, 1e6, NULL, "seconds between progress lines on stderr"},
@@ -154,6 +162,18 @@ const tkd_job_key tkd_job_schema[] = {
     {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
      "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
 
+    /* ---- slurm: resources per phase for slurm/submit.sh ---- */
+    {"slurm", TKD_JT_ANY, "{}", NOB, NULL,
+     "sbatch options per phase: {PHASE: {partition, nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, "
+     "gpus_per_node, mem, time, account, qos, extra}} (see `tkd config sbatch`)"},
+
+    /* ---- report: tkd report ---- */
+    {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},
+    {"report.prompt_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million prompt tokens, for the cost line (0: no cost shown)"},
+    {"report.completion_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million completion tokens, for the cost line"},
+
     /* ---- module sections are added below this line ---- */
 
     /* ---- backtranslate: translator, judge and rephrase over the solve traces (tkd backtranslate) ---- */
@@ -207,6 +227,45 @@ const tkd_job_key tkd_job_schema[] = {
     {"backtranslate.rephrase.max_tokens", TKD_JT_INT, "0", 0, 1e7, NULL, "largest completion (0: teacher.max_tokens)"},
     {"backtranslate.rephrase.max_in_flight", TKD_JT_INT, "0", 0, 1e6, NULL, "requests on the wire per rank (0: teacher.max_in_flight)"},
     {"backtranslate.rephrase.timeout_s", TKD_JT_NUMBER, "0", 0, 1e6, NULL, "total timeout per attempt (0: teacher.timeout_s)"},
+    /* ---- eval: the benchmarks the student is evaluated on (read by export's decontamination too) ---- */
+    {"eval", TKD_JT_OBJECT, "{}", NOB, NULL, "evaluation of the student"},
+    {"eval.benchmarks", TKD_JT_ARRAY, "[]", NOB, NULL, "benchmark JSONL files (export decontaminates against each)"},
+    {"eval.benchmarks[].name", TKD_JT_STRING, "\"\"", NOB, NULL, "the benchmark's name (default: from the file name)"},
+    {"eval.benchmarks[].path", TKD_JT_STRING, NULL, NOB, NULL, "a JSONL file (or a folder of them)"},
+    {"eval.benchmarks[].format", TKD_JT_STRING, "\"auto\"", NOB, "auto|math|bench|gsm8k", "record shape, as data.sources[].format"},
+    {"eval.benchmarks[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
+     "answer extraction for this benchmark (empty: grade.extract)"},
+
+    /* ---- export: SFT datasets from the stores (tkd export) ---- */
+    {"export", TKD_JT_OBJECT, "{}", NOB, NULL, "SFT export: variants, filters, deduplication, decontamination"},
+    {"export.variants", TKD_JT_STRINGS, "[\"nl\", \"tir\", \"gold\"]", NOB, NULL,
+     "datasets to write: nl (back-translated), tir (tool-integrated traces), gold (the datasets' own solutions)"},
+    {"export.out_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "folder of the variants (default: OUTPUT_DIR/sft)"},
+    {"export.solve_store", TKD_JT_STRING, "\"\"", NOB, NULL, "merged solve store (default: OUTPUT_DIR/solve.h5)"},
+    {"export.backtranslate_store", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "merged back-translation store (default: OUTPUT_DIR/backtranslate.h5)"},
+    {"export.tokenizer", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "the student's tokenizer.json or model folder for the length filter (default: train.model_dir; none: no length filter)"},
+    {"export.max_tokens", TKD_JT_INT, "4096", 0, 1e9, NULL, "drop examples longer than this many tokens, chat template included (0: no limit)"},
+    {"export.per_problem", TKD_JT_INT, "4", 0, 1e9, NULL, "at most this many examples per problem (0: no limit)"},
+    {"export.valid_fraction", TKD_JT_NUMBER, "0.05", 0, 1, NULL, "share of problems held out in valid.jsonl (seeded, by problem)"},
+    {"export.allow_partial", TKD_JT_BOOL, "false", NOB, NULL, "nl: keep back-translations with status partial too"},
+    {"export.check_answer", TKD_JT_BOOL, "true", NOB, NULL, "drop examples whose boxed answer is missing or not the gold answer"},
+    {"export.tir_statuses", TKD_JT_STRINGS, "[\"correct\"]", NOB, NULL, "tir: solve statuses exported"},
+    {"export.tir_follow_ups", TKD_JT_STRING, "\"merge\"", NOB, "merge|keep",
+     "tir: drop the solver's follow-up prompts and merge the plan into the next reply, or keep them as user turns"},
+    {"export.tir_tools", TKD_JT_STRING, "\"offered\"", NOB, "offered|used",
+     "tir: the tool specs on each line: all offered to the teacher (solve.tools), or only those the trace calls"},
+    {"export.dedup", TKD_JT_OBJECT, "{}", NOB, NULL, "deduplication of solutions"},
+    {"export.dedup.exact", TKD_JT_BOOL, "true", NOB, NULL, "drop an example whose normalized problem and solution were seen"},
+    {"export.dedup.near", TKD_JT_BOOL, "true", NOB, NULL, "drop near-duplicate solutions of the same problem (MinHash)"},
+    {"export.dedup.threshold", TKD_JT_NUMBER, "0.8", 0, 1, NULL, "estimated Jaccard similarity at which a solution is a near duplicate"},
+    {"export.dedup.shingle", TKD_JT_INT, "5", 1, 64, NULL, "words per shingle"},
+    {"export.decontaminate", TKD_JT_STRINGS, "[]", NOB, NULL,
+     "extra JSONL files (or folders) of problems to decontaminate against, besides eval.benchmarks[]"},
+    {"export.ngram", TKD_JT_INT, "8", 1, 32, NULL, "words per n-gram for decontamination (open-r1 uses 8)"},
+    {"export.decontaminate_overlap", TKD_JT_NUMBER, "0.5", 0, 1, NULL,
+     "share of a benchmark problem's n-grams a training problem must hold to be dropped (0: any one n-gram)"},
 
     /* ---- tools: the math toolkit's executor (worker pool) ---- */
     {"tools", TKD_JT_OBJECT, "{}", NOB, NULL, "limits of the tool executor"},

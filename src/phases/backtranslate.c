@@ -148,23 +148,32 @@ static int item_cmp(const void *a, const void *b) {
     return p->sample < q->sample ? -1 : p->sample > q->sample;
 }
 
-/* The selected traces of the solve store, by (pid, sample); at most
- * max_per_problem per problem, lowest samples first. */
-static int select_items(bt_ctx *x, tkd_err *e) {
-    uint8_t want[TKD_ST_COUNT];
-    memset(want, 0, sizeof want);
-    json_t *sel = tkd_job_get(x->job, "backtranslate.select"), *v;
+/* want[status] = 1 for every status of backtranslate.select. */
+static int select_statuses(const tkd_job *job, uint8_t want[TKD_ST_COUNT], tkd_err *e) {
+    memset(want, 0, TKD_ST_COUNT);
+    json_t *sel = tkd_job_get(job, "backtranslate.select"), *v;
     size_t i;
     json_array_foreach(sel, i, v) {
         int st = tkd_status_parse(json_string_value(v));
         if (st < 0 || st >= TKD_ST_COUNT)
-            return tkd_err_set(e, TKD_EINVAL, "%s: backtranslate.select[%zu]: unknown status '%s'", x->job->path, i,
+            return tkd_err_set(e, TKD_EINVAL, "%s: backtranslate.select[%zu]: unknown status '%s'", job->path, i,
                                json_string_value(v));
         want[st] = 1;
     }
-    int rc = tkd_store_open(x->input, &x->src, e);
+    return 0;
+}
+
+/* The selected traces of the solve store, by (pid, sample); at most
+ * max_per_problem per problem, lowest samples first. */
+static int select_items(bt_ctx *x, tkd_err *e) {
+    uint8_t want[TKD_ST_COUNT];
+    int rc = select_statuses(x->job, want, e);
     if (rc)
-        return tkd_err_wrap(e, "backtranslate: the solve store (run tkd solve and tkd store merge first)");
+        return rc;
+    rc = tkd_store_open(x->input, &x->src, e);
+    if (rc)
+        return tkd_err_wrap(e,
+                            "backtranslate: the solve store (run tkd solve first: its completion merges OUT/solve.h5)");
     size_t n = tkd_store_count(x->src);
     if (!(x->items = tkd_calloc(n ? n : 1, sizeof *x->items, e)))
         return TKD_ENOMEM;
@@ -323,8 +332,7 @@ static int drive(bt_ctx *x, int ai, int act, tkd_err *e) {
 }
 
 static int hook_room(void *ctx) {
-    bt_ctx *x = ctx;
-    return x->n_free > 0;
+    return ((bt_ctx *)ctx)->n_free;
 }
 
 /* A trace that cannot be back-translated (not a solve trace, too many calls,
@@ -578,5 +586,33 @@ out:
     free(done);
     free(path);
     tkd_buf_free(&b);
+    return rc;
+}
+
+int tkd_backtranslate_check(const tkd_job *job, int input_made_earlier, tkd_err *e) {
+    bt_ctx x;
+    memset(&x, 0, sizeof x);
+    x.job = job;
+    uint8_t want[TKD_ST_COUNT];
+    int rc = cfg_from_job(&x, e);
+    if (!rc)
+        rc = select_statuses(job, want, e);
+    if (!rc && !input_made_earlier) {
+        const char *in = tkd_job_str(job, "backtranslate.input");
+        char *path = *in ? strdup(in) : tkd_phase_store_path(job, "solve", e);
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        if (!path)
+            rc = e->code ? e->code : TKD_ENOMEM;
+        else if (!f)
+            rc = tkd_err_set(e, TKD_EINVAL,
+                             "%s: backtranslate: the solve store %s does not exist: run tkd solve %s first", job->path,
+                             path, job->path);
+        if (f)
+            fclose(f);
+        free(path);
+    }
+    for (int i = 0; i < TKD_BT_N_PROMPTS; i++)
+        free(x.prompts[i]);
+    free(x.leaks);
     return rc;
 }

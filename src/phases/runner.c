@@ -88,7 +88,9 @@ int phase_loop(phase_run *r, const phase_hooks *h, tkd_err *e) {
         if ((rc = tkd_dist_poll(d)))
             return tkd_err_set(e, rc, "%s: work distribution failed (see the log above)", r->label);
         int worked = 0;
-        while (!finished && h->room(h->ctx)) {
+        int room = h->room(h->ctx);
+        tkd_dist_room(d, (uint64_t)(room > 0 ? room : 0)); /* a lease asks for what fits (fair leases) */
+        while (!finished && h->room(h->ctx) > 0) {
             uint64_t it;
             int got = tkd_dist_next(d, &it);
             if (got == TKD_DIST_FINISHED)

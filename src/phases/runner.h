@@ -27,7 +27,7 @@
 /* What a phase plugs into the loop. Every hook gets ctx. */
 typedef struct phase_hooks {
     void *ctx;
-    int (*room)(void *ctx);                                                        /* can one more item start? */
+    int (*room)(void *ctx); /* how many more items can start now (0: none; dist asks for that many) */
     int (*start)(void *ctx, uint64_t item, tkd_err *e);                            /* start an item from dist */
     int (*on_llm)(void *ctx, const tkd_llm_response *r, void *cookie, tkd_err *e); /* r freed after */
     int (*busy)(void *ctx);                               /* other work running (NULL: never) */

@@ -186,7 +186,8 @@ static void progress(solve_ctx *x, int force) {
 
 static int hook_room(void *ctx) {
     solve_ctx *x = ctx;
-    return x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap;
+    int room = (x->n_agents_cap - x->n_agents) / x->n_samples;
+    return room < x->n_free_act ? room : x->n_free_act;
 }
 
 static int hook_start(void *ctx, uint64_t item, tkd_err *e) {

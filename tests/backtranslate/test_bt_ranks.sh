@@ -15,8 +15,8 @@ N=1000
 solve_store $N
 J=$(expect_of judge_requests) T=$(expect_of translator_requests) R=$(expect_of rephrase_requests)
 for np in 2 4; do
-  INPUT="$work/src/solve.h5" job job$np.json "$work/out$np"
-  mkdir -p out$np && cp src/problems.h5 out$np/problems.h5
+  job job$np.json "$work/out$np"
+  bt_out out$np
   j0=$(stat_of bt_judge) t0=$(stat_of bt_translator) r0=$(stat_of bt_rephrase)
   mpiexec -n $np "$TKD" backtranslate job$np.json >run$np.out 2>run$np.log ||
     { tail -30 run$np.log; fail "n=$np: tkd backtranslate failed"; }
@@ -29,7 +29,7 @@ for np in 2 4; do
   dj=$(($(stat_of bt_judge) - j0)) dt=$(($(stat_of bt_translator) - t0)) dr=$(($(stat_of bt_rephrase) - r0))
   [ "$dj" = "$J" ] || fail "n=$np: $dj judge requests, expected $J (exact-stage rejects must not reach the judge)"
   [ "$dt" = "$T" ] && [ "$dr" = "$R" ] || fail "n=$np: $dt translator / $dr rephrase requests, expected $T / $R"
-  "$TKD" store merge out$np/shards/backtranslate out$np/backtranslate.h5 >/dev/null 2>&1 || fail "merge"
+  [ -s out$np/backtranslate.h5 ] || fail "n=$np: the phase did not merge its store on completion"
   "$TKD" store verify out$np/backtranslate.h5 >/dev/null || fail "n=$np: verify"
   "$TKD" store info out$np/backtranslate.h5 >info$np.txt || fail "store info"
   grep -q "acceptance per tool" info$np.txt || fail "no acceptance table in store info"
@@ -41,12 +41,11 @@ diff <(sed -n '/acceptance per tool/,$p' run2.out) <(sed -n '/acceptance per too
 
 # replay-only, one plain process, from the -n 2 run's cache: no request is sent
 before=$(stat_of requests)
-CACHEMODE=replay-only CACHE="$work/out2.cache" INPUT="$work/src/solve.h5" job jobr.json "$work/outr"
-mkdir -p outr && cp src/problems.h5 outr/problems.h5
+CACHEMODE=replay-only CACHE="$work/out2.cache" job jobr.json "$work/outr"
+bt_out outr
 "$TKD" backtranslate jobr.json >runr.out 2>runr.log || { tail -20 runr.log; fail "replay-only run failed"; }
 after=$(stat_of requests)
 [ "$before" = "$after" ] || fail "replay-only sent $((after - before)) requests"
-"$TKD" store merge outr/shards/backtranslate outr/backtranslate.h5 >/dev/null 2>&1
 for s in out2 outr; do "$TKD" store export $s/backtranslate.h5 --what traces --jsonl $s.jsonl >/dev/null; done
 /usr/bin/python3 - <<'PY' || fail "replay-only did not reproduce the store"
 import json

@@ -17,7 +17,7 @@ spids+=($!)
 for _ in $(seq 100); do [ -s "$work/judge.port" ] && break; sleep 0.05; done
 p2=$(awk '{print $2}' "$work/judge.port")
 [ -n "$p2" ] || fail "the judge's server did not start"
-INPUT="$work/src/solve.h5" job job.json "$work/out"
+job job.json "$work/out"
 /usr/bin/python3 - "$p2" <<'PY'
 import json, sys
 j = json.load(open("job.json"))
@@ -28,6 +28,7 @@ json.dump(j, open("job.json", "w"), indent=1)
 PY
 # the first 5 problems are missing from this run's problems.h5: their traces
 # cannot be back-translated and get failed records, the others go on
+bt_out out
 tail -n +6 problems.jsonl >problems195.jsonl
 sed 's/problems.jsonl/problems195.jsonl/' job.json >jobp.json
 "$TKD" data import jobp.json >/dev/null 2>&1 || fail "import of 195 problems"

@@ -37,22 +37,21 @@ job() { # job OUT TRACES
  "teacher": {"model": "m", "base_urls": ["http://127.0.0.1:$port/v1"], "http2": false, "max_in_flight": 8192,
              "max_connections_per_endpoint": 8192, "timeout_s": 120},
  "solve": {"max_turns": 5, "max_in_flight": 2048, "tools": ["simplify_expression", "gcd", "solve_equation"]},
- "backtranslate": {"input": "$work/src/solve.h5", "max_in_flight": $2},
+ "backtranslate": {"max_in_flight": $2},
  "dist": {"progress_every_s": 600, "lease_max": 256}}
 JSON
 }
 server 0
 job "$work/src" 2048
 "$TKD" data import job.json >/dev/null 2>&1
-mpiexec -n 2 "$TKD" solve job.json >solve.log 2>&1 || { tail solve.log; exit 1; }
-"$TKD" store merge src/shards/solve src/solve.h5 >/dev/null
+mpiexec -n 2 "$TKD" solve job.json >solve.log 2>&1 || { tail solve.log; exit 1; } # its completion merges src/solve.h5
 server "$LAT"
 echo "$N traces x 3 tool calls, $((LAT)) ms per request, $T traces in flight per rank"
 printf '%-6s %10s %10s %11s %9s %14s %14s %9s\n' ranks seconds traces/s ideal/s "% ideal" "in-flight/rank" "peak/rank" scaling
 base=
 for r in $RANKS; do
   job "$work/out$r" "$T"
-  mkdir -p out$r && cp src/problems.h5 out$r/
+  mkdir -p out$r && cp src/problems.h5 src/solve.h5 out$r/
   # the server's in-flight count sampled every 0.2 s while the phase runs
   ( while sleep 0.2; do curl -s "http://127.0.0.1:$port/stats" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['in_flight'])"; done ) >samples$r &
   sampler=$!
