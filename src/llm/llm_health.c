@@ -175,8 +175,9 @@ static void body_excerpt(const tkd_buf *rx, char *out, size_t cap) {
 }
 
 void llm_health_probe_done(tkd_llm *c, job *j, CURLcode res) {
-    long code = 0;
+    long code = 0, oserr = 0;
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &oserr);
     curl_multi_remove_handle(c->multi, j->easy);
     curl_easy_cleanup(j->easy);
     j->easy = NULL;
@@ -187,7 +188,9 @@ void llm_health_probe_done(tkd_llm *c, job *j, CURLcode res) {
     char ex[160];
     body_excerpt(&j->rx, ex, sizeof ex);
     if (res != CURLE_OK) {
-        verdict(c, i, PROBE_DOWN, "%s: %s", what, ep->errbuf[0] ? ep->errbuf : curl_easy_strerror(res));
+        const char *os = oserr ? strerror((int)oserr) : NULL; /* curl 7.88 says "Couldn't connect" for a refusal */
+        verdict(c, i, PROBE_DOWN, "%s: %s%s%s%s", what, ep->errbuf[0] ? ep->errbuf : curl_easy_strerror(res),
+                os ? " (" : "", os ? os : "", os ? ")" : "");
     } else if (code == 401 || code == 403) {
         verdict(c, i, PROBE_REFUSED, "%s: HTTP %ld (%s): is the API key right (teacher.api_key_env)?", what, code, ex);
     } else if (code >= 500 || code == 408) {
@@ -238,7 +241,8 @@ static void give_up(tkd_llm *c) {
              "no teacher endpoint answered for %.0f s (teacher.wait_for_endpoint_s = %g): %s", tkd_now() - c->down_since,
              c->cfg.wait_for_endpoint_s, list);
     c->health = TKD_LLM_GAVE_UP;
-    tkd_log_error("teacher: %s", c->why);
+    tkd_log_warn("teacher: giving up after %.0f s down; every waiting request ends 'unavailable'",
+                 tkd_now() - c->down_since);
     llm_health_tick(c);
 }
 
@@ -266,9 +270,12 @@ static void conclude(tkd_llm *c) {
         for (int i = 0; i < c->n_eps; i++)
             if (c->eps[i].verdict != PROBE_DOWN)
                 c->eps[i].out_fails = 0;
-        if (was_down)
+        if (was_down) {
             tkd_log_info("teacher: an endpoint answers again after %.0f s; re-sending %d held requests",
                          now - c->down_since, c->held.n);
+            if (c->limit < c->limit_before) /* the gateway's 503s said "down", not "overloaded" */
+                c->limit = c->limit_before;
+        }
         else if (!c->initial)
             tkd_log_debug("teacher: the endpoints answer; %d failed requests retried as usual", c->held.n);
         c->health = TKD_LLM_UP;
@@ -309,6 +316,7 @@ int llm_health_hold(tkd_llm *c, job *j) {
                 return 0;
         c->health = TKD_LLM_CHECKING;
         c->initial = 0;
+        c->limit_before = c->limit;
         c->down_since = tkd_now();
         c->down_wall = tkd_wall_time();
         tkd_log_debug("teacher: every endpoint failed %d times in a row (last: %s): checking them", TKD_LLM_OUTAGE_FAILS,

@@ -84,6 +84,7 @@ struct tkd_llm {
     double down_wall;    /* the same in Unix time */
     double next_check;   /* monotonic; DOWN: when the next check starts */
     double check_delay;  /* DOWN: the pause before the next check */
+    double limit_before; /* the in-flight limit when the failures began (503s of an outage cut it) */
     queue held;          /* requests that failed while the endpoints were (maybe) down */
     struct curl_slist *check_hdrs;
     char *check_body;
