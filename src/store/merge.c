@@ -2,9 +2,10 @@
  * store: merge the shards of a folder into one file. The output is written
  * under a temporary name beside OUT, fsynced, then renamed over OUT (and the
  * folder fsynced), so OUT is either the old file or the complete new one.
- * Rows are keyed by (pid, sample, phase); the first one seen wins, in the
- * order of the shard names (r00000.a0 < r00000.a1 < r00001.a0 ...) and of
- * the rows within a shard. Shards are read in blocks: the rows of a block
+ * Rows are keyed by (pid, sample, phase); a row with a final status
+ * (tkd_status_is_final) wins over a transient one (an api_error redone by a
+ * later run), else the first one seen wins, in the order of the shard names
+ * (r00000.a0 < r00000.a1 < r00001.a0 ...) and of the rows within a shard. Shards are read in blocks: the rows of a block
  * point at one contiguous span of text, read with one HDF5 call.
  */
 #include "store_int.h"
@@ -40,9 +41,11 @@ static int fsync_path(const char *path, int dir, tkd_err *e) {
     return 0;
 }
 
-/* Copy the rows of one open shard into out, dropping known keys. */
+/* Copy the rows of one open shard into out, dropping known keys: on pass 0
+ * the rows with a final status (counting the others in *transient), on pass
+ * 1 the others. */
 static int merge_one(tkd_store *in, tkd_store *out, store_keyset *seen, tkd_record *recs, tkd_buf *span,
-                     tkd_store_merge_stats *st, tkd_err *e) {
+                     tkd_store_merge_stats *st, int pass, size_t *transient, tkd_err *e) {
     size_t cnt = tkd_store_count(in);
     uint64_t tsize = tkd_store_text_size(in);
     int rc = 0;
@@ -74,6 +77,10 @@ static int merge_one(tkd_store *in, tkd_store *out, store_keyset *seen, tkd_reco
         }
         for (size_t j = 0; j < k; j++) {
             tkd_record r = recs[j];
+            if (tkd_status_is_final(r.status) != !pass) {
+                *transient += !pass;
+                continue;
+            }
             st->rows_in++;
             int added = store_keyset_add(seen, r.pid, ((uint64_t)r.sample << 8) | r.phase);
             if (added < 0)
@@ -179,20 +186,31 @@ int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st,
         rc = tkd_err_set(e, TKD_ENOMEM, "out of memory merging '%s'", dir);
         goto done;
     }
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (!shards[i])
-            continue;
-        tkd_store *in;
-        if ((rc = tkd_store_open(shards[i], &in, e)))
-            break;
-        size_t before = st->rows_in;
-        rc = merge_one(in, o, &seen, recs, &span, st, e);
-        const char *base = strrchr(shards[i], '/');
-        json_array_append_new(from, json_pack("{s:s, s:I}", "file", base ? base + 1 : shards[i], "rows",
-                                              (json_int_t)(st->rows_in - before)));
-        tkd_store_close(in, NULL);
-        st->shards++;
+    size_t transient = 0, *rows_of = tkd_calloc(n, sizeof *rows_of, e);
+    if (!rows_of) {
+        rc = TKD_ENOMEM;
+        goto done;
     }
+    for (int pass = 0; pass < 2 && !rc && (pass == 0 || transient); pass++)
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (!shards[i])
+                continue;
+            tkd_store *in;
+            if ((rc = tkd_store_open(shards[i], &in, e)))
+                break;
+            size_t before = st->rows_in;
+            rc = merge_one(in, o, &seen, recs, &span, st, pass, &transient, e);
+            rows_of[i] += st->rows_in - before;
+            tkd_store_close(in, NULL);
+            st->shards += !pass;
+        }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *base = shards[i] ? strrchr(shards[i], '/') : NULL;
+        if (shards[i])
+            json_array_append_new(from, json_pack("{s:s, s:I}", "file", base ? base + 1 : shards[i], "rows",
+                                                  (json_int_t)rows_of[i]));
+    }
+    free(rows_of);
     if (rc)
         goto done;
     char *fj = json_dumps(from, JSON_COMPACT);
