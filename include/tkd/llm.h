@@ -50,14 +50,14 @@
 #include <stdint.h>
 
 #define TKD_LLM_MAX_ENDPOINTS 64
-#define TKD_LLM_MAX_RETRY_AFTER_S 600.0    /* a longer Retry-After is clamped to this */
-#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a larger reply is cut off: a network error */
-#define TKD_LLM_RETRY_TOKENS_START 10.0    /* retry budget tokens before any request */
-#define TKD_LLM_AIMD_WINDOW_S 1.0          /* window in which 429/503 are counted */
-#define TKD_LLM_OUTAGE_FAILS 3          /* outage-like failures in a row, on every endpoint, that start a check */
-#define TKD_LLM_HEALTH_CHECK_MIN_S 1.0   /* first pause between checks of a down endpoint ... */
-#define TKD_LLM_HEALTH_CHECK_MAX_S 10.0  /* ... doubling up to this */
-#define TKD_LLM_HEALTH_TIMEOUT_S 60.0    /* longest a check request may take (and teacher.timeout_s) */
+#define TKD_LLM_MAX_RETRY_AFTER_S 600.0       /* a longer Retry-After is clamped to this */
+#define TKD_LLM_MAX_BODY_BYTES (64u << 20)    /* a larger reply is cut off: a network error */
+#define TKD_LLM_RETRY_TOKENS_START 10.0       /* retry budget tokens before any request */
+#define TKD_LLM_AIMD_WINDOW_S 1.0             /* window in which 429/503 are counted */
+#define TKD_LLM_OUTAGE_FAILS 3                /* outage-like failures in a row on every endpoint: check them */
+#define TKD_LLM_HEALTH_CHECK_MIN_S 1.0        /* first pause between checks of a down endpoint ... */
+#define TKD_LLM_HEALTH_CHECK_MAX_S 10.0       /* ... doubling up to this */
+#define TKD_LLM_HEALTH_TIMEOUT_S 60.0         /* longest a check request may take (and teacher.timeout_s) */
 #define TKD_LLM_HEALTH_TAG "tkd-health-check" /* X-TKD-Tag of the check requests */
 #define TKD_LLM_CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 

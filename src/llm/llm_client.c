@@ -444,8 +444,8 @@ void llm_retry_charged(tkd_llm *c, job *j) {
     c->retry_tokens -= 1;
     c->st.retries++;
     tkd_buf_reset(&j->rx);
-    double d = tkd_llm_backoff(&c->rng, j->attempts - j->outage_attempts, c->cfg.backoff_base_s,
-                               c->cfg.backoff_max_s, j->retry_after);
+    double d = tkd_llm_backoff(&c->rng, j->attempts - j->outage_attempts, c->cfg.backoff_base_s, c->cfg.backoff_max_s,
+                               j->retry_after);
     j->t_due = tkd_now() + d;
     if (heap_push(c, j)) {
         llm_finish(c, j, kind, "out of memory scheduling a retry");
@@ -729,8 +729,8 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
 }
 
 int tkd_llm_timeout_ms(const tkd_llm *c) {
-    if (c->done.n || ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit && !c->ep_full &&
-                      llm_health_sending(c)))
+    if (c->done.n ||
+        ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit && !c->ep_full && llm_health_sending(c)))
         return 0;
     double now = tkd_now(), d = -1, h = llm_health_due(c, now);
     if (c->curl_deadline >= 0)

@@ -237,9 +237,8 @@ static void finish_all(tkd_llm *c, queue *q) {
 static void give_up(tkd_llm *c) {
     char list[sizeof c->why];
     memcpy(list, c->why, sizeof list);
-    snprintf(c->why, sizeof c->why,
-             "no teacher endpoint answered for %.0f s (teacher.wait_for_endpoint_s = %g): %s", tkd_now() - c->down_since,
-             c->cfg.wait_for_endpoint_s, list);
+    snprintf(c->why, sizeof c->why, "no teacher endpoint answered for %.0f s (teacher.wait_for_endpoint_s = %g): %s",
+             tkd_now() - c->down_since, c->cfg.wait_for_endpoint_s, list);
     c->health = TKD_LLM_GAVE_UP;
     tkd_log_warn("teacher: giving up after %.0f s down; every waiting request ends 'unavailable'",
                  tkd_now() - c->down_since);
@@ -275,8 +274,7 @@ static void conclude(tkd_llm *c) {
                          now - c->down_since, c->held.n);
             if (c->limit < c->limit_before) /* the gateway's 503s said "down", not "overloaded" */
                 c->limit = c->limit_before;
-        }
-        else if (!c->initial)
+        } else if (!c->initial)
             tkd_log_debug("teacher: the endpoints answer; %d failed requests retried as usual", c->held.n);
         c->health = TKD_LLM_UP;
         c->initial = 0;
@@ -293,8 +291,8 @@ static void conclude(tkd_llm *c) {
                      "to %g s (teacher.wait_for_endpoint_s)",
                      c->why, c->held.n, c->cfg.wait_for_endpoint_s);
     } else {
-        c->check_delay = c->check_delay * 2 > TKD_LLM_HEALTH_CHECK_MAX_S ? TKD_LLM_HEALTH_CHECK_MAX_S
-                                                                           : c->check_delay * 2;
+        c->check_delay =
+            c->check_delay * 2 > TKD_LLM_HEALTH_CHECK_MAX_S ? TKD_LLM_HEALTH_CHECK_MAX_S : c->check_delay * 2;
         tkd_log_debug("teacher: still down after %.0f s: %s", now - c->down_since, c->why);
     }
     double deadline = c->down_since + c->cfg.wait_for_endpoint_s;
@@ -319,8 +317,8 @@ int llm_health_hold(tkd_llm *c, job *j) {
         c->limit_before = c->limit;
         c->down_since = tkd_now();
         c->down_wall = tkd_wall_time();
-        tkd_log_debug("teacher: every endpoint failed %d times in a row (last: %s): checking them", TKD_LLM_OUTAGE_FAILS,
-                      j->last_error);
+        tkd_log_debug("teacher: every endpoint failed %d times in a row (last: %s): checking them",
+                      TKD_LLM_OUTAGE_FAILS, j->last_error);
         break;
     case TKD_LLM_DOWN: j->outage_attempts++; break;
     case TKD_LLM_CHECKING: break;
@@ -336,8 +334,7 @@ void llm_health_alive(tkd_llm *c, int ep) {
 }
 
 void llm_health_tick(tkd_llm *c) {
-    if (!c->probing &&
-        (c->health == TKD_LLM_CHECKING || (c->health == TKD_LLM_DOWN && tkd_now() >= c->next_check)))
+    if (!c->probing && (c->health == TKD_LLM_CHECKING || (c->health == TKD_LLM_DOWN && tkd_now() >= c->next_check)))
         check_start(c);
     if (c->health == TKD_LLM_GAVE_UP) {
         finish_all(c, &c->held);

@@ -35,8 +35,8 @@ typedef struct job {
 } job;
 
 typedef struct endpoint {
-    char *url;         /* base + "/chat/completions" */
-    char *models_url;  /* base + "/models" */
+    char *url;        /* base + "/chat/completions" */
+    char *models_url; /* base + "/models" */
     int outstanding;
     int cap;
     int conn_failures; /* connection failures in a row (reset by any HTTP reply) */

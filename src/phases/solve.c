@@ -518,8 +518,7 @@ agree:
                      : x.gave_up ? "stopped: the teacher is down (exit 3; a re-run resumes)"
                      : rc        ? "stopped early (exit 3; a re-run resumes)"
                                  : "all done",
-                     (unsigned long long)st.done,
-                     (unsigned long long)st.total, (unsigned long long)st.done_before,
+                     (unsigned long long)st.done, (unsigned long long)st.total, (unsigned long long)st.done_before,
                      st.duplicates ? "some problems were done twice (merge drops duplicates)" : "no duplicates");
 out:
     if (d)

@@ -5,8 +5,8 @@
  * Rows are keyed by (pid, sample, phase); a row with a final status
  * (tkd_status_is_final) wins over a transient one (an api_error redone by a
  * later run), else the first one seen wins, in the order of the shard names
- * (r00000.a0 < r00000.a1 < r00001.a0 ...) and of the rows within a shard. Shards are read in blocks: the rows of a block
- * point at one contiguous span of text, read with one HDF5 call.
+ * (r00000.a0 < r00000.a1 < r00001.a0 ...) and of the rows within a shard. Shards are read in blocks: the rows of a
+ * block point at one contiguous span of text, read with one HDF5 call.
  */
 #include "store_int.h"
 
@@ -207,8 +207,8 @@ int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st,
     for (size_t i = 0; i < n && !rc; i++) {
         const char *base = shards[i] ? strrchr(shards[i], '/') : NULL;
         if (shards[i])
-            json_array_append_new(from, json_pack("{s:s, s:I}", "file", base ? base + 1 : shards[i], "rows",
-                                                  (json_int_t)rows_of[i]));
+            json_array_append_new(
+                from, json_pack("{s:s, s:I}", "file", base ? base + 1 : shards[i], "rows", (json_int_t)rows_of[i]));
     }
     free(rows_of);
     if (rc)

@@ -106,8 +106,8 @@ TEST(config) {
     CHECK_INT(tkd_llm_config_from_job(&job, &c, &e), 0);
     CHECK_NEAR(c.wait_for_endpoint_s, 5, 0);
     tkd_job_free(&job);
-    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"wait_for_endpoint_s\":-1}}", NULL, 0,
-                            &job, &e) != 0);
+    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"wait_for_endpoint_s\":-1}}", NULL, 0, &job,
+                            &e) != 0);
     /* schema errors name the key */
     CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"cache\":\"maybe\"}}", NULL, 0, &job, &e) !=
           0);

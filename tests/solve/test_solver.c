@@ -337,11 +337,11 @@ TEST(length_and_api_errors) {
         tkd_llm_status st;
         int code;
         tkd_status want;
-    } cases[] = {{TKD_LLM_HTTP_ERROR, 400, TKD_ST_FAILED},        {TKD_LLM_HTTP_ERROR, 422, TKD_ST_FAILED},
-                 {TKD_LLM_HTTP_ERROR, 413, TKD_ST_FAILED},        {TKD_LLM_HTTP_ERROR, 0, TKD_ST_FAILED},
-                 {TKD_LLM_HTTP_ERROR, 401, TKD_ST_API_ERROR},     {TKD_LLM_RETRIES_EXHAUSTED, 503, TKD_ST_API_ERROR},
-                 {TKD_LLM_NETWORK, 0, TKD_ST_API_ERROR},          {TKD_LLM_TIMEOUT, 0, TKD_ST_API_ERROR},
-                 {TKD_LLM_UNAVAILABLE, 0, TKD_ST_API_ERROR},      {TKD_LLM_CACHE_MISS, 0, TKD_ST_API_ERROR}};
+    } cases[] = {{TKD_LLM_HTTP_ERROR, 400, TKD_ST_FAILED},    {TKD_LLM_HTTP_ERROR, 422, TKD_ST_FAILED},
+                 {TKD_LLM_HTTP_ERROR, 413, TKD_ST_FAILED},    {TKD_LLM_HTTP_ERROR, 0, TKD_ST_FAILED},
+                 {TKD_LLM_HTTP_ERROR, 401, TKD_ST_API_ERROR}, {TKD_LLM_RETRIES_EXHAUSTED, 503, TKD_ST_API_ERROR},
+                 {TKD_LLM_NETWORK, 0, TKD_ST_API_ERROR},      {TKD_LLM_TIMEOUT, 0, TKD_ST_API_ERROR},
+                 {TKD_LLM_UNAVAILABLE, 0, TKD_ST_API_ERROR},  {TKD_LLM_CACHE_MISS, 0, TKD_ST_API_ERROR}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         s = mk(&c, "42");
         tkd_solver_start(s, &e);

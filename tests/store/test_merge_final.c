@@ -60,7 +60,8 @@ TEST(final_wins) {
         CHECK_INT(tkd_store_read(s, (size_t)row, &r, &e), 0);
         CHECK_INT(tkd_store_read_text(s, &r, &t, &e), 0);
         json_t *j = json_loads(t ? t : "", 0, NULL);
-        int i = (int)json_integer_value(json_object_get(j, "i")), tag = (int)json_integer_value(json_object_get(j, "tag"));
+        int i = (int)json_integer_value(json_object_get(j, "i")),
+            tag = (int)json_integer_value(json_object_get(j, "tag"));
         int want_tag = i < 10 ? 1 : i < 14 ? 2 : 0;
         int want_st = i < 10 ? TKD_ST_CORRECT : i < 14 ? TKD_ST_WRONG : TKD_ST_API_ERROR;
         ok &= tag == want_tag && r.status == want_st;

@@ -38,7 +38,6 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -47,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,7 +291,8 @@ static void decide(server *s, pend *p, const char *auth, const char *tag) {
         p->outcome = authorized ? O_OK : O_UNAUTH;
         p->code = authorized ? 200 : 401;
         p->due = now;
-        p->reply = authorized ? ok_reply(s, req, tag, h, p->len) : strdup("{\"error\":{\"message\":\"invalid api key\"}}");
+        p->reply =
+            authorized ? ok_reply(s, req, tag, h, p->len) : strdup("{\"error\":{\"message\":\"invalid api key\"}}");
         p->reply_len = p->reply ? strlen(p->reply) : 0;
         json_decref(req);
         return;
