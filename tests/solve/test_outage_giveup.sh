@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The teacher dies mid-run for good: with teacher.wait_for_endpoint_s = 8 the
 # run gives up about 8 s after the endpoint went down, says which endpoint
-# answered what, records nothing as api_error and exits 3 (resumable). A
+# answered what, records nothing as api_error and exits 3 (resumable); a run
+# started while it is still down takes no work and exits 3 after the wait. A
 # re-run with the server back completes every sample exactly once (the
 # shards of both runs, and the merged store). Then a server that refuses the
 # API key: the check before the phase fails it at once (exit 2), no waiting.
@@ -41,6 +42,16 @@ for p in sys.argv[1:]:
 assert all(v == 1 for v in keys.values()), "a sample written twice"
 print(f"first run: {len(keys)} samples written, none api_error")
 PY
+# still down when a run starts: it takes no work and gives up after the wait, exit 3
+nshards=$(ls out/shards/solve | wc -l)
+t0=$(date +%s.%N)
+set +e; "$TKD" solve job.json --set teacher.wait_for_endpoint_s=3 >run1b.log 2>&1; rc=$?; set -e
+dt0=$(echo "$(date +%s.%N) - $t0" | bc)
+[ $rc = 3 ] || { cat run1b.log; fail "down at the start: exit $rc, expected 3"; }
+[ "$(echo "$dt0 <= 3 + 5" | bc)" = 1 ] || fail "down at the start: exit after $dt0 s, the configured wait is 3 s"
+grep -q "no teacher endpoint answered for 3 s" run1b.log || { cat run1b.log; fail "down at the start: no error"; }
+[ "$(ls out/shards/solve | wc -l)" = "$nshards" ] || fail "down at the start: a shard was left"
+ok "down at the start for good: exit 3 after ${dt0%.*} s (wait 3 s), no work taken"
 kill "$down"
 start_server --port "$port" --latency-ms 5
 mpiexec -n 2 "$TKD" solve job.json >run2.log 2>&1 || { tail -30 run2.log; fail "the re-run failed"; }
