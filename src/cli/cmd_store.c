@@ -12,10 +12,7 @@
 #include <string.h>
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd store info PATH\n"
-                    "       tkd store merge DIR OUT\n"
-                    "       tkd store export PATH --what problems|traces|all --jsonl OUT|-\n"
-                    "       tkd store verify PATH\n");
+    tkd_cli_usage("store", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 

@@ -501,25 +501,33 @@ agree:
                      el > 0 ? (double)x.problems_done / el : 0.0, b.len ? b.data : " none", ls.submitted, ls.attempts,
                      ls.retries, ls.cache_hits, (unsigned long long)x.tool_runs, (unsigned long long)x.tool_cache_hits);
     }
-    /* samples that ended transient (api_error) are not done: say so, and exit 3 (resumable) */
-    uint64_t transient = 0;
+    /* samples that ended transient (api_error) are not done: each rank says how many it left */
+    unsigned long long transient = 0, all_transient = 0;
     for (int s = 0; s < TKD_ST_COUNT; s++)
         if (!tkd_status_is_final(s))
             transient += x.by_status[s];
-    if (transient && (rc == 0 || rc == TKD_ESTOP)) {
+    if (transient)
         tkd_log_warn("solve: rank %d: %llu samples ended api_error (the teacher could not answer) and are left to "
-                     "redo: exit 3, run solve again to redo them",
-                     x.rank, (unsigned long long)transient);
-        rc = TKD_ESTOP;
-    }
+                     "redo",
+                     x.rank, transient);
     if (x.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("solve: %s: %llu/%llu problems done, %llu before this run; %s",
-                     transient   ? "samples left to redo (exit 3; a re-run redoes them)"
-                     : x.gave_up ? "stopped: the teacher is down (exit 3; a re-run resumes)"
-                     : rc        ? "stopped early (exit 3; a re-run resumes)"
-                                 : "all done",
+                     x.gave_up ? "stopped: the teacher is down (exit 3; a re-run resumes)"
+                     : rc      ? "stopped early (exit 3; a re-run resumes)"
+                               : "all done",
                      (unsigned long long)st.done, (unsigned long long)st.total, (unsigned long long)st.done_before,
                      st.duplicates ? "some problems were done twice (merge drops duplicates)" : "no duplicates");
+    /* ... and every rank exits alike: 3 (resumable) when any rank left some, so that the phase is
+     * marked complete only when every sample has a final status (a dead rank makes this wait,
+     * as the completion after it would) */
+    MPI_Allreduce(&transient, &all_transient, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
+    if (all_transient && (rc == 0 || rc == TKD_ESTOP)) {
+        if (x.rank == 0)
+            tkd_log_warn("solve: %llu samples in all ended api_error and are not done: exit 3, run solve again to "
+                         "redo them",
+                         all_transient);
+        rc = TKD_ESTOP;
+    }
 out:
     if (d)
         tkd_dist_free(d);

@@ -40,7 +40,9 @@ napi=$(sed -nE 's/.*api_error ([0-9]+).*/\1/p' check.log)
 left=$(sed -nE 's/.*rank [0-9]+: ([0-9]+) samples ended api_error.*/\1/p' run.log | awk '{ s += $1 } END { print s + 0 }')
 [ "$left" = "$napi" ] || fail "the run says $left samples are left to redo, the store holds $napi api_error samples"
 [ $rc = 3 ] || fail "exit $rc although $napi samples ended api_error (expected 3: resumable)"
-ok "faults: $napi api_error samples left to redo, said in the log, exit 3"
+grep -q "solve: $napi samples in all ended api_error and are not done: exit 3" run.log || fail "no total line on rank 0"
+[ -e out/solve.complete.json ] && fail "the phase was marked complete with api_error samples left"
+ok "faults: $napi api_error samples left to redo, said in the log, exit 3, phase not complete"
 stats >stats.json
 /usr/bin/python3 - <<'PY' || fail "server-side checks"
 import json

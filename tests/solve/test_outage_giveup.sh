@@ -28,6 +28,7 @@ down=${spids[-1]}
 set +e; wait $mpi; rc=$?; set -e
 dt=$(echo "$(date +%s.%N) - $t_kill" | bc)
 [ $rc = 3 ] || { tail -30 run1.log; fail "exit $rc, expected 3 (resumable)"; }
+[ -e out/solve.complete.json ] && fail "the phase was marked complete after giving up"
 [ "$(echo "$dt <= $WAIT + 7" | bc)" = 1 ] || fail "exit after $dt s, the configured wait is $WAIT s"
 grep -q "no teacher endpoint answered for [0-9]* s (teacher.wait_for_endpoint_s = $WAIT): http://127.0.0.1:$port/v1: .*refused" run1.log ||
   { tail -20 run1.log; fail "no error naming the endpoint and what it answered"; }
@@ -58,7 +59,7 @@ mpiexec -n 2 "$TKD" solve job.json >run2.log 2>&1 || { tail -30 run2.log; fail "
 grep -Eq "all done: $N/$N problems done, [1-9][0-9]* before this run" run2.log ||
   { tail -20 run2.log; fail "the re-run did not resume"; }
 check out/shards/solve/*.h5 --expected expected.json --samples 1 | tee check.log || fail "shards: not every sample exactly once"
-"$TKD" store merge out/shards/solve out/solve.h5 >merge.log 2>&1 || { cat merge.log; fail "merge"; }
+[ -s out/solve.complete.json ] || fail "the re-run did not mark the phase complete"
 check out/solve.h5 --expected expected.json --samples 1 >/dev/null || fail "merged store"
 ok "down for good: exit 3 ${dt%.*} s after the kill (wait $WAIT s), nothing recorded as api_error; the re-run completed every sample once"
 
