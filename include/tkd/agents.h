@@ -23,11 +23,13 @@
  * single-step mode runs one tool call per turn and asks for the next step
  * after each result.
  *
- * Final statuses (tkd_status): correct / wrong (a boxed answer, graded against
- * the gold), no_answer (the model stopped without one), turn_limit (still
- * calling tools at max_turns), tool_errors (too many failed calls in a row),
- * length (finish_reason "length" or a context-length 400), api_error (any
- * other failed request). Every sample ends in one of them.
+ * A sample's status (tkd_status): correct / wrong (a boxed answer, graded
+ * against the gold), no_answer (the model stopped without one), turn_limit
+ * (still calling tools at max_turns), tool_errors (too many failed calls in a
+ * row), length (finish_reason "length" or a context-length 400), failed (the
+ * teacher rejected the request itself: 400, 413, 422), api_error (any other
+ * failed request: transient, redone on resume, see tkd_status_is_final).
+ * Every sample ends in one of them.
  */
 #ifndef TKD_AGENTS_H
 #define TKD_AGENTS_H

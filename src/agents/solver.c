@@ -428,7 +428,14 @@ int tkd_solver_on_llm(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
         if (!(s->error = strdup(r->error ? r->error : tkd_llm_status_name(r->status))))
             return oom(e);
         snprintf(s->reason, sizeof s->reason, "request failed: %s", tkd_llm_status_name(r->status));
-        return finish(s, r->status == TKD_LLM_CONTEXT_LENGTH ? TKD_ST_LENGTH : TKD_ST_API_ERROR);
+        /* the teacher rejected this very request (or it could not be built): asking again gets the
+         * same answer, so the sample is final (failed); any other failure is transient (api_error)
+         * and redone by the next run */
+        int rejected = r->status == TKD_LLM_HTTP_ERROR &&
+                       (r->http_code == 0 || r->http_code == 400 || r->http_code == 413 || r->http_code == 422);
+        return finish(s, r->status == TKD_LLM_CONTEXT_LENGTH ? TKD_ST_LENGTH
+                         : rejected                          ? TKD_ST_FAILED
+                                                             : TKD_ST_API_ERROR);
     }
     json_t *am = tkd_llm_assistant_message(r);
     if (!am || json_array_append_new(s->messages, am))

@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 
+#define TKD_CLI_COMPLETE_TAG 7107 /* rank 0 -> every rank: the completion's result (dist uses its own comm) */
+
 int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
                       int (*run)(const tkd_job *job, MPI_Comm comm, tkd_err *e)) {
     tkd_cli_opts o;
@@ -73,14 +75,29 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
         rc = gate;
         if (rank != 0)
             e.msg[0] = '\0';
-    } else if ((rc = tkd_dist_signals_install(&e)) == 0 && (rc = run(&job, MPI_COMM_WORLD, &e)) == 0) {
-        if (rank == 0)
-            rc = tkd_phase_complete(&job, name, &e);
-        MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        if (rank != 0 && rc)
-            snprintf(e.msg, sizeof e.msg, "%s: rank 0 could not complete the phase (see its error)", name);
+    } else if ((rc = tkd_dist_signals_install(&e)) == 0) {
+        rc = run(&job, MPI_COMM_WORLD, &e);
+        /* rank 0 completes the phase (merge and marker) and tells every rank
+         * the result, point to point, not as a collective: a rank that died
+         * mid-run (its leases re-issued) must not keep the live ones waiting */
+        if (rank == 0) {
+            if (rc == 0)
+                rc = tkd_phase_complete(&job, name, &e);
+            for (int r = 1; r < size; r++)
+                MPI_Send(&rc, 1, MPI_INT, r, TKD_CLI_COMPLETE_TAG, MPI_COMM_WORLD);
+        } else {
+            int rc0 = 0;
+            MPI_Recv(&rc0, 1, MPI_INT, 0, TKD_CLI_COMPLETE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (!rc && rc0) {
+                rc = rc0;
+                if (rc != TKD_ESTOP)
+                    snprintf(e.msg, sizeof e.msg, "%s: rank 0 could not complete the phase (see its error)", name);
+            }
+        }
     }
     int code = tkd_exit_code(rc);
+    if (rc == TKD_ESTOP && rank == 0 && e.msg[0])
+        tkd_log_warn("%s", e.msg);
     if (rc == TKD_ESTOP)
         tkd_log_info("%s: stopped early; exit %d (resumable: run the same command again)", name, code);
     else if (rc && (e.msg[0] || rank == 0))

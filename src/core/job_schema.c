@@ -114,6 +114,9 @@ const tkd_job_key tkd_job_schema[] = {
     {"teacher.max_retries", TKD_JT_INT, "8", 0, 1000, NULL, "retries per request after the first attempt"},
     {"teacher.retry_budget", TKD_JT_NUMBER, "1", 0, 1e6, NULL,
      "retries earned per submitted request, run-wide (a token bucket starting at 10); 0 disables retries past the first 10"},
+    {"teacher.wait_for_endpoint_s", TKD_JT_NUMBER, "1800", 0, 1e7, NULL,
+     "when every endpoint is down: wait this long for one to answer (checks with back-off; requests held, "
+     "not failed), then stop with exit 3 (resumable)"},
     {"teacher.backoff_base_s", TKD_JT_NUMBER, "0.5", 0, 1e5, NULL, "back-off base: retry n waits uniform(0, min(max, base*2^(n-1)))"},
     {"teacher.backoff_max_s", TKD_JT_NUMBER, "30", 0, 1e5, NULL, "back-off cap (Retry-After may ask for longer)"},
     {"teacher.http2", TKD_JT_BOOL, "true", NOB, NULL, "use HTTP/2 where the server offers it (https)"},

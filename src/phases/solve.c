@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *cookie_of(int ai, uint32_t gen) {
@@ -187,6 +188,20 @@ static void progress(solve_ctx *x, int force) {
     x->next_progress = now + every;
     tkd_llm_stats st;
     tkd_llm_get_stats(x->llm, &st);
+    tkd_llm_health_info hi;
+    if (tkd_llm_health_get(x->llm, &hi) == TKD_LLM_DOWN) {
+        char since[32];
+        time_t t = (time_t)hi.down_since;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(since, sizeof since, "%H:%M:%S UTC", &tm);
+        tkd_log_info("solve: waiting for the endpoint (down since %s, next check in %.0f s, giving up in %.0f s); "
+                     "%llu problems solved; %d samples in flight, %d requests held",
+                     since, hi.next_check_s, hi.wait_left_s, (unsigned long long)x->problems_done, x->n_agents,
+                     hi.held);
+        x->tokens_at_last = st.prompt_tokens + st.completion_tokens;
+        return;
+    }
     long long tok = st.prompt_tokens + st.completion_tokens;
     double rate = dt > 0 ? (double)(tok - x->tokens_at_last) / dt : 0;
     x->tokens_at_last = tok;
@@ -206,12 +221,23 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
     for (;;) {
         if ((rc = tkd_dist_poll(d)))
             return tkd_err_set(e, rc, "solve: work distribution failed (see the log above)");
-        int worked = 0;
+        /* the teacher's health: no new work while it is checked or down */
+        tkd_llm_health_info hi;
+        tkd_llm_health hs = tkd_llm_health_get(x->llm, &hi);
+        if (hs == TKD_LLM_REFUSED)
+            return tkd_err_set(e, TKD_EINVAL, "solve: the teacher refuses a minimal request: %s", hi.why);
+        if (hs == TKD_LLM_GAVE_UP) {
+            tkd_log_error("solve: %s; stopping: exit 3, run solve again once the teacher is up", hi.why);
+            x->gave_up = 1;
+            tkd_dist_stop(d); /* every rank stops; nothing in flight can finish */
+            break;
+        }
+        int paused = hs != TKD_LLM_UP, worked = 0;
         {
-            int room = (x->n_agents_cap - x->n_agents) / x->n_samples;
+            int room = paused ? 0 : (x->n_agents_cap - x->n_agents) / x->n_samples;
             tkd_dist_room(d, (uint64_t)(room < x->n_free_act ? room : x->n_free_act));
         }
-        while (!finished && x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap) {
+        while (!paused && !finished && x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap) {
             uint64_t it;
             int r = tkd_dist_next(d, &it);
             if (r == TKD_DIST_FINISHED)
@@ -237,6 +263,10 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
             uint64_t c = (uint64_t)(uintptr_t)ck;
             int ai = (int)(uint32_t)c;
             agent *g = agent_of(x, ai, (uint32_t)(c >> 32), 0xffffffffu);
+            if (resp->status == TKD_LLM_UNAVAILABLE) { /* the client gave up: the sample is not recorded */
+                tkd_llm_response_free(resp);
+                continue;
+            }
             rc = g ? drive(x, d, ai, tkd_solver_on_llm(g->sv, resp, e), e) : 0;
             tkd_llm_response_free(resp);
             if (rc)
@@ -278,6 +308,12 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
         if (tkd_dist_stopping(d)) {
             if (x->n_agents == 0)
                 break;
+            if (tkd_llm_health_get(x->llm, NULL) == TKD_LLM_DOWN) {
+                tkd_log_warn("solve: stopping while the teacher is down: abandoning %d samples in flight (a re-run "
+                             "redoes their problems)",
+                             x->n_agents);
+                break;
+            }
             if (tkd_dist_grace_left(d) <= 0) {
                 tkd_log_warn("solve: grace period over: abandoning %d samples in flight (a re-run redoes their "
                              "problems; the response cache answers what was asked)",
@@ -402,6 +438,8 @@ agree1:
     x.lcfg.seed = x.run_seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(x.rank + 1));
     if ((rc = tkd_llm_create(&x.lcfg, &x.llm, e)) || (rc = alloc_slots(&x, e)))
         goto agree;
+    if (x.lcfg.cache != TKD_LLM_CACHE_REPLAY)
+        tkd_llm_check(x.llm); /* no work is taken before an endpoint answers (see work) */
     if ((rc = tkd_store_next_attempt(x.dir, x.rank, &x.attempt, e)) ||
         !(path = tkd_store_shard_path(x.dir, x.rank, x.attempt, e)))
         goto agree;
@@ -467,11 +505,23 @@ agree:
                      el > 0 ? (double)x.problems_done / el : 0.0, b.len ? b.data : " none", ls.submitted, ls.attempts,
                      ls.retries, ls.cache_hits, (unsigned long long)x.tool_runs, (unsigned long long)x.tool_cache_hits);
     }
+    /* samples that ended transient (api_error) are not done: each rank says how many it left */
+    unsigned long long transient = 0;
+    for (int s = 0; s < TKD_ST_COUNT; s++)
+        if (!tkd_status_is_final(s))
+            transient += x.by_status[s];
+    if (transient)
+        tkd_log_warn("solve: rank %d: %llu samples ended api_error (the teacher could not answer) and are left to "
+                     "redo",
+                     x.rank, transient);
     if (x.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("solve: %s: %llu/%llu problems done, %llu before this run; %s",
-                     rc ? "stopped early (exit 3; a re-run resumes)" : "all done", (unsigned long long)st.done,
-                     (unsigned long long)st.total, (unsigned long long)st.done_before,
+                     x.gave_up ? "stopped: the teacher is down (exit 3; a re-run resumes)"
+                     : rc      ? "stopped early (exit 3; a re-run resumes)"
+                               : "all done",
+                     (unsigned long long)st.done, (unsigned long long)st.total, (unsigned long long)st.done_before,
                      st.duplicates ? "some problems were done twice (merge drops duplicates)" : "no duplicates");
+    /* the completion step (rank 0, tkd_phase_complete) finds them in the shards: no marker, exit 3 */
 out:
     if (d)
         tkd_dist_free(d);

@@ -26,6 +26,13 @@
  * GET /stats counts what was received and checks the client from here: a
  * body seen again after a 4xx is a retried 4xx; a body seen again after a 429
  * sooner than its Retry-After is a violation.
+ *
+ * Outages: --start-after S holds the port (bound, not listening: connections
+ * are refused) for S seconds before serving, so a test can start tkd against
+ * a server that is down and comes up later, or restart a killed server on
+ * the same port. The client's endpoint checks (X-TKD-Tag: tkd-health-check)
+ * get no injected fault and are counted apart (health_checks), so they leave
+ * the fault statistics alone.
  */
 #include <jansson.h>
 #include <math.h>
@@ -39,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +66,7 @@ typedef struct seen {
 typedef struct server {
     /* options */
     int port, threads;
-    double latency_ms, jitter_ms, stall_ms, retry_after_s, max_seconds;
+    double latency_ms, jitter_ms, stall_ms, retry_after_s, max_seconds, start_after;
     double rate[O_N];
     int hermes, reasoning;
     const char *key; /* required bearer token, or NULL */
@@ -71,7 +79,7 @@ typedef struct server {
     size_t heap_n, heap_cap;
     int stop;
     seen *seen;
-    atomic_llong count[O_N], requests, in_flight, max_in_flight;
+    atomic_llong count[O_N], requests, in_flight, max_in_flight, health_checks;
     long long distinct, retried_4xx, ra_checked, ra_violations, counter_4xx, counter_5xx, counter_bad;
     double min_ra_ratio;
 } server;
@@ -276,6 +284,19 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
 static void decide(server *s, pend *p, const char *auth, const char *tag) {
     uint64_t h = fnv64(p->body ? p->body : "", p->len);
     double now = now_s();
+    if (tag && !strcmp(tag, "tkd-health-check")) { /* the client's endpoint check: no fault, no count */
+        atomic_fetch_add(&s->health_checks, 1);
+        json_t *req = json_loadb(p->body ? p->body : "", p->len, 0, NULL);
+        int authorized = !s->key || (auth && !strncmp(auth, "Bearer ", 7) && !strcmp(auth + 7, s->key));
+        p->outcome = authorized ? O_OK : O_UNAUTH;
+        p->code = authorized ? 200 : 401;
+        p->due = now;
+        p->reply =
+            authorized ? ok_reply(s, req, tag, h, p->len) : strdup("{\"error\":{\"message\":\"invalid api key\"}}");
+        p->reply_len = p->reply ? strlen(p->reply) : 0;
+        json_decref(req);
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     double u = rnd(s), lat = s->latency_ms + s->jitter_ms * rnd(s);
     /* the retry checks */
@@ -422,6 +443,7 @@ static enum MHD_Result stats_reply(struct MHD_Connection *conn, server *s) {
     pthread_mutex_lock(&s->mu);
     json_object_set_new(o, "requests", json_integer(atomic_load(&s->requests)));
     json_object_set_new(o, "in_flight", json_integer(atomic_load(&s->in_flight)));
+    json_object_set_new(o, "health_checks", json_integer(atomic_load(&s->health_checks)));
     json_object_set_new(o, "max_in_flight", json_integer(atomic_load(&s->max_in_flight)));
     json_object_set_new(o, "distinct_bodies", json_integer(s->distinct));
     json_object_set_new(o, "retried_after_4xx", json_integer(s->retried_4xx));
@@ -480,7 +502,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (p->phase == 2)
         return send_reply(conn, p);
-    atomic_fetch_add(&s->requests, 1);
+    const char *tag = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag");
+    if (!tag || strcmp(tag, "tkd-health-check"))
+        atomic_fetch_add(&s->requests, 1);
     decide(s, p, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag"));
     if (p->due <= now_s())
@@ -550,6 +574,7 @@ static void usage(void) {
                     "         [--fault-truncate R] [--fault-drop R] [--fault-4xx R] [--fault-all R]\n"
                     "         [--retry-after S] [--stall-ms MS] [--script FILE.jsonl] [--tool-format native|hermes]\n"
                     "         [--reasoning] [--require-key-env NAME] [--seed N] [--max-seconds S]\n"
+                    "         [--start-after S]\n"
                     "prints 'port N' on stdout once listening; GET /stats returns counts\n");
 }
 
@@ -586,6 +611,8 @@ int main(int argc, char **argv) {
             s.stall_ms = d;
         else if (!strcmp(a, "--retry-after"))
             s.retry_after_s = d;
+        else if (!strcmp(a, "--start-after"))
+            s.start_after = d;
         else if (!strcmp(a, "--max-seconds"))
             s.max_seconds = d;
         else if (!strcmp(a, "--seed"))
@@ -646,6 +673,22 @@ int main(int argc, char **argv) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)s.port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s.start_after > 0) { /* down: hold the port, refuse connections, then serve on it */
+        int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+        socklen_t sl = sizeof sa;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+            fprintf(stderr, "tkd_testserver: cannot bind 127.0.0.1:%d\n", s.port);
+            return 1;
+        }
+        printf("port %u\n", (unsigned)ntohs(sa.sin_port));
+        fflush(stdout);
+        struct timespec wait = {(time_t)s.start_after, (long)((s.start_after - floor(s.start_after)) * 1e9)};
+        if (sigtimedwait(&set, NULL, &wait) > 0)
+            return 0; /* stopped while down */
+        close(fd);
+        s.port = ntohs(sa.sin_port);
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -656,7 +699,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    printf("port %u\n", info ? (unsigned)info->port : (unsigned)s.port);
+    if (s.start_after <= 0)
+        printf("port %u\n", info ? (unsigned)info->port : (unsigned)s.port);
     fflush(stdout);
     struct timespec ts = {(time_t)s.max_seconds, (long)((s.max_seconds - floor(s.max_seconds)) * 1e9)};
     int sig = sigtimedwait(&set, NULL, &ts);
