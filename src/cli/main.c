@@ -37,6 +37,8 @@ static const command commands[] = {
     {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
     {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
     {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
+    /* eval */
+    {"eval", tkd_cmd_eval, "JOB.json [--metrics-only]: the student arms on the benchmarks, over MPI ranks; metrics"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {
