@@ -22,7 +22,7 @@ static void *cookie_of(int si, uint32_t gen) {
     return (void *)(uintptr_t)(((uint64_t)gen << 32) | (uint32_t)si);
 }
 
-static void item_parts(const eval_ctx *x, uint64_t item, int *arm, size_t *prob, int *sample) {
+void eval_item_parts(const eval_ctx *x, uint64_t item, int *arm, size_t *prob, int *sample) {
     *sample = (int)(item % (uint64_t)x->k);
     uint64_t ap = item / (uint64_t)x->k;
     *prob = (size_t)(ap % x->probs.n);
@@ -68,7 +68,7 @@ static int sample_done(eval_ctx *x, tkd_dist *d, int si, eval_done *r, tkd_err *
     eval_slot *sl = &x->slots[si];
     int arm, sample;
     size_t prob;
-    item_parts(x, sl->item, &arm, &prob, &sample);
+    eval_item_parts(x, sl->item, &arm, &prob, &sample);
     const tkd_problem *p = &x->probs.items[prob];
     const eval_bench *b = &x->benches[x->bench_of[prob]];
     tkd_record rec = {.pid = eval_pid(x->arms[arm].name, p->id),
@@ -121,18 +121,27 @@ static int sample_done(eval_ctx *x, tkd_dist *d, int si, eval_done *r, tkd_err *
         rec.latency_s, "attempts", r->attempts, "from_cache", r->from_cache != 0, "max_new_tokens", x->max_new, "error",
         r->error);
     free(ans);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (!doc)
+        return tkd_err_set(e, TKD_ENOMEM, "eval: out of memory writing a record");
+    return eval_write(x, d, si, &rec, doc, e);
+}
+
+int eval_write(eval_ctx *x, tkd_dist *d, int si, tkd_record *rec, json_t *doc, tkd_err *e) {
+    eval_slot *sl = &x->slots[si];
+    char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text)
         return tkd_err_set(e, TKD_ENOMEM, "eval: out of memory writing a record");
-    int rc = tkd_store_append(x->shard, &rec, text, strlen(text), e);
+    int rc = tkd_store_append(x->shard, rec, text, strlen(text), e);
     free(text);
     if (rc)
         return tkd_err_wrap(e, "eval: writing %s", tkd_store_path(x->shard));
     x->samples_done++;
-    x->by_status[rec.status]++;
+    x->by_status[rec->status < TKD_ST_COUNT ? rec->status : TKD_ST_FAILED]++;
     free(sl->prompt);
     sl->prompt = NULL;
+    tkd_solver_free(sl->sv);
+    sl->sv = NULL;
     sl->used = 0;
     x->free_slots[x->n_free++] = si;
     x->n_slots--;
@@ -142,13 +151,21 @@ static int sample_done(eval_ctx *x, tkd_dist *d, int si, eval_done *r, tkd_err *
     return 0;
 }
 
-static int start_item(eval_ctx *x, uint64_t item, tkd_err *e) {
+static int start_item(eval_ctx *x, tkd_dist *d, uint64_t item, tkd_err *e) {
     int arm, sample;
     size_t prob;
-    item_parts(x, item, &arm, &prob, &sample);
+    eval_item_parts(x, item, &arm, &prob, &sample);
     const tkd_problem *p = &x->probs.items[prob];
     int si = x->free_slots[--x->n_free];
     eval_slot *sl = &x->slots[si];
+    if (x->arms[arm].tir) {
+        sl->item = item;
+        sl->gen = ++x->gen;
+        sl->used = 1;
+        sl->t0 = tkd_now();
+        x->n_slots++;
+        return eval_tir_start(x, d, si, e);
+    }
     json_t *msgs = prompt_messages(x, p, e);
     if (!msgs) {
         x->free_slots[x->n_free++] = si;
@@ -201,7 +218,7 @@ static int work(eval_ctx *x, tkd_dist *d, tkd_err *e) {
             if (it >= x->n_items)
                 return tkd_err_set(e, TKD_EINTERNAL, "eval: dist handed out item %llu of %llu", (unsigned long long)it,
                                    (unsigned long long)x->n_items);
-            if ((rc = start_item(x, it, e)))
+            if ((rc = start_item(x, d, it, e)))
                 return rc;
             worked++;
         }
@@ -210,14 +227,19 @@ static int work(eval_ctx *x, tkd_dist *d, tkd_err *e) {
         int busy = 0;
         for (int a = 0; a < x->n_arms; a++)
             busy |= x->arms[a].eng->busy(x->arms[a].eng);
-        int slept = 0;
+        int slept = 0, tools = x->pool && tkd_tools_pool_pending(x->pool);
         for (int a = 0; a < x->n_arms; a++) {
             eval_engine *g = x->arms[a].eng;
             /* the first engine with requests out may wait for the network; the rest only look */
-            int wait = !worked && !busy && !slept && g->pending(g) ? EVAL_POLL_MS : 0;
+            int wait = !worked && !busy && !slept && g->pending(g) ? tools ? 1 : EVAL_POLL_MS : 0;
             slept |= wait > 0;
             if (g->pending(g) && (rc = g->poll(g, wait, e)) < 0)
                 return rc;
+            if (x->arms[a].tir) {
+                if ((rc = eval_tir_drain(x, d, a, &worked, e)))
+                    return rc;
+                continue;
+            }
             eval_done r;
             while (g->next(g, &r)) {
                 uint64_t c = (uint64_t)(uintptr_t)r.cookie;
@@ -231,6 +253,8 @@ static int work(eval_ctx *x, tkd_dist *d, tkd_err *e) {
                 worked++;
             }
         }
+        if (x->pool && (rc = eval_tir_tools(x, d, &worked, e)))
+            return rc;
         if (!worked && !busy && !slept)
             usleep(1000 * (x->n_slots ? 1 : EVAL_POLL_MS)); /* nothing in flight: wait for dist */
         if ((rc = report_durable(x, d, tkd_dist_stopping(d), e)))
@@ -324,7 +348,7 @@ int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
     }
     if (agree_all(comm, &rc, e))
         goto out;
-    if ((rc = make_engines(&x, e)) || (rc = alloc_slots(&x, e)))
+    if ((rc = make_engines(&x, e)) || (rc = eval_tir_setup(&x, e)) || (rc = alloc_slots(&x, e)))
         goto agree;
     if ((rc = tkd_store_next_attempt(x.dir, x.rank, &x.attempt, e)) ||
         !(path = tkd_store_shard_path(x.dir, x.rank, x.attempt, e)))

@@ -10,11 +10,15 @@
 #ifndef TKD_EVAL_INT_H
 #define TKD_EVAL_INT_H
 
+#include "tkd/agents.h"
 #include "tkd/data.h"
 #include "tkd/dist.h"
 #include "tkd/grade.h"
 #include "tkd/phases.h"
 #include "tkd/store.h"
+#include "tkd/tools.h"
+
+#include "tkd/llm.h"
 
 #include <jansson.h>
 
@@ -67,6 +71,9 @@ int eval_builtin_new(const tkd_job *job, size_t arm, eval_engine **out, tkd_err 
 typedef struct eval_arm {
     const char *name, *engine, *mode, *model; /* into the job */
     eval_engine *eng;
+    int tir;             /* mode tir: the solver agent with this arm as the model */
+    tkd_solver_cfg scfg; /* tir */
+    const char *urls[TKD_LLM_MAX_ENDPOINTS];
 } eval_arm;
 
 typedef struct eval_bench {
@@ -80,7 +87,8 @@ typedef struct eval_slot { /* one sample in flight */
     uint32_t gen;
     int used;
     double t0;
-    char *prompt; /* the messages as JSON text (kept for the record) */
+    char *prompt;   /* the messages as JSON text (kept for the record) */
+    tkd_solver *sv; /* mode tir: the sample's agent */
 } eval_slot;
 
 typedef struct eval_ctx {
@@ -107,6 +115,11 @@ typedef struct eval_ctx {
     int n_unflushed;
     double last_flush, t_start, next_progress;
     uint64_t samples_done, by_status[TKD_ST_COUNT];
+    /* mode tir (src/phases/eval_tir.c) */
+    int n_tir;
+    char *tir_prompts[6];
+    json_t *tools;
+    tkd_tools_pool *pool;
 } eval_ctx;
 
 /* item <-> (arm, problem, sample) */
@@ -116,6 +129,19 @@ static inline uint64_t eval_item(const eval_ctx *x, int arm, size_t prob, int sa
 /* The record's pid: tkd_hash64("eval\n" ARM "\n" PROBLEM-ID), so every arm's
  * samples are distinct rows of one store. */
 uint64_t eval_pid(const char *arm, const char *problem_id);
+
+/* mode tir (src/phases/eval_tir.c): the solver agent of the solve phase
+ * (solve.* settings and prompts, the toolkit through a worker pool) with
+ * an endpoint arm in the teacher's place. */
+int eval_tir_setup(eval_ctx *x, tkd_err *e); /* after the engines exist */
+int eval_tir_start(eval_ctx *x, tkd_dist *d, int si, tkd_err *e);
+/* Feed the arm's finished requests and the pool's tool results to their solvers. */
+int eval_tir_drain(eval_ctx *x, tkd_dist *d, int arm, int *worked, tkd_err *e);
+int eval_tir_tools(eval_ctx *x, tkd_dist *d, int *worked, tkd_err *e);
+struct tkd_llm *eval_endpoint_llm(eval_engine *g);
+/* Write a finished sample's record (text: its JSON document) and free its slot. */
+int eval_write(eval_ctx *x, tkd_dist *d, int si, tkd_record *rec, json_t *doc, tkd_err *e);
+void eval_item_parts(const eval_ctx *x, uint64_t item, int *arm, size_t *prob, int *sample);
 
 int eval_setup(eval_ctx *x, tkd_err *e);                   /* arms, benchmarks, prompts (every rank) */
 int eval_done_set(eval_ctx *x, uint8_t *done, tkd_err *e); /* rank 0 */

@@ -93,6 +93,10 @@ static int ep_next(eval_engine *g, eval_done *d) {
     return 1;
 }
 
+tkd_llm *eval_endpoint_llm(eval_engine *g) {
+    return ((endpoint_engine *)g)->llm;
+}
+
 static int ep_pending(const eval_engine *g) {
     return tkd_llm_pending(((const endpoint_engine *)g)->llm);
 }
@@ -137,7 +141,9 @@ int eval_endpoint_new(const tkd_job *job, size_t arm, int rank, eval_engine **ou
               : !strcmp(cm, "replay-only") ? TKD_LLM_CACHE_REPLAY
                                            : TKD_LLM_CACHE_OFF;
     c.cache_dir = json_string_value(json_object_get(a, "cache_dir"));
-    c.tool_format = TKD_LLM_TOOLS_AUTO;
+    c.temperature = tkd_job_num(job, "eval.temperature"); /* defaults of every request (tir's too) */
+    c.top_p = tkd_job_num(job, "eval.top_p");
+    c.max_tokens = (int)tkd_job_int(job, "eval.max_new_tokens");
     c.seed = (uint64_t)tkd_job_int(job, "seed") ^ (0x9e3779b97f4a7c15ull * (uint64_t)(rank + 1)) ^ (uint64_t)arm;
     endpoint_engine *p = tkd_calloc(1, sizeof *p, e);
     if (!p)
@@ -241,10 +247,12 @@ int eval_setup(eval_ctx *x, tkd_err *e) {
             if (!strcmp(x->arms[j].name, ar->name))
                 return tkd_err_set(e, TKD_EINVAL, "%s: eval.arms[%zu]: the name '%s' is used twice", job->path, i,
                                    ar->name);
-        if (strcmp(ar->mode, "nl"))
+        ar->tir = !strcmp(ar->mode, "tir");
+        if (ar->tir && strcmp(ar->engine, "endpoint"))
             return tkd_err_set(e, TKD_EINVAL,
-                               "%s: eval.arms[%zu].mode: '%s' is not implemented yet (only \"nl\": no tools)",
-                               job->path, i, ar->mode);
+                               "%s: eval.arms[%zu].mode: tir needs engine endpoint (the builtin engine returns text, "
+                               "not tool calls)",
+                               job->path, i);
         if (!strcmp(ar->engine, "builtin")) {
             const char *md = json_string_value(json_object_get(a, "model_dir"));
             if (!*md)
@@ -302,8 +310,14 @@ int eval_done_set(eval_ctx *x, uint8_t *done, tkd_err *e) {
 }
 
 void eval_ctx_free(eval_ctx *x) {
-    for (int i = 0; x->slots && i < x->n_slots_cap; i++)
+    for (int i = 0; x->slots && i < x->n_slots_cap; i++) {
         free(x->slots[i].prompt);
+        tkd_solver_free(x->slots[i].sv);
+    }
+    tkd_tools_pool_free(x->pool);
+    json_decref(x->tools);
+    for (int i = 0; i < 6; i++)
+        free(x->tir_prompts[i]);
     free(x->slots);
     free(x->free_slots);
     free(x->unflushed);

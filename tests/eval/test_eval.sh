@@ -128,3 +128,39 @@ grep -Eq "all done: 400/400 samples done, $n1 before this run" runt2.log ||
 check outt || fail "after SIGTERM and a re-run: results differ"
 same first.json outt/eval/results.json || fail "after SIGTERM and a re-run: results differ from the clean run"
 ok "SIGTERM after $n1 records: exit 3; re-run: every sample once, the same results"
+
+# mode tir: the solver agent with the student in the teacher's place (plan, a tool call, a boxed answer)
+/usr/bin/python3 - <<'PY'
+import json
+with open("tir_script.jsonl", "w") as f:
+    for i in range(30):
+        g = 5 * i + 3
+        ans = g if i % 3 else g + 1
+        turns = [{"content": "Plan: simplify, then box it."},
+                 {"content": "Computing.", "tool_calls": [{"name": "simplify_expression", "arguments": {"expression": f"{g} - 0"}}]},
+                 {"content": f"The tool says {g}. So \\boxed{{{ans}}}."}]
+        f.write(json.dumps({"problem": f"tools/mb/{i:04d}/0", "turns": turns}) + "\n")
+PY
+"$SERVER" --port 0 --max-seconds 600 --script "$work/tir_script.jsonl" --latency-ms 2 >"$work/tir.port" 2>/dev/null &
+spids+=($!)
+for _ in $(seq 100); do [ -s "$work/tir.port" ] && break; sleep 0.05; done
+port=$(awk '{print $2}' "$work/tir.port")
+cat >jobtir.json <<JSON
+{"output_dir": "$work/outtir", "seed": $SEED,
+ "teacher": {"connect_timeout_s": 1, "backoff_base_s": 0.05, "backoff_max_s": 0.5},
+ "solve": {"tools": ["simplify_expression"], "max_turns": 5},
+ "eval": {"samples_per_problem": 1, "bootstrap": $B,
+          "arms": [{"name": "tools", "mode": "tir", "model": "m", "base_urls": ["http://127.0.0.1:$port/v1"], "http2": false}],
+          "benchmarks": [{"name": "mb", "path": "$work/mb.jsonl", "format": "math"}]}}
+JSON
+mpiexec -n 2 "$TKD" eval jobtir.json >runtir.log 2>&1 || { tail -20 runtir.log; fail "tkd eval (tir) failed"; }
+"$TKD" store export outtir/eval.h5 --what traces --jsonl - 2>/dev/null | /usr/bin/python3 -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+bad = [r for r in rows if r['tool_calls'] != 1 or r['turns'] != 3 or r['status'] != ('wrong' if int(r['text']['id'][3:]) % 3 == 0 else 'correct')
+       or r['text']['mode'] != 'tir' or r['text']['calls'][0]['result'].find(str(5 * int(r['text']['id'][3:]) + 3)) < 0]
+print(len(rows), 'records', len(bad), 'unexpected')
+sys.exit(1 if bad or len(rows) != 30 else 0)" || fail "tir: records differ from the script"
+acc=$(/usr/bin/python3 -c "import json; print(json.load(open('outtir/eval/results.json'))['arms']['tools']['benchmarks']['mb']['accuracy'])")
+[ "$acc" = "$(/usr/bin/python3 -c 'print(20/30)')" ] || fail "tir: accuracy $acc, want 20/30"
+ok "mode tir (2 ranks): 30 samples, each a plan, one tool call run by the toolkit, a boxed answer; accuracy 20/30 as scripted"
