@@ -96,3 +96,21 @@ n=$(echo "$out" | tr ',' '\n' | grep -c . || true)
 echo ",$out," | grep -q ",$end," && fail "--ids: the output holds <|im_end|> ($end): $out"
 [ "$n" -lt 40 ] || fail "--ids did not stop at <|im_end|>: $n tokens"
 ok "generate --ids stops at <|im_end|> after $n tokens, like --chat"
+
+# job-file errors are refused with exit 2 and say what to fix
+bad() { # bad NAME EXPECTED-MESSAGE --set ...
+  local name=$1 want=$2
+  shift 2
+  set +e
+  "$TKD" eval b4.json "$@" >bad.log 2>&1
+  local rc=$?
+  set -e
+  [ $rc -eq 2 ] && grep -q "$want" bad.log || { cat bad.log; fail "$name: exit $rc, want 2 and '$want'"; }
+}
+bad "tir with builtin" "tir needs engine endpoint" --set eval.arms.0.mode=tir
+bad "endpoint without url" "needs model and base_urls" --set eval.arms.0.engine=endpoint
+bad "unknown arm key" "eval.arms\[0\].modle" --set eval.arms.0.modle=x
+bad "duplicate arm" "is used twice" --set eval.arms.1.name=fit
+bad "no benchmark" "eval.benchmarks is empty" --set 'eval.benchmarks=[]'
+bad "missing benchmark file" "eval.benchmarks\[0\]" --set eval.benchmarks.0.path=/nonexistent.jsonl
+ok "bad job files: exit 2 with a message naming the key"
