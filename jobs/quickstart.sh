@@ -18,9 +18,8 @@ echo "== data import"
 $tkd data import "$job"
 echo "== testwork: 2 MPI ranks share the problems through leases, each writes its own shard"
 mpirun -n 2 $tkd testwork "$job" --set testwork.max_ms=20
-echo "== store: merge the shards, check and summarise the result"
+echo "== store: the finished phase merged its shards into one store; check and summarise it"
 out=$($tkd config show "$job" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["output_dir"])')
-$tkd store merge "$out/shards/test" "$out/test.h5"
 $tkd store verify "$out/test.h5"
 $tkd store info "$out/test.h5"
 
@@ -43,6 +42,5 @@ if [ -z "$($tkd config show "$job" | /usr/bin/python3 -c 'import json,sys; print
              --set solve.max_in_flight=256)
 fi
 mpirun -n 2 $tkd solve "$job" "${solve_set[@]}"
-$tkd store merge "$out/shards/solve" "$out/solve.h5"
 $tkd store verify "$out/solve.h5"
 $tkd store info "$out/solve.h5"

@@ -15,6 +15,7 @@ pkgs=(
   nginx
   slurm-wlm munge
   python3-jinja2 unicode-data bzip2
+  gnuplot-nox
 )
 missing=()
 for p in "${pkgs[@]}"; do

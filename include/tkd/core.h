@@ -90,7 +90,12 @@ char *tkd_buf_steal(tkd_buf *b);
 
 /* Read a whole file (NUL-terminated; *len excludes the NUL). */
 int tkd_file_read(const char *path, char **out, size_t *len, tkd_err *e);
-/* Write a whole file crash-safely: temp name in the same folder, fsync, rename. */
+/* Where a write to path lands: the target of path when it is a symbolic
+ * link (relative targets taken from the link's folder), else path itself;
+ * caller frees. A sweep links an arm's outputs into shared stage folders. */
+char *tkd_path_follow(const char *path, tkd_err *e);
+/* Write a whole file crash-safely: temp name in the same folder, fsync, rename
+ * (through a symbolic link at path: the link stays, its target is replaced). */
 int tkd_file_write_atomic(const char *path, const void *data, size_t len, tkd_err *e);
 /* mkdir -p */
 int tkd_mkdirs(const char *path, tkd_err *e);

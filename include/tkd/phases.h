@@ -31,6 +31,43 @@ int tkd_student_prompt_load(const tkd_job *job, tkd_student_prompt *p, tkd_err *
 char *tkd_student_prompt_user(const tkd_student_prompt *p, const char *problem, tkd_err *e);
 void tkd_student_prompt_free(tkd_student_prompt *p);
 
+/* ---- phase completion (src/phases/complete.c) ----
+ * A phase that has done every item merges its shards into its store
+ * (OUT/solve.h5, OUT/backtranslate.h5, ...) and writes the marker
+ * OUT/<phase>.complete.json: the store and its SHA-256, the phase's input
+ * stores with theirs, the job's hash. A marker is current while its store
+ * exists and its inputs still hash the same. */
+char *tkd_phase_marker_path(const tkd_job *job, const char *phase, tkd_err *e);
+/* OUT/<store> of a phase that merges its shards (caller frees). */
+char *tkd_phase_store_path(const tkd_job *job, const char *phase, tkd_err *e);
+/* 1 when phase has a current marker, else 0. */
+int tkd_phase_is_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* 0 when `needs` is complete; else TKD_EINVAL with a message naming the
+ * missing marker and the command to run first (exit 2). */
+int tkd_phase_require(const tkd_job *job, const char *phase, const char *needs, tkd_err *e);
+/* Before a phase starts: 1 when it is already complete (a re-run is a no-op),
+ * 0 when it may start, or the error of tkd_phase_require for its input. */
+int tkd_phase_gate(const tkd_job *job, const char *phase, tkd_err *e);
+/* After every item is done (rank 0): merge the shards into the phase's store
+ * and write its marker. */
+int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* SHA-256 of the job keys phase reads (the marker's keys_sha256). */
+int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e);
+/* Plan a sweep (see src/phases/sweep.c): one job file per arm under OUT
+ * (out_dir, or the base's output_dir/sweep-NAME), phases shared where their
+ * keys agree; *plan_path: OUT/sweep.json (caller frees). */
+int tkd_sweep_plan(const char *base_path, const char *sweep_path, const char *out_dir, char **plan_path, tkd_err *e);
+/* Write the marker of phase for a store it wrote itself, with its inputs. */
+int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *store, const char *const *inputs,
+                            int n_inputs, tkd_err *e);
+
+/* The report (tkd report JOB.json): OUT/report/report.md with its PNG plots
+ * and report.json (every number in it), from the merged stores, the exported
+ * sets, the eval results and the training log of the run. */
+int tkd_phase_report(const tkd_job *job, tkd_err *e);
+/* The report of a sweep (DIR/sweep.json): DIR/report/report.md, a row per arm. */
+int tkd_phase_report_sweep(const char *plan_path, tkd_err *e);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 
@@ -76,6 +113,38 @@ int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
  * by the caller). Returns 0 when every problem is done, TKD_ESTOP when stopped
  * early (resumable), or an error. Collective. */
 int tkd_solve_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/*
+ * The export phase (tkd export JOB.json, one process): SFT datasets from the
+ * merged stores. For each of export.variants ("nl": back-translated
+ * solutions from OUT/backtranslate.h5; "tir": the solve traces with native
+ * tool calls from OUT/solve.h5; "gold": the datasets' own solutions from
+ * OUT/problems.h5) it writes OUT/sft/<variant>/{train,valid}.jsonl (one
+ * {"messages": [...], ["tools": [...]], "id", "source", "subject", "level",
+ * "pid", "sample"} per line; a seeded split by problem), manifest.json (the
+ * count at every filter stage, the inputs with their sha256, the settings,
+ * each decontaminated problem with the benchmark problem it matched, the job)
+ * and a README.md card. Filters, in order: status, unknown problem,
+ * decontamination (word n-grams against eval.benchmarks[] and
+ * export.decontaminate), malformed text, boxed answer equal to the gold,
+ * token length (export.tokenizer), exact and near-duplicate solutions
+ * (MinHash), at most export.per_problem per problem. Deterministic: the same
+ * job and inputs give the same bytes.
+ */
+#define TKD_EXPORT_STAGES 9
+typedef struct tkd_export_variant_summary {
+    const char *name;
+    size_t records_in, dropped[TKD_EXPORT_STAGES], train, valid;
+} tkd_export_variant_summary;
+typedef struct tkd_export_summary {
+    tkd_export_variant_summary v[3];
+    int n;
+    double seconds;
+    size_t bench_problems; /* benchmark problems in the decontamination index */
+} tkd_export_summary;
+/* The name of filter stage k (0 <= k < TKD_EXPORT_STAGES): "status", ... */
+const char *tkd_export_stage_name(int k);
+int tkd_export_run(const tkd_job *job, tkd_export_summary *sum, tkd_err *e);
 
 /*
  * The eval phase (tkd eval JOB.json): the student arms (eval.arms[]) on the

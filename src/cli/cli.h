@@ -38,10 +38,14 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
 /* Print an error and turn its code into an exit code. */
 int tkd_cli_fail(const tkd_err *e);
 
+int tkd_cmd_run(int argc, char **argv);
+int tkd_cmd_sweep(int argc, char **argv);
+int tkd_cmd_report(int argc, char **argv);
 int tkd_cmd_config(int argc, char **argv);
 int tkd_cmd_data(int argc, char **argv);
 int tkd_cmd_llm(int argc, char **argv);
 int tkd_cmd_solve(int argc, char **argv);
+int tkd_cmd_export(int argc, char **argv);
 int tkd_cmd_testwork(int argc, char **argv);
 int tkd_cmd_eval(int argc, char **argv);
 int tkd_cmd_store(int argc, char **argv);

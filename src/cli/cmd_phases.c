@@ -43,12 +43,32 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
     }
     tkd_cli_job_env(&job);
 
-    if ((rc = tkd_dist_signals_install(&e)) == 0)
-        rc = run(&job, MPI_COMM_WORLD, &e);
+    /* Rank 0 decides whether the phase may start (its input phase complete)
+     * or is complete already (a no-op), and after a run that did every item,
+     * merges the shards and writes the marker; every rank exits alike. */
+    int gate = rank == 0 ? tkd_phase_gate(&job, name, &e) : 0;
+    MPI_Bcast(&gate, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (gate == 1) {
+        if (rank == 0)
+            tkd_log_info("%s: already complete (%s/%s.complete.json matches its inputs): nothing to do; remove the "
+                         "marker to run it again",
+                         name, tkd_job_str(&job, "output_dir"), name);
+        rc = 0;
+    } else if (gate < 0) {
+        rc = gate;
+        if (rank != 0)
+            e.msg[0] = '\0';
+    } else if ((rc = tkd_dist_signals_install(&e)) == 0 && (rc = run(&job, MPI_COMM_WORLD, &e)) == 0) {
+        if (rank == 0)
+            rc = tkd_phase_complete(&job, name, &e);
+        MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (rank != 0 && rc)
+            snprintf(e.msg, sizeof e.msg, "%s: rank 0 could not complete the phase (see its error)", name);
+    }
     int code = tkd_exit_code(rc);
     if (rc == TKD_ESTOP)
         tkd_log_info("%s: stopped early; exit %d (resumable: run the same command again)", name, code);
-    else if (rc)
+    else if (rc && (e.msg[0] || rank == 0))
         tkd_log_error("%s", e.msg[0] ? e.msg : tkd_strerror(rc));
     tkd_job_free(&job);
     MPI_Finalize();

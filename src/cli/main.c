@@ -16,6 +16,8 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"run", tkd_cmd_run, "JOB.json [--from P] [--to P] [-n RANKS]: the whole chain, skipping complete phases"},
+    {"sweep", tkd_cmd_sweep, "BASE.json SWEEP.json [--run]: ablation arms sharing the phases whose keys agree"},
     {"config", tkd_cmd_config, "check | show | keys: validate a job file, print it resolved, list its keys"},
     {"data", tkd_cmd_data, "import: read problem files (MATH, MATH500/AIME, GSM8K) into the store"},
     /* store */
@@ -31,11 +33,13 @@ static const command commands[] = {
     /* llm / solve */
     {"llm", tkd_cmd_llm, "chat | batch: send a prompt (or N numbered requests) to the job's teacher"},
     {"solve", tkd_cmd_solve, "JOB.json: the teacher solves every problem with the toolkit, over MPI ranks"},
+    {"export", tkd_cmd_export, "JOB.json: SFT datasets (nl, tir, gold) from the stores: filtered, deduplicated, decontaminated"},
     /* model */
     {"tokenize", tkd_cmd_tokenize, "encode text (or --decode ids, --chat messages) with a model's tokenizer"},
     {"model", tkd_cmd_model, "init | info: a random Qwen2 of any shape (tests, benchmarks); a model's shape"},
     {"train", tkd_cmd_train, "fine-tune the student (LoRA or full) on SFT JSONL, data-parallel over MPI ranks"},
     {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
+    {"report", tkd_cmd_report, "JOB.json: the run's report (OUT/report/report.md, plots, report.json)"},
     {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
     /* eval */
     {"eval", tkd_cmd_eval, "JOB.json [--metrics-only]: the student arms on the benchmarks, over MPI ranks; metrics"},

@@ -148,16 +148,39 @@ int tkd_file_read(const char *path, char **out, size_t *len, tkd_err *e) {
     return *out ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory reading '%s'", path);
 }
 
-int tkd_file_write_atomic(const char *path, const void *data, size_t len, tkd_err *e) {
+char *tkd_path_follow(const char *path, tkd_err *e) {
+    char target[4096];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0 || n >= (ssize_t)sizeof target - 1) /* not a link: the path itself */
+        return tkd_strdup(path, e);
+    target[n] = '\0';
+    const char *slash = strrchr(path, '/');
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (target[0] == '/' || !slash ? tkd_buf_puts(&b, target)
+                                    : tkd_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, target)) {
+        tkd_buf_free(&b);
+        tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return tkd_buf_steal(&b);
+}
+
+int tkd_file_write_atomic(const char *link, const void *data, size_t len, tkd_err *e) {
+    char *path = tkd_path_follow(link, e);
+    if (!path)
+        return TKD_ENOMEM;
+    int rc = 0;
     tkd_buf tmp;
     tkd_buf_init(&tmp);
-    if (tkd_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()))
+    if (tkd_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid())) {
+        free(path);
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
-        int rc = tkd_err_set(e, TKD_EIO, "cannot create '%s': %s", tmp.data, strerror(errno));
-        tkd_buf_free(&tmp);
-        return rc;
+        rc = tkd_err_set(e, TKD_EIO, "cannot create '%s': %s", tmp.data, strerror(errno));
+        goto out;
     }
     const char *p = data;
     size_t left = len;
@@ -166,23 +189,22 @@ int tkd_file_write_atomic(const char *path, const void *data, size_t len, tkd_er
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            int rc = tkd_err_set(e, TKD_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
+            rc = tkd_err_set(e, TKD_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
             close(fd);
             unlink(tmp.data);
-            tkd_buf_free(&tmp);
-            return rc;
+            goto out;
         }
         p += w;
         left -= (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp.data, path) != 0) {
-        int rc = tkd_err_set(e, TKD_EIO, "cannot finish writing '%s': %s", path, strerror(errno));
+        rc = tkd_err_set(e, TKD_EIO, "cannot finish writing '%s': %s", path, strerror(errno));
         unlink(tmp.data);
-        tkd_buf_free(&tmp);
-        return rc;
     }
+out:
     tkd_buf_free(&tmp);
-    return 0;
+    free(path);
+    return rc;
 }
 
 int tkd_mkdirs(const char *path, tkd_err *e) {

@@ -54,6 +54,67 @@ static void compress(tkd_sha256 *s, const uint8_t *p) {
     s->h[7] += h;
 }
 
+/* The SHA extensions (Intel SHA-NI, AMD Zen) do a block several times faster:
+ * hashing a multi-GB store for a manifest costs a fraction of a second.
+ * Chosen at run time (CPUID leaf 7, EBX bit 29); the portable code above is
+ * the reference, and both give the test vectors of tests/core. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8], const uint8_t *p, size_t blocks) {
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                     /* ABEF */
+    st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                          /* CDGH */
+    for (; blocks; blocks--, p += 64) {
+        __m128i abef = st0, cdgh = st1, m[4];
+        for (int i = 0; i < 4; i++)
+            m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
+        for (int i = 0; i < 16; i++) { /* rounds 4i..4i+3; m[i&3] holds W[4i..4i+3] */
+            __m128i msg = _mm_add_epi32(m[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+            st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0E));
+            if (i < 12) { /* W[4i+16..4i+19] from W[4i..4i+15] */
+                __m128i t = _mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]);
+                t = _mm_add_epi32(t, _mm_alignr_epi8(m[(i + 3) & 3], m[(i + 2) & 3], 4));
+                m[i & 3] = _mm_sha256msg2_epu32(t, m[(i + 3) & 3]);
+            }
+        }
+        st0 = _mm_add_epi32(st0, abef);
+        st1 = _mm_add_epi32(st1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(st0, 0x1B);    /* FEBA */
+    st1 = _mm_shuffle_epi32(st1, 0xB1);    /* DCHG */
+    st0 = _mm_blend_epi16(tmp, st1, 0xF0); /* DCBA */
+    st1 = _mm_alignr_epi8(st1, tmp, 8);    /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], st0);
+    _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+static int have_sha_ni(void) {
+    static int have = -1; /* a constant of the machine, computed once */
+    if (have < 0) {
+        unsigned a, b, c, d;
+        have = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1) && __get_cpuid(1, &a, &b, &c, &d) &&
+               (c >> 19 & 1) && (c >> 9 & 1); /* SHA, SSE4.1, SSSE3 */
+    }
+    return have;
+}
+#endif
+
+static void compress_blocks(tkd_sha256 *s, const uint8_t *p, size_t blocks) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (have_sha_ni()) {
+        compress_ni(s->h, p, blocks);
+        return;
+    }
+#endif
+    for (; blocks; blocks--, p += 64)
+        compress(s, p);
+}
+
 void tkd_sha256_init(tkd_sha256 *s) {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -65,6 +126,11 @@ void tkd_sha256_init(tkd_sha256 *s) {
 void tkd_sha256_update(tkd_sha256 *s, const void *data, size_t n) {
     const uint8_t *p = data;
     s->nbytes += n;
+    if (s->fill == 0 && n >= 64) { /* whole blocks straight from the input */
+        compress_blocks(s, p, n / 64);
+        p += n / 64 * 64;
+        n %= 64;
+    }
     while (n > 0) {
         size_t take = 64 - s->fill;
         if (take > n)
@@ -74,8 +140,13 @@ void tkd_sha256_update(tkd_sha256 *s, const void *data, size_t n) {
         p += take;
         n -= take;
         if (s->fill == 64) {
-            compress(s, s->block);
+            compress_blocks(s, s->block, 1);
             s->fill = 0;
+            if (n >= 64) {
+                compress_blocks(s, p, n / 64);
+                p += n / 64 * 64;
+                n %= 64;
+            }
         }
     }
 }

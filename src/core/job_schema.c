@@ -154,6 +154,13 @@ const tkd_job_key tkd_job_schema[] = {
     {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
      "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
 
+    /* ---- report: tkd report ---- */
+    {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},
+    {"report.prompt_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million prompt tokens, for the cost line (0: no cost shown)"},
+    {"report.completion_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,
+     "teacher price per million completion tokens, for the cost line"},
+
     /* ---- module sections are added below this line ---- */
 
     /* ---- eval: the sharded evaluation phase (tkd eval) ---- */
@@ -186,13 +193,46 @@ const tkd_job_key tkd_job_schema[] = {
      "builtin: the model folder (config.json, safetensors, tokenizer.json)"},
     {"eval.arms[].adapter", TKD_JT_STRING, "\"\"", NOB, NULL, "builtin: a LoRA adapter folder (PEFT layout), merged at load"},
     {"eval.arms[].batch", TKD_JT_INT, "16", 1, 4096, NULL, "builtin: sequences decoded together (continuous batching)"},
-    {"eval.benchmarks", TKD_JT_ARRAY, "[]", NOB, NULL, "benchmark files, in the shapes `tkd data import` reads"},
-    {"eval.benchmarks[].name", TKD_JT_STRING, NULL, NOB, NULL, "the benchmark's name (id prefix, results.json key)"},
+    {"eval.benchmarks", TKD_JT_ARRAY, "[]", NOB, NULL,
+     "benchmark files, in the shapes `tkd data import` reads (export decontaminates against each)"},
+    {"eval.benchmarks[].name", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "the benchmark's name: problem id prefix and results.json key (default: the file name without .jsonl)"},
     {"eval.benchmarks[].path", TKD_JT_STRING, NULL, NOB, NULL, "JSONL file (or a folder of them)"},
     {"eval.benchmarks[].format", TKD_JT_STRING, "\"auto\"", NOB, "auto|math|bench|gsm8k", "record shape, as in data.sources"},
     {"eval.benchmarks[].extract", TKD_JT_STRING, "\"\"", NOB, "|auto|boxed|final|gsm8k|last_number",
      "how the answer is pulled out of a response (empty: grade.extract)"},
     {"eval.benchmarks[].limit", TKD_JT_INT, "0", 0, 1e12, NULL, "evaluate at most this many problems (0: all)"},
+
+    /* ---- export: SFT datasets from the stores (tkd export) ---- */
+    {"export", TKD_JT_OBJECT, "{}", NOB, NULL, "SFT export: variants, filters, deduplication, decontamination"},
+    {"export.variants", TKD_JT_STRINGS, "[\"nl\", \"tir\", \"gold\"]", NOB, NULL,
+     "datasets to write: nl (back-translated), tir (tool-integrated traces), gold (the datasets' own solutions)"},
+    {"export.out_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "folder of the variants (default: OUTPUT_DIR/sft)"},
+    {"export.solve_store", TKD_JT_STRING, "\"\"", NOB, NULL, "merged solve store (default: OUTPUT_DIR/solve.h5)"},
+    {"export.backtranslate_store", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "merged back-translation store (default: OUTPUT_DIR/backtranslate.h5)"},
+    {"export.tokenizer", TKD_JT_STRING, "\"\"", NOB, NULL,
+     "the student's tokenizer.json or model folder for the length filter (default: train.model_dir; none: no length filter)"},
+    {"export.max_tokens", TKD_JT_INT, "4096", 0, 1e9, NULL, "drop examples longer than this many tokens, chat template included (0: no limit)"},
+    {"export.per_problem", TKD_JT_INT, "4", 0, 1e9, NULL, "at most this many examples per problem (0: no limit)"},
+    {"export.valid_fraction", TKD_JT_NUMBER, "0.05", 0, 1, NULL, "share of problems held out in valid.jsonl (seeded, by problem)"},
+    {"export.allow_partial", TKD_JT_BOOL, "false", NOB, NULL, "nl: keep back-translations with status partial too"},
+    {"export.check_answer", TKD_JT_BOOL, "true", NOB, NULL, "drop examples whose boxed answer is missing or not the gold answer"},
+    {"export.tir_statuses", TKD_JT_STRINGS, "[\"correct\"]", NOB, NULL, "tir: solve statuses exported"},
+    {"export.tir_follow_ups", TKD_JT_STRING, "\"merge\"", NOB, "merge|keep",
+     "tir: drop the solver's follow-up prompts and merge the plan into the next reply, or keep them as user turns"},
+    {"export.tir_tools", TKD_JT_STRING, "\"offered\"", NOB, "offered|used",
+     "tir: the tool specs on each line: all offered to the teacher (solve.tools), or only those the trace calls"},
+    {"export.dedup", TKD_JT_OBJECT, "{}", NOB, NULL, "deduplication of solutions"},
+    {"export.dedup.exact", TKD_JT_BOOL, "true", NOB, NULL, "drop an example whose normalized problem and solution were seen"},
+    {"export.dedup.near", TKD_JT_BOOL, "true", NOB, NULL, "drop near-duplicate solutions of the same problem (MinHash)"},
+    {"export.dedup.threshold", TKD_JT_NUMBER, "0.8", 0, 1, NULL, "estimated Jaccard similarity at which a solution is a near duplicate"},
+    {"export.dedup.shingle", TKD_JT_INT, "5", 1, 64, NULL, "words per shingle"},
+    {"export.decontaminate", TKD_JT_STRINGS, "[]", NOB, NULL,
+     "extra JSONL files (or folders) of problems to decontaminate against, besides eval.benchmarks[]"},
+    {"export.ngram", TKD_JT_INT, "8", 1, 32, NULL, "words per n-gram for decontamination (open-r1 uses 8)"},
+    {"export.decontaminate_overlap", TKD_JT_NUMBER, "0.5", 0, 1, NULL,
+     "share of a benchmark problem's n-grams a training problem must hold to be dropped (0: any one n-gram)"},
 
     /* ---- tools: the math toolkit's executor (worker pool) ---- */
     {"tools", TKD_JT_OBJECT, "{}", NOB, NULL, "limits of the tool executor"},

@@ -6,8 +6,8 @@
  * every finished sample, flush and report what is durable, log progress. On
  * a stop: take no more items, let the samples in flight go on for
  * dist.grace_s, then close the shard (a re-run redoes what was left). When
- * every item is done, rank 0 merges the shards into OUT/eval.h5 and writes
- * OUT/eval/results.json.
+ * every item is done, rank 0 writes OUT/eval/results.json (and the phase
+ * runner merges the shards into OUT/eval.h5).
  */
 #include "eval_int.h"
 
@@ -305,22 +305,10 @@ static int make_engines(eval_ctx *x, tkd_err *e) {
     return 0;
 }
 
-/* Rank 0, after every item is done: OUT/eval.h5 and the metrics. */
+/* Rank 0, after every item is done: the metrics (tkd_cli_mpi_phase then
+ * merges the shards into OUT/eval.h5 and writes the completion marker). */
 static int finish_run(eval_ctx *x, tkd_err *e) {
-    tkd_buf b;
-    tkd_buf_init(&b);
-    if (tkd_buf_printf(&b, "%s/eval.h5", tkd_job_str(x->job, "output_dir"))) {
-        tkd_buf_free(&b);
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    }
-    tkd_store_merge_stats ms;
-    int rc = tkd_store_merge(x->dir, b.data, &ms, e);
-    if (!rc)
-        tkd_log_info("eval: merged %zu shards into %s (%zu records)", ms.shards, b.data, ms.rows_out);
-    tkd_buf_free(&b);
-    if (!rc)
-        rc = tkd_eval_metrics(x->job, 1, e);
-    return rc;
+    return tkd_eval_metrics(x->job, 1, e);
 }
 
 int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {

@@ -30,8 +30,10 @@
  *  - mean_response_tokens: completion tokens over every counted sample;
  *    length_share / no_answer_share: shares of counted samples with status
  *    length / no_answer.
- *  - pairs (a, b) per benchmark, over problems counted for both arms: diff
- *    = (correct_a - correct_b) / n on sample 0; ci95 by the paired bootstrap
+ *  - pairs (a, b) per benchmark (a before b in eval.arms), over problems
+ *    counted for both arms: diff = (correct_b - correct_a) / n on sample 0
+ *    (the second arm minus the first: base then tuned gives the gain); ci95
+ *    by the paired bootstrap
  *    (one draw of problems for both arms; seed ^
  *    tkd_hash64("tkd-eval-pair\nA\nB\nBENCH")); the exact two-sided McNemar
  *    p-value min(1, 2 P[X <= min(n01, n10)]), X ~ Binomial(n01 + n10, 1/2)
@@ -171,7 +173,7 @@ static int bootstrap(const double *v, const double *w, int n, int B, uint64_t se
         double s = 0;
         for (int i = 0; i < n; i++) {
             uint64_t j = tkd_rng_below(&r, (uint64_t)n);
-            s += w ? v[j] - w[j] : v[j];
+            s += w ? w[j] - v[j] : v[j]; /* paired: the second series minus the first */
         }
         means[b] = s / n;
     }
@@ -408,7 +410,7 @@ static int pair_metrics(mctx *m, int a, int b, const eval_bench *bb, const size_
         return rc;
     json_t *p = json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:f, s:[f,f], s:i, s:i, s:f}", "a", x->arms[a].name, "b",
                           x->arms[b].name, "benchmark", bb->name, "n", c, "accuracy_a", c ? (double)sa / c : 0.0,
-                          "accuracy_b", c ? (double)sb / c : 0.0, "diff", c ? (double)(sa - sb) / c : 0.0, "ci95",
+                          "accuracy_b", c ? (double)sb / c : 0.0, "diff", c ? (double)(sb - sa) / c : 0.0, "ci95",
                           ci[0], ci[1], "a_only", (int)n10, "b_only", (int)n01, "mcnemar_p", eval_mcnemar_p(n10, n01));
     return p && !json_array_append_new(pairs, p) ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
 }
@@ -438,12 +440,12 @@ static void print_table(eval_ctx *x, json_t *res) {
     json_t *pairs = json_object_get(res, "pairs"), *p;
     size_t i;
     if (json_array_size(pairs))
-        printf("\n%-33s %-14s %6s %9s %19s %6s %6s %10s\n", "pair (a - b)", "benchmark", "n", "diff pp", "95% CI",
+        printf("\n%-33s %-14s %6s %9s %19s %6s %6s %10s\n", "pair (b - a)", "benchmark", "n", "diff pp", "95% CI",
                "a only", "b only", "McNemar p");
     json_array_foreach(pairs, i, p) {
         char name[128];
-        snprintf(name, sizeof name, "%s - %s", json_string_value(json_object_get(p, "a")),
-                 json_string_value(json_object_get(p, "b")));
+        snprintf(name, sizeof name, "%s - %s", json_string_value(json_object_get(p, "b")),
+                 json_string_value(json_object_get(p, "a")));
         json_t *ci = json_object_get(p, "ci95");
         printf("%-33s %-14s %6lld %+9.1f   [%+6.1f, %+6.1f] %6lld %6lld %10.4g\n", name,
                json_string_value(json_object_get(p, "benchmark")), json_integer_value(json_object_get(p, "n")),

@@ -110,8 +110,14 @@ int tkd_phase_import(const tkd_job *job, const char *const *extra_paths, int n_e
     }
     if (!rc && !(path = tkd_phase_problems_path(job, e)))
         rc = TKD_ENOMEM;
+    char *dest = rc ? NULL : tkd_path_follow(path, e); /* a sweep links problems.h5 into a shared stage */
+    if (!rc && !dest)
+        rc = TKD_ENOMEM;
     if (!rc)
-        rc = write_problems(job, &set, (const char *const *)files.paths, (int)files.n, path, e);
+        rc = write_problems(job, &set, (const char *const *)files.paths, (int)files.n, dest, e);
+    free(dest);
+    if (!rc)
+        rc = tkd_phase_mark_complete(job, "import", path, (const char *const *)files.paths, (int)files.n, e);
     if (!rc)
         tkd_log_info("imported %zu problems into %s", set.n, path);
     free(path);

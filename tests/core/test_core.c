@@ -29,6 +29,23 @@ TEST(sha256_vectors) {
     CHECK_INT(d[1], 0xc7);
     CHECK_INT(d[31], 0xd0);
     CHECK(tkd_hash64("abc", 3) == 0xba7816bf8f01cfeaULL);
+    /* a varied 1,000,003-byte message in pieces of 1..200 bytes and in one
+     * call (whole blocks straight from the input; SHA-NI where the CPU has
+     * it): Python's hashlib gives a79aac...b410 */
+    static uint8_t big[1000003];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)((i * 31 + 7) % 251);
+    tkd_sha256_hex(big, sizeof big, hex);
+    CHECK_STR(hex, "a79aaccf39831e39ad9382f03c515510dcde695830c65a91620160cbe434b410");
+    tkd_sha256_init(&s);
+    for (size_t at = 0, k = 1; at < sizeof big; k = k % 200 + 1) {
+        size_t n = sizeof big - at < k ? sizeof big - at : k;
+        tkd_sha256_update(&s, big + at, n);
+        at += n;
+    }
+    tkd_sha256_final(&s, d);
+    CHECK_INT(d[0], 0xa7);
+    CHECK_INT(d[31], 0x10);
 }
 
 TEST(rng) {

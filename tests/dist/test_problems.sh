@@ -12,6 +12,12 @@ grep -q "testwork: $N items from .*problems.h5" "$work/run.log" || { cat "$work/
 "$TKD" store merge "$work/out/shards/test" "$work/out/merged.h5" >/dev/null 2>&1 || fail "merge failed"
 check merged "$work/out/merged.h5" $N problem/ || fail "merged store is not every problem exactly once"
 ok "$N problems from problems.h5, each worked exactly once"
+[ -s "$work/out/testwork.complete.json" ] && [ -s "$work/out/test.h5" ] || fail "no completion marker or merged store"
+check merged "$work/out/test.h5" $N problem/ || fail "the phase's own merged store is not every problem exactly once"
+mpiexec -n 2 "$TKD" testwork "$work/job.json" >"$work/run2.log" 2>&1 || { cat "$work/run2.log"; fail "re-run failed"; }
+grep -q "testwork: already complete" "$work/run2.log" || { cat "$work/run2.log"; fail "a complete phase ran again"; }
+ok "the finished phase merged its shards and wrote its marker; a re-run is a no-op"
+rm "$work/out/testwork.complete.json"   # without the marker, the done-set still skips everything
 mpiexec -n 2 "$TKD" testwork "$work/job.json" >"$work/run2.log" 2>&1 || { cat "$work/run2.log"; fail "re-run failed"; }
 grep -q "all done: $N/$N items done, $N before this run" "$work/run2.log" || { cat "$work/run2.log"; fail "re-run redid work"; }
 [ "$(check count "$work"/out/shards/test/*.h5)" -eq $N ] || fail "the re-run wrote records"

@@ -66,7 +66,7 @@ def bootstrap(v, w, B, seed):
         s = 0.0
         for _ in range(n):
             j = r.below(n)
-            s += v[j] - w[j] if w is not None else v[j]
+            s += w[j] - v[j] if w is not None else v[j]
         means.append(s / n)
     means.sort()
     return [quantile(means, 0.025), quantile(means, 0.975)]
@@ -192,7 +192,7 @@ def results(samples, problems, arms, k, B, run_seed, equal, meta=None):
                 res["pairs"].append({
                     "a": a, "b": b, "benchmark": bench, "n": n,
                     "accuracy_a": sum(va) / n if n else 0.0, "accuracy_b": sum(vb) / n if n else 0.0,
-                    "diff": (int(sum(va)) - int(sum(vb))) / n if n else 0.0,
+                    "diff": (int(sum(vb)) - int(sum(va))) / n if n else 0.0,
                     "ci95": bootstrap(va, vb, B, label_seed(run_seed, "tkd-eval-pair", a, b, bench)),
                     "a_only": n10, "b_only": n01, "mcnemar_p": mcnemar(n10, n01)})
     return res
