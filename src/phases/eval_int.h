@@ -77,7 +77,8 @@ typedef struct eval_arm {
 } eval_arm;
 
 typedef struct eval_bench {
-    const char *name;
+    const char *name; /* eval.benchmarks[].name, else the file name without extension */
+    char *owned_name;
     tkd_grade_mode extract;
     size_t first, n; /* its problems: probs.items[first .. first+n) */
 } eval_bench;

@@ -171,6 +171,14 @@ static int load_benchmarks(eval_ctx *x, tkd_err *e) {
     json_array_foreach(bs, i, b) {
         eval_bench *eb = &x->benches[x->n_benches++];
         eb->name = json_string_value(json_object_get(b, "name"));
+        if (!*eb->name) { /* the file name without its extension: math500.jsonl -> math500 */
+            const char *path = json_string_value(json_object_get(b, "path")), *base = strrchr(path, '/');
+            base = base && base[1] ? base + 1 : path;
+            size_t n = strcspn(base, ".");
+            if (!(eb->owned_name = strndup(base, n)))
+                return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            eb->name = eb->owned_name;
+        }
         for (int j = 0; j + 1 < x->n_benches; j++)
             if (!strcmp(x->benches[j].name, eb->name))
                 return tkd_err_set(e, TKD_EINVAL, "%s: eval.benchmarks[%zu]: the name '%s' is used twice", job->path, i,
@@ -327,6 +335,8 @@ void eval_ctx_free(eval_ctx *x) {
         if (x->arms[a].eng)
             x->arms[a].eng->free(x->arms[a].eng);
     tkd_student_prompt_free(&x->sp);
+    for (int b = 0; b < x->n_benches; b++)
+        free(x->benches[b].owned_name);
     free(x->bench_of);
     free(x->dir);
     tkd_problem_set_free(&x->probs);

@@ -114,3 +114,9 @@ bad "duplicate arm" "is used twice" --set eval.arms.1.name=fit
 bad "no benchmark" "eval.benchmarks is empty" --set 'eval.benchmarks=[]'
 bad "missing benchmark file" "eval.benchmarks\[0\]" --set eval.benchmarks.0.path=/nonexistent.jsonl
 ok "bad job files: exit 2 with a message naming the key"
+# a benchmark without a name is named after its file (bench.jsonl -> bench; its problem ids bench/ID)
+"$TKD" eval b4.json --metrics-only --set 'eval.benchmarks.0.name=' >noname.log 2>&1 || { cat noname.log; fail "--metrics-only without a benchmark name"; }
+/usr/bin/python3 -c "
+import json; b = json.load(open('out4/eval/results.json'))['arms']['fit']['benchmarks']
+assert list(b) == ['bench'] and b['bench']['missing'] == 8, b" || fail "a benchmark without a name is not named after its file"
+ok "a benchmark without a name is named after its file"
