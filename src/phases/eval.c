@@ -342,14 +342,17 @@ int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
         !(path = tkd_store_shard_path(x.dir, x.rank, x.attempt, e)))
         goto agree;
     {
-        const char *inputs[EVAL_MAX_BENCH];
+        /* every benchmark file (a folder stands for its *.jsonl files) is hashed into the manifest */
+        tkd_data_files files = {0};
         json_t *bs = tkd_job_get(job, "eval.benchmarks");
-        for (int i = 0; i < x.n_benches; i++)
-            inputs[i] = json_string_value(json_object_get(json_array_get(bs, (size_t)i), "path"));
-        if (!(manifest = tkd_store_manifest(job, inputs, x.n_benches, e))) {
+        for (int i = 0; i < x.n_benches && !rc; i++)
+            rc = tkd_data_list_files(json_string_value(json_object_get(json_array_get(bs, (size_t)i), "path")), &files,
+                                     e);
+        if (!rc && !(manifest = tkd_store_manifest(job, (const char *const *)files.paths, (int)files.n, e)))
             rc = e->code ? e->code : TKD_ENOMEM;
+        tkd_data_files_free(&files);
+        if (rc)
             goto agree;
-        }
         tkd_store_meta meta = {TKD_PHASE_EVAL, x.rank, x.attempt, job->text, job->sha256, manifest};
         if ((rc = tkd_store_create(path, &meta, &x.shard, e)))
             goto agree;
