@@ -340,10 +340,38 @@ static int sample_token(tkd_decoder *d, seq *s, const float *logits) {
     }
     int n = V;
     if (s->top_p > 0 && s->top_p < 1) { // smallest prefix with mass >= top_p
-        qsort(buf, (size_t)V, sizeof *buf, by_p_desc);
-        double acc = 0;
-        for (n = 0; n < V && acc < s->top_p * sum; n++)
+        /* Only the largest probabilities can be in the nucleus: gather those
+         * >= tau, lowering tau until they hold the mass, and sort only them
+         * (a full sort of 151,936 entries per token cost ~15 ms). Their
+         * sorted order is the full sort's prefix, so the result is the same;
+         * should rounding leave their sorted mass short, the full sort runs. */
+        double target = s->top_p * sum, acc = 0;
+        float tau = 1.0f; /* the largest p is exp(0) = 1 */
+        int m = 0;
+        for (;;) {
+            tau *= 1.0f / 16;
+            double mass = 0;
+            for (int i = 0; i < V; i++)
+                if (buf[i].p >= tau)
+                    mass += buf[i].p;
+            if (mass >= target || tau == 0.0f)
+                break;
+        }
+        for (int i = 0; i < V; i++)
+            if (buf[i].p >= tau)
+                buf[m++] = buf[i];
+        qsort(buf, (size_t)m, sizeof *buf, by_p_desc);
+        for (n = 0; n < m && acc < target; n++)
             acc += buf[n].p;
+        if (acc < target) { /* rounding: the candidates fell short; sort them all */
+            for (int i = 0; i < V; i++) {
+                buf[i].p = (float)exp((logits[i] - logits[best]) * inv_t);
+                buf[i].i = i;
+            }
+            qsort(buf, (size_t)V, sizeof *buf, by_p_desc);
+            for (acc = 0, n = 0; n < V && acc < target; n++)
+                acc += buf[n].p;
+        }
         sum = acc;
     }
     double u = tkd_rng_uniform(&s->rng) * sum, acc = 0;

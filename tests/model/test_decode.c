@@ -6,6 +6,8 @@
 #include "tkd/model.h"
 #include "tkd_test.h"
 
+#include <math.h>
+
 static tkd_model_config tiny(void) {
     tkd_model_config c = {.hidden = 32,
                           .n_layers = 2,
@@ -112,6 +114,86 @@ TEST(continuous_batching_matches_batch_1) {
     tkd_model_free(&m);
 }
 
+/* Top-p sampling as the plain definition writes it: sort all, take the
+ * smallest prefix with mass >= top_p, draw one uniform. */
+typedef struct {
+    float p;
+    int i;
+} ref_pair;
+static int ref_desc(const void *a, const void *b) {
+    const ref_pair *x = a, *y = b;
+    return x->p < y->p ? 1 : x->p > y->p ? -1 : x->i - y->i;
+}
+static int ref_sample(const float *logits, int V, double temp, double top_p, tkd_rng *rng) {
+    int best = 0;
+    for (int i = 1; i < V; i++)
+        if (logits[i] > logits[best])
+            best = i;
+    ref_pair *buf = malloc(sizeof *buf * (size_t)V);
+    double sum = 0;
+    for (int i = 0; i < V; i++) {
+        buf[i].p = (float)exp((logits[i] - logits[best]) * (1.0 / temp));
+        buf[i].i = i;
+        sum += buf[i].p;
+    }
+    qsort(buf, (size_t)V, sizeof *buf, ref_desc);
+    double acc = 0;
+    int n;
+    for (n = 0; n < V && acc < top_p * sum; n++)
+        acc += buf[n].p;
+    double u = tkd_rng_uniform(rng) * acc, c = 0;
+    int t = buf[n - 1].i;
+    for (int i = 0; i < n; i++) {
+        c += buf[i].p;
+        if (u < c) {
+            t = buf[i].i;
+            break;
+        }
+    }
+    free(buf);
+    return t;
+}
+
+/* Sampled tokens equal the plain top-p definition on the full forward's logits. */
+TEST(top_p_matches_definition) {
+    tkd_model_config c = tiny();
+    c.vocab = 300;
+    tkd_model m;
+    tkd_err e = {0};
+    CHECK_INT(tkd_model_init_random(&m, &c, 13, &e), 0);
+    for (size_t i = 0; i < m.n_params; i++)
+        m.mem[i] *= 10.0f;
+    tkd_qwen2_opts qo = {.B = 1, .T = 64};
+    tkd_qwen2 *q;
+    CHECK_INT(tkd_qwen2_new(&q, &m, NULL, &qo, &e), 0);
+    double temps[] = {0.3, 1.0, 2.0}, tops[] = {0.5, 0.9, 0.99};
+    int agree = 1, total = 0;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            int prompt[] = {3, 1, 4, 1, 5}, *out[1], olen[1];
+            const int *pp[1] = {prompt};
+            int len = 5;
+            tkd_gen_opts o = {.max_new = 20, .temperature = temps[a], .top_p = tops[b], .seed = 17};
+            CHECK_INT(tkd_generate(&m, pp, &len, 1, &o, NULL, NULL, out, olen, &e), 0);
+            int seq[64], n = 5;
+            memcpy(seq, prompt, sizeof prompt);
+            tkd_rng r;
+            tkd_rng_seed(&r, 17);
+            for (int t = 0; t < olen[0]; t++) {
+                CHECK_INT(tkd_qwen2_forward(q, seq, NULL, 1, n, 0, &e), 0);
+                int want = ref_sample(tkd_qwen2_logits(q) + (size_t)(n - 1) * c.vocab, c.vocab, temps[a], tops[b], &r);
+                agree &= want == out[0][t];
+                total++;
+                seq[n++] = out[0][t];
+            }
+            free(out[0]);
+        }
+    CHECK(agree);
+    CHECK(total == 9 * 20);
+    tkd_qwen2_free(q);
+    tkd_model_free(&m);
+}
+
 TEST(utf8_lossy_as_hf) {
     static const struct {
         const char *in;
@@ -142,6 +224,7 @@ TEST(utf8_lossy_as_hf) {
 
 int main(void) {
     RUN(continuous_batching_matches_batch_1);
+    RUN(top_p_matches_definition);
     RUN(utf8_lossy_as_hf);
     return TEST_END();
 }
