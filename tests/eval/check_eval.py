@@ -1,6 +1,6 @@
 """Checks an eval run against what is known and against the reference.
 
-  check_eval.py RESULTS.json TRUTH.json RECORDS.jsonl K BOOTSTRAP SEED [--shards]
+  check_eval.py RESULTS.json TRUTH.json RECORDS.jsonl K BOOTSTRAP SEED [--records-only]
 
 1. The records (`tkd store export --what traces` of the merged store, or of
    each shard): one final record per (arm, problem, sample), with the
@@ -64,6 +64,11 @@ missing = [tag for tag in truth if tag not in final]
 if missing:
     bad.append(f"{len(missing)} samples have no record, e.g. {missing[:3]}")
 print(f"records: {len(final)} samples, each once; {len(truth)} expected")
+
+if "--records-only" in sys.argv:
+    for x in bad[:30]:
+        print("  " + x)
+    sys.exit(1 if bad else 0)
 
 # 2. results.json against the truth
 vals = {t["answer"]: t["value"] for t in truth.values() if t["answer"] is not None}
