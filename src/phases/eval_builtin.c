@@ -108,11 +108,10 @@ static int bi_submit(eval_engine *g, json_t *messages, const eval_sampling *s, v
 static int bi_poll(eval_engine *g, int timeout_ms, tkd_err *e) {
     (void)timeout_ms; /* compute-bound: never waits */
     builtin_engine *p = (builtin_engine *)g;
-    int rc = 0;
     while (p->head && tkd_decoder_free_slots(p->dec)) {
         breq *r = p->head;
         int slot;
-        if ((rc = tkd_decoder_add(p->dec, r->ids, r->n_ids, &r->o, &slot, e)))
+        if (tkd_decoder_add(p->dec, r->ids, r->n_ids, &r->o, &slot, e))
             return tkd_err_wrap(e, "eval: arm '%s'", p->name);
         p->head = r->next;
         if (!p->head)
@@ -121,7 +120,7 @@ static int bi_poll(eval_engine *g, int timeout_ms, tkd_err *e) {
         r->ids = NULL;
         p->slot_req[slot] = r;
     }
-    if (tkd_decoder_active(p->dec) && (rc = tkd_decoder_step(p->dec, e)))
+    if (tkd_decoder_active(p->dec) && tkd_decoder_step(p->dec, e))
         return tkd_err_wrap(e, "eval: arm '%s': generation", p->name);
     int slot, reason;
     while (tkd_decoder_next_done(p->dec, &slot, &reason)) {
@@ -137,7 +136,7 @@ static int bi_poll(eval_engine *g, int timeout_ms, tkd_err *e) {
                        .latency_s = tkd_now() - r->t0,
                        .attempts = 1,
                        .endpoint = -1};
-        if ((rc = tkd_tokenizer_decode(p->tok, (const int32_t *)toks, (size_t)n, TKD_TOK_SKIP_SPECIAL, &raw, &len, e)))
+        if (tkd_tokenizer_decode(p->tok, (const int32_t *)toks, (size_t)n, TKD_TOK_SKIP_SPECIAL, &raw, &len, e))
             return tkd_err_wrap(e, "eval: arm '%s': decoding a response", p->name);
         d.text = tkd_utf8_lossy(raw, len);
         free(raw);
