@@ -2,34 +2,45 @@
 # Submit a chain of tkd phases for one job file, each starting only when the
 # previous one succeeded (--dependency=afterok). Ablations: several job files
 # become one job array per phase, one task per job file.
-#   bash slurm/submit.sh JOB.json [JOB2.json ...] [-- phase phase ...]
-# Default phases: data solve.
-# Extra sbatch options come from $SBATCH_OPTS (e.g. "-p gpu --ntasks=8").
+#   bash slurm/submit.sh [--mpi PLUGIN] JOB.json [JOB2.json ...] [-- PHASE ...]
+# Default phases: data solve. Before anything is queued, every job file is
+# checked for every phase, with what the phases check when they start
+# (`tkd config check JOB.json --phase data,solve`): an unknown phase, a
+# missing input or prompt file, an unknown tool name or an endpoint that is
+# not a URL fails here, exit 2, not hours later in the queue.
+# Extra sbatch options come from $SBATCH_OPTS (e.g. "-p gpu --ntasks=8");
+# --mpi (or $TKD_SRUN_MPI) chooses srun's MPI plugin (default pmix).
+# Nothing is written to disk: the job files are the batch script's arguments.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+usage() { echo "usage: submit.sh [--mpi PLUGIN] JOB.json [JOB2.json ...] [-- PHASE ...]" >&2; exit 2; }
 jobs=()
 phases=()
+mpi=${TKD_SRUN_MPI:-pmix}
 while [ $# -gt 0 ]; do
-  if [ "$1" = "--" ]; then shift; phases=("$@"); break; fi
-  jobs+=("$1"); shift
+  case "$1" in
+    --) shift; phases=("$@"); break ;;
+    --mpi) [ $# -ge 2 ] || usage; mpi=$2; shift 2 ;;
+    --mpi=*) mpi=${1#--mpi=}; shift ;;
+    -h|--help) usage ;;
+    -*) echo "submit.sh: unknown option '$1'" >&2; usage ;;
+    *) jobs+=("$1"); shift ;;
+  esac
 done
-[ ${#jobs[@]} -gt 0 ] || { echo "usage: submit.sh JOB.json [JOB2.json ...] [-- PHASE ...]" >&2; exit 2; }
+[ ${#jobs[@]} -gt 0 ] || usage
 [ ${#phases[@]} -gt 0 ] || phases=(data solve)
+[ -n "$mpi" ] || usage
 TKD=${TKD:-$(pwd)/build/bin/tkd}
-for j in "${jobs[@]}"; do "$TKD" config check "$j" >/dev/null || exit 2; done
+chain=$(IFS=,; echo "${phases[*]}")
+for j in "${jobs[@]}"; do "$TKD" config check "$j" --phase "$chain" >/dev/null || exit 2; done
 
 dep=""
 for phase in "${phases[@]}"; do
-  if [ ${#jobs[@]} -eq 1 ]; then
-    id=$(sbatch --parsable $dep ${SBATCH_OPTS:-} --job-name="tkd-$phase" \
-         --export=ALL,PHASE="$phase",JOB="${jobs[0]}",TKD="$TKD" "$here/phase.sbatch")
-  else
-    # job array: task i runs job file i, listed one per line in a file
-    list=$(pwd)/.tkd-joblist.$$
-    printf '%s\n' "${jobs[@]}" > "$list"
-    id=$(sbatch --parsable $dep ${SBATCH_OPTS:-} --job-name="tkd-$phase" --array=0-$(( ${#jobs[@]} - 1 )) \
-         --export=ALL,PHASE="$phase",JOBLIST="$list",TKD="$TKD" "$here/phase.sbatch")
-  fi
+  array=()
+  # job array: task i runs job file i (the script's argument i+1)
+  [ ${#jobs[@]} -eq 1 ] || array=(--array=0-$(( ${#jobs[@]} - 1 )))
+  id=$(sbatch --parsable $dep ${SBATCH_OPTS:-} --job-name="tkd-$phase" "${array[@]}" \
+       --export=ALL,PHASE="$phase",TKD="$TKD",TKD_SRUN_MPI="$mpi" "$here/phase.sbatch" "${jobs[@]}")
   echo "submitted $phase as $id"
   dep="--dependency=afterok:$id"
 done

@@ -148,5 +148,9 @@ char *tkd_text_trim(char *s);
 size_t tkd_text_edit_distance(const char *a, const char *b, size_t cap);
 /* True if s is valid UTF-8 of n bytes. */
 int tkd_text_utf8_valid(const char *s, size_t n);
+/* Remove a UTF-8 byte-order mark (EF BB BF) from the start of the n bytes
+ * of s (NUL-terminated), in place; returns the new length. Editors on
+ * Windows write one; every JSONL reader strips it from line 1. */
+size_t tkd_text_strip_bom(char *s, size_t n);
 
 #endif

@@ -49,6 +49,10 @@ typedef struct tkd_data_opts {
     int fail_on_bad_line;   /* else report and skip */
 } tkd_data_opts;
 
+/* lines: records read (blank lines aside); imported: problems added to the
+ * set, duplicates of earlier ids not counted; no_answer: of those imported;
+ * duplicates: dropped because an earlier problem has the id. So the counts of
+ * several loads into one set add up to the set's. */
 typedef struct tkd_data_stats {
     size_t lines, imported, bad, no_answer, duplicates;
 } tkd_data_stats;
@@ -71,7 +75,9 @@ typedef struct tkd_data_files {
 int tkd_data_list_files(const char *path, tkd_data_files *files, tkd_err *e);
 void tkd_data_files_free(tkd_data_files *files);
 
-/* The gold answer of a record's answer text, by format (malloc'd or NULL). */
+/* The gold answer of a record's answer text, by format (malloc'd or NULL):
+ * the last \boxed{}/\fbox{}; NULL (no answer) when that box is empty or not
+ * closed; a bench file's short solution as is; GSM8K's number after ####. */
 char *tkd_data_gold_answer(const char *solution, tkd_data_format fmt);
 
 /* The problem as the JSON text stored in the trace store (caller frees),

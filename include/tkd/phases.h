@@ -68,6 +68,14 @@ int tkd_phase_report(const tkd_job *job, tkd_err *e);
 /* The report of a sweep (DIR/sweep.json): DIR/report/report.md, a row per arm. */
 int tkd_phase_report_sweep(const char *plan_path, tkd_err *e);
 
+/* ---- checks before a run (src/phases/check.c) ---- */
+/* What each named phase checks when it starts, for the phases in the order
+ * they will run (a phase's input made by an earlier one is not required to
+ * exist yet): the import's sources, OUT/problems.h5, the teacher's model and
+ * endpoint URLs, prompt files, tool names, the model folder and train data.
+ * "data" is the import. An unknown name is TKD_EUSAGE naming the phases. */
+int tkd_phase_check(const tkd_job *job, const char *const *names, int n, tkd_err *e);
+
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);
 

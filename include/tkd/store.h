@@ -144,15 +144,47 @@ int tkd_idset_add(tkd_idset *set, uint64_t id);   /* 1 added, 0 present, <0 erro
 int tkd_idset_has(const tkd_idset *set, uint64_t id);
 size_t tkd_idset_size(const tkd_idset *set);
 
-/* The done-set: problem ids of every record with a final status (any phase)
- * in every readable shard of dir (*.h5, not recursive). A shard cut short by a crash
- * contributes its durable rows; an unreadable one is skipped with a warning;
- * a missing dir is an empty set (a fresh run). */
+/* ---- verified reading: what every reader trusts ----
+ * A row is verified when it is below /records' length, its phase and status
+ * are known, its text range lies inside /text and starts at or after the end
+ * of the previous verified row's text, and its text is one non-empty valid
+ * JSON document (UTF-8, no NUL byte). A shard cut short (a killed writer's
+ * file truncated on a full or flaky file system) reads as zeros where its
+ * data were lost: those rows fail the check and are reported, never used. */
+typedef struct tkd_store_damage {
+    size_t rows;          /* rows below /records' length */
+    size_t verified;      /* rows that passed the check */
+    size_t damaged;       /* rows that did not (rows - verified) */
+    size_t first_bad;     /* the first damaged row (when damaged > 0) */
+    char first_why[160];  /* what was wrong with it */
+    /* a closed shard cut short, read from its zero-padded image: its size on
+     * disk and the size HDF5 recorded (both 0 otherwise) */
+    uint64_t file_bytes, file_bytes_expected;
+} tkd_store_damage;
+/* Called for each verified row with its text (len bytes, not NUL-terminated,
+ * valid only during the call); 0 goes on, anything else stops and is returned. */
+typedef int (*tkd_store_text_fn)(void *ctx, const tkd_record *rec, const char *text, size_t len);
+/* Visit every verified row of an open store in file order; damaged rows are
+ * skipped and counted in *dmg (may be NULL). Fails only on a callback's
+ * code or out of memory: an unreadable part of the file is damage. The
+ * done-set, merge and export open each file so that a closed shard cut short
+ * (which HDF5 refuses: "truncated file") is read from an image padded with
+ * zeros, and give its verified rows too. */
+int tkd_store_scan(tkd_store *s, tkd_store_text_fn fn, void *ctx, tkd_store_damage *dmg, tkd_err *e);
+/* "PATH: 12 of 300 rows are damaged (first: row 288: text is not JSON)" */
+void tkd_store_damage_describe(const char *path, const tkd_store_damage *d, char *buf, size_t n);
+
+/* The done-set: problem ids of every verified record with a final status
+ * (any phase) in every readable shard of dir (*.h5, not recursive), through
+ * tkd_store_scan_dir; a missing dir is an empty set (a fresh run). */
 int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
-/* Visit every durable row of every readable *.h5 directly in dir (sorted by
- * name, rows in file order); fn returns 0 to go on, anything else stops the
- * scan and is returned. A missing dir visits nothing. Unreadable shards are
- * skipped with a warning. The shared reader behind every phase's done-set. */
+/* Visit every verified row (see tkd_store_scan) of every readable *.h5
+ * directly in dir (sorted by name, rows in file order); fn returns 0 to go
+ * on, anything else stops the scan and is returned. A missing dir visits
+ * nothing. The shared reader behind every phase's done-set: a shard cut
+ * short gives its verified rows and a warning naming it and counting the
+ * damaged ones (not visited, so not done: they are redone); an unreadable
+ * shard is skipped with a warning (all its rows are redone). */
 typedef int (*tkd_store_row_fn)(void *ctx, const char *shard, const tkd_record *rec);
 int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e);
 /* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
@@ -172,14 +204,36 @@ char *tkd_store_manifest(const tkd_job *job, const char *const *inputs, int n_in
 typedef struct tkd_store_merge_stats {
     size_t shards, rows_in, rows_out, duplicates;
     uint64_t bytes_out;
+    size_t damaged_rows;   /* rows of shards cut short, left out (--skip-damaged) */
+    size_t skipped_shards; /* unreadable shards left out (--skip-damaged) */
 } tkd_store_merge_stats;
 
-/* Merge every *.h5 directly in dir (not in subfolders; OUT itself is skipped)
- * into out: written to a temporary name, fsynced, renamed; duplicates by
- * (pid, sample, phase) dropped, first one kept (shards in name order, rows in
- * file order). Attributes come from the first shard, plus merged_from (JSON:
- * each shard's file name and rows); phase is "mixed" when shards differ.
- * Merged files are not SWMR files; tkd_store_open reads both. */
+typedef struct tkd_store_merge_opts {
+    /* Replace OUT although it is one of the inputs (it is then merged in
+     * first), a file that is not a store, or a store of another run or phase. */
+    int force;
+    /* Merge the verified rows of a shard cut short and leave out the rest and
+     * unreadable shards (each reported through tkd_log_warn); without it
+     * such a shard fails the merge, saying how many rows are damaged. */
+    int skip_damaged;
+} tkd_store_merge_opts;
+
+/* Merge every *.h5 directly in dir (not in subfolders) into out: written to
+ * a temporary name, fsynced, renamed; duplicates by (pid, sample, phase)
+ * dropped, first one kept (shards in name order, rows in file order). Only
+ * verified rows are merged (tkd_store_scan). Attributes come from the first
+ * shard, plus merged_from (JSON: each shard's file name and rows); phase is
+ * "mixed" when shards differ. Merged files are not SWMR files;
+ * tkd_store_open reads both.
+ * Refused with TKD_EINVAL and a message saying what to do, unless o->force:
+ * out is one of the inputs (the same file by device and inode, or a *.h5
+ * directly in dir by its real path, so a later merge would read it), an
+ * existing file that is not a tkd store, or a store of another phase or of
+ * another run (its job_sha256 is none of the inputs', and its run name
+ * differs or is the default). A folder as out is always refused. */
+int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge_opts *o, tkd_store_merge_stats *st,
+                         tkd_err *e);
+/* tkd_store_merge_with with no option set. */
 int tkd_store_merge(const char *dir, const char *out, tkd_store_merge_stats *st, tkd_err *e);
 
 /* Every blob range in bounds, text is valid UTF-8 JSON, no duplicate keys,
@@ -193,9 +247,10 @@ int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx,
 /* Export records as JSON lines into out ("-": stdout; else temp name, fsync,
  * rename). what: "traces" (records of every phase but problem), "problems"
  * or "all". A trace line is the record's fields (pid as 16 hex digits, phase
- * and status by name) plus "text": the parsed text JSON (a string when the
- * text is not JSON). A problem line under "problems" is the problem JSON
- * object itself plus "pid", so it can be imported again. */
+ * and status by name) plus "text": the parsed text JSON. A problem line
+ * under "problems" is the problem JSON object itself plus "pid", so it can
+ * be imported again. Only verified rows are exported (tkd_store_scan); damaged
+ * ones are left out with a warning naming the file and counting them. */
 int tkd_store_export(const char *path, const char *what, const char *out, size_t *rows, tkd_err *e);
 
 #endif

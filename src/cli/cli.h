@@ -10,6 +10,7 @@
 #include "tkd/job.h"
 
 #include <mpi.h>
+#include <stdio.h>
 
 #define TKD_CLI_MAX_SETS 64
 
@@ -35,6 +36,12 @@ void tkd_cli_job_env(const tkd_job *job);
  * here; run does the work. Returns the exit code (3: stopped, resumable). */
 int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
                       int (*run)(const tkd_job *job, MPI_Comm comm, tkd_err *e));
+/* A command's usage text (src/cli/usage.c; help: the command table's line,
+ * shown when the command has no text of its own) on f. */
+void tkd_cli_usage(const char *name, const char *help, FILE *f);
+/* True when the arguments after the command's name ask for its usage
+ * (--help, or -h). */
+int tkd_cli_wants_help(const char *name, int argc, char **argv);
 /* Print an error and turn its code into an exit code. */
 int tkd_cli_fail(const tkd_err *e);
 

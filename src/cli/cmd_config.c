@@ -1,8 +1,10 @@
 /*
- * tkd config check|show|keys: validate a job file, print it resolved with
- * every default, or list the keys a job file may hold.
+ * tkd config check|show|keys: validate a job file (and, with --phase, what
+ * those phases check when they start), print it resolved with every
+ * default, or list the keys a job file may hold.
  */
 #include "cli.h"
+#include "tkd/phases.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +15,39 @@ static const char *type_word(tkd_job_type t) {
     return w[t];
 }
 
+#define MAX_PHASES 16
+
 int tkd_cmd_config(int argc, char **argv) {
+    static const char *const keep[] = {"--phase", NULL};
     tkd_cli_opts o;
-    int rc = tkd_cli_parse(argc, argv, NULL, &o);
+    int rc = tkd_cli_parse(argc, argv, keep, &o);
     if (rc)
         return rc;
+    /* --phase NAME[,NAME...], repeatable: taken out of the positional arguments */
+    char phase_buf[1024] = "";
+    const char *phase[MAX_PHASES];
+    int n_phase = 0, n = 0;
+    for (int i = 0; i < o.n_pos; i++) {
+        if (strcmp(o.pos[i], "--phase")) {
+            o.pos[n++] = o.pos[i];
+            continue;
+        }
+        if (i + 1 == o.n_pos) {
+            fprintf(stderr, "tkd: --phase needs a phase name (e.g. --phase data,solve)\n");
+            return TKD_EXIT_USAGE;
+        }
+        size_t at = strlen(phase_buf);
+        snprintf(phase_buf + at, sizeof phase_buf - at, "%s%s", at ? "," : "", o.pos[++i]);
+    }
+    o.n_pos = n;
+    char *save = NULL;
+    for (char *t = strtok_r(phase_buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (n_phase == MAX_PHASES) {
+            fprintf(stderr, "tkd: at most %d phases\n", MAX_PHASES);
+            return TKD_EXIT_USAGE;
+        }
+        phase[n_phase++] = t;
+    }
     const char *sub = o.n_pos ? o.pos[0] : "";
     if (!strcmp(sub, "keys")) {
         for (const tkd_job_key *k = tkd_job_schema; k->path; k++)
@@ -25,9 +55,8 @@ int tkd_cmd_config(int argc, char **argv) {
                    k->help, k->choices ? "; one of " : "", k->choices ? k->choices : "");
         return 0;
     }
-    if (strcmp(sub, "check") && strcmp(sub, "show")) {
-        fprintf(stderr, "usage: tkd config check|show JOB.json [--set KEY=VALUE ...]\n"
-                        "       tkd config keys\n");
+    if ((strcmp(sub, "check") && strcmp(sub, "show")) || (n_phase && strcmp(sub, "check"))) {
+        tkd_cli_usage("config", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     o.n_pos--;
@@ -36,7 +65,15 @@ int tkd_cmd_config(int argc, char **argv) {
     if ((rc = tkd_cli_load_job(&o, &job)))
         return rc;
     if (!strcmp(sub, "check")) {
-        printf("%s: ok (sha256 %.16s)\n", job.path, job.sha256);
+        tkd_err e = {0};
+        if (n_phase && tkd_phase_check(&job, phase, n_phase, &e)) {
+            tkd_job_free(&job);
+            return tkd_cli_fail(&e);
+        }
+        printf("%s: ok (sha256 %.16s)", job.path, job.sha256);
+        for (int i = 0; i < n_phase; i++)
+            printf("%s%s", i ? ", " : "; ready for ", phase[i]);
+        printf("\n");
     } else {
         char *s = tkd_job_dump(&job);
         printf("%s\n", s ? s : "");

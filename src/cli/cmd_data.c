@@ -14,8 +14,7 @@ int tkd_cmd_data(int argc, char **argv) {
     if (rc)
         return rc;
     if (o.n_pos < 2 || strcmp(o.pos[0], "import")) {
-        fprintf(stderr, "usage: tkd data import JOB.json [PATH ...] [--set KEY=VALUE ...]\n"
-                        "  reads data.sources[] (and the extra JSONL files or folders) into OUTPUT_DIR/problems.h5\n");
+        tkd_cli_usage("data", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_cli_opts jo = o;

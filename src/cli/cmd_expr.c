@@ -19,10 +19,7 @@
 #include <string.h>
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify|iszero EXPR\n"
-                    "       tkd expr diff|coeffs|roots EXPR VAR\n"
-                    "       tkd expr subs EXPR VAR VALUE\n"
-                    "       tkd expr n EXPR [DIGITS]\n");
+    tkd_cli_usage("expr", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 

@@ -15,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *grade_usage =
-    "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
-    "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
-    "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"
-    "  MODE: auto|boxed|final|gsm8k|last_number (default auto)\n";
-
 static int parse_ms(const char *s, double *out) {
     char *end;
     errno = 0;
@@ -50,7 +44,8 @@ static int grade_jsonl(const char *in, const char *outp, tkd_grade_mode mode, co
     long lineno = 0, n_eq = 0, n_total = 0, n_bad = 0;
     int rc = TKD_EXIT_OK;
     while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
+        if (++lineno == 1)
+            n = (ssize_t)tkd_text_strip_bom(line, (size_t)n);
         if (n == 0 || line[strspn(line, " \t\r\n")] == '\0')
             continue;
         json_error_t je;
@@ -125,7 +120,7 @@ int tkd_cmd_grade(int argc, char **argv) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(grade_usage, stdout);
+            tkd_cli_usage("grade", NULL, stdout);
             return TKD_EXIT_OK;
         } else if (!strcmp(a, "--jsonl") && has_val) {
             in = argv[++i];
@@ -149,7 +144,8 @@ int tkd_cmd_grade(int argc, char **argv) {
                 if (npos < 2)
                     pos[npos] = argv[i];
         } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "tkd: unknown or incomplete option '%s'\n%s", a, grade_usage);
+            fprintf(stderr, "tkd: unknown or incomplete option '%s'\n", a);
+            tkd_cli_usage("grade", NULL, stderr);
             return TKD_EXIT_USAGE;
         } else {
             if (npos < 2)
@@ -159,13 +155,14 @@ int tkd_cmd_grade(int argc, char **argv) {
     }
     if (in) {
         if (npos) {
-            fprintf(stderr, "tkd: --jsonl takes no GOLD PRED arguments\n%s", grade_usage);
+            fprintf(stderr, "tkd: --jsonl takes no GOLD PRED arguments\n");
+            tkd_cli_usage("grade", NULL, stderr);
             return TKD_EXIT_USAGE;
         }
         return grade_jsonl(in, outp, mode, &go);
     }
     if (npos != 2) {
-        fputs(grade_usage, stderr);
+        tkd_cli_usage("grade", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_grade_verdict v;
@@ -189,8 +186,8 @@ int tkd_cmd_extract(int argc, char **argv) {
                 return TKD_EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "usage: tkd extract [--mode auto|boxed|final|gsm8k|last_number] < RESPONSE\n");
-            return !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ? TKD_EXIT_OK : TKD_EXIT_USAGE;
+            tkd_cli_usage("extract", NULL, stderr);
+            return TKD_EXIT_USAGE;
         }
     }
     tkd_buf b;

@@ -138,9 +138,7 @@ int tkd_cmd_llm(int argc, char **argv) {
         return rc;
     const char *sub = o.n_pos ? o.pos[0] : "";
     if (strcmp(sub, "chat") && strcmp(sub, "batch")) {
-        fprintf(stderr, "usage: tkd llm chat JOB.json --prompt TEXT [--system TEXT]\n"
-                        "       tkd llm batch JOB.json --requests N [--out FILE.jsonl] [--system TEXT]\n"
-                        "the teacher is the job file's `teacher` section (tkd config keys | grep teacher)\n");
+        tkd_cli_usage("llm", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     const char *prompt = opt(&o, "--prompt"), *system = opt(&o, "--system"), *nreq = opt(&o, "--requests"),

@@ -89,8 +89,7 @@ static int model_init(const tkd_cli_opts *o) {
     static const char *const valued[] = {"--seed", "--tokenizer", NULL};
     const char *a[3];
     if (plain_args(o, valued, a, 3) != 3) {
-        fprintf(stderr,
-                "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n");
+        tkd_cli_usage("model", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -113,7 +112,7 @@ static int model_init(const tkd_cli_opts *o) {
 
 static int model_info(const tkd_cli_opts *o) {
     if (o->n_pos != 2) {
-        fprintf(stderr, "usage: tkd model info MODEL_DIR\n");
+        tkd_cli_usage("model", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -140,8 +139,7 @@ int tkd_cmd_model(int argc, char **argv) {
         return model_init(&o);
     if (!strcmp(sub, "info"))
         return model_info(&o);
-    fprintf(stderr, "usage: tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]\n"
-                    "       tkd model info MODEL_DIR\n");
+    tkd_cli_usage("model", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 
@@ -153,7 +151,7 @@ int tkd_cmd_merge_adapter(int argc, char **argv) {
     static const char *const valued[] = {NULL};
     const char *a[3];
     if (plain_args(&o, valued, a, 3) != 3) {
-        fprintf(stderr, "usage: tkd merge-adapter MODEL_DIR ADAPTER_DIR OUT_DIR [--bf16]\n");
+        tkd_cli_usage("merge-adapter", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};
@@ -323,7 +321,9 @@ static int read_chat_file(const char *path, char **prompts, int *n, tkd_err *e) 
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
-    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+    for (int first = 1; !rc && (len = getline(&line, &cap, f)) >= 0; first = 0) {
+        if (first)
+            len = (ssize_t)tkd_text_strip_bom(line, (size_t)len);
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         if (*n == GEN_MAX_PROMPTS)
@@ -357,15 +357,7 @@ int tkd_cmd_generate(int argc, char **argv) {
         return rc;
     const char *a[1];
     if (plain_args(&o, keep, a, 1) != 1) {
-        fprintf(
-            stderr,
-            "usage: tkd generate MODEL_DIR [--adapter DIR] (--prompt TEXT | --chat JSON | --chat-file F | --ids 1,2)\n"
-            "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
-            "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
-            "  the generation prompt; --chat-file FILE.jsonl holds one such chat per line; prompts given\n"
-            "  several times are generated as one batch (of one kind: text, chats or ids); every kind stops at\n"
-            "  the config's eos and the chat end tokens (<|im_end|>, <|endoftext|>; for --ids when MODEL_DIR has a\n"
-            "  tokenizer)\n");
+        tkd_cli_usage("generate", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};

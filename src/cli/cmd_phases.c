@@ -19,7 +19,7 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
     if (rc)
         return rc;
     if (o.n_pos != 1) {
-        fprintf(stderr, "usage: tkd %s JOB.json [--set KEY=VALUE ...] [-v|-q]\n", name);
+        tkd_cli_usage(name, NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     int provided = 0, rank = 0, size = 1;
@@ -95,7 +95,7 @@ int tkd_cmd_eval(int argc, char **argv) {
     if (rc)
         return rc;
     if (o.n_pos != 1) {
-        fprintf(stderr, "usage: tkd eval JOB.json [--metrics-only] [--set KEY=VALUE ...] [-v|-q]\n");
+        tkd_cli_usage("eval", NULL, stderr);
         return TKD_EXIT_USAGE;
     }
     tkd_job job;

@@ -2,7 +2,9 @@
  * tkd store info|merge|export|verify: look into a trace store, merge the
  * shards of a folder into one file, export records as JSON lines, check a
  * file's soundness. Exit codes: 0 ok, 1 failure (verify: problems found),
- * 2 bad usage or an unreadable, missing or garbage input.
+ * 2 bad usage or an unreadable, missing or garbage input, or a merge refused
+ * (OUT is a folder, one of its inputs, no store, a store of another run or
+ * phase; a shard cut short without --skip-damaged).
  */
 #include "cli.h"
 #include "tkd/store.h"
@@ -12,10 +14,7 @@
 #include <string.h>
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd store info PATH\n"
-                    "       tkd store merge DIR OUT\n"
-                    "       tkd store export PATH --what problems|traces|all --jsonl OUT|-\n"
-                    "       tkd store verify PATH\n");
+    tkd_cli_usage("store", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 
@@ -65,15 +64,36 @@ static int info(const char *path) {
     return 0;
 }
 
-static int merge(const char *dir, const char *out) {
+/* tkd store merge DIR OUT [--force] [--skip-damaged] (flags anywhere) */
+static int merge(const tkd_cli_opts *o) {
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    tkd_store_merge_opts mo = {0, 0};
+    for (int i = 1; i < o->n_pos; i++) {
+        if (!strcmp(o->pos[i], "--force"))
+            mo.force = 1;
+        else if (!strcmp(o->pos[i], "--skip-damaged"))
+            mo.skip_damaged = 1;
+        else if (o->pos[i][0] == '-' || npos == 2)
+            return usage();
+        else
+            pos[npos++] = o->pos[i];
+    }
+    if (npos != 2)
+        return usage();
+    const char *dir = pos[0], *out = pos[1];
     tkd_err e = {0};
     tkd_store_merge_stats st;
     double t0 = tkd_now();
-    if (tkd_store_merge(dir, out, &st, &e))
+    if (tkd_store_merge_with(dir, out, &mo, &st, &e))
         return tkd_cli_fail(&e);
     double dt = tkd_now() - t0;
     printf("merged %zu shards: %zu rows in, %zu out, %zu duplicates dropped; %s: %llu bytes in %.2f s\n", st.shards,
            st.rows_in, st.rows_out, st.duplicates, out, (unsigned long long)st.bytes_out, dt);
+    if (st.damaged_rows || st.skipped_shards)
+        printf("skipped (--skip-damaged): %zu damaged rows of shards cut short, %zu unreadable shards; a re-run of the "
+               "phase redoes them\n",
+               st.damaged_rows, st.skipped_shards);
     return 0;
 }
 
@@ -127,8 +147,8 @@ int tkd_cmd_store(int argc, char **argv) {
     const char *sub = o.n_pos ? o.pos[0] : "";
     if (!strcmp(sub, "info") && o.n_pos == 2)
         return info(o.pos[1]);
-    if (!strcmp(sub, "merge") && o.n_pos == 3)
-        return merge(o.pos[1], o.pos[2]);
+    if (!strcmp(sub, "merge"))
+        return merge(&o);
     if (!strcmp(sub, "verify") && o.n_pos == 2)
         return verify(o.pos[1]);
     if (!strcmp(sub, "export"))

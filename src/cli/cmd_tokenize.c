@@ -18,8 +18,7 @@
 #include "tkd/tokenizer.h"
 
 static void usage(void) {
-    fprintf(stderr, "usage: tkd tokenize MODEL_DIR|tokenizer.json [--decode] [--jsonl] [--split-special]\n"
-                    "                    [--skip-special] [--chat [--gen] [--render]]  < input\n");
+    tkd_cli_usage("tokenize", NULL, stderr);
 }
 
 static int read_stdin(char **out, size_t *len, tkd_err *e) {

@@ -17,10 +17,7 @@
 #include "tkd/tools.h"
 
 static int usage(void) {
-    fprintf(stderr, "usage: tkd tool list [--json]\n"
-                    "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
-                    "       tkd tool call --jsonl FILE [--workers N] [--cpu SECONDS] [--mem MIB]\n"
-                    "         (FILE lines: {\"tool\": NAME, \"args\": {...}}; '-' reads stdin)\n");
+    tkd_cli_usage("tool", NULL, stderr);
     return TKD_EXIT_USAGE;
 }
 
@@ -95,7 +92,9 @@ static int call_jsonl(const char *path, int workers, const tkd_tool_limits *lim)
     size_t lcap = 0;
     ssize_t len;
     int rc = 0;
-    while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
+    for (int first = 1; !rc && (len = getline(&line, &lcap, f)) >= 0; first = 0) {
+        if (first)
+            len = (ssize_t)tkd_text_strip_bom(line, (size_t)len);
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             char **a = realloc(answers, cap * sizeof *a);

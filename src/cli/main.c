@@ -55,18 +55,37 @@ static void usage(FILE *f) {
     fprintf(f, "\nexit codes: 0 done, 1 failure, 2 bad usage or bad input, 3 stopped early (resumable)\n");
 }
 
+/* The command named name, or NULL. */
+static const command *find(const char *name) {
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(name, c->name))
+            return c;
+    return NULL;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "help") && (find(argv[2]) || !strcmp(argv[2], "version"))) {
+        const command *c = find(argv[2]); /* tkd help COMMAND */
+        tkd_cli_usage(argv[2], c ? c->help : NULL, stdout);
+        return TKD_EXIT_OK;
+    }
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? TKD_EXIT_USAGE : TKD_EXIT_OK;
+    }
+    /* every command answers --help (and -h) with its usage, exit 0, before
+     * it reads a job file or starts MPI */
+    const command *c = find(argv[1]);
+    if ((c || !strcmp(argv[1], "version")) && tkd_cli_wants_help(argv[1], argc - 2, argv + 2)) {
+        tkd_cli_usage(argv[1], c ? c->help : NULL, stdout);
+        return TKD_EXIT_OK;
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         printf("tkd %s (%s)\n", TKD_VERSION, TKD_GIT_COMMIT);
         return 0;
     }
-    for (const command *c = commands; c->name; c++)
-        if (!strcmp(argv[1], c->name))
-            return c->fn(argc - 2, argv + 2);
+    if (c)
+        return c->fn(argc - 2, argv + 2);
     fprintf(stderr, "tkd: unknown command '%s'; `tkd --help` lists the commands\n", argv[1]);
     return TKD_EXIT_USAGE;
 }

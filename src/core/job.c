@@ -5,9 +5,11 @@
  * reading it has a 200-line job file and a Slurm log, nothing else.
  */
 #include "tkd/job.h"
+#include "tkd/json.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,7 +69,43 @@ static const char *suggest(const char *path) {
     return best;
 }
 
-static int check_value(const char *file, const char *path, const tkd_job_key *k, json_t *v, tkd_err *e) {
+/* Where a value came from, for messages: the file, or the --set option that
+ * put it there (the last one that covers the key path). */
+typedef struct vctx {
+    const char *file;
+    const char *const *sets;
+    int n_sets;
+    char who[PATH_MAX_LEN + 16];
+} vctx;
+
+/* "data.sources[0].path" -> "data.sources.0.path": the --set spelling */
+static void dotted(const char *shown, char *out, size_t cap) {
+    size_t n = 0;
+    for (const char *c = shown; *c && n + 1 < cap; c++) {
+        if (*c == '[')
+            out[n++] = '.';
+        else if (*c != ']')
+            out[n++] = *c;
+    }
+    out[n] = 0;
+}
+
+static const char *origin(vctx *c, const char *shown) {
+    char path[PATH_MAX_LEN];
+    dotted(shown, path, sizeof path);
+    for (int i = c->n_sets - 1; i >= 0; i--) {
+        const char *spec = c->sets[i], *eq = strchr(spec, '=');
+        size_t n = eq ? (size_t)(eq - spec) : 0;
+        /* the option set this key, or an object or array holding it */
+        if (n && !strncmp(path, spec, n) && (path[n] == 0 || path[n] == '.')) {
+            snprintf(c->who, sizeof c->who, "--set '%s'", spec);
+            return c->who;
+        }
+    }
+    return c->file;
+}
+
+static int check_value(vctx *c, const char *path, const tkd_job_key *k, json_t *v, tkd_err *e) {
     int ok;
     switch (k->type) {
     case TKD_JT_OBJECT: ok = json_is_object(v); break;
@@ -80,32 +118,33 @@ static int check_value(const char *file, const char *path, const tkd_job_key *k,
     default: ok = 1;
     }
     if (!ok)
-        return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected %s, got %s", file, path, type_name(k->type),
-                           json_kind(v));
+        return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected %s, got %s", origin(c, path), path,
+                           type_name(k->type), json_kind(v));
     if ((k->type == TKD_JT_INT || k->type == TKD_JT_NUMBER) && k->min <= k->max) {
         double x = json_number_value(v);
         if (x < k->min || x > k->max)
-            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': %g is out of range; use a value in [%g, %g]", file, path,
-                               x, k->min, k->max);
+            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': %g is out of range; use a value in [%g, %g]",
+                               origin(c, path), path, x, k->min, k->max);
     }
     if (k->type == TKD_JT_STRING && k->choices) {
         const char *s = json_string_value(v);
-        const char *c = k->choices;
+        const char *ch = k->choices;
         size_t n = strlen(s);
         int found = 0;
-        while (*c && !found) {
-            size_t m = strcspn(c, "|");
-            found = (m == n && strncmp(c, s, n) == 0);
-            c += m + (c[m] == '|');
+        while (*ch && !found) {
+            size_t m = strcspn(ch, "|");
+            found = (m == n && strncmp(ch, s, n) == 0);
+            ch += m + (ch[m] == '|');
         }
         if (!found)
-            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': '%s' is not one of %s", file, path, s, k->choices);
+            return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': '%s' is not one of %s", origin(c, path), path, s,
+                               k->choices);
     }
     if (k->type == TKD_JT_STRINGS) {
         size_t i;
         json_t *it;
         json_array_foreach(v, i, it) if (!json_is_string(it)) return tkd_err_set(
-            e, TKD_EINVAL, "%s: key '%s[%zu]': expected a string, got %s", file, path, i, json_kind(it));
+            e, TKD_EINVAL, "%s: key '%s[%zu]': expected a string, got %s", origin(c, path), path, i, json_kind(it));
     }
     if (k->type == TKD_JT_INT && json_is_real(v)) /* 5.0 -> 5 */
         json_integer_set(v, (json_int_t)json_real_value(v));
@@ -113,7 +152,7 @@ static int check_value(const char *file, const char *path, const tkd_job_key *k,
 }
 
 /* schema_path uses "[]" for array items; shown_path uses real indices. */
-static int validate(const char *file, json_t *obj, const char *schema_path, const char *shown_path, tkd_err *e) {
+static int validate(vctx *c, json_t *obj, const char *schema_path, const char *shown_path, tkd_err *e) {
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
@@ -124,13 +163,13 @@ static int validate(const char *file, json_t *obj, const char *schema_path, cons
         if (!k) {
             const char *s = suggest(sp);
             if (s)
-                return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", file, shp, s);
-            return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s'; `tkd config keys` lists the valid keys", file,
-                               shp);
+                return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s' (did you mean '%s'?)", origin(c, shp), shp, s);
+            return tkd_err_set(e, TKD_EINVAL, "%s: unknown key '%s'; `tkd config keys` lists the valid keys",
+                               origin(c, shp), shp);
         }
-        if (check_value(file, shp, k, v, e))
+        if (check_value(c, shp, k, v, e))
             return e->code;
-        if (k->type == TKD_JT_OBJECT && validate(file, v, sp, shp, e))
+        if (k->type == TKD_JT_OBJECT && validate(c, v, sp, shp, e))
             return e->code;
         if (k->type == TKD_JT_ARRAY) {
             size_t i;
@@ -140,9 +179,9 @@ static int validate(const char *file, json_t *obj, const char *schema_path, cons
                 snprintf(isp, sizeof isp, "%s[]", sp);
                 snprintf(ishp, sizeof ishp, "%s[%zu]", shp, i);
                 if (!json_is_object(it))
-                    return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected an object, got %s", file, ishp,
+                    return tkd_err_set(e, TKD_EINVAL, "%s: key '%s': expected an object, got %s", origin(c, ishp), ishp,
                                        json_kind(it));
-                if (validate(file, it, isp, ishp, e))
+                if (validate(c, it, isp, ishp, e))
                     return e->code;
             }
         }
@@ -189,7 +228,7 @@ static int fill(const char *file, json_t *obj, const char *parent, const char *s
     return 0;
 }
 
-static int apply_override(const char *file, json_t *root, const char *spec, tkd_err *e) {
+static int apply_override(json_t *root, const char *spec, tkd_err *e) {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec)
         return tkd_err_set(e, TKD_EUSAGE, "--set '%s': expected KEY.PATH=VALUE, e.g. --set dist.lease_max=64", spec);
@@ -206,6 +245,7 @@ static int apply_override(const char *file, json_t *root, const char *spec, tkd_
     if (!val)
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     json_t *cur = root;
+    const char *parent = "the job";
     char *save = NULL;
     char *seg = strtok_r(path, ".", &save);
     while (seg) {
@@ -215,12 +255,13 @@ static int apply_override(const char *file, json_t *root, const char *spec, tkd_
             size_t idx = strtoul(seg, NULL, 10);
             if (idx >= json_array_size(cur)) {
                 json_decref(val);
-                return tkd_err_set(e, TKD_EUSAGE, "--set '%s': index %zu is past the end of the array in %s", spec,
-                                   idx, file);
+                return tkd_err_set(e, TKD_EUSAGE, "--set '%s': index %zu is past the end of the array (%zu items)",
+                                   spec, idx, json_array_size(cur));
             }
             if (!next)
                 return json_array_set_new(cur, idx, val) ? TKD_ENOMEM : 0;
             cur = json_array_get(cur, idx);
+            parent = seg;
         } else if (json_is_object(cur)) {
             if (!next)
                 return json_object_set_new(cur, seg, val) ? TKD_ENOMEM : 0;
@@ -230,10 +271,14 @@ static int apply_override(const char *file, json_t *root, const char *spec, tkd_
                 json_object_set_new(cur, seg, child);
             }
             cur = child;
+            parent = seg;
         } else {
             json_decref(val);
-            return tkd_err_set(e, TKD_EUSAGE, "--set '%s': '%s' is not an object or array index in %s", spec, seg,
-                               file);
+            if (json_is_array(cur))
+                return tkd_err_set(e, TKD_EUSAGE, "--set '%s': '%s' is an array; give an item index, not '%s'", spec,
+                                   parent, seg);
+            return tkd_err_set(e, TKD_EUSAGE, "--set '%s': '%s' is %s, not an object with keys", spec, parent,
+                               json_kind(cur));
         }
         seg = next;
     }
@@ -254,9 +299,10 @@ int tkd_job_load_text(const char *name, const char *text, const char *const *ove
     }
     int rc = 0;
     for (int i = 0; i < n_overrides && !rc; i++)
-        rc = apply_override(name, root, overrides[i], e);
+        rc = apply_override(root, overrides[i], e);
+    vctx vc = {name, overrides, n_overrides, ""};
     if (!rc)
-        rc = validate(name, root, "", "", e);
+        rc = validate(&vc, root, "", "", e);
     if (!rc)
         rc = fill(name, root, "", "", e);
     if (!rc) {
@@ -326,6 +372,59 @@ long long tkd_job_int(const tkd_job *job, const char *path) {
 double tkd_job_num(const tkd_job *job, const char *path) { return json_number_value(tkd_job_get(job, path)); }
 int tkd_job_bool(const tkd_job *job, const char *path) { return json_is_true(tkd_job_get(job, path)); }
 
+/* The shortest text that reads back as x ("0.05", not Jansson's %.17g
+ * "0.050000000000000003"), still a real ("1.0", not "1"). */
+static void real_text(double x, char out[40]) {
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, 40, "%.*g", p, x);
+        if (strtod(out, NULL) == x)
+            break;
+    }
+    if (!strpbrk(out, ".eEn")) /* n: inf and nan, which a job cannot hold */
+        strcat(out, ".0");
+}
+
+static int dump(tkd_buf *b, const json_t *v, int depth) {
+    char num[40];
+    const char *key;
+    json_t *it;
+    size_t i, n = json_is_object(v) ? json_object_size(v) : json_is_array(v) ? json_array_size(v) : 0;
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        if (!n)
+            return tkd_buf_puts(b, json_is_object(v) ? "{}" : "[]");
+        rc = tkd_buf_puts(b, json_is_object(v) ? "{\n" : "[\n");
+        i = 0;
+        if (json_is_object(v)) {
+            json_object_foreach((json_t *)v, key, it) {
+                rc = rc || tkd_buf_printf(b, "%*s", 2 * (depth + 1), "") ||
+                     tkd_json_write_string(b, key, strlen(key)) || tkd_buf_puts(b, ": ") || dump(b, it, depth + 1) ||
+                     tkd_buf_puts(b, ++i < n ? ",\n" : "\n");
+            }
+        } else {
+            json_array_foreach(v, i, it) {
+                rc = rc || tkd_buf_printf(b, "%*s", 2 * (depth + 1), "") || dump(b, it, depth + 1) ||
+                     tkd_buf_puts(b, i + 1 < n ? ",\n" : "\n");
+            }
+        }
+        return rc || tkd_buf_printf(b, "%*s%c", 2 * depth, "", json_is_object(v) ? '}' : ']');
+    case JSON_STRING: return tkd_json_write_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return tkd_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL: real_text(json_real_value(v), num); return tkd_buf_puts(b, num);
+    case JSON_TRUE: return tkd_buf_puts(b, "true");
+    case JSON_FALSE: return tkd_buf_puts(b, "false");
+    default: return tkd_buf_puts(b, "null");
+    }
+}
+
 char *tkd_job_dump(const tkd_job *job) {
-    return json_dumps(job->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (dump(&b, job->root, 0)) {
+        tkd_buf_free(&b);
+        return NULL;
+    }
+    return tkd_buf_steal(&b);
 }

@@ -156,6 +156,13 @@ size_t tkd_text_edit_distance(const char *a, const char *b, size_t cap) {
     return row[lb] < cap ? row[lb] : cap;
 }
 
+size_t tkd_text_strip_bom(char *s, size_t n) {
+    if (n < 3 || memcmp(s, "\xEF\xBB\xBF", 3))
+        return n;
+    memmove(s, s + 3, n - 2); /* the NUL too */
+    return n - 3;
+}
+
 int tkd_text_utf8_valid(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;

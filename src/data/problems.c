@@ -43,6 +43,17 @@ void tkd_problem_set_free(tkd_problem_set *set) {
     tkd_problem_set_init(set);
 }
 
+/* The last "\boxed{", "\boxed ", "\fbox{" or "\fbox " of s, or NULL. */
+static const char *last_box(const char *s) {
+    const char *last = NULL;
+    for (const char *p = s; (p = strchr(p, '\\')) != NULL; p++) {
+        size_t kw = !strncmp(p, "\\boxed", 6) ? 6 : !strncmp(p, "\\fbox", 5) ? 5 : 0;
+        if (kw && (p[kw] == '{' || p[kw] == ' '))
+            last = p;
+    }
+    return last;
+}
+
 char *tkd_data_gold_answer(const char *solution, tkd_data_format fmt) {
     if (!solution)
         return NULL;
@@ -66,9 +77,20 @@ char *tkd_data_gold_answer(const char *solution, tkd_data_format fmt) {
         }
         return a;
     }
-    char *boxed = tkd_text_last_boxed(solution);
-    if (boxed || fmt == TKD_DATA_MATH)
+    /* The gold is the last box. An empty box, or a last box left open, is no
+     * answer: taking an earlier box or the solution's text instead would
+     * grade every sample of the problem against the wrong gold. */
+    const char *last = last_box(solution);
+    if (last) {
+        char *boxed = tkd_text_last_boxed(last);
+        if (boxed && !*boxed) {
+            free(boxed);
+            boxed = NULL;
+        }
         return boxed;
+    }
+    if (fmt == TKD_DATA_MATH)
+        return NULL;
     /* bench files hold either a full solution or the bare answer */
     char *a = strdup(solution);
     if (!a)
@@ -217,6 +239,8 @@ static int load_file(const char *path, const tkd_data_opts *opts, tkd_problem_se
         size_t n = (size_t)len;
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
+        if (lineno == 1) /* a byte-order mark is not part of the first record */
+            n = tkd_text_strip_bom(line, n);
         if (n == 0) {
             st->lines--; /* blank lines are not records */
             continue;
@@ -258,7 +282,8 @@ static int load_file(const char *path, const tkd_data_opts *opts, tkd_problem_se
     st->bad += bad;
     st->no_answer += no_answer;
     if (no_answer)
-        tkd_log_warn("%s: %zu problems have no gold answer (no \\boxed{} in the solution)", path, no_answer);
+        tkd_log_warn("%s: %zu problems have no gold answer (no \\boxed{} in the solution, or an empty or unclosed one)",
+                     path, no_answer);
     return rc;
 }
 
@@ -368,8 +393,10 @@ static int dedupe(tkd_problem_set *set, tkd_data_stats *st, tkd_err *e) {
         }
     size_t w = 0;
     for (size_t i = 0; i < set->n; i++) {
-        if (drop[i]) {
+        if (drop[i]) { /* the source's counts are of what it adds to the set */
             st->duplicates++;
+            st->imported--;
+            st->no_answer -= !set->items[i].answer;
             tkd_problem_clear(&set->items[i]);
         } else
             set->items[w++] = set->items[i];

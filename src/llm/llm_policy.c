@@ -43,7 +43,14 @@ int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e)
         if (cfg->n_base_urls == TKD_LLM_MAX_ENDPOINTS)
             return tkd_err_set(e, TKD_EINVAL, "%s: teacher.base_urls has more than %d entries", job->path,
                                TKD_LLM_MAX_ENDPOINTS);
-        cfg->base_urls[cfg->n_base_urls++] = json_string_value(u);
+        const char *s = json_string_value(u);
+        size_t scheme = !strncmp(s, "http://", 7) ? 7 : !strncmp(s, "https://", 8) ? 8 : 0;
+        if (!scheme || !s[scheme] || s[scheme] == '/') /* checked here, so config check says it before a run */
+            return tkd_err_set(e, TKD_EINVAL,
+                               "%s: teacher.base_urls[%zu]: '%s' is not an http:// or https:// URL with a host "
+                               "(e.g. \"http://node1:8000/v1\")",
+                               job->path, i, s);
+        cfg->base_urls[cfg->n_base_urls++] = s;
     }
     cfg->api_key_env = tkd_job_str(job, "teacher.api_key_env");
     cfg->max_in_flight = (int)tkd_job_int(job, "teacher.max_in_flight");

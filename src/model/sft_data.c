@@ -49,7 +49,8 @@ int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_exa
     size_t lcap = 0;
     ssize_t len;
     while ((len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
+        if (++lineno == 1)
+            len = (ssize_t)tkd_text_strip_bom(line, (size_t)len);
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
             line[--len] = 0;
         if (!len)

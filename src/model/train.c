@@ -288,12 +288,37 @@ out:
     return rc;
 }
 
+/* Examples with no trained token once cut to seq_len (the assistant part
+ * lies past it, or there is none) are left out of the rows: say how many and
+ * which; when none is left, fail before any work. */
+static int check_trainable(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, int rank, tkd_err *e) {
+    int empty = 0;
+    char which[160] = "";
+    size_t w = 0;
+    for (int i = 0; i < n_ex; i++)
+        if (!tkd_stream_trainable(&ex[i], o->seq_len) && ++empty <= 5 && w < sizeof which)
+            w += (size_t)snprintf(which + w, sizeof which - w, "%s%d", empty > 1 ? ", " : "", i + 1);
+    if (empty == n_ex)
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "none of the %d training examples has a trained token (an assistant token, loss_mask 1) "
+            "within train.seq_len=%d positions: raise train.seq_len, or check the data's roles and masks",
+            n_ex, o->seq_len);
+    if (empty && rank == 0)
+        tkd_log_warn("%d of %d training examples have no trained token within train.seq_len=%d (the assistant part is "
+                     "cut off, or there is none) and are left out: example%s %s%s (lines without blank lines)",
+                     empty, n_ex, o->seq_len, empty > 1 ? "s" : "", which, empty > 5 ? ", ..." : "");
+    return 0;
+}
+
 int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm, volatile sig_atomic_t *stop,
               tkd_err *e) {
     if (o->batch < 1 || o->accum < 1 || o->seq_len < 2 || !o->out_dir || !o->model_dir)
         return tkd_err_set(e, TKD_EINVAL,
                            "training needs batch >= 1, accumulation >= 1, seq_len >= 2, a model and "
                            "an output folder");
+    if (check_trainable(o, ex, n_ex, comm->rank, e))
+        return e->code;
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;

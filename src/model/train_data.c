@@ -37,6 +37,14 @@ static int push_row(tkd_stream *s, size_t first, tkd_err *e) {
     return 0;
 }
 
+int tkd_stream_trainable(const tkd_sft_example *x, int T) {
+    int len = x->n - 1 < T ? x->n - 1 : T;
+    for (int i = 0; i < len; i++)
+        if (x->mask[i + 1])
+            return 1;
+    return 0;
+}
+
 /* Append one epoch's rows: shuffle (Fisher-Yates on the epoch's seed), then pack. */
 static int add_epoch(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed, int epoch,
                      tkd_err *e) {
@@ -56,7 +64,7 @@ static int add_epoch(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, 
     for (int i = 0; i < n_ex && !rc; i++) {
         const tkd_sft_example *x = &ex[order[i]];
         int len = x->n - 1 < T ? x->n - 1 : T; /* predictions this example gives */
-        if (len < 1)
+        if (len < 1 || !tkd_stream_trainable(x, T))
             continue;
         if (!packing || fill + len > T) {
             rc = push_row(s, s->n_segs, e);

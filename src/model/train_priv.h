@@ -19,6 +19,10 @@ typedef struct tkd_stream {
     long rows_per_epoch; /* of epoch 0 */
 } tkd_stream;
 
+/* True when x has a trained position (loss_mask 1 on a target) among the
+ * first T predictions: what a row of T positions keeps of it. An example
+ * without one adds nothing to the loss, and the stream leaves it out. */
+int tkd_stream_trainable(const tkd_sft_example *x, int T);
 /* Rows for `steps` steps of G rows (steps <= 0: from epochs); *total_steps set. */
 int tkd_stream_build(tkd_stream *s, const tkd_sft_example *ex, int n_ex, int T, int packing, uint64_t seed, long steps,
                      double epochs, long G, long *total_steps, tkd_err *e);

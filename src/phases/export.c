@@ -563,6 +563,14 @@ static int setup(exp_ctx *x, const tkd_job *job, tkd_err *e) {
     }
     if (!x->variants)
         return tkd_err_set(e, TKD_EINVAL, "%s: export.variants is empty", job->path);
+    /* the input phases must be complete (or their stores made by hand) */
+    int need = 0;
+    if ((x->variants & (1u << EXP_NL)) && (need = tkd_phase_require(job, "export", "backtranslate", e)))
+        return need;
+    if ((x->variants & (1u << EXP_TIR)) && (need = tkd_phase_require(job, "export", "solve", e)))
+        return need;
+    if ((need = tkd_phase_require(job, "export", "import", e)))
+        return need;
     x->out_dir = out_path(job, "export.out_dir", "sft");
     x->solve_path = out_path(job, "export.solve_store", "solve.h5");
     x->bt_path = out_path(job, "export.backtranslate_store", "backtranslate.h5");
@@ -653,6 +661,16 @@ int tkd_export_run(const tkd_job *job, tkd_export_summary *sum, tkd_err *e) {
         exp_set_free(&r.seen);
         free(r.sigs);
         exp_out_free_run(&r);
+    }
+    if (!rc) { /* the marker: the sets and the stores they came from */
+        const char *inputs[3];
+        int n = 0;
+        inputs[n++] = x->problems_path;
+        if (x->variants & (1u << EXP_TIR))
+            inputs[n++] = x->solve_path;
+        if (x->variants & (1u << EXP_NL))
+            inputs[n++] = x->bt_path;
+        rc = tkd_phase_mark_complete(job, "export", x->out_dir, inputs, n, e);
     }
     if (sum) {
         sum->seconds = tkd_now() - t0;

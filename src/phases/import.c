@@ -98,16 +98,23 @@ int tkd_phase_import(const tkd_job *job, const char *const *extra_paths, int n_e
             printf("%-40s %8zu %8zu %6zu %9zu %5zu\n", inputs[i], st.lines, st.imported, st.bad, st.no_answer,
                    st.duplicates);
         total.lines += st.lines;
+        total.imported += st.imported;
         total.bad += st.bad;
         total.no_answer += st.no_answer;
         total.duplicates += st.duplicates;
     }
     char *path = NULL;
-    if (!rc) {
-        printf("%-40s %8zu %8zu %6zu %9zu %5zu\n", "total", total.lines, set.n, total.bad, total.no_answer,
+    if (!rc)
+        printf("%-40s %8zu %8zu %6zu %9zu %5zu\n", "total", total.lines, total.imported, total.bad, total.no_answer,
                total.duplicates);
+    if (!rc && !set.n) /* nothing to solve: a wrong file or format, not a run to start */
+        rc = total.bad ? tkd_err_set(e, TKD_EINVAL,
+                                     "%s: no problem imported: all %zu lines were bad (reported above); check the "
+                                     "files and data.sources[].format",
+                                     job->path, total.bad)
+                       : tkd_err_set(e, TKD_EINVAL, "%s: no problem imported: the sources hold no records", job->path);
+    if (!rc)
         rc = tkd_mkdirs(tkd_job_str(job, "output_dir"), e);
-    }
     if (!rc && !(path = tkd_phase_problems_path(job, e)))
         rc = TKD_ENOMEM;
     char *dest = rc ? NULL : tkd_path_follow(path, e); /* a sweep links problems.h5 into a shared stage */

@@ -2,7 +2,8 @@
  * store: verify and export. Verify reads a whole file and lists what is
  * wrong with it (text ranges out of bounds or overlapping, text that is not
  * UTF-8 JSON, duplicate keys, unknown phases or statuses, missing or
- * inconsistent attributes). Export turns records into JSON lines.
+ * inconsistent attributes). Export turns verified records (tkd_store_scan)
+ * into JSON lines.
  */
 #include "store_int.h"
 
@@ -128,8 +129,10 @@ int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx,
                         (unsigned long long)r->text_off, (unsigned long long)r->text_len, (unsigned long long)prev_end);
             prev_end = r->text_off + r->text_len;
             used += r->text_len;
-            if (!r->text_len)
+            if (!r->text_len) {
+                problem(&v, "row %zu: text is empty (a record's text is a JSON document)", i);
                 continue;
+            }
             tkd_buf_reset(&text);
             if (tkd_buf_reserve(&text, (size_t)r->text_len)) {
                 rc = tkd_err_set(e, TKD_ENOMEM, "out of memory verifying '%s'", path);
@@ -146,6 +149,8 @@ int tkd_store_verify_report(const char *path, tkd_store_report_fn fn, void *ctx,
             json_t *doc = json_loadb(text.data, text.len, JSON_DECODE_ANY, &je);
             if (!doc)
                 problem(&v, "row %zu: text is not JSON (%s at byte %d)", i, je.text, je.position);
+            else if (!store_json_valid(text.data, text.len)) /* what Jansson lets through: a NUL after the value */
+                problem(&v, "row %zu: text is not JSON (a NUL byte or trailing bytes after the value)", i);
             json_decref(doc);
         }
     }
@@ -180,6 +185,48 @@ static json_t *record_json(const tkd_record *r) {
                      r->latency_s, "finished_at", r->finished_at);
 }
 
+typedef struct {
+    FILE *f;
+    int problems; /* 1 problems, 0 traces, -1 all */
+    size_t *rows;
+    const char *path, *out;
+    tkd_err *e;
+} exporter;
+
+static int export_row(void *ctx, const tkd_record *r, const char *text, size_t len) {
+    exporter *x = ctx;
+    int is_problem = r->phase == TKD_PHASE_PROBLEM;
+    if (x->problems >= 0 && is_problem != x->problems)
+        return 0;
+    json_t *doc = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    if (!doc) /* valid JSON Jansson will not hold (an integer beyond 64 bits) */
+        doc = json_stringn(text, len);
+    json_t *line;
+    if (is_problem && x->problems == 1 && json_is_object(doc)) {
+        /* problems come back as the problem objects, plus their pid */
+        line = doc;
+        char pid[17];
+        snprintf(pid, sizeof pid, "%016llx", (unsigned long long)r->pid);
+        json_object_set_new(line, "pid", json_string(pid));
+    } else {
+        line = record_json(r);
+        if (line)
+            json_object_set_new(line, "text", doc ? doc : json_null());
+        else
+            json_decref(doc);
+    }
+    char *js = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    json_decref(line);
+    if (!js)
+        return tkd_err_set(x->e, TKD_ENOMEM, "out of memory exporting '%s'", x->path);
+    int rc = 0;
+    if (fputs(js, x->f) == EOF || fputc('\n', x->f) == EOF)
+        rc = tkd_err_set(x->e, TKD_EIO, "cannot write '%s': %s", x->out, strerror(errno));
+    free(js);
+    (*x->rows)++;
+    return rc;
+}
+
 int tkd_store_export(const char *path, const char *what, const char *out, size_t *rows, tkd_err *e) {
     size_t dummy;
     if (!rows)
@@ -195,7 +242,7 @@ int tkd_store_export(const char *path, const char *what, const char *out, size_t
     else
         return tkd_err_set(e, TKD_EINVAL, "export: --what must be problems, traces or all, not '%s'", what);
     tkd_store *s;
-    int rc = tkd_store_open(path, &s, e);
+    int rc = store_open_salvage(path, &s, e);
     if (rc)
         return rc;
     int to_stdout = !strcmp(out, "-");
@@ -210,47 +257,16 @@ int tkd_store_export(const char *path, const char *what, const char *out, size_t
             return rc;
         }
     }
-    size_t cnt = tkd_store_count(s);
-    tkd_record r;
-    for (size_t i = 0; i < cnt && !rc; i++) {
-        if ((rc = tkd_store_read(s, i, &r, e)))
-            break;
-        int is_problem = r.phase == TKD_PHASE_PROBLEM;
-        if (problems >= 0 && is_problem != problems)
-            continue;
-        char *text;
-        if ((rc = tkd_store_read_text(s, &r, &text, e)))
-            break;
-        json_t *doc = json_loadb(text, (size_t)r.text_len, JSON_DECODE_ANY, NULL);
-        if (!doc)
-            doc = json_string(text); /* not JSON (or not UTF-8: then null) */
-        free(text);
-        json_t *line;
-        if (is_problem && problems == 1 && json_is_object(doc)) {
-            /* problems come back as the problem objects, plus their pid */
-            line = doc;
-            char pid[17];
-            snprintf(pid, sizeof pid, "%016llx", (unsigned long long)r.pid);
-            json_object_set_new(line, "pid", json_string(pid));
-        } else {
-            line = record_json(&r);
-            if (line)
-                json_object_set_new(line, "text", doc ? doc : json_null());
-            else
-                json_decref(doc);
-        }
-        char *js = line ? json_dumps(line, JSON_COMPACT) : NULL;
-        json_decref(line);
-        if (!js) {
-            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory exporting '%s'", path);
-            break;
-        }
-        if (fputs(js, f) == EOF || fputc('\n', f) == EOF)
-            rc = tkd_err_set(e, TKD_EIO, "cannot write '%s': %s", out, strerror(errno));
-        free(js);
-        (*rows)++;
-    }
+    exporter x = {f, problems, rows, path, out, e};
+    tkd_store_damage dmg;
+    rc = tkd_store_scan(s, export_row, &x, &dmg, e);
     tkd_store_close(s, NULL);
+    if (!rc && dmg.damaged) {
+        char msg[512];
+        tkd_store_damage_describe(path, &dmg, msg, sizeof msg);
+        tkd_log_warn("export: left out the damaged rows of %s; only its %zu verified rows are exported", msg,
+                     dmg.verified);
+    }
     if (to_stdout) {
         if (!rc && fflush(stdout) != 0)
             rc = tkd_err_set(e, TKD_EIO, "cannot write to stdout: %s", strerror(errno));

@@ -108,36 +108,44 @@ int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e) 
     return 0;
 }
 
+typedef struct {
+    tkd_store_row_fn fn;
+    void *ctx;
+    const char *shard;
+} dir_scan;
+
+static int dir_row(void *ctx, const tkd_record *rec, const char *text, size_t len) {
+    (void)text;
+    (void)len;
+    dir_scan *d = ctx;
+    return d->fn(d->ctx, d->shard, rec);
+}
+
 int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e) {
     char **names;
     size_t n;
     int rc = store_list_h5(dir, 1, &names, &n, e);
     if (rc)
         return rc;
-    tkd_record *recs = tkd_malloc(STORE_READ_BLOCK * sizeof *recs, e);
-    if (!recs) {
-        store_free_list(names, n);
-        return TKD_ENOMEM;
-    }
     for (size_t i = 0; i < n && !rc; i++) {
         tkd_store *s;
         tkd_err oe = {0};
-        if (tkd_store_open(names[i], &s, &oe)) {
+        if (store_open_salvage(names[i], &s, &oe)) {
             /* a shard that died before its first flush holds nothing durable */
-            tkd_log_warn("skipping unreadable shard: %s", oe.msg);
+            tkd_log_warn("store: skipping an unreadable shard (its rows, if any, are redone): %s", oe.msg);
             continue;
         }
-        size_t cnt = tkd_store_count(s);
-        for (size_t row = 0; row < cnt && !rc; row += STORE_READ_BLOCK) {
-            size_t k = cnt - row < STORE_READ_BLOCK ? cnt - row : STORE_READ_BLOCK;
-            if ((rc = store_read_rows(s, row, k, recs, e)))
-                break;
-            for (size_t j = 0; j < k && !rc; j++)
-                rc = fn(ctx, names[i], &recs[j]);
+        dir_scan d = {fn, ctx, names[i]};
+        tkd_store_damage dmg;
+        rc = tkd_store_scan(s, dir_row, &d, &dmg, e);
+        if (!rc && dmg.damaged) {
+            char what[512];
+            tkd_store_damage_describe(names[i], &dmg, what, sizeof what);
+            tkd_log_warn("store: damaged shard %s; only its %zu verified rows count, the damaged ones are redone", what,
+                         dmg.verified);
         }
         tkd_store_close(s, NULL);
     }
-    free(recs);
     store_free_list(names, n);
     return rc;
 }

@@ -268,17 +268,19 @@ static void close_handles(tkd_store *s) {
     s->drec = s->dtext = s->rectype = s->file = -1;
 }
 
-static void free_store(tkd_store *s) {
+void store_free(tkd_store *s) {
     if (!s)
         return;
     close_handles(s);
+    if (s->image_free)
+        s->image_free(s);
     free(s->pend);
     tkd_buf_free(&s->ptext);
     free(s->path);
     free(s);
 }
 
-static tkd_store *new_store(const char *path, tkd_err *e) {
+tkd_store *store_new(const char *path, tkd_err *e) {
     tkd_store *s = tkd_calloc(1, sizeof *s, e);
     if (!s)
         return NULL;
@@ -316,7 +318,7 @@ static int create_file(const char *path, const tkd_store_meta *meta, int swmr, t
     int rc = parent_dirs(path, e);
     if (rc)
         return rc;
-    tkd_store *s = new_store(path, e);
+    tkd_store *s = store_new(path, e);
     if (!s)
         return TKD_ENOMEM;
     s->writer = 1;
@@ -364,7 +366,7 @@ fail:
     if (fcpl >= 0)
         H5Pclose(fcpl);
     int made = s->file >= 0;
-    free_store(s);
+    store_free(s);
     if (made)
         remove(path);
     return rc;
@@ -507,7 +509,7 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
     if (!probe)
         return tkd_err_set(e, TKD_EIO, "cannot open store '%s': %s", path, strerror(errno));
     fclose(probe);
-    tkd_store *s = new_store(path, e);
+    tkd_store *s = store_new(path, e);
     if (!s)
         return TKD_ENOMEM;
     int rc = 0;
@@ -540,39 +542,39 @@ int tkd_store_open(const char *path, tkd_store **out, tkd_err *e) {
             goto fail;
         }
     }
-    if ((s->rectype = store_record_type()) < 0) {
-        rc = tkd_err_set(e, TKD_EINTERNAL, "cannot build the record type");
-        goto fail;
-    }
-    if (H5Lexists(s->file, "records", H5P_DEFAULT) <= 0 || H5Lexists(s->file, "text", H5P_DEFAULT) <= 0 ||
-        (s->drec = H5Dopen2(s->file, "records", H5P_DEFAULT)) < 0 ||
-        (s->dtext = H5Dopen2(s->file, "text", H5P_DEFAULT)) < 0) {
-        H5Eclear2(H5E_DEFAULT);
-        rc = tkd_err_set(e, TKD_EFORMAT, "'%s' is an HDF5 file but not a tkd store (no /records and /text)", path);
-        goto fail;
-    }
-    if ((rc = check_type(s, e)))
-        goto fail;
-    char *ver = NULL;
-    if (tkd_store_attr(s, "schema_version", &ver, e) == 0 && ver) {
-        long v = strtol(ver, NULL, 10);
-        free(ver);
-        if (v > TKD_STORE_SCHEMA_VERSION || v < 1) {
-            rc = tkd_err_set(e, TKD_EFORMAT, "'%s' has store schema version %ld; this tkd reads version %d", path, v,
-                             TKD_STORE_SCHEMA_VERSION);
-            goto fail;
-        }
-    } else {
-        rc = tkd_err_set(e, TKD_EFORMAT, "'%s' is not a tkd store (no schema_version attribute)", path);
-        goto fail;
-    }
-    if ((rc = tkd_store_refresh(s, e)))
+    if ((rc = store_open_rest(s, e)))
         goto fail;
     *out = s;
     return 0;
 fail:
-    free_store(s);
+    store_free(s);
     return rc;
+}
+
+int store_open_rest(tkd_store *s, tkd_err *e) {
+    const char *path = s->path;
+    int rc = 0;
+    if ((s->rectype = store_record_type()) < 0)
+        return tkd_err_set(e, TKD_EINTERNAL, "cannot build the record type");
+    if (H5Lexists(s->file, "records", H5P_DEFAULT) <= 0 || H5Lexists(s->file, "text", H5P_DEFAULT) <= 0 ||
+        (s->drec = H5Dopen2(s->file, "records", H5P_DEFAULT)) < 0 ||
+        (s->dtext = H5Dopen2(s->file, "text", H5P_DEFAULT)) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return tkd_err_set(e, TKD_EFORMAT, "'%s' is an HDF5 file but not a tkd store (no /records and /text)", path);
+    }
+    if ((rc = check_type(s, e)))
+        return rc;
+    char *ver = NULL;
+    if (tkd_store_attr(s, "schema_version", &ver, e) == 0 && ver) {
+        long v = strtol(ver, NULL, 10);
+        free(ver);
+        if (v > TKD_STORE_SCHEMA_VERSION || v < 1)
+            return tkd_err_set(e, TKD_EFORMAT, "'%s' has store schema version %ld; this tkd reads version %d", path,
+                               v, TKD_STORE_SCHEMA_VERSION);
+    } else {
+        return tkd_err_set(e, TKD_EFORMAT, "'%s' is not a tkd store (no schema_version attribute)", path);
+    }
+    return tkd_store_refresh(s, e);
 }
 
 /* ---- read ---- */
@@ -678,6 +680,6 @@ int tkd_store_close(tkd_store *s, tkd_err *e) {
     if (file >= 0 && H5Fclose(file) < 0 && !rc)
         rc = store_h5_err(e, TKD_EIO, s->path, "cannot close store");
     H5Eclear2(H5E_DEFAULT);
-    free_store(s);
+    store_free(s);
     return rc;
 }

@@ -16,6 +16,8 @@
 #define STORE_TEXT_CHUNK 65536
 /* Rows and text bytes a reader pulls per HDF5 call in merge/export/done-set. */
 #define STORE_READ_BLOCK 4096
+/* Largest text span a reader pulls in one call; a block over it is read row by row. */
+#define STORE_SPAN_MAX ((uint64_t)64 << 20)
 /* Metadata read attempts of a SWMR reader (each retry sleeps twice as long;
  * from 1 ns: 24 attempts wait about 16 ms in all, 100 would wait for ages). */
 #define STORE_SWMR_READ_ATTEMPTS 24
@@ -34,7 +36,22 @@ struct tkd_store {
     tkd_record *pend;
     size_t npend, cap_pend;
     tkd_buf ptext;
+    /* a shard cut short opened from a zero-padded image (salvage.c) */
+    uint64_t file_bytes, file_bytes_expected; /* both 0 when not */
+    void *image, *image_udata;
+    size_t image_len;
+    void (*image_free)(tkd_store *s); /* after the file is closed */
 };
+
+/* An empty handle for path (every id -1); store_free releases any handle. */
+tkd_store *store_new(const char *path, tkd_err *e);
+void store_free(tkd_store *s);
+/* After s->file is open: the datasets, their types, the schema version, the sizes. */
+int store_open_rest(tkd_store *s, tkd_err *e);
+/* tkd_store_open, and for a file HDF5 refuses as truncated (a closed shard cut
+ * short), an open of its zero-padded image: what was lost reads as zeros,
+ * which the row checks of tkd_store_scan refuse. For the verifying readers. */
+int store_open_salvage(const char *path, tkd_store **out, tkd_err *e);
 
 /* Turn off HDF5's own error printing (idempotent; per thread). */
 void store_h5_quiet(void);
@@ -54,6 +71,8 @@ int store_read_bytes(tkd_store *s, uint64_t off, uint64_t len, char *buf, tkd_er
  * does not exist and missing_ok. Caller frees with store_free_list. */
 int store_list_h5(const char *dir, int missing_ok, char ***names, size_t *n, tkd_err *e);
 void store_free_list(char **names, size_t n);
+/* 1 when text[0..n) is one valid JSON text (RFC 8259, UTF-8, no NUL byte). */
+int store_json_valid(const char *text, size_t n);
 
 /* ---- keyset: 128-bit keys, open addressing, linear probing ---- */
 typedef struct store_keyset {

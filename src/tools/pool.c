@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "tools_int.h"
 
 #define ANSWER_WIRE_MAX (16u << 20) /* a longer reply means a broken worker */
+#define TKD_TOOL_HOST_TAG 65        /* bytes of the host name in a worker folder name */
 
 typedef struct request {
     uint64_t id;
@@ -114,6 +116,28 @@ static void set_cpu_timer(double seconds) {
     setitimer(ITIMER_PROF, &it, NULL);
 }
 
+/* The folder the workers' private folders go in: $TMPDIR, else /tmp. */
+static const char *tmp_root(void) {
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Where a pid means this process: the host name and the pid namespace
+ * ("node17-4026531836"), so a folder in a /tmp shared with a container or
+ * another node is never judged by a pid from elsewhere. No '/' in it. */
+static void host_tag(char *out, size_t cap) {
+    char host[TKD_TOOL_HOST_TAG] = "", ns[64] = "";
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1); /* "pid:[4026531836]" */
+    ns[n > 0 ? n : 0] = 0;
+    snprintf(out, cap, "%s-%lu", host, strtoul(ns + strcspn(ns, "0123456789"), NULL, 10));
+    for (char *c = out; *c; c++)
+        if (*c == '/')
+            *c = '_';
+}
+
 static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
     sigset_t none;
     sigemptyset(&none);
@@ -131,8 +155,7 @@ static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
     /* FLINT's quadratic sieve writes a temporary file (NNNsiqs.dat) into the
      * working folder and leaves it when the worker is killed mid-factoring:
      * the worker works in a folder of its own, which the parent removes */
-    const char *tmp = getenv("TMPDIR");
-    if (chdir(*dir ? dir : tmp && *tmp ? tmp : "/tmp"))
+    if (chdir(*dir ? dir : tmp_root()))
         tkd_log_debug("tool worker: cannot chdir to a temporary folder");
     for (;;) {
         char *name = read_msg(fd, TKD_TOOL_NAME_MAX * 4);
@@ -159,11 +182,14 @@ static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
 
 /* ---- the parent ---- */
 
-/* A fresh private folder under $TMPDIR (or /tmp) into dir; "" on failure,
- * and the worker then runs in the temporary folder itself. */
+/* A fresh private folder "tkd-tool-PID-HOST-XXXXXX" (PID: the pool's owner,
+ * this process) into dir; "" on failure, and the worker then runs in the
+ * temporary folder itself. The owner's pid and host in the name let a later
+ * pool remove the folder when its owner was killed before it could. */
 static void make_private_dir(char *dir) {
-    const char *tmp = getenv("TMPDIR");
-    int n = snprintf(dir, PATH_MAX, "%s/tkd-tool-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char host[TKD_TOOL_HOST_TAG + 32];
+    host_tag(host, sizeof host);
+    int n = snprintf(dir, PATH_MAX, "%s/tkd-tool-%ld-%s-XXXXXX", tmp_root(), (long)getpid(), host);
     if (n < 0 || n >= PATH_MAX || !mkdtemp(dir)) {
         tkd_log_debug("tool pool: cannot create a private folder for a worker: %s", strerror(errno));
         dir[0] = 0;
@@ -186,6 +212,54 @@ static void remove_private_dir(char *dir) {
     if (rmdir(dir))
         tkd_log_debug("tool pool: cannot remove %s: %s", dir, strerror(errno));
     dir[0] = 0;
+}
+
+/* The owner pid of a worker folder named "tkd-tool-PID-HOST-XXXXXX" when
+ * HOST is this host; 0 for any other name (another host's folder, whose pid
+ * means nothing here, or a name tkd did not make). */
+static long stale_owner(const char *name, const char *host) {
+    static const char prefix[] = "tkd-tool-";
+    if (strncmp(name, prefix, sizeof prefix - 1))
+        return 0;
+    const char *p = name + sizeof prefix - 1;
+    char *end;
+    errno = 0;
+    long pid = strtol(p, &end, 10);
+    if (errno || end == p || pid <= 0 || *end != '-')
+        return 0;
+    size_t hl = strlen(host), rest = strlen(end + 1);
+    if (rest != hl + 7 || strncmp(end + 1, host, hl) || end[1 + hl] != '-')
+        return 0;
+    return pid;
+}
+
+/* Remove the worker folders that a pool of this host left behind when its
+ * process was killed (SIGKILL, the OOM killer, a node failure): those whose
+ * owner process is gone. A folder whose owner lives, or that belongs to
+ * another user or host, is never touched. */
+static void remove_stale_dirs(void) {
+    const char *root = tmp_root();
+    char host[TKD_TOOL_HOST_TAG + 32];
+    host_tag(host, sizeof host);
+    DIR *d = opendir(root);
+    if (!d)
+        return;
+    int n = 0;
+    for (struct dirent *en; (en = readdir(d));) {
+        long pid = stale_owner(en->d_name, host);
+        if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[PATH_MAX];
+        struct stat sb;
+        if (snprintf(path, sizeof path, "%s/%s", root, en->d_name) >= (int)sizeof path || lstat(path, &sb) ||
+            !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+            continue;
+        remove_private_dir(path);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        tkd_log_debug("tool pool: removed %d worker folder%s left by killed processes", n, n > 1 ? "s" : "");
 }
 
 static void request_free(request *q) {
@@ -380,6 +454,7 @@ int tkd_tools_pool_create(int n_workers, const tkd_tool_limits *limits, tkd_tool
             p->lim.wall_seconds = limits->wall_seconds;
     }
     p->n = n_workers;
+    remove_stale_dirs();
     for (int i = 0; i < n_workers; i++) {
         tkd_buf_init(&p->w[i].in);
         p->w[i].fd = -1;

@@ -6,9 +6,18 @@
  *    as JSON lines (same metadata fields, text embedded) with fflush every
  *    1000 lines. Also tkd with the job default flush_every 64.
  * 2. Merge 4 shards of 25,000 such rows: seconds and bytes/s.
+ * 3. What the row checks of every reader cost (a row is used only when its
+ *    text is in range and valid JSON, so a shard cut short is caught): the
+ *    done-set over the 4 shards as it was (records only) against the
+ *    verified one (tkd_store_scan_dir: records, text, checks), and the text
+ *    read of merge and export without and with the checks; the JSON check
+ *    alone against Jansson's parse (the peer) on the same texts.
  * Prints a table; the targets (>= JSONL, >= 100,000 rows/s) are read there.
  */
+#include "../../src/store/store_int.h" /* the reader's parts, to time them apart */
 #include "tkd/store.h"
+
+#include <jansson.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,6 +99,125 @@ static double file_mb(const char *path) {
     return stat(path, &st) == 0 ? (double)st.st_size / 1e6 : 0;
 }
 
+/* ---- 3. the readers' row checks ---- */
+
+static int count_row(void *ctx, const char *shard, const tkd_record *rec) {
+    (void)shard;
+    (void)rec;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static int count_text(void *ctx, const tkd_record *rec, const char *text, size_t len) {
+    (void)rec;
+    (void)text;
+    (*(size_t *)ctx) += len;
+    return 0;
+}
+
+/* Read every shard of sh: records only (check 0, texts 0), records and text
+ * spans (texts 1), plus the row checks (check 1, through tkd_store_scan).
+ * Returns rows read; *bytes the text bytes. */
+static size_t read_all(const char *sh, int nshards, int texts, int check, uint64_t *bytes) {
+    static tkd_record recs[STORE_READ_BLOCK];
+    tkd_buf span;
+    tkd_buf_init(&span);
+    size_t rows = 0;
+    *bytes = 0;
+    for (int k = 0; k < nshards; k++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/r%05d.a0.h5", sh, k);
+        tkd_store *s;
+        tkd_err e = {0};
+        if (tkd_store_open(p, &s, &e)) {
+            fprintf(stderr, "%s\n", e.msg);
+            return 0;
+        }
+        size_t cnt = tkd_store_count(s);
+        if (check) {
+            size_t b = 0;
+            tkd_store_damage d;
+            tkd_store_scan(s, count_text, &b, &d, &e);
+            rows += d.verified;
+            *bytes += b;
+        } else {
+            for (size_t row = 0; row < cnt; row += STORE_READ_BLOCK) {
+                size_t n = cnt - row < STORE_READ_BLOCK ? cnt - row : STORE_READ_BLOCK;
+                store_read_rows(s, row, n, recs, &e);
+                rows += n;
+                if (!texts)
+                    continue;
+                uint64_t lo = recs[0].text_off, hi = recs[n - 1].text_off + recs[n - 1].text_len;
+                tkd_buf_reset(&span);
+                tkd_buf_reserve(&span, (size_t)(hi - lo));
+                store_read_bytes(s, lo, hi - lo, span.data, &e);
+                *bytes += hi - lo;
+            }
+        }
+        tkd_store_close(s, NULL);
+    }
+    tkd_buf_free(&span);
+    return rows;
+}
+
+static int bench_readers(const char *sh, int nshards) {
+    uint64_t bytes;
+    size_t rows = 0;
+    double t0 = tkd_now();
+    size_t rec_rows = read_all(sh, nshards, 0, 0, &bytes);
+    double t_rec = tkd_now() - t0;
+    t0 = tkd_now();
+    tkd_err e = {0};
+    if (tkd_store_scan_dir(sh, count_row, &rows, &e)) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    double t_scan = tkd_now() - t0;
+    t0 = tkd_now();
+    uint64_t b_raw, b_chk;
+    size_t raw_rows = read_all(sh, nshards, 1, 0, &b_raw);
+    double t_raw = tkd_now() - t0;
+    t0 = tkd_now();
+    size_t chk_rows = read_all(sh, nshards, 1, 1, &b_chk);
+    double t_chk = tkd_now() - t0;
+    /* the check alone, against Jansson, on the bench's texts */
+    size_t reps = rows;
+    volatile int valid = 0;
+    t0 = tkd_now();
+    for (size_t i = 0; i < reps; i++)
+        valid += store_json_valid(texts[i % NTEXTS], TEXT_BYTES);
+    double t_jv = tkd_now() - t0;
+    t0 = tkd_now();
+    for (size_t i = 0; i < reps; i++) {
+        json_t *j = json_loadb(texts[i % NTEXTS], TEXT_BYTES, JSON_DECODE_ANY, NULL);
+        valid += j != NULL;
+        json_decref(j);
+    }
+    double t_jansson = tkd_now() - t0;
+    if (rows != rec_rows || raw_rows != rec_rows || chk_rows != rec_rows || valid != (int)(2 * reps)) {
+        fprintf(stderr, "bench_store: readers disagree (%zu %zu %zu %zu rows, %d valid)\n", rec_rows, rows, raw_rows,
+                chk_rows, valid);
+        return 1;
+    }
+    double mb = (double)b_raw / 1e6;
+    printf("\nreaders over %d shards, %zu rows: what the row checks cost\n", nshards, rows);
+    printf("%-44s %10s %12s %10s %10s\n", "reader", "seconds", "rows/s", "text MB/s", "vs before");
+    printf("%-44s %10.3f %12.0f %10s %10.2f\n", "done-set before: records only", t_rec, (double)rows / t_rec, "-", 1.0);
+    printf("%-44s %10.3f %12.0f %10.1f %10.2f\n", "done-set now: scan_dir, text + row checks", t_scan,
+           (double)rows / t_scan, mb / t_scan, t_scan / t_rec);
+    printf("%-44s %10.3f %12.0f %10.1f %10.2f\n", "merge/export read before: records + text", t_raw,
+           (double)rows / t_raw, mb / t_raw, 1.0);
+    printf("%-44s %10.3f %12.0f %10.1f %10.2f\n", "merge/export read now: + row checks", t_chk, (double)rows / t_chk,
+           mb / t_chk, t_chk / t_raw);
+    double jmb = (double)reps * TEXT_BYTES / 1e6;
+    printf("%-44s %10.3f %12.0f %10.1f %10s\n", "JSON check alone (store_json_valid)", t_jv, (double)reps / t_jv,
+           jmb / t_jv, "-");
+    printf("%-44s %10.3f %12.0f %10.1f %10.2f\n", "peer: Jansson json_loadb (parse + free)", t_jansson,
+           (double)reps / t_jansson, jmb / t_jansson, t_jansson / t_jv);
+    printf("(vs before: time ratio, 1.00 = no cost; peer: Jansson's time / the check's)\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     size_t rows = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
     const char *base = argc > 2 ? argv[2] : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -160,6 +288,8 @@ int main(int argc, char **argv) {
     printf("%-34s %12s %12s %12s\n", "", "seconds", "MB out", "MB/s out");
     printf("%-34s %12.3f %12.1f %12.1f\n", "tkd store merge (temp, fsync, rename)", t_merge, (double)st.bytes_out / 1e6,
            (double)st.bytes_out / 1e6 / t_merge);
+    if (bench_readers(sh, 4))
+        return 1;
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -70,10 +70,71 @@ TEST(overrides) {
     CHECK_INT(load("{\"output_dir\": \"o\"}", noeq, 1, &job, &e), TKD_EUSAGE);
 }
 
+/* An error in a value given with --set names that option, not the file. */
+TEST(override_errors_name_the_option) {
+    tkd_job job;
+    tkd_err e;
+    struct {
+        const char *set, *want;
+    } cases[] = {
+        {"dist.lease_max=many", "--set 'dist.lease_max=many': key 'dist.lease_max': expected an integer"},
+        {"dist.leese_max=3", "--set 'dist.leese_max=3': unknown key 'dist.leese_max' (did you mean"},
+        {"dist.lease_max=0", "--set 'dist.lease_max=0': key 'dist.lease_max': 0 is out of range"},
+        {"data.sources.0.format=xx", "--set 'data.sources.0.format=xx': key 'data.sources[0].format': 'xx' is not"},
+        {"teacher={\"modle\": \"m\"}", "--set 'teacher={\"modle\": \"m\"}': unknown key 'teacher.modle'"},
+        {"data.sources.4.path=a", "--set 'data.sources.4.path=a': index 4 is past the end of the array (1 items)"},
+        {"output_dir.x=1", "--set 'output_dir.x=1': 'output_dir' is a string, not an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *sets[] = {cases[i].set};
+        CHECK(load("{\"output_dir\": \"o\", \"data\": {\"sources\": [{\"path\": \"a\"}]}}", sets, 1, &job, &e) != 0);
+        if (!strstr(e.msg, cases[i].want))
+            fprintf(stderr, "case %zu: %s\n", i, e.msg);
+        CHECK(strstr(e.msg, cases[i].want) != NULL);
+        CHECK(strstr(e.msg, "job.json") == NULL);
+    }
+    /* a bad key in the file is still the file's, whatever else --set sets */
+    const char *ok[] = {"dist.lease_min=2"};
+    CHECK(load("{\"output_dir\": \"o\", \"dist\": {\"lease_max\": \"x\"}}", ok, 1, &job, &e) != 0);
+    CHECK(strstr(e.msg, "job.json: key 'dist.lease_max'") != NULL);
+}
+
+/* config show prints numbers as written: the shortest text that reads back. */
+TEST(dump_numbers) {
+    tkd_job job;
+    tkd_err e;
+    const char *sets[] = {"train.lr=0.0003"};
+    CHECK_INT(load("{\"output_dir\": \"o\", \"teacher\": {\"top_p\": 0.95, \"temperature\": 0.1},"
+                   " \"train\": {\"epochs\": 2.0}, \"name\": \"a \\\"b\\\"\\n\"}",
+                   sets, 1, &job, &e),
+              0);
+    char *s = tkd_job_dump(&job);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(strstr(s, "\"top_p\": 0.95,") != NULL);
+        CHECK(strstr(s, "\"temperature\": 0.1,") != NULL);
+        CHECK(strstr(s, "\"dropout\": 0.05,") != NULL); /* a default */
+        CHECK(strstr(s, "\"lr\": 0.0003,") != NULL);
+        CHECK(strstr(s, "\"epochs\": 2.0,") != NULL); /* still a real */
+        CHECK(strstr(s, "\"lease_max\": 256,") != NULL);
+        CHECK(strstr(s, "\"name\": \"a \\\"b\\\"\\n\"") != NULL);
+        CHECK(strstr(s, "000000") == NULL);
+        /* and it is the same job: it loads back to the same tree */
+        tkd_job back;
+        CHECK_INT(load(s, NULL, 0, &back, &e), 0);
+        CHECK(json_equal(back.root, job.root));
+        tkd_job_free(&back);
+    }
+    free(s);
+    tkd_job_free(&job);
+}
+
 int main(void) {
     RUN(defaults_and_getters);
     RUN(array_items);
     RUN(errors);
     RUN(overrides);
+    RUN(override_errors_name_the_option);
+    RUN(dump_numbers);
     return TEST_END();
 }

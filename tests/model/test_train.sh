@@ -125,4 +125,20 @@ set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
 printf '{"input_ids": [2, 3, 999], "loss_mask": [0, 1, 1]}\n' > "$W/bad.jsonl"
 set +e; err=$("$TKD" train "$W/bad.json" "${SETS[@]}" 2>&1); rc=$?; set -e
 [ $rc -eq 2 ] && [[ "$err" == *999* ]] && ok "token id outside the vocabulary: exit 2" || bad "bad token: rc $rc: $err"
+# rows with no trained token once cut to train.seq_len (32 here): left out with a
+# warning naming them; when every one is empty, exit 2 before any work. The
+# first line starts with a UTF-8 byte-order mark, which is not a bad line.
+long=$(/usr/bin/python3 -c 'print(",".join(["5"] * 40))')
+printf '\xef\xbb\xbf{"input_ids": [2, 3, 4, 5, 1], "loss_mask": [0, 0, 1, 1, 1]}\n' > "$W/empty.jsonl"
+printf '{"input_ids": [2, 3, 4], "loss_mask": [0, 0, 0]}\n{"input_ids": [%s, 7, 1], "loss_mask": [%s, 1, 1]}\n' \
+  "$long" "$(/usr/bin/python3 -c 'print(",".join(["0"] * 40))')" >> "$W/empty.jsonl"
+job empty train.data="$W/empty.jsonl" train.steps=2
+set +e; err=$("$TKD" train "$W/empty.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 0 ] && [[ "$err" == *"2 of 3 training examples have no trained token within train.seq_len=32"*"examples 2, 3"* ]] \
+  && ok "examples with no trained token: warned and left out" || bad "empty rows: rc $rc: $err"
+tail -n 2 "$W/empty.jsonl" > "$W/allempty.jsonl"
+job allempty train.data="$W/allempty.jsonl" train.steps=2
+set +e; err=$("$TKD" train "$W/allempty.json" "${SETS[@]}" 2>&1); rc=$?; set -e
+[ $rc -eq 2 ] && [[ "$err" == *"none of the 2 training examples has a trained token"* ]] && [ ! -e "$W/allempty/train/train_log.jsonl" ] \
+  && ok "every example empty after truncation: exit 2, $err" || bad "all empty: rc $rc: $err"
 exit $fail

@@ -7,6 +7,8 @@
  * Row i gets pid i*7919+1, sample i%3, phase solve, status i%9, flags i%8,
  * turns i, tool_calls 2i, prompt_tokens 1000+i, completion_tokens 10^12+i,
  * latency_s i/4, finished_at 1.7e9+i; flush every 5 rows.
+ * Environment: TKD_SW_PHASE (a phase name, default solve) for the rows and the
+ * file; TKD_SW_MANIFEST (default {"inputs":[]}).
  */
 #include "tkd/store.h"
 
@@ -29,7 +31,13 @@ int main(int argc, char **argv) {
     }
     char sha[65];
     tkd_sha256_hex(job, jn, sha);
-    tkd_store_meta m = {TKD_PHASE_SOLVE, 5, 1, job, sha, "{\"inputs\":[]}"};
+    const char *pname = getenv("TKD_SW_PHASE"), *manifest = getenv("TKD_SW_MANIFEST");
+    int phase = pname ? tkd_phase_parse(pname) : TKD_PHASE_SOLVE;
+    if (phase < 0) {
+        fprintf(stderr, "unknown phase '%s'\n", pname);
+        return 2;
+    }
+    tkd_store_meta m = {(tkd_phase)phase, 5, 1, job, sha, manifest ? manifest : "{\"inputs\":[]}"};
     tkd_store *s;
     if (tkd_store_create(argv[1], &m, &s, &e)) {
         fprintf(stderr, "%s\n", e.msg);
@@ -51,7 +59,7 @@ int main(int argc, char **argv) {
         memset(&r, 0, sizeof r);
         r.pid = (uint64_t)i * 7919 + 1;
         r.sample = (uint32_t)(i % 3);
-        r.phase = TKD_PHASE_SOLVE;
+        r.phase = (uint8_t)phase;
         r.status = (uint8_t)(i % 9);
         r.flags = (uint16_t)(i % 8);
         r.turns = (uint32_t)i;

@@ -3,7 +3,8 @@ wrote; /records reads as a structured array with tkd_record's field names and
 values; every text blob read back through h5py is byte-identical to what was
 written (multi-byte UTF-8, empty, 1 MiB); the attributes (a 300 KiB job text)
 read back; a shard whose writer was killed opens in h5py (swmr=True) with
-its flushed rows intact. Then the other way: a store written by h5py alone is read by
+its flushed rows intact; export leaves out (and reports) the rows whose text
+is not JSON. Then the other way: a store written by h5py alone is read by
 `tkd store info/verify/export`, and a range damaged with h5py is caught by
 `tkd store verify` (exit 1)."""
 import json
@@ -100,24 +101,31 @@ def main():
         check(same == len(rec), "crashed shard: %d of %d texts identical" % (same, len(rec)))
     r = subprocess.run([TKD, "store", "verify", dead], capture_output=True, text=True)
     listed = [x for x in r.stderr.splitlines() if ": row " in x]
-    # rows 1 and 3 hold the deliberately non-JSON texts; nothing else is wrong
-    check(r.returncode == 1 and len(listed) == 2 and all("text is not JSON" in x for x in listed),
-          "verify crashed shard: " + r.stderr)
+    # row 0 holds the deliberately empty text, rows 1 and 3 the non-JSON ones; nothing else is wrong
+    check(r.returncode == 1 and len(listed) == 3 and "row 0: text is empty" in listed[0]
+          and all("text is not JSON" in x for x in listed[1:]), "verify crashed shard: " + r.stderr)
 
-    # tkd's export of the same store, against the texts
+    # tkd's export of the same store, against the texts: every row whose text
+    # is JSON (Python's json decides), byte for byte as parsed; the empty and
+    # the non-JSON texts are left out and reported
     out = os.path.join(tmp, "t.jsonl")
-    subprocess.run([TKD, "store", "export", store, "--what", "traces", "--jsonl", out], check=True)
-    lines = open(out, encoding="utf-8").read().splitlines()
-    check(len(lines) == len(ts), "export lines")
-    for line, t, k in zip(lines, ts, range(len(ts))):
-        o = json.loads(line)
+    r = subprocess.run([TKD, "store", "export", store, "--what", "traces", "--jsonl", out], capture_output=True,
+                       text=True)
+    check(r.returncode == 0, "export: %d %s" % (r.returncode, r.stderr))
+    check("3 of %d rows are damaged" % len(ts) in r.stderr, "export reports the 3 non-JSON rows: " + r.stderr)
+
+    def as_json(t):
         try:
-            want = json.loads(t.decode()) if t else None
+            return json.loads(t.decode()) if t else None
         except ValueError:
-            want = t.decode()
-        if t and not t.startswith(b"{"):
-            want = t.decode()
-        check(o["text"] == want or (not t and o["text"] in ("", None)), "export text %d" % k)
+            return None
+
+    want = [(k, as_json(t)) for k, t in enumerate(ts) if as_json(t) is not None]
+    lines = open(out, encoding="utf-8").read().splitlines()
+    check(len(lines) == len(want) == len(ts) - 3, "export lines %d, want %d" % (len(lines), len(want)))
+    for line, (k, w) in zip(lines, want):
+        o = json.loads(line)
+        check(o["text"] == w, "export text %d" % k)
         check(o["pid"] == "%016x" % (k * 7919 + 1) and o["phase"] == "solve", "export fields %d" % k)
 
     # a store written by h5py alone, read by tkd

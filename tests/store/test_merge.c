@@ -40,7 +40,7 @@ static json_t *row_text(tkd_store *s, size_t row, tkd_record *r) {
 
 TEST(merge) {
     char *sh = fx_path(dir, "shards");
-    char *out = fx_path(dir, "shards/merged.h5"); /* inside the folder: skipped as input */
+    char *out = fx_path(dir, "merged.h5");
     char p[600];
     snprintf(p, sizeof p, "%s/r00000.a0.h5", sh);
     CHECK_INT(make_shard(p, 0, 300, TKD_PHASE_SOLVE, 0), 0);
@@ -97,7 +97,7 @@ TEST(merge) {
     CHECK_STR(a, "{\"job\":1}");
     free(a);
     CHECK_INT(tkd_store_attr(s, "merged_from", &a, &e), 0);
-    CHECK(a && strstr(a, "r00000.a1.h5") && !strstr(a, "merged.h5"));
+    CHECK(a && strstr(a, "r00000.a1.h5") && !strstr(a, "merged.h5") && !strstr(a, "damaged"));
     free(a);
     CHECK_INT(tkd_store_close(s, &e), 0);
     size_t problems = 9;
@@ -105,7 +105,7 @@ TEST(merge) {
     CHECK_INT(problems, 0);
     /* no temporary file is left beside OUT */
     char cmd[800];
-    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", sh);
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", dir);
     CHECK(system(cmd) != 0);
 
     /* export */
@@ -148,7 +148,10 @@ TEST(merge) {
     fputs("garbage garbage garbage", f);
     fclose(f);
     CHECK_INT(tkd_store_merge(empty, o2, &st, &e), TKD_EFORMAT);
-    CHECK(strstr(e.msg, "r00005.a0.h5") != NULL);
+    CHECK(strstr(e.msg, "r00005.a0.h5") != NULL && strstr(e.msg, "--skip-damaged") != NULL);
+    tkd_store_merge_opts skip = {0, 1}; /* the only shard left out: nothing to merge */
+    CHECK_INT(tkd_store_merge_with(empty, o2, &skip, &st, &e), TKD_ENOTFOUND);
+    CHECK_INT(st.skipped_shards, 1);
     struct stat sb;
     CHECK(stat(o2, &sb) != 0);
     free(empty);

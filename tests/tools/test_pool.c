@@ -5,10 +5,13 @@
  * valid JSON, every tool rejects missing arguments cleanly, and submit/poll
  * do not block. */
 #include <dirent.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tkd/tools.h"
@@ -239,6 +242,73 @@ TEST(private_working_folder) {
     free(old);
 }
 
+/* A rank killed with SIGKILL cannot remove its workers' folders: the next
+ * pool on the host removes those whose owner process is gone, and only those. */
+TEST(stale_folders_of_killed_owner) {
+    char top[] = "/tmp/tkd-test-stale-XXXXXX", name[256] = "", path[800];
+    CHECK(mkdtemp(top) != NULL);
+    const char *was = getenv("TMPDIR");
+    char *old = was ? strdup(was) : NULL;
+    setenv("TMPDIR", top, 1);
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t child = fork();
+    if (child == 0) { /* a rank with a pool, killed before it can clean up */
+        tkd_tools_pool *cp;
+        tkd_err ce = {0};
+        char c = tkd_tools_pool_create(1, NULL, &cp, &ce) ? 'x' : 'k';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    char c = 0;
+    CHECK(read(ready[0], &c, 1) == 1 && c == 'k');
+    close(ready[0]);
+    close(ready[1]);
+    CHECK(entries(top, name, sizeof name) == 1);
+    snprintf(path, sizeof path, "%s/%s/12345siqs.dat", top, name);
+    FILE *f = fopen(path, "w"); /* what a killed sieve leaves */
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    kill(child, SIGKILL);
+    int st;
+    waitpid(child, &st, 0);
+    CHECK_INT(entries(top, NULL, 0), 1); /* left behind */
+    /* folders that must stay: a live owner (this process), another host, an old name */
+    char live[300], other[300], plain[300];
+    const char *tag = strchr(name + strlen("tkd-tool-"), '-'); /* "-HOST-NS-XXXXXX" */
+    CHECK(tag != NULL);
+    snprintf(live, sizeof live, "%s/tkd-tool-%ld%.*s-AAAAAA", top, (long)getpid(), (int)(strlen(tag ? tag : "") - 7),
+             tag ? tag : "");
+    snprintf(other, sizeof other, "%s/tkd-tool-%ld-elsewhere-1-BBBBBB", top, (long)child);
+    snprintf(plain, sizeof plain, "%s/tkd-tool-CCCCCC", top);
+    CHECK(mkdir(live, 0700) == 0 && mkdir(other, 0700) == 0 && mkdir(plain, 0700) == 0);
+    tkd_tools_pool *p;
+    tkd_err e = {0};
+    CHECK_INT(tkd_tools_pool_create(1, NULL, &p, &e), 0);
+    snprintf(path, sizeof path, "%s/%s", top, name);
+    struct stat sb;
+    CHECK(stat(path, &sb) != 0); /* the killed owner's folder is gone */
+    CHECK(stat(live, &sb) == 0 && stat(other, &sb) == 0 && stat(plain, &sb) == 0);
+    CHECK_INT(entries(top, NULL, 0), 4); /* the three kept and the new worker's */
+    char *a = call(p, "gcd", "{\"numbers\": [12, 18]}", NULL, NULL);
+    CHECK(result_is(a, "6"));
+    free(a);
+    tkd_tools_pool_free(p);
+    CHECK_INT(entries(top, NULL, 0), 3);
+    rmdir(live);
+    rmdir(other);
+    rmdir(plain);
+    CHECK(rmdir(top) == 0);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+}
+
 TEST(wall_watchdog) {
     tkd_tool_limits lim;
     tkd_tools_limits_default(&lim);
@@ -366,6 +436,7 @@ int main(void) {
     RUN(adversarial_inputs);
     RUN(cpu_limit_and_replacement);
     RUN(private_working_folder);
+    RUN(stale_folders_of_killed_owner);
     RUN(wall_watchdog);
     RUN(crash_answers_error);
     RUN(nonblocking);
