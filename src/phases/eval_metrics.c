@@ -78,10 +78,10 @@ static int by_pid(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* The scan notes which rows count (the first final one per sample); their
- * texts are read afterwards, one shard open at a time (the scan holds the
- * shard it visits open). */
-static int read_row(void *ctx, const char *shard, const tkd_record *rec) {
+/* The first verified final record of each sample counts; its answer is read
+ * from its text. */
+static int read_row(void *ctx, const char *shard, const tkd_record *rec, const char *text, size_t len) {
+    (void)shard;
     mctx *m = ctx;
     if (rec->phase != TKD_PHASE_EVAL || !tkd_status_is_final(rec->status) || rec->sample >= (uint32_t)m->x->k)
         return 0;
@@ -91,57 +91,15 @@ static int read_row(void *ctx, const char *shard, const tkd_record *rec) {
     smp *s = &m->s[hit->base + rec->sample];
     if (s->present)
         return 0; /* the first final record counts */
-    if (!m->n_shards || strcmp(m->shards[m->n_shards - 1], shard)) {
-        char **ns = realloc(m->shards, sizeof *ns * (m->n_shards + 1));
-        if (!ns || !(ns[m->n_shards] = strdup(shard))) {
-            if (ns)
-                m->shards = ns;
-            return tkd_err_set(m->e, TKD_ENOMEM, "out of memory");
-        }
-        m->shards = ns;
-        m->n_shards++;
-    }
-    if (m->n_rows == m->cap_rows) {
-        size_t cap = m->cap_rows ? 2 * m->cap_rows : 1024;
-        struct row *nr = realloc(m->rows, sizeof *nr * cap);
-        if (!nr)
-            return tkd_err_set(m->e, TKD_ENOMEM, "out of memory");
-        m->rows = nr;
-        m->cap_rows = cap;
-    }
-    m->rows[m->n_rows++] = (struct row){*rec, m->n_shards - 1, hit->base + rec->sample};
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    const char *ans = json_string_value(json_object_get(doc, "answer"));
     s->present = 1;
     s->status = rec->status;
     s->correct = (rec->flags & TKD_F_CORRECT) != 0;
     s->tokens = rec->completion_tokens;
-    return 0;
-}
-
-/* The extracted answers of the rows that count (maj@k votes on them). */
-static int read_answers(mctx *m, tkd_err *e) {
-    size_t i = 0;
-    while (i < m->n_rows) {
-        size_t sh = m->rows[i].shard;
-        tkd_store *st = NULL;
-        int rc = tkd_store_open(m->shards[sh], &st, e);
-        for (; !rc && i < m->n_rows && m->rows[i].shard == sh; i++) {
-            char *text = NULL;
-            if ((rc = tkd_store_read_text(st, &m->rows[i].rec, &text, e)))
-                break;
-            json_t *doc = json_loads(text, 0, NULL);
-            free(text);
-            const char *ans = json_string_value(json_object_get(doc, "answer"));
-            smp *s = &m->s[m->rows[i].item];
-            s->answer = ans ? strdup(ans) : NULL;
-            json_decref(doc);
-            if (ans && !s->answer)
-                rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
-        }
-        tkd_store_close(st, NULL);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    s->answer = ans ? strdup(ans) : NULL;
+    json_decref(doc);
+    return ans && !s->answer ? tkd_err_set(m->e, TKD_ENOMEM, "out of memory") : 0;
 }
 
 /* ---- the statistics ---- */
@@ -545,9 +503,7 @@ int tkd_eval_metrics(const tkd_job *job, int print, tkd_err *e) {
                 (struct pidmap){eval_pid(x.arms[a].name, x.probs.items[p].id), eval_item(&x, a, p, 0)};
     if (!rc) {
         qsort(m.map, m.n_map, sizeof *m.map, by_pid);
-        rc = tkd_store_scan_dir(x.dir, read_row, &m, e);
-        if (!rc)
-            rc = read_answers(&m, e);
+        rc = tkd_store_scan_dir_text(x.dir, read_row, &m, e);
         if (rc)
             tkd_err_wrap(e, "eval: reading the records in '%s'", x.dir);
     }
@@ -567,10 +523,6 @@ int tkd_eval_metrics(const tkd_job *job, int print, tkd_err *e) {
         printf("\n(results: %s)\n", out);
         fflush(stdout);
     }
-    for (size_t i = 0; i < m.n_shards; i++)
-        free(m.shards[i]);
-    free(m.shards);
-    free(m.rows);
     for (size_t i = 0; m.s && i < x.n_items; i++)
         free(m.s[i].answer);
     free(m.s);
