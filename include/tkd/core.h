@@ -29,7 +29,8 @@ enum {
     TKD_EUSAGE = -10,   /* bad command line */
     TKD_ENET = -11,     /* network or remote service failure */
     TKD_EMATH = -12,    /* mathematically undefined or unsupported (1/0, ...) */
-    TKD_EINTERNAL = -13 /* a bug in tkd: please report it */
+    TKD_EINTERNAL = -13, /* a bug in tkd: please report it */
+    TKD_EBUSY = -14      /* held by another run (the output folder's lock); exit 2 */
 };
 
 #define TKD_ERR_MSG_MAX 1024

@@ -1,7 +1,16 @@
 /*
  * dist: MPI work distribution. A coordinator on rank 0 hands out leases
  * (batches) of item indices 0..n_items-1, large at first and smaller near the
- * end; rank 0 works too. Leases of ranks silent for longer than
+ * end; rank 0 works too.
+ *
+ * Fair leases: no rank holds (leased, not yet reported done) more than
+ * dist.max_share x its equal part of the unfinished items (unfinished / live
+ * ranks), and never less than dist.lease_min (tkd_dist_hold_cap). A request
+ * beyond that is parked until the rank reports completions. So rank 0, whose
+ * own requests are served at once without MPI, cannot fill its capacity
+ * before the other ranks have asked: with max_share 1, every rank gets its
+ * share in the first round whatever the job's size. A rank asks for what it
+ * has room for (tkd_dist_room), not for lease_max. Leases of ranks silent for longer than
  * dist.lease_timeout_s are re-issued when the queue runs dry (the same item
  * may then complete twice: the store merge drops duplicates). Two-sided MPI
  * only (one-sided windows fail on Debian's Open MPI 4.1).
@@ -12,6 +21,7 @@
  *   tkd_dist_create(comm, n, done, &cfg, &d, &e);          collective
  *   for (;;) {
  *       tkd_dist_poll(d);                                   serve and receive
+ *       tkd_dist_room(d, free slots);                       what a request asks for
  *       while (capacity left) {
  *           int r = tkd_dist_next(d, &item);
  *           if (r == TKD_DIST_ITEM) start(item);            a problem to work on
@@ -72,13 +82,15 @@
 #include <stdint.h>
 
 /* Named limits. */
-#define TKD_DIST_LEASE_DIVISOR 4     /* lease = remaining / (DIVISOR * ranks alive) */
+#define TKD_DIST_LEASE_DIVISOR 1     /* lease = remaining / (DIVISOR * ranks alive): guided self-scheduling */
 #define TKD_DIST_FINISH_MARGIN_S 5.0 /* extra wait for last words beyond grace_s */
 #define TKD_DIST_REPORT_BATCH 1024   /* completions sent at once when this many pend */
 #define TKD_DIST_MAX_MSGS_PER_POLL 4096
+#define TKD_DIST_MAX_SHARE_MAX 1e6   /* dist.max_share above the ranks: no cap at all */
 
 typedef struct tkd_dist_cfg {
     long long lease_min, lease_max; /* lease size bounds (items) */
+    double max_share;               /* a rank holds at most max_share x unfinished/ranks (>= lease_min) */
     double lease_timeout_s;         /* silence after which a rank's leases may be re-issued */
     double progress_every_s;        /* rank 0 logs a progress line this often; 0: never */
     double grace_s;                 /* after a stop: time to finish work in flight */
@@ -94,6 +106,10 @@ void tkd_dist_cfg_from_job(const tkd_job *job, tkd_dist_cfg *c);
 /* remaining/(DIVISOR*ranks) rounded up, clamped to [lease_min, lease_max]
  * and to remaining. */
 long long tkd_dist_lease_size(const tkd_dist_cfg *c, long long remaining, int ranks);
+/* Most items one rank may hold (leased and not reported done) while
+ * `unfinished` items are not done and `ranks` ranks are alive:
+ * ceil(max_share * unfinished / ranks), at least lease_min. */
+long long tkd_dist_hold_cap(const tkd_dist_cfg *c, long long unfinished, int ranks);
 
 typedef struct tkd_dist tkd_dist;
 
@@ -116,6 +132,11 @@ int tkd_dist_create(MPI_Comm comm, uint64_t n_items, const uint8_t *done, const 
 int tkd_dist_poll(tkd_dist *d);
 /* One of TKD_DIST_ITEM (item set), _NONE_YET, _FINISHED, _STOPPED. */
 int tkd_dist_next(tkd_dist *d, uint64_t *item);
+/* How many more items this rank could start now (its free capacity), said
+ * before taking items in a loop turn; each item tkd_dist_next hands out
+ * counts against it. A request asks for min(room, lease_max); without a call,
+ * lease_max. */
+void tkd_dist_room(tkd_dist *d, uint64_t room);
 /* The item is done and durable (its record written). Reported in batches. */
 void tkd_dist_complete(tkd_dist *d, uint64_t item);
 /* Ask every rank to stop (as a signal would). */
@@ -147,6 +168,8 @@ struct tkd_dist_stats {
     uint64_t total, done_before, done; /* done: unique items done, before included */
     uint64_t duplicates;               /* completions of items already done */
     uint64_t reissued;                 /* items re-issued from silent ranks */
+    uint64_t rank_done_min, rank_done_max; /* items done this run by the rank that did fewest, most */
+    int rank_done_min_at, rank_done_max_at;
     int ranks_alive;
     double elapsed_s;
 };

@@ -61,6 +61,10 @@ int tkd_sweep_plan(const char *base_path, const char *sweep_path, const char *ou
 int tkd_phase_mark_complete(const tkd_job *job, const char *phase, const char *store, const char *const *inputs,
                             int n_inputs, tkd_err *e);
 
+/* The sbatch options of phase from the job's "slurm" section (src/phases/
+ * slurm.c), appended to out; checks the whole section. */
+int tkd_slurm_options(const tkd_job *job, const char *phase, tkd_buf *out, tkd_err *e);
+
 /* The report (tkd report JOB.json): OUT/report/report.md with its PNG plots
  * and report.json (every number in it), from the merged stores, the exported
  * sets, the eval results and the training log of the run. */

@@ -205,6 +205,26 @@ int tkd_store_close_shard(tkd_store *s, tkd_err *e);
  * and the sha256 of each input file. Caller frees. */
 char *tkd_store_manifest(const tkd_job *job, const char *const *inputs, int n_inputs, tkd_err *e);
 
+/* ---- one run per output folder (src/store/lock.c documents the protocol) ----
+ * OUT/tkd.lock, created with O_CREAT|O_EXCL (works on NFS and Lustre), holds
+ * one JSON line: host, pid, pid_start, slurm_job_id, slurm_restart_count,
+ * what, since (UTC), since_unix. A thread refreshes its mtime every
+ * stale_s / TKD_STORE_LOCK_BEATS seconds. A lock is stale when its holder is
+ * gone: on the same host its pid is gone (or reused); from an earlier run of
+ * a requeued Slurm job; on another host its mtime is older than stale_s.
+ * A stale lock is taken over with a warning. */
+#define TKD_STORE_LOCK_NAME "tkd.lock"
+#define TKD_STORE_LOCK_STALE_S 120.0 /* default store.lock_stale_s */
+#define TKD_STORE_LOCK_BEATS 6       /* heartbeats per stale_s */
+typedef struct tkd_store_lock tkd_store_lock;
+/* Take dir's lock (creating dir); what says who holds it ("solve"). A live
+ * holder: TKD_EBUSY with a message naming it (host, pid, Slurm job, since).
+ * stale_s <= 0: TKD_STORE_LOCK_STALE_S. */
+int tkd_store_lock_take(const char *dir, const char *what, double stale_s, tkd_store_lock **out, tkd_err *e);
+/* Stop the heartbeat and remove the lock file if it is still ours; frees l
+ * (NULL is fine). */
+int tkd_store_lock_release(tkd_store_lock *l, tkd_err *e);
+
 /* ---- whole-store operations (tkd store ...) ---- */
 typedef struct tkd_store_merge_stats {
     size_t shards, rows_in, rows_out, duplicates;

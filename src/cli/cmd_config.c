@@ -55,6 +55,27 @@ int tkd_cmd_config(int argc, char **argv) {
                    k->help, k->choices ? "; one of " : "", k->choices ? k->choices : "");
         return 0;
     }
+    if (!strcmp(sub, "sbatch")) { /* tkd config sbatch JOB.json PHASE: the phase's sbatch options */
+        if (o.n_pos != 3) {
+            tkd_cli_usage("config", NULL, stderr);
+            return TKD_EXIT_USAGE;
+        }
+        const char *ph = o.pos[2];
+        o.n_pos = 1;
+        o.pos[0] = o.pos[1];
+        tkd_job job;
+        if ((rc = tkd_cli_load_job(&o, &job)))
+            return rc;
+        tkd_buf b;
+        tkd_buf_init(&b);
+        tkd_err e = {0};
+        rc = tkd_slurm_options(&job, ph, &b, &e);
+        if (!rc)
+            printf("%s\n", b.len ? b.data : "");
+        tkd_buf_free(&b);
+        tkd_job_free(&job);
+        return rc ? tkd_cli_fail(&e) : 0;
+    }
     if ((strcmp(sub, "check") && strcmp(sub, "show")) || (n_phase && strcmp(sub, "check"))) {
         tkd_cli_usage("config", NULL, stderr);
         return TKD_EXIT_USAGE;

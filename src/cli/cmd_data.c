@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "tkd/phases.h"
+#include "tkd/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,14 @@ int tkd_cmd_data(int argc, char **argv) {
     if ((rc = tkd_cli_load_job(&jo, &job)))
         return rc;
     tkd_err e = {0};
-    rc = tkd_phase_import(&job, jo.pos + 1, jo.n_pos - 1, &e);
+    tkd_store_lock *lock = NULL; /* one run per output folder */
+    rc = tkd_store_lock_take(tkd_job_str(&job, "output_dir"), "data import", tkd_job_num(&job, "store.lock_stale_s"),
+                             &lock, &e);
+    if (!rc)
+        rc = tkd_phase_import(&job, jo.pos + 1, jo.n_pos - 1, &e);
+    tkd_err le = {0};
+    if (tkd_store_lock_release(lock, &le))
+        tkd_log_warn("%s", le.msg);
     tkd_job_free(&job);
     return rc ? tkd_cli_fail(&e) : 0;
 }

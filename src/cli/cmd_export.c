@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "tkd/phases.h"
+#include "tkd/store.h"
 
 #include <stdio.h>
 
@@ -23,8 +24,14 @@ int tkd_cmd_export(int argc, char **argv) {
         return rc;
     tkd_cli_job_env(&job);
     tkd_export_summary s;
-    tkd_err e = {0};
-    rc = tkd_export_run(&job, &s, &e);
+    tkd_err e = {0}, le = {0};
+    tkd_store_lock *lock = NULL; /* one run per output folder */
+    rc = tkd_store_lock_take(tkd_job_str(&job, "output_dir"), "export", tkd_job_num(&job, "store.lock_stale_s"),
+                             &lock, &e);
+    if (!rc)
+        rc = tkd_export_run(&job, &s, &e);
+    if (tkd_store_lock_release(lock, &le))
+        tkd_log_warn("%s", le.msg);
     if (rc) {
         tkd_job_free(&job);
         return tkd_cli_fail(&e);

@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "tkd/model.h"
+#include "tkd/store.h"
 #include "tkd/tokenizer.h"
 
 #include <jansson.h>
@@ -238,8 +239,24 @@ int tkd_cmd_train(int argc, char **argv) {
     t.seed = (uint64_t)tkd_job_int(&job, "seed");
     tkd_sft_example *ex = NULL;
     int n_ex = 0;
+    tkd_store_lock *lock = NULL;
     if (!*t.model_dir || !*tkd_job_str(&job, "train.data"))
         rc = tkd_err_set(&e, TKD_EINVAL, "%s: train.model_dir and train.data are required for tkd train", job.path);
+    /* one run per folder: rank 0 locks the folder training writes into */
+    if (!rc) {
+        int held = 0;
+        if (comm.rank == 0)
+            held = -tkd_store_lock_take(*od ? od : tkd_job_str(&job, "output_dir"), "train",
+                                        tkd_job_num(&job, "store.lock_stale_s"), &lock, &e);
+        comm.max_int(comm.ctx, &held, NULL);
+        if (held) {
+            if (comm.rank == 0)
+                fprintf(stderr, "tkd: error: %s\n", e.msg);
+            tkd_job_free(&job);
+            tkd_comm_finalize();
+            return tkd_exit_code(-held);
+        }
+    }
     if (!rc)
         rc = tkd_lora_parse_targets(tkd_job_str(&job, "train.lora.targets"), &t.lora_targets, &e);
     tkd_tokenizer *tok = NULL;
@@ -278,6 +295,9 @@ int tkd_cmd_train(int argc, char **argv) {
     if (rc && (comm.rank == 0 || rc != TKD_ESTOP))
         fprintf(stderr, "tkd: %s: %s\n", rc == TKD_ESTOP ? "stopped" : "error", e.msg);
     tkd_sft_free(ex, n_ex);
+    tkd_err le = {0};
+    if (tkd_store_lock_release(lock, &le))
+        tkd_log_warn("%s", le.msg);
     tkd_job_free(&job);
     tkd_comm_finalize();
     return code;

@@ -1,13 +1,15 @@
 /*
  * The MPI phases as commands: tkd testwork|solve|eval JOB.json, run under mpiexec,
  * srun --mpi=pmix, or as a plain single process. Exit codes: 0 all problems
- * done, 1 failure, 2 bad usage or bad job file, 3 stopped early by
- * SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
+ * done, 1 failure, 2 bad usage or bad job file, or the output folder in use
+ * by another run (its lock, taken by rank 0 for the whole run), 3 stopped
+ * early by SIGTERM/SIGUSR1/SIGINT (a re-run resumes).
  */
 #include "cli.h"
 
 #include "tkd/dist.h"
 #include "tkd/phases.h"
+#include "tkd/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +45,20 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
     }
     tkd_cli_job_env(&job);
 
+    /* One run per output folder: rank 0 holds the lock for the whole run. */
+    tkd_store_lock *lock = NULL;
+    if (rank == 0)
+        rc = tkd_store_lock_take(tkd_job_str(&job, "output_dir"), name, tkd_job_num(&job, "store.lock_stale_s"), &lock,
+                                 &e);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rc) {
+        if (rank == 0)
+            fprintf(stderr, "tkd: error: %s\n", e.msg);
+        tkd_job_free(&job);
+        MPI_Finalize();
+        return tkd_exit_code(rc);
+    }
+
     /* Rank 0 decides whether the phase may start (its input phase complete)
      * or is complete already (a no-op), and after a run that did every item,
      * merges the shards and writes the marker; every rank exits alike. */
@@ -70,6 +86,9 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
         tkd_log_info("%s: stopped early; exit %d (resumable: run the same command again)", name, code);
     else if (rc && (e.msg[0] || rank == 0))
         tkd_log_error("%s", e.msg[0] ? e.msg : tkd_strerror(rc));
+    tkd_err le = {0};
+    if (tkd_store_lock_release(lock, &le))
+        tkd_log_warn("%s", le.msg);
     tkd_job_free(&job);
     MPI_Finalize();
     return code;

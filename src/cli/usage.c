@@ -19,6 +19,7 @@ static const usage_entry usages[] = {
     {"config", "usage: tkd config check JOB.json [--phase PHASE[,PHASE...] ...] [--set KEY=VALUE ...]\n"
                "       tkd config show JOB.json [--set KEY=VALUE ...]\n"
                "       tkd config keys\n"
+               "       tkd config sbatch JOB.json PHASE   (the phase's sbatch options from the job's slurm section)\n"
                "  check --phase: also what each phase checks when it starts (input files, prompt files,\n"
                "  tool names, endpoint URLs), for the phases in the order they will run\n"},
     {"data", "usage: tkd data import JOB.json [PATH ...] [--set KEY=VALUE ...]\n"

@@ -57,6 +57,7 @@ const char *tkd_strerror(int code) {
     case TKD_ENET: return "network error";
     case TKD_EMATH: return "mathematically undefined";
     case TKD_EINTERNAL: return "internal error";
+    case TKD_EBUSY: return "in use by another run";
     default: return "unknown error";
     }
 }
@@ -67,7 +68,8 @@ int tkd_exit_code(int err_code) {
     case TKD_EINVAL:
     case TKD_EFORMAT:
     case TKD_EUSAGE:
-    case TKD_ENOTFOUND: return TKD_EXIT_USAGE;
+    case TKD_ENOTFOUND:
+    case TKD_EBUSY: return TKD_EXIT_USAGE;
     case TKD_ESTOP: return TKD_EXIT_STOPPED;
     default: return TKD_EXIT_FAIL;
     }

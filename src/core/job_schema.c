@@ -32,11 +32,19 @@ const tkd_job_key tkd_job_schema[] = {
     {"store.file_locking", TKD_JT_BOOL, "true", NOB, NULL,
      "HDF5 file locking; set false on network file systems (Lustre, NFS, GPFS)"},
     {"store.flush_every", TKD_JT_INT, "64", 1, 1e9, NULL, "flush shard records to disk after this many rows"},
+    {"store.lock_stale_s", TKD_JT_NUMBER, "120", 1, 1e7, NULL,
+     "a run holds OUTPUT_DIR/tkd.lock and refreshes it every lock_stale_s/6 s; a lock from another host not "
+     "refreshed for this long is taken over (on the same host: as soon as its process is gone)"},
 
     /* ---- dist: MPI work distribution ---- */
     {"dist", TKD_JT_OBJECT, "{}", NOB, NULL, "work distribution over MPI ranks"},
     {"dist.lease_max", TKD_JT_INT, "256", 1, 1e7, NULL, "largest batch of problem ids handed to a rank at once"},
-    {"dist.lease_min", TKD_JT_INT, "1", 1, 1e7, NULL, "smallest batch, used near the end of the queue"},
+    {"dist.lease_min", TKD_JT_INT, "1", 1, 1e7, NULL,
+     "smallest batch, used near the end of the queue; also the least a rank may always hold"},
+    {"dist.max_share", TKD_JT_NUMBER, "1", 0.01, 1e6, NULL,
+     "a rank holds at most this multiple of its equal share of the unfinished problems (unfinished / live ranks, "
+     "at least lease_min): 1 spreads every job evenly from the first round; 0.5 keeps half in the queue for "
+     "whichever rank is free first; a value at or above the rank count turns the cap off"},
     {"dist.lease_timeout_s", TKD_JT_NUMBER, "600", 1, 1e7, NULL,
      "a rank silent for this long is presumed dead and its leases are re-issued when the queue is empty"},
     {"dist.progress_every_s", TKD_JT_NUMBER, "10", 0.1, 1e6, NULL, "seconds between progress lines on stderr"},
@@ -153,6 +161,11 @@ const tkd_job_key tkd_job_schema[] = {
      "system message file; \"\": Qwen2.5-Math's (jobs/prompts/student_system.txt); an empty file: no system message"},
     {"student.user_template", TKD_JT_STRING, "\"\"", NOB, NULL,
      "user message file; {problem} is replaced by the problem text verbatim (\"\": the problem alone)"},
+
+    /* ---- slurm: resources per phase for slurm/submit.sh ---- */
+    {"slurm", TKD_JT_ANY, "{}", NOB, NULL,
+     "sbatch options per phase: {PHASE: {partition, nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, "
+     "gpus_per_node, mem, time, account, qos, extra}} (see `tkd config sbatch`)"},
 
     /* ---- report: tkd report ---- */
     {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},

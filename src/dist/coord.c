@@ -2,6 +2,9 @@
  * The coordinator (rank 0): a lease table over item indices, a queue of items
  * not yet leased, per-rank liveness, re-issue of silent ranks' leases when the
  * queue runs dry, the STOP and FINISHED broadcasts, and the progress line.
+ * Fairness: a grant never lifts a rank above tkd_dist_hold_cap (its share of
+ * the unfinished items); a request that would is parked and served when the
+ * rank reports completions (or by the periodic check, when ranks leave).
  * Rank 0 is also a worker: its own requests come in through coord_request
  * with src 0 and are answered by filling its local queue, without MPI.
  */
@@ -99,6 +102,7 @@ static void mark_done(tkd_dist *d, int src, uint64_t item) {
     d->state[item] = IT_DONE;
     d->owner[item] = -1;
     d->done++;
+    d->rs[src].completed++;
 }
 
 /* Give back to the queue every item leased to rank r and not done. */
@@ -153,14 +157,22 @@ static size_t pop_items(tkd_dist *d, uint64_t *out, size_t k) {
     return m;
 }
 
-/* Serve src from the queue; 1 when served, 0 when the queue is empty. */
+/* Serve src from the queue; 1 when served, 0 when the queue is empty, -1
+ * when src already holds its share (tkd_dist_hold_cap). */
 static int grant(tkd_dist *d, int src, uint64_t want) {
     long long remaining = (long long)u64vec_size(&d->cq);
     if (!remaining)
         return 0;
-    long long k = tkd_dist_lease_size(&d->cfg, remaining, ranks_alive(d));
+    int alive = ranks_alive(d);
+    long long cap = tkd_dist_hold_cap(&d->cfg, (long long)(d->n - d->done), alive);
+    long long held = (long long)d->rs[src].outstanding;
+    if (held >= cap)
+        return -1;
+    long long k = tkd_dist_lease_size(&d->cfg, remaining, alive);
     if (want && (uint64_t)k > want)
         k = (long long)want;
+    if (k > cap - held)
+        k = cap - held;
     uint64_t stackbuf[256];
     uint64_t *buf = (size_t)k <= 256 ? stackbuf : malloc((size_t)k * sizeof *buf);
     if (!buf) {
@@ -187,11 +199,14 @@ static int grant(tkd_dist *d, int src, uint64_t want) {
 static void serve(tkd_dist *d, int src, uint64_t want) {
     if (d->stopping || d->all_done)
         return; /* STOP or FINISHED was (or will be) broadcast */
-    if (grant(d, src, want))
+    int g = grant(d, src, want);
+    if (g > 0)
         return;
-    reissue_silent(d, src);
-    if (grant(d, src, want))
-        return;
+    if (g == 0) { /* the queue is empty: take back what silent ranks hold */
+        reissue_silent(d, src);
+        if (grant(d, src, want) > 0)
+            return;
+    }
     d->rs[src].parked_want = want ? want : 1;
 }
 
@@ -200,6 +215,9 @@ void coord_request(tkd_dist *d, int src, uint64_t want, const uint64_t *done, si
     for (size_t i = 0; i < n_done; i++)
         mark_done(d, src, done[i]);
     check_all_done(d);
+    if (!want && n_done && d->rs[src].parked_want && !d->stopping && !d->all_done &&
+        grant(d, src, d->rs[src].parked_want) > 0)
+        d->rs[src].parked_want = 0; /* held at its cap until these completions */
     if (want) {
         if (d->stopping && src != 0)
             dist_send(d, src, TAG_CSTOP, NULL, 0, NULL, 0);
@@ -277,7 +295,7 @@ void coord_poll(tkd_dist *d) {
             if (!u64vec_size(&d->cq))
                 reissue_silent(d, -1);
             for (int r = 0; r < d->size && u64vec_size(&d->cq); r++)
-                if (d->rs[r].parked_want && grant(d, r, d->rs[r].parked_want))
+                if (d->rs[r].parked_want && grant(d, r, d->rs[r].parked_want) > 0)
                     d->rs[r].parked_want = 0;
         }
     }
@@ -302,4 +320,11 @@ void coord_final_line(tkd_dist *d) {
                  d->cfg.label, d->all_done ? "finished" : "stopped at", (unsigned long long)d->done,
                  (unsigned long long)d->n, (unsigned long long)run, (unsigned long long)d->done_before, el,
                  el > 0 ? (double)run / el : 0.0, (unsigned long long)d->dups, (unsigned long long)d->reissued);
+    if (d->size > 1) {
+        tkd_dist_stats st;
+        tkd_dist_get_stats(d, &st);
+        tkd_log_info("%s: items per rank: fewest %llu (rank %d), most %llu (rank %d), equal share %.1f", d->cfg.label,
+                     (unsigned long long)st.rank_done_min, st.rank_done_min_at, (unsigned long long)st.rank_done_max,
+                     st.rank_done_max_at, (double)run / d->size);
+    }
 }

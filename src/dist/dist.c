@@ -9,6 +9,7 @@
  */
 #include "dist_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ void tkd_dist_cfg_default(tkd_dist_cfg *c) {
     memset(c, 0, sizeof *c);
     c->lease_min = 1;
     c->lease_max = 256;
+    c->max_share = 1;
     c->lease_timeout_s = 600;
     c->progress_every_s = 10;
     c->grace_s = 30;
@@ -30,6 +32,7 @@ void tkd_dist_cfg_default(tkd_dist_cfg *c) {
 void tkd_dist_cfg_from_job(const tkd_job *job, tkd_dist_cfg *c) {
     c->lease_min = tkd_job_int(job, "dist.lease_min");
     c->lease_max = tkd_job_int(job, "dist.lease_max");
+    c->max_share = tkd_job_num(job, "dist.max_share");
     c->lease_timeout_s = tkd_job_num(job, "dist.lease_timeout_s");
     c->progress_every_s = tkd_job_num(job, "dist.progress_every_s");
     c->grace_s = tkd_job_num(job, "dist.grace_s");
@@ -44,6 +47,19 @@ long long tkd_dist_lease_size(const tkd_dist_cfg *c, long long remaining, int ra
     long long k = (remaining + div - 1) / div;
     k = k < lo ? lo : k > hi ? hi : k;
     return k < remaining ? k : remaining;
+}
+
+long long tkd_dist_hold_cap(const tkd_dist_cfg *c, long long unfinished, int ranks) {
+    long long lo = c->lease_min > 0 ? c->lease_min : 1;
+    if (unfinished <= 0)
+        return lo;
+    double share = c->max_share > 0 ? c->max_share : 1;
+    if (share > TKD_DIST_MAX_SHARE_MAX)
+        share = TKD_DIST_MAX_SHARE_MAX;
+    double k = ceil(share * (double)unfinished / (double)(ranks > 0 ? ranks : 1) - 1e-9);
+    if (k >= (double)unfinished)
+        return unfinished > lo ? unfinished : lo;
+    return (long long)k > lo ? (long long)k : lo;
 }
 
 /* ---- small queues of item indices ---- */
@@ -378,15 +394,16 @@ int tkd_dist_next(tkd_dist *d, uint64_t *item) {
         return TKD_DIST_FINISHED;
     if (!u64vec_size(&d->q) && !d->req_out && !d->err) {
         d->req_out = 1;
+        uint64_t want = d->cfg.lease_max > 0 ? (uint64_t)d->cfg.lease_max : 1;
+        if (d->room_set && d->room < want)
+            want = d->room ? d->room : 1;
         if (d->rank == 0) {
-            if (!d->rs[0].parked_want) {
-                uint64_t k = d->cfg.lease_max > 0 ? (uint64_t)d->cfg.lease_max : 1;
-                coord_request(d, 0, k, NULL, 0);
-            }
+            if (!d->rs[0].parked_want)
+                coord_request(d, 0, want, NULL, 0);
             d->req_out = d->rs[0].parked_want > 0;
         } else {
             size_t n = u64vec_size(&d->pend);
-            uint64_t hdr[2] = {d->cfg.lease_max > 0 ? (uint64_t)d->cfg.lease_max : 1, n};
+            uint64_t hdr[2] = {want, n};
             if (!dist_send(d, 0, TAG_REQ, hdr, 2, d->pend.v + d->pend.head, n))
                 u64vec_clear(&d->pend);
             else
@@ -401,7 +418,14 @@ int tkd_dist_next(tkd_dist *d, uint64_t *item) {
     if (!u64vec_size(&d->q))
         u64vec_clear(&d->q);
     d->st.items_taken++;
+    if (d->room)
+        d->room--;
     return TKD_DIST_ITEM;
+}
+
+void tkd_dist_room(tkd_dist *d, uint64_t room) {
+    d->room_set = 1;
+    d->room = room;
 }
 
 void tkd_dist_complete(tkd_dist *d, uint64_t item) {
@@ -524,8 +548,14 @@ void tkd_dist_get_stats(const tkd_dist *d, tkd_dist_stats *st) {
         st->duplicates = d->dups;
         st->reissued = d->reissued;
         int a = 0;
-        for (int r = 0; r < d->size; r++)
+        for (int r = 0; r < d->size; r++) {
             a += !d->rs[r].dead;
+            uint64_t c = d->rs[r].completed;
+            if (r == 0 || c < st->rank_done_min)
+                st->rank_done_min = c, st->rank_done_min_at = r;
+            if (r == 0 || c > st->rank_done_max)
+                st->rank_done_max = c, st->rank_done_max_at = r;
+        }
         st->ranks_alive = a;
     }
 }

@@ -46,7 +46,8 @@ typedef struct pending_send {
 typedef struct rank_state {
     double last_heard;    /* tkd_now() of its last message */
     uint64_t outstanding; /* items leased to it and not yet done */
-    uint64_t parked_want; /* > 0: a request waits for items */
+    uint64_t parked_want; /* > 0: a request waits for items (queue empty, or the rank at its cap) */
+    uint64_t completed;   /* items this rank did first (duplicates not counted) */
     int dead;             /* presumed dead (silent); its leases were re-issued */
     int bye;              /* said goodbye */
 } rank_state;
@@ -63,6 +64,8 @@ struct tkd_dist {
     u64vec q;    /* leased items not yet handed out */
     u64vec pend; /* completions not yet reported */
     int req_out, finished, stopping, bye_acked, all_done_acked;
+    int room_set;  /* tkd_dist_room was called */
+    uint64_t room; /* items the phase can still start this turn */
     double stop_t, last_send;
     pending_send *sends;
     size_t n_sends, cap_sends;

@@ -207,6 +207,10 @@ static int work(solve_ctx *x, tkd_dist *d, tkd_err *e) {
         if ((rc = tkd_dist_poll(d)))
             return tkd_err_set(e, rc, "solve: work distribution failed (see the log above)");
         int worked = 0;
+        {
+            int room = (x->n_agents_cap - x->n_agents) / x->n_samples;
+            tkd_dist_room(d, (uint64_t)(room < x->n_free_act ? room : x->n_free_act));
+        }
         while (!finished && x->n_free_act > 0 && x->n_agents + x->n_samples <= x->n_agents_cap) {
             uint64_t it;
             int r = tkd_dist_next(d, &it);

@@ -134,6 +134,7 @@ static int work(tw *t, tkd_dist *d, long long concurrency, tkd_err *e) {
             break;
         }
         int got = 0;
+        tkd_dist_room(d, (uint64_t)(concurrency - n_in));
         while (n_in < concurrency && !finished) {
             uint64_t it;
             int r = tkd_dist_next(d, &it);

@@ -7,6 +7,13 @@
  *   mpi_dist stop      one rank gets SIGUSR1: every rank stops, nothing completed
  *                      goes unreported, every rank's finish returns TKD_ESTOP
  *   mpi_dist empty     no items / all items done: FINISHED at once
+ *   mpi_dist fair      default settings, 300, 700 and 3,000 items, every rank able to
+ *                      hold 2,048 at once (solve's default) and each item taking
+ *                      200-400 ms (a teacher's reply takes longer; far shorter items
+ *                      let rank 0 finish its share before a rank that starts late on
+ *                      a loaded machine asks, and rightly take more): every rank does
+ *                      0.5-1.5x its equal share, with and without saying its room
+ *                      (the coordinator's cap alone suffices)
  * Each rank runs a little event loop with a few items in flight (sub-millisecond
  * "work"), as a phase would. Rank 0 gathers what every rank took and checks.
  */
@@ -265,6 +272,86 @@ TEST(empty) {
     }
 }
 
+/* A phase with room for `cap` items at once (as solve with max_in_flight),
+ * each taking 200..400 ms; says its room when `room`. Returns items done. */
+static uint64_t run_wide(tkd_dist *d, int cap, int room, uint64_t seed, int *rc) {
+    uint64_t *inflight = malloc((size_t)cap * sizeof *inflight), done = 0;
+    double *due = malloc((size_t)cap * sizeof *due);
+    tkd_rng rng;
+    tkd_rng_seed(&rng, seed);
+    int n_in = 0, finished = 0;
+    for (;;) {
+        CHECK_INT(tkd_dist_poll(d), 0);
+        if (room)
+            tkd_dist_room(d, (uint64_t)(cap - n_in));
+        while (n_in < cap && !finished) {
+            uint64_t it;
+            int r = tkd_dist_next(d, &it);
+            if (r == TKD_DIST_FINISHED)
+                finished = 1;
+            if (r != TKD_DIST_ITEM)
+                break;
+            inflight[n_in] = it;
+            due[n_in++] = tkd_now() + 0.2 + 0.2 * tkd_rng_uniform(&rng);
+        }
+        double now = tkd_now();
+        for (int i = 0; i < n_in;) {
+            if (now >= due[i]) {
+                tkd_dist_complete(d, inflight[i]);
+                done++;
+                inflight[i] = inflight[--n_in];
+                due[i] = due[n_in];
+            } else {
+                i++;
+            }
+        }
+        if (finished)
+            break;
+        nap_us(1000);
+    }
+    tkd_err e = {0};
+    *rc = tkd_dist_finish(d, NULL, &e);
+    free(inflight);
+    free(due);
+    return done;
+}
+
+TEST(fair) {
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const uint64_t sizes[3] = {300, 700, 3000};
+    for (int room = 1; room >= 0; room--)
+        for (int k = 0; k < 3; k++) {
+            uint64_t n = sizes[k];
+            tkd_dist_cfg c;
+            tkd_dist_cfg_default(&c); /* the defaults are what is tested */
+            c.progress_every_s = 0;
+            c.label = "mpi_dist";
+            tkd_dist *d;
+            tkd_err e = {0};
+            CHECK_INT(tkd_dist_create(MPI_COMM_WORLD, n, NULL, &c, &d, &e), 0);
+            int rc = -1;
+            uint64_t mine = run_wide(d, 2048, room, n * 131 + (uint64_t)rank, &rc);
+            CHECK_INT(rc, 0);
+            uint64_t *all = calloc((size_t)size, sizeof *all);
+            MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+            if (rank == 0) {
+                double share = (double)n / size;
+                uint64_t sum = 0;
+                printf("fair: %llu items, %d ranks, %s room:", (unsigned long long)n, size, room ? "with" : "without");
+                for (int r = 0; r < size; r++) {
+                    printf(" %llu", (unsigned long long)all[r]);
+                    sum += all[r];
+                    CHECK((double)all[r] >= 0.5 * share && (double)all[r] <= 1.5 * share);
+                }
+                printf(" (equal share %.1f)\n", share);
+                CHECK_INT(sum, n);
+            }
+            free(all);
+        }
+}
+
 int main(int argc, char **argv) {
     int prov, rank;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &prov);
@@ -280,6 +367,8 @@ int main(int argc, char **argv) {
         RUN(stop);
     if (all || !strcmp(which, "empty"))
         RUN(empty);
+    if (all || !strcmp(which, "fair"))
+        RUN(fair);
     int fails = tkd_t_fail, total = 0;
     MPI_Allreduce(&fails, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)

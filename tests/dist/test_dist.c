@@ -13,11 +13,11 @@ TEST(lease_size) {
     tkd_dist_cfg_default(&c);
     c.lease_min = 4;
     c.lease_max = 100;
-    /* remaining / (4 * ranks), rounded up, clamped, never more than remaining */
+    /* remaining / ranks, rounded up, clamped, never more than remaining */
     CHECK_INT(tkd_dist_lease_size(&c, 100000, 4), 100);
-    CHECK_INT(tkd_dist_lease_size(&c, 1000, 4), 63);
-    CHECK_INT(tkd_dist_lease_size(&c, 160, 4), 10);
-    CHECK_INT(tkd_dist_lease_size(&c, 20, 4), 4);
+    CHECK_INT(tkd_dist_lease_size(&c, 250, 4), 63);
+    CHECK_INT(tkd_dist_lease_size(&c, 40, 4), 10);
+    CHECK_INT(tkd_dist_lease_size(&c, 10, 4), 4);
     CHECK_INT(tkd_dist_lease_size(&c, 3, 4), 3);
     CHECK_INT(tkd_dist_lease_size(&c, 0, 4), 0);
     CHECK_INT(tkd_dist_lease_size(&c, 1000, 0), 100);
@@ -32,6 +32,33 @@ TEST(lease_size) {
     CHECK_INT(tkd_dist_lease_size(&c, 1000, 2), 50);
 }
 
+TEST(hold_cap) {
+    tkd_dist_cfg c;
+    tkd_dist_cfg_default(&c);
+    CHECK_NEAR(c.max_share, 1, 1e-12);
+    /* ceil(max_share * unfinished / ranks), at least lease_min */
+    CHECK_INT(tkd_dist_hold_cap(&c, 300, 2), 150);
+    CHECK_INT(tkd_dist_hold_cap(&c, 700, 4), 175);
+    CHECK_INT(tkd_dist_hold_cap(&c, 3001, 4), 751);
+    CHECK_INT(tkd_dist_hold_cap(&c, 3, 4), 1);
+    CHECK_INT(tkd_dist_hold_cap(&c, 0, 4), 1);
+    CHECK_INT(tkd_dist_hold_cap(&c, 100, 0), 100);
+    c.lease_min = 8;
+    CHECK_INT(tkd_dist_hold_cap(&c, 20, 4), 8);
+    c.max_share = 0.5; /* the remaining / (2 x ranks) */
+    CHECK_INT(tkd_dist_hold_cap(&c, 300, 4), 38);
+    c.max_share = 4; /* at the rank count: one rank may hold everything */
+    CHECK_INT(tkd_dist_hold_cap(&c, 300, 4), 300);
+    c.max_share = 1e6;
+    CHECK_INT(tkd_dist_hold_cap(&c, 1000000000000LL, 1), 1000000000000LL);
+    /* the caps of all ranks together always cover what is unfinished */
+    c.lease_min = 1;
+    c.max_share = 1;
+    for (long long u = 1; u < 5000; u += 7)
+        for (int r = 1; r <= 16; r++)
+            CHECK(tkd_dist_hold_cap(&c, u, r) * r >= u);
+}
+
 TEST(cfg_from_job) {
     tkd_job job;
     tkd_err e = {0};
@@ -42,6 +69,7 @@ TEST(cfg_from_job) {
     tkd_dist_cfg_from_job(&job, &c);
     CHECK_INT(c.lease_max, 32);
     CHECK_INT(c.lease_min, 1);
+    CHECK_NEAR(c.max_share, 1, 1e-12);
     CHECK_NEAR(c.grace_s, 7.5, 1e-12);
     CHECK_NEAR(c.lease_timeout_s, 600, 1e-12);
     tkd_job_free(&job);
@@ -69,6 +97,7 @@ TEST(signals) {
 
 int main(void) {
     RUN(lease_size);
+    RUN(hold_cap);
     RUN(cfg_from_job);
     RUN(signals);
     return TEST_END();
