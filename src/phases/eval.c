@@ -208,6 +208,7 @@ static int work(eval_ctx *x, tkd_dist *d, tkd_err *e) {
         if ((rc = tkd_dist_poll(d)))
             return tkd_err_set(e, rc, "eval: work distribution failed (see the log above)");
         int worked = 0;
+        tkd_dist_room(d, (uint64_t)x->n_free); /* a lease asks for what this rank has room for */
         while (!finished && !tkd_dist_stopping(d) && x->n_free > 0) {
             uint64_t it;
             int r = tkd_dist_next(d, &it);
