@@ -158,4 +158,33 @@ typedef struct tkd_export_summary {
 const char *tkd_export_stage_name(int k);
 int tkd_export_run(const tkd_job *job, tkd_export_summary *sum, tkd_err *e);
 
+/*
+ * The eval phase (tkd eval JOB.json): the student arms (eval.arms[]) on the
+ * benchmarks (eval.benchmarks[]) with eval.samples_per_problem samples each.
+ * Items are (arm, problem, sample), leased from dist; each rank runs every
+ * arm's engine (endpoint: an OpenAI-compatible server; builtin: tkd's own
+ * generation) on one event loop and writes one record per sample into its
+ * shard OUT/shards/eval/rNNNNN.aK.h5 (phase eval; pid: eval_pid(arm,
+ * problem id); text: the prompt, the response, the extracted answer, the
+ * grade and its reason, tokens, latency, finish reason). A response cut at
+ * eval.max_new_tokens has status length. A re-run skips the samples with a
+ * final status; stops on SIGTERM/SIGUSR1 (exit 3). When every sample is
+ * done, rank 0 merges the shards into OUT/eval.h5 and writes the metrics
+ * (tkd_eval_metrics). Collective.
+ */
+int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/*
+ * The metrics of an eval run, from the records in OUT/shards/eval (for each
+ * (arm, problem, sample) the first record with a final status): per arm and
+ * benchmark (and per subject and level where the data has them) the
+ * accuracy of sample 0 with a seeded bootstrap 95% interval over problems,
+ * pass@k (Chen et al. 2021), maj@k (answers clustered by tkd_grade_equal),
+ * mean response tokens, the share cut at the length limit; for each pair of
+ * arms and benchmark the paired difference with its interval and the exact
+ * McNemar p-value. Written to OUT/eval/results.json (temporary name, then
+ * rename) and printed as a table on stdout when print is set.
+ */
+int tkd_eval_metrics(const tkd_job *job, int print, tkd_err *e);
+
 #endif

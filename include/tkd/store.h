@@ -191,6 +191,11 @@ int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
  * shard is skipped with a warning (all its rows are redone). */
 typedef int (*tkd_store_row_fn)(void *ctx, const char *shard, const tkd_record *rec);
 int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e);
+/* The same with each row's text (len bytes, not NUL-terminated, valid only
+ * during the call): readers that need the records' documents (eval's metrics). */
+typedef int (*tkd_store_dir_text_fn)(void *ctx, const char *shard, const tkd_record *rec, const char *text,
+                                     size_t len);
+int tkd_store_scan_dir_text(const char *dir, tkd_store_dir_text_fn fn, void *ctx, tkd_err *e);
 /* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
  * of that rank (0 when none exists or dir is missing). */
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);

@@ -394,7 +394,7 @@ int tkd_cmd_generate(int argc, char **argv) {
         tkd_lora_free(&l);
     }
     tkd_gen_opts g = {.max_new = 256, .temperature = 0, .top_p = 1, .seed = 0};
-    int stop_ids[GEN_MAX_STOPS + 1], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
+    int stop_ids[GEN_MAX_STOPS + 3], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
     const char *stops[GEN_MAX_STOPS];
     int n_stops = 0;
     char *texts[GEN_MAX_PROMPTS];
@@ -443,6 +443,19 @@ int tkd_cmd_generate(int argc, char **argv) {
         int *out[GEN_MAX_PROMPTS], out_len[GEN_MAX_PROMPTS];
         if (m.cfg.eos_id >= 0)
             stop_ids[g.n_stop_ids++] = m.cfg.eos_id;
+        /* the chat end tokens stop ids too, as with --prompt and --chat, when the
+         * model folder has a tokenizer (a model made with --no-tokenizer has none) */
+        tkd_tokenizer *tok = NULL;
+        tkd_err te = {0};
+        if (!tkd_tokenizer_load(a[0], &tok, &te)) {
+            const char *ends[2] = {"<|im_end|>", "<|endoftext|>"};
+            for (int i = 0; i < 2; i++) {
+                int32_t id = tkd_tokenizer_token_id(tok, ends[i]);
+                if (id >= 0)
+                    stop_ids[g.n_stop_ids++] = id;
+            }
+            tkd_tokenizer_free(tok);
+        }
         rc = tkd_generate(&m, (const int *const *)ids, lens, n, &g, NULL, NULL, out, out_len, &e);
         for (int i = 0; i < n && !rc; i++) {
             for (int t = 0; t < out_len[i]; t++)

@@ -1,5 +1,5 @@
 /*
- * The MPI phases as commands: tkd testwork|solve JOB.json, run under mpiexec,
+ * The MPI phases as commands: tkd testwork|solve|eval JOB.json, run under mpiexec,
  * srun --mpi=pmix, or as a plain single process. Exit codes: 0 all problems
  * done, 1 failure, 2 bad usage or bad job file, or the output folder in use
  * by another run (its lock, taken by rank 0 for the whole run), 3 stopped
@@ -12,6 +12,7 @@
 #include "tkd/store.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define TKD_CLI_COMPLETE_TAG 7107 /* rank 0 -> every rank: the completion's result (dist uses its own comm) */
 
@@ -112,3 +113,32 @@ int tkd_cli_mpi_phase(int argc, char **argv, const char *name,
 
 int tkd_cmd_testwork(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "testwork", tkd_testwork_run); }
 int tkd_cmd_solve(int argc, char **argv) { return tkd_cli_mpi_phase(argc, argv, "solve", tkd_solve_run); }
+
+/* tkd eval JOB.json [--metrics-only]: --metrics-only recomputes
+ * OUT/eval/results.json from the records, as one process without MPI. */
+int tkd_cmd_eval(int argc, char **argv) {
+    int metrics_only = 0, n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--metrics-only"))
+            metrics_only = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    if (!metrics_only)
+        return tkd_cli_mpi_phase(n, argv, "eval", tkd_eval_run);
+    tkd_cli_opts o;
+    int rc = tkd_cli_parse(n, argv, NULL, &o);
+    if (rc)
+        return rc;
+    if (o.n_pos != 1) {
+        tkd_cli_usage("eval", NULL, stderr);
+        return TKD_EXIT_USAGE;
+    }
+    tkd_job job;
+    if ((rc = tkd_cli_load_job(&o, &job)))
+        return rc;
+    tkd_err e = {0};
+    rc = tkd_eval_metrics(&job, 1, &e);
+    tkd_job_free(&job);
+    return rc ? tkd_cli_fail(&e) : 0;
+}

@@ -7,6 +7,7 @@
  * phases call (source listing, prompt files, tool lookup, the teacher's
  * settings), so the two never disagree.
  */
+#include "eval_int.h"
 #include "solve_int.h"
 
 #include "tkd/model.h"
@@ -112,11 +113,52 @@ static int check_train(const tkd_job *job, const char *const *earlier, int n_ear
     return 0;
 }
 
+/* eval: the arms (an endpoint's model and URLs, a builtin's model folder
+ * and adapter unless train runs first), the benchmark files and prompts */
+static int check_eval(const tkd_job *job, const char *const *earlier, int n_earlier, tkd_err *e) {
+    eval_ctx *x = tkd_calloc(1, sizeof *x, e);
+    if (!x)
+        return TKD_ENOMEM;
+    x->job = job;
+    tkd_problem_set_init(&x->probs);
+    int rc = eval_setup(x, e);
+    json_t *arms = tkd_job_get(job, "eval.arms"), *a;
+    size_t i;
+    json_array_foreach(arms, i, a) {
+        if (rc)
+            break;
+        const char *name = json_string_value(json_object_get(a, "name"));
+        if (!strcmp(json_string_value(json_object_get(a, "engine")), "endpoint")) {
+            if (!*json_string_value(json_object_get(a, "model")) || !json_array_size(json_object_get(a, "base_urls")))
+                rc = tkd_err_set(e, TKD_EINVAL, "%s: eval.arms[%zu] ('%s', engine endpoint) needs model and base_urls",
+                                 job->path, i, name);
+            continue;
+        }
+        const char *dir = json_string_value(json_object_get(a, "model_dir")),
+                   *ad = json_string_value(json_object_get(a, "adapter"));
+        char cfg[4200];
+        snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+        if (!exists(cfg))
+            rc =
+                tkd_err_set(e, TKD_EINVAL, "%s: eval.arms[%zu].model_dir: '%s' has no config.json (not a model folder)",
+                            job->path, i, dir);
+        else if (*ad && !ran_before("train", earlier, n_earlier) && !exists(ad))
+            rc = tkd_err_set(e, TKD_EINVAL, "%s: eval.arms[%zu].adapter: '%s' does not exist", job->path, i, ad);
+    }
+    eval_ctx_free(x);
+    free(x);
+    return rc;
+}
+
 /* The phases a chain may name, in pipeline order; "data" is the import. */
 static const struct {
     const char *name;
     check_fn check;
-} phases[] = {{"data", check_data}, {"testwork", check_testwork}, {"solve", check_solve}, {"train", check_train}};
+} phases[] = {{"data", check_data},
+              {"testwork", check_testwork},
+              {"solve", check_solve},
+              {"train", check_train},
+              {"eval", check_eval}};
 
 #define N_PHASES (int)(sizeof phases / sizeof phases[0])
 

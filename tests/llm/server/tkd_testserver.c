@@ -7,6 +7,7 @@
  * Replies come from a scripted teacher: --script FILE.jsonl holds lines
  *   {"problem": "ID", "turns": [{"tool_calls": [{"name": "...", "arguments": {...}}]},
  *                               {"content": "... \\boxed{42}", "reasoning": "..."}]}
+ * (a turn may also set "finish_reason", e.g. "length", and "completion_tokens")
  * The problem id is read from the first "Problem id: ID" in any message, else
  * from the X-TKD-Tag header; the turn is the number of assistant messages in
  * the request (past the last turn, the last turn repeats). Tool calls are
@@ -215,6 +216,7 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
     }
     json_t *msg = json_pack("{s:s}", "role", "assistant");
     const char *finish = "stop";
+    long ct_script = -1;
     char text[160];
     if (json_array_size(turns)) {
         size_t t = n_asst < json_array_size(turns) ? n_asst : json_array_size(turns) - 1;
@@ -259,6 +261,10 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
         const char *rs = json_string_value(json_object_get(turn, "reasoning"));
         if (rs)
             json_object_set_new(msg, "reasoning_content", json_string(rs));
+        if (json_is_string(json_object_get(turn, "finish_reason")))
+            finish = json_string_value(json_object_get(turn, "finish_reason"));
+        if (json_is_integer(json_object_get(turn, "completion_tokens")))
+            ct_script = (long)json_integer_value(json_object_get(turn, "completion_tokens"));
     } else {
         snprintf(text, sizeof text, "Reply %016llx after %zu assistant turns. The answer is \\boxed{%llu}.",
                  (unsigned long long)h, n_asst, (unsigned long long)(h % 1000));
@@ -267,7 +273,7 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
             json_object_set_new(msg, "reasoning_content", json_string("Thinking about it."));
     }
     const char *content = json_string_value(json_object_get(msg, "content"));
-    long ct = content ? (long)strlen(content) / 4 + 1 : 1, pt = (long)req_len / 4 + 1;
+    long ct = ct_script >= 0 ? ct_script : content ? (long)strlen(content) / 4 + 1 : 1, pt = (long)req_len / 4 + 1;
     char cid[40];
     snprintf(cid, sizeof cid, "chatcmpl-%016llx", (unsigned long long)h);
     json_t *model = json_object_get(req, "model");
