@@ -51,6 +51,9 @@ int tkd_phase_gate(const tkd_job *job, const char *phase, tkd_err *e);
 /* After every item is done (rank 0): merge the shards into the phase's store
  * and write its marker. */
 int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* What train reads: train.data, or export's nl set (OUT/sft/nl/train.jsonl,
+ * under export.out_dir when set) when train.data is "". Caller frees. */
+char *tkd_phase_train_data(const tkd_job *job, tkd_err *e);
 /* SHA-256 of the job keys phase reads (the marker's keys_sha256). */
 int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e);
 /* Plan a sweep (see src/phases/sweep.c): one job file per arm under OUT

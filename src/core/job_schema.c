@@ -75,7 +75,8 @@ const tkd_job_key tkd_job_schema[] = {
     {"train", TKD_JT_OBJECT, "{}", NOB, NULL, "fine-tuning of the Qwen2 student"},
     {"train.model_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "base model folder (config.json, model.safetensors, tokenizer)"},
     {"train.data", TKD_JT_STRING, "\"\"", NOB, NULL,
-     "SFT JSONL: {\"messages\": [...]} per line (or pre-tokenized {\"input_ids\", \"loss_mask\"})"},
+     "SFT JSONL: {\"messages\": [...]} per line (or pre-tokenized {\"input_ids\", \"loss_mask\"}); \"\": export's nl set, "
+     "OUTPUT_DIR/sft/nl/train.jsonl"},
     {"train.out_dir", TKD_JT_STRING, "\"\"", NOB, NULL, "adapter, checkpoints and log (default: OUTPUT_DIR/train)"},
     {"train.lora", TKD_JT_OBJECT, "{}", NOB, NULL, "LoRA adapter settings"},
     {"train.lora.r", TKD_JT_INT, "16", 1, 4096, NULL, "LoRA rank"},

@@ -97,16 +97,24 @@ static int check_solve(const tkd_job *job, const char *const *earlier, int n_ear
 
 /* train: the model folder, the data (unless export writes it first), the adapter targets */
 static int check_train(const tkd_job *job, const char *const *earlier, int n_earlier, tkd_err *e) {
-    const char *model = tkd_job_str(job, "train.model_dir"), *data = tkd_job_str(job, "train.data");
-    if (!*model || !*data)
-        return tkd_err_set(e, TKD_EINVAL, "%s: train.model_dir and train.data are required for tkd train", job->path);
+    const char *model = tkd_job_str(job, "train.model_dir");
+    if (!*model)
+        return tkd_err_set(e, TKD_EINVAL, "%s: train.model_dir is required for tkd train", job->path);
     char cfg[4200];
     snprintf(cfg, sizeof cfg, "%s/config.json", model);
     if (!exists(cfg))
         return tkd_err_set(e, TKD_EINVAL, "%s: train.model_dir: '%s' has no config.json (not a model folder)",
                            job->path, model);
-    if (!ran_before("export", earlier, n_earlier) && !exists(data))
-        return tkd_err_set(e, TKD_EINVAL, "%s: train.data: '%s' does not exist", job->path, data);
+    char *data = tkd_phase_train_data(job, e);
+    if (!data)
+        return TKD_ENOMEM;
+    int missing = !ran_before("export", earlier, n_earlier) && !exists(data);
+    if (missing)
+        tkd_err_set(e, TKD_EINVAL, "%s: train.data: '%s' does not exist%s", job->path, data,
+                    *tkd_job_str(job, "train.data") ? "" : " (export's nl set: run tkd export first)");
+    free(data);
+    if (missing)
+        return TKD_EINVAL;
     unsigned targets;
     if (tkd_lora_parse_targets(tkd_job_str(job, "train.lora.targets"), &targets, e))
         return tkd_err_wrap(e, "%s: train.lora.targets", job->path);

@@ -126,6 +126,22 @@ static json_t *read_marker(const tkd_job *job, const char *phase, tkd_err *e) {
     return m;
 }
 
+char *tkd_phase_train_data(const tkd_job *job, tkd_err *e) {
+    const char *d = tkd_job_str(job, "train.data");
+    if (d && *d)
+        return tkd_strdup(d, e);
+    const char *ex = tkd_job_str(job, "export.out_dir");
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (ex && *ex ? tkd_buf_printf(&b, "%s/nl/train.jsonl", ex)
+                  : tkd_buf_printf(&b, "%s/sft/nl/train.jsonl", tkd_job_str(job, "output_dir"))) {
+        tkd_buf_free(&b);
+        tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return tkd_buf_steal(&b);
+}
+
 int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e) {
     const phase_desc *p = find_phase(phase);
     if (!p)
@@ -341,8 +357,34 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
         rc = TKD_ENOMEM;
         goto out;
     }
-    const char *inputs[1] = {input};
-    rc = tkd_phase_mark_complete(job, phase, store, inputs, input ? 1 : 0, e);
+    /* the inputs whose change makes the phase stale: the input phase's store;
+     * for eval, the benchmark files and the arms' adapters (a retrained
+     * adapter is evaluated again) */
+    const char *inputs[64];
+    int n_in = 0;
+    if (input)
+        inputs[n_in++] = input;
+    if (!strcmp(phase, "eval")) {
+        size_t i;
+        json_t *v;
+        struct stat fst;
+        char adapters[16][4200];
+        int n_ad = 0;
+        json_array_foreach(tkd_job_get(job, "eval.benchmarks"), i, v) {
+            const char *bp = json_string_value(json_object_get(v, "path"));
+            if (bp && n_in < 48 && stat(bp, &fst) == 0 && S_ISREG(fst.st_mode))
+                inputs[n_in++] = bp;
+        }
+        json_array_foreach(tkd_job_get(job, "eval.arms"), i, v) {
+            const char *ad = json_string_value(json_object_get(v, "adapter"));
+            if (!ad || !*ad || n_ad == 16)
+                continue;
+            snprintf(adapters[n_ad], sizeof adapters[n_ad], "%s/adapter_model.safetensors", ad);
+            if (stat(adapters[n_ad], &fst) == 0)
+                inputs[n_in++] = adapters[n_ad++];
+        }
+    }
+    rc = tkd_phase_mark_complete(job, phase, store, inputs, n_in, e);
 out:
     free(dir);
     free(store);
