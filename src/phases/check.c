@@ -158,6 +158,34 @@ static int check_eval(const tkd_job *job, const char *const *earlier, int n_earl
     return rc;
 }
 
+/* export: the student prompt files; the stores come from the phases before
+ * it, or must be there already */
+static int check_export(const tkd_job *job, const char *const *earlier, int n_earlier, tkd_err *e) {
+    tkd_student_prompt p;
+    int rc = tkd_student_prompt_load(job, &p, e);
+    tkd_student_prompt_free(&p);
+    if (rc)
+        return rc;
+    static const char *const need[][2] = {{"solve", "solve.h5"}, {"data", "problems.h5"}};
+    for (int i = 0; i < 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", tkd_job_str(job, "output_dir"), need[i][1]);
+        if (!ran_before(need[i][0], earlier, n_earlier) && !exists(path))
+            return tkd_err_set(e, TKD_EINVAL, "%s: export reads %s, which does not exist: run %s first", job->path,
+                               path, need[i][0]);
+    }
+    return 0;
+}
+
+/* report: reads whatever the run made; nothing can be missing */
+static int check_report(const tkd_job *job, const char *const *earlier, int n_earlier, tkd_err *e) {
+    (void)job;
+    (void)earlier;
+    (void)n_earlier;
+    (void)e;
+    return 0;
+}
+
 /* The phases a chain may name, in pipeline order; "data" is the import. */
 static const struct {
     const char *name;
@@ -165,8 +193,10 @@ static const struct {
 } phases[] = {{"data", check_data},
               {"testwork", check_testwork},
               {"solve", check_solve},
+              {"export", check_export},
               {"train", check_train},
-              {"eval", check_eval}};
+              {"eval", check_eval},
+              {"report", check_report}};
 
 #define N_PHASES (int)(sizeof phases / sizeof phases[0])
 
@@ -181,7 +211,12 @@ int tkd_phase_check(const tkd_job *job, const char *const *names, int n, tkd_err
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", phases[j].name);
             return tkd_err_set(e, TKD_EUSAGE, "unknown phase '%s'; the phases are %s", names[i], list);
         }
-        int rc = phases[k].check(job, names, i, e);
+        tkd_buf res; /* the phase's slurm section is checked with it */
+        tkd_buf_init(&res);
+        int rc = tkd_slurm_options(job, names[i], &res, e);
+        tkd_buf_free(&res);
+        if (!rc)
+            rc = phases[k].check(job, names, i, e);
         if (rc)
             return rc;
     }
