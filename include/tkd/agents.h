@@ -23,11 +23,13 @@
  * single-step mode runs one tool call per turn and asks for the next step
  * after each result.
  *
- * Final statuses (tkd_status): correct / wrong (a boxed answer, graded against
- * the gold), no_answer (the model stopped without one), turn_limit (still
- * calling tools at max_turns), tool_errors (too many failed calls in a row),
- * length (finish_reason "length" or a context-length 400), api_error (any
- * other failed request). Every sample ends in one of them.
+ * A sample's status (tkd_status): correct / wrong (a boxed answer, graded
+ * against the gold), no_answer (the model stopped without one), turn_limit
+ * (still calling tools at max_turns), tool_errors (too many failed calls in a
+ * row), length (finish_reason "length" or a context-length 400), failed (the
+ * teacher rejected the request itself: 400, 413, 422), api_error (any other
+ * failed request: transient, redone on resume, see tkd_status_is_final).
+ * Every sample ends in one of them.
  */
 #ifndef TKD_AGENTS_H
 #define TKD_AGENTS_H
@@ -75,7 +77,9 @@ const char *tkd_agent_endpoint(const tkd_llm_response *r, const char *const *end
 json_t *tkd_agent_log_reply(json_t *log, const tkd_llm_response *r, int turn, const char *kind,
                             const char *const *endpoints, int n_endpoints, tkd_agent_tokens *acc);
 /* What a reply means: TKD_ST_DONE usable, TKD_ST_LENGTH (cut at max_tokens
- * or a context-length 400), TKD_ST_API_ERROR (any other failure). */
+ * or a context-length 400), TKD_ST_FAILED (the endpoint rejected the request
+ * itself: 400, 413, 422, or it could not be built; final), TKD_ST_API_ERROR
+ * (any other failure: transient, redone on resume). */
 tkd_status tkd_agent_reply_outcome(const tkd_llm_response *r);
 /* {"prompt", "completion", "requests"} */
 json_t *tkd_agent_tokens_json(const tkd_agent_tokens *t);
@@ -199,7 +203,7 @@ int tkd_solver_answer_is_error(const char *answer);
  * gold and it must not mention tools or code (leak patterns), else it is
  * asked once more with the reason, then the trace ends as rephrase_wrong or
  * leaked_tools. A request that fails ends the trace as api_error (redone on
- * resume) or length.
+ * resume), length, or failed (the endpoint rejected the request itself).
  */
 typedef enum { TKD_BT_ACT_WAIT = 0, TKD_BT_ACT_LLM = 1, TKD_BT_ACT_DONE = 3 } tkd_bt_action;
 typedef enum { TKD_BT_TRANSLATOR = 0, TKD_BT_JUDGE = 1, TKD_BT_REPHRASE = 2, TKD_BT_N_ROLES } tkd_bt_role;

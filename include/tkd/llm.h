@@ -22,6 +22,17 @@
  * Every submitted request comes back exactly once through tkd_llm_next_done,
  * in one of the states of tkd_llm_status.
  *
+ * Outages are waited out (llm_health.c): when every endpoint fails
+ * TKD_LLM_OUTAGE_FAILS times in a row (connection refused or reset, 502,
+ * 503, 504, timeouts), and before a phase when it calls tkd_llm_check, the
+ * client checks each endpoint (GET BASE/models, then a minimal chat request).
+ * While every endpoint is down the client is paused (tkd_llm_paused): it
+ * sends nothing, holds back the requests that failed and re-sends them once
+ * an endpoint answers, without charging those attempts to max_retries or the
+ * retry budget (both are meant for a flaky endpoint, not a dead one). Checks
+ * repeat with back-off; after wait_for_endpoint_s the client gives up and
+ * every request still pending ends TKD_LLM_UNAVAILABLE.
+ *
  * The response cache (one file per entry, crash-safe) replays a run: in
  * replay-only mode a miss is the status TKD_LLM_CACHE_MISS, never a request.
  *
@@ -39,10 +50,15 @@
 #include <stdint.h>
 
 #define TKD_LLM_MAX_ENDPOINTS 64
-#define TKD_LLM_MAX_RETRY_AFTER_S 600.0    /* a longer Retry-After is clamped to this */
-#define TKD_LLM_MAX_BODY_BYTES (64u << 20) /* a larger reply is cut off: a network error */
-#define TKD_LLM_RETRY_TOKENS_START 10.0    /* retry budget tokens before any request */
-#define TKD_LLM_AIMD_WINDOW_S 1.0          /* window in which 429/503 are counted */
+#define TKD_LLM_MAX_RETRY_AFTER_S 600.0       /* a longer Retry-After is clamped to this */
+#define TKD_LLM_MAX_BODY_BYTES (64u << 20)    /* a larger reply is cut off: a network error */
+#define TKD_LLM_RETRY_TOKENS_START 10.0       /* retry budget tokens before any request */
+#define TKD_LLM_AIMD_WINDOW_S 1.0             /* window in which 429/503 are counted */
+#define TKD_LLM_OUTAGE_FAILS 3                /* outage-like failures in a row on every endpoint: check them */
+#define TKD_LLM_HEALTH_CHECK_MIN_S 1.0        /* first pause between checks of a down endpoint ... */
+#define TKD_LLM_HEALTH_CHECK_MAX_S 10.0       /* ... doubling up to this */
+#define TKD_LLM_HEALTH_TIMEOUT_S 60.0         /* longest a check request may take (and teacher.timeout_s) */
+#define TKD_LLM_HEALTH_TAG "tkd-health-check" /* X-TKD-Tag of the check requests */
 #define TKD_LLM_CONTEXT_LENGTH_MSG "the prompt exceeds the model's context length (HTTP 400)"
 
 typedef enum {
@@ -53,7 +69,8 @@ typedef enum {
     TKD_LLM_TIMEOUT,           /* connect or total timeout (budget spent) */
     TKD_LLM_MALFORMED,         /* 200 but not a chat completion (budget spent) */
     TKD_LLM_RETRIES_EXHAUSTED, /* max_retries retryable failures in a row; last_error says the last */
-    TKD_LLM_CACHE_MISS         /* replay-only cache mode and no entry */
+    TKD_LLM_CACHE_MISS,        /* replay-only cache mode and no entry */
+    TKD_LLM_UNAVAILABLE        /* every endpoint down for longer than wait_for_endpoint_s */
 } tkd_llm_status;
 
 const char *tkd_llm_status_name(tkd_llm_status s);
@@ -79,7 +96,8 @@ typedef struct tkd_llm_config {
     tkd_llm_cache_mode cache;
     const char *cache_dir;
     tkd_llm_tool_format tool_format;
-    uint64_t seed; /* for the back-off jitter only */
+    uint64_t seed;              /* for the back-off jitter only */
+    double wait_for_endpoint_s; /* longest wait for a down endpoint before giving up */
 } tkd_llm_config;
 
 /* Defaults of the job schema (no model, no URL). */
@@ -138,13 +156,16 @@ typedef struct tkd_llm tkd_llm;
 
 typedef struct tkd_llm_stats {
     long long submitted, completed, attempts, retries, cache_hits, cache_misses, cache_writes;
-    long long by_status[TKD_LLM_CACHE_MISS + 1];
+    long long by_status[TKD_LLM_UNAVAILABLE + 1];
     long long prompt_tokens, completion_tokens;
     int in_flight;  /* transfers on the wire */
     int waiting;    /* submitted, not yet on the wire (queued or backing off) */
     double limit;   /* current adaptive in-flight limit */
     int limit_cuts; /* times the limit was halved */
     double retry_tokens;
+    int held;                 /* requests held back while the endpoints are down */
+    long long outage_retries; /* attempts re-sent after an outage (not charged to the retry budget) */
+    long long health_checks;  /* endpoint checks started */
 } tkd_llm_stats;
 
 int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e);
@@ -167,6 +188,34 @@ void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s);
 /* Wait until every response handed back so far is in the cache (read-write
  * mode writes on a background thread; tkd_llm_free flushes too). */
 void tkd_llm_flush(tkd_llm *c);
+
+/* ---- endpoint health ---- */
+typedef enum {
+    TKD_LLM_UP = 0,   /* requests flow */
+    TKD_LLM_CHECKING, /* checking the endpoints: before a phase, or after every endpoint failed in a row */
+    TKD_LLM_DOWN,     /* every endpoint is down: nothing is sent, failed requests are held, checks repeat */
+    TKD_LLM_GAVE_UP,  /* down for wait_for_endpoint_s: every pending request ends TKD_LLM_UNAVAILABLE */
+    TKD_LLM_REFUSED   /* the check of tkd_llm_check found endpoints that answer but refuse (key, model) */
+} tkd_llm_health;
+
+typedef struct tkd_llm_health_info {
+    tkd_llm_health state;
+    double down_since;   /* Unix time the endpoints stopped answering (0: they answer) */
+    double next_check_s; /* DOWN: seconds to the next check (0: checking now) */
+    double wait_left_s;  /* DOWN: seconds left before giving up */
+    int held;            /* requests held back */
+    char why[768];       /* DOWN, GAVE_UP, REFUSED: each endpoint and what it answered */
+} tkd_llm_health_info;
+
+/* Check the endpoints now (a phase calls it before taking work): the client
+ * is paused until one answers a minimal request; an answer that refuses it
+ * (401, 403, 404, 400: wrong key or model) makes the state TKD_LLM_REFUSED. */
+void tkd_llm_check(tkd_llm *c);
+/* 1 while the client checks or waits out an outage, or has given up or been
+ * refused: a phase takes no new work then (requests already submitted stay). */
+int tkd_llm_paused(const tkd_llm *c);
+tkd_llm_health tkd_llm_health_get(const tkd_llm *c, tkd_llm_health_info *h);
+const char *tkd_llm_health_name(tkd_llm_health h);
 
 /* For an outer event loop: an fd (epoll) that turns readable when there is
  * network work, and the longest wait before tkd_llm_poll must be called. */
@@ -207,6 +256,9 @@ int tkd_llm_fast_parse(const char *body, size_t len, tkd_llm_response *r);
 int tkd_llm_parse_hermes(const char *text, tkd_llm_tool_call **calls, int *n, tkd_err *e);
 /* Does a 400 body say the prompt exceeded the context length? */
 int tkd_llm_is_context_length(const char *body);
+/* Is this failure one of an endpoint that is down (connection refused or
+ * reset, no reply, timeout, HTTP 502/503/504)? res is a CURLcode. */
+int tkd_llm_is_outage(int res, long http_code);
 /* Is this HTTP status retried? */
 int tkd_llm_http_retryable(long code);
 /* Retry-After value (delta seconds or HTTP-date) in seconds from now_wall;

@@ -200,12 +200,53 @@ int tkd_generate(const tkd_model *m, const int *const *prompts, const int *lens,
                  tkd_gen_stop_fn stop, void *stop_ctx, int **out, int *out_len, tkd_err *e);
 
 /*
+ * Continuous batching: a decoder holds up to max_seqs sequences, each with
+ * its own KV cache (grown as it needs), sampling settings and seed (o->seed
+ * is the sequence's own). tkd_decoder_step runs one forward pass: one token
+ * for every running sequence plus the whole prompt of the oldest queued ones
+ * (at most TKD_GEN_PREFILL_TOKENS prompt tokens per step, at least one
+ * prompt), so finished sequences make room for new prompts at once. A
+ * sequence ends at a stop token (TKD_GEN_STOP, the token not emitted), at
+ * max_new (TKD_GEN_LENGTH) or by tkd_decoder_end.
+ *
+ *   tkd_decoder_new(m, 64, &d, &e);
+ *   while (more prompts or tkd_decoder_active(d)) {
+ *       while (tkd_decoder_free_slots(d) && more prompts) tkd_decoder_add(d, ids, n, &o, &slot, &e);
+ *       tkd_decoder_step(d, &e);
+ *       while (tkd_decoder_next_done(d, &slot, &reason)) {
+ *           n = tkd_decoder_tokens(d, slot, &toks); ...; tkd_decoder_release(d, slot);
+ *       }
+ *   }
+ */
+#define TKD_GEN_PREFILL_TOKENS 2048
+enum { TKD_GEN_STOP = 1, TKD_GEN_LENGTH = 2 };
+typedef struct tkd_decoder tkd_decoder;
+int tkd_decoder_new(const tkd_model *m, int max_seqs, tkd_decoder **out, tkd_err *e);
+void tkd_decoder_free(tkd_decoder *d);
+/* Queue a prompt (copied) into a free slot (*slot); TKD_ELIMIT when none is free. */
+int tkd_decoder_add(tkd_decoder *d, const int *prompt, int n, const tkd_gen_opts *o, int *slot, tkd_err *e);
+int tkd_decoder_step(tkd_decoder *d, tkd_err *e);
+int tkd_decoder_active(const tkd_decoder *d);     /* queued or running */
+int tkd_decoder_free_slots(const tkd_decoder *d); /* slots free for tkd_decoder_add */
+/* A finished sequence (oldest first): 1 with its slot and TKD_GEN_* reason. */
+int tkd_decoder_next_done(tkd_decoder *d, int *slot, int *reason);
+/* The tokens generated so far in a slot (borrowed until release). */
+int tkd_decoder_tokens(const tkd_decoder *d, int slot, const int **toks);
+void tkd_decoder_end(tkd_decoder *d, int slot);     /* end a sequence now (a stop string) */
+void tkd_decoder_release(tkd_decoder *d, int slot); /* free the slot for the next prompt */
+
+/* Bytes to UTF-8 as Hugging Face tokenizers decode them (Rust's
+ * from_utf8_lossy, Python's errors="replace"): each maximal ill-formed
+ * subsequence becomes one U+FFFD. NUL-terminated, malloc'd (NULL: out of memory). */
+char *tkd_utf8_lossy(const char *s, size_t n);
+
+/*
  * Text in, text out (the eval phase's entry): n prompts, each a chat (JSON
  * array of messages, or {"messages": [...], "tools": [...]}, rendered with
  * the generation prompt) when chat is set, else plain text. Generation stops
  * at <|im_end|>, <|endoftext|>, the config's eos, o->stop_ids, or a stop
- * string (the text is cut before it). out[i] is malloc'd UTF-8 (invalid
- * sequences become U+FFFD); the caller frees each.
+ * string (the text is cut before it). out[i] is malloc'd UTF-8 (ill-formed
+ * sequences become U+FFFD as tkd_utf8_lossy does); the caller frees each.
  */
 struct tkd_tokenizer;
 int tkd_generate_text(const tkd_model *m, struct tkd_tokenizer *tok, const char *const *prompts, int n, int chat,

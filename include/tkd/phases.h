@@ -52,6 +52,9 @@ int tkd_phase_gate(const tkd_job *job, const char *phase, tkd_err *e);
 /* After every item is done (rank 0): merge the shards into the phase's store
  * and write its marker. */
 int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e);
+/* What train reads: train.data, or export's nl set (OUT/sft/nl/train.jsonl,
+ * under export.out_dir when set) when train.data is "". Caller frees. */
+char *tkd_phase_train_data(const tkd_job *job, tkd_err *e);
 /* SHA-256 of the job keys phase reads (the marker's keys_sha256). */
 int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e);
 /* Plan a sweep (see src/phases/sweep.c): one job file per arm under OUT
@@ -184,5 +187,34 @@ typedef struct tkd_export_summary {
 /* The name of filter stage k (0 <= k < TKD_EXPORT_STAGES): "status", ... */
 const char *tkd_export_stage_name(int k);
 int tkd_export_run(const tkd_job *job, tkd_export_summary *sum, tkd_err *e);
+
+/*
+ * The eval phase (tkd eval JOB.json): the student arms (eval.arms[]) on the
+ * benchmarks (eval.benchmarks[]) with eval.samples_per_problem samples each.
+ * Items are (arm, problem, sample), leased from dist; each rank runs every
+ * arm's engine (endpoint: an OpenAI-compatible server; builtin: tkd's own
+ * generation) on one event loop and writes one record per sample into its
+ * shard OUT/shards/eval/rNNNNN.aK.h5 (phase eval; pid: eval_pid(arm,
+ * problem id); text: the prompt, the response, the extracted answer, the
+ * grade and its reason, tokens, latency, finish reason). A response cut at
+ * eval.max_new_tokens has status length. A re-run skips the samples with a
+ * final status; stops on SIGTERM/SIGUSR1 (exit 3). When every sample is
+ * done, rank 0 merges the shards into OUT/eval.h5 and writes the metrics
+ * (tkd_eval_metrics). Collective.
+ */
+int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e);
+
+/*
+ * The metrics of an eval run, from the records in OUT/shards/eval (for each
+ * (arm, problem, sample) the first record with a final status): per arm and
+ * benchmark (and per subject and level where the data has them) the
+ * accuracy of sample 0 with a seeded bootstrap 95% interval over problems,
+ * pass@k (Chen et al. 2021), maj@k (answers clustered by tkd_grade_equal),
+ * mean response tokens, the share cut at the length limit; for each pair of
+ * arms and benchmark the paired difference with its interval and the exact
+ * McNemar p-value. Written to OUT/eval/results.json (temporary name, then
+ * rename) and printed as a table on stdout when print is set.
+ */
+int tkd_eval_metrics(const tkd_job *job, int print, tkd_err *e);
 
 #endif

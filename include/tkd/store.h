@@ -58,8 +58,9 @@ typedef enum {
     TKD_ST_TURN_LIMIT = 4,
     TKD_ST_TOOL_ERRORS = 5,
     TKD_ST_LENGTH = 6,
-    TKD_ST_API_ERROR = 7,
-    TKD_ST_FAILED = 8,     /* any other failure, reason in the text */
+    TKD_ST_API_ERROR = 7,  /* the teacher could not answer (down, overloaded, 401/404): transient, redone */
+    TKD_ST_FAILED = 8,     /* the teacher rejected the request itself (400/413/422), or any other
+                            * failure that asking again would repeat; reason in the text: final */
     /* back-translation (phase backtranslate), one record per source trace */
     TKD_ST_ACCEPTED = 9,        /* every tool call translated and accepted; solution checked */
     TKD_ST_PARTIAL = 10,        /* some calls kept as stated facts (on_reject: keep_fact) */
@@ -94,7 +95,10 @@ const char *tkd_status_name(tkd_status s);   /* "correct" */
 int tkd_status_parse(const char *name);      /* -1 if unknown */
 /* Final statuses make an item done for resume; a transient one (api_error:
  * the endpoint could not answer) is redone by the next run. The one rule
- * every phase's done-set follows. */
+ * every phase's done-set follows. Every other status is final: an outcome
+ * (correct, wrong, no_answer, turn_limit, tool_errors, length, the
+ * back-translation verdicts) or a failure that asking again would repeat
+ * (failed). A phase that ends with transient records exits 3 (resumable). */
 int tkd_status_is_final(int status);
 
 typedef struct tkd_store tkd_store;
@@ -187,6 +191,11 @@ int tkd_store_done_set(const char *dir, tkd_idset *set, tkd_err *e);
  * shard is skipped with a warning (all its rows are redone). */
 typedef int (*tkd_store_row_fn)(void *ctx, const char *shard, const tkd_record *rec);
 int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e);
+/* The same with each row's text (len bytes, not NUL-terminated, valid only
+ * during the call): readers that need the records' documents (eval's metrics). */
+typedef int (*tkd_store_dir_text_fn)(void *ctx, const char *shard, const tkd_record *rec, const char *text,
+                                     size_t len);
+int tkd_store_scan_dir_text(const char *dir, tkd_store_dir_text_fn fn, void *ctx, tkd_err *e);
 /* Next free attempt number for rank in dir: one past the highest rRRRRR.aN.h5
  * of that rank (0 when none exists or dir is missing). */
 int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e);

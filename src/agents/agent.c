@@ -61,6 +61,12 @@ json_t *tkd_agent_log_reply(json_t *log, const tkd_llm_response *r, int turn, co
 tkd_status tkd_agent_reply_outcome(const tkd_llm_response *r) {
     if (r->status == TKD_LLM_CONTEXT_LENGTH)
         return TKD_ST_LENGTH;
+    /* the endpoint rejected this very request (or it could not be built):
+     * asking again gets the same answer, so it is final (failed); any other
+     * failure is transient (api_error) and redone by the next run */
+    if (r->status == TKD_LLM_HTTP_ERROR &&
+        (r->http_code == 0 || r->http_code == 400 || r->http_code == 413 || r->http_code == 422))
+        return TKD_ST_FAILED;
     if (r->status != TKD_LLM_OK)
         return TKD_ST_API_ERROR;
     if (r->finish_reason && !strcmp(r->finish_reason, "length"))

@@ -357,17 +357,18 @@ static int finish(tkd_bt *b, tkd_status st) {
 
 /* Every call has ended (and nothing is in flight): decide, or rephrase. */
 static int calls_ended(tkd_bt *b, tkd_err *e) {
-    int api = 0, len = 0, rej = 0, kept = 0;
+    int api = 0, len = 0, fin = 0, rej = 0, kept = 0;
     for (int i = 0; i < b->n_calls; i++) {
         bt_call *c = &b->calls[i];
         api += c->outcome == O_FAILED && c->fail == TKD_ST_API_ERROR;
         len += c->outcome == O_FAILED && c->fail == TKD_ST_LENGTH;
+        fin += c->outcome == O_FAILED && c->fail == TKD_ST_FAILED;
         rej += c->outcome == O_REJECTED;
         kept += c->outcome == O_KEPT;
     }
-    if (api || len) {
-        snprintf(b->reason, sizeof b->reason, "%d translator or judge requests failed", api + len);
-        return finish(b, api ? TKD_ST_API_ERROR : TKD_ST_LENGTH);
+    if (api || len || fin) { /* transient first: a re-run redoes the trace */
+        snprintf(b->reason, sizeof b->reason, "%d translator or judge requests failed", api + len + fin);
+        return finish(b, api ? TKD_ST_API_ERROR : len ? TKD_ST_LENGTH : TKD_ST_FAILED);
     }
     if (rej) {
         snprintf(b->reason, sizeof b->reason, "%d of %d tool calls rejected after %d attempts", rej, b->n_calls,

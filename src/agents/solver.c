@@ -408,7 +408,7 @@ int tkd_solver_on_llm(tkd_solver *s, const tkd_llm_response *r, tkd_err *e) {
         if (!(s->error = strdup(r->error ? r->error : tkd_llm_status_name(r->status))))
             return oom(e);
         snprintf(s->reason, sizeof s->reason, "request failed: %s", tkd_llm_status_name(r->status));
-        return finish(s, out);
+        return finish(s, out); /* length, failed (a rejected request: final) or api_error (tkd_agent_reply_outcome) */
     }
     json_t *am = tkd_llm_assistant_message(r);
     if (!am || json_array_append_new(s->messages, am))

@@ -55,6 +55,7 @@ int tkd_cmd_solve(int argc, char **argv);
 int tkd_cmd_backtranslate(int argc, char **argv);
 int tkd_cmd_export(int argc, char **argv);
 int tkd_cmd_testwork(int argc, char **argv);
+int tkd_cmd_eval(int argc, char **argv);
 int tkd_cmd_store(int argc, char **argv);
 int tkd_cmd_tool(int argc, char **argv);
 int tkd_cmd_grade(int argc, char **argv);

@@ -120,7 +120,7 @@ static int run(tkd_llm *c, long n, const char *system, const char *prompt, FILE 
     if (!quiet || n > 1) {
         fprintf(stderr, "tkd llm: %lld requests in %.2fs: attempts %lld, retries %lld, cache hits %lld, writes %lld;",
                 st.completed, tkd_now() - t0, st.attempts, st.retries, st.cache_hits, st.cache_writes);
-        for (int s = 0; s <= TKD_LLM_CACHE_MISS; s++)
+        for (int s = 0; s <= TKD_LLM_UNAVAILABLE; s++)
             if (st.by_status[s])
                 fprintf(stderr, " %s %lld", tkd_llm_status_name((tkd_llm_status)s), st.by_status[s]);
         fprintf(stderr, "\n");

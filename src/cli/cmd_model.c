@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "tkd/model.h"
+#include "tkd/phases.h"
 #include "tkd/store.h"
 #include "tkd/tokenizer.h"
 
@@ -240,8 +241,13 @@ int tkd_cmd_train(int argc, char **argv) {
     tkd_sft_example *ex = NULL;
     int n_ex = 0;
     tkd_store_lock *lock = NULL;
-    if (!*t.model_dir || !*tkd_job_str(&job, "train.data"))
-        rc = tkd_err_set(&e, TKD_EINVAL, "%s: train.model_dir and train.data are required for tkd train", job.path);
+    char *data = tkd_phase_train_data(&job, &e); /* train.data, or export's nl set */
+    if (!data)
+        rc = TKD_ENOMEM;
+    else if (!*t.model_dir)
+        rc = tkd_err_set(&e, TKD_EINVAL, "%s: train.model_dir is required for tkd train", job.path);
+    /* a complete training (its marker current: same keys, same data) is not redone */
+    int done_before = !rc && comm.rank == 0 && tkd_phase_is_complete(&job, "train", &e);
     /* one run per folder: rank 0 locks the folder training writes into */
     if (!rc) {
         int held = 0;
@@ -249,6 +255,7 @@ int tkd_cmd_train(int argc, char **argv) {
             held = -tkd_store_lock_take(*od ? od : tkd_job_str(&job, "output_dir"), "train",
                                         tkd_job_num(&job, "store.lock_stale_s"), &lock, &e);
         comm.max_int(comm.ctx, &held, NULL);
+        comm.max_int(comm.ctx, &done_before, NULL);
         if (held) {
             if (comm.rank == 0)
                 fprintf(stderr, "tkd: error: %s\n", e.msg);
@@ -257,20 +264,27 @@ int tkd_cmd_train(int argc, char **argv) {
             return tkd_exit_code(-held);
         }
     }
-    if (!rc)
+    if (!rc && done_before) {
+        if (comm.rank == 0)
+            tkd_log_info("train: already complete (%s/train.complete.json matches its data and keys): nothing to do; "
+                         "remove the marker to train again",
+                         tkd_job_str(&job, "output_dir"));
+    }
+    int work = !done_before; /* else nothing to do: exit 0 */
+    if (!rc && work)
         rc = tkd_lora_parse_targets(tkd_job_str(&job, "train.lora.targets"), &t.lora_targets, &e);
     tkd_tokenizer *tok = NULL;
     char tp[4200];
     snprintf(tp, sizeof tp, "%s/tokenizer.json", t.model_dir);
-    FILE *tf = rc ? NULL : fopen(tp, "r");
+    FILE *tf = rc || !work ? NULL : fopen(tp, "r");
     if (tf) {
         fclose(tf);
         rc = tkd_tokenizer_load(tp, &tok, &e);
     }
-    if (!rc)
-        rc = tkd_sft_load(tkd_job_str(&job, "train.data"), tok ? encode_chat : NULL, tok, &ex, &n_ex, &e);
+    if (!rc && work)
+        rc = tkd_sft_load(data, tok ? encode_chat : NULL, tok, &ex, &n_ex, &e);
     tkd_tokenizer_free(tok);
-    if (!rc) {
+    if (!rc && work) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_stop;
@@ -278,7 +292,7 @@ int tkd_cmd_train(int argc, char **argv) {
         sigaction(SIGUSR1, &sa, NULL);
         rc = tkd_train(&t, ex, n_ex, &comm, &stop_requested, &e);
     }
-    if (!rc && t.full && comm.rank == 0) /* the trained model folder gets the tokenizer too */
+    if (!rc && work && t.full && comm.rank == 0) /* the trained model folder gets the tokenizer too */
         for (int i = 0; i < 2 && !rc; i++) {
             static const char *const files[] = {"tokenizer.json", "tokenizer_config.json"};
             char src[4200], dst[4200], *data;
@@ -291,6 +305,13 @@ int tkd_cmd_train(int argc, char **argv) {
                 free(data);
             }
         }
+    if (!rc && work && comm.rank == 0) { /* every step done: the marker (the adapter, from this data) */
+        char ad[4200];
+        snprintf(ad, sizeof ad, "%s/%s", t.out_dir, t.full ? "model" : "adapter");
+        const char *inputs[1] = {data};
+        rc = tkd_phase_mark_complete(&job, "train", ad, inputs, 1, &e);
+    }
+    free(data);
     int code = rc ? (rc == TKD_EINVAL ? TKD_EXIT_USAGE : tkd_exit_code(rc)) : 0;
     if (rc && (comm.rank == 0 || rc != TKD_ESTOP))
         fprintf(stderr, "tkd: %s: %s\n", rc == TKD_ESTOP ? "stopped" : "error", e.msg);
@@ -394,7 +415,7 @@ int tkd_cmd_generate(int argc, char **argv) {
         tkd_lora_free(&l);
     }
     tkd_gen_opts g = {.max_new = 256, .temperature = 0, .top_p = 1, .seed = 0};
-    int stop_ids[GEN_MAX_STOPS + 1], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
+    int stop_ids[GEN_MAX_STOPS + 3], n_stop_ids = 0, n = 0, kind = 0; /* kind: 1 text, 2 chat, 3 ids */
     const char *stops[GEN_MAX_STOPS];
     int n_stops = 0;
     char *texts[GEN_MAX_PROMPTS];
@@ -443,6 +464,19 @@ int tkd_cmd_generate(int argc, char **argv) {
         int *out[GEN_MAX_PROMPTS], out_len[GEN_MAX_PROMPTS];
         if (m.cfg.eos_id >= 0)
             stop_ids[g.n_stop_ids++] = m.cfg.eos_id;
+        /* the chat end tokens stop ids too, as with --prompt and --chat, when the
+         * model folder has a tokenizer (a model made with --no-tokenizer has none) */
+        tkd_tokenizer *tok = NULL;
+        tkd_err te = {0};
+        if (!tkd_tokenizer_load(a[0], &tok, &te)) {
+            const char *ends[2] = {"<|im_end|>", "<|endoftext|>"};
+            for (int i = 0; i < 2; i++) {
+                int32_t id = tkd_tokenizer_token_id(tok, ends[i]);
+                if (id >= 0)
+                    stop_ids[g.n_stop_ids++] = id;
+            }
+            tkd_tokenizer_free(tok);
+        }
         rc = tkd_generate(&m, (const int *const *)ids, lens, n, &g, NULL, NULL, out, out_len, &e);
         for (int i = 0; i < n && !rc; i++) {
             for (int t = 0; t < out_len[i]; t++)

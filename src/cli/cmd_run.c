@@ -236,9 +236,11 @@ int tkd_cmd_report(int argc, char **argv) {
 /* tkd sweep BASE.json SWEEP.json [--out DIR] [--run [-n RANKS] [--to PHASE]] */
 int tkd_cmd_sweep(int argc, char **argv) {
     const char *pos[2] = {NULL, NULL}, *out = NULL, *ranks = NULL, *to = NULL;
-    int np = 0, run = 0;
+    int np = 0, run = 0, stages = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+        if (!strcmp(argv[i], "--stages"))
+            stages = 1;
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
             out = argv[++i];
         else if (!strcmp(argv[i], "-n") && i + 1 < argc)
             ranks = argv[++i];
@@ -251,8 +253,28 @@ int tkd_cmd_sweep(int argc, char **argv) {
         else
             np = 3;
     }
+    if (np == 1 && stages) { /* the plan as lines for slurm/submit.sh --sweep */
+        json_t *doc = json_load_file(pos[0], 0, NULL);
+        if (!json_is_object(doc)) {
+            fprintf(stderr, "tkd: error: %s is not a sweep plan (tkd sweep writes DIR/sweep.json)\n", pos[0]);
+            json_decref(doc);
+            return TKD_EXIT_USAGE;
+        }
+        static const char *const order[] = {"data", "solve", "backtranslate", "export", "train", "eval"};
+        static const char *const stage_of[] = {"import", "solve", "backtranslate", "export", "train", "eval"};
+        size_t i;
+        json_t *arm;
+        for (int p = 0; p < 6; p++)
+            json_array_foreach(json_object_get(doc, "arms"), i, arm)
+                printf("%s %s %s %s\n", order[p],
+                       json_string_value(json_object_get(json_object_get(arm, "stages"), stage_of[p])),
+                       json_string_value(json_object_get(arm, "name")), json_string_value(json_object_get(arm, "job")));
+        json_decref(doc);
+        return 0;
+    }
     if (np != 2) {
-        fprintf(stderr, "usage: tkd sweep BASE.json SWEEP.json [--out DIR] [--run [-n RANKS] [--to PHASE]]\n");
+        fprintf(stderr, "usage: tkd sweep BASE.json SWEEP.json [--out DIR] [--run [-n RANKS] [--to PHASE]]\n"
+                        "       tkd sweep --stages DIR/sweep.json   (PHASE STAGE ARM JOB per line, for submit.sh)\n");
         return TKD_EXIT_USAGE;
     }
     tkd_err e = {0};

@@ -43,6 +43,8 @@ static const command commands[] = {
     {"generate", tkd_cmd_generate, "continue prompts with a model (and adapter): KV cache, greedy or top-p"},
     {"report", tkd_cmd_report, "JOB.json: the run's report (OUT/report/report.md, plots, report.json)"},
     {"merge-adapter", tkd_cmd_merge_adapter, "merge a PEFT LoRA adapter into its base model's weights"},
+    /* eval */
+    {"eval", tkd_cmd_eval, "JOB.json [--metrics-only]: the student arms on the benchmarks, over MPI ranks; metrics"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {

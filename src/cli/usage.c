@@ -33,6 +33,9 @@ static const usage_entry usages[] = {
     {"backtranslate", PHASE_USAGE("backtranslate") "  the solve traces' tool calls derived by hand (translator), judged (exact "
                                                    "grader, then the LLM judge)\n"
                                                    "  and rephrased as one solution without tools, over MPI ranks\n"},
+    {"eval", "usage: tkd eval JOB.json [--metrics-only] [--set KEY=VALUE ...] [-v|-q]\n"
+             "  the student arms (eval.arms[]) on the benchmarks (eval.benchmarks[]), over MPI ranks;\n"
+             "  --metrics-only: recompute OUTPUT_DIR/eval/results.json from the records, as one process\n"},
     {"train", PHASE_USAGE("train") "  fine-tune the student on train.data (`tkd config keys | grep train`)\n"},
     {"tool", "usage: tkd tool list [--json]\n"
              "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
@@ -59,7 +62,9 @@ static const usage_entry usages[] = {
      "       [--max-new N] [--temperature T] [--top-p P] [--seed S] [--stop STR] [--stop-id ID] [--json]\n"
      "  --chat takes a JSON array of messages (or {\"messages\": [...], \"tools\": [...]}), rendered with\n"
      "  the generation prompt; --chat-file FILE.jsonl holds one such chat per line; prompts given\n"
-     "  several times are generated as one batch (of one kind: text, chats or ids)\n"},
+     "  several times are generated as one batch (of one kind: text, chats or ids); every kind stops at\n"
+     "  the config's eos and the chat end tokens (<|im_end|>, <|endoftext|>; for --ids when MODEL_DIR has a\n"
+     "  tokenizer)\n"},
     {"merge-adapter", "usage: tkd merge-adapter MODEL_DIR ADAPTER_DIR OUT_DIR [--bf16]\n"},
     {"version", "usage: tkd version\n"},
     {NULL, NULL}};

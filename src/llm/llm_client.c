@@ -10,10 +10,8 @@
  * adaptive limit (AIMD: +1 per success, halved when 429/503 make up 10% of
  * the last second's replies) and, per endpoint, by the connection cap.
  */
-#include "llm_writer.h"
-#include "tkd/llm.h"
+#include "llm_int.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -26,67 +24,9 @@
 #define EPOLL_BATCH 512
 #define ENDPOINT_DOWN_MAX_S 30.0 /* longest an unreachable endpoint is skipped */
 
-typedef struct job {
-    void *cookie;
-    char *body;
-    size_t body_len;
-    char key[65];
-    char *tag;
-    struct curl_slist *hdrs; /* own header list when tagged, else NULL */
-    int attempts;
-    int ep;
-    double t_submit, t_due;
-    CURL *easy;
-    tkd_buf rx;
-    tkd_llm_response *resp; /* when finished */
-    tkd_llm_status last_kind;
-    int last_http;
-    char last_error[256];
-    struct job *next;
-    struct job *wprev, *wnext; /* the list of jobs on the wire */
-} job;
-
-typedef struct endpoint {
-    char *url; /* base + "/chat/completions" */
-    int outstanding;
-    int cap;
-    int conn_failures; /* connection failures in a row (reset by any HTTP reply) */
-    double down_until; /* skipped until then while another endpoint is up */
-} endpoint;
-
-typedef struct queue {
-    job *head, *tail;
-    int n;
-} queue;
-
-struct tkd_llm {
-    tkd_llm_config cfg;
-    char *model, *cache_dir, *ca_file; /* owned copies of cfg strings */
-    tkd_llm_writer *writer;            /* cache writes (read-write mode) */
-    CURLM *multi;
-    int epfd;
-    double curl_deadline; /* monotonic; < 0: none */
-    endpoint eps[TKD_LLM_MAX_ENDPOINTS];
-    int n_eps;
-    struct curl_slist *hdrs;
-    queue ready_retry, ready, done;
-    job **heap; /* back-off: min-heap on t_due */
-    size_t heap_n, heap_cap;
-    CURL **idle; /* easy handles to reuse */
-    int n_idle, cap_idle;
-    job *wire;   /* jobs on the wire */
-    int ep_full; /* the last dispatch found no endpoint with room */
-    int in_flight, pending;
-    double limit, last_cut, win_start;
-    int win_total, win_overload;
-    double retry_tokens;
-    tkd_rng rng;
-    tkd_llm_stats st;
-};
-
 /* ---- small queues and the back-off heap ---- */
 
-static void q_push(queue *q, job *j) {
+void llm_q_push(queue *q, job *j) {
     j->next = NULL;
     if (q->tail)
         q->tail->next = j;
@@ -96,7 +36,7 @@ static void q_push(queue *q, job *j) {
     q->n++;
 }
 
-static job *q_pop(queue *q) {
+job *llm_q_pop(queue *q) {
     job *j = q->head;
     if (j) {
         q->head = j->next;
@@ -126,7 +66,7 @@ static int heap_push(tkd_llm *c, job *j) {
     return 0;
 }
 
-static job *heap_pop(tkd_llm *c) {
+job *llm_heap_pop(tkd_llm *c) {
     job *top = c->heap[0], *last = c->heap[--c->heap_n];
     size_t i = 0;
     for (;;) {
@@ -144,7 +84,7 @@ static job *heap_pop(tkd_llm *c) {
     return top;
 }
 
-static void job_free(job *j) {
+void llm_job_free(job *j) {
     if (!j)
         return;
     free(j->body);
@@ -311,7 +251,8 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
             n--;
         tkd_buf b;
         tkd_buf_init(&b);
-        if (tkd_buf_append(&b, u, n) || tkd_buf_puts(&b, "/chat/completions")) {
+        if (tkd_buf_append(&b, u, n) || tkd_buf_puts(&b, "/models") || !(c->eps[i].models_url = tkd_buf_steal(&b)) ||
+            tkd_buf_append(&b, u, n) || tkd_buf_puts(&b, "/chat/completions")) {
             tkd_buf_free(&b);
             rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
             goto fail;
@@ -364,6 +305,8 @@ int tkd_llm_create(const tkd_llm_config *cfg, tkd_llm **out, tkd_err *e) {
         goto fail;
     }
     c->hdrs = h;
+    if ((rc = llm_health_init(c, e)))
+        goto fail;
     c->limit = cfg->max_in_flight;
     c->retry_tokens = TKD_LLM_RETRY_TOKENS_START;
     tkd_rng_seed(&c->rng, cfg->seed ^ 0x6c6c6d2d6a697474ull ^ (uint64_t)getpid());
@@ -385,14 +328,15 @@ fail:
 
 static void free_queue(queue *q) {
     job *j;
-    while ((j = q_pop(q)))
-        job_free(j);
+    while ((j = llm_q_pop(q)))
+        llm_job_free(j);
 }
 
 void tkd_llm_free(tkd_llm *c) {
     if (!c)
         return;
     tkd_llm_writer_stop(c->writer); /* every finished response reaches the cache */
+    llm_health_free(c);             /* checks on the wire first: they use the multi handle */
     if (c->multi) {
         /* transfers still on the wire */
         while (c->wire) {
@@ -400,7 +344,7 @@ void tkd_llm_free(tkd_llm *c) {
             c->wire = j->wnext;
             curl_multi_remove_handle(c->multi, j->easy);
             curl_easy_cleanup(j->easy);
-            job_free(j);
+            llm_job_free(j);
         }
         curl_multi_cleanup(c->multi);
     }
@@ -408,13 +352,16 @@ void tkd_llm_free(tkd_llm *c) {
         curl_easy_cleanup(c->idle[i]);
     free(c->idle);
     while (c->heap_n)
-        job_free(heap_pop(c));
+        llm_job_free(llm_heap_pop(c));
     free(c->heap);
+    free_queue(&c->held);
     free_queue(&c->ready_retry);
     free_queue(&c->ready);
     free_queue(&c->done);
-    for (int i = 0; i < c->n_eps; i++)
+    for (int i = 0; i < c->n_eps; i++) {
         free(c->eps[i].url);
+        free(c->eps[i].models_url);
+    }
     curl_slist_free_all(c->hdrs);
     if (c->epfd >= 0)
         close(c->epfd);
@@ -433,13 +380,13 @@ static tkd_llm_response *resp_new(void) {
     return r;
 }
 
-static void finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
+void llm_finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
     tkd_llm_response *r = j->resp ? j->resp : resp_new();
     j->resp = r;
     if (!r) { /* out of memory: nothing to hand back but the cookie; drop the job */
         tkd_log_error("llm: out of memory finishing a request");
         c->pending--;
-        job_free(j);
+        llm_job_free(j);
         return;
     }
     r->status = st;
@@ -466,27 +413,42 @@ static void finish(tkd_llm *c, job *j, tkd_llm_status st, const char *err) {
         tkd_llm_cache_entry ent = {r->http_code, st, r->latency_s, r->attempts, r->endpoint, r->raw, r->raw_len};
         tkd_llm_writer_put(c->writer, j->key, &ent);
     }
-    q_push(&c->done, j);
+    llm_q_push(&c->done, j);
 }
 
-/* A retryable failure: back off and go again, or give up. */
-static void retry_or_finish(tkd_llm *c, job *j, tkd_llm_status kind, double retry_after_s) {
+/* A retryable failure: held while the endpoints may be down (not charged),
+ * else back off and go again, or give up. */
+static void retry_or_finish(tkd_llm *c, job *j, tkd_llm_status kind, double retry_after_s, int outage) {
     j->last_kind = kind;
-    if (j->attempts > c->cfg.max_retries) {
-        finish(c, j, TKD_LLM_RETRIES_EXHAUSTED, "every attempt failed (max_retries reached)");
+    j->retry_after = retry_after_s;
+    if (outage && llm_health_hold(c, j))
+        return;
+    llm_retry_charged(c, j);
+}
+
+void llm_retry_charged(tkd_llm *c, job *j) {
+    tkd_llm_status kind = j->last_kind;
+    if (c->health == TKD_LLM_GAVE_UP) {
+        llm_finish(c, j, TKD_LLM_UNAVAILABLE, c->why);
+        return;
+    }
+    /* attempts made while every endpoint was down are not the endpoint's flakiness */
+    if (j->attempts - j->outage_attempts > c->cfg.max_retries) {
+        llm_finish(c, j, TKD_LLM_RETRIES_EXHAUSTED, "every attempt failed (max_retries reached)");
         return;
     }
     if (c->retry_tokens < 1) {
-        finish(c, j, kind, j->last_error);
+        llm_finish(c, j, kind, j->last_error);
         return;
     }
     c->retry_tokens -= 1;
     c->st.retries++;
     tkd_buf_reset(&j->rx);
-    double d = tkd_llm_backoff(&c->rng, j->attempts, c->cfg.backoff_base_s, c->cfg.backoff_max_s, retry_after_s);
+    double d = tkd_llm_backoff(&c->rng, j->attempts - j->outage_attempts, c->cfg.backoff_base_s, c->cfg.backoff_max_s,
+                               j->retry_after);
     j->t_due = tkd_now() + d;
     if (heap_push(c, j)) {
-        finish(c, j, kind, "out of memory scheduling a retry");
+        llm_finish(c, j, kind, "out of memory scheduling a retry");
         return;
     }
     tkd_log_debug("llm: retry %d in %.2fs after %s", j->attempts, d, j->last_error);
@@ -516,6 +478,10 @@ static void aimd_reply(tkd_llm *c, long code) {
 static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
     job *j = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
+    if (j->probe) {
+        llm_health_probe_done(c, j, res);
+        return;
+    }
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (res != CURLE_OK && answered_whole(easy, code, j))
@@ -555,12 +521,15 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
         ep->conn_failures = 0;
         ep->down_until = 0;
     }
+    int outage = tkd_llm_is_outage((int)res, code);
+    if (res == CURLE_OK && !outage)
+        llm_health_alive(c, j->ep);
     if (res != CURLE_OK) {
         tkd_llm_status kind = res == CURLE_OPERATION_TIMEDOUT ? TKD_LLM_TIMEOUT : TKD_LLM_NETWORK;
         snprintf(j->last_error, sizeof j->last_error, "%s on endpoint %d (curl %d: %s)",
                  kind == TKD_LLM_TIMEOUT ? "timeout" : "network error", j->ep, (int)res, curl_easy_strerror(res));
         j->last_http = 0;
-        retry_or_finish(c, j, kind, 0);
+        retry_or_finish(c, j, kind, 0, outage);
         return;
     }
     aimd_reply(c, code);
@@ -569,22 +538,22 @@ static void transfer_done(tkd_llm *c, CURL *easy, CURLcode res) {
         tkd_llm_response *r = resp_new();
         if (r && tkd_llm_parse_response(j->rx.data, j->rx.len, c->cfg.tool_format, r, &pe) == 0) {
             j->resp = r;
-            finish(c, j, TKD_LLM_OK, NULL);
+            llm_finish(c, j, TKD_LLM_OK, NULL);
             return;
         }
         tkd_llm_response_free(r);
         snprintf(j->last_error, sizeof j->last_error, "malformed reply from endpoint %d: %.180s", j->ep,
                  r ? pe.msg : "out of memory");
-        retry_or_finish(c, j, TKD_LLM_MALFORMED, 0);
+        retry_or_finish(c, j, TKD_LLM_MALFORMED, 0, 0);
         return;
     }
     snprintf(j->last_error, sizeof j->last_error, "HTTP %ld from endpoint %d", code, j->ep);
     if (tkd_llm_http_retryable(code)) {
-        retry_or_finish(c, j, TKD_LLM_HTTP_ERROR, retry_after);
+        retry_or_finish(c, j, TKD_LLM_HTTP_ERROR, retry_after, outage);
     } else if (code == 400 && tkd_llm_is_context_length(j->rx.data)) {
-        finish(c, j, TKD_LLM_CONTEXT_LENGTH, TKD_LLM_CONTEXT_LENGTH_MSG);
+        llm_finish(c, j, TKD_LLM_CONTEXT_LENGTH, TKD_LLM_CONTEXT_LENGTH_MSG);
     } else {
-        finish(c, j, TKD_LLM_HTTP_ERROR, j->last_error);
+        llm_finish(c, j, TKD_LLM_HTTP_ERROR, j->last_error);
     }
 }
 
@@ -646,7 +615,7 @@ static int start(tkd_llm *c, job *j) {
         if (e)
             easy_release(c, e);
         snprintf(j->last_error, sizeof j->last_error, "out of memory starting a transfer");
-        finish(c, j, TKD_LLM_NETWORK, j->last_error);
+        llm_finish(c, j, TKD_LLM_NETWORK, j->last_error);
         return 0;
     }
     j->ep = ep;
@@ -663,7 +632,7 @@ static int start(tkd_llm *c, job *j) {
         easy_release(c, e);
         j->easy = NULL;
         snprintf(j->last_error, sizeof j->last_error, "curl refused a transfer");
-        finish(c, j, TKD_LLM_NETWORK, j->last_error);
+        llm_finish(c, j, TKD_LLM_NETWORK, j->last_error);
         return 0;
     }
     j->wprev = NULL;
@@ -678,15 +647,16 @@ static int start(tkd_llm *c, job *j) {
 }
 
 static void dispatch(tkd_llm *c) {
+    llm_health_tick(c);
     double now = tkd_now();
     while (c->heap_n && c->heap[0]->t_due <= now)
-        q_push(&c->ready_retry, heap_pop(c));
-    while (c->in_flight < (int)c->limit) {
+        llm_q_push(&c->ready_retry, llm_heap_pop(c));
+    while (llm_health_sending(c) && c->in_flight < (int)c->limit) {
         queue *q = c->ready_retry.head ? &c->ready_retry : &c->ready;
         job *j = q->head;
         if (!j)
             break;
-        if (start(c, q_pop(q))) {
+        if (start(c, llm_q_pop(q))) {
             c->ep_full = 1;
             /* no endpoint has room: put it back in front */
             j->next = q->head;
@@ -719,7 +689,7 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
     if (req->tag && req->tag[0]) {
         j->tag = strndup(req->tag, TAG_MAX);
         if (!j->tag) {
-            job_free(j);
+            llm_job_free(j);
             return tkd_err_set(e, TKD_ENOMEM, "out of memory queueing a request");
         }
         for (char *p = j->tag; *p; p++)
@@ -740,29 +710,36 @@ int tkd_llm_submit(tkd_llm *c, const tkd_llm_request *req, void *cookie, tkd_err
             c->st.cache_hits++;
             c->st.completed++;
             c->st.by_status[r->status]++;
-            q_push(&c->done, j);
+            llm_q_push(&c->done, j);
             return 0;
         }
         c->st.cache_misses++;
         if (c->cfg.cache == TKD_LLM_CACHE_REPLAY) {
             snprintf(j->last_error, sizeof j->last_error, "replay-only cache has no entry %.16s...", j->key);
-            finish(c, j, TKD_LLM_CACHE_MISS, j->last_error);
+            llm_finish(c, j, TKD_LLM_CACHE_MISS, j->last_error);
             return 0;
         }
     }
-    q_push(&c->ready, j);
+    if (c->health == TKD_LLM_GAVE_UP) {
+        llm_finish(c, j, TKD_LLM_UNAVAILABLE, c->why);
+        return 0;
+    }
+    llm_q_push(&c->ready, j);
     return 0;
 }
 
 int tkd_llm_timeout_ms(const tkd_llm *c) {
-    if (c->done.n || ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit && !c->ep_full))
+    if (c->done.n ||
+        ((c->ready.n || c->ready_retry.n) && c->in_flight < (int)c->limit && !c->ep_full && llm_health_sending(c)))
         return 0;
-    double now = tkd_now(), d = -1;
+    double now = tkd_now(), d = -1, h = llm_health_due(c, now);
     if (c->curl_deadline >= 0)
         d = c->curl_deadline - now;
     if (c->heap_n && (d < 0 || c->heap[0]->t_due - now < d))
         d = c->heap[0]->t_due - now;
-    if (d < 0 && c->curl_deadline < 0 && !c->heap_n)
+    if (h >= 0 && (d < 0 || h < d))
+        d = h;
+    if (d < 0 && c->curl_deadline < 0 && !c->heap_n && h < 0)
         return -1;
     return d <= 0 ? 0 : (int)ceil(d * 1000.0);
 }
@@ -797,14 +774,14 @@ int tkd_llm_poll(tkd_llm *c, int timeout_ms) {
 }
 
 int tkd_llm_next_done(tkd_llm *c, tkd_llm_response **resp, void **cookie) {
-    job *j = q_pop(&c->done);
+    job *j = llm_q_pop(&c->done);
     if (!j)
         return 0;
     *resp = j->resp;
     *cookie = j->cookie;
     j->resp = NULL;
     c->pending--;
-    job_free(j);
+    llm_job_free(j);
     return 1;
 }
 
@@ -816,9 +793,10 @@ void tkd_llm_get_stats(const tkd_llm *c, tkd_llm_stats *s) {
     *s = c->st;
     s->cache_writes = c->writer ? tkd_llm_writer_written(c->writer) : 0;
     s->in_flight = c->in_flight;
-    s->waiting = c->ready.n + c->ready_retry.n + (int)c->heap_n;
+    s->waiting = c->ready.n + c->ready_retry.n + (int)c->heap_n + c->held.n;
     s->limit = c->limit;
     s->retry_tokens = c->retry_tokens;
+    s->held = c->held.n;
 }
 
 void tkd_llm_flush(tkd_llm *c) {

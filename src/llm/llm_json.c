@@ -12,9 +12,9 @@
 #include <strings.h>
 
 const char *tkd_llm_status_name(tkd_llm_status s) {
-    static const char *n[] = {"ok",      "http_error", "context_length",    "network",
-                              "timeout", "malformed",  "retries_exhausted", "cache_miss"};
-    return (unsigned)s <= TKD_LLM_CACHE_MISS ? n[s] : "unknown";
+    static const char *n[] = {"ok",        "http_error",        "context_length", "network",    "timeout",
+                              "malformed", "retries_exhausted", "cache_miss",     "unavailable"};
+    return (unsigned)s <= TKD_LLM_UNAVAILABLE ? n[s] : "unknown";
 }
 
 void tkd_llm_request_init(tkd_llm_request *r) {

@@ -1,7 +1,8 @@
 /*
  * llm_policy: the client's settings and its retry arithmetic. Reads the
  * job file's `teacher` section into a tkd_llm_config, computes full-jitter
- * exponential back-off and reads Retry-After (delta seconds or HTTP-date).
+ * exponential back-off and reads Retry-After (delta seconds or HTTP-date),
+ * and tells the failures of a down endpoint from those of a flaky one.
  */
 #include "tkd/llm.h"
 
@@ -31,6 +32,7 @@ void tkd_llm_config_defaults(tkd_llm_config *cfg) {
     cfg->cache_dir = "llm-cache";
     cfg->tool_format = TKD_LLM_TOOLS_AUTO;
     cfg->seed = 1234;
+    cfg->wait_for_endpoint_s = 1800;
 }
 
 int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e) {
@@ -76,6 +78,7 @@ int tkd_llm_config_from_job(const tkd_job *job, tkd_llm_config *cfg, tkd_err *e)
                        : !strcmp(tf, "hermes") ? TKD_LLM_TOOLS_HERMES
                                                : TKD_LLM_TOOLS_AUTO;
     cfg->seed = (uint64_t)tkd_job_int(job, "seed");
+    cfg->wait_for_endpoint_s = tkd_job_num(job, "teacher.wait_for_endpoint_s");
     return 0;
 }
 
@@ -112,4 +115,18 @@ double tkd_llm_backoff(tkd_rng *rng, int attempt, double base_s, double cap_s, d
         hi = cap_s;
     double d = hi * tkd_rng_uniform(rng);
     return d < retry_after_s ? retry_after_s : d;
+}
+
+int tkd_llm_is_outage(int res, long http_code) {
+    switch ((CURLcode)res) {
+    case CURLE_OK: return http_code == 502 || http_code == 503 || http_code == 504;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return 1;
+    default: return 0;
+    }
 }

@@ -33,23 +33,40 @@ static int stop_on_text(void *ctx, int seq, const int *toks, int n) {
     return hit;
 }
 
-/* Invalid UTF-8 (a reply cut inside a character) becomes U+FFFD. */
-static char *utf8_clean(const char *s, size_t n) {
+/* Hugging Face's rule (Unicode's "maximal subpart" practice): a lead byte
+ * and the continuation bytes that can still complete it form one ill-formed
+ * subsequence, replaced by one U+FFFD; a byte that cannot start a character
+ * is one by itself. So a reply cut inside a 4-byte character gives one
+ * U+FFFD, as vLLM returns it, not one per byte. */
+char *tkd_utf8_lossy(const char *s, size_t n) {
     char *o = malloc(3 * n + 1), *w = o;
     if (!o)
         return NULL;
+    const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (k && i + k <= n && tkd_text_utf8_valid(s + i, k)) {
-            memcpy(w, s + i, k);
-            w += k;
-            i += k;
+        unsigned c = u[i];
+        int len = 0;
+        unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte */
+        if (c < 0x80)
+            len = 1;
+        else if (c >= 0xc2 && c <= 0xdf)
+            len = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        else if (c >= 0xf0 && c <= 0xf4)
+            len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        int j = 1;
+        if (len > 1 && i + 1 < n && u[i + 1] >= lo && u[i + 1] <= hi)
+            for (j = 2; j < len && i + (size_t)j < n && u[i + j] >= 0x80 && u[i + j] <= 0xbf;)
+                j++;
+        if (len && j == len) {
+            memcpy(w, s + i, (size_t)len);
+            w += len;
         } else {
             memcpy(w, "\xef\xbf\xbd", 3);
             w += 3;
-            i++;
         }
+        i += (size_t)j;
     }
     *w = 0;
     return o;
@@ -111,7 +128,7 @@ int tkd_generate_text(const tkd_model *m, tkd_tokenizer *tok, const char *const 
             if (hit)
                 *hit = 0;
         }
-        out[i] = utf8_clean(text, strlen(text));
+        out[i] = tkd_utf8_lossy(text, strlen(text));
         free(text);
         if (!out[i])
             rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");

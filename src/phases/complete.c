@@ -126,6 +126,22 @@ static json_t *read_marker(const tkd_job *job, const char *phase, tkd_err *e) {
     return m;
 }
 
+char *tkd_phase_train_data(const tkd_job *job, tkd_err *e) {
+    const char *d = tkd_job_str(job, "train.data");
+    if (d && *d)
+        return tkd_strdup(d, e);
+    const char *ex = tkd_job_str(job, "export.out_dir");
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (ex && *ex ? tkd_buf_printf(&b, "%s/nl/train.jsonl", ex)
+                  : tkd_buf_printf(&b, "%s/sft/nl/train.jsonl", tkd_job_str(job, "output_dir"))) {
+        tkd_buf_free(&b);
+        tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return tkd_buf_steal(&b);
+}
+
 int tkd_phase_keys_hash(const tkd_job *job, const char *phase, char hex[65], tkd_err *e) {
     const phase_desc *p = find_phase(phase);
     if (!p)
@@ -259,6 +275,47 @@ out:
     return rc;
 }
 
+/* Items whose every record in the shards is transient (api_error): not done,
+ * so the phase is not complete. */
+typedef struct transient_scan {
+    tkd_idset *final;
+    tkd_buf transient; /* uint64 keys */
+} transient_scan;
+
+static uint64_t item_key(const tkd_record *r) {
+    uint64_t z = r->pid ^ (0x9e3779b97f4a7c15ull * ((uint64_t)r->sample + 1)) ^ ((uint64_t)r->phase << 56);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    return z ^ (z >> 31);
+}
+
+static int transient_row(void *ctx, const char *shard, const tkd_record *rec) {
+    (void)shard;
+    transient_scan *t = ctx;
+    uint64_t k = item_key(rec);
+    if (tkd_status_is_final(rec->status))
+        return tkd_idset_add(t->final, k) < 0 ? TKD_ENOMEM : 0;
+    return tkd_buf_append(&t->transient, &k, sizeof k) ? TKD_ENOMEM : 0;
+}
+
+static int count_left(const char *dir, size_t *left, tkd_err *e) {
+    transient_scan t = {tkd_idset_new(), {0}};
+    tkd_buf_init(&t.transient);
+    int rc = t.final ? tkd_store_scan_dir(dir, transient_row, &t, e) : TKD_ENOMEM;
+    tkd_idset *seen = rc ? NULL : tkd_idset_new();
+    *left = 0;
+    for (size_t i = 0; seen && i + sizeof(uint64_t) <= t.transient.len; i += sizeof(uint64_t)) {
+        uint64_t k;
+        memcpy(&k, t.transient.data + i, sizeof k);
+        *left += !tkd_idset_has(t.final, k) && tkd_idset_add(seen, k) == 1;
+    }
+    if (!rc && !seen)
+        rc = TKD_ENOMEM;
+    tkd_idset_free(seen);
+    tkd_idset_free(t.final);
+    tkd_buf_free(&t.transient);
+    return rc;
+}
+
 int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
     const phase_desc *p = find_phase(phase);
     if (!p || !p->shards)
@@ -270,6 +327,16 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
     int rc = 0;
     if (!store) {
         rc = e->code ? e->code : TKD_ENOMEM;
+        goto out;
+    }
+    size_t left = 0;
+    if ((rc = count_left(dir, &left, e)))
+        goto out;
+    if (left) {
+        rc = tkd_err_set(e, TKD_ESTOP,
+                         "%s: %zu items ended with a transient status (api_error: the endpoint could not answer) and "
+                         "are not done; the phase is not complete: run it again to redo them",
+                         phase, left);
         goto out;
     }
     tkd_store_merge_stats st;
@@ -290,8 +357,34 @@ int tkd_phase_complete(const tkd_job *job, const char *phase, tkd_err *e) {
         rc = TKD_ENOMEM;
         goto out;
     }
-    const char *inputs[1] = {input};
-    rc = tkd_phase_mark_complete(job, phase, store, inputs, input ? 1 : 0, e);
+    /* the inputs whose change makes the phase stale: the input phase's store;
+     * for eval, the benchmark files and the arms' adapters (a retrained
+     * adapter is evaluated again) */
+    const char *inputs[64];
+    int n_in = 0;
+    if (input)
+        inputs[n_in++] = input;
+    if (!strcmp(phase, "eval")) {
+        size_t i;
+        json_t *v;
+        struct stat fst;
+        char adapters[16][4200];
+        int n_ad = 0;
+        json_array_foreach(tkd_job_get(job, "eval.benchmarks"), i, v) {
+            const char *bp = json_string_value(json_object_get(v, "path"));
+            if (bp && n_in < 48 && stat(bp, &fst) == 0 && S_ISREG(fst.st_mode))
+                inputs[n_in++] = bp;
+        }
+        json_array_foreach(tkd_job_get(job, "eval.arms"), i, v) {
+            const char *ad = json_string_value(json_object_get(v, "adapter"));
+            if (!ad || !*ad || n_ad == 16)
+                continue;
+            snprintf(adapters[n_ad], sizeof adapters[n_ad], "%s/adapter_model.safetensors", ad);
+            if (stat(adapters[n_ad], &fst) == 0)
+                inputs[n_in++] = adapters[n_ad++];
+        }
+    }
+    rc = tkd_phase_mark_complete(job, phase, store, inputs, n_in, e);
 out:
     free(dir);
     free(store);

@@ -87,10 +87,25 @@ int phase_loop(phase_run *r, const phase_hooks *h, tkd_err *e) {
     for (;;) {
         if ((rc = tkd_dist_poll(d)))
             return tkd_err_set(e, rc, "%s: work distribution failed (see the log above)", r->label);
-        int worked = 0;
-        int room = h->room(h->ctx);
+        /* the endpoints' health: no new work while one is checked or down */
+        int paused = 0, worked = 0;
+        for (int i = 0; i < r->n_llm; i++) {
+            tkd_llm_health_info hi;
+            tkd_llm_health hs = tkd_llm_health_get(r->llm[i], &hi);
+            if (hs == TKD_LLM_REFUSED)
+                return tkd_err_set(e, TKD_EINVAL, "%s: the teacher refuses a minimal request: %s", r->label, hi.why);
+            if (hs == TKD_LLM_GAVE_UP) {
+                tkd_log_error("%s: %s; stopping: exit 3, run %s again once the teacher is up", r->label, hi.why,
+                              r->label);
+                r->gave_up = 1;
+                tkd_dist_stop(d); /* every rank stops; nothing in flight can finish */
+                return 0;
+            }
+            paused |= hs != TKD_LLM_UP;
+        }
+        int room = paused ? 0 : h->room(h->ctx);
         tkd_dist_room(d, (uint64_t)(room > 0 ? room : 0)); /* a lease asks for what fits (fair leases) */
-        while (!finished && h->room(h->ctx) > 0) {
+        while (!paused && !finished && h->room(h->ctx) > 0) {
             uint64_t it;
             int got = tkd_dist_next(d, &it);
             if (got == TKD_DIST_FINISHED)
@@ -114,6 +129,10 @@ int phase_loop(phase_run *r, const phase_hooks *h, tkd_err *e) {
             tkd_llm_response *resp;
             void *ck;
             while (tkd_llm_next_done(r->llm[i], &resp, &ck)) {
+                if (resp->status == TKD_LLM_UNAVAILABLE) { /* the client gave up: the item is not recorded */
+                    tkd_llm_response_free(resp);
+                    continue;
+                }
                 rc = h->on_llm(h->ctx, resp, ck, e);
                 tkd_llm_response_free(resp);
                 if (rc)
@@ -127,9 +146,16 @@ int phase_loop(phase_run *r, const phase_hooks *h, tkd_err *e) {
             return rc;
         h->progress(h->ctx, 0);
         if (tkd_dist_stopping(d)) {
-            int n = h->in_flight(h->ctx);
+            int n = h->in_flight(h->ctx), down = 0;
             if (n == 0)
                 break;
+            for (int i = 0; i < r->n_llm; i++)
+                down |= tkd_llm_health_get(r->llm[i], NULL) == TKD_LLM_DOWN;
+            if (down) {
+                tkd_log_warn("%s: stopping while the teacher is down: abandoning %d in flight (a re-run redoes them)",
+                             r->label, n);
+                break;
+            }
             if (tkd_dist_grace_left(d) <= 0) {
                 tkd_log_warn("%s: grace period over: abandoning %d in flight (a re-run redoes them; the response "
                              "cache answers what was asked)",

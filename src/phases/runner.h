@@ -6,8 +6,12 @@
  * hand finished responses to the phase, let it poll anything else it runs
  * (the tool pool), flush the shard and report the items written since the
  * last flush to dist (an item counts as done only once its rows survive a
- * kill -9), log progress. On a stop: take no more items, let the work in
- * flight go on for dist.grace_s, then leave; the phase closes the shard with
+ * kill -9), log progress. No item is taken while an endpoint of the phase is
+ * being checked or is down (the client holds what it could not send); one
+ * that refuses a minimal request fails the run, one down for good stops it
+ * (exit 3, nothing recorded for what was in flight). On a stop: take no more
+ * items, let the work in flight go on for dist.grace_s (not while an
+ * endpoint is down), then leave; the phase closes the shard with
  * phase_close.
  */
 #ifndef TKD_PHASE_RUNNER_H
@@ -46,6 +50,7 @@ typedef struct phase_run {
     uint64_t *unflushed; /* items written, not yet flushed nor reported (at most cap) */
     int n_unflushed, cap;
     double last_flush;
+    int gave_up; /* an endpoint stayed down past teacher.wait_for_endpoint_s: the run stopped (exit 3) */
 } phase_run;
 
 /* The unflushed list for at most cap items (freed by phase_run_free). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *cookie_of(int ai, uint32_t gen) {
@@ -171,6 +172,20 @@ static void progress(solve_ctx *x, int force) {
     x->next_progress = now + every;
     tkd_llm_stats st;
     tkd_llm_get_stats(x->llm, &st);
+    tkd_llm_health_info hi;
+    if (tkd_llm_health_get(x->llm, &hi) == TKD_LLM_DOWN) {
+        char since[32];
+        time_t t = (time_t)hi.down_since;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(since, sizeof since, "%H:%M:%S UTC", &tm);
+        tkd_log_info("solve: waiting for the endpoint (down since %s, next check in %.0f s, giving up in %.0f s); "
+                     "%llu problems solved; %d samples in flight, %d requests held",
+                     since, hi.next_check_s, hi.wait_left_s, (unsigned long long)x->problems_done, x->n_agents,
+                     hi.held);
+        x->tokens_at_last = st.prompt_tokens + st.completion_tokens;
+        return;
+    }
     long long tok = st.prompt_tokens + st.completion_tokens;
     double rate = dt > 0 ? (double)(tok - x->tokens_at_last) / dt : 0;
     x->tokens_at_last = tok;
@@ -251,7 +266,9 @@ static void hook_progress(void *ctx, int force) {
 static int work(solve_ctx *x, tkd_err *e) {
     phase_hooks h = {x, hook_room, hook_start, hook_on_llm, hook_busy, hook_poll_tools, hook_in_flight, hook_progress};
     x->next_progress = tkd_now() + tkd_job_num(x->job, "dist.progress_every_s");
-    return phase_loop(&x->run, &h, e);
+    int rc = phase_loop(&x->run, &h, e);
+    x->gave_up = x->run.gave_up;
+    return rc;
 }
 
 static int alloc_slots(solve_ctx *x, tkd_err *e) {
@@ -359,6 +376,8 @@ agree1:
     x.llm = x.run.llm[0];
     x.run.n_llm = 1;
     x.run.n_items = x.probs.n;
+    if (x.lcfg.cache != TKD_LLM_CACHE_REPLAY)
+        tkd_llm_check(x.llm); /* no work is taken before an endpoint answers (runner.c) */
     {
         const char *inputs[1] = {problems};
         if ((rc = phase_open_shard(&x.run, job, x.dir, x.rank, TKD_PHASE_SOLVE, inputs, 1, &path, e)))
@@ -399,11 +418,23 @@ agree:
                      el > 0 ? (double)x.problems_done / el : 0.0, b.len ? b.data : " none", ls.submitted, ls.attempts,
                      ls.retries, ls.cache_hits, (unsigned long long)x.tool_runs, (unsigned long long)x.tool_cache_hits);
     }
+    /* samples that ended transient (api_error) are not done: each rank says how many it left */
+    unsigned long long transient = 0;
+    for (int s = 0; s < TKD_ST_COUNT; s++)
+        if (!tkd_status_is_final(s))
+            transient += x.by_status[s];
+    if (transient)
+        tkd_log_warn("solve: rank %d: %llu samples ended api_error (the teacher could not answer) and are left to "
+                     "redo",
+                     x.rank, transient);
     if (x.rank == 0 && (rc == 0 || rc == TKD_ESTOP))
         tkd_log_info("solve: %s: %llu/%llu problems done, %llu before this run; %s",
-                     rc ? "stopped early (exit 3; a re-run resumes)" : "all done", (unsigned long long)st.done,
-                     (unsigned long long)st.total, (unsigned long long)st.done_before,
+                     x.gave_up ? "stopped: the teacher is down (exit 3; a re-run resumes)"
+                     : rc      ? "stopped early (exit 3; a re-run resumes)"
+                               : "all done",
+                     (unsigned long long)st.done, (unsigned long long)st.total, (unsigned long long)st.done_before,
                      st.duplicates ? "some problems were done twice (merge drops duplicates)" : "no duplicates");
+    /* the completion step (rank 0, tkd_phase_complete) finds them in the shards: no marker, exit 3 */
 out:
     ctx_free(&x);
     free(done);

@@ -56,6 +56,7 @@ typedef struct solve_ctx {
     /* counters (this rank) */
     uint64_t problems_done, samples_done, by_status[TKD_ST_COUNT], tool_runs, tool_cache_hits;
     double t_start, next_progress;
+    int gave_up; /* the teacher stayed down past teacher.wait_for_endpoint_s */
     long long tokens_at_last, tokens_now;
 } solve_ctx;
 

@@ -2,9 +2,11 @@
  * store: merge the shards of a folder into one file. The output is written
  * under a temporary name beside OUT, fsynced, then renamed over OUT (and the
  * folder fsynced), so OUT is either the old file or the complete new one.
- * Rows are keyed by (pid, sample, phase); the first one seen wins, in the
- * order of the shard names (r00000.a0 < r00000.a1 < r00001.a0 ...) and of
- * the rows within a shard. Only verified rows are read (tkd_store_scan); a
+ * Rows are keyed by (pid, sample, phase); a row with a final status
+ * (tkd_status_is_final) wins over a transient one (an api_error redone by a
+ * later run: the shards are read twice, final rows first), else the first
+ * one seen wins, in the order of the shard names (r00000.a0 < r00000.a1 <
+ * r00001.a0 ...) and of the rows within a shard. Only verified rows are read (tkd_store_scan); a
  * shard cut short fails the merge unless skip_damaged. Before anything is
  * written, OUT is checked: never a folder, and (unless force) never one of
  * the inputs, a file that is no store, or a store of another phase or run.
@@ -47,10 +49,13 @@ typedef struct {
     store_keyset *seen;
     tkd_store_merge_stats *st;
     tkd_err *e;
+    int pass; /* 0: final rows, 1: the transient ones */
 } merge_sink;
 
 static int merge_row(void *ctx, const tkd_record *rec, const char *text, size_t len) {
     merge_sink *m = ctx;
+    if (tkd_status_is_final(rec->status) == m->pass)
+        return 0;
     m->st->rows_in++;
     int added = store_keyset_add(m->seen, rec->pid, ((uint64_t)rec->sample << 8) | rec->phase);
     if (added < 0)
@@ -285,8 +290,10 @@ int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge
     if ((rc = store_create_plain(tmp, &meta, &o, e)))
         goto done;
     tkd_store_set_flush_every(o, MERGE_FLUSH_ROWS);
-    merge_sink sink = {o, &seen, st, e};
-    for (size_t i = 0; i < n && !rc; i++) {
+    merge_sink sink = {o, &seen, st, e, 0};
+    for (size_t pi = 0; pi < 2 * n && !rc; pi++) {
+        size_t i = pi % n;
+        sink.pass = pi >= n;
         if (!shards[i])
             continue;
         tkd_store *in;
@@ -298,8 +305,8 @@ int tkd_store_merge_with(const char *dir, const char *out, const tkd_store_merge
         tkd_store_damage dmg;
         rc = tkd_store_scan(in, merge_row, &sink, &dmg, e);
         tkd_store_close(in, NULL);
-        if (rc)
-            break;
+        if (rc || sink.pass) /* the second pass only adds the transient rows */
+            continue;
         char what[512];
         tkd_store_damage_describe(shards[i], &dmg, what, sizeof what);
         if (dmg.damaged && !opts->skip_damaged) {

@@ -110,18 +110,17 @@ int tkd_store_next_attempt(const char *dir, int rank, int *attempt, tkd_err *e) 
 
 typedef struct {
     tkd_store_row_fn fn;
+    tkd_store_dir_text_fn tfn; /* or this one, with the text */
     void *ctx;
     const char *shard;
 } dir_scan;
 
 static int dir_row(void *ctx, const tkd_record *rec, const char *text, size_t len) {
-    (void)text;
-    (void)len;
     dir_scan *d = ctx;
-    return d->fn(d->ctx, d->shard, rec);
+    return d->tfn ? d->tfn(d->ctx, d->shard, rec, text, len) : d->fn(d->ctx, d->shard, rec);
 }
 
-int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e) {
+static int scan_dir(const char *dir, tkd_store_row_fn fn, tkd_store_dir_text_fn tfn, void *ctx, tkd_err *e) {
     char **names;
     size_t n;
     int rc = store_list_h5(dir, 1, &names, &n, e);
@@ -135,7 +134,7 @@ int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err 
             tkd_log_warn("store: skipping an unreadable shard (its rows, if any, are redone): %s", oe.msg);
             continue;
         }
-        dir_scan d = {fn, ctx, names[i]};
+        dir_scan d = {fn, tfn, ctx, names[i]};
         tkd_store_damage dmg;
         rc = tkd_store_scan(s, dir_row, &d, &dmg, e);
         if (!rc && dmg.damaged) {
@@ -148,6 +147,14 @@ int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err 
     }
     store_free_list(names, n);
     return rc;
+}
+
+int tkd_store_scan_dir(const char *dir, tkd_store_row_fn fn, void *ctx, tkd_err *e) {
+    return scan_dir(dir, fn, NULL, ctx, e);
+}
+
+int tkd_store_scan_dir_text(const char *dir, tkd_store_dir_text_fn fn, void *ctx, tkd_err *e) {
+    return scan_dir(dir, NULL, fn, ctx, e);
 }
 
 static int done_set_row(void *ctx, const char *shard, const tkd_record *rec) {

@@ -3,7 +3,7 @@
   check_bt.py STORE.h5 [...] --expected expected.json [--faults] [--keep-fact]
 Every trace of expected.json appears exactly once (phase backtranslate, pid
 and sample of the source trace), with the status its script leads to
-(--faults: or api_error / length with a failed request recorded), and the
+(--faults: or api_error / length / failed with a failed request recorded), and the
 record's text holds the contract the export reads: id, pid, sample,
 source_status, problem, gold, calls [{tool, arguments, result, attempts
 [{translation, exact {verdict, reason}, llm {verdict, reason}}], outcome}],
@@ -61,7 +61,7 @@ for path in args.stores:
             continue
         if int(r["pid"]) != pid_of(key) or t["pid"] != f"{int(r['pid']):016x}" or int(r["sample"]) != t["sample"]:
             err(f"{key}: pid/sample do not match the source trace")
-        if e["status"] == "failed":  # cannot be back-translated: a failed record with its reason
+        if e["status"] == "failed" and not args.faults:  # cannot be back-translated: a failed record
             if st != "failed" or t["solution"] is not None or not t.get("reason") or t["calls"]:
                 err(f"{key}: expected a failed record with a reason, got {st}")
             continue
@@ -76,7 +76,7 @@ for path in args.stores:
         if set(t["tokens"]) != {"translator", "judge", "rephrase"}:
             err(f"{key}: tokens per role missing")
         if st != e["status"]:
-            if not (args.faults and st in ("api_error", "length")):
+            if not (args.faults and st in ("api_error", "length", "failed")):
                 err(f"{key}: status {st}, expected {e['status']} ({e['kind']})")
             elif not any(q["status"] != "ok" or q.get("finish_reason") == "length" for q in t["requests"]):
                 err(f"{key}: {st} without a failed request recorded")

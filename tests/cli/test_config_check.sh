@@ -24,7 +24,7 @@ expect() {
 expect 0 "ready for data, solve" --phase data,solve
 expect 0 "ready for data, testwork" --phase data --phase testwork
 expect 2 "problems.h5 does not exist: run the data phase first" --phase solve
-expect 2 "unknown phase 'slove'; the phases are data, testwork, solve, train" --phase data,slove
+expect 2 "unknown phase 'slove'; the phases are data, testwork, solve," --phase data,slove
 expect 2 "teacher.base_urls\[0\]: 'node1:8000/v1' is not an http:// or https:// URL" --phase data,solve \
   --set 'teacher.base_urls=["node1:8000/v1"]'
 expect 2 "solve.tools\[1\]: unknown tool 'factr'" --phase data,solve --set 'solve.tools=["gcd","factr"]'
@@ -54,4 +54,23 @@ grep -q '"dropout": 0.05,' "$t/show.json" && grep -q '"lr": 0.0003,' "$t/show.js
 set +e; "$TKD" config check "$t/job.json" --set dist.lease_max=many 2> "$t/err.txt"; rc=$?; set -e
 [ $rc -eq 2 ] && grep -q "error: --set 'dist.lease_max=many': key 'dist.lease_max': expected an integer" "$t/err.txt" ||
   fail "--set error: $rc $(cat "$t/err.txt")"
-echo "1 passed, 0 failed"
+# the slurm section: per-phase sbatch options, checked with the phases
+cat > "$t/slurm.json" <<JSON
+{"output_dir": "$t/out", "slurm": {"train": {"partition": "gpu", "ntasks": 4, "gpus_per_task": 1, "time": "02:00:00",
+ "extra": "--exclusive"}, "solve": {"nodes": 2}}}
+JSON
+opts=$("$TKD" config sbatch "$t/slurm.json" train) || fail "config sbatch"
+[ "$opts" = "--partition=gpu --ntasks=4 --gpus-per-task=1 --time=02:00:00 --exclusive" ] || fail "sbatch options: '$opts'"
+[ -z "$("$TKD" config sbatch "$t/slurm.json" eval)" ] || fail "a phase with no section gets options"
+sed -i 's/"nodes": 2/"nodez": 2/' "$t/slurm.json"
+set +e
+out=$("$TKD" config sbatch "$t/slurm.json" train 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] && [[ "$out" == *"slurm.solve.nodez: unknown key"* ]] || fail "a bad slurm key: exit $rc: $out"
+sed -i 's/"nodez": 2/"nodes": "2; rm -rf \/"/' "$t/slurm.json"
+set +e
+out=$("$TKD" config sbatch "$t/slurm.json" solve 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "a string where a number goes: exit $rc: $out"
+echo "ok   config sbatch: a phase's options from the slurm section; unknown keys and bad values exit 2"
+echo "2 passed, 0 failed"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define MAX_TAGS 16
-#define MAX_CONN 64
+#define MAX_CONN 256
 
 static struct {
     pthread_mutex_t mu;
@@ -83,7 +83,10 @@ static void *conn_main(void *arg) {
         memmove(buf, buf + hlen + blen, have - hlen - blen);
         have -= hlen + blen;
         const char *status = "200 OK", *body = ok_body, *extra = "";
-        if (!strcmp(tag, "r429") && k == 1) {
+        if (a && !strncmp(a + 15, "Bearer refuse-me", 16)) {
+            status = "401 Unauthorized";
+            body = "{\"error\":{\"message\":\"invalid api key\"}}";
+        } else if (!strcmp(tag, "r429") && k == 1) {
             status = "429 Too Many Requests";
             body = "{}";
             extra = "Retry-After: 1\r\n";
@@ -116,16 +119,23 @@ static void *conn_main(void *arg) {
     return NULL;
 }
 
+typedef struct listener {
+    int fd;
+    volatile int stop;
+    pthread_t th;
+} listener;
+
+/* Accept on l->fd (srv.lfd when NULL) until stopped. */
 static void *accept_main(void *arg) {
-    (void)arg;
+    listener *l = arg;
     for (;;) {
-        struct pollfd p = {srv.lfd, POLLIN, 0};
+        struct pollfd p = {l ? l->fd : srv.lfd, POLLIN, 0};
         if (poll(&p, 1, 50) <= 0) {
-            if (srv.stop)
+            if (l ? l->stop : srv.stop)
                 break;
             continue;
         }
-        int fd = accept(srv.lfd, NULL, NULL);
+        int fd = accept(p.fd, NULL, NULL);
         if (fd < 0)
             continue;
         pthread_mutex_lock(&srv.mu);
@@ -464,21 +474,15 @@ TEST(dead_endpoint) {
     tkd_llm_free(c);
 }
 
+/* A port nobody listens on: connection refused; after three failures the
+ * client checks the endpoint, finds it down, holds the request and, past
+ * wait_for_endpoint_s, gives up: unavailable, naming the endpoint. */
 TEST(closed_port) {
-    /* a port nobody listens on: connection refused, retried, then given up */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
-    close(fd);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
-    char urls[2][64];
+    char url[64], urls[2][64];
+    closed_port_url(url);
     tkd_llm_config cfg = base_cfg(urls);
     cfg.base_urls[0] = url;
+    cfg.wait_for_endpoint_s = 0.5;
     tkd_llm *c = NULL;
     tkd_err e = {0};
     CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
@@ -486,13 +490,145 @@ TEST(closed_port) {
         return;
     static const char *const tags[] = {"x"};
     tkd_llm_response *r[1] = {0};
+    double t0 = tkd_now();
     run_tags(c, tags, 1, r);
+    CHECK(tkd_now() - t0 < 3);
     if (r[0]) {
-        CHECK_INT(r[0]->status, TKD_LLM_RETRIES_EXHAUSTED);
-        CHECK_INT(r[0]->attempts, 3);
+        CHECK_INT(r[0]->status, TKD_LLM_UNAVAILABLE);
+        CHECK_INT(r[0]->attempts, TKD_LLM_OUTAGE_FAILS);
         CHECK_INT(r[0]->http_code, 0);
+        CHECK(r[0]->error && strstr(r[0]->error, url) && strstr(r[0]->error, "wait_for_endpoint_s"));
         tkd_llm_response_free(r[0]);
     }
+    tkd_llm_health_info h;
+    CHECK_INT(tkd_llm_health_get(c, &h), TKD_LLM_GAVE_UP);
+    CHECK(tkd_llm_paused(c));
+    CHECK(strstr(h.why, "Connection refused") != NULL);
+    /* after giving up, a new request ends at once */
+    r[0] = NULL;
+    run_tags(c, tags, 1, r);
+    if (r[0])
+        CHECK_INT(r[0]->status, TKD_LLM_UNAVAILABLE);
+    tkd_llm_response_free(r[0]);
+    tkd_llm_free(c);
+}
+
+/* The endpoint is down while 40 requests are in flight, then comes up: the
+ * requests are held, not failed, and go through once it answers. Before,
+ * each failure spent a token of the run-wide retry budget (10 + 1 per
+ * request), so an outage left about 2 attempts per request whatever
+ * max_retries said, and most requests ended as network errors. */
+TEST(outage_held) {
+    listener l = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    /* bound, not listening: connections are refused until listen() */
+    CHECK(l.fd >= 0 && bind(l.fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+          getsockname(l.fd, (struct sockaddr *)&sa, &sl) == 0);
+    char url[64], urls[2][64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
+    tkd_llm_config cfg = base_cfg(urls);
+    cfg.base_urls[0] = url;
+    cfg.max_retries = 8;
+    cfg.retry_budget = 1;
+    cfg.max_connections_per_endpoint = 64; /* all N on the wire at once */
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c) {
+        close(l.fd);
+        return;
+    }
+    enum { N = 40 };
+    tkd_llm_response *r[N] = {0};
+    for (int i = 0; i < N; i++) {
+        tkd_llm_request q;
+        tkd_llm_request_init(&q);
+        q.messages = json_pack("[{s:s, s:s}]", "role", "user", "content", "ok");
+        q.tag = "ok";
+        q.sample = i;
+        CHECK_INT(tkd_llm_submit(c, &q, (void *)(intptr_t)i, &e), 0);
+        json_decref(q.messages);
+    }
+    double t0 = tkd_now();
+    tkd_llm_health_info h = {0};
+    while (tkd_now() - t0 < 1.5) {
+        tkd_llm_poll(c, 20);
+        tkd_llm_response *resp;
+        void *ck;
+        while (tkd_llm_next_done(c, &resp, &ck))
+            r[(intptr_t)ck] = resp;
+    }
+    CHECK_INT(tkd_llm_health_get(c, &h), TKD_LLM_DOWN);
+    CHECK(tkd_llm_paused(c));
+    CHECK(h.held >= N - TKD_LLM_OUTAGE_FAILS);
+    CHECK(h.down_since > 0 && h.wait_left_s > 1700);
+    CHECK(strstr(h.why, url) != NULL);
+    CHECK_INT(tkd_llm_pending(c), N); /* nothing failed */
+    /* the endpoint comes up */
+    CHECK_INT(listen(l.fd, 64), 0);
+    CHECK_INT(pthread_create(&l.th, NULL, accept_main, &l), 0);
+    while (tkd_llm_pending(c) > 0 && tkd_now() - t0 < 20) {
+        tkd_llm_poll(c, 50);
+        tkd_llm_response *resp;
+        void *ck;
+        while (tkd_llm_next_done(c, &resp, &ck))
+            r[(intptr_t)ck] = resp;
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        ok += r[i] && r[i]->status == TKD_LLM_OK && r[i]->attempts >= 2;
+        tkd_llm_response_free(r[i]);
+    }
+    CHECK_INT(ok, N);
+    tkd_llm_stats st;
+    tkd_llm_get_stats(c, &st);
+    CHECK(st.retries <= TKD_LLM_OUTAGE_FAILS); /* only those before the outage was seen are charged */
+    CHECK(st.outage_retries >= N - TKD_LLM_OUTAGE_FAILS);
+    CHECK(st.health_checks >= 2);
+    CHECK_INT(tkd_llm_health_get(c, NULL), TKD_LLM_UP);
+    CHECK(!tkd_llm_paused(c));
+    tkd_llm_free(c);
+    l.stop = 1;
+    pthread_join(l.th, NULL);
+    close(l.fd);
+}
+
+/* The check before a phase: paused until the endpoint answers a minimal
+ * request; a refused key is TKD_LLM_REFUSED, not a wait. */
+TEST(check_first) {
+    char urls[2][64];
+    tkd_llm_config cfg = base_cfg(urls);
+    tkd_llm *c = NULL;
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    int before = count_of(TKD_LLM_HEALTH_TAG);
+    tkd_llm_check(c);
+    CHECK(tkd_llm_paused(c));
+    double t0 = tkd_now();
+    while (tkd_llm_paused(c) && tkd_now() - t0 < 5)
+        tkd_llm_poll(c, 20);
+    CHECK_INT(tkd_llm_health_get(c, NULL), TKD_LLM_UP);
+    CHECK_INT(count_of(TKD_LLM_HEALTH_TAG) - before, 2); /* GET /models, then one chat */
+    tkd_llm_free(c);
+
+    setenv("TKD_UNIT_TEST_BADKEY", "refuse-me", 1);
+    cfg.api_key_env = "TKD_UNIT_TEST_BADKEY";
+    CHECK_INT(tkd_llm_create(&cfg, &c, &e), 0);
+    if (!c)
+        return;
+    tkd_llm_check(c);
+    t0 = tkd_now();
+    while (tkd_llm_health_get(c, NULL) == TKD_LLM_CHECKING && tkd_now() - t0 < 5)
+        tkd_llm_poll(c, 20);
+    tkd_llm_health_info h;
+    CHECK_INT(tkd_llm_health_get(c, &h), TKD_LLM_REFUSED);
+    CHECK(tkd_llm_paused(c));
+    CHECK(strstr(h.why, "401") && strstr(h.why, "api_key_env") && !strstr(h.why, "refuse-me"));
     tkd_llm_free(c);
 }
 
@@ -509,6 +645,8 @@ int main(void) {
     RUN(dead_endpoint);
     RUN(cache_rw_then_replay);
     RUN(closed_port);
+    RUN(outage_held);
+    RUN(check_first);
     server_stop();
     return TEST_END();
 }

@@ -6,6 +6,7 @@
 #include "tkd/llm.h"
 #include "tkd_test.h"
 
+#include <curl/curl.h>
 #include <time.h>
 
 TEST(backoff) {
@@ -63,6 +64,20 @@ TEST(retry_after) {
     CHECK_INT(tkd_llm_parse_retry_after(NULL, now, &s), -1);
 }
 
+/* Which failures are an endpoint's outage (held, not charged) and which a
+ * flaky endpoint's (charged retries). */
+TEST(outage_kinds) {
+    CHECK(tkd_llm_is_outage(CURLE_COULDNT_CONNECT, 0));
+    CHECK(tkd_llm_is_outage(CURLE_OPERATION_TIMEDOUT, 0));
+    CHECK(tkd_llm_is_outage(CURLE_GOT_NOTHING, 0));
+    CHECK(tkd_llm_is_outage(CURLE_RECV_ERROR, 0));
+    CHECK(tkd_llm_is_outage(CURLE_OK, 502) && tkd_llm_is_outage(CURLE_OK, 503) && tkd_llm_is_outage(CURLE_OK, 504));
+    CHECK(!tkd_llm_is_outage(CURLE_OK, 200) && !tkd_llm_is_outage(CURLE_OK, 500) && !tkd_llm_is_outage(CURLE_OK, 429));
+    CHECK(!tkd_llm_is_outage(CURLE_OK, 400) && !tkd_llm_is_outage(CURLE_WRITE_ERROR, 0));
+    CHECK_STR(tkd_llm_status_name(TKD_LLM_UNAVAILABLE), "unavailable");
+    CHECK_STR(tkd_llm_health_name(TKD_LLM_DOWN), "down");
+}
+
 TEST(config) {
     const char *text = "{\"output_dir\": \"o\", \"seed\": 9, \"teacher\": {\"model\": \"qwen\", \"base_urls\": "
                        "[\"http://a:8000/v1\", \"http://b:8000/v1\"], \"cache\": \"replay-only\", "
@@ -83,7 +98,16 @@ TEST(config) {
     CHECK_INT(c.max_in_flight, 256);
     CHECK_INT(c.seed, 9);
     CHECK_STR(c.cache_dir, "llm-cache");
+    CHECK_NEAR(c.wait_for_endpoint_s, 1800, 0); /* the default: half an hour for vLLM to load */
     tkd_job_free(&job);
+    CHECK_INT(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"wait_for_endpoint_s\":5}}", NULL, 0,
+                                &job, &e),
+              0);
+    CHECK_INT(tkd_llm_config_from_job(&job, &c, &e), 0);
+    CHECK_NEAR(c.wait_for_endpoint_s, 5, 0);
+    tkd_job_free(&job);
+    CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"wait_for_endpoint_s\":-1}}", NULL, 0, &job,
+                            &e) != 0);
     /* schema errors name the key */
     CHECK(tkd_job_load_text("t.json", "{\"output_dir\":\"o\",\"teacher\":{\"cache\":\"maybe\"}}", NULL, 0, &job, &e) !=
           0);
@@ -109,5 +133,6 @@ int main(void) {
     RUN(backoff);
     RUN(retry_after);
     RUN(config);
+    RUN(outage_kinds);
     return TEST_END();
 }

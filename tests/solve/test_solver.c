@@ -332,6 +332,24 @@ TEST(length_and_api_errors) {
     CHECK_STR(json_string_value(json_object_get(r1, "status")), "http_error");
     json_decref(j);
     tkd_solver_free(s);
+    /* the teacher rejects the request itself: final (failed); it cannot answer: transient (api_error) */
+    static const struct {
+        tkd_llm_status st;
+        int code;
+        tkd_status want;
+    } cases[] = {{TKD_LLM_HTTP_ERROR, 400, TKD_ST_FAILED},    {TKD_LLM_HTTP_ERROR, 422, TKD_ST_FAILED},
+                 {TKD_LLM_HTTP_ERROR, 413, TKD_ST_FAILED},    {TKD_LLM_HTTP_ERROR, 0, TKD_ST_FAILED},
+                 {TKD_LLM_HTTP_ERROR, 401, TKD_ST_API_ERROR}, {TKD_LLM_RETRIES_EXHAUSTED, 503, TKD_ST_API_ERROR},
+                 {TKD_LLM_NETWORK, 0, TKD_ST_API_ERROR},      {TKD_LLM_TIMEOUT, 0, TKD_ST_API_ERROR},
+                 {TKD_LLM_UNAVAILABLE, 0, TKD_ST_API_ERROR},  {TKD_LLM_CACHE_MISS, 0, TKD_ST_API_ERROR}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s = mk(&c, "42");
+        tkd_solver_start(s, &e);
+        CHECK_INT(feed(s, failed(cases[i].st, cases[i].code, "x")), TKD_SOLVER_ACT_DONE);
+        CHECK_INT(tkd_solver_status(s), cases[i].want);
+        CHECK_INT(tkd_status_is_final(tkd_solver_status(s)), cases[i].want != TKD_ST_API_ERROR);
+        tkd_solver_free(s);
+    }
 }
 
 TEST(single_step_and_rejected_calls) {

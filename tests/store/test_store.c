@@ -21,6 +21,10 @@ TEST(names) {
     CHECK_STR(tkd_status_name(TKD_ST_FAILED), "failed");
     CHECK_STR(tkd_status_name((tkd_status)77), "unknown");
     CHECK_INT(sizeof(tkd_record), 72);
+    /* the resume rule: every status is final but api_error (README, "Which samples are redone") */
+    for (int st = 0; st < TKD_ST_COUNT; st++)
+        CHECK_INT(tkd_status_is_final(st), st != TKD_ST_API_ERROR);
+    CHECK(!tkd_status_is_final(-1) && !tkd_status_is_final(TKD_ST_COUNT));
 }
 
 TEST(roundtrip) {

@@ -7,6 +7,7 @@
  * Replies come from a scripted teacher: --script FILE.jsonl holds lines
  *   {"problem": "ID", "turns": [{"tool_calls": [{"name": "...", "arguments": {...}}]},
  *                               {"content": "... \\boxed{42}", "reasoning": "..."}]}
+ * (a turn may also set "finish_reason", e.g. "length", and "completion_tokens")
  * The problem id is read from the first "Problem id: ID" in any message, else
  * from the X-TKD-Tag header (a line whose "problem" is the whole tag wins:
  * back-translation requests are scripted per call and attempt, and GET /stats
@@ -28,6 +29,13 @@
  * GET /stats counts what was received and checks the client from here: a
  * body seen again after a 4xx is a retried 4xx; a body seen again after a 429
  * sooner than its Retry-After is a violation.
+ *
+ * Outages: --start-after S holds the port (bound, not listening: connections
+ * are refused) for S seconds before serving, so a test can start tkd against
+ * a server that is down and comes up later, or restart a killed server on
+ * the same port. The client's endpoint checks (X-TKD-Tag: tkd-health-check)
+ * get no injected fault and are counted apart (health_checks), so they leave
+ * the fault statistics alone.
  */
 #include <jansson.h>
 #include <math.h>
@@ -41,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,7 +69,7 @@ typedef struct seen {
 typedef struct server {
     /* options */
     int port, threads;
-    double latency_ms, jitter_ms, stall_ms, retry_after_s, max_seconds;
+    double latency_ms, jitter_ms, stall_ms, retry_after_s, max_seconds, start_after;
     double rate[O_N];
     int hermes, reasoning;
     const char *key; /* required bearer token, or NULL */
@@ -73,7 +82,7 @@ typedef struct server {
     size_t heap_n, heap_cap;
     int stop;
     seen *seen;
-    atomic_llong count[O_N], requests, in_flight, max_in_flight;
+    atomic_llong count[O_N], requests, in_flight, max_in_flight, health_checks;
     atomic_llong by_role[3]; /* requests tagged .../translator/..., /judge/, /rephrase/ */
     long long distinct, retried_4xx, ra_checked, ra_violations, counter_4xx, counter_5xx, counter_bad;
     double min_ra_ratio;
@@ -214,6 +223,7 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
     }
     json_t *msg = json_pack("{s:s}", "role", "assistant");
     const char *finish = "stop";
+    long ct_script = -1;
     char text[160];
     if (json_array_size(turns)) {
         size_t t = n_asst < json_array_size(turns) ? n_asst : json_array_size(turns) - 1;
@@ -258,6 +268,10 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
         const char *rs = json_string_value(json_object_get(turn, "reasoning"));
         if (rs)
             json_object_set_new(msg, "reasoning_content", json_string(rs));
+        if (json_is_string(json_object_get(turn, "finish_reason")))
+            finish = json_string_value(json_object_get(turn, "finish_reason"));
+        if (json_is_integer(json_object_get(turn, "completion_tokens")))
+            ct_script = (long)json_integer_value(json_object_get(turn, "completion_tokens"));
     } else {
         snprintf(text, sizeof text, "Reply %016llx after %zu assistant turns. The answer is \\boxed{%llu}.",
                  (unsigned long long)h, n_asst, (unsigned long long)(h % 1000));
@@ -266,7 +280,7 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
             json_object_set_new(msg, "reasoning_content", json_string("Thinking about it."));
     }
     const char *content = json_string_value(json_object_get(msg, "content"));
-    long ct = content ? (long)strlen(content) / 4 + 1 : 1, pt = (long)req_len / 4 + 1;
+    long ct = ct_script >= 0 ? ct_script : content ? (long)strlen(content) / 4 + 1 : 1, pt = (long)req_len / 4 + 1;
     char cid[40];
     snprintf(cid, sizeof cid, "chatcmpl-%016llx", (unsigned long long)h);
     json_t *model = json_object_get(req, "model");
@@ -283,6 +297,19 @@ static char *ok_reply(server *s, json_t *req, const char *tag, uint64_t h, size_
 static void decide(server *s, pend *p, const char *auth, const char *tag) {
     uint64_t h = fnv64(p->body ? p->body : "", p->len);
     double now = now_s();
+    if (tag && !strcmp(tag, "tkd-health-check")) { /* the client's endpoint check: no fault, no count */
+        atomic_fetch_add(&s->health_checks, 1);
+        json_t *req = json_loadb(p->body ? p->body : "", p->len, 0, NULL);
+        int authorized = !s->key || (auth && !strncmp(auth, "Bearer ", 7) && !strcmp(auth + 7, s->key));
+        p->outcome = authorized ? O_OK : O_UNAUTH;
+        p->code = authorized ? 200 : 401;
+        p->due = now;
+        p->reply =
+            authorized ? ok_reply(s, req, tag, h, p->len) : strdup("{\"error\":{\"message\":\"invalid api key\"}}");
+        p->reply_len = p->reply ? strlen(p->reply) : 0;
+        json_decref(req);
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     double u = rnd(s), lat = s->latency_ms + s->jitter_ms * rnd(s);
     /* the retry checks */
@@ -429,6 +456,7 @@ static enum MHD_Result stats_reply(struct MHD_Connection *conn, server *s) {
     pthread_mutex_lock(&s->mu);
     json_object_set_new(o, "requests", json_integer(atomic_load(&s->requests)));
     json_object_set_new(o, "in_flight", json_integer(atomic_load(&s->in_flight)));
+    json_object_set_new(o, "health_checks", json_integer(atomic_load(&s->health_checks)));
     json_object_set_new(o, "max_in_flight", json_integer(atomic_load(&s->max_in_flight)));
     json_object_set_new(o, "bt_translator", json_integer(atomic_load(&s->by_role[0])));
     json_object_set_new(o, "bt_judge", json_integer(atomic_load(&s->by_role[1])));
@@ -490,12 +518,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (p->phase == 2)
         return send_reply(conn, p);
-    atomic_fetch_add(&s->requests, 1);
+    const char *tag = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag");
+    if (!tag || strcmp(tag, "tkd-health-check"))
+        atomic_fetch_add(&s->requests, 1);
     {
         static const char *const roles[3] = {"/translator/", "/judge/", "/rephrase/"};
-        const char *tg = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TKD-Tag");
-        for (int k = 0; k < 3 && tg; k++)
-            if (strstr(tg, roles[k]))
+        for (int k = 0; k < 3 && tag; k++)
+            if (strstr(tag, roles[k]))
                 atomic_fetch_add(&s->by_role[k], 1);
     }
     decide(s, p, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
@@ -567,6 +596,7 @@ static void usage(void) {
                     "         [--fault-truncate R] [--fault-drop R] [--fault-4xx R] [--fault-all R]\n"
                     "         [--retry-after S] [--stall-ms MS] [--script FILE.jsonl] [--tool-format native|hermes]\n"
                     "         [--reasoning] [--require-key-env NAME] [--seed N] [--max-seconds S]\n"
+                    "         [--start-after S]\n"
                     "prints 'port N' on stdout once listening; GET /stats returns counts\n");
 }
 
@@ -603,6 +633,8 @@ int main(int argc, char **argv) {
             s.stall_ms = d;
         else if (!strcmp(a, "--retry-after"))
             s.retry_after_s = d;
+        else if (!strcmp(a, "--start-after"))
+            s.start_after = d;
         else if (!strcmp(a, "--max-seconds"))
             s.max_seconds = d;
         else if (!strcmp(a, "--seed"))
@@ -663,6 +695,22 @@ int main(int argc, char **argv) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)s.port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s.start_after > 0) { /* down: hold the port, refuse connections, then serve on it */
+        int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+        socklen_t sl = sizeof sa;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+            fprintf(stderr, "tkd_testserver: cannot bind 127.0.0.1:%d\n", s.port);
+            return 1;
+        }
+        printf("port %u\n", (unsigned)ntohs(sa.sin_port));
+        fflush(stdout);
+        struct timespec wait = {(time_t)s.start_after, (long)((s.start_after - floor(s.start_after)) * 1e9)};
+        if (sigtimedwait(&set, NULL, &wait) > 0)
+            return 0; /* stopped while down */
+        close(fd);
+        s.port = ntohs(sa.sin_port);
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -673,7 +721,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    printf("port %u\n", info ? (unsigned)info->port : (unsigned)s.port);
+    if (s.start_after <= 0)
+        printf("port %u\n", info ? (unsigned)info->port : (unsigned)s.port);
     fflush(stdout);
     struct timespec ts = {(time_t)s.max_seconds, (long)((s.max_seconds - floor(s.max_seconds)) * 1e9)};
     int sig = sigtimedwait(&set, NULL, &ts);
