@@ -523,6 +523,8 @@ agree1:
             continue;
         x.lcfg[r].seed = x.run_seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(x.rank + 1 + 1000 * r));
         rc = tkd_llm_create(&x.lcfg[r], &x.run.llm[ci], e);
+        if (!rc && x.lcfg[r].cache != TKD_LLM_CACHE_REPLAY)
+            tkd_llm_check(x.run.llm[ci]); /* no work is taken before its endpoints answer (runner.c) */
     }
     if (!rc)
         rc = alloc_agents(&x, e);
