@@ -9,6 +9,7 @@
 #include "tkd/job.h"
 #include "tkd/store.h"
 
+#include <jansson.h>
 #include <mpi.h>
 #include <stdio.h>
 
@@ -83,6 +84,11 @@ int tkd_phase_report_sweep(const char *plan_path, tkd_err *e);
  * endpoint URLs, prompt files, tool names, the model folder and train data.
  * "data" is the import. An unknown name is TKD_EUSAGE naming the phases. */
 int tkd_phase_check(const tkd_job *job, const char *const *names, int n, tkd_err *e);
+
+/* The OpenAI tool specs of the tools solve.tools names (all when empty), as
+ * a JSON array (caller decrefs); an unknown name is an error naming it. The
+ * one reader for solve, eval's tir arms and export's tir set. */
+json_t *tkd_phase_solve_tools(const tkd_job *job, tkd_err *e);
 
 /* OUT/problems.h5 (caller frees) */
 char *tkd_phase_problems_path(const tkd_job *job, tkd_err *e);

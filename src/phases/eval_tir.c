@@ -36,30 +36,8 @@ int eval_tir_setup(eval_ctx *x, tkd_err *e) {
         if (rc)
             return rc;
     }
-    json_t *names = tkd_job_get(job, "solve.tools");
-    size_t n = json_array_size(names), i;
-    const char **list = NULL;
-    if (n) {
-        if (!(list = tkd_calloc(n + 1, sizeof *list, e)))
-            return TKD_ENOMEM;
-        json_t *v;
-        json_array_foreach(names, i, v) {
-            list[i] = json_string_value(v);
-            if (!tkd_tools_find(list[i])) {
-                free(list);
-                return tkd_err_set(e, TKD_EINVAL, "%s: solve.tools[%zu]: unknown tool '%s' (see `tkd tool list`)",
-                                   job->path, i, json_string_value(v));
-            }
-        }
-    }
-    char *specs = tkd_tools_specs_json(list, e);
-    free(list);
-    if (!specs)
+    if (!(x->tools = tkd_phase_solve_tools(job, e)))
         return e->code ? e->code : TKD_ENOMEM;
-    x->tools = json_loads(specs, 0, NULL);
-    free(specs);
-    if (!json_is_array(x->tools))
-        return tkd_err_set(e, TKD_EINTERNAL, "eval: the toolkit's specs are not a JSON array");
     json_t *arms = tkd_job_get(job, "eval.arms");
     for (int a = 0; a < x->n_arms; a++) {
         eval_arm *ar = &x->arms[a];

@@ -448,19 +448,9 @@ static char *out_path(const tkd_job *job, const char *key, const char *name) {
 }
 
 static int load_tools(exp_ctx *x, const tkd_job *job, tkd_err *e) {
-    json_t *names = tkd_job_get(job, "solve.tools");
-    size_t n = json_array_size(names);
-    const char **list = n ? tkd_calloc(n + 1, sizeof *list, e) : NULL;
-    if (n && !list)
-        return TKD_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        list[i] = json_string_value(json_array_get(names, i));
-    char *specs = tkd_tools_specs_json(list, e);
-    free(list);
-    if (!specs)
+    json_t *arr = tkd_phase_solve_tools(job, e);
+    if (!arr)
         return e->code ? e->code : TKD_ENOMEM;
-    json_t *arr = json_loads(specs, 0, NULL);
-    free(specs);
     size_t k = json_array_size(arr);
     exp_tools *t = &x->tools;
     t->names = tkd_calloc(k + 1, sizeof *t->names, e);

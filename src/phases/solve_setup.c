@@ -20,6 +20,36 @@ static int load_prompt(solve_ctx *x, const char *key, const char **dst, int idx,
     return rc;
 }
 
+json_t *tkd_phase_solve_tools(const tkd_job *job, tkd_err *e) {
+    json_t *names = tkd_job_get(job, "solve.tools");
+    size_t n = json_array_size(names), i;
+    const char **list = NULL;
+    if (n && !(list = tkd_calloc(n + 1, sizeof *list, e)))
+        return NULL;
+    json_t *v;
+    json_array_foreach(names, i, v) {
+        list[i] = json_string_value(v);
+        if (!tkd_tools_find(list[i])) {
+            tkd_err_set(e, TKD_EINVAL, "%s: solve.tools[%zu]: unknown tool '%s' (see `tkd tool list`)", job->path, i,
+                        list[i] ? list[i] : "");
+            free(list);
+            return NULL;
+        }
+    }
+    char *specs = tkd_tools_specs_json(list, e);
+    free(list);
+    if (!specs)
+        return NULL;
+    json_t *arr = json_loads(specs, 0, NULL);
+    free(specs);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        tkd_err_set(e, TKD_EINTERNAL, "the toolkit's specs are not a JSON array");
+        return NULL;
+    }
+    return arr;
+}
+
 int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
     const tkd_job *job = x->job;
     tkd_solver_cfg *c = &x->scfg;
@@ -42,31 +72,8 @@ int solve_cfg_from_job(solve_ctx *x, tkd_err *e) {
     if (!strstr(c->user_template, "{problem}"))
         return tkd_err_set(e, TKD_EINVAL, "%s: solve.prompts.user: the prompt has no {problem} placeholder", job->path);
     /* the tools offered: solve.tools, or all */
-    json_t *names = tkd_job_get(job, "solve.tools");
-    size_t n = json_array_size(names), i;
-    const char **list = NULL;
-    if (n) {
-        list = tkd_calloc(n + 1, sizeof *list, e);
-        if (!list)
-            return TKD_ENOMEM;
-        json_t *v;
-        json_array_foreach(names, i, v) {
-            list[i] = json_string_value(v);
-            if (!tkd_tools_find(list[i])) {
-                free(list);
-                return tkd_err_set(e, TKD_EINVAL, "%s: solve.tools[%zu]: unknown tool '%s' (see `tkd tool list`)",
-                                   job->path, i, json_string_value(v));
-            }
-        }
-    }
-    char *specs = tkd_tools_specs_json(list, e);
-    free(list);
-    if (!specs)
+    if (!(x->tools = tkd_phase_solve_tools(job, e)))
         return e->code ? e->code : TKD_ENOMEM;
-    x->tools = json_loads(specs, 0, NULL);
-    free(specs);
-    if (!json_is_array(x->tools))
-        return tkd_err_set(e, TKD_EINTERNAL, "solve: the toolkit's specs are not a JSON array");
     c->tools = x->tools;
     tkd_grade_opts_from_job(job, &c->grade);
     c->model = x->lcfg.model;

@@ -34,6 +34,9 @@ def solution(a, b, s, variant):
 
 
 traces = [json.loads(l) for l in sys.stdin if l.strip()]
+# a stable order (the store's follows the order the samples finished in), so
+# each problem gets the same kind on every run: t/00000 is always accepted
+traces.sort(key=lambda t: (t["text"]["id"], t["sample"]))
 order = {}
 for t in traces:
     if t["status"] == "correct":
