@@ -2,36 +2,12 @@
 # test server (teacher, translator, judge and rephrase replies), a fixture of
 # N problems solved by `tkd solve` (its completion merges src/solve.h5), job
 # files, and output folders seeded with that solve store (bt_out).
-set -euo pipefail
-: "${TKD:?TKD (the tkd CLI) must be set; run through ctest}" "${TKD_BUILD_DIR:?}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SERVER=$TKD_BUILD_DIR/bin/tkd_testserver
-[ -x "$SERVER" ] || { echo "tkd_testserver not built"; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-work=$(mktemp -d "${TMPDIR:-/tmp}/tkd-bt.XXXXXX")
-spids=()
-cleanup() {
-  for p in "${spids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
+test_prefix=bt
+source "$here/../lib/phase_test.sh"
 check() { /usr/bin/python3 "$here/check_bt.py" "$@"; }
-stats() { curl -s "http://127.0.0.1:$port/stats"; }
-stat_of() { stats | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 expect_of() { /usr/bin/python3 -c "import json; print(json.load(open('$work/expected.json'))['$1'])"; }
 
-start_server() { # start_server ARGS...: sets port
-  rm -f "$work/server.port"
-  "$SERVER" --port 0 --max-seconds 600 --script "$work/script.jsonl" "$@" >"$work/server.port" 2>"$work/server.log" &
-  spids+=($!)
-  for _ in $(seq 100); do [ -s "$work/server.port" ] && break; sleep 0.05; done
-  port=$(awk '{print $2}' "$work/server.port")
-  [ -n "$port" ] || fail "the test server did not start"
-}
 job() { # job FILE OUTDIR [extra top-level JSON members]
   cat >"$1" <<JSON
 {"output_dir": "$2", "log_level": "info",
