@@ -10,26 +10,13 @@
 #    results.json; --metrics-only rewrites it the same.
 #  - kill -9 of a rank mid-run, then a re-run; SIGTERM to a plain process
 #    mid-run (exit 3), then a re-run: nothing lost or duplicated, the same results.
-set -euo pipefail
-: "${TKD:?TKD (the tkd CLI) must be set; run through ctest}" "${TKD_BUILD_DIR:?}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SERVER=$TKD_BUILD_DIR/bin/tkd_testserver
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-work=$(mktemp -d "${TMPDIR:-/tmp}/tkd-eval.XXXXXX")
-spids=()
-cleanup() {
-  for p in "${spids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
+test_prefix=eval
+source "$here/../lib/phase_test.sh"
 K=4 B=200 SEED=7
 /usr/bin/python3 "$here/gen_fixture.py" "$work" base,tuned $K 30 20
 
-start_server() { # start_server NAME ARGS...: sets port
+start_server() { # start_server NAME ARGS...: sets port (two servers, each with its own port file and log)
   rm -f "$work/$1.port"
   local name=$1
   shift

@@ -1,5 +1,5 @@
-# Shared by the phase shell tests (tests/solve/lib.sh, tests/backtranslate/lib.sh):
-# a scratch folder removed at exit with the test servers started in it, fail/ok,
+# Shared by the phase shell tests (tests/solve/lib.sh, tests/backtranslate/lib.sh,
+# tests/eval/test_eval.sh): a scratch folder removed at exit with the test servers started in it, fail/ok,
 # and the project's scripted test server (start_server; stats and stat_of read
 # its /stats). Set test_prefix before sourcing to name the scratch folder.
 set -euo pipefail
