@@ -10,6 +10,7 @@
  * runner merges the shards into OUT/eval.h5).
  */
 #include "eval_int.h"
+#include "runner.h"
 
 #include "tkd/agents.h"
 
@@ -274,14 +275,6 @@ static int work(eval_ctx *x, tkd_dist *d, tkd_err *e) {
     return 0;
 }
 
-static int agree_all(MPI_Comm comm, int *rc, tkd_err *e) {
-    int worst = 0;
-    MPI_Allreduce(rc, &worst, 1, MPI_INT, MPI_MIN, comm);
-    if (worst && !*rc)
-        *rc = tkd_err_set(e, worst, "eval: another rank failed to start (see its message)");
-    return worst != 0;
-}
-
 static int alloc_slots(eval_ctx *x, tkd_err *e) {
     int cap = (int)tkd_job_int(x->job, "eval.max_in_flight");
     x->n_slots_cap = cap;
@@ -335,7 +328,7 @@ int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
         else
             rc = eval_done_set(&x, done, e);
     }
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "eval", e))
         goto out;
     if ((rc = make_engines(&x, e)) || (rc = eval_tir_setup(&x, e)) || (rc = alloc_slots(&x, e)))
         goto agree;
@@ -360,7 +353,7 @@ int tkd_eval_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
         tkd_store_set_flush_every(x.shard, (size_t)tkd_job_int(job, "store.flush_every"));
     }
 agree:
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "eval", e))
         goto out;
     tkd_dist_cfg cfg;
     tkd_dist_cfg_default(&cfg);

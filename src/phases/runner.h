@@ -63,7 +63,7 @@ int phase_report_durable(phase_run *r, int force, tkd_err *e);
 /* The event loop; returns 0 (every item done, or stopped after grace), or
  * an error (the shard stays open). */
 int phase_loop(phase_run *r, const phase_hooks *h, tkd_err *e);
-/* Setup barrier: any rank's failure (rc) fails every rank; returns 1 when
+/* Setup barrier of every MPI phase (testwork and eval too): any rank's failure (rc) fails every rank; returns 1 when
  * some rank failed (rc set on this rank too). */
 int phase_agree(MPI_Comm comm, int *rc, const char *label, tkd_err *e);
 /* This rank's next shard in dir, created with the job and a manifest of

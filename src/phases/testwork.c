@@ -6,6 +6,7 @@
  * stop let what is in flight finish for dist.grace_s before closing the shard.
  */
 #include "tkd/phases.h"
+#include "runner.h"
 
 #include "tkd/dist.h"
 #include "tkd/store.h"
@@ -103,16 +104,6 @@ static int write_record(tw *t, const slot *s, tkd_err *e) {
         raise(SIGKILL);
     }
     return 0;
-}
-
-/* Collective: 1 when any rank failed; rc is then set on every rank (to a
- * failing rank's code, so that every rank exits alike). */
-static int agree_all(MPI_Comm comm, int *rc, tkd_err *e) {
-    int worst = 0;
-    MPI_Allreduce(rc, &worst, 1, MPI_INT, MPI_MIN, comm);
-    if (worst && !*rc)
-        *rc = tkd_err_set(e, worst, "testwork: another rank failed to start (see its message)");
-    return worst != 0;
 }
 
 static void nap(double s) {
@@ -235,7 +226,7 @@ int tkd_testwork_run(const tkd_job *job, MPI_Comm comm, tkd_err *e) {
     }
     /* rank 0 has read the done-set before any rank creates this run's shard */
 agree1:
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "testwork", e))
         goto out;
     if ((rc = tkd_store_next_attempt(dir, t.rank, &t.attempt, e)) ||
         !(path = tkd_store_shard_path(dir, t.rank, t.attempt, e)))
@@ -255,7 +246,7 @@ agree1:
     tkd_rng_seed(&t.rng, (uint64_t)tkd_job_int(job, "seed") ^ (0x9e3779b97f4a7c15ull * (uint64_t)(t.rank + 1)) ^
                              ((uint64_t)t.attempt << 32));
 agree:
-    if (agree_all(comm, &rc, e))
+    if (phase_agree(comm, &rc, "testwork", e))
         goto out;
     tkd_dist_cfg cfg;
     tkd_dist_cfg_default(&cfg);
