@@ -322,4 +322,29 @@ void tkd_sft_free(tkd_sft_example *ex, int n);
 int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_comm *comm, volatile sig_atomic_t *stop,
               tkd_err *e);
 
+/* ---- the GPU trainer's memory plan (plain C: `tkd train --dry-run` needs
+ * neither weights nor a GPU). The CUDA twin (src/model/cuda/tkd_cuda.h)
+ * makes exactly these three allocations, sized here, before the first step. ---- */
+#include <stdio.h>
+typedef struct tkd_gpu_plan {
+    /* bytes per GPU */
+    size_t weights;     /* frozen base in bf16, trainable fp32 masters and their bf16 copies */
+    size_t activations; /* what the forward keeps for the backward for B x T tokens (only the layer
+                         * inputs plus one layer's worth with recompute), backward scratch, the loss
+                         * chunk's logits, attention scratch, the cuBLASLt workspace */
+    size_t state;       /* fp32 gradients, AdamW m and v, the gradient all-reduce bucket */
+    size_t total;       /* the sum, plus the CUDA context and library reserve (stated in the print) */
+    size_t n_frozen, n_trainable; /* parameters */
+    int loss_chunk_rows;          /* rows of logits made at a time by the loss */
+    /* FLOPs per trained token as NeMo AutoModel counts them for a frozen base:
+     * (6 x parameters + attention) x (2 + trainable/frozen) / 3 */
+    double flops_per_token;
+} tkd_gpu_plan;
+
+/* lora NULL with full set: full fine-tuning. B, T: rows per micro-batch and tokens per row. */
+int tkd_gpu_plan_make(const tkd_model_config *c, const tkd_lora_config *lora, int full, int B, int T, int recompute,
+                      tkd_gpu_plan *p, tkd_err *e);
+/* The plan as a readable table in GiB, one line per allocation and the total. */
+void tkd_gpu_plan_print(const tkd_gpu_plan *p, FILE *f);
+
 #endif
