@@ -124,4 +124,30 @@ void tkd_tools_pool_free(tkd_tools_pool *p);
 int tkd_tools_call_isolated(const char *name, const char *args_json, char **answer, const tkd_tool_limits *limits,
                             tkd_err *e);
 
+/* ---- exact subsets of the real line (src/tools/rset.c) ----
+ * A finite union of intervals and points with real algebraic ends, kept in a
+ * minimal form so that equal sets have equal representations: what the
+ * inequality tools answer and how the grader compares inequalities as
+ * solution sets. Functions return 0 or a TKD_E* code (e set where taken). */
+typedef struct tkd_expr tkd_expr;
+typedef struct tkd_rset tkd_rset;
+/* The solution set in var of one relation (< <= > >= == !=) between rational
+ * functions of var with rational coefficients, or a linear one with algebraic
+ * coefficients (x > sqrt(2)); TKD_EMATH (unsupported) otherwise, TKD_ELIMIT
+ * above max_degree (<= 0: 200). */
+int tkd_rset_solve(const tkd_expr *rel, const char *var, int max_degree, tkd_rset **out, tkd_err *e);
+/* The interval between two algebraic constants (NULL or -oo/oo: unbounded);
+ * TKD_EMATH when an end is not algebraic (pi) or lo >= hi. */
+int tkd_rset_interval(const tkd_expr *lo, const tkd_expr *hi, int lo_closed, int hi_closed, tkd_rset **out,
+                      tkd_err *e);
+int tkd_rset_all(int member, tkd_rset **out); /* the reals (member 1) or the empty set (0) */
+/* a | b, or a & b when inter; 0 or TKD_ENOMEM. */
+int tkd_rset_combine(const tkd_rset *a, const tkd_rset *b, int inter, tkd_rset **out);
+void tkd_rset_complement(tkd_rset *s);
+int tkd_rset_equal(const tkd_rset *a, const tkd_rset *b); /* exact */
+/* SymPy's printing: var NULL as a set (Union(Interval.open(-oo, 1), {2})),
+ * else as relations in var joined by & and | (reduce_inequalities). */
+int tkd_rset_print(const tkd_rset *s, const char *var, tkd_buf *b, tkd_err *e);
+void tkd_rset_free(tkd_rset *s);
+
 #endif
