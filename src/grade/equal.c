@@ -389,6 +389,9 @@ int gq_eq(G *g, const gnode *x, const gnode *y) {
             return set_why(g, "too many \\pm signs", UND);
         return gq_eq(g, ex, ey);
     }
+    /* inequalities, intervals and their unions: the same solution set (equal_set.c) */
+    if (gq_sets(g, x, y))
+        return EQ;
     /* text answers */
     if (x->k == GN_TEXT || y->k == GN_TEXT)
         return eq_text(g, x, y);

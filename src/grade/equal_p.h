@@ -1,8 +1,8 @@
 /*
  * The comparer's shared state, split over equal.c (the policy's structure:
- * text, collections, intervals, relations, the entry point) and
+ * text, collections, intervals, relations, the entry point),
  * equal_num.c (scalars: exact rationals, Arb balls, random points, the
- * decimal rule, equations). Internal to src/grade.
+ * decimal rule, equations) and equal_set.c (inequalities as solution sets). Internal to src/grade.
  */
 #ifndef TKD_GRADE_EQUAL_P_H
 #define TKD_GRADE_EQUAL_P_H
@@ -38,6 +38,7 @@ static inline int set_why(G *g, const char *why, int r) {
 int gq_eq(G *g, const gnode *x, const gnode *y);            /* any two answers */
 int gq_scalar(G *g, const gnode *x, const gnode *y);        /* two scalar expressions */
 int gq_equations(G *g, const gnode *x, const gnode *y);     /* two equations */
+int gq_sets(G *g, const gnode *x, const gnode *y);          /* 1: provably the same set of reals */
 int gq_balls_cmp(const acb_t x, const acb_t y, slong prec); /* 1 apart, 0 equal, -1 unclear */
 void gq_random_point(G *g, int nvars);
 

@@ -27,7 +27,7 @@ typedef enum {
     GN_PM,       /* k[0] ± k[1] (k[0] may be NULL); op = +1 for \pm, -1 for \mp */
     GN_REL,      /* k[0] op k[1] */
     GN_AND,      /* chain of relations a < x < b */
-    GN_LIST,     /* bare comma list (unordered) */
+    GN_LIST,     /* bare comma list (unordered); op: LIST_* words seen */
     GN_SET,      /* \{ ... \} */
     GN_TUPLE,    /* ( a, b, ... ) */
     GN_INTERVAL, /* lo, hi; lo_closed, hi_closed */
@@ -39,6 +39,8 @@ typedef enum {
 } gkind;
 
 enum { REL_EQ, REL_NE, REL_LT, REL_LE, REL_GT, REL_GE, REL_IN };
+/* GN_LIST's op: the words that joined its items (commas alone: 0) */
+enum { LIST_AND = 1, LIST_OR = 2, LIST_MIXED = 3 };
 
 struct tkd_gnode {
     gkind k;

@@ -48,6 +48,70 @@ static gnode *p_bracket(P *p, char open) {
     return g;
 }
 
+/* Set-builder notation \{x \mid P\}, \{x : P\}, \{x \in D \mid P\} (after "\{";
+ * \mid is "|" by now): the set is its predicate P, or "x \in D and P".
+ * *is_sb says whether it was one (else nothing is consumed). */
+static gnode *set_builder(P *p, int *is_sb) {
+    size_t save = p->i;
+    gl_ws(p);
+    size_t v = p->i, j = v + 1;
+    *is_sb = 0;
+    if (v >= p->end || !is_letter(p->s[v]) || (j < p->end && is_letter(p->s[j]))) {
+        p->i = save;
+        return NULL;
+    }
+    while (j < p->end && p->s[j] == ' ')
+        j++;
+    size_t dom = 0, sep = 0;
+    if (j < p->end && (p->s[j] == '|' || p->s[j] == ':')) {
+        sep = j;
+    } else if (j + 3 <= p->end && !strncmp(p->s + j, "\\in", 3) && !(j + 3 < p->end && is_letter(p->s[j + 3]))) {
+        dom = j + 3;
+        int depth = 0;
+        for (size_t k = dom; k < p->end && !sep; k++) {
+            char c = p->s[k];
+            if (c == '\\' && k + 1 < p->end && p->s[k + 1] == '}' && depth == 0)
+                break;
+            if (c == '\\') {
+                k++;
+                continue;
+            }
+            depth += (c == '{' || c == '(' || c == '[') - (c == '}' || c == ')' || c == ']');
+            if (depth == 0 && (c == '|' || c == ':'))
+                sep = k;
+        }
+    }
+    if (!sep) {
+        p->i = save;
+        return NULL;
+    }
+    *is_sb = 1;
+    gnode *var = gl_mk_str(p, GN_SYM, p->s + v, 1);
+    gnode *domain = dom ? gl_sub_parse(p, dom, sep, 0) : NULL;
+    if (!var || (dom && !domain))
+        return NULL;
+    p->i = sep + 1;
+    int save_abs = p->abs_depth, save_fa = p->func_arg;
+    p->abs_depth = p->func_arg = 0;
+    char closed = 0;
+    gnode *pred = gl_list_until(p, "}", &closed);
+    p->abs_depth = save_abs;
+    p->func_arg = save_fa;
+    if (!pred)
+        return NULL;
+    if (closed != '}')
+        return gl_fail(p, "a closing \\}");
+    if (!domain || (domain->k == GN_SYM && !strcmp(domain->str, "R")))
+        return pred;
+    gnode *in = gl_mk2(p, GN_REL, var, domain);
+    gnode *both = in ? gl_mk2(p, GN_LIST, in, pred) : NULL;
+    if (!both)
+        return NULL;
+    in->op = REL_IN;
+    both->op = LIST_AND;
+    return both;
+}
+
 static gnode *p_primary(P *p) {
     if (p->depth >= TKD_GRADE_MAX_DEPTH)
         return gl_fail(p, "nested too deeply");
@@ -189,6 +253,10 @@ static gnode *p_primary(P *p) {
         return gl_mk(p, GN_SET, 0);
     if (gl_name_is(nm, len, "{")) {
         char closed = 0;
+        int is_sb = 0;
+        gnode *sb = set_builder(p, &is_sb);
+        if (is_sb)
+            return sb;
         if (gl_at_cmd(p, "}")) {
             p->i += 2;
             return gl_mk(p, GN_SET, 0);
@@ -330,15 +398,25 @@ gnode *gl_factor(P *p) {
     return b;
 }
 
-/* Words that separate list items: "and", "or". */
-static size_t sep_word(P *p) {
+/* Words that separate list items: "and", "or" (also \text{ and }, \land,
+ * \lor); *kind (may be NULL) gets LIST_AND or LIST_OR. */
+static size_t sep_word_kind(P *p, int *kind) {
     gl_ws(p);
     const char *s = p->s + p->i;
     size_t left = p->end - p->i;
+    int k_ = 0;
+    if (!kind)
+        kind = &k_;
     if (left >= 3 && !strncmp(s, "and", 3) && (left == 3 || !is_letter(s[3])))
-        return 3;
+        return *kind = LIST_AND, 3;
     if (left >= 2 && !strncmp(s, "or", 2) && (left == 2 || !is_letter(s[2])))
-        return 2;
+        return *kind = LIST_OR, 2;
+    static const char *const logic[] = {"\\land", "\\wedge", "\\lor", "\\vee", NULL};
+    for (int j = 0; logic[j]; j++) {
+        size_t ll = strlen(logic[j]);
+        if (left >= ll && !strncmp(s, logic[j], ll) && (left == ll || !is_letter(s[ll])))
+            return *kind = j < 2 ? LIST_AND : LIST_OR, ll;
+    }
     /* \text{ and }, \text{or}, \mbox{ and } */
     static const char *const tx[] = {"\\text{", "\\mbox{", "\\textrm{", "\\textnormal{", NULL};
     for (const char *const *t = tx; *t; t++) {
@@ -352,6 +430,7 @@ static size_t sep_word(P *p) {
                                                                      : 0;
             if (!w)
                 continue;
+            *kind = w == 3 ? LIST_AND : LIST_OR;
             k += w;
             while (k < left && (s[k] == ' ' || s[k] == ','))
                 k++;
@@ -360,6 +439,10 @@ static size_t sep_word(P *p) {
         }
     }
     return 0;
+}
+
+static size_t sep_word(P *p) {
+    return sep_word_kind(p, NULL);
 }
 
 /* Can a factor start here (implicit multiplication)? */
@@ -602,7 +685,7 @@ gnode *gl_item(P *p) {
  * *closed receives the closer met (0 at the end); a one-item list is the item. */
 gnode *gl_list_until(P *p, const char *closers, char *closed) {
     gnode *items[TKD_GRADE_MAX_ITEMS];
-    int n = 0;
+    int n = 0, seps = 0, kind = 0;
     if (closed)
         *closed = 0;
     for (;;) {
@@ -629,9 +712,10 @@ gnode *gl_list_until(P *p, const char *closers, char *closed) {
             p->i += c == '=' ? 1 : 7; /* "= 5", "\approx 8.24": the value */
             continue;
         }
-        size_t sw = sep_word(p);
+        size_t sw = sep_word_kind(p, &kind);
         if (sw) {
             p->i += sw;
+            seps |= kind;
             continue;
         }
         if (n == TKD_GRADE_MAX_ITEMS)
@@ -643,8 +727,9 @@ gnode *gl_list_until(P *p, const char *closers, char *closed) {
         c = gl_peek(p);
         if (c == ',' || c == ';') {
             p->i++;
-        } else if ((sw = sep_word(p))) {
+        } else if ((sw = sep_word_kind(p, &kind))) {
             p->i += sw;
+            seps |= kind;
         } else if (c == '\0' || (*closers && strchr(closers, c) && c != '}') ||
                    (strchr(closers, '}') && gl_at_cmd(p, "}")) ||
                    (c == '.' && (p->i + 1 == p->end || strchr(" }", p->s[p->i + 1])))) {
@@ -670,8 +755,10 @@ gnode *gl_list_until(P *p, const char *closers, char *closed) {
     if (n == 1)
         return items[0];
     gnode *g = gl_mk(p, GN_LIST, n);
-    if (g)
+    if (g) {
         memcpy(g->kid, items, sizeof(gnode *) * (size_t)n);
+        g->op = seps; /* LIST_AND, LIST_OR, both (LIST_MIXED) or 0 (commas only) */
+    }
     return g;
 }
 

@@ -312,7 +312,7 @@ static int load_rat(const tkd_expr *d, const char *var, int max_degree, rel *r, 
         !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.ctx))
         rc = tkd_err_set(e, TKD_EMATH,
                          "only inequalities between rational functions of %s with rational coefficients are supported "
-                         "(no other symbols, roots of %s, or functions such as Abs, sin, log)",
+                         "(no other symbols, roots of %s, or functions such as sin, log; Abs is split into cases)",
                          var, var);
     if (!rc) {
         fmpz_poly_init(r->num);
@@ -373,6 +373,103 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
     return rc ? TKD_EMATH : 0;
 }
 
+/* A copy of x with every subtree equal to from replaced by a copy of to. */
+static tkd_expr *replace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
+    if (tkd_expr_equal(x, from))
+        return tkd_expr_copy(to);
+    tkd_expr *c = tkd_expr_copy(x);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        tkd_expr *r = replace(x->args[i], from, to);
+        if (!r) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = r;
+    }
+    return c;
+}
+
+/* The first Abs(u) in x whose u holds var (innermost first), or NULL. */
+static const tkd_expr *find_abs(const tkd_expr *x, const char *var) {
+    for (size_t i = 0; i < x->n; i++) {
+        const tkd_expr *a = find_abs(x->args[i], var);
+        if (a)
+            return a;
+    }
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_ABS && x->n == 1 && tkd_expr_has_sym(x->args[0], var))
+        return x;
+    return NULL;
+}
+
+static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const char *var, int max_degree, int depth,
+                     tkd_rset **out, tkd_err *e);
+
+/* |u| split into u >= 0 (where |u| = u) and u < 0 (where |u| = -u). */
+static int solve_abs(const tkd_expr *d, const tkd_expr *a, int op, const char *var, int max_degree, int depth,
+                     tkd_rset **out, tkd_err *e) {
+    tkd_expr *zero = tkd_expr_int(0), *neg = tkd_expr_neg(tkd_expr_copy(a->args[0]));
+    tkd_expr *dp = replace(d, a, a->args[0]), *dm = neg ? replace(d, a, neg) : NULL;
+    tkd_rset *sp = NULL, *sm = NULL, *rp = NULL, *rm = NULL, *ip = NULL, *im = NULL;
+    int rc = !zero || !neg || !dp || !dm ? tkd_err_set(e, TKD_ENOMEM, "out of memory") : 0;
+    if (!rc)
+        rc = solve_rel(a->args[0], zero, TKD_R_GE, var, max_degree, depth + 1, &sp, e);
+    if (!rc)
+        rc = solve_rel(a->args[0], zero, TKD_R_LT, var, max_degree, depth + 1, &sm, e);
+    if (!rc)
+        rc = solve_rel(dp, zero, op, var, max_degree, depth + 1, &rp, e);
+    if (!rc)
+        rc = solve_rel(dm, zero, op, var, max_degree, depth + 1, &rm, e);
+    if (!rc && (tkd_rset_combine(sp, rp, 1, &ip) || tkd_rset_combine(sm, rm, 1, &im) ||
+                tkd_rset_combine(ip, im, 0, out)))
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    tkd_rset_free(sp);
+    tkd_rset_free(sm);
+    tkd_rset_free(rp);
+    tkd_rset_free(rm);
+    tkd_rset_free(ip);
+    tkd_rset_free(im);
+    tkd_expr_free(zero);
+    tkd_expr_free(neg);
+    tkd_expr_free(dp);
+    tkd_expr_free(dm);
+    return rc;
+}
+
+#define RSET_ABS_MAX 4 /* absolute values split (2^4 cases) */
+
+static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const char *var, int max_degree, int depth,
+                     tkd_rset **out, tkd_err *e) {
+    *out = NULL;
+    tkd_expr *d = tkd_expr_sub(tkd_expr_copy(lhs), tkd_expr_copy(rhs));
+    if (!d)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    const tkd_expr *a = find_abs(d, var);
+    int rc;
+    if (a && depth < 2 * RSET_ABS_MAX) {
+        rc = solve_abs(d, a, op, var, max_degree, depth, out, e);
+    } else {
+        rel r;
+        r.op = op;
+        rc = load_rat(d, var, max_degree, &r, e);
+        if (!rc) {
+            rc = rel_set(&r, out, e);
+            fmpz_poly_clear(r.num);
+            fmpz_poly_clear(r.den);
+        } else if (rc == TKD_EMATH && !linear_set(d, var, op, out, e)) {
+            rc = 0;
+            if (e) {
+                e->code = 0;
+                e->msg[0] = '\0';
+            }
+        }
+    }
+    tkd_expr_free(d);
+    return rc;
+}
+
 int tkd_rset_solve(const tkd_expr *x, const char *var, int max_degree, tkd_rset **out, tkd_err *e) {
     *out = NULL;
     if (x->kind != TKD_EX_REL)
@@ -380,25 +477,7 @@ int tkd_rset_solve(const tkd_expr *x, const char *var, int max_degree, tkd_rset 
                            "expected an inequality such as \"x**2 - 4 > 0\", got an expression without <, <=, >, >=");
     if (max_degree <= 0 || max_degree > RSET_DEGREE_MAX)
         max_degree = RSET_DEGREE_MAX;
-    tkd_expr *d = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
-    if (!d)
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    rel r;
-    r.op = x->op;
-    int rc = load_rat(d, var, max_degree, &r, e);
-    if (!rc) {
-        rc = rel_set(&r, out, e);
-        fmpz_poly_clear(r.num);
-        fmpz_poly_clear(r.den);
-    } else if (rc == TKD_EMATH && !linear_set(d, var, x->op, out, e)) {
-        rc = 0;
-        if (e) {
-            e->code = 0;
-            e->msg[0] = '\0';
-        }
-    }
-    tkd_expr_free(d);
-    return rc;
+    return solve_rel(x->args[0], x->args[1], x->op, var, max_degree, 0, out, e);
 }
 
 /* ---- set algebra ---- */
