@@ -367,6 +367,9 @@ int gq_eq(G *g, const gnode *x, const gnode *y) {
         return UND;
     if (gctx_expired(&g->c))
         return set_why(g, "timeout", UND);
+    /* inequalities, intervals and their unions: the same solution set (equal_set.c) */
+    if (gq_sets(g, x, y))
+        return EQ;
     /* labels: x = 11 against 11 */
     int xrel = x->k == GN_REL || x->k == GN_AND, yrel = y->k == GN_REL || y->k == GN_AND;
     if (xrel != yrel || (x->k == GN_REL && y->k == GN_REL && x->op != y->op)) {
@@ -389,9 +392,6 @@ int gq_eq(G *g, const gnode *x, const gnode *y) {
             return set_why(g, "too many \\pm signs", UND);
         return gq_eq(g, ex, ey);
     }
-    /* inequalities, intervals and their unions: the same solution set (equal_set.c) */
-    if (gq_sets(g, x, y))
-        return EQ;
     /* text answers */
     if (x->k == GN_TEXT || y->k == GN_TEXT)
         return eq_text(g, x, y);

@@ -38,12 +38,34 @@ static int has_ineq(const gnode *n) {
     }
 }
 
+static int is_scalar(const gnode *n) {
+    switch (n->k) {
+    case GN_NUM:
+    case GN_CONST:
+    case GN_ADD:
+    case GN_MUL:
+    case GN_NEG:
+    case GN_DIV:
+    case GN_POW:
+    case GN_FUNC:
+    case GN_FACT: return 1;
+    default: return 0;
+    }
+}
+
+/* Sets that an inequality may equal: relations in one variable, intervals
+ * (a pair is an open interval here), unions and intersections, "and"/"or"
+ * lists, a set of numbers (the points x^2 \le 0 has). */
 static int set_like(const gnode *n) {
     switch (n->k) {
     case GN_REL: return n->op != REL_IN || n->kid[0]->k == GN_SYM;
     case GN_INTERVAL: return 1;
     case GN_TUPLE: return n->n == 2;
-    case GN_SET: return n->n == 0;
+    case GN_SET:
+        for (int i = 0; i < n->n; i++)
+            if (!is_scalar(n->kid[i]) || ghas_kind(n->kid[i], GN_SYM))
+                return 0;
+        return 1;
     case GN_LIST:
         if (n->op == LIST_MIXED)
             return 0;
@@ -80,7 +102,29 @@ static int to_rset(G *g, const gnode *n, const char *var, tkd_rset **out) {
         return 0;
     tkd_err e = {0};
     switch (n->k) {
-    case GN_SET: return n->n == 0 && !tkd_rset_all(0, out);
+    case GN_SET: { /* points: the union of x = c */
+        tkd_rset *acc = NULL;
+        if (tkd_rset_all(0, &acc)) {
+            g->oom = 1;
+            return 0;
+        }
+        for (int i = 0; i < n->n; i++) {
+            tkd_expr *c = to_expr(n->kid[i]);
+            tkd_expr *rel = c ? tkd_expr_rel(TKD_R_EQ, tkd_expr_sym(var), c) : NULL;
+            tkd_rset *k = NULL, *t = NULL;
+            int ok = rel && !tkd_rset_solve(rel, var, SET_MAX_DEGREE, &k, &e) && !tkd_rset_combine(acc, k, 0, &t);
+            tkd_expr_free(rel);
+            tkd_rset_free(k);
+            tkd_rset_free(acc);
+            acc = t;
+            if (!ok) {
+                tkd_rset_free(acc);
+                return 0;
+            }
+        }
+        *out = acc;
+        return 1;
+    }
     case GN_INTERVAL:
     case GN_TUPLE: {
         if (n->n != 2 || ghas_kind(n->kid[0], GN_SYM) || ghas_kind(n->kid[1], GN_SYM))
