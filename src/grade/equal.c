@@ -152,10 +152,13 @@ static gnode *rel_interval(G *g, const gnode *n) {
     int nr = 0;
     if (n->k == GN_REL)
         rels[nr++] = n;
-    else if (n->k == GN_AND && n->n == 2)
+    else if ((n->k == GN_AND || (n->k == GN_LIST && n->op == LIST_AND)) && n->n == 2)
         rels[0] = n->kid[0], rels[1] = n->kid[1], nr = 2;
     else
         return NULL;
+    for (int i = 0; i < nr; i++)
+        if (rels[i]->k != GN_REL)
+            return NULL;
     const gnode *lo = NULL, *hi = NULL;
     int loc = 0, hic = 0;
     const char *var = NULL;
@@ -362,6 +365,18 @@ static int eq_intervals(G *g, const gnode *x, const gnode *y) {
     return r == EQ ? set_why(g, "same interval", EQ) : r;
 }
 
+/* A relation, a chain a < x < b, or relations joined by "and" (x > 0 \wedge x < \pi). */
+static int is_rel(const gnode *n) {
+    if (n->k == GN_REL || n->k == GN_AND)
+        return 1;
+    if (n->k != GN_LIST || n->op != LIST_AND)
+        return 0;
+    for (int i = 0; i < n->n; i++)
+        if (n->kid[i]->k != GN_REL)
+            return 0;
+    return 1;
+}
+
 int gq_eq(G *g, const gnode *x, const gnode *y) {
     if (g->oom)
         return UND;
@@ -371,7 +386,7 @@ int gq_eq(G *g, const gnode *x, const gnode *y) {
     if (gq_sets(g, x, y))
         return EQ;
     /* labels: x = 11 against 11 */
-    int xrel = x->k == GN_REL || x->k == GN_AND, yrel = y->k == GN_REL || y->k == GN_AND;
+    int xrel = is_rel(x), yrel = is_rel(y);
     if (xrel != yrel || (x->k == GN_REL && y->k == GN_REL && x->op != y->op)) {
         const gnode *ux = unlabel(x), *uy = unlabel(y);
         if (ux != x || uy != y)

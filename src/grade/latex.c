@@ -36,6 +36,8 @@ static gnode *p_bracket(P *p, char open) {
     int nitems = g->k == GN_LIST ? g->n : 1;
     if (nitems == 1 && ((open == '(' && closed == ')') || (open == '[' && closed == ']')))
         return g; /* (x) or [x]: grouping */
+    if (g->k == GN_LIST && g->op && open == '(' && closed == ')')
+        return g; /* (x > 1 \wedge x < 2) \vee x > 3: grouping of items joined by words */
     if (nitems == 2 && !(open == '(' && closed == ')')) {
         g->k = GN_INTERVAL;
         g->lo_closed = open == '[';
@@ -364,11 +366,14 @@ gnode *gl_postfix(P *p) {
 gnode *gl_factor(P *p) {
     p->depth++;
     gnode *b = p->depth > TKD_GRADE_MAX_DEPTH ? gl_fail(p, "nested too deeply") : gl_postfix(p);
-    while (b && gl_peek(p) == '^') {
-        p->i++;
+    /* ^, or ** as SymPy and Python print a power (models answer in code's syntax too) */
+    while (b && (gl_peek(p) == '^' || (gl_peek(p) == '*' && p->i + 1 < p->end && p->s[p->i + 1] == '*'))) {
+        p->i += p->s[p->i] == '^' ? 1 : 2;
         gnode *ex;
         char c = gl_peek(p);
-        if (c == '-' || c == '+') {
+        if (c == '(') {
+            ex = gl_postfix(p); /* x^(7/2), x**(-3): the group is the exponent */
+        } else if (c == '-' || c == '+') {
             p->i++;
             ex = gl_arg_expr(p, "an exponent");
             if (ex && c == '-')
