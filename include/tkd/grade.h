@@ -39,9 +39,16 @@
  *    "2+3=5") is its last side. Why: models restate the question's unknown.
  *    Two equations are equal when L1-R1 = c(L2-R2) for one constant c != 0
  *    at random points (2x+4y-3=0 = y=-\frac12x+\frac34): same solution set
- *    for the lines, planes and conics answers are. An inequality in one
- *    variable against constants equals the matching interval either way, and
- *    "x<2 or x>3" equals (-\infty,2)\cup(3,\infty).
+ *    for the lines, planes and conics answers are.
+ *  - Inequalities in one variable, intervals, unions, "and"/"or" (\land,
+ *    \lor), \ne, x \in S and \{x \mid P\} compare as solution sets, solved
+ *    exactly on the toolkit's real sets (algebraic ends, rational functions,
+ *    absolute values): x<1 = -x>-1 = (-\infty,1), x^2<4 = -2<x<2, x<1 !=
+ *    x\le 1. Equal sets decide "equal"; otherwise (pi as an end, sin x < 1,
+ *    sets that differ) the structural rules decide, where an inequality
+ *    against constants equals the matching interval and "x<2 or x>3" equals
+ *    (-\infty,2)\cup(3,\infty). The variable's name is a label (x<1 = y<1).
+ *    Why: a model rearranges an inequality as freely as an equation.
  *  - Lists are unordered multisets, matched one to one (-2,1 = 1 and -2 =
  *    \{1,-2\}); a subset is never equal (Math-Verify accepts "1331 and 1728"
  *    for 1728). A parenthesised pair is a point or an open interval and
