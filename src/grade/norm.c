@@ -242,6 +242,25 @@ int grade_normalise(const char *s, tkd_buf *out) {
                 for (m = cmd_subst; m->from; m++)
                     if (strlen(m->from) == j - i - 1 && !strncmp(m->from, s + i + 1, j - i - 1))
                         break;
+                if (j - i - 1 == 6 && !strncmp(s + i + 1, "mathbb", 6)) {
+                    /* \mathbb{R}, \mathbb R: the real line, as the interval it is */
+                    size_t k = j;
+                    while (s[k] == ' ')
+                        k++;
+                    size_t e = s[k] == '{' ? k + 1 : k;
+                    while (s[e] == ' ')
+                        e++;
+                    if (s[e] == 'R' && !is_letter(s[e + 1])) {
+                        size_t stop = e + 1;
+                        while (s[k] == '{' && s[stop] == ' ')
+                            stop++;
+                        if (s[k] != '{' || s[stop] == '}') {
+                            rc = tkd_buf_puts(out, "(-\\infty,\\infty)");
+                            i = s[k] == '{' ? stop + 1 : stop;
+                            continue;
+                        }
+                    }
+                }
                 if (m->from && !strcmp(m->from, "phantom")) {
                     /* \phantom{-}1, \phantom -1: invisible, so gone with its argument */
                     while (s[j] == ' ')
