@@ -373,6 +373,296 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
     return rc ? TKD_EMATH : 0;
 }
 
+/* ---- relations with square roots (and other even roots) ----
+ * The line is cut at a superset of the points where the relation's sides
+ * can change sign: the real roots of polynomials in var obtained from the
+ * numerator, the denominator and every radicand by eliminating the radicals
+ * with resultants (g = u^(1/q) satisfies den(u) g^q - num(u) = 0). Between
+ * two cuts the difference is continuous, defined or not throughout, and
+ * nonzero, so one exact evaluation (qqbar) at a rational point decides the
+ * piece; each cut is evaluated exactly too, so extraneous roots of the
+ * squaring never enter the answer. */
+#define RSET_ALG_DEGREE_MAX 48 /* degree in var after eliminating the radicals */
+#define RSET_ALG_STEPS 12      /* resultants taken for one polynomial */
+
+/* x at var = pt over the real algebraic numbers: 1 defined (value in out), 0
+ * undefined there (1/0, an even root of a negative), -1 unsupported. */
+static int eval_alg(qqbar_t out, const tkd_expr *x, const char *var, const qqbar_t pt) {
+    switch (x->kind) {
+    case TKD_EX_NUM:
+    case TKD_EX_DEC: qqbar_set_fmpq(out, x->q); return 1;
+    case TKD_EX_SYM:
+        if (strcmp(x->name, var))
+            return -1;
+        qqbar_set(out, pt);
+        return 1;
+    case TKD_EX_ADD:
+    case TKD_EX_MUL: {
+        qqbar_t t;
+        qqbar_init(t);
+        int r = eval_alg(out, x->args[0], var, pt);
+        for (size_t i = 1; i < x->n && r == 1; i++) {
+            r = eval_alg(t, x->args[i], var, pt);
+            if (r == 1 && x->kind == TKD_EX_ADD)
+                qqbar_add(out, out, t);
+            else if (r == 1)
+                qqbar_mul(out, out, t);
+        }
+        qqbar_clear(t);
+        return r;
+    }
+    case TKD_EX_POW: {
+        const tkd_expr *ex = x->args[1];
+        if (ex->kind != TKD_EX_NUM || fmpz_bits(fmpq_numref(ex->q)) > 16 || fmpz_bits(fmpq_denref(ex->q)) > 8)
+            return -1;
+        slong p = fmpz_get_si(fmpq_numref(ex->q));
+        ulong q = fmpz_get_ui(fmpq_denref(ex->q));
+        if (q > 1 && q % 2)
+            return -1; /* odd roots of negatives: SymPy's principal root is not real */
+        int r = eval_alg(out, x->args[0], var, pt);
+        if (r != 1)
+            return r;
+        if (p < 0 && qqbar_is_zero(out))
+            return 0;
+        if (q > 1) {
+            if (qqbar_sgn_re(out) < 0)
+                return 0;
+            qqbar_root_ui(out, out, q);
+        }
+        qqbar_pow_si(out, out, p);
+        return 1;
+    }
+    case TKD_EX_FUNC:
+        if (x->op != TKD_FN_ABS || x->n != 1)
+            return -1;
+        {
+            int r = eval_alg(out, x->args[0], var, pt);
+            if (r == 1)
+                qqbar_abs(out, out);
+            return r;
+        }
+    default: return -1;
+    }
+}
+
+/* Bases of negative powers in x (their zeros are where x is undefined). */
+static int neg_bases(const tkd_expr *x, const tkd_expr **out, int n, int max) {
+    if (x->kind == TKD_EX_POW && x->args[1]->kind == TKD_EX_NUM && fmpq_sgn(x->args[1]->q) < 0 && n < max)
+        out[n++] = x->args[0];
+    for (size_t i = 0; i < x->n; i++)
+        n = neg_bases(x->args[i], out, n, max);
+    return n;
+}
+
+/* Eliminate every radical generator from P (in place): 0, or TKD_EMATH. */
+static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
+    fmpz_mpoly_t D, R;
+    fmpz_mpoly_init(D, t->ctx);
+    fmpz_mpoly_init(R, t->ctx);
+    int rc = 0;
+    for (int step = 0; !rc; step++) {
+        slong j = -1;
+        for (slong i = 0; i < (slong)t->n && j < 0; i++)
+            if (i != v && fmpz_mpoly_degree_si(P, i, t->ctx) > 0)
+                j = i;
+        if (j < 0)
+            break;
+        if (step == RSET_ALG_STEPS || !t->radq[j]) {
+            rc = TKD_EMATH;
+            break;
+        }
+        fmpz_mpoly_gen(D, j, t->ctx);
+        fmpz_mpoly_pow_ui(D, D, t->radq[j], t->ctx);
+        fmpz_mpoly_mul(D, D, fmpz_mpoly_q_denref(t->rad + j), t->ctx);
+        fmpz_mpoly_sub(D, D, fmpz_mpoly_q_numref(t->rad + j), t->ctx);
+        if (!fmpz_mpoly_resultant(R, P, D, j, t->ctx) || fmpz_mpoly_is_zero(R, t->ctx) ||
+            fmpz_mpoly_total_degree_si(R, t->ctx) > RSET_ALG_DEGREE_MAX) {
+            rc = TKD_EMATH;
+            break;
+        }
+        fmpz_mpoly_swap(P, R, t->ctx);
+    }
+    fmpz_mpoly_clear(D, t->ctx);
+    fmpz_mpoly_clear(R, t->ctx);
+    return rc;
+}
+
+/* Add the distinct real roots of p to cuts[0..*n) (capacity cap). */
+static int add_roots(qqbar_struct **cuts, int *n, int *cap, const fmpz_poly_t p) {
+    slong d = fmpz_poly_degree(p);
+    if (d <= 0)
+        return 0;
+    qqbar_ptr rt = _qqbar_vec_init(d);
+    qqbar_roots_fmpz_poly(rt, p, 0);
+    int rc = 0;
+    for (slong i = 0; i < d && !rc; i++) {
+        if (!qqbar_is_real(rt + i))
+            continue;
+        int dup = 0;
+        for (int k = 0; k < *n && !dup; k++)
+            dup = qqbar_equal(*cuts + k, rt + i);
+        if (dup)
+            continue;
+        if (*n == *cap) {
+            int nc = *cap ? 2 * *cap : 16;
+            qqbar_struct *c = realloc(*cuts, sizeof(qqbar_struct) * (size_t)nc);
+            if (!c) {
+                rc = TKD_ENOMEM;
+                break;
+            }
+            *cuts = c;
+            *cap = nc;
+        }
+        qqbar_init(*cuts + *n);
+        qqbar_set(*cuts + (*n)++, rt + i);
+    }
+    _qqbar_vec_clear(rt, d);
+    return rc;
+}
+
+static int alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd_err *e) {
+    tkd_err e2 = {0};
+    tkd_expr *p = trat_prep(d, &e2);
+    if (!p)
+        return TKD_EMATH;
+    tkd_rf t;
+    if (tkd_rf_init(&t, (const tkd_expr *const *)&p, 1, &var, 1, &e2)) {
+        tkd_expr_free(p);
+        return TKD_EMATH;
+    }
+    slong v = tkd_rf_var(&t, var);
+    int rc = 0;
+    /* only var and even radicals, none of a negative constant (I) */
+    for (slong i = 0; i < (slong)t.n && !rc; i++) {
+        if (i == v)
+            continue;
+        if (!t.radq[i] || t.radq[i] % 2)
+            rc = TKD_EMATH;
+        else if (fmpz_mpoly_q_is_fmpq(t.rad + i, t.ctx) && fmpz_sgn(fmpz_mpoly_q_numref(t.rad + i)->coeffs) < 0)
+            rc = TKD_EMATH;
+    }
+    fmpz_mpoly_q_t q;
+    fmpz_mpoly_q_init(q, t.ctx);
+    if (!rc && tkd_rf_conv(&t, q, p, &e2))
+        rc = TKD_EMATH;
+    /* the polynomials whose zeros may be sign changes or domain ends */
+    enum { NB = 16 };
+    const tkd_expr *bases[NB];
+    int nb = rc ? 0 : neg_bases(p, bases, 0, NB);
+    qqbar_struct *cuts = NULL;
+    int n = 0, cap = 0;
+    fmpz_mpoly_t P;
+    fmpz_mpoly_init(P, t.ctx);
+    fmpz_poly_t up;
+    fmpz_poly_init(up);
+    fmpz_mpoly_q_t b;
+    fmpz_mpoly_q_init(b, t.ctx);
+    int np = 2 + 2 * (int)t.n + nb;
+    for (int k = 0; k < np && !rc; k++) {
+        if (k == 0)
+            fmpz_mpoly_set(P, fmpz_mpoly_q_numref(q), t.ctx);
+        else if (k == 1)
+            fmpz_mpoly_set(P, fmpz_mpoly_q_denref(q), t.ctx);
+        else if (k < 2 + 2 * (int)t.n) {
+            int i = (k - 2) / 2;
+            if (i == v || !t.radq[i])
+                continue;
+            fmpz_mpoly_set(P, k % 2 ? fmpz_mpoly_q_denref(t.rad + i) : fmpz_mpoly_q_numref(t.rad + i), t.ctx);
+        } else {
+            if (tkd_rf_conv(&t, b, bases[k - 2 - 2 * (int)t.n], &e2)) {
+                rc = TKD_EMATH;
+                break;
+            }
+            fmpz_mpoly_set(P, fmpz_mpoly_q_numref(b), t.ctx);
+        }
+        if ((rc = eliminate(&t, v, P)))
+            break;
+        if (fmpz_mpoly_is_zero(P, t.ctx))
+            continue;
+        if (!fmpz_mpoly_is_fmpz_poly(P, v, t.ctx)) {
+            rc = TKD_EMATH;
+            break;
+        }
+        fmpz_mpoly_get_fmpz_poly(up, P, v, t.ctx);
+        if (fmpz_poly_degree(up) > RSET_ALG_DEGREE_MAX)
+            rc = TKD_EMATH;
+        else
+            rc = add_roots(&cuts, &n, &cap, up);
+    }
+    fmpz_mpoly_q_clear(b, t.ctx);
+    fmpz_poly_clear(up);
+    fmpz_mpoly_clear(P, t.ctx);
+    fmpz_mpoly_q_clear(q, t.ctx);
+    tkd_rf_clear(&t);
+    tkd_rset *s = NULL;
+    if (!rc) {
+        qsort(cuts, (size_t)n, sizeof *cuts, cmp_q);
+        s = calloc(1, sizeof *s);
+        unsigned char *in = calloc((size_t)(2 * n + 1), 1);
+        if (!s || !in) {
+            free(s);
+            free(in);
+            s = NULL;
+            rc = TKD_ENOMEM;
+        } else {
+            s->n = n;
+            s->cut = cuts;
+            s->in = in;
+            cuts = NULL;
+        }
+    }
+    qqbar_t pt, val;
+    qqbar_init(pt);
+    qqbar_init(val);
+    fmpq_t fq;
+    fmpq_init(fq);
+    fmpz_t z;
+    fmpz_init(z);
+    for (int k = 0; s && !rc && k <= s->n; k++) {
+        if (s->n == 0) {
+            fmpq_zero(fq);
+        } else if (k == 0) {
+            qqbar_floor(z, s->cut + 0);
+            fmpz_sub_ui(z, z, 1);
+            fmpq_set_fmpz_frac(fq, z, (fmpz_t){1});
+        } else if (k == s->n) {
+            qqbar_ceil(z, s->cut + s->n - 1);
+            fmpz_add_ui(z, z, 1);
+            fmpq_set_fmpz_frac(fq, z, (fmpz_t){1});
+        } else {
+            between(fq, s->cut + k - 1, s->cut + k);
+        }
+        for (int at_cut = 0; at_cut < 2 && !rc; at_cut++) {
+            if (at_cut && k == s->n)
+                break;
+            if (at_cut)
+                qqbar_set(pt, s->cut + k);
+            else
+                qqbar_set_fmpq(pt, fq);
+            int r = eval_alg(val, p, var, pt);
+            if (r < 0)
+                rc = TKD_EMATH;
+            else
+                s->in[2 * k + at_cut] = (unsigned char)(r == 1 && sign_holds(op, qqbar_sgn_re(val)));
+        }
+    }
+    fmpz_clear(z);
+    fmpq_clear(fq);
+    qqbar_clear(pt);
+    qqbar_clear(val);
+    for (int k = 0; k < n && cuts; k++)
+        qqbar_clear(cuts + k);
+    free(cuts);
+    tkd_expr_free(p);
+    if (rc) {
+        tkd_rset_free(s);
+        return rc == TKD_ENOMEM ? tkd_err_set(e, TKD_ENOMEM, "out of memory") : TKD_EMATH;
+    }
+    rset_minimise(s);
+    *out = s;
+    return 0;
+}
+
 /* A copy of x with every subtree equal to from replaced by a copy of to. */
 static tkd_expr *replace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
     if (tkd_expr_equal(x, from))
@@ -438,6 +728,50 @@ static int solve_abs(const tkd_expr *d, const tkd_expr *a, int op, const char *v
     return rc;
 }
 
+/* Denominators as SymPy keeps them: in a product, equal bases are combined
+ * first (x*x**-1 is 1, as sympify makes it), and a base whose exponent stays
+ * negative makes the expression undefined at its zeros (a hole that
+ * canceling would hide: (x**2 - 1)/(x - 1) at 1). */
+static int den_bases(const tkd_expr *x, const tkd_expr **out, int n, int max) {
+    if (x->kind == TKD_EX_POW && x->args[1]->kind == TKD_EX_NUM && fmpq_sgn(x->args[1]->q) < 0) {
+        if (n < max)
+            out[n++] = x->args[0];
+    } else if (x->kind == TKD_EX_MUL) {
+        for (size_t i = 0; i < x->n; i++) {
+            const tkd_expr *f = x->args[i], *b = f;
+            if (f->kind == TKD_EX_POW && f->args[1]->kind == TKD_EX_NUM)
+                b = f->args[0];
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++) {
+                const tkd_expr *g = x->args[j];
+                seen = tkd_expr_equal(g->kind == TKD_EX_POW && g->args[1]->kind == TKD_EX_NUM ? g->args[0] : g, b);
+            }
+            if (seen)
+                continue;
+            fmpq_t k;
+            fmpq_init(k);
+            for (size_t j = i; j < x->n; j++) {
+                const tkd_expr *g = x->args[j];
+                int pw = g->kind == TKD_EX_POW && g->args[1]->kind == TKD_EX_NUM;
+                if (tkd_expr_equal(pw ? g->args[0] : g, b)) {
+                    if (pw)
+                        fmpq_add(k, k, g->args[1]->q);
+                    else
+                        fmpq_add_si(k, k, 1);
+                }
+            }
+            if (fmpq_sgn(k) < 0 && n < max)
+                out[n++] = b;
+            fmpq_clear(k);
+            n = den_bases(b, out, n, max);
+        }
+        return n;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        n = den_bases(x->args[i], out, n, max);
+    return n;
+}
+
 #define RSET_ABS_MAX 4 /* absolute values split (2^4 cases) */
 
 static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const char *var, int max_degree, int depth,
@@ -458,7 +792,23 @@ static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const cha
             rc = rel_set(&r, out, e);
             fmpz_poly_clear(r.num);
             fmpz_poly_clear(r.den);
-        } else if (rc == TKD_EMATH && !linear_set(d, var, op, out, e)) {
+            /* holes the canonical form cancelled */
+            const tkd_expr *bases[16];
+            int nb = rc ? 0 : den_bases(d, bases, 0, 16);
+            tkd_expr *zero = nb ? tkd_expr_int(0) : NULL;
+            for (int i = 0; i < nb && !rc; i++) {
+                tkd_rset *nz = NULL, *t = NULL;
+                if (solve_rel(bases[i], zero, TKD_R_NE, var, max_degree, depth + 1, &nz, e))
+                    continue; /* a base the rational path cannot read keeps the answer as it is */
+                rc = tkd_rset_combine(*out, nz, 1, &t);
+                tkd_rset_free(nz);
+                if (!rc) {
+                    tkd_rset_free(*out);
+                    *out = t;
+                }
+            }
+            tkd_expr_free(zero);
+        } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !alg_set(d, var, op, out, e))) {
             rc = 0;
             if (e) {
                 e->code = 0;
