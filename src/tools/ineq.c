@@ -1,6 +1,7 @@
 /*
  * Inequality tools: solve_univariate_inequality and reduce_inequalities for
- * rational functions with rational coefficients in one variable, solved
+ * rational functions with rational coefficients in one variable, absolute
+ * values and even roots of them, solved
  * exactly as subsets of the real line (rset.c: cuts at the real roots of
  * every numerator and denominator, each piece tested exactly); a system is
  * the intersection of its relations' sets.
@@ -89,7 +90,8 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
     {"solve_univariate_inequality",
      "equations",
      "solve one inequality in one variable (as a set)",
-     "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions. Answers "
+     "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
+     "absolute values and square roots (Abs(x - 1), sqrt(x + 3)). Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
      "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",

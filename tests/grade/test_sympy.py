@@ -8,7 +8,8 @@ proves different. Every pair goes through `tkd grade --jsonl`; the verdicts
 must match SymPy's. Skips (77) without SymPy or the tkd binary.
 
 Inequalities (seeded, their own section): relations in one variable
-(linear, quadratic, rational, absolute values, \\ne, "and"/"or" of two) are
+(linear, quadratic, rational, absolute values, square roots, \\ne,
+"and"/"or" of two) are
 written in other forms (sides swapped, both sides negated with the sign
 turned, moved to one side, the solution set as intervals and unions, as a
 set-builder, as relations joined by \\wedge/\\vee or "and"/"or", a chain
@@ -123,7 +124,9 @@ def rnd_q():
 
 def rnd_rel():
     op = irng.choice([LT, LE, GT, GE])
-    k = irng.randrange(7)
+    k = irng.randrange(8)
+    if k == 7:  # a square root against a line: the squared equation's extra root must stay out
+        return op(sp.sqrt(xr + irng.randint(-4, 6)), xr + irng.randint(-5, 3), evaluate=False)
     if k == 0:  # linear, both sides
         a, c = irng.randint(-5, 5), irng.randint(-5, 5)
         if a == c:
@@ -279,7 +282,7 @@ def add_pair(g, p, Sg, Sp, src):
 
 
 seen = set()
-while len(ineq) < 400:
+while len(ineq) < 300:
     k = irng.randrange(10)
     if k < 7:
         r = rnd_rel()
@@ -355,6 +358,13 @@ hand = [
     ("x>3", "y>3", xr > 3, xr > 3),
     ("x<-1 \\text{ or } x>1", "|x|>1", sp.Or(xr < -1, xr > 1), sp.Abs(xr) > 1),
     ("x<-1 \\text{ and } x>1", "\\emptyset", sp.And(xr < -1, xr > 1), sp.S.EmptySet),
+    ("\\sqrt{x-1} > x-3", "[1,5)", sp.sqrt(xr - 1) > xr - 3, I.Ropen(1, 5)),
+    ("\\sqrt{x-1} > x-3", "[1,5]", sp.sqrt(xr - 1) > xr - 3, I(1, 5)),
+    ("\\sqrt{x+3} \\ge x+1", "-3 \\le x \\le 1", sp.sqrt(xr + 3) >= xr + 1, I(-3, 1)),
+    ("\\sqrt{x} < 2", "0 < x < 4", sp.sqrt(xr) < 2, I.open(0, 4)),
+    ("\\frac{x^2-1}{x-1} > 0", "x > -1", (xr ** 2 - 1) / (xr - 1) > 0, xr > -1),
+    ("x \\ge 0", "\\mathbb{R}", xr >= 0, sp.S.Reals),
+    ("x^2+1 > 0", "\\mathbb{R}", xr ** 2 + 1 > 0, sp.S.Reals),
 ]
 for g, p, a, b in hand:
     Sa = a if isinstance(a, sp.Set) else sol(a)
