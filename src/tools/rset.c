@@ -384,6 +384,7 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
  * squaring never enter the answer. */
 #define RSET_ALG_DEGREE_MAX 48 /* degree in var after eliminating the radicals */
 #define RSET_ALG_STEPS 12      /* resultants taken for one polynomial */
+#define RSET_ALG_GENS_MAX 6    /* distinct radicals in one relation */
 
 /* x at var = pt over the real algebraic numbers: 1 defined (value in out), 0
  * undefined there (1/0, an even root of a negative), -1 unsupported. */
@@ -445,6 +446,105 @@ static int eval_alg(qqbar_t out, const tkd_expr *x, const char *var, const qqbar
     }
 }
 
+/* The same at prec bits with Arb: 1 defined (value in out), 0 undefined,
+ * -1 unsupported, 2 not decided at this precision (a ball touching 0 where
+ * the domain or a division needs its sign). */
+static int eval_arb(arb_t out, const tkd_expr *x, const char *var, const arb_t pt, slong prec) {
+    switch (x->kind) {
+    case TKD_EX_NUM:
+    case TKD_EX_DEC: arb_set_fmpq(out, x->q, prec); return 1;
+    case TKD_EX_SYM:
+        if (strcmp(x->name, var))
+            return -1;
+        arb_set(out, pt);
+        return 1;
+    case TKD_EX_ADD:
+    case TKD_EX_MUL: {
+        arb_t t;
+        arb_init(t);
+        int r = eval_arb(out, x->args[0], var, pt, prec);
+        for (size_t i = 1; i < x->n && (r == 1 || r == 2); i++) {
+            int r2 = eval_arb(t, x->args[i], var, pt, prec);
+            if (r2 == 0 || r2 == -1) {
+                r = r2;
+                break;
+            }
+            r = r == 2 || r2 == 2 ? 2 : 1;
+            if (x->kind == TKD_EX_ADD)
+                arb_add(out, out, t, prec);
+            else
+                arb_mul(out, out, t, prec);
+        }
+        arb_clear(t);
+        return r;
+    }
+    case TKD_EX_POW: {
+        const tkd_expr *ex = x->args[1];
+        if (ex->kind != TKD_EX_NUM || fmpz_bits(fmpq_numref(ex->q)) > 16 || fmpz_bits(fmpq_denref(ex->q)) > 8)
+            return -1;
+        slong p = fmpz_get_si(fmpq_numref(ex->q));
+        ulong q = fmpz_get_ui(fmpq_denref(ex->q));
+        if (q > 1 && q % 2)
+            return -1;
+        int r = eval_arb(out, x->args[0], var, pt, prec);
+        if (r != 1)
+            return r;
+        if (p < 0 && arb_contains_zero(out))
+            return 2;
+        if (q > 1) {
+            if (arb_is_negative(out))
+                return 0;
+            if (!arb_is_nonnegative(out))
+                return 2;
+            arb_root_ui(out, out, q, prec);
+        }
+        if (p < 0) {
+            arb_inv(out, out, prec);
+            p = -p;
+        }
+        arb_pow_ui(out, out, (ulong)p, prec);
+        return 1;
+    }
+    case TKD_EX_FUNC:
+        if (x->op != TKD_FN_ABS || x->n != 1)
+            return -1;
+        {
+            int r = eval_arb(out, x->args[0], var, pt, prec);
+            if (r == 1)
+                arb_abs(out, out);
+            return r;
+        }
+    default: return -1;
+    }
+}
+
+/* Does the relation hold at pt? Arb first (a ball away from 0 is a proof),
+ * exact qqbar only when the numerics cannot tell: 1 yes, 0 no, -1 unsupported. */
+static int holds_alg(const tkd_expr *p, const char *var, int op, const qqbar_t pt) {
+    arb_t a, v;
+    arb_init(a);
+    arb_init(v);
+    int res = 2;
+    for (slong prec = 128; prec <= 512 && res == 2; prec *= 2) {
+        qqbar_get_arb(a, pt, prec);
+        int r = eval_arb(v, p, var, a, prec);
+        if (r == -1 || r == 0)
+            res = r == 0 ? 0 : -1;
+        else if (r == 1 && !arb_contains_zero(v))
+            res = sign_holds(op, arb_is_positive(v) ? 1 : -1);
+    }
+    arb_clear(a);
+    arb_clear(v);
+    if (res != 2)
+        return res;
+    qqbar_t val;
+    qqbar_init(val);
+    int r = eval_alg(val, p, var, pt);
+    res = r < 0 ? -1 : r == 1 && sign_holds(op, qqbar_sgn_re(val));
+    qqbar_clear(val);
+    return res;
+}
+
 /* Bases of negative powers in x (their zeros are where x is undefined). */
 static int neg_bases(const tkd_expr *x, const tkd_expr **out, int n, int max) {
     if (x->kind == TKD_EX_POW && x->args[1]->kind == TKD_EX_NUM && fmpq_sgn(x->args[1]->q) < 0 && n < max)
@@ -467,7 +567,10 @@ static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
                 j = i;
         if (j < 0)
             break;
-        if (step == RSET_ALG_STEPS || !t->radq[j]) {
+        /* the resultant's degree is at most deg(P) * q: refuse before computing a huge one */
+        if (step == RSET_ALG_STEPS || !t->radq[j] ||
+            fmpz_mpoly_total_degree_si(P, t->ctx) * (slong)t->radq[j] >
+                RSET_ALG_DEGREE_MAX * (fmpz_mpoly_total_degree_si(fmpz_mpoly_q_numref(t->rad + j), t->ctx) + 1)) {
             rc = TKD_EMATH;
             break;
         }
@@ -531,7 +634,7 @@ static int alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, t
         return TKD_EMATH;
     }
     slong v = tkd_rf_var(&t, var);
-    int rc = 0;
+    int rc = t.n > RSET_ALG_GENS_MAX + 1 ? TKD_EMATH : 0;
     /* only var and even radicals, none of a negative constant (I) */
     for (slong i = 0; i < (slong)t.n && !rc; i++) {
         if (i == v)
@@ -639,11 +742,11 @@ static int alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, t
                 qqbar_set(pt, s->cut + k);
             else
                 qqbar_set_fmpq(pt, fq);
-            int r = eval_alg(val, p, var, pt);
+            int r = holds_alg(p, var, op, pt);
             if (r < 0)
                 rc = TKD_EMATH;
             else
-                s->in[2 * k + at_cut] = (unsigned char)(r == 1 && sign_holds(op, qqbar_sgn_re(val)));
+                s->in[2 * k + at_cut] = (unsigned char)r;
         }
     }
     fmpz_clear(z);
@@ -896,6 +999,31 @@ static int pieces(const tkd_rset *s, piece *p) {
     return n;
 }
 
+/* An end in radicals when a short formula exists, else CRootOf(minimal
+ * polynomial, k) in SymPy's numbering (real roots first, ascending). */
+static tkd_expr *end_expr(const qqbar_t a) {
+    tkd_expr *r = qqbar_degree(a) <= 8 ? tkd_expr_from_qqbar(a, NULL) : NULL;
+    if (r && tkd_expr_count_nodes(r) > 400) {
+        tkd_expr_free(r);
+        r = NULL;
+    }
+    if (r)
+        return r;
+    const fmpz_poly_struct *p = QQBAR_POLY(a);
+    slong d = fmpz_poly_degree(p), k = 0;
+    qqbar_ptr all = _qqbar_vec_init(d);
+    qqbar_roots_fmpz_poly(all, p, QQBAR_ROOTS_IRREDUCIBLE);
+    for (slong i = 0; i < d; i++)
+        k += qqbar_is_real(all + i) && qqbar_cmp_re(all + i, a) < 0;
+    _qqbar_vec_clear(all, d);
+    fmpq_poly_t q;
+    fmpq_poly_init(q);
+    fmpq_poly_set_fmpz_poly(q, p);
+    r = tkd_expr_call("CRootOf", 2, (tkd_expr *[]){tkd_expr_from_fmpq_poly(q, "x"), tkd_expr_int(k)});
+    fmpq_poly_clear(q);
+    return r;
+}
+
 static int endpoint(tkd_buf *b, const tkd_rset *s, int region, int left, tkd_err *e) {
     /* left end of region: cut (region-1)/2 for an open piece, the cut itself for a point */
     int k = region % 2 ? region / 2 : (left ? region / 2 - 1 : region / 2);
@@ -903,7 +1031,7 @@ static int endpoint(tkd_buf *b, const tkd_rset *s, int region, int left, tkd_err
         return tkd_buf_puts(b, "-oo");
     if (k >= s->n)
         return tkd_buf_puts(b, "oo");
-    tkd_expr *x = tkd_expr_from_qqbar(s->cut + k, e);
+    tkd_expr *x = end_expr(s->cut + k);
     char *t = x ? tkd_expr_to_str(x) : NULL;
     tkd_expr_free(x);
     if (!t)
