@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tkd/agents.h"
 #include "tkd/tools.h"
 #include "tkd_test.h"
 
@@ -83,8 +84,9 @@ static void healthy(tkd_tools_pool *p, const char *after) {
     json_decref(j);
 }
 
-/* Processes whose command line holds marker (the code's text is there). */
-static int count_marked(const char *marker) {
+/* Processes whose command line holds marker (the code's text is there);
+ * kill: also kill them and their groups (a failed test leaves nothing). */
+static int find_marked(const char *marker, int kill_them) {
     int n = 0;
     DIR *d = opendir("/proc");
     for (struct dirent *en; d && (en = readdir(d));) {
@@ -101,10 +103,25 @@ static int count_marked(const char *marker) {
             if (!buf[i])
                 buf[i] = ' ';
         buf[k] = 0;
-        n += strstr(buf, marker) != NULL;
+        if (strstr(buf, marker)) {
+            n++;
+            if (kill_them) {
+                pid_t pid = (pid_t)atol(en->d_name), g = getpgid(pid);
+                if (g > 1 && g != getpgrp())
+                    kill(-g, SIGKILL);
+                kill(pid, SIGKILL);
+            }
+        }
     }
     if (d)
         closedir(d);
+    return n;
+}
+
+static int count_marked(const char *marker) {
+    int n = find_marked(marker, 0);
+    for (int i = 0; i < 20 && n && find_marked(marker, 1); i++) /* a failure: clean up */
+        usleep(50000);
     return n;
 }
 
@@ -151,8 +168,8 @@ static void attempt_fork_bomb(tkd_tools_pool *p) {
     json_t *j = run(p, code, &secs);
     int left = count_marked("tkd-sbx-forkbomb");
     report("a fork bomb (stopped, no survivor)", j && err_msg(j) && left == 0 && secs < TIMEOUT_S + 4, 1);
-    if (left)
-        fprintf(stderr, "  %d fork-bomb processes survived\n", left);
+    if (left || !j || !err_msg(j) || secs >= TIMEOUT_S + 4)
+        fprintf(stderr, "  %d fork-bomb processes survived; %.1f s; %s\n", left, secs, j ? json_dumps(j, 0) : "-");
     json_decref(j);
     healthy(p, "fork bomb");
 }
@@ -479,6 +496,19 @@ TEST(opt_in) {
     free(some);
 }
 
+/* back-translation: a run_python answer's result is its one printed value */
+TEST(bt_result) {
+    char *l = tkd_bt_result_latex("{\"result\": {\"stdout\": \"265\\n\", \"stderr\": \"\", \"exit_status\": 0}}");
+    CHECK_STR(l, "265");
+    free(l);
+    l = tkd_bt_result_latex("{\"result\": {\"stdout\": \"1/3\\n\", \"stderr\": \"\", \"exit_status\": 0}}");
+    CHECK_STR(l, "\\frac{1}{3}");
+    free(l);
+    l = tkd_bt_result_latex("{\"result\": {\"stdout\": \"a\\nb\\n\", \"stderr\": \"\", \"exit_status\": 0}}");
+    CHECK(l == NULL); /* several lines: for the LLM judge */
+    free(l);
+}
+
 int main(void) {
     if (access(PY, X_OK) || system(PY " -c 'import sympy, numpy' 2>/dev/null")) {
         printf("skipped: %s with SymPy and NumPy is needed\n", PY);
@@ -526,6 +556,7 @@ int main(void) {
     RUN(strict_required);
     RUN(bad_arguments);
     RUN(opt_in);
+    RUN(bt_result);
     kill(sleeper, SIGKILL);
     waitpid(sleeper, NULL, 0);
     /* no scratch folder of the weak mode is left */
