@@ -1,18 +1,21 @@
 /*
  * run_python's sandbox: one new process tree per call.
  *
- * Strict: clone() into new user, PID, mount, network, IPC and UTS namespaces.
- * The parent maps one uid and gid, TKD_CODE_UID inside to TKD_CODE_UID
- * outside when it is root (so the code never holds real root) or to its own
- * id otherwise. The child, PID 1 of the new PID namespace ("init"), builds a
- * new root on a tmpfs: /usr, /etc, /bin, /lib* and the interpreter's prefix
- * bound read-only, a fresh /proc (only the sandbox's processes), a /dev of
- * null, zero, full, random and urandom, and a private size-limited tmpfs at
- * /tmp, the scratch folder; it pivots into it, drops every capability,
- * becomes non-dumpable (its memory holds the caller's), forks the program
- * and reaps. The network namespace is empty (a loopback that is down). When
- * init exits the kernel kills whatever the code left in the namespace, so no
- * process survives a call.
+ * Strict: a first child (fork) unshares new user, PID, mount, network, IPC
+ * and UTS namespaces; the parent maps one uid and gid for it, TKD_CODE_UID
+ * inside to TKD_CODE_UID outside when it is root (so the code never holds
+ * real root) or to its own id otherwise. The first child takes that uid and
+ * forks init, PID 1 of the new PID namespace, which builds a new root on a
+ * tmpfs: /usr, /etc, /bin, /lib* and the interpreter's prefix bound
+ * read-only, a fresh /proc (only the sandbox's processes), a /dev of null,
+ * zero, full, random and urandom, and a private size-limited tmpfs at /tmp,
+ * the scratch folder; it pivots into it, drops every capability, forks the
+ * program and reaps. Both are non-dumpable with their environment wiped
+ * (their memory is a copy of the caller's). The network namespace is empty
+ * (a loopback that is down). When init exits the kernel kills whatever the
+ * code left in the namespace, so no process survives a call. Only glibc's
+ * fork() makes these processes (a raw clone() from a process with threads
+ * could inherit a lock held by another thread).
  *
  * Weak (no user namespaces; only when the job allows it): the child starts a
  * session of its own, drops root to TKD_CODE_UID when it has it, and works in
@@ -54,7 +57,8 @@
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 #define STAGE "/tmp"            /* where init mounts the new root before pivoting */
 #define ROOT_TMPFS "size=1m,mode=0755"
-#define REAP_WAIT_S 2.0 /* weak: how long the group may take to die after SIGKILL */
+#define REAP_WAIT_S 2.0  /* weak: how long the group may take to die after SIGKILL */
+#define SETUP_WAIT_S 10.0 /* strict: how long entering the namespaces may take */
 
 void tsbx_result_init(tsbx_result *r) {
     memset(r, 0, sizeof *r);
@@ -119,12 +123,31 @@ static int read_full(int fd, void *p, size_t n) {
     return 0;
 }
 
-/* A message to the parent over the status pipe: 'E' + text; then _exit. */
-static void die(int fd, const char *what) {
-    char msg[400];
-    int n = snprintf(msg, sizeof msg, "E%s: %s", what, strerror(errno));
-    if (n > 0 && write(fd, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1)) < 0)
+/* Strict mode's reports to the parent over the status pipe: fixed-size
+ * records, each written at once (smaller than PIPE_BUF, so never mixed). */
+typedef struct report {
+    char type; /* 'U' no namespaces (val: errno), 'R' ready for the id maps,
+                  'P' init's pid (val), 'E' setup failed (text), 'S' the program's wait status (val) */
+    int val;
+    char text[300];
+} report;
+
+static void send_report(int fd, char type, int val, const char *text) {
+    report r;
+    memset(&r, 0, sizeof r);
+    r.type = type;
+    r.val = val;
+    if (text)
+        snprintf(r.text, sizeof r.text, "%s", text);
+    if (write(fd, &r, sizeof r) != (ssize_t)sizeof r)
         _exit(125);
+}
+
+/* Setup failed: say what, then _exit. */
+static void die(int fd, const char *what) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+    send_report(fd, 'E', 0, msg);
     _exit(125);
 }
 
@@ -311,25 +334,11 @@ static void exec_program(const child_args *a, struct sock_filter *prog, unsigned
     _exit(127);
 }
 
-/* Strict: init, PID 1 of the namespace. */
+/* Strict: init, PID 1 of the new PID namespace: builds the root, forks the
+ * program, reaps, reports the program's end and exits, and the kernel then
+ * kills whatever the code left in the namespace. */
 static void init_main(const child_args *a) {
-    char go;
-    for (int i = 0; i < 4; i++)
-        close(a->parent_fds[i]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (read_full(a->sync, &go, 1))
-        _exit(125); /* the parent is gone or gave up */
-    /* the caller's environment and memory must stay out of reach: clear the
-     * environment strings, never be dumpable (no /proc/1/environ, /proc/1/mem) */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    for (char **v = environ; v && *v; v++)
-        memset(*v, 0, strlen(*v));
-    /* raw system calls: this process came from a raw clone(), where glibc's
-     * set*id, which signals every thread it believes it has, must not run */
-    syscall(SYS_setgroups, 0, NULL); /* allowed when a root parent wrote the maps */
-    if (syscall(SYS_setresgid, TKD_CODE_UID, TKD_CODE_UID, TKD_CODE_UID) ||
-        syscall(SYS_setresuid, TKD_CODE_UID, TKD_CODE_UID, TKD_CODE_UID))
-        die(a->st, "taking the sandbox's uid");
     build_root(a->c, a->python, a->st);
     drop_caps();
     pid_t pid = fork();
@@ -350,12 +359,46 @@ static void init_main(const child_args *a) {
         if (w < 0 && errno != EINTR)
             break;
     }
-    char msg[1 + sizeof status];
-    msg[0] = 'S';
-    memcpy(msg + 1, &status, sizeof status);
-    if (write(a->st, msg, sizeof msg) < 0)
+    send_report(a->st, 'S', status, NULL);
+    _exit(0);
+}
+
+/* Strict: the first child. It enters the new namespaces (its children are
+ * in the new PID namespace), lets the parent write its id maps, takes the
+ * sandbox's uid, then forks init and waits for it: when init is gone, so is
+ * every process of the namespace. */
+static void ns_main(const child_args *a) {
+    char go;
+    for (int i = 0; i < 4; i++)
+        close(a->parent_fds[i]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(NS_FLAGS)) {
+        send_report(a->st, 'U', errno, NULL);
         _exit(125);
-    _exit(0); /* the kernel now kills what is left in the namespace */
+    }
+    send_report(a->st, 'R', 0, NULL);
+    if (read_full(a->sync, &go, 1))
+        _exit(125); /* the parent is gone or gave up */
+    /* the caller's environment and memory must stay out of reach: clear the
+     * environment strings, never be dumpable (no /proc/1/environ, /proc/1/mem) */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    for (char **v = environ; v && *v; v++)
+        memset(*v, 0, strlen(*v));
+    setgroups(0, NULL); /* allowed when a root parent wrote the maps */
+    if (setresgid(TKD_CODE_UID, TKD_CODE_UID, TKD_CODE_UID) || setresuid(TKD_CODE_UID, TKD_CODE_UID, TKD_CODE_UID))
+        die(a->st, "taking the sandbox's uid");
+    pid_t init = fork();
+    if (init < 0)
+        die(a->st, "fork");
+    if (init == 0)
+        init_main(a);
+    send_report(a->st, 'P', (int)init, NULL);
+    close(a->out);
+    close(a->err);
+    int st;
+    while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
+    }
+    _exit(0);
 }
 
 /* Weak: the program's own process, leader of a new session and group. */
@@ -487,14 +530,17 @@ static void take(int *fd, tkd_buf *b, size_t *total, size_t *all, size_t cap) {
 }
 
 typedef struct run_state {
-    pid_t pid;  /* init (strict) or the program (weak) */
+    pid_t pid;  /* the first child (strict) or the program (weak) */
+    pid_t init; /* strict: init, once reported (0 before) */
     int weak;
     int out, err, st, pidfd; /* parent's ends */
 } run_state;
 
 static void kill_tree(const run_state *s) {
     if (!s->weak) {
-        kill(s->pid, SIGKILL); /* init: the kernel kills the namespace with it */
+        /* init: the kernel kills the namespace with it, and the first child,
+         * which waits for it, exits then */
+        kill(s->init > 0 ? s->init : s->pid, SIGKILL);
         return;
     }
     kill(-s->pid, SIGKILL);
@@ -532,16 +578,21 @@ static int watch(const tkd_code_cfg *c, run_state *s, tsbx_result *r, tkd_err *e
             kill_tree(s);
         }
         if (!s->weak && iend >= 0 && pf[iend].revents) {
-            char msg[400];
-            ssize_t k = read(s->st, msg, sizeof msg - 1);
-            if (k >= (ssize_t)(1 + sizeof status) && msg[0] == 'S') {
-                memcpy(&status, msg + 1, sizeof status);
-                have_status = 1;
-            } else if (k > 1 && msg[0] == 'E') {
-                msg[k] = 0;
-                snprintf(setup_err, sizeof setup_err, "%s", msg + 1);
+            report rep;
+            ssize_t k = read(s->st, &rep, sizeof rep);
+            if (k == (ssize_t)sizeof rep && rep.type == 'P') {
+                s->init = (pid_t)rep.val;
+                if (killed)
+                    kill_tree(s);
+            } else if (k == (ssize_t)sizeof rep && rep.type == 'S') {
+                status = rep.val;
+                have_status = ended = 1;
+            } else if (k == (ssize_t)sizeof rep && rep.type == 'E') {
+                snprintf(setup_err, sizeof setup_err, "%s", rep.text);
+                ended = 1;
+            } else if (k <= 0 && !(k < 0 && (errno == EINTR || errno == EAGAIN))) {
+                ended = 1; /* the first child is gone */
             }
-            ended = 1;
         } else if (s->weak) {
             siginfo_t si;
             si.si_pid = 0;
@@ -576,7 +627,10 @@ static int watch(const tkd_code_cfg *c, run_state *s, tsbx_result *r, tkd_err *e
             usleep(1000);
         }
     } else {
-        kill(s->pid, SIGKILL); /* init has reported: end the namespace now */
+        if (s->init > 0)
+            kill(s->init, SIGKILL); /* init has reported: end the namespace now */
+        else
+            kill(s->pid, SIGKILL);
         while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR) {
         }
     }
@@ -633,7 +687,7 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
     char *envp[ENV_N + 1];
     struct sock_filter *prog = NULL;
     unsigned short plen = 0;
-    run_state s = {0, weak, -1, -1, -1, -1};
+    run_state s = {0, 0, weak, -1, -1, -1, -1};
     int rc = 0;
     *unavailable = 0;
     if (weak) {
@@ -663,14 +717,12 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
         if (s.pid == 0)
             weak_main(&a);
     } else {
-        s.pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
+        s.pid = fork();
         if (s.pid == 0)
-            init_main(&a);
+            ns_main(&a);
     }
     if (s.pid < 0) {
         int en = errno;
-        if (!weak && (en == EPERM || en == EINVAL || en == ENOSPC || en == EUSERS || en == ENOSYS || en == EACCES))
-            *unavailable = 1;
         rc = tkd_err_set(e, TKD_EIO, "run_python: cannot start the sandbox: %s", strerror(en));
         goto out;
     }
@@ -686,9 +738,21 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
         go_ok = !(rc = tsbx_filter_build(1, s.pid, &prog, &plen, e)) && write(sync[1], &plen, sizeof plen) == sizeof plen &&
                 write(sync[1], prog, (size_t)plen * sizeof *prog) == (ssize_t)((size_t)plen * sizeof *prog);
     } else {
-        go_ok = !write_maps(s.pid) && write(sync[1], "g", 1) == 1;
-        if (!go_ok)
-            rc = tkd_err_set(e, TKD_EIO, "run_python: cannot write the user namespace's id maps: %s", strerror(errno));
+        /* the first child enters the namespaces, then asks for its id maps */
+        report rep;
+        struct pollfd pf = {s.st, POLLIN, 0};
+        ssize_t k = poll(&pf, 1, (int)(SETUP_WAIT_S * 1000)) == 1 ? read(s.st, &rep, sizeof rep) : -1;
+        go_ok = k == (ssize_t)sizeof rep && rep.type == 'R' && !write_maps(s.pid) && write(sync[1], "g", 1) == 1;
+        if (k == (ssize_t)sizeof rep && rep.type == 'U') {
+            char sc[200];
+            sysctls(sc, sizeof sc);
+            errno = rep.val;
+            rc = tkd_err_set(e, TKD_EIO, "unshare() into new user, PID, mount, network, IPC and UTS namespaces failed: %s%s%s%s",
+                             strerror(rep.val), sc[0] ? " (" : "", sc, sc[0] ? ")" : "");
+        } else if (!go_ok) {
+            rc = tkd_err_set(e, TKD_EIO, "run_python: the sandbox's namespaces could not be set up (id maps): %s",
+                             strerror(errno));
+        }
     }
     r->weak = weak;
     if (!go_ok) {

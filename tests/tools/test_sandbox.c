@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,40 @@ TEST(opt_in) {
     free(some);
 }
 
+/* A direct call from a process with threads (the CLI's --direct, a rank):
+ * the sandbox's children must not inherit a lock another thread holds. */
+static void *idle_thread(void *arg) {
+    (void)arg;
+    for (;;) {
+        void *p = malloc(64); /* keeps taking the allocator's lock */
+        free(p);
+        usleep(10);
+    }
+    return NULL;
+}
+
+TEST(direct_with_threads) {
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, idle_thread, NULL) == 0);
+    tkd_tool_limits lim;
+    tkd_tools_limits_default(&lim);
+    snprintf(lim.code.python, sizeof lim.code.python, PY);
+    for (int weak = 0; weak < 2; weak++) {
+        lim.code.mode = weak ? TKD_SANDBOX_ALLOW_WEAK : TKD_SANDBOX_STRICT;
+        lim.code.force_weak = weak;
+        for (int i = 0; i < 5; i++) {
+            char *answer = NULL;
+            tkd_err e = {0};
+            const char *args = "{\"code\": \"print(2**64)\"}";
+            tkd_tools_call("run_python", args, strlen(args), &answer, &lim, &e);
+            CHECK(answer && strstr(answer, "18446744073709551616"));
+            free(answer);
+        }
+    }
+    pthread_cancel(th);
+    pthread_join(th, NULL);
+}
+
 /* back-translation: a run_python answer's result is its one printed value */
 TEST(bt_result) {
     char *l = tkd_bt_result_latex("{\"result\": {\"stdout\": \"265\\n\", \"stderr\": \"\", \"exit_status\": 0}}");
@@ -557,6 +592,7 @@ int main(void) {
     RUN(bad_arguments);
     RUN(opt_in);
     RUN(bt_result);
+    RUN(direct_with_threads);
     kill(sleeper, SIGKILL);
     waitpid(sleeper, NULL, 0);
     /* no scratch folder of the weak mode is left */
