@@ -18,6 +18,8 @@
 #include "tkd/json.h"
 #include "tkd/tools.h"
 
+#define TKD_CLI_TOOLS_MAX 1024
+
 static int usage(void) {
     tkd_cli_usage("tool", NULL, stderr);
     return TKD_EXIT_USAGE;
@@ -26,7 +28,12 @@ static int usage(void) {
 static int cmd_list(int json) {
     if (json) {
         tkd_err e = {0};
-        char *s = tkd_tools_specs_json(NULL, &e);
+        const char *names[TKD_CLI_TOOLS_MAX + 1]; /* every tool, the opt-in ones (run_python) too */
+        size_t n = 0;
+        for (size_t i = 0; i < tkd_tools_count() && n < TKD_CLI_TOOLS_MAX; i++)
+            names[n++] = tkd_tools_name(tkd_tools_at(i));
+        names[n] = NULL;
+        char *s = tkd_tools_specs_json(names, &e);
         if (!s)
             return tkd_cli_fail(&e);
         printf("%s\n", s);
