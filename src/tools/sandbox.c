@@ -254,7 +254,8 @@ static void build_root(const tkd_code_cfg *c, const char *python, int st) {
         if (fd < 0 || close(fd) || mount(src, dst, NULL, MS_BIND, NULL))
             die(st, src);
     }
-    if (symlink("/proc/self/fd", STAGE "/dev/fd") || symlink("/proc/self/fd/0", STAGE "/dev/stdin") ||
+    /* POSIX shared memory and semaphores (multiprocessing) live in the scratch folder */
+    if (symlink("/tmp", STAGE "/dev/shm") || symlink("/proc/self/fd", STAGE "/dev/fd") || symlink("/proc/self/fd/0", STAGE "/dev/stdin") ||
         symlink("/proc/self/fd/1", STAGE "/dev/stdout") || symlink("/proc/self/fd/2", STAGE "/dev/stderr"))
         die(st, "/dev links");
     /* a fresh /proc: this PID namespace's processes only */

@@ -414,6 +414,10 @@ TEST(ordinary_code) {
          "1854\n"},
         {"import math\nprint(pow(2, 10**5, 10**9 + 7), len(str(math.factorial(1000))), 3**200 % 1000003)\n",
          "607723520 2568 333986\n"},
+        {"import threading, subprocess, multiprocessing as mp\nr = []\nt = threading.Thread(target=lambda: "
+         "r.append(sum(range(10**5))))\nt.start()\nt.join()\nwith mp.Pool(2) as p:\n    sq = p.map(abs, [-1, -2])\n"
+         "print(r, sq, subprocess.run(['echo', 'hi'], capture_output=True, text=True).stdout.strip())\n",
+         "[4999950000] [1, 2] hi\n"},
         {"print(undefined_name)\n", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -423,8 +427,8 @@ TEST(ordinary_code) {
             fprintf(stderr, "case %zu: got %s\n", i, j ? json_dumps(j, 0) : "(no answer)");
         CHECK_STR(o, cases[i].want);
         json_int_t st = json_integer_value(json_object_get(json_object_get(j, "result"), "exit_status"));
-        CHECK_INT(st, i == 4 ? 1 : 0);
-        if (i == 4)
+        CHECK_INT(st, i == 5 ? 1 : 0);
+        if (i == 5)
             CHECK(strstr(json_string_value(json_object_get(json_object_get(j, "result"), "stderr")), "NameError"));
         json_decref(j);
     }
