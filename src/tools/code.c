@@ -160,6 +160,9 @@ int tcode_run_python(tkd_arena *ta, const tkd_json *args, const tkd_tool_limits 
         tsbx_result_free(&r);
         return rc;
     }
+    if (r.survivors) /* the weak mode's group kill did not finish in time: say so, loudly */
+        tkd_log_warn("run_python: processes of the program's group %s were still alive after the call",
+                     r.weak ? "(weak sandbox)" : "");
     size_t mib = cfg.memory_bytes >> 20;
     if (r.timed_out || r.signal == SIGXCPU)
         rc = tkd_err_set(e, TKD_ETIMEOUT,
