@@ -82,10 +82,10 @@ int tkd_tools_code_from_job(const struct tkd_job *job, tkd_code_cfg *c, tkd_err 
 typedef struct tkd_sandbox_report {
     int userns, pidns, mntns, netns, ipcns, utsns; /* 1: a namespace of this kind can be made */
     int seccomp;                                   /* 1: a seccomp filter can be loaded */
-    int strict_ok, weak_ok;      /* 1: a test program ran in this mode */
-    int sympy, numpy;            /* importable inside the sandbox */
-    char sysctl[256];            /* the user-namespace sysctls, as read */
-    char python[TKD_CODE_PATH_MAX]; /* the interpreter found ("" none) */
+    int strict_ok, weak_ok;                        /* 1: a test program ran in this mode */
+    int sympy, numpy;                              /* importable inside the sandbox */
+    char sysctl[256];                              /* the user-namespace sysctls, as read */
+    char python[TKD_CODE_PATH_MAX];                /* the interpreter found ("" none) */
     char python_version[64];
     char strict_why[TKD_ERR_MSG_MAX]; /* why strict does not work ("" when it does) */
     char weak_why[TKD_ERR_MSG_MAX];

@@ -174,15 +174,17 @@ static int cmd_sandbox_check(const tkd_code_cfg *c) {
     printf("  ipc namespace:        %s\n", yn[r.ipcns]);
     printf("  uts namespace:        %s\n", yn[r.utsns]);
     printf("  seccomp filter:       %s\n", yn[r.seccomp]);
-    printf("  python3:              %s%s%s\n", r.python[0] ? r.python : "(none found)",
-           r.python_version[0] ? " " : "", r.python_version);
+    printf("  python3:              %s%s%s\n", r.python[0] ? r.python : "(none found)", r.python_version[0] ? " " : "",
+           r.python_version);
     printf("  sympy importable:     %s\n", yn[r.sympy]);
     printf("  numpy importable:     %s\n", yn[r.numpy]);
     printf("  strict sandbox runs:  %s%s%s\n", yn[r.strict_ok], r.strict_ok ? "" : ": ", r.strict_why);
     printf("  weak sandbox runs:    %s%s%s\n", yn[r.weak_ok], r.weak_ok ? "" : ": ", r.weak_why);
-    printf("a job with tools.code.sandbox \"strict\" gets: %s\n", r.strict_ok ? "strict" : "an error (run_python fails)");
-    printf("a job with tools.code.sandbox \"allow-weak\" gets: %s\n",
-           r.strict_ok ? "strict" : r.weak_ok ? "weak" : "an error (run_python fails)");
+    printf("a job with tools.code.sandbox \"strict\" gets: %s\n",
+           r.strict_ok ? "strict" : "an error (run_python fails)");
+    printf("a job with tools.code.sandbox \"allow-weak\" gets: %s\n", r.strict_ok ? "strict"
+                                                                      : r.weak_ok ? "weak"
+                                                                                  : "an error (run_python fails)");
     if (!r.strict_ok) {
         fprintf(stderr, "tkd: the strict sandbox does not work here: %s\n", r.strict_why);
         return 1;
@@ -226,8 +228,7 @@ int tkd_cmd_tool(int argc, char **argv) {
             lim.code.timeout_s = atof(argv[++i]);
             if (!(lim.code.timeout_s > 0 && lim.code.timeout_s <= 3600))
                 return usage();
-        }
-        else if (a[0] == '-' && a[1] == '-')
+        } else if (a[0] == '-' && a[1] == '-')
             return usage();
         else if (npos < 4)
             pos[npos++] = a;

@@ -44,8 +44,10 @@ int tkd_tools_code_from_job(const struct tkd_job *job, tkd_code_cfg *c, tkd_err 
     const char *py = tkd_job_str(job, "tools.code.python");
     if (py && *py) {
         if (py[0] != '/' || strlen(py) >= sizeof c->python)
-            return tkd_err_set(e, TKD_EINVAL, "%s: tools.code.python: give an absolute path (at most %d bytes), e.g. "
-                               "\"/usr/bin/python3\"", job->path, TKD_CODE_PATH_MAX - 1);
+            return tkd_err_set(e, TKD_EINVAL,
+                               "%s: tools.code.python: give an absolute path (at most %d bytes), e.g. "
+                               "\"/usr/bin/python3\"",
+                               job->path, TKD_CODE_PATH_MAX - 1);
         snprintf(c->python, sizeof c->python, "%s", py);
     }
     return 0;

@@ -43,7 +43,7 @@ typedef struct worker {
     request *job; /* the call in flight, NULL when idle */
     double start;
     double wall; /* the watchdog's limit for the call in flight */
-    int killed; /* the watchdog sent SIGKILL */
+    int killed;  /* the watchdog sent SIGKILL */
     int calls;
     tkd_buf in;         /* partial answer */
     char dir[PATH_MAX]; /* its private working folder ("" when none) */

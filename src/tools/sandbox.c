@@ -55,9 +55,9 @@
 #include "sandbox.h"
 
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-#define STAGE "/tmp"            /* where init mounts the new root before pivoting */
+#define STAGE "/tmp" /* where init mounts the new root before pivoting */
 #define ROOT_TMPFS "size=1m,mode=0755"
-#define REAP_WAIT_S 2.0  /* weak: how long the group may take to die after SIGKILL */
+#define REAP_WAIT_S 2.0   /* weak: how long the group may take to die after SIGKILL */
 #define SETUP_WAIT_S 10.0 /* strict: how long entering the namespaces may take */
 
 void tsbx_result_init(tsbx_result *r) {
@@ -79,9 +79,9 @@ static int force_weak(const tkd_code_cfg *c) {
 int tsbx_python(const tkd_code_cfg *c, char *out, size_t cap, tkd_err *e) {
     if (c->python[0]) {
         if (c->python[0] != '/' || access(c->python, X_OK))
-            return tkd_err_set(e, TKD_ENOTFOUND,
-                               "run_python: the interpreter '%s' (tools.code.python) is not an executable absolute path",
-                               c->python);
+            return tkd_err_set(
+                e, TKD_ENOTFOUND,
+                "run_python: the interpreter '%s' (tools.code.python) is not an executable absolute path", c->python);
         snprintf(out, cap, "%s", c->python);
         return 0;
     }
@@ -243,7 +243,8 @@ static void build_root(const tkd_code_cfg *c, const char *python, int st) {
             die(st, "binding the interpreter's folder");
     }
     /* /dev: the harmless devices */
-    if (mkdir(STAGE "/dev", 0755) || mount("tkd-dev", STAGE "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755"))
+    if (mkdir(STAGE "/dev", 0755) ||
+        mount("tkd-dev", STAGE "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755"))
         die(st, "mounting /dev");
     static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
     for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
@@ -255,12 +256,12 @@ static void build_root(const tkd_code_cfg *c, const char *python, int st) {
             die(st, src);
     }
     /* POSIX shared memory and semaphores (multiprocessing) live in the scratch folder */
-    if (symlink("/tmp", STAGE "/dev/shm") || symlink("/proc/self/fd", STAGE "/dev/fd") || symlink("/proc/self/fd/0", STAGE "/dev/stdin") ||
-        symlink("/proc/self/fd/1", STAGE "/dev/stdout") || symlink("/proc/self/fd/2", STAGE "/dev/stderr"))
+    if (symlink("/tmp", STAGE "/dev/shm") || symlink("/proc/self/fd", STAGE "/dev/fd") ||
+        symlink("/proc/self/fd/0", STAGE "/dev/stdin") || symlink("/proc/self/fd/1", STAGE "/dev/stdout") ||
+        symlink("/proc/self/fd/2", STAGE "/dev/stderr"))
         die(st, "/dev links");
     /* a fresh /proc: this PID namespace's processes only */
-    if (mkdir(STAGE "/proc", 0555) ||
-        mount("proc", STAGE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+    if (mkdir(STAGE "/proc", 0555) || mount("proc", STAGE "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
         die(st, "mounting /proc");
     /* the scratch folder */
     char opt[64];
@@ -669,9 +670,9 @@ static void make_env(const char *python, const char *scratch, char store[][PATH_
     snprintf(store[k++], PATH_MAX + 64, "HOME=%s", scratch);
     snprintf(store[k++], PATH_MAX + 64, "TMPDIR=%s", scratch);
     snprintf(store[k++], PATH_MAX + 64, "MPLCONFIGDIR=%s", scratch);
-    static const char *const fixed[] = {"LANG=C.UTF-8",         "LC_ALL=C.UTF-8",          "OPENBLAS_NUM_THREADS=1",
-                                        "OMP_NUM_THREADS=1",    "MKL_NUM_THREADS=1",       "NUMEXPR_NUM_THREADS=1",
-                                        "MPLBACKEND=Agg",       "PYTHONHASHSEED=0"};
+    static const char *const fixed[] = {"LANG=C.UTF-8",      "LC_ALL=C.UTF-8",    "OPENBLAS_NUM_THREADS=1",
+                                        "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "NUMEXPR_NUM_THREADS=1",
+                                        "MPLBACKEND=Agg",    "PYTHONHASHSEED=0"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         snprintf(store[k++], PATH_MAX + 64, "%s", fixed[i]);
     for (int i = 0; i < k; i++)
@@ -695,8 +696,8 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
         const char *tmp = getenv("TMPDIR");
         snprintf(scratch, sizeof scratch, "%s/tkd-code-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
         if (!mkdtemp(scratch) || (geteuid() == 0 && chown(scratch, TKD_CODE_UID, TKD_CODE_UID)))
-            return tkd_err_set(e, TKD_EIO, "run_python: cannot make a scratch folder in %s: %s",
-                               tmp ? tmp : "/tmp", strerror(errno));
+            return tkd_err_set(e, TKD_EIO, "run_python: cannot make a scratch folder in %s: %s", tmp ? tmp : "/tmp",
+                               strerror(errno));
     } else if ((rc = tsbx_filter_build(0, 0, &prog, &plen, e))) {
         return rc;
     }
@@ -706,8 +707,9 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
         goto out;
     }
     make_env(python, scratch, store, envp);
-    child_args a = {c, python, code, scratch, envp, out[1], err[1], sync[0], st[1], {out[0], err[0], sync[1], st[0]},
-                    prog, plen, TKD_CODE_NPROC, 0};
+    child_args a = {c,      python, code,           scratch, envp,
+                    out[1], err[1], sync[0],        st[1],   {out[0], err[0], sync[1], st[0]},
+                    prog,   plen,   TKD_CODE_NPROC, 0};
     double t0 = tkd_now();
     if (weak) {
         a.drop_root = geteuid() == 0;
@@ -736,7 +738,8 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
     int go_ok;
     if (weak) {
         s.pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
-        go_ok = !(rc = tsbx_filter_build(1, s.pid, &prog, &plen, e)) && write(sync[1], &plen, sizeof plen) == sizeof plen &&
+        go_ok = !(rc = tsbx_filter_build(1, s.pid, &prog, &plen, e)) &&
+                write(sync[1], &plen, sizeof plen) == sizeof plen &&
                 write(sync[1], prog, (size_t)plen * sizeof *prog) == (ssize_t)((size_t)plen * sizeof *prog);
     } else {
         /* the first child enters the namespaces, then asks for its id maps */
@@ -748,7 +751,8 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
             char sc[200];
             sysctls(sc, sizeof sc);
             errno = rep.val;
-            rc = tkd_err_set(e, TKD_EIO, "unshare() into new user, PID, mount, network, IPC and UTS namespaces failed: %s%s%s%s",
+            rc = tkd_err_set(e, TKD_EIO,
+                             "unshare() into new user, PID, mount, network, IPC and UTS namespaces failed: %s%s%s%s",
                              strerror(rep.val), sc[0] ? " (" : "", sc, sc[0] ? ")" : "");
         } else if (!go_ok) {
             rc = tkd_err_set(e, TKD_EIO, "run_python: the sandbox's namespaces could not be set up (id maps): %s",
@@ -792,12 +796,13 @@ int tsbx_run(const tkd_code_cfg *c, const char *code, tsbx_result *r, tkd_err *e
         snprintf(why, sizeof why, "%s", e->msg);
     }
     if (c->mode != TKD_SANDBOX_ALLOW_WEAK)
-        return tkd_err_set(e, TKD_EINVAL,
-                           "run_python cannot run on this node: the strict sandbox needs user namespaces: %s. Set "
-                           "\"tools\": {\"code\": {\"sandbox\": \"allow-weak\"}} in the job to accept the weak sandbox "
-                           "(seccomp, rlimits, no new privileges, a scrubbed environment, but no private file system or "
-                           "network namespace), or run where user namespaces are allowed (`tkd tool sandbox-check`)",
-                           why);
+        return tkd_err_set(
+            e, TKD_EINVAL,
+            "run_python cannot run on this node: the strict sandbox needs user namespaces: %s. Set "
+            "\"tools\": {\"code\": {\"sandbox\": \"allow-weak\"}} in the job to accept the weak sandbox "
+            "(seccomp, rlimits, no new privileges, a scrubbed environment, but no private file system or "
+            "network namespace), or run where user namespaces are allowed (`tkd tool sandbox-check`)",
+            why);
     tsbx_result_free(r);
     tsbx_result_init(r);
     return run_mode(c, python, code, 1, r, &unavailable, e);

@@ -21,11 +21,11 @@
 int tsbx_filter_build(int weak, pid_t self, struct sock_filter **prog, unsigned short *len, tkd_err *e);
 
 typedef struct tsbx_result {
-    int weak;            /* the mode that ran */
-    int exit_code;       /* the program's exit status; -1 when a signal ended it */
-    int signal;          /* that signal */
-    int timed_out;       /* the watchdog killed it */
-    int output_capped;   /* output past cfg->output_bytes: killed */
+    int weak;          /* the mode that ran */
+    int exit_code;     /* the program's exit status; -1 when a signal ended it */
+    int signal;        /* that signal */
+    int timed_out;     /* the watchdog killed it */
+    int output_capped; /* output past cfg->output_bytes: killed */
     size_t out_total, err_total;
     tkd_buf out, err; /* what was read (at most output_bytes in all) */
     double seconds;

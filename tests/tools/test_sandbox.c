@@ -35,7 +35,7 @@
 static int listen_fd = -1, listen_port;
 static pid_t sleeper;
 static char outside[256]; /* a world-writable folder outside the sandbox */
-static int weak_mode;      /* the attempts below run in the weak mode */
+static int weak_mode;     /* the attempts below run in the weak mode */
 
 static const char *mode_name(void) {
     return weak_mode ? "weak" : "strict";
@@ -128,7 +128,9 @@ static int count_marked(const char *marker) {
 
 static void report(const char *attempt, int stopped, int must) {
     fprintf(stderr, "[%s] %-44s %s\n", mode_name(), attempt,
-            stopped ? "stopped" : must ? "NOT STOPPED" : "not stopped (a known limit of this mode)");
+            stopped ? "stopped"
+            : must  ? "NOT STOPPED"
+                    : "not stopped (a known limit of this mode)");
     if (must)
         CHECK(stopped);
 }
@@ -154,9 +156,9 @@ static void attempt_connect(tkd_tools_pool *p) {
     json_t *j = run(p, code, NULL);
     struct pollfd pf = {listen_fd, POLLIN, 0};
     int pending = poll(&pf, 1, 0) > 0;
-    report("connect to a listener on 127.0.0.1", j && strstr(out_of(j), "blocked 127.0.0.1") &&
-                                                     !strstr(out_of(j), "CONNECTED") && !strstr(out_of(j), "RAW") &&
-                                                     !pending,
+    report("connect to a listener on 127.0.0.1",
+           j && strstr(out_of(j), "blocked 127.0.0.1") && !strstr(out_of(j), "CONNECTED") &&
+               !strstr(out_of(j), "RAW") && !pending,
            1);
     json_decref(j);
     healthy(p, "connect");
@@ -230,31 +232,32 @@ static void attempt_env(tkd_tools_pool *p) {
 
 static void attempt_other_process(tkd_tools_pool *p) {
     char code[2048];
-    snprintf(code, sizeof code,
-             "import os, ctypes, signal\n"
-             "S = %d\n"
-             "for f in ('/proc/%%d/mem' %% S, '/proc/%%d/environ' %% S, '/proc/1/mem', '/proc/%%d/mem' %% os.getppid()):\n"
-             "    try:\n"
-             "        fd = os.open(f, os.O_RDONLY)\n"
-             "        os.pread(fd, 16, 4096)\n"
-             "        print('READ', f)\n"
-             "    except Exception as e:\n"
-             "        print('no', f, e)\n"
-             "for sig in (signal.SIGKILL, signal.SIGSTOP):\n"
-             "    try:\n"
-             "        os.kill(S, sig)\n"
-             "        print('SIGNALLED')\n"
-             "    except Exception as e:\n"
-             "        print('no kill', e)\n"
-             "libc = ctypes.CDLL(None, use_errno=True)\n"
-             "print('ptrace', libc.ptrace(16, S, 0, 0))\n"
-             "buf = ctypes.create_string_buffer(16)\n"
-             "class iov(ctypes.Structure):\n"
-             "    _fields_ = [('b', ctypes.c_void_p), ('n', ctypes.c_size_t)]\n"
-             "l = iov(ctypes.addressof(buf), 16)\n"
-             "r = iov(0x400000, 16)\n"
-             "print('vm_readv', libc.process_vm_readv(S, ctypes.byref(l), 1, ctypes.byref(r), 1, 0))\n",
-             (int)sleeper);
+    snprintf(
+        code, sizeof code,
+        "import os, ctypes, signal\n"
+        "S = %d\n"
+        "for f in ('/proc/%%d/mem' %% S, '/proc/%%d/environ' %% S, '/proc/1/mem', '/proc/%%d/mem' %% os.getppid()):\n"
+        "    try:\n"
+        "        fd = os.open(f, os.O_RDONLY)\n"
+        "        os.pread(fd, 16, 4096)\n"
+        "        print('READ', f)\n"
+        "    except Exception as e:\n"
+        "        print('no', f, e)\n"
+        "for sig in (signal.SIGKILL, signal.SIGSTOP):\n"
+        "    try:\n"
+        "        os.kill(S, sig)\n"
+        "        print('SIGNALLED')\n"
+        "    except Exception as e:\n"
+        "        print('no kill', e)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('ptrace', libc.ptrace(16, S, 0, 0))\n"
+        "buf = ctypes.create_string_buffer(16)\n"
+        "class iov(ctypes.Structure):\n"
+        "    _fields_ = [('b', ctypes.c_void_p), ('n', ctypes.c_size_t)]\n"
+        "l = iov(ctypes.addressof(buf), 16)\n"
+        "r = iov(0x400000, 16)\n"
+        "print('vm_readv', libc.process_vm_readv(S, ctypes.byref(l), 1, ctypes.byref(r), 1, 0))\n",
+        (int)sleeper);
     json_t *j = run(p, code, NULL);
     const char *o = j ? out_of(j) : "";
     int alive = kill(sleeper, 0) == 0;
