@@ -9,7 +9,7 @@ pkgs=(
   libcurl4-openssl-dev libjansson-dev libgmp-dev libmpfr-dev
   libflint-dev libflint-arb-dev libcalcium-dev
   libantic-dev
-  libopenblas-dev libpcre2-dev libmicrohttpd-dev
+  libopenblas-dev libpcre2-dev libmicrohttpd-dev libseccomp-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-sympy python3-torch python3-aiohttp
   nginx

@@ -36,15 +36,61 @@
 #define TKD_TOOL_POOL_MAX 64              /* workers in one pool */
 #define TKD_TOOL_WORKER_CALLS 10000       /* a worker is recycled after this many calls */
 
+/* ---- the code tool (run_python) and its sandbox: src/tools/code.c, sandbox.c ---- */
+#define TKD_CODE_TIMEOUT_S 10.0          /* wall time of one run_python call */
+#define TKD_CODE_MEMORY_MB 1024          /* RLIMIT_AS of each process of the code */
+#define TKD_CODE_OUTPUT_BYTES (1u << 20) /* stdout + stderr read; past it the code is killed */
+#define TKD_CODE_SCRATCH_MB 64           /* the private scratch folder (tmpfs; weak: per file) */
+#define TKD_CODE_NPROC 64                /* processes and threads of the code */
+#define TKD_CODE_NOFILE 256              /* open files of each process */
+#define TKD_CODE_PATH_MAX 1024           /* bytes of the interpreter's path */
+#define TKD_CODE_WATCHDOG_MARGIN_S 5.0   /* the pool's watchdog waits this much past timeout_s */
+#define TKD_CODE_UID 65534               /* the uid (and gid) the code runs as: nobody */
+
+typedef enum {
+    TKD_SANDBOX_STRICT = 0,    /* namespaces + seccomp + rlimits, or the call fails */
+    TKD_SANDBOX_ALLOW_WEAK = 1 /* strict where the node allows it, else the weak mode */
+} tkd_sandbox_mode;
+
+typedef struct tkd_code_cfg {
+    tkd_sandbox_mode mode;
+    double timeout_s;
+    size_t memory_bytes, output_bytes, scratch_bytes;
+    int force_weak;                 /* tests: behave as if user namespaces were unavailable
+                                       (also the environment variable TKD_SANDBOX_FORCE_WEAK=1) */
+    char python[TKD_CODE_PATH_MAX]; /* "": the first python3 on PATH */
+} tkd_code_cfg;
+
 typedef struct tkd_tool_limits {
     double cpu_seconds;  /* RLIMIT_CPU / ITIMER_PROF per call; <= 0: default */
     size_t mem_bytes;    /* RLIMIT_AS of a worker; 0: default */
     size_t output_max;   /* answer cap in bytes; 0: default */
     double wall_seconds; /* watchdog; <= 0: default */
+    tkd_code_cfg code;   /* run_python's sandbox */
 } tkd_tool_limits;
 
 /* Fill l with the defaults above. */
 void tkd_tools_limits_default(tkd_tool_limits *l);
+void tkd_tools_code_default(tkd_code_cfg *c);
+
+/* The tools.code section of a job (sandbox, timeout_s, memory_mb,
+ * output_bytes, scratch_mb, python) into c. */
+struct tkd_job;
+int tkd_tools_code_from_job(const struct tkd_job *job, tkd_code_cfg *c, tkd_err *e);
+
+/* What the node supports for run_python (`tkd tool sandbox-check`). */
+typedef struct tkd_sandbox_report {
+    int userns, pidns, mntns, netns, ipcns, utsns; /* 1: a namespace of this kind can be made */
+    int seccomp;                                   /* 1: a seccomp filter can be loaded */
+    int strict_ok, weak_ok;                        /* 1: a test program ran in this mode */
+    int sympy, numpy;                              /* importable inside the sandbox */
+    char sysctl[256];                              /* the user-namespace sysctls, as read */
+    char python[TKD_CODE_PATH_MAX];                /* the interpreter found ("" none) */
+    char python_version[64];
+    char strict_why[TKD_ERR_MSG_MAX]; /* why strict does not work ("" when it does) */
+    char weak_why[TKD_ERR_MSG_MAX];
+} tkd_sandbox_report;
+int tkd_tools_sandbox_check(const tkd_code_cfg *c, tkd_sandbox_report *r);
 
 /* ---- the registry ---- */
 typedef struct tkd_tool tkd_tool;
@@ -57,6 +103,10 @@ const tkd_tool *tkd_tools_find(const char *name);
 const char *tkd_tools_name(const tkd_tool *t);
 const char *tkd_tools_summary(const tkd_tool *t); /* one line */
 const char *tkd_tools_group(const tkd_tool *t);   /* "algebra", "calculus", ... */
+/* 1 for a tool offered only when named (run_python). */
+int tkd_tools_opt_in(const tkd_tool *t);
+/* The watchdog's wall time for a call of tool name under lim. */
+double tkd_tools_wall_seconds(const char *name, const tkd_tool_limits *lim);
 
 /*
  * The OpenAI tool specs as a JSON array (malloc'd text, caller frees):

@@ -43,6 +43,15 @@ static int value_latex(const json_t *v, tkd_buf *b) {
 char *tkd_bt_result_latex(const char *answer_json) {
     json_t *j = json_loads(answer_json ? answer_json : "", 0, NULL);
     json_t *r = json_is_object(j) ? json_object_get(j, "result") : j;
+    json_t *line = NULL;
+    if (json_is_object(r) && json_is_string(json_object_get(r, "stdout"))) {
+        /* run_python: what the program printed, when it is one value on one line */
+        const char *o = json_string_value(json_object_get(r, "stdout"));
+        size_t n = strlen(o);
+        while (n && (o[n - 1] == '\n' || o[n - 1] == ' '))
+            n--;
+        r = line = memchr(o, '\n', n) || !n ? NULL : json_stringn(o, n);
+    }
     tkd_buf b;
     tkd_buf_init(&b);
     int bad = !r;
@@ -59,6 +68,7 @@ char *tkd_bt_result_latex(const char *answer_json) {
     } else if (!bad) {
         bad = value_latex(r, &b) != 0;
     }
+    json_decref(line);
     json_decref(j);
     if (bad) {
         tkd_buf_free(&b);

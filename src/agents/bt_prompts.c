@@ -22,7 +22,10 @@ const char *const tkd_bt_prompt_builtin[TKD_BT_N_PROMPTS] = {
     "3. Write as if no computer was used: never mention tools, code, programs, functions, software, SymPy or Python, "
     "and never write code.\n"
     "4. End with the result alone in \\boxed{}, e.g. \\boxed{\\frac{31}{3}}; when the result is a list of values, box "
-    "them together separated by commas, e.g. \\boxed{0, \\frac{5}{3}}.",
+    "them together separated by commas, e.g. \\boxed{0, \\frac{5}{3}}.\n"
+    "5. When the computation is a program that was run (run_python) and the result is what it printed, derive the "
+    "printed values by mathematics: a counting argument, a case analysis, a formula or an exact calculation, never a "
+    "line-by-line simulation of the program; a long search may be replaced by the reasoning that finds its answer.",
     /* translator_user */
     "Problem: {problem}\n"
     "\n"

@@ -3,7 +3,9 @@
  *   tkd tool list [--json]                 names and one-line summaries, or the OpenAI specs
  *   tkd tool call NAME 'JSON-ARGS'         one call in an isolated worker; prints the answer
  *   tkd tool call --jsonl FILE             one call per line {"tool":..,"args":{..}}; one answer per line
- * Options of call: --workers N (jsonl), --cpu SECONDS, --mem MIB, --direct (no worker: no limits).
+ *   tkd tool sandbox-check                 what the node supports for run_python's sandbox
+ * Options of call: --workers N (jsonl), --cpu SECONDS, --mem MIB, --direct (no worker: no limits);
+ * for run_python: --sandbox strict|allow-weak, --python PATH, --timeout SECONDS.
  * A tool error is still an answer (exit 0); an unknown tool or arguments that
  * are not a JSON object exit 2.
  */
@@ -16,6 +18,8 @@
 #include "tkd/json.h"
 #include "tkd/tools.h"
 
+#define TKD_CLI_TOOLS_MAX 1024
+
 static int usage(void) {
     tkd_cli_usage("tool", NULL, stderr);
     return TKD_EXIT_USAGE;
@@ -24,7 +28,12 @@ static int usage(void) {
 static int cmd_list(int json) {
     if (json) {
         tkd_err e = {0};
-        char *s = tkd_tools_specs_json(NULL, &e);
+        const char *names[TKD_CLI_TOOLS_MAX + 1]; /* every tool, the opt-in ones (run_python) too */
+        size_t n = 0;
+        for (size_t i = 0; i < tkd_tools_count() && n < TKD_CLI_TOOLS_MAX; i++)
+            names[n++] = tkd_tools_name(tkd_tools_at(i));
+        names[n] = NULL;
+        char *s = tkd_tools_specs_json(names, &e);
         if (!s)
             return tkd_cli_fail(&e);
         printf("%s\n", s);
@@ -151,6 +160,38 @@ static int call_jsonl(const char *path, int workers, const tkd_tool_limits *lim)
     return rc;
 }
 
+/* `tkd tool sandbox-check`: exit 0 when the strict sandbox works here. */
+static int cmd_sandbox_check(const tkd_code_cfg *c) {
+    tkd_sandbox_report r;
+    tkd_tools_sandbox_check(c, &r);
+    static const char *const yn[] = {"no", "yes"};
+    printf("run_python sandbox on this node\n");
+    printf("  sysctls:              %s\n", r.sysctl);
+    printf("  user namespace:       %s\n", yn[r.userns]);
+    printf("  pid namespace:        %s\n", yn[r.pidns]);
+    printf("  mount namespace:      %s\n", yn[r.mntns]);
+    printf("  network namespace:    %s\n", yn[r.netns]);
+    printf("  ipc namespace:        %s\n", yn[r.ipcns]);
+    printf("  uts namespace:        %s\n", yn[r.utsns]);
+    printf("  seccomp filter:       %s\n", yn[r.seccomp]);
+    printf("  python3:              %s%s%s\n", r.python[0] ? r.python : "(none found)", r.python_version[0] ? " " : "",
+           r.python_version);
+    printf("  sympy importable:     %s\n", yn[r.sympy]);
+    printf("  numpy importable:     %s\n", yn[r.numpy]);
+    printf("  strict sandbox runs:  %s%s%s\n", yn[r.strict_ok], r.strict_ok ? "" : ": ", r.strict_why);
+    printf("  weak sandbox runs:    %s%s%s\n", yn[r.weak_ok], r.weak_ok ? "" : ": ", r.weak_why);
+    printf("a job with tools.code.sandbox \"strict\" gets: %s\n",
+           r.strict_ok ? "strict" : "an error (run_python fails)");
+    printf("a job with tools.code.sandbox \"allow-weak\" gets: %s\n", r.strict_ok ? "strict"
+                                                                      : r.weak_ok ? "weak"
+                                                                                  : "an error (run_python fails)");
+    if (!r.strict_ok) {
+        fprintf(stderr, "tkd: the strict sandbox does not work here: %s\n", r.strict_why);
+        return 1;
+    }
+    return 0;
+}
+
 int tkd_cmd_tool(int argc, char **argv) {
     if (argc < 1)
         return usage();
@@ -173,7 +214,21 @@ int tkd_cmd_tool(int argc, char **argv) {
             lim.cpu_seconds = atof(argv[++i]);
         else if (!strcmp(a, "--mem") && i + 1 < argc)
             lim.mem_bytes = (size_t)atol(argv[++i]) << 20;
-        else if (a[0] == '-' && a[1] == '-')
+        else if (!strcmp(a, "--sandbox") && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "strict") && strcmp(m, "allow-weak"))
+                return usage();
+            lim.code.mode = !strcmp(m, "allow-weak") ? TKD_SANDBOX_ALLOW_WEAK : TKD_SANDBOX_STRICT;
+        } else if (!strcmp(a, "--python") && i + 1 < argc) {
+            const char *py = argv[++i];
+            if (py[0] != '/' || strlen(py) >= sizeof lim.code.python)
+                return usage();
+            snprintf(lim.code.python, sizeof lim.code.python, "%s", py);
+        } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
+            lim.code.timeout_s = atof(argv[++i]);
+            if (!(lim.code.timeout_s > 0 && lim.code.timeout_s <= 3600))
+                return usage();
+        } else if (a[0] == '-' && a[1] == '-')
             return usage();
         else if (npos < 4)
             pos[npos++] = a;
@@ -182,6 +237,8 @@ int tkd_cmd_tool(int argc, char **argv) {
     }
     if (!strcmp(argv[0], "list") && npos == 0)
         return cmd_list(json);
+    if (!strcmp(argv[0], "sandbox-check") && npos == 0)
+        return cmd_sandbox_check(&lim.code);
     if (!strcmp(argv[0], "call")) {
         if (jsonl && npos == 0)
             return workers >= 1 && workers <= TKD_TOOL_POOL_MAX ? call_jsonl(jsonl, workers, &lim) : usage();

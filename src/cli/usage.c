@@ -40,7 +40,10 @@ static const usage_entry usages[] = {
     {"tool", "usage: tkd tool list [--json]\n"
              "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
              "       tkd tool call --jsonl FILE [--workers N] [--cpu SECONDS] [--mem MIB]\n"
-             "         (FILE lines: {\"tool\": NAME, \"args\": {...}}; '-' reads stdin)\n"},
+             "         (FILE lines: {\"tool\": NAME, \"args\": {...}}; '-' reads stdin)\n"
+             "       tkd tool sandbox-check [--python PATH]\n"
+             "         what this node supports for run_python; exit 0 when the strict sandbox works\n"
+             "  run_python's options: --sandbox strict|allow-weak, --python PATH, --timeout SECONDS\n"},
     {"expr", "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify|iszero EXPR\n"
              "       tkd expr diff|coeffs|roots EXPR VAR\n"
              "       tkd expr subs EXPR VAR VALUE\n"

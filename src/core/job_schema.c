@@ -315,5 +315,15 @@ const tkd_job_key tkd_job_schema[] = {
     {"tools.memory_mb", TKD_JT_INT, "1024", 64, 1e6, NULL, "address-space limit of a tool worker (MiB)"},
     {"tools.wall_seconds", TKD_JT_NUMBER, "10", 0.1, 3600, NULL, "wall-time watchdog of one tool call"},
     {"tools.output_max", TKD_JT_INT, "8192", 256, 1e7, NULL, "bytes of a tool answer before it is cut with a note"},
+    {"tools.code", TKD_JT_OBJECT, "{}", NOB, NULL, "run_python (offered when solve.tools names it) and its sandbox"},
+    {"tools.code.sandbox", TKD_JT_STRING, "\"strict\"", NOB, "strict|allow-weak",
+     "strict: user, PID, mount, network and IPC namespaces, or the call fails; allow-weak: where the node has no user "
+     "namespaces, seccomp, rlimits and a scrubbed environment only (see README)"},
+    {"tools.code.timeout_s", TKD_JT_NUMBER, "10", 0.1, 3600, NULL, "wall time of one program; then the whole process tree is killed"},
+    {"tools.code.memory_mb", TKD_JT_INT, "1024", 64, 1e6, NULL, "address-space limit of each process of the program (MiB)"},
+    {"tools.code.output_bytes", TKD_JT_INT, "1048576", 1024, 1e9, NULL,
+     "stdout + stderr read from a program; past it the program is killed (the answer shows a trimmed part)"},
+    {"tools.code.scratch_mb", TKD_JT_INT, "64", 1, 1e5, NULL, "size of the private scratch folder (tmpfs; weak mode: per file)"},
+    {"tools.code.python", TKD_JT_STRING, "\"\"", NOB, NULL, "the interpreter (absolute path); \"\": the first python3 on PATH"},
 
     {NULL, 0, NULL, 0, 0, NULL, NULL}};

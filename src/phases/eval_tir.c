@@ -74,6 +74,9 @@ int eval_tir_setup(eval_ctx *x, tkd_err *e) {
     tkd_tool_limits lim;
     tkd_tools_limits_default(&lim);
     lim.wall_seconds = tkd_job_num(job, "solve.tool_timeout_s");
+    int rc = tkd_tools_code_from_job(job, &lim.code, e);
+    if (rc)
+        return rc;
     return tkd_tools_pool_create((int)tkd_job_int(job, "solve.tool_workers"), &lim, &x->pool, e);
 }
 

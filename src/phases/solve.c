@@ -367,7 +367,8 @@ agree1:
         tkd_tool_limits lim;
         tkd_tools_limits_default(&lim);
         lim.wall_seconds = tkd_job_num(job, "solve.tool_timeout_s");
-        if ((rc = tkd_tools_pool_create((int)tkd_job_int(job, "solve.tool_workers"), &lim, &x.pool, e)))
+        if ((rc = tkd_tools_code_from_job(job, &lim.code, e)) ||
+            (rc = tkd_tools_pool_create((int)tkd_job_int(job, "solve.tool_workers"), &lim, &x.pool, e)))
             goto agree;
     }
     x.lcfg.seed = x.run_seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(x.rank + 1));

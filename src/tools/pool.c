@@ -42,7 +42,8 @@ typedef struct worker {
     int fd;       /* parent's end of the socket, non-blocking */
     request *job; /* the call in flight, NULL when idle */
     double start;
-    int killed; /* the watchdog sent SIGKILL */
+    double wall; /* the watchdog's limit for the call in flight */
+    int killed;  /* the watchdog sent SIGKILL */
     int calls;
     tkd_buf in;         /* partial answer */
     char dir[PATH_MAX]; /* its private working folder ("" when none) */
@@ -147,7 +148,12 @@ static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
         signal(defaults[i], SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of shadow address space */
-    struct rlimit r = {lim->mem_bytes, lim->mem_bytes};
+    /* the soft limit only: run_python's processes set their own (hard) limit */
+    struct rlimit r;
+    getrlimit(RLIMIT_AS, &r);
+    r.rlim_cur = lim->mem_bytes;
+    if (r.rlim_max != RLIM_INFINITY && r.rlim_max < r.rlim_cur)
+        r.rlim_cur = r.rlim_max;
     setrlimit(RLIMIT_AS, &r);
 #endif
     struct rlimit core = {0, 0};
@@ -347,7 +353,7 @@ static void worker_died(tkd_tools_pool *p, int i) {
             snprintf(msg, sizeof msg,
                      "%s: stopped after %.0f s of wall time (limit); the computation is too expensive. Try a simpler "
                      "or smaller input, or split the problem into steps.",
-                     name, p->lim.wall_seconds);
+                     name, w->wall);
         } else if (sig == SIGPROF || sig == SIGXCPU) {
             code = TKD_ETIMEOUT;
             snprintf(msg, sizeof msg,
@@ -428,6 +434,7 @@ static void dispatch(tkd_tools_pool *p) {
         uint32_t ln = (uint32_t)strlen(q->name), la = (uint32_t)strlen(q->args);
         w->job = q;
         w->start = tkd_now();
+        w->wall = tkd_tools_wall_seconds(q->name, &p->lim);
         w->killed = 0;
         if (write_full(w->fd, &ln, 4) || write_full(w->fd, q->name, ln) || write_full(w->fd, &la, 4) ||
             write_full(w->fd, q->args, la))
@@ -452,6 +459,7 @@ int tkd_tools_pool_create(int n_workers, const tkd_tool_limits *limits, tkd_tool
             p->lim.output_max = limits->output_max;
         if (limits->wall_seconds > 0)
             p->lim.wall_seconds = limits->wall_seconds;
+        p->lim.code = limits->code;
     }
     p->n = n_workers;
     remove_stale_dirs();
@@ -510,7 +518,7 @@ int tkd_tools_pool_next_timeout_ms(const tkd_tools_pool *p) {
     double next = -1, now = tkd_now();
     for (int i = 0; i < p->n; i++)
         if (p->w[i].job && !p->w[i].killed) {
-            double left = p->w[i].start + p->lim.wall_seconds - now;
+            double left = p->w[i].start + p->w[i].wall - now;
             if (next < 0 || left < next)
                 next = left < 0 ? 0 : left;
         }
@@ -573,7 +581,7 @@ int tkd_tools_pool_poll(tkd_tools_pool *p, int timeout_ms, tkd_tool_done *done, 
         double now = tkd_now();
         for (int i = 0; i < p->n; i++) { /* the watchdog */
             worker *w = &p->w[i];
-            if (w->job && !w->killed && now - w->start > p->lim.wall_seconds) {
+            if (w->job && !w->killed && now - w->start > w->wall) {
                 kill(w->pid, SIGKILL);
                 w->killed = 1;
             }

@@ -16,7 +16,7 @@
 static const struct tkd_tool *const tables[] = {
     tkd_tools_alg_table,   tkd_tools_solve_table,  tkd_tools_ineq_table,   tkd_tools_calc_table,
     tkd_tools_integ_table, tkd_tools_series_table, tkd_tools_linalg_table, tkd_tools_geom_table,
-    tkd_tools_eval_table,  tkd_tools_nt_table,     tkd_tools_comb_table,
+    tkd_tools_eval_table,  tkd_tools_nt_table,     tkd_tools_comb_table,   tkd_tools_code_table,
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -25,6 +25,22 @@ void tkd_tools_limits_default(tkd_tool_limits *l) {
     l->mem_bytes = TKD_TOOL_MEM_BYTES;
     l->output_max = TKD_TOOL_OUTPUT_MAX;
     l->wall_seconds = TKD_TOOL_WALL_SECONDS;
+    tkd_tools_code_default(&l->code);
+}
+
+int tkd_tools_opt_in(const tkd_tool *t) {
+    return t->fn == NULL;
+}
+
+double tkd_tools_wall_seconds(const char *name, const tkd_tool_limits *lim) {
+    const struct tkd_tool *t = tkd_tools_find(name);
+    double w = lim->wall_seconds > 0 ? lim->wall_seconds : TKD_TOOL_WALL_SECONDS;
+    if (t && !t->fn) { /* the code tool stops itself at timeout_s: the watchdog is the backstop */
+        double c = (lim->code.timeout_s > 0 ? lim->code.timeout_s : TKD_CODE_TIMEOUT_S) + TKD_CODE_WATCHDOG_MARGIN_S;
+        if (c > w)
+            w = c;
+    }
+    return w;
 }
 
 size_t tkd_tools_count(void) {
@@ -127,7 +143,7 @@ char *tkd_tools_specs_json(const char *const *names, tkd_err *e) {
         goto oom;
     for (size_t i = 0, n = tkd_tools_count(); i < n; i++) {
         const struct tkd_tool *t = tkd_tools_at(i);
-        int want = !names;
+        int want = !names && t->fn;
         for (const char *const *k = names; k && *k; k++)
             want |= !strcmp(*k, t->name);
         if (want && json_array_append_new(arr, spec_object(t)))
@@ -245,8 +261,8 @@ static int check_args(const struct tkd_tool *t, const tkd_json *args, tkd_err *e
 /* Parse the arguments, check them, run the tool and write its answer into
  * b: 0, or the code of the error whose message is in e. *not_json is set to
  * TKD_EINVAL when the arguments are not a JSON object. */
-static int run_tool(const struct tkd_tool *t, const char *args_json, size_t n, size_t cap, tkd_buf *b, tkd_err *e,
-                    int *not_json) {
+static int run_tool(const struct tkd_tool *t, const char *args_json, size_t n, const tkd_tool_limits *lim, size_t cap,
+                    tkd_buf *b, tkd_err *e, int *not_json) {
     tkd_arena ta;
     tkd_arena_init(&ta);
     tkd_json *args, *result = NULL;
@@ -258,7 +274,13 @@ static int run_tool(const struct tkd_tool *t, const char *args_json, size_t n, s
             e, TKD_EINVAL, "%s: the arguments must be one JSON object like {\"expression\": \"x**2 - 1\"}; %s",
             t->name, why);
     }
-    if (!rc && !(rc = check_args(t, args, e)) && !(rc = t->fn(&ta, args, &result, e)) &&
+    tkd_tool_limits dl;
+    if (!lim) {
+        tkd_tools_limits_default(&dl);
+        lim = &dl;
+    }
+    if (!rc && !(rc = check_args(t, args, e)) &&
+        !(rc = t->fn ? t->fn(&ta, args, &result, e) : tcode_run_python(&ta, args, lim, &result, e)) &&
         (!result || ta.failed || tkd_buf_puts(b, "{\"result\":") || tkd_json_write(b, result) || tkd_buf_putc(b, '}') ||
          (b->len > cap && cap_answer(b, result, cap))))
         rc = tkd_err_set(e, TKD_ENOMEM, "%s: out of memory writing the answer", t->name);
@@ -291,7 +313,7 @@ int tkd_tools_call(const char *name, const char *args_json, size_t n, char **ans
         if (n > TKD_TOOL_ARGS_MAX)
             tkd_err_set(&te, TKD_ELIMIT, "%s: the arguments are %zu bytes; the limit is %d bytes. Pass smaller inputs.",
                         t->name, n, TKD_TOOL_ARGS_MAX);
-        else if (!run_tool(t, args_json, n, cap, &b, &te, &rc)) {
+        else if (!run_tool(t, args_json, n, limits, cap, &b, &te, &rc)) {
             *answer = tkd_buf_steal(&b);
             return 0;
         }

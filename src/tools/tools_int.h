@@ -64,6 +64,10 @@ typedef struct tool_param {
  * the model and returns e->code.
  */
 typedef int (*tool_fn)(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e);
+/* run_python's handler (code.c), which needs the call's limits: the table
+ * entry of a code tool has fn NULL, and such a tool is opt-in (offered only
+ * when solve.tools names it). */
+int tcode_run_python(tkd_arena *ta, const tkd_json *args, const tkd_tool_limits *lim, tkd_json **result, tkd_err *e);
 
 #define TOOL_PARAMS_MAX 6
 
@@ -73,7 +77,7 @@ struct tkd_tool {
     const char *summary;     /* one line for `tkd tool list` */
     const char *description; /* what the model reads: syntax and an example */
     tool_param params[TOOL_PARAMS_MAX];
-    tool_fn fn;
+    tool_fn fn; /* NULL: the code tool (tcode_run_python) */
 };
 
 /* Tables defined by each group's file, ended by an entry with name NULL. */
@@ -88,6 +92,7 @@ extern const struct tkd_tool tkd_tools_geom_table[];
 extern const struct tkd_tool tkd_tools_eval_table[];
 extern const struct tkd_tool tkd_tools_nt_table[];
 extern const struct tkd_tool tkd_tools_comb_table[];
+extern const struct tkd_tool tkd_tools_code_table[];
 
 /* ---- argument helpers (args.c) ----
  * The value readers name the value in their messages with a printf format

@@ -49,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *t = tkd_tools_name(tkd_tools_at(data[0] % tkd_tools_count()));
         strcpy(name, t);
     }
+    if (!strcmp(name, "run_python"))
+        return 0; /* starts a sandboxed interpreter per call: tests/tools/test_sandbox.c covers it */
     char *answer = NULL;
     tkd_err e = {0};
     int rc = tkd_tools_call(name, args, n, &answer, NULL, &e);
