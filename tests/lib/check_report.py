@@ -119,6 +119,8 @@ print(f"backtranslate: {len(bt)} traces = the correct solve traces, each once; {
 if teacher_requests is not None:
     assert req == teacher_requests, f"the teacher answered {teacher_requests} requests, the stores record {req}"
     print(f"teacher: {teacher_requests} requests = the requests recorded in solve.h5 and backtranslate.h5")
+else:
+    print(f"teacher requests recorded in solve.h5 and backtranslate.h5: {req}")
 
 # export
 ex = {}

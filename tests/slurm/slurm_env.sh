@@ -90,6 +90,16 @@ slurm_down() {
   return 0
 }
 
+# Start a requeued job now instead of after Slurm's requeue delay (its
+# BeginTime, about two minutes). Not at once: slurmd refuses a credential
+# issued in the same second as the revocation of the job's last attempt
+# ("Job credential revoked", and the job fails), so wait 3 s first.
+slurm_start_requeued() {
+  sleep 3
+  scontrol release "$1" 2>/dev/null || true
+  scontrol update JobId="$1" StartTime=now 2>/dev/null || true
+}
+
 # Wait until a job (and every task of an array) has left the queue.
 slurm_wait() {
   local id=$1 limit=${2:-300} i

@@ -80,16 +80,32 @@ for _ in $(seq 1 90); do
   sleep 1
 done
 grep -q "stopped early (exit 3); requeueing" "$log" || fail "the preempted solve job was not requeued: $(grep tkd: "$log" | tail -3)"
-# Slurm holds a requeued batch job back for a while (BeginTime): start it now
-scontrol release "${id[solve]}" 2>/dev/null || true
-scontrol update JobId="${id[solve]}" StartTime=now 2>/dev/null || true
+slurm_start_requeued "${id[solve]}"
 ok "solve preempted mid-run (TERM to its tasks): exit 3, requeued"
-slurm_wait "${id[report]}" 400 || fail "the chain did not reach its end"
+chain_wait() { # chain_wait LAST ID...: until LAST has left the queue; fail at once when a job of the chain failed
+  local last=$1 i j
+  shift
+  for i in $(seq 1 400); do
+    squeue -h -j "$last" 2>/dev/null | grep -q . || return 0
+    for j in "$@"; do
+      case "$(state "$j") $(field "$j" Reason)" in
+        FAILED*|CANCELLED*|TIMEOUT*|NODE_FAIL*|OUT_OF_MEMORY*|*DependencyNeverSatisfied*)
+          fail "job $j ($(field "$j" JobName)): $(state "$j"), $(field "$j" Reason), exit $(field "$j" ExitCode)" ;;
+      esac
+    done
+    sleep 1
+  done
+  fail "job $last still queued after 400 s"
+}
+chain_wait "${id[report]}" "${id[@]}"
 for p in data solve backtranslate export train eval report; do
   [ "$(state "${id[$p]}")" = COMPLETED ] && [ "$(field "${id[$p]}" ExitCode)" = 0:0 ] ||
     fail "$p job ${id[$p]}: $(state "${id[$p]}"), exit $(field "${id[$p]}" ExitCode), $(field "${id[$p]}" Reason)"
 done
 [ "$(field "${id[solve]}" Restarts)" = 1 ] || fail "solve restarts: $(field "${id[solve]}" Restarts)"
+# afterok held through the requeue: backtranslate started after solve's last attempt ended
+[[ ! "$(field "${id[backtranslate]}" StartTime)" < "$(field "${id[solve]}" EndTime)" ]] ||
+  fail "backtranslate started at $(field "${id[backtranslate]}" StartTime), before solve ended ($(field "${id[solve]}" EndTime))"
 ls "$t"/run/shards/solve/*.a0.h5 "$t"/run/shards/solve/*.a1.h5 >/dev/null 2>&1 || fail "no first- and second-attempt solve shards"
 first_attempt=$(/usr/bin/python3 -c '
 import glob, h5py, sys
@@ -105,7 +121,15 @@ done
 recorded=$(/usr/bin/python3 "$TKD_SOURCE_DIR/tests/lib/check_report.py" "$t/run" | tee "$t/check.txt") ||
   fail "the report differs from the records"
 cat "$t/check.txt"
-ok "the chain ran to its report: every job COMPLETED with exit 0 (solve after 1 restart), $first_attempt of 48 samples in the first attempt, 6 markers, 4 stores verify, each item once, the report equals the Python reference; teacher requests: $(pl_stat "$tport" requests)"
+# the stop changed no outcome: the stand-in's statuses (every fifth problem wrong;
+# the judge rejects problems 3, 9, 15, 21 at every attempt)
+grep -q "{'correct': 40, 'wrong': 8}" "$t/check.txt" && grep -q "{'accepted': 34, 'rejected': 6}" "$t/check.txt" ||
+  fail "the preempted run's statuses differ from an uninterrupted run's"
+rec=$(awk '/^teacher requests recorded/ {print $NF}' "$t/check.txt")
+asked=$(pl_stat "$tport" requests)
+# a sample cut short by the stop is asked again; none may be recorded that was not asked
+[ "$asked" -ge "$rec" ] || fail "the stores record $rec teacher requests, the teacher answered $asked"
+ok "the chain ran to its report: every job COMPLETED with exit 0 (solve after 1 restart), $first_attempt of 48 samples in the first attempt, 6 markers, 4 stores verify, each item once, the report equals the Python reference; teacher requests: $asked asked, $rec recorded"
 
 # 2. a sweep: shared stages submitted once, per-arm train/eval/report, the sweep's report last
 pl_server "$t/teacher.jsonl" 2 && sport=$pl_port
@@ -121,7 +145,10 @@ done
 [ "$(echo "$out" | grep -c '^submitted the report of arm ')" = 3 ] || fail "want a report job per arm"
 last=$(echo "$out" | awk '/^submitted the sweep.s report/ {print $NF}')
 [ -n "$last" ] || fail "no sweep report job"
-slurm_wait "$last" 400 || fail "the sweep did not reach its report"
+all=$(echo "$out" | awk '/^submitted/ {for (i = 1; i < NF; i++) if ($i == "as") print $(i + 1)} /^submitted the sweep/ {print $NF}' |
+      sort -nu | paste -sd, -)
+[[ "$out" == *"follow them: squeue -j $all;"* ]] || fail "submit.sh --sweep does not name every job to follow ($all)"
+chain_wait "$last" $(echo "$out" | awk '/^submitted/ {for (i = 1; i < NF; i++) if ($i == "as") print $(i + 1)}')
 for j in $(echo "$out" | awk '/^submitted/ {for (i = 1; i < NF; i++) if ($i == "as") print $(i + 1)}') $last; do
   [ "$(state "$j")" = COMPLETED ] || fail "sweep job $j ($(field "$j" JobName)): $(state "$j") $(field "$j" Reason)"
 done

@@ -94,9 +94,7 @@ wait_requeue() { # wait_requeue N: until the Nth "requeueing" line, and the job 
   for i in $(seq 1 90); do
     if [ "$(grep -c "requeueing" "$t/pre-$id.out" 2>/dev/null)" -ge "$1" ] &&
        [ "$(squeue -h -j "$id" -o %T 2>/dev/null)" = PENDING ]; then
-      # Slurm holds a requeued batch job back for a while (BeginTime): start it now
-      scontrol release "$id" 2>/dev/null || true
-      scontrol update JobId="$id" StartTime=now 2>/dev/null || true
+      slurm_start_requeued "$id"  # now, not after Slurm's requeue delay
       return 0
     fi
     sleep 1
