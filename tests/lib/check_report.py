@@ -14,13 +14,14 @@ Checks:
     (train and valid lines of every OUT/sft variant);
   - solve counts by status; back-translation by status and the per-tool
     acceptance table (first attempt, after retries, rejected, kept as fact),
-    and its row in report.md;
+    and its row in report.md, and the funnel's rows;
   - eval, per arm and benchmark: n, accuracy of sample 0 (inside its 95% CI),
     pass@k, mean response tokens, length and no-answer shares, each row of
     report.md's table; per pair the discordant counts and McNemar's exact p;
     report.json's eval equals OUT/eval/results.json;
   - training: the curve is train_log.jsonl;
-  - every plot report.md shows is a PNG with an IHDR of non-zero size.
+  - what the plots draw (their .dat files) is the records' numbers, and every
+    plot report.md shows is a PNG with an IHDR of non-zero size.
 Prints one line per part; exit 1 with the first difference.
 """
 import collections
@@ -182,6 +183,39 @@ assert tr["steps"] == curve[-1][0] and len(tr["curve"]) == len(curve), (tr["step
 for a, c in zip(tr["curve"], curve):
     assert a[0] == c[0] and abs(a[1] - c[1]) < 1e-6 and abs(a[2] - c[2]) < 1e-9, (a, c)
 print(f"train: {tr['steps']} steps, the curve is train_log.jsonl")
+
+# what the plots draw: their data files hold the records' numbers
+def dat(name):
+    rows = {}
+    for line in open(f"{out}/report/{name}"):
+        if line.strip():
+            lab, rest = line.rsplit('"', 1)
+            rows[lab.strip('"')] = [float(x) for x in rest.split()]
+    return rows
+
+
+fd = dat("funnel.dat")
+for lab, v in (("problems", n_problems), ("traces", len(solve)), ("correct", len(correct)),
+               ("back-translated", len(bt)), ("accepted", bst["accepted"] + bst["partial"])):
+    assert fd.get(lab) == [v], f"funnel.dat {lab}: {fd.get(lab)}, records {v}"
+assert dat("bt_acceptance.dat") == {n: [t["first_attempt"], t["after_retries"], t["kept_as_fact"], t["rejected"]]
+                                    for n, t in want.items()}, dat("bt_acceptance.dat")
+ed = dat("eval.dat")
+for (arm, bench), probs in groups.items():
+    g = res["arms"][arm]["benchmarks"][bench]
+    got, acc = ed[f"{arm}/{bench}"], 100 * sum(first[(arm, bench)].values()) / len(probs)
+    samples = [d for s in probs.values() for d in s.values()]
+    tok = sum(d["completion_tokens"] for d in samples) / len(samples)
+    assert abs(got[0] - acc) < 1e-4 and abs(got[3] - tok) < 1e-3, (arm, bench, got, acc, tok)
+    assert abs(got[1] - 100 * g["ci95"][0]) < 1e-4 and abs(got[2] - 100 * g["ci95"][1]) < 1e-4, (arm, bench, got)
+td = [[float(x) for x in l.split()] for l in open(f"{out}/report/train.dat") if l.strip()]
+assert len(td) == len(curve) and all(a[0] == c[0] and abs(a[1] - c[1]) < 1e-6 for a, c in zip(td, curve)), td[:3]
+for lab, v in (("problems", n_problems), ("solve traces", len(solve)), ("correct traces", len(correct)),
+               ("back-translated", len(bt)), ("accepted (or partial)", bst["accepted"] + bst["partial"])):
+    assert f"| {lab} | {v} |" in md, f"report.md's funnel has no row | {lab} | {v} |"
+for v, e in ex.items():
+    assert f"| exported `{v}` (train + valid) | {e['train'] + e['valid']} |" in md, f"report.md's funnel: {v}"
+print("plot data (funnel, bt_acceptance, eval, train) and report.md's funnel rows agree with the records")
 
 # plots
 shown = set(__import__("re").findall(r"\]\(([^)]+\.png)\)", md))
