@@ -6,7 +6,8 @@
 #     stays at one arm's, which is the requests recorded in that arm's
 #     stores), skip import, solve, backtranslate and export, and train and
 #     evaluate their own adapter (its rank is the arm's); one stage each for
-#     the shared phases, three for train and eval;
+#     the shared phases, three for train and eval; each store's manifest and
+#     eval/results.json name the sweep, the arm and its keys;
 #  2. the report of the first arm equals a Python computation from its
 #     records (tests/lib/check_report.py: funnel, back-translation per tool,
 #     eval accuracy with its interval, response lengths, pairs, plots);
@@ -63,6 +64,15 @@ for a in plan["arms"]:
     m = json.load(open(f"{out}/eval.complete.json"))
     ins = [i["path"] for i in m["inputs"] if "adapter" in i["path"]]
     assert ins == [f"{out}/train/adapter/adapter_model.safetensors"], (a["name"], ins)
+    # the store and the results name the arm and its keys (the shared solve: the arm that ran it)
+    import h5py
+    want = {"name": "rank", "arm": a["name"], "set": a["set"]}
+    with h5py.File(f"{out}/eval.h5", "r") as f:
+        assert json.loads(f.attrs["manifest"])["sweep"] == want, json.loads(f.attrs["manifest"])
+    with h5py.File(f"{out}/solve.h5", "r") as f:
+        assert json.loads(f.attrs["manifest"])["sweep"]["arm"] == plan["arms"][0]["name"]
+    res = json.load(open(f"{out}/eval/results.json"))
+    assert res["sweep"] == want, res.get("sweep")
     print(a["name"], "rank", cfg["r"], "evaluated", ad[0].split("/sw/")[1])
 PY
 ok "3 arms differing in train.lora.r: one import, solve, backtranslate and export (teacher requests stay at $r1), three trainings with the arm's rank, three evals of the arm's own adapter"
