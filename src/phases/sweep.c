@@ -260,8 +260,8 @@ int tkd_sweep_plan(const char *base_path, const char *sweep_path, const char *ou
         json_object_foreach(set, k, v) set_path(root, k, v); /* the arm's keys win */
         json_object_set_new(root, "output_dir", json_string(arm_dir));
         /* named in every store's manifest and in eval/results.json */
-        json_object_set_new(root, "sweep", json_pack("{s:s, s:s, s:O}", "name", sname ? sname : "sweep", "arm", name,
-                                                     "set", set));
+        json_object_set_new(root, "sweep",
+                            json_pack("{s:s, s:s, s:O}", "name", sname ? sname : "sweep", "arm", name, "set", set));
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(root);
         tkd_buf_printf(&b, "%s.json", arm_dir);
