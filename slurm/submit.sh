@@ -66,10 +66,12 @@ if [ -n "$sweep" ]; then
     echo "submitted the report of arm $arm as $id"
   done < <(echo "$plan" | awk '!seen[$3]++ {print $3, $4}')
   dir=$(dirname "$sweep")
-  id=$(sbatch --parsable --dependency=afterok:$(IFS=:; echo "${reports[*]}") ${SBATCH_OPTS:-} --job-name=tkd-sweep-report \
-       --wrap="\"$TKD\" report \"$dir\"")
+  id=$(sbatch --parsable --dependency=afterok:$(IFS=:; echo "${reports[*]}") --output=%x-%j.out ${SBATCH_OPTS:-} \
+       --job-name=tkd-sweep-report --wrap="\"$TKD\" report \"$dir\"")
   echo "submitted the sweep's report ($dir/report/report.md) as $id"
-  echo "follow them: squeue -u \$USER -n tkd-data,tkd-solve,tkd-backtranslate,tkd-export,tkd-train,tkd-eval,tkd-report"
+  all=$(printf '%s\n' "${stage_id[@]}" "${reports[@]}" "$id" | sort -n | paste -sd, -)
+  echo "follow them: squeue -j $all; logs: tkd-PHASE-JOBID.out (sbatch --output to change);"
+  echo "a phase that stops early (exit 3) is requeued and resumes; each arm's report lands in its OUTPUT_DIR/report/"
   exit 0
 fi
 [ ${#jobs[@]} -gt 0 ] || usage

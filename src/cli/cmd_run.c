@@ -7,7 +7,8 @@
  * current, so a re-run of a finished run sends no request and rewrites no
  * store, and a run stopped anywhere resumes where it stopped. A phase's exit
  * code ends the chain unless it is 0; 3 (stopped, resumable) is passed
- * through. SIGTERM, SIGUSR1 and SIGINT are forwarded to the running phase.
+ * through. SIGTERM, SIGUSR1 and SIGINT are forwarded to the running phase
+ * (to mpirun as SIGUSR1: see forward()); after one, no later phase starts.
  * The launcher is $TKD_MPIRUN (default "mpirun"), split at spaces.
  */
 #include "cli.h"
@@ -46,11 +47,16 @@ static const run_phase chain[] = {
 #define N_CHAIN ((int)(sizeof chain / sizeof chain[0]))
 #define RUN_MAX_ARGS 160
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, child_mpi, stops;
 
+/* A stop signal for the running phase. mpirun ends its job at a TERM or INT
+ * and exits 1, not the ranks' 3; it passes USR1 on, which every phase takes
+ * as the same clean stop. So the first stop goes to mpirun as USR1, and a
+ * second one as it came (a second ^C ends the phase at once). */
 static void forward(int sig) {
+    stops++;
     if (child_pid > 0)
-        kill((pid_t)child_pid, sig);
+        kill((pid_t)child_pid, child_mpi && stops == 1 ? SIGUSR1 : sig);
 }
 
 static int phase_index(const char *name) {
@@ -60,8 +66,11 @@ static int phase_index(const char *name) {
     return -1;
 }
 
-/* Run argv as a child, forwarding the stop signals; its exit code. */
-static int run_child(char **argv) {
+/* Run argv as a child (mpi: argv is the MPI launcher), forwarding the stop
+ * signals; its exit code. */
+static int run_child(char **argv, int mpi) {
+    if (stops) /* a stop before the child started: it does not start */
+        return TKD_EXIT_STOPPED;
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "tkd: error: run: cannot start %s: %s\n", argv[0], strerror(errno));
@@ -73,6 +82,7 @@ static int run_child(char **argv) {
                 strerror(errno));
         _exit(TKD_EXIT_FAIL);
     }
+    child_mpi = mpi;
     child_pid = pid;
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -156,6 +166,11 @@ int tkd_cmd_run(int argc, char **argv) {
     for (int i = first; i <= last && code == 0 && lwords; i++) {
         const run_phase *p = &chain[i];
         tkd_err e = {0};
+        if (stops) { /* stopped between two phases: the next one does not start */
+            tkd_log_info("run: stopped by a signal before %s: run `tkd run %s` again to resume", p->name, o.pos[0]);
+            code = TKD_EXIT_STOPPED;
+            break;
+        }
         if (tkd_phase_is_complete(&job, p->name, &e)) {
             tkd_log_info("run: %s: complete, skipped", p->name);
             continue;
@@ -182,7 +197,7 @@ int tkd_cmd_run(int argc, char **argv) {
         tkd_log_info("run: %s: starting (%s%s)", p->name, p->mpi && ranks > 1 ? "mpirun -n " : "one process",
                      p->mpi && ranks > 1 ? nbuf : "");
         double t = tkd_now();
-        code = run_child(args);
+        code = run_child(args, p->mpi && ranks > 1);
         free(words);
         if (code == 0)
             tkd_log_info("run: %s: done in %.1f s", p->name, tkd_now() - t);
@@ -307,7 +322,7 @@ int tkd_cmd_sweep(int argc, char **argv) {
             args[n++] = (char *)to;
         }
         tkd_log_info("sweep: arm %s", json_string_value(json_object_get(arm, "name")));
-        code = run_child(args);
+        code = run_child(args, 0);
     }
     if (!run)
         printf("run every arm here: tkd sweep %s %s --run [-n RANKS]; each arm alone: tkd run ARM.json\n", pos[0],

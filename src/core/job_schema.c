@@ -171,6 +171,11 @@ const tkd_job_key tkd_job_schema[] = {
      "sbatch options per phase: {PHASE: {partition, nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, "
      "gpus_per_node, mem, time, account, qos, extra}} (see `tkd config sbatch`)"},
 
+    /* ---- sweep: written by tkd sweep into each arm's job ---- */
+    {"sweep", TKD_JT_ANY, "{}", NOB, NULL,
+     "set by tkd sweep in an arm's job: {name, arm, set: {KEY: VALUE}}; named in every store's manifest and in "
+     "eval/results.json"},
+
     /* ---- report: tkd report ---- */
     {"report", TKD_JT_OBJECT, "{}", NOB, NULL, "the run's report (OUT/report/report.md)"},
     {"report.prompt_usd_per_mtok", TKD_JT_NUMBER, "0", 0, 1e6, NULL,

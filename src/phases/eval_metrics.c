@@ -512,6 +512,9 @@ int tkd_eval_metrics(const tkd_job *job, int print, tkd_err *e) {
                         (int)tkd_job_int(job, "eval.bootstrap"), "seed", (json_int_t)x.run_seed, "temperature",
                         x.temperature, "top_p", x.top_p, "max_new_tokens", x.max_new);
         rc = res ? compute(&m, res, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        json_t *sweep = tkd_job_get(job, "sweep"); /* a sweep's arm and its keys */
+        if (!rc && json_object_size(sweep))
+            json_object_set_new(res, "sweep", json_deep_copy(sweep));
     }
     tkd_buf_reset(&b);
     if (!rc && tkd_buf_printf(&b, "%s/eval", tkd_job_str(job, "output_dir")))

@@ -7,7 +7,9 @@
  *   {"name": "rank", "grid": {"train.lora.r": [8, 16, 64]}}
  *   {"name": "ab", "arms": [{"name": "small", "set": {"train.lora.r": 8}}, ...]}
  * The plan goes to OUT (default: the base's output_dir + "/sweep-NAME"):
- *   OUT/arms/ARM.json     the arm's job (base, its keys, output_dir OUT/arms/ARM)
+ *   OUT/arms/ARM.json     the arm's job (base, its keys, output_dir OUT/arms/ARM;
+ *                         paths to the base run's own outputs, such as an eval
+ *                         arm's adapter OUT_BASE/train/adapter, moved to the arm's)
  *   OUT/arms/ARM/         the arm's output folder, whose phase outputs are
  *                         links into OUT/stages/PHASE-HASH/
  *   OUT/sweep.json        the arms, their keys and the stage of each phase
@@ -61,6 +63,54 @@ static int set_path(json_t *root, const char *path, json_t *v) {
         seg = dot + 1;
     }
     return json_object_set(o, seg, v);
+}
+
+/* The keys whose paths name what the run itself writes (its adapter, its
+ * training and export folders, the stores export reads): a path of these
+ * under the base's output_dir names the base run's output, which each arm
+ * has in its own folder, so it is moved there. Without this, every arm
+ * would evaluate the base's adapter (or one that does not exist). */
+static const char *const own_paths[] = {"train.out_dir", "train.data", "export.out_dir", "export.solve_store",
+                                        "export.backtranslate_store"};
+
+/* s with the prefix from (a folder) replaced by to, or NULL when s is not from or under it */
+static json_t *moved_path(json_t *s, const char *from, const char *to) {
+    const char *v = json_string_value(s);
+    size_t n = strlen(from);
+    while (n > 1 && from[n - 1] == '/')
+        n--;
+    if (!v || !n || strncmp(v, from, n) || (v[n] && v[n] != '/'))
+        return NULL;
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (tkd_buf_printf(&b, "%s%s", to, v + n)) {
+        tkd_buf_free(&b);
+        return NULL;
+    }
+    json_t *r = json_string(b.data);
+    tkd_buf_free(&b);
+    return r;
+}
+
+/* Move the arm's own-output paths (own_paths, eval.arms[].adapter) from the
+ * base's output_dir to the arm's. */
+static void move_own_paths(json_t *root, const char *base_out, const char *arm_dir) {
+    for (size_t i = 0; i < sizeof own_paths / sizeof own_paths[0]; i++) {
+        char sect[32];
+        const char *dot = strchr(own_paths[i], '.');
+        snprintf(sect, sizeof sect, "%.*s", (int)(dot - own_paths[i]), own_paths[i]);
+        json_t *o = json_object_get(root, sect);
+        json_t *m = moved_path(json_object_get(o, dot + 1), base_out, arm_dir);
+        if (m)
+            json_object_set_new(o, dot + 1, m);
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(json_object_get(root, "eval"), "arms"), i, a) {
+        json_t *m = moved_path(json_object_get(a, "adapter"), base_out, arm_dir);
+        if (m)
+            json_object_set_new(a, "adapter", m);
+    }
 }
 
 /* A file or folder name from an arm's keys: "r=8,lr=0.0001" -> "r8_lr0.0001". */
@@ -204,10 +254,14 @@ int tkd_sweep_plan(const char *base_path, const char *sweep_path, const char *ou
         json_t *root = json_load_file(base_path, 0, NULL);
         const char *k;
         json_t *v;
-        json_object_foreach(set, k, v) set_path(root, k, v);
         tkd_buf_printf(&b, "%s/arms/%s", out, name);
         char *arm_dir = tkd_buf_steal(&b);
+        move_own_paths(root, tkd_job_str(&base, "output_dir"), arm_dir);
+        json_object_foreach(set, k, v) set_path(root, k, v); /* the arm's keys win */
         json_object_set_new(root, "output_dir", json_string(arm_dir));
+        /* named in every store's manifest and in eval/results.json */
+        json_object_set_new(root, "sweep",
+                            json_pack("{s:s, s:s, s:O}", "name", sname ? sname : "sweep", "arm", name, "set", set));
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(root);
         tkd_buf_printf(&b, "%s.json", arm_dir);

@@ -189,6 +189,9 @@ char *tkd_store_manifest(const tkd_job *job, const char *const *inputs, int n_in
         json_t *name = job->root ? json_object_get(job->root, "name") : NULL;
         if (name)
             json_object_set_new(m, "name", json_deep_copy(name));
+        json_t *sweep = job->root ? json_object_get(job->root, "sweep") : NULL; /* a sweep's arm and its keys */
+        if (json_object_size(sweep))
+            json_object_set_new(m, "sweep", json_deep_copy(sweep));
     }
     for (int i = 0; i < n_inputs; i++) {
         char hex[65];

@@ -66,12 +66,38 @@ CONF
 
 slurm_down() {
   [ -n "${SLURM_DIR:-}" ] || return 0
-  local f
+  local f i ids pid
+  # the private cluster's jobs first (a job step's slurmstepd outlives
+  # slurmd); only ever this cluster's: never a real one's through its config
+  ids=""
+  [ "${SLURM_CONF:-}" = "$SLURM_DIR/slurm.conf" ] && ids=$(squeue -h -o %A 2>/dev/null || true)
+  if [ -n "$ids" ]; then
+    scancel --quiet $ids 2>/dev/null || true
+    for i in $(seq 1 20); do
+      [ -z "$(squeue -h -o %A 2>/dev/null || true)" ] && break
+      sleep 0.5
+    done
+  fi
   for f in slurmd slurmctld munged; do
-    [ -f "$SLURM_DIR/$f.pid" ] && kill "$(cat "$SLURM_DIR/$f.pid")" 2>/dev/null
+    [ -f "$SLURM_DIR/$f.pid" ] || continue
+    pid=$(cat "$SLURM_DIR/$f.pid")
+    kill "$pid" 2>/dev/null || continue
+    for i in $(seq 1 20); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
   done
-  sleep 1
   return 0
+}
+
+# Start a requeued job now instead of after Slurm's requeue delay (its
+# BeginTime, about two minutes). Not at once: slurmd refuses a credential
+# issued in the same second as the revocation of the job's last attempt
+# ("Job credential revoked", and the job fails), so wait 3 s first.
+slurm_start_requeued() {
+  sleep 3
+  scontrol release "$1" 2>/dev/null || true
+  scontrol update JobId="$1" StartTime=now 2>/dev/null || true
 }
 
 # Wait until a job (and every task of an array) has left the queue.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tkd run chains the phases: import then solve over 2 ranks (mpirun), each
-# skipped once complete; a run stopped mid-solve (SIGUSR1 to tkd run, which
-# forwards it) exits 3 and the next `tkd run` resumes there; a re-run of a
-# finished run sends no request and rewrites no store; bad options exit 2.
+# skipped once complete; a run stopped mid-solve (SIGUSR1, then SIGTERM, to
+# tkd run, which forwards them) exits 3 and the next `tkd run` resumes there;
+# a re-run of a finished run sends no request and rewrites no store; bad
+# options exit 2.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fixture 300
 start_server --latency-ms 40
@@ -29,6 +30,20 @@ set -e
 grep -q "run: solve: stopped early (exit 3)" run1.log || { cat run1.log; fail "no line saying how to resume"; }
 [ -s out/import.complete.json ] && [ ! -e out/solve.complete.json ] || fail "markers after the stop"
 ok "SIGUSR1 to tkd run stops the solve phase: exit 3, import complete, solve not"
+
+# SIGTERM (scancel, a preemption, kill): tkd run passes it to mpirun as USR1,
+# since mpirun would end the job at a TERM and exit 1, not the ranks' 3
+"$TKD" run job.json --to solve -n 2 >run1b.log 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -Eq "solve: [1-9][0-9]* problems solved" run1b.log && break; sleep 0.1; done
+kill -TERM $pid
+set +e
+wait $pid
+rc=$?
+set -e
+[ $rc -eq 3 ] || { cat run1b.log; fail "a run stopped by SIGTERM: exit $rc, want 3"; }
+grep -q "run: solve: stopped early (exit 3)" run1b.log || { cat run1b.log; fail "SIGTERM: no line saying how to resume"; }
+ok "SIGTERM to tkd run stops the mpirun'd phase cleanly: exit 3"
 
 "$TKD" run job.json --to solve -n 2 >run2.log 2>&1 || { cat run2.log; fail "the resumed run failed"; }
 grep -q "run: import: complete, skipped" run2.log || { cat run2.log; fail "import was not skipped"; }
