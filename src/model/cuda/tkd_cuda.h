@@ -26,14 +26,14 @@
 #ifndef TKD_CUDA_H
 #define TKD_CUDA_H
 
-#include "tkd/model.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+extern "C" { /* model.h and core.h have no guards of their own: their functions are C's in .cu files too */
 #endif
+
+#include "tkd/model.h"
 
 /* bf16 storage type on the C side (the bits of a __nv_bfloat16). */
 typedef uint16_t tkd_bf16;
