@@ -9,24 +9,37 @@
 #include "kern_math.cuh"
 #include "tkd_cuda.h"
 
-#include <cuda_runtime.h>
-
-#define KP_STREAM(s) ((cudaStream_t)(s))
 #define KP_FULL 0xffffffffu
 
 /* elementwise launches: 256 threads, grid-stride loops over at most this many blocks */
 #define KP_THREADS 256
 #define KP_MAX_BLOCKS 65536
 
-static inline int kp_launched(void) { return (int)cudaGetLastError(); }
+#ifndef TKD_KERN_EMU /* the real thing (TKD_KERN_EMU: tests/cuda/kern_emu.h provides these) */
+#include <cuda_runtime.h>
+
+#define KP_STREAM(s) ((cudaStream_t)(s))
+/* the kernel's dynamic shared memory, as floats */
+#define KP_DYN_SMEM(name) extern __shared__ float name[]
+/* kern<<<grid, block, smem, stream>>>(args), spelled so the emulator can run it */
+#define KP_LAUNCH(kern, grid, block, smem, st, ...) kern<<<grid, block, smem, st>>>(__VA_ARGS__)
+
+static inline int kp_launched(void) {
+    return (int)cudaGetLastError();
+}
+#endif
 
 static inline unsigned kp_blocks(size_t n) {
     size_t b = (n + KP_THREADS - 1) / KP_THREADS;
     return (unsigned)(b < KP_MAX_BLOCKS ? (b ? b : 1) : KP_MAX_BLOCKS);
 }
 
-__device__ __forceinline__ float kp_ld(const tkd_bf16 *p) { return km_bf16_to_f32(*p); }
-__device__ __forceinline__ void kp_st(tkd_bf16 *p, float v) { *p = km_f32_to_bf16(v); }
+__device__ __forceinline__ float kp_ld(const tkd_bf16 *p) {
+    return km_bf16_to_f32(*p);
+}
+__device__ __forceinline__ void kp_st(tkd_bf16 *p, float v) {
+    *p = km_f32_to_bf16(v);
+}
 
 __device__ __forceinline__ float kp_warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1)
