@@ -26,8 +26,8 @@
 #include <algorithm>
 #include <functional>
 #include <math.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 #include <ucontext.h>
 
 using std::max;
@@ -52,6 +52,7 @@ struct emu_state {
     int arrived[33], alive[33];     /* per barrier group */
     uint64_t slot[EMU_MAX_THREADS]; /* shuffle values */
     int pred[EMU_MAX_THREADS];
+    uint32_t mma[EMU_MAX_THREADS][6]; /* mma fragments */
     std::function<void()> fn;
     alignas(16) unsigned char smem[256 * 1024]; /* dynamic shared memory */
     long blocks, switches;
@@ -100,6 +101,48 @@ template <class T> inline T __shfl_sync(unsigned, T v, int src) {
 }
 template <class T> inline T __shfl_xor_sync(unsigned, T v, int o) {
     return emu_shfl(v, (int)(threadIdx.x & 31) ^ o);
+}
+/* mma.m16n8k16 bf16 -> fp32 of one warp, from the fragment layout of the PTX ISA
+ * (kp_mma in kern_priv.cuh): every lane posts its registers, each lane then
+ * computes its four outputs from the gathered A (16x16) and B (16x8) */
+inline float emu_bf16_lo(uint32_t r) {
+    uint32_t u = r << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+inline float emu_bf16_hi(uint32_t r) {
+    uint32_t u = r & 0xffff0000u;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+inline void kp_mma(float *c, const uint32_t *a, const uint32_t *b) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    for (int i = 0; i < 4; i++)
+        emu.mma[threadIdx.x][i] = a[i];
+    emu.mma[threadIdx.x][4] = b[0];
+    emu.mma[threadIdx.x][5] = b[1];
+    emu_barrier(w);
+    float A[16][16], B[16][8];
+    for (int L = 0; L < 32; L++) {
+        const uint32_t *r = emu.mma[w * 32 + L];
+        int gl = L >> 2, tl = L & 3;
+        A[gl][2 * tl] = emu_bf16_lo(r[0]), A[gl][2 * tl + 1] = emu_bf16_hi(r[0]);
+        A[gl + 8][2 * tl] = emu_bf16_lo(r[1]), A[gl + 8][2 * tl + 1] = emu_bf16_hi(r[1]);
+        A[gl][2 * tl + 8] = emu_bf16_lo(r[2]), A[gl][2 * tl + 9] = emu_bf16_hi(r[2]);
+        A[gl + 8][2 * tl + 8] = emu_bf16_lo(r[3]), A[gl + 8][2 * tl + 9] = emu_bf16_hi(r[3]);
+        B[2 * tl][gl] = emu_bf16_lo(r[4]), B[2 * tl + 1][gl] = emu_bf16_hi(r[4]);
+        B[2 * tl + 8][gl] = emu_bf16_lo(r[5]), B[2 * tl + 9][gl] = emu_bf16_hi(r[5]);
+    }
+    for (int e = 0; e < 4; e++) {
+        int row = g + (e >= 2 ? 8 : 0), col = 2 * t + (e & 1);
+        float acc = 0;
+        for (int k = 0; k < 16; k++)
+            acc += A[row][k] * B[k][col];
+        c[e] += acc;
+    }
+    emu_barrier(w);
 }
 inline float atomicAdd(float *p, float v) { // one OS thread: atomic by construction
     float o = *p;

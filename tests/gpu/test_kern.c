@@ -502,11 +502,17 @@ int main(void) {
     test_xent(0);
     test_xent(1);
     test_optim();
-    test_attention(2, SIZE(77, 50), 4, 2, 64, 1);   // Qwen2.5-0.5B's head size, GQA, packing
-    test_attention(1, SIZE(130, 70), 4, 1, 128, 0); // 1.5B/7B's head size
-    test_attention(2, 40, 2, 2, 16, 1);             // the CPU oracle tests' small heads
-    test_attention(1, 45, 2, 1, 256, 1);            // the largest head size
-    test_attention(1, SIZE(300, 70), 2, 2, 80, 1);  // D below its template bound, several tiles
+    for (int scalar = 0; scalar < 2; scalar++) { // tensor cores (D <= 128), then the CUDA-core kernels
+        setenv("TKD_ATTN_SCALAR", scalar ? "1" : "0", 1);
+        printf("attention kernels: %s\n",
+               scalar ? "CUDA cores (TKD_ATTN_SCALAR=1)" : "default (tensor cores for D <= 128)");
+        test_attention(2, SIZE(77, 50), 4, 2, 64, 1);   // Qwen2.5-0.5B's head size, GQA, packing
+        test_attention(1, SIZE(130, 70), 4, 1, 128, 0); // 1.5B/7B's head size
+        test_attention(2, 40, 2, 2, 16, 1);             // the CPU oracle tests' small heads
+        test_attention(1, SIZE(300, 70), 2, 2, 80, 1);  // D below its template bound, several tiles
+        if (!scalar)
+            test_attention(1, 45, 2, 1, 256, 1); // the largest head size (CUDA cores either way)
+    }
     printf("%d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;
 }

@@ -20,6 +20,9 @@
  * zero-padded, so every D up to 256 runs (Qwen2.5: 64 and 128).
  */
 #include "attn_dev.cuh"
+#include "attn_mma_dev.cuh"
+
+#include <stdlib.h>
 
 /* ---- launchers: the head dimension picks the template bound ---- */
 
@@ -43,11 +46,35 @@ static int attn_fwd_launch(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const t
     return kp_launched();
 }
 
+template <int DM>
+static int attn_fwd_mma_launch(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
+                               const int *docstart, int B, int T, int H, int KV, int D, cudaStream_t st) {
+    size_t bytes = (size_t)(MM_BR + 2 * MM_BC) * (DM + 8) * sizeof(uint16_t);
+    cudaError_t e =
+        cudaFuncSetAttribute((const void *)k_attn_fwd_mma<DM>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    if (e)
+        return (int)e;
+    dim3 g((T + MM_BR - 1) / MM_BR, H, B);
+    KP_LAUNCH(k_attn_fwd_mma<DM>, g, MM_THREADS, bytes, st, out, lse, q, k, v, docstart, T, H, KV, D,
+              1.0f / sqrtf((float)D));
+    return kp_launched();
+}
+
+/* the tensor-core kernels for D <= 128, the CUDA-core ones above that or when
+ * TKD_ATTN_SCALAR is set (tests run both; a GPU session compares them) */
+static int attn_use_mma(int D) {
+    const char *env = getenv("TKD_ATTN_SCALAR");
+    return D <= 128 && !(env && *env && *env != '0');
+}
+
 extern "C" int tkd_k_attn_fwd(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
                               const int *docstart, int B, int T, int H, int KV, int D, tkd_stream_t s) {
     int e = attn_check(B, T, H, KV, D);
     if (e)
         return e;
+    if (attn_use_mma(D))
+        return D <= 64 ? attn_fwd_mma_launch<64>(out, lse, q, k, v, docstart, B, T, H, KV, D, KP_STREAM(s))
+                       : attn_fwd_mma_launch<128>(out, lse, q, k, v, docstart, B, T, H, KV, D, KP_STREAM(s));
     if (D <= 64)
         return attn_fwd_launch<64>(out, lse, q, k, v, docstart, B, T, H, KV, D, KP_STREAM(s));
     if (D <= 128)
@@ -84,6 +111,30 @@ static int attn_bwd_launch(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, float *Dt, 
     return kp_launched();
 }
 
+template <int DM>
+static int attn_bwd_mma_launch(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, float *Dt, const tkd_bf16 *dout,
+                               const float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
+                               const int *docstart, int B, int T, int H, int KV, int D, cudaStream_t st) {
+    float scale = 1.0f / sqrtf((float)D);
+    size_t bytes = (size_t)(2 * MM_BR + 2 * MM_BC) * (DM + 8) * sizeof(uint16_t); // both kernels
+    cudaError_t e = cudaFuncSetAttribute((const void *)k_attn_bwd_dq_mma<DM>,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    if (!e)
+        e = cudaFuncSetAttribute((const void *)k_attn_bwd_dkv_mma<DM>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 (int)bytes);
+    if (e)
+        return (int)e;
+    dim3 gq((T + MM_BR - 1) / MM_BR, H, B), gk((T + MM_BR - 1) / MM_BR, KV, B);
+    KP_LAUNCH(k_attn_bwd_dq_mma<DM>, gq, MM_THREADS, bytes, st, dq, dout, lse, Dt, q, k, v, docstart, T, H, KV, D,
+              scale);
+    int r = kp_launched();
+    if (r)
+        return r;
+    KP_LAUNCH(k_attn_bwd_dkv_mma<DM>, gk, MM_THREADS, bytes, st, dk, dv, dout, lse, Dt, q, k, v, docstart, T, H, KV, D,
+              scale);
+    return kp_launched();
+}
+
 extern "C" int tkd_k_attn_bwd(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, void *scratch, const tkd_bf16 *dout,
                               const tkd_bf16 *out, const float *lse, const tkd_bf16 *q, const tkd_bf16 *k,
                               const tkd_bf16 *v, const int *docstart, int B, int T, int H, int KV, int D,
@@ -97,6 +148,11 @@ extern "C" int tkd_k_attn_bwd(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, void *sc
               out, B, T, H, D);
     if ((e = kp_launched()))
         return e;
+    if (attn_use_mma(D))
+        return D <= 64
+                   ? attn_bwd_mma_launch<64>(dq, dk, dv, Dt, dout, lse, q, k, v, docstart, B, T, H, KV, D, KP_STREAM(s))
+                   : attn_bwd_mma_launch<128>(dq, dk, dv, Dt, dout, lse, q, k, v, docstart, B, T, H, KV, D,
+                                              KP_STREAM(s));
     if (D <= 64)
         return attn_bwd_launch<64>(dq, dk, dv, Dt, dout, lse, q, k, v, docstart, B, T, H, KV, D, KP_STREAM(s));
     if (D <= 128)

@@ -27,6 +27,19 @@
 static inline int kp_launched(void) {
     return (int)cudaGetLastError();
 }
+
+/* c (16x8, fp32) += a (16x16 bf16, row) * b (16x8 bf16, col) on the tensor cores, one warp.
+ * Fragments (PTX ISA, mma.m16n8k16, g = lane/4, t = lane%4; a register holds two
+ * bf16, the lower column/row in the low half): a[0] A[g][2t..2t+1], a[1] A[g+8][2t..],
+ * a[2] A[g][2t+8..], a[3] A[g+8][2t+8..]; b[0] B[2t..2t+1][g], b[1] B[2t+8..][g];
+ * c[0..1] C[g][2t..2t+1], c[2..3] C[g+8][2t..2t+1]. tests/cuda/kern_emu.h implements
+ * the same contract on the CPU. */
+__device__ __forceinline__ void kp_mma(float *c, const uint32_t *a, const uint32_t *b) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
 #endif
 
 static inline unsigned kp_blocks(size_t n) {
