@@ -510,6 +510,7 @@ int main(void) {
         test_attention(1, SIZE(130, 70), 4, 1, 128, 0); // 1.5B/7B's head size
         test_attention(2, 40, 2, 2, 16, 1);             // the CPU oracle tests' small heads
         test_attention(1, SIZE(300, 70), 2, 2, 80, 1);  // D below its template bound, several tiles
+        test_attention(1, 40, 2, 1, 12, 1);             // D not a multiple of 8: element-wise tile loads
         if (!scalar)
             test_attention(1, 45, 2, 1, 256, 1); // the largest head size (CUDA cores either way)
     }

@@ -32,7 +32,13 @@ __device__ __forceinline__ uint32_t mm_pack(float lo, float hi) {
     return (uint32_t)km_f32_to_bf16(lo) | (uint32_t)km_f32_to_bf16(hi) << 16;
 }
 __device__ __forceinline__ uint32_t mm_ld2(const uint16_t *p) { // two adjacent bf16, 4-byte aligned
+#ifdef TKD_KERN_EMU
+    uint32_t u; // no type punning for g++'s aliasing rules
+    memcpy(&u, p, 4);
+    return u;
+#else
     return *(const uint32_t *)p;
+#endif
 }
 __device__ __forceinline__ uint32_t mm_ld2s(const uint16_t *lo, const uint16_t *hi) {
     return (uint32_t)*lo | (uint32_t)*hi << 16;
@@ -79,10 +85,21 @@ template <int NT, int DM> __device__ __forceinline__ void mm_py(float (*o)[4], c
     }
 }
 
-/* rows [r0, r0+n) of a (.., ld) bf16 matrix, columns [c0, c0+D), into shared rows of DM (+8) zero-padded */
+/* rows [r0, r0+n) of a (.., ld) bf16 matrix, columns [0, D), into shared rows of DM (+8) zero-padded;
+ * 16-byte loads when D, ld and the source allow (always at Qwen's shapes), else one element at a time */
 template <int DM>
 __device__ __forceinline__ void mm_load(uint16_t *dst, const tkd_bf16 *src, size_t ld, int r0, int n, int T, int D) {
     constexpr int SS = DM + 8;
+    if (!(D & 7) && !(ld & 7) && !((uintptr_t)src & 15)) {
+        for (int i = threadIdx.x; i < n * (DM / 8); i += MM_THREADS) {
+            int r = i / (DM / 8), d = i % (DM / 8) * 8, t = r0 + r;
+            uint4 v = {0, 0, 0, 0};
+            if (t < T && d < D)
+                v = *(const uint4 *)(src + (size_t)t * ld + d);
+            *(uint4 *)(dst + r * SS + d) = v;
+        }
+        return;
+    }
     for (int i = threadIdx.x; i < n * DM; i += MM_THREADS) {
         int r = i / DM, d = i % DM, t = r0 + r;
         dst[r * SS + d] = t < T && d < D ? src[(size_t)t * ld + d] : (uint16_t)0;
