@@ -14,8 +14,11 @@
  * packing by docstart, LoRA dropout masks from op_dropout_keep (ops.h) so
  * the same seed drops the same elements on both devices.
  *
- * Three parts, three files:
- *   kern.cu    device kernels and their C launchers (this header, part 1)
+ * Three parts:
+ *   kern.cu, attn.cu  the C launchers of the kernels (this header, part 1);
+ *              the kernels are in kern_dev.cuh, attn_dev.cuh (CUDA cores)
+ *              and attn_mma_dev.cuh (tensor cores), their per-element math
+ *              in kern_math.cuh (tests/cuda checks all of it on the CPU)
  *   model.cu   the model: weights on the GPU, cuBLASLt, forward, chunked
  *              loss, backward, AdamW and clipping (part 2)
  *   nccl.cu    gradient all-reduce between ranks (part 3)
@@ -69,7 +72,9 @@ int tkd_k_rope(tkd_bf16 *x, const int *pos, int N, int nh, int D, double theta, 
  * per row b of B: q (B*T, H*D), k, v (B*T, KV*D) bf16, out (B*T, H*D) bf16,
  * lse (B, H, T) fp32 saved for the backward. Token t attends to
  * [docstart[t], t] when docstart (B*T) is given (packing), else [0, t].
- * scale = 1/sqrt(D). D up to 256.
+ * scale = 1/sqrt(D). D up to 256: tensor cores (mma.sync bf16, fp32
+ * accumulation) for D <= 128, CUDA cores above, or everywhere when the
+ * environment has TKD_ATTN_SCALAR=1 (for comparison and as a fallback).
  */
 int tkd_k_attn_fwd(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
                    const int *docstart, int B, int T, int H, int KV, int D, tkd_stream_t s);
