@@ -115,26 +115,86 @@ __global__ void k_rope(tkd_bf16 *x, const int *pos, int N, int nh, int D, double
 #define KP_FOR(i, n)                                                                                                   \
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
-__global__ void k_swiglu_fwd(tkd_bf16 *h, const tkd_bf16 *g, const tkd_bf16 *u, size_t n) {
-    KP_FOR(i, n) kp_st(h + i, km_silu(kp_ld(g + i)) * kp_ld(u + i));
+/* V bf16 at a time: V = 8 is one 16-byte access (the launcher checks n and the
+ * pointers with kp_vec8), V = 1 the plain fallback */
+template <int V> __device__ __forceinline__ void kp_ldv(float *f, const tkd_bf16 *p) {
+    if constexpr (V == 1) {
+        f[0] = kp_ld(p);
+    } else {
+        static_assert(V == 8, "8 bf16 per 16-byte access");
+        uint4 u = *(const uint4 *)p;
+        uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            f[2 * i] = km_bf16_to_f32((uint16_t)(w[i] & 0xffffu));
+            f[2 * i + 1] = km_bf16_to_f32((uint16_t)(w[i] >> 16));
+        }
+    }
 }
-
-__global__ void k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, const tkd_bf16 *g, const tkd_bf16 *u,
-                             size_t n) {
-    KP_FOR(i, n) {
-        float a, b;
-        km_swiglu_bwd(kp_ld(dh + i), kp_ld(g + i), kp_ld(u + i), &a, &b);
-        kp_st(dg + i, a);
-        kp_st(du + i, b);
+template <int V> __device__ __forceinline__ void kp_stv(tkd_bf16 *p, const float *f) {
+    if constexpr (V == 1) {
+        kp_st(p, f[0]);
+    } else {
+        uint32_t w[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+            w[i] = (uint32_t)km_f32_to_bf16(f[2 * i]) | (uint32_t)km_f32_to_bf16(f[2 * i + 1]) << 16;
+        uint4 u = {w[0], w[1], w[2], w[3]};
+        *(uint4 *)p = u;
     }
 }
 
-__global__ void k_add(tkd_bf16 *y, const tkd_bf16 *a, const tkd_bf16 *b, size_t n) {
-    KP_FOR(i, n) kp_st(y + i, kp_ld(a + i) + kp_ld(b + i));
+template <int V> __global__ void k_swiglu_fwd(tkd_bf16 *h, const tkd_bf16 *g, const tkd_bf16 *u, size_t n) {
+    KP_FOR(j, n / V) {
+        float gf[V], uf[V];
+        kp_ldv<V>(gf, g + j * V);
+        kp_ldv<V>(uf, u + j * V);
+#pragma unroll
+        for (int e = 0; e < V; e++)
+            gf[e] = km_silu(gf[e]) * uf[e];
+        kp_stv<V>(h + j * V, gf);
+    }
 }
 
-__global__ void k_bias_add(tkd_bf16 *y, const tkd_bf16 *bias, int N, int OC) {
-    KP_FOR(i, (size_t)N * OC) kp_st(y + i, kp_ld(y + i) + kp_ld(bias + i % OC));
+template <int V>
+__global__ void k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, const tkd_bf16 *g, const tkd_bf16 *u,
+                             size_t n) {
+    KP_FOR(j, n / V) {
+        float hf[V], gf[V], uf[V], a[V], b[V];
+        kp_ldv<V>(hf, dh + j * V);
+        kp_ldv<V>(gf, g + j * V);
+        kp_ldv<V>(uf, u + j * V);
+#pragma unroll
+        for (int e = 0; e < V; e++)
+            km_swiglu_bwd(hf[e], gf[e], uf[e], &a[e], &b[e]);
+        kp_stv<V>(dg + j * V, a);
+        kp_stv<V>(du + j * V, b);
+    }
+}
+
+template <int V> __global__ void k_add(tkd_bf16 *y, const tkd_bf16 *a, const tkd_bf16 *b, size_t n) {
+    KP_FOR(j, n / V) {
+        float af[V], bf[V];
+        kp_ldv<V>(af, a + j * V);
+        kp_ldv<V>(bf, b + j * V);
+#pragma unroll
+        for (int e = 0; e < V; e++)
+            af[e] += bf[e];
+        kp_stv<V>(y + j * V, af);
+    }
+}
+
+/* V = 8 needs OC % 8 == 0: a group of 8 never straddles two rows */
+template <int V> __global__ void k_bias_add(tkd_bf16 *y, const tkd_bf16 *bias, int N, int OC) {
+    KP_FOR(j, (size_t)N * OC / V) {
+        float yf[V], bf[V];
+        kp_ldv<V>(yf, y + j * V);
+        kp_ldv<V>(bf, bias + j * V % OC);
+#pragma unroll
+        for (int e = 0; e < V; e++)
+            yf[e] += bf[e];
+        kp_stv<V>(y + j * V, yf);
+    }
 }
 
 __global__ void k_bias_bwd(float *dbias, const tkd_bf16 *dy, int N, int OC) {
@@ -150,9 +210,17 @@ __global__ void k_bias_bwd(float *dbias, const tkd_bf16 *dy, int N, int OC) {
 
 /* ---- LoRA dropout: the mask of op_dropout_keep, index i of the flat (N,IC) input ---- */
 
+template <int V>
 __global__ void k_dropout(tkd_bf16 *y, const tkd_bf16 *x, size_t n, uint64_t seed, int layer, int t, double p,
                           float keep_scale) {
-    KP_FOR(i, n) kp_st(y + i, km_dropout_keep(seed, layer, t, i, p) ? kp_ld(x + i) * keep_scale : 0.0f);
+    KP_FOR(j, n / V) {
+        float xf[V];
+        kp_ldv<V>(xf, x + j * V);
+#pragma unroll
+        for (int e = 0; e < V; e++)
+            xf[e] = km_dropout_keep(seed, layer, t, j * V + e, p) ? xf[e] * keep_scale : 0.0f;
+        kp_stv<V>(y + j * V, xf);
+    }
 }
 
 /* ---- cross entropy of a chunk of rows: one block per row, three passes over the row ---- */

@@ -42,6 +42,11 @@ __device__ __forceinline__ void kp_mma(float *c, const uint32_t *a, const uint32
 }
 #endif
 
+/* 16-byte vector accesses of bf16 arrays: n a multiple of 8, every pointer (NULL: unused) 16-byte aligned */
+static inline int kp_vec8(size_t n, const void *a, const void *b, const void *c, const void *d) {
+    return !(n & 7) && !(((uintptr_t)a | (uintptr_t)b | (uintptr_t)c | (uintptr_t)d) & 15);
+}
+
 static inline unsigned kp_blocks(size_t n) {
     size_t b = (n + KP_THREADS - 1) / KP_THREADS;
     return (unsigned)(b < KP_MAX_BLOCKS ? (b ? b : 1) : KP_MAX_BLOCKS);
