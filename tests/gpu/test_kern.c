@@ -357,6 +357,7 @@ static void test_dropout(size_t n) {
     cudaFree(dx), cudaFree(dy);
 }
 
+/* f32: 0 bf16 logits in place, 1 fp32 logits, 2 fp32 logits with the deterministic loss sum */
 static void test_xent(int f32) {
     int rows = 13, V = SIZE(10007, 3001);
     size_t n = (size_t)rows * V;
@@ -390,7 +391,21 @@ static void test_xent(int f32) {
     if (f32) {
         d32 = dup_to(lg, n * 4);
         dg = dmalloc(n * 2);
-        CU(tkd_k_xent_chunk_f32(dg, dl, d32, dt, dm, rows, V, scale, NULL));
+        if (f32 == 2) { // twice on top of 1.5: the same bits each time
+            float *rl = dmalloc(rows * 4), a, b;
+            CU(cudaMemcpy(dl, &(float){1.5f}, 4, cudaMemcpyHostToDevice));
+            CU(tkd_k_xent_chunk_f32_det(dg, dl, rl, d32, dt, dm, rows, V, scale, NULL));
+            SYNC();
+            CU(cudaMemcpy(&a, dl, 4, cudaMemcpyDeviceToHost));
+            CU(cudaMemcpy(dl, &(float){1.5f}, 4, cudaMemcpyHostToDevice));
+            CU(tkd_k_xent_chunk_f32_det(dg, dl, rl, d32, dt, dm, rows, V, scale, NULL));
+            SYNC();
+            CU(cudaMemcpy(&b, dl, 4, cudaMemcpyDeviceToHost));
+            CHECK(a == b, "xent_f32_det: %.9g then %.9g", a, b);
+            ref += 1.5;
+            cudaFree(rl);
+        } else
+            CU(tkd_k_xent_chunk_f32(dg, dl, d32, dt, dm, rows, V, scale, NULL));
     } else {
         dg = to_dev(lg, n);
         CU(tkd_k_xent_chunk(dg, dl, dt, dm, rows, V, scale, NULL));
@@ -398,14 +413,21 @@ static void test_xent(int f32) {
     SYNC();
     CU(cudaMemcpy(&loss, dl, 4, cudaMemcpyDeviceToHost));
     float *g = from_dev(dg, n);
-    CHECK(fabs(loss - ref) <= 1e-4 * fabs(ref), "xent%s loss %g vs %g", f32 ? "_f32" : "", loss, ref);
+    CHECK(fabs(loss - ref) <= 1e-4 * fabs(ref), "xent%s loss %g vs %g",
+          f32 == 2 ? "_f32_det"
+          : f32    ? "_f32"
+                   : "",
+          loss, ref);
     // softmax values within one bf16 ulp; the target's (p - 1) near -scale within 1e-6 absolute
     size_t first = 0, bad = 0;
     for (size_t i = 0; i < n; i++)
         if (!(fabsf(g[i] - rg[i]) <= 0x1p-7f * fabsf(rg[i]) + 1e-6f * scale) && !bad++)
             first = i;
-    CHECK(!bad, "xent%s gradient: %zu of %zu off (first %zu: %g vs %g)", f32 ? "_f32" : "", bad, n, first, g[first],
-          rg[first]);
+    CHECK(!bad, "xent%s gradient: %zu of %zu off (first %zu: %g vs %g)",
+          f32 == 2 ? "_f32_det"
+          : f32    ? "_f32"
+                   : "",
+          bad, n, first, g[first], rg[first]);
     free(lg), free(rg), free(g);
     cudaFree(dt), cudaFree(dm), cudaFree(dl), cudaFree(dg), cudaFree(d32);
 }
@@ -502,6 +524,7 @@ int main(void) {
     test_dropout(SIZE(199999, 29999));
     test_xent(0);
     test_xent(1);
+    test_xent(2);
     test_optim();
     for (int scalar = 0; scalar < 2; scalar++) { // tensor cores (D <= 128), then the CUDA-core kernels
         setenv("TKD_ATTN_SCALAR", scalar ? "1" : "0", 1);

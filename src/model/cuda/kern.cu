@@ -134,15 +134,25 @@ extern "C" int tkd_k_xent_chunk(tkd_bf16 *logits, float *loss_sum, const int *ta
                                 int V, float scale, tkd_stream_t s) {
     if (rows <= 0)
         return 0;
-    KP_LAUNCH(k_xent<tkd_bf16>, rows, XENT_THREADS, 0, KP_STREAM(s), logits, loss_sum, logits, targets, mask, V, scale);
+    KP_LAUNCH(k_xent<tkd_bf16>, rows, XENT_THREADS, 0, KP_STREAM(s), logits, loss_sum, NULL, logits, targets, mask, V,
+              scale);
     return kp_launched();
 }
 
-extern "C" int tkd_k_xent_chunk_f32(tkd_bf16 *dlogits, float *loss_sum, const float *logits, const int *targets,
-                                    const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s) {
+/* tkd_k_xent_chunk_f32 sums the rows' losses with atomics (their order varies);
+ * tkd_k_xent_chunk_f32_det writes them to row_loss (rows fp32) and adds them in a fixed order */
+static int xent_f32(tkd_bf16 *dlogits, float *loss_sum, float *row_loss, const float *logits, const int *targets,
+                    const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s) {
     if (rows <= 0)
         return 0;
-    KP_LAUNCH(k_xent<float>, rows, XENT_THREADS, 0, KP_STREAM(s), dlogits, loss_sum, logits, targets, mask, V, scale);
+    KP_LAUNCH(k_xent<float>, rows, XENT_THREADS, 0, KP_STREAM(s), dlogits, loss_sum, row_loss, logits, targets, mask, V,
+              scale);
+    if (!row_loss)
+        return kp_launched();
+    int e = kp_launched();
+    if (e)
+        return e;
+    KP_LAUNCH(k_sum_rows, 1, KP_THREADS, 0, KP_STREAM(s), loss_sum, row_loss, rows);
     return kp_launched();
 }
 
@@ -200,4 +210,15 @@ extern "C" int tkd_k_adamw(float *p, tkd_bf16 *pbf, const float *g, float *m, fl
     km_adamw_k k = km_adamw_consts(lr, beta1, beta2, eps, wd, t);
     KP_LAUNCH(k_adamw, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), p, pbf, g, m, v, n, k);
     return kp_launched();
+}
+
+extern "C" int tkd_k_xent_chunk_f32(tkd_bf16 *dlogits, float *loss_sum, const float *logits, const int *targets,
+                                    const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s) {
+    return xent_f32(dlogits, loss_sum, NULL, logits, targets, mask, rows, V, scale, s);
+}
+
+extern "C" int tkd_k_xent_chunk_f32_det(tkd_bf16 *dlogits, float *loss_sum, float *row_loss, const float *logits,
+                                        const int *targets, const uint8_t *mask, int rows, int V, float scale,
+                                        tkd_stream_t s) {
+    return xent_f32(dlogits, loss_sum, row_loss, logits, targets, mask, rows, V, scale, s);
 }

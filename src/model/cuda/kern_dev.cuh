@@ -235,8 +235,8 @@ __device__ __forceinline__ float xent_in(const float *p) {
 }
 
 template <typename TI>
-__global__ void k_xent(tkd_bf16 *grad, float *loss_sum, const TI *logits, const int *targets, const uint8_t *mask,
-                       int V, float scale) {
+__global__ void k_xent(tkd_bf16 *grad, float *loss_sum, float *row_loss, const TI *logits, const int *targets,
+                       const uint8_t *mask, int V, float scale) {
     __shared__ float sh[33];
     size_t row = blockIdx.x;
     const TI *lg = logits + row * V;
@@ -244,6 +244,8 @@ __global__ void k_xent(tkd_bf16 *grad, float *loss_sum, const TI *logits, const 
     if (!mask[row]) {
         for (int i = threadIdx.x; i < V; i += blockDim.x)
             gr[i] = 0;
+        if (row_loss && threadIdx.x == 0)
+            row_loss[row] = 0.0f;
         return;
     }
     float mx = -INFINITY;
@@ -260,8 +262,23 @@ __global__ void k_xent(tkd_bf16 *grad, float *loss_sum, const TI *logits, const 
     float inv = 1.0f / sum;
     for (int i = threadIdx.x; i < V; i += blockDim.x)
         kp_st(gr + i, km_xent_grad(xent_in(lg + i), mx, inv, i == tg, scale));
+    if (threadIdx.x == 0) {
+        if (row_loss) // deterministic: k_sum_rows adds them in a fixed order
+            row_loss[row] = km_xent_loss(mx, sum, lt);
+        else
+            atomicAdd(loss_sum, km_xent_loss(mx, sum, lt));
+    }
+}
+
+/* *out += x[0] + ... + x[n-1] in a fixed order (one block, fixed trees) */
+__global__ void k_sum_rows(float *out, const float *x, int n) {
+    __shared__ float sh[33];
+    float acc = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        acc += x[i];
+    acc = kp_block_sum(acc, sh);
     if (threadIdx.x == 0)
-        atomicAdd(loss_sum, km_xent_loss(mx, sum, lt));
+        *out += acc;
 }
 
 /* ---- conversions ---- */

@@ -115,6 +115,12 @@ int tkd_k_xent_chunk(tkd_bf16 *logits, float *loss_sum, const int *targets, cons
  * gradient goes to dlogits (rows, V) bf16, the input is left as it is. */
 int tkd_k_xent_chunk_f32(tkd_bf16 *dlogits, float *loss_sum, const float *logits, const int *targets,
                          const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s);
+/* The same, deterministic: the rows' losses go to row_loss (rows fp32 of
+ * device scratch, overwritten; 0 for unmasked rows) and are added to
+ * *loss_sum in a fixed order, so two runs log bit-identical losses (the two
+ * above add rows with atomics, in an order that varies). */
+int tkd_k_xent_chunk_f32_det(tkd_bf16 *dlogits, float *loss_sum, float *row_loss, const float *logits,
+                             const int *targets, const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s);
 
 /* fp32 <-> bf16 (round to nearest even) */
 int tkd_k_f32_to_bf16(tkd_bf16 *y, const float *x, size_t n, tkd_stream_t s);
