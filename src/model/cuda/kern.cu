@@ -44,8 +44,8 @@ extern "C" int tkd_k_rmsnorm_bwd(tkd_bf16 *dx, float *dw, const tkd_bf16 *dout, 
         int e = kp_launched();
         if (e)
             return e;
-        dim3 g((C + KP_THREADS - 1) / KP_THREADS, (N + COLSUM_ROWS - 1) / COLSUM_ROWS);
-        KP_LAUNCH(k_rmsnorm_dw, g, KP_THREADS, 0, KP_STREAM(s), dw, dout, x, rstd, N, C);
+        KP_LAUNCH(k_colsum, (C + COLSUM_COLS - 1) / COLSUM_COLS, 32 * COLSUM_GROUPS, 0, KP_STREAM(s), dw, dout, x, rstd,
+                  N, C);
     }
     return kp_launched();
 }
@@ -113,8 +113,8 @@ extern "C" int tkd_k_bias_add(tkd_bf16 *y, const tkd_bf16 *bias, int N, int OC, 
 extern "C" int tkd_k_bias_bwd(float *dbias, const tkd_bf16 *dy, int N, int OC, tkd_stream_t s) {
     if (N <= 0 || OC <= 0)
         return 0;
-    dim3 g((OC + KP_THREADS - 1) / KP_THREADS, (N + COLSUM_ROWS - 1) / COLSUM_ROWS);
-    KP_LAUNCH(k_bias_bwd, g, KP_THREADS, 0, KP_STREAM(s), dbias, dy, N, OC);
+    KP_LAUNCH(k_colsum, (OC + COLSUM_COLS - 1) / COLSUM_COLS, 32 * COLSUM_GROUPS, 0, KP_STREAM(s), dbias, dy, NULL,
+              NULL, N, OC);
     return kp_launched();
 }
 

@@ -69,17 +69,29 @@ __global__ void k_rmsnorm_bwd(tkd_bf16 *dx, const tkd_bf16 *dout, const tkd_bf16
     }
 }
 
-/* dw[c] += sum_n dy*x*rstd: a block sums a column slice over a chunk of rows, one atomic per column */
-#define COLSUM_ROWS 256
-__global__ void k_rmsnorm_dw(float *dw, const tkd_bf16 *dout, const tkd_bf16 *x, const float *rstd, int N, int C) {
-    int c = blockIdx.x * blockDim.x + threadIdx.x, r0 = blockIdx.y * COLSUM_ROWS;
-    if (c >= C)
-        return;
-    int r1 = min(N, r0 + COLSUM_ROWS);
+/* Column sums without atomics, so full fine-tuning's norm and bias gradients
+ * are deterministic: a block owns 32 columns; its 8 warps take every 8th
+ * row, then add their 8 partial sums in a fixed order. dy*x*rstd for RMSNorm's
+ * weight (x != NULL), dy alone for a bias. */
+#define COLSUM_COLS 32
+#define COLSUM_GROUPS 8
+__global__ void k_colsum(float *dst, const tkd_bf16 *dy, const tkd_bf16 *x, const float *rstd, int N, int C) {
+    __shared__ float part[COLSUM_GROUPS][COLSUM_COLS];
+    int lane = threadIdx.x & 31, grp = threadIdx.x >> 5, c = blockIdx.x * COLSUM_COLS + lane;
     float acc = 0;
-    for (int r = r0; r < r1; r++)
-        acc += kp_ld(dout + (size_t)r * C + c) * kp_ld(x + (size_t)r * C + c) * rstd[r];
-    atomicAdd(dw + c, acc);
+    if (c < C)
+        for (int r = grp; r < N; r += COLSUM_GROUPS) {
+            float v = kp_ld(dy + (size_t)r * C + c);
+            acc += x ? v * kp_ld(x + (size_t)r * C + c) * rstd[r] : v;
+        }
+    part[grp][lane] = acc;
+    __syncthreads();
+    if (grp == 0 && c < C) {
+        float t = 0;
+        for (int g = 0; g < COLSUM_GROUPS; g++)
+            t += part[g][lane];
+        dst[c] += t;
+    }
 }
 
 /* ---- positions and RoPE ---- */
@@ -195,17 +207,6 @@ template <int V> __global__ void k_bias_add(tkd_bf16 *y, const tkd_bf16 *bias, i
             yf[e] += bf[e];
         kp_stv<V>(y + j * V, yf);
     }
-}
-
-__global__ void k_bias_bwd(float *dbias, const tkd_bf16 *dy, int N, int OC) {
-    int c = blockIdx.x * blockDim.x + threadIdx.x, r0 = blockIdx.y * COLSUM_ROWS;
-    if (c >= OC)
-        return;
-    int r1 = min(N, r0 + COLSUM_ROWS);
-    float acc = 0;
-    for (int r = r0; r < r1; r++)
-        acc += kp_ld(dy + (size_t)r * OC + c);
-    atomicAdd(dbias + c, acc);
 }
 
 /* ---- LoRA dropout: the mask of op_dropout_keep, index i of the flat (N,IC) input ---- */
