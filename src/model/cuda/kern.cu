@@ -22,7 +22,7 @@ extern "C" int tkd_k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *t
     size_t n = (size_t)N * C;
     if (!n)
         return 0;
-    KP_LAUNCH(k_embed_bwd, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), dembed, dout, tokens, N, C);
+    KP_LAUNCH(k_embed_bwd, (C + 127) / 128, 128, 0, KP_STREAM(s), dembed, dout, tokens, N, C);
     return kp_launched();
 }
 

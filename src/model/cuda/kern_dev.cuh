@@ -19,12 +19,14 @@ __global__ void k_embed_fwd(tkd_bf16 *out, const int *tokens, const tkd_bf16 *em
     }
 }
 
+/* scatter-add without atomics: a thread owns one column and walks the tokens
+ * in order, so repeated tokens add up in the same order every run */
 __global__ void k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *tokens, int N, int C) {
-    size_t n = (size_t)N * C;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        size_t r = i / C, c = i % C;
-        atomicAdd(dembed + (size_t)tokens[r] * C + c, kp_ld(dout + i));
-    }
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C)
+        return;
+    for (int n = 0; n < N; n++)
+        dembed[(size_t)tokens[n] * C + c] += kp_ld(dout + (size_t)n * C + c);
 }
 
 /* ---- RMSNorm: one warp per row, 8 rows per block ---- */

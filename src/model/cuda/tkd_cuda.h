@@ -50,7 +50,7 @@ typedef void *tkd_stream_t;
 
 /* out (N,C) bf16 = embed[tokens[n]] (embed (V,C) bf16) */
 int tkd_k_embed_fwd(tkd_bf16 *out, const int *tokens, const tkd_bf16 *embed, int N, int C, tkd_stream_t s);
-/* full fine-tuning: dembed (V,C) fp32 += dout rows scattered by token (atomics) */
+/* full fine-tuning: dembed (V,C) fp32 += dout rows scattered by token (in token order: deterministic) */
 int tkd_k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *tokens, int N, int C, tkd_stream_t s);
 
 /* out (N,C) = x * rstd * w ; rstd (N) fp32 saved; x, out bf16; w bf16 */
