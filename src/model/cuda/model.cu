@@ -149,7 +149,8 @@ static void carve(tkd_cuda_qwen2 *q) {
     q->lnf = (tkd_bf16 *)(a + l->lnf);
     q->rstdf = (float *)(a + l->rstdf);
     q->tmp_out = (tkd_bf16 *)PTR(a, l->tmp_out);
-    q->logits = (tkd_bf16 *)(a + l->logits);
+    q->logits = (float *)(a + l->logits);
+    q->dlogits = (tkd_bf16 *)(a + l->dlogits);
     q->loss = (float *)(a + l->loss);
     q->dresid = (tkd_bf16 *)(a + l->dresid);
     q->dln = (tkd_bf16 *)(a + l->dln);

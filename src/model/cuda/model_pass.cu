@@ -112,41 +112,21 @@ int tkd_cuda_qwen2_forward(tkd_cuda_qwen2 *q, const int *tokens, const int *docs
     return 0;
 }
 
-static float bf16_to_float(tkd_bf16 b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 int tkd_cuda_qwen2_logits(tkd_cuda_qwen2 *q, int row0, int rows, float *out, tkd_err *e) {
     int N = q->B * q->T, C = q->lay.cfg.hidden, V = q->lay.cfg.vocab, R = q->lay.chunk_rows;
     if (!q->B || row0 < 0 || rows < 1 || row0 + rows > N)
         return tkd_err_set(e, TKD_EINVAL, "logits rows [%d, %d) are outside the last forward's %d rows", row0,
                            row0 + rows, q->B ? N : 0);
     TRY(cm_pending(q, e));
-    tkd_bf16 *host = (tkd_bf16 *)malloc((size_t)R * V * sizeof(tkd_bf16));
-    if (!host)
-        return tkd_err_set(e, TKD_ENOMEM, "out of host memory for %d rows of logits", R);
-    int rc = 0;
-    for (int i = 0; i < rows && !rc; i += R) {
+    for (int i = 0; i < rows; i += R) {
         int cr = rows - i < R ? rows - i : R;
-        // logits (cr,V) = lnf rows (cr,C) @ head (V,C)^T
-        rc = tkd_lt_mm(&q->lt, q->s, 0, 1, cr, V, C, 1.0f, q->lnf + (size_t)(row0 + i) * C, C, head_of(q), C, 0.0f,
-                       q->logits, V, 0, NULL, e);
-        if (!rc) {
-            cudaError_t cr_rc =
-                cudaMemcpyAsync(host, q->logits, (size_t)cr * V * sizeof(tkd_bf16), cudaMemcpyDeviceToHost, q->s);
-            if (cr_rc == cudaSuccess)
-                cr_rc = cudaStreamSynchronize(q->s);
-            if (cr_rc != cudaSuccess)
-                rc = tkd_err_set(e, TKD_EIO, "CUDA: copying logits to the host failed: %s", cudaGetErrorString(cr_rc));
-        }
-        for (size_t j = 0; !rc && j < (size_t)cr * V; j++)
-            out[(size_t)i * V + j] = bf16_to_float(host[j]);
+        // logits (cr,V) fp32 = lnf rows (cr,C) @ head (V,C)^T, as the loss makes them
+        MM(0, 1, cr, V, C, 1.0f, q->lnf + (size_t)(row0 + i) * C, C, head_of(q), C, 0.0f, q->logits, V, 1, NULL);
+        CUDA_CHECK(cudaMemcpyAsync(out + (size_t)i * V, q->logits, (size_t)cr * V * sizeof(float),
+                                   cudaMemcpyDeviceToHost, q->s));
+        CUDA_CHECK(cudaStreamSynchronize(q->s));
     }
-    free(host);
-    return rc;
+    return 0;
 }
 
 /* dx (N,IC) = (or += when acc) d/dx; base weight gradients (full) into fp32; adapter gradients (LoRA) */
@@ -252,11 +232,12 @@ int tkd_cuda_qwen2_loss_backward(tkd_cuda_qwen2 *q, const int *targets, const ui
             continue;
         }
         const tkd_bf16 *lnf = q->lnf + (size_t)row0 * C;
-        MM(0, 1, cr, V, C, 1.0f, lnf, C, head, C, 0.0f, q->logits, V, 0, NULL); // logits (cr,V) = lnf @ head^T
-        KERNEL_CHECK(tkd_k_xent_chunk(q->logits, q->loss, q->targets + row0, q->mask + row0, cr, V, scale, q->s));
-        MM(0, 0, cr, C, V, 1.0f, q->logits, V, head, C, 0.0f, dln, C, 0, NULL); // dlnf (cr,C) = dlogits @ head
+        MM(0, 1, cr, V, C, 1.0f, lnf, C, head, C, 0.0f, q->logits, V, 1, NULL); // logits (cr,V) fp32 = lnf @ head^T
+        KERNEL_CHECK(tkd_k_xent_chunk_f32(q->dlogits, q->loss, q->logits, q->targets + row0, q->mask + row0, cr, V,
+                                          scale, q->s));
+        MM(0, 0, cr, C, V, 1.0f, q->dlogits, V, head, C, 0.0f, dln, C, 0, NULL); // dlnf (cr,C) = dlogits @ head
         if (dhead)
-            MM(1, 0, V, C, cr, 1.0f, q->logits, V, lnf, C, 1.0f, dhead, C, 1, NULL); // dhead += dlogits^T @ lnf
+            MM(1, 0, V, C, cr, 1.0f, q->dlogits, V, lnf, C, 1.0f, dhead, C, 1, NULL); // dhead += dlogits^T @ lnf
     }
     KERNEL_CHECK(tkd_k_rmsnorm_bwd(q->dresid, cm_g(q, TKD_P_NORM), q->dln, q->resid + (size_t)L * N * C,
                                    cm_w(q, TKD_P_NORM), q->rstdf, N, C, 0, q->s));

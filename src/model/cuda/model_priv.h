@@ -113,8 +113,8 @@ struct tkd_cuda_qwen2 {
     /* activations */
     int *tokens, *docstart, *pos, *targets;
     uint8_t *mask;
-    tkd_bf16 *resid, *lnf, *tmp_out, *logits;
-    float *rstdf, *loss;
+    tkd_bf16 *resid, *lnf, *tmp_out, *dlogits;
+    float *rstdf, *loss, *logits;
     tkd_bf16 *dresid, *dln, *dq, *datty, *dk, *dv, *dg, *du, *dh, *dax, *xdrop, *xtmp;
     void *attn_scratch;
     /* state */
