@@ -21,11 +21,13 @@ extern "C" {
 #endif
 
 #define TKD_GPU_ALIGN 256                       /* bytes: every buffer starts on this boundary */
-#define TKD_GPU_LOSS_CHUNK_BYTES (256ull << 20) /* the loss's bf16 logits chunk (rows, V) at most */
-#define TKD_GPU_LT_WORKSPACE (32ull << 20)      /* cuBLASLt workspace (NVIDIA's advice for Hopper) */
-#define TKD_GPU_SUMSQ_SCRATCH (4ull << 20)      /* partial sums of the gradient norm */
-#define TKD_GPU_RESERVE (1ull << 30)            /* CUDA context, cuBLASLt and NCCL: outside the three */
-#define TKD_GPU_NO_BUFFER ((size_t)-1)          /* offset of a buffer that does not exist */
+#ifndef TKD_GPU_LOSS_CHUNK_BYTES                /* (tests/cudaemu makes it small, to run the loss in many chunks) */
+#define TKD_GPU_LOSS_CHUNK_BYTES (256ull << 20) /* the loss chunk: fp32 logits and bf16 gradient (rows, V) */
+#endif
+#define TKD_GPU_LT_WORKSPACE (32ull << 20) /* cuBLASLt workspace (NVIDIA's advice for Hopper) */
+#define TKD_GPU_SUMSQ_SCRATCH (4ull << 20) /* partial sums of the gradient norm */
+#define TKD_GPU_RESERVE (1ull << 30)       /* CUDA context, cuBLASLt and NCCL: outside the three */
+#define TKD_GPU_NO_BUFFER ((size_t)-1)     /* offset of a buffer that does not exist */
 
 /* What one layer's forward keeps for its backward (offsets from the set's start). */
 typedef struct tkd_gpu_layer_offs {

@@ -351,6 +351,8 @@ TEST(plan_is_what_was_allocated) {
     tkd_gpu_plan p;
     CHECK_INT(tkd_gpu_plan_make(&c, &lc, 0, 2, 12, 0, &p, &e), 0);
     const tkd_gpu_plan *gp = tkd_cuda_qwen2_plan(g);
+    printf("    plan: weights %zu, activations %zu, state %zu bytes; loss in chunks of %d rows\n", gp->weights,
+           gp->activations, gp->state, gp->loss_chunk_rows);
     CHECK_INT(gp->weights, p.weights);
     CHECK_INT(gp->activations, p.activations);
     CHECK_INT(gp->state, p.state);
