@@ -41,14 +41,16 @@ static double flops_per_sm_clock(int major, int minor) {
 /* NVIDIA's published dense bf16 peaks (TFLOP/s). They are quoted at a lower
  * clock than the maximum boost the driver reports (H100 SXM: 1.83 GHz, not
  * 1.98), so a known name wins over SMs x clock, which would overstate the
- * peak by 8% and flatter MFU. Longer names first: "H100 PCIe" before "H100". */
+ * peak by 8% and flatter MFU. A name that contains another comes first:
+ * "H100 PCIe" before "H100", "GH200" before "H200" before "H20", "GB200"
+ * before "B200". */
 static const struct {
     const char *name;
     double tflops;
 } published[] = {{"H100 PCIe", 756}, {"H100 NVL", 835}, {"GH200", 989}, {"H200", 989}, {"H100", 989},
                  {"H800", 989},      {"H20", 148},      {"A100", 312},  {"A800", 312}, {"L40S", 362},
                  {"L40", 181},       {"A40", 150},      {"A30", 165},   {"A10", 125},  {"L4", 121},
-                 {"B200", 2250},     {"B100", 1750},    {"GB200", 2500}};
+                 {"GB200", 2500},    {"B200", 2250},    {"B100", 1750}};
 
 int tkd_cuda_device_info(int dev, char *name, size_t n, size_t *mem_bytes, double *bf16_tflops, tkd_err *e) {
     cudaDeviceProp p;
