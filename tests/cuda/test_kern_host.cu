@@ -46,10 +46,16 @@ static uint64_t next_u64(void) {
     rng ^= rng << 17;
     return rng;
 }
-static float uni(void) { return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f; } // [-1, 1)
-static float bfr(float x) { return km_bf16_to_f32(km_f32_to_bf16(x)); }                  // bf16-rounded
+static float uni(void) {
+    return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f;
+} // [-1, 1)
+static float bfr(float x) {
+    return km_bf16_to_f32(km_f32_to_bf16(x));
+} // bf16-rounded
 
-static float relerr(float a, float b) { return fabsf(a - b) / fmaxf(1e-6f, fmaxf(fabsf(a), fabsf(b))); }
+static float relerr(float a, float b) {
+    return fabsf(a - b) / fmaxf(1e-6f, fmaxf(fabsf(a), fabsf(b)));
+}
 
 static void test_bf16(void) {
     for (int i = 0; i < 1000000; i++) {
@@ -66,8 +72,13 @@ static void test_bf16(void) {
         }
         CHECK(km_bf16_to_f32(a) == tkd_bf16_to_f32(a) || isnan(f), "bf16 -> f32 of %04x", a);
     }
-    float ties[] = {1.00390625f /* 1 + 2^-8: tie, to even (1) */, 1.01171875f /* tie, to even (up) */, 0.0f, -0.0f,
-                    INFINITY, -INFINITY, 3.4028235e38f /* rounds to inf */};
+    float ties[] = {1.00390625f /* 1 + 2^-8: tie, to even (1) */,
+                    1.01171875f /* tie, to even (up) */,
+                    0.0f,
+                    -0.0f,
+                    INFINITY,
+                    -INFINITY,
+                    3.4028235e38f /* rounds to inf */};
     for (size_t i = 0; i < sizeof ties / sizeof *ties; i++)
         CHECK(km_f32_to_bf16(ties[i]) == tkd_f32_to_bf16(ties[i]), "bf16 of %g", ties[i]);
     CHECK(km_bf16_to_f32(km_f32_to_bf16(1.00390625f)) == 1.0f, "tie rounds to even");
@@ -112,8 +123,10 @@ static void test_rope(void) {
             for (int inv = 0; inv < 2; inv++) {
                 int D = Ds[di], P = 5000;
                 int *pos = (int *)malloc(N * sizeof(int));
-                float *x = (float *)malloc((size_t)N * nh * D * sizeof(float)), *y = (float *)malloc((size_t)N * nh * D * sizeof(float));
-                float *ct = (float *)malloc((size_t)P * D / 2 * sizeof(float)), *st = (float *)malloc((size_t)P * D / 2 * sizeof(float));
+                float *x = (float *)malloc((size_t)N * nh * D * sizeof(float)),
+                      *y = (float *)malloc((size_t)N * nh * D * sizeof(float));
+                float *ct = (float *)malloc((size_t)P * D / 2 * sizeof(float)),
+                      *st = (float *)malloc((size_t)P * D / 2 * sizeof(float));
                 for (int n = 0; n < N; n++)
                     pos[n] = n < 20 ? n : (int)(next_u64() % P);
                 for (int i = 0; i < N * nh * D; i++)
@@ -135,7 +148,8 @@ static void test_rmsnorm(void) {
     float eps = 1e-6f;
     size_t NC = (size_t)N * C;
     float *x = (float *)malloc(NC * 4), *w = (float *)malloc(C * 4), *dy = (float *)malloc(NC * 4);
-    float *o = (float *)malloc(NC * 4), *rs = (float *)malloc(N * 4), *dx = (float *)calloc(NC, 4), *dw = (float *)calloc(C, 4);
+    float *o = (float *)malloc(NC * 4), *rs = (float *)malloc(N * 4), *dx = (float *)calloc(NC, 4),
+          *dw = (float *)calloc(C, 4);
     for (size_t i = 0; i < NC; i++)
         x[i] = bfr(uni() * 3), dy[i] = bfr(uni());
     for (int i = 0; i < C; i++)
@@ -338,16 +352,16 @@ static void attn_bwd_host(float *dq, float *dk, float *dv, const float *dout, co
                 a += dout[(size_t)t * QC + h * D + d] * out[(size_t)t * QC + h * D + d];
             Dt[(size_t)h * T + t] = a;
         }
-    // the score, dP and dS of (query i, key j) of head h, as both kernels make them
+        // the score, dP and dS of (query i, key j) of head h, as both kernels make them
 #define SCORES(i, j, h, p, dsv)                                                                                        \
     do {                                                                                                               \
         float sc_ = 0, dp_ = 0;                                                                                        \
         for (int d = 0; d < D; d++) {                                                                                  \
-            sc_ += q[(size_t)(i) * QC + (h) * D + d] * k[(size_t)(j) * KC + ((h) / G) * D + d];                        \
-            dp_ += dout[(size_t)(i) * QC + (h) * D + d] * v[(size_t)(j) * KC + ((h) / G) * D + d];                     \
+            sc_ += q[(size_t)(i)*QC + (h)*D + d] * k[(size_t)(j)*KC + ((h) / G) * D + d];                              \
+            dp_ += dout[(size_t)(i)*QC + (h)*D + d] * v[(size_t)(j)*KC + ((h) / G) * D + d];                           \
         }                                                                                                              \
-        p = km_attn_p(sc_ * scale, lse[(size_t)(h) * T + (i)]);                                                        \
-        dsv = km_attn_ds(p, dp_, Dt[(size_t)(h) * T + (i)]);                                                           \
+        p = km_attn_p(sc_ * scale, lse[(size_t)(h)*T + (i)]);                                                          \
+        dsv = km_attn_ds(p, dp_, Dt[(size_t)(h)*T + (i)]);                                                             \
     } while (0)
     for (int h = 0; h < H; h++) // dQ: blocks of BR queries over their key tiles
         for (int q0 = 0; q0 < T; q0 += BR) {
@@ -455,11 +469,12 @@ static void test_attention(int T, int H, int KV, int D, int packed) {
     }
     // bf16 outputs (half an ulp: 2^-9 relative) and Dt from the bf16-rounded O
     printf("attention T=%d H=%d KV=%d D=%d packed=%d: |out-ref| %.2g, |dq| %.2g/%.2g, |dk| %.2g/%.2g, |dv| %.2g/%.2g "
-           "(max err / max value)\n", T, H, KV, D, packed, wo, e[0], mag[0], e[1], mag[1], e[2], mag[2]);
+           "(max err / max value)\n",
+           T, H, KV, D, packed, wo, e[0], mag[0], e[1], mag[1], e[2], mag[2]);
     const char *nm[3] = {"dq", "dk", "dv"};
     for (int c = 0; c < 3; c++)
-        CHECK(e[c] <= 1e-2f * mag[c], "attention bwd %s T=%d H=%d KV=%d D=%d packed=%d: max err %g of max %g", nm[c],
-              T, H, KV, D, packed, e[c], mag[c]);
+        CHECK(e[c] <= 1e-2f * mag[c], "attention bwd %s T=%d H=%d KV=%d D=%d packed=%d: max err %g of max %g", nm[c], T,
+              H, KV, D, packed, e[c], mag[c]);
     free(q), free(k), free(v), free(dout), free(ds), free(ref), free(probs), free(out), free(lse);
     free(rdq), free(rdk), free(rdv), free(scr), free(dq), free(dk), free(dv);
 }

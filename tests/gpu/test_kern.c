@@ -8,6 +8,8 @@
  * within 1e-2 of the largest magnitude of the output (a few bf16 ulps),
  * fp32 results (lse, loss, sums) within 1e-4 relative, masks and AdamW
  * bit-identical. Skips (exit 77) without CUDA or without a device.
+ * tests/cuda builds it a second time against the CPU emulator of the kernels
+ * (cuda.test_kern_emu), which runs where there is no GPU.
  */
 #include <stdio.h>
 
@@ -27,6 +29,13 @@ int main(void) {
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* sizes on the GPU, and under the CPU emulator (tests/cuda/kern_emu.h), which is slow */
+#ifdef TKD_KERN_EMU_TEST
+#define SIZE(gpu, emu) (emu)
+#else
+#define SIZE(gpu, emu) (gpu)
+#endif
 
 static int fails, checks;
 #define CHECK(cond, ...)                                                                                               \
@@ -56,8 +65,12 @@ static uint64_t next_u64(void) {
     rng ^= rng << 17;
     return rng;
 }
-static float uni(void) { return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f; }
-static float bfr(float x) { return tkd_bf16_to_f32(tkd_f32_to_bf16(x)); }
+static float uni(void) {
+    return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f;
+}
+static float bfr(float x) {
+    return tkd_bf16_to_f32(tkd_f32_to_bf16(x));
+}
 
 static void *dmalloc(size_t bytes) {
     void *p = NULL;
@@ -119,7 +132,7 @@ static float rel_max(const float *got, const float *want, size_t n) {
 #define ULP_CHECK(name, got, want, n)                                                                                  \
     do {                                                                                                               \
         size_t first_ = 0, bad_ = ulp_misses(got, want, n, &first_);                                                   \
-        CHECK(!bad_, "%s: %zu of %zu beyond one bf16 ulp (first at %zu: %g vs %g)", name, bad_, (size_t)(n), first_,  \
+        CHECK(!bad_, "%s: %zu of %zu beyond one bf16 ulp (first at %zu: %g vs %g)", name, bad_, (size_t)(n), first_,   \
               (double)(got)[first_], (double)(want)[first_]);                                                          \
     } while (0)
 
@@ -160,7 +173,8 @@ static void test_rmsnorm(void) {
     op_rmsnorm_fwd(ro, rs, x, w, N, C, 1e-6f);
     memcpy(rdx, dx0, NC * 4);
     op_rmsnorm_bwd(rdx, rdw, dy, x, w, rs, N, C);
-    tkd_bf16 *dX = to_dev(x, NC), *dW = to_dev(w, C), *dO = dmalloc(NC * 2), *dDY = to_dev(dy, NC), *dDX = to_dev(dx0, NC);
+    tkd_bf16 *dX = to_dev(x, NC), *dW = to_dev(w, C), *dO = dmalloc(NC * 2), *dDY = to_dev(dy, NC),
+             *dDX = to_dev(dx0, NC);
     float *dR = dmalloc(N * 4), *dDW = dmalloc(C * 4);
     CU(cudaMemset(dDW, 0, C * 4));
     CU(tkd_k_rmsnorm_fwd(dO, dR, dX, dW, N, C, 1e-6f, NULL));
@@ -171,7 +185,8 @@ static void test_rmsnorm(void) {
     CHECK(rel_max(o, ro, NC) < 1e-2f, "rmsnorm out %g", rel_max(o, ro, NC));
     CHECK(rel_max(dx, rdx, NC) < 1e-2f, "rmsnorm dx (accumulated) %g", rel_max(dx, rdx, NC));
     CHECK(rel_max(dw, rdw, C) < 1e-4f, "rmsnorm dw %g", rel_max(dw, rdw, C));
-    free(x), free(w), free(dy), free(dx0), free(ro), free(rs), free(rdx), free(rdw), free(o), free(r), free(dx), free(dw);
+    free(x), free(w), free(dy), free(dx0), free(ro), free(rs), free(rdx), free(rdw), free(o), free(r), free(dx),
+        free(dw);
     cudaFree(dX), cudaFree(dW), cudaFree(dO), cudaFree(dDY), cudaFree(dDX), cudaFree(dR), cudaFree(dDW);
 }
 
@@ -231,8 +246,8 @@ static void test_attention(int B, int T, int H, int KV, int D, int packed) {
           *rdv = calloc(nk, 4), *scr = malloc((size_t)T * T * 4);
     for (int b = 0; b < B; b++) {
         size_t bq = (size_t)b * T * QC, bk = (size_t)b * T * KC;
-        op_attention_fwd(ref + bq, probs + (size_t)b * H * T * T, q + bq, k + bk, v + bk, ds ? ds + (size_t)b * T : NULL,
-                         T, H, KV, D);
+        op_attention_fwd(ref + bq, probs + (size_t)b * H * T * T, q + bq, k + bk, v + bk,
+                         ds ? ds + (size_t)b * T : NULL, T, H, KV, D);
     }
     tkd_bf16 *dq = to_dev(q, nq), *dk = to_dev(k, nk), *dv = to_dev(v, nk), *dO = to_dev(dout, nq);
     tkd_bf16 *dOut = dmalloc(nq * 2), *gq = dmalloc(nq * 2), *gk = dmalloc(nk * 2), *gv = dmalloc(nk * 2);
@@ -262,9 +277,10 @@ static void test_attention(int B, int T, int H, int KV, int D, int packed) {
                 float p = expf(s * scale - lse[((size_t)b * H + h) * T + t]);
                 wl = fmaxf(wl, fabsf(p - probs[(((size_t)b * H + h) * T + t) * T + t]));
             }
-    float eo = rel_max(out, ref, nq), eq = rel_max(gdq, rdq, nq), ek = rel_max(gdk, rdk, nk), ev = rel_max(gdv, rdv, nk);
-    printf("attention B=%d T=%d H=%d KV=%d D=%d packed=%d: out %.2g, lse %.2g, dq %.2g, dk %.2g, dv %.2g\n", B, T, H, KV,
-           D, packed, eo, wl, eq, ek, ev);
+    float eo = rel_max(out, ref, nq), eq = rel_max(gdq, rdq, nq), ek = rel_max(gdk, rdk, nk),
+          ev = rel_max(gdv, rdv, nk);
+    printf("attention B=%d T=%d H=%d KV=%d D=%d packed=%d: out %.2g, lse %.2g, dq %.2g, dk %.2g, dv %.2g\n", B, T, H,
+           KV, D, packed, eo, wl, eq, ek, ev);
     CHECK(eo < 1e-2f, "attention out %g", eo);
     CHECK(wl < 1e-4f, "attention lse (diagonal probability) %g", wl);
     CHECK(eq < 1e-2f && ek < 1e-2f && ev < 1e-2f, "attention dq %g dk %g dv %g", eq, ek, ev);
@@ -275,7 +291,7 @@ static void test_attention(int B, int T, int H, int KV, int D, int packed) {
 }
 
 static void test_elementwise(void) {
-    size_t n = 100003;
+    size_t n = SIZE(100003, 20011);
     int N = 301, OC = 333;
     float *g = rnd(n, 6), *u = rnd(n, 2), *dh = rnd(n, 1), *a = rnd(n, 1);
     float *h = malloc(n * 4), *dg = malloc(n * 4), *du = malloc(n * 4), *sum = malloc(n * 4);
@@ -315,14 +331,14 @@ static void test_elementwise(void) {
     float *oy = from_dev(dY, m), *odb = from_dev_f32(dDB, OC);
     CHECK(!memcmp(oy, ry, m * 4), "bias add");
     CHECK(rel_max(odb, rdb, OC) < 1e-5f, "bias bwd %g", rel_max(odb, rdb, OC));
-    free(g), free(u), free(dh), free(a), free(h), free(dg), free(du), free(sum), free(oh), free(odg), free(odu), free(os),
-        free(oa), free(y), free(bias), free(ry), free(rdb), free(oy), free(odb);
+    free(g), free(u), free(dh), free(a), free(h), free(dg), free(du), free(sum), free(oh), free(odg), free(odu),
+        free(os), free(oa), free(y), free(bias), free(ry), free(rdb), free(oy), free(odb);
     cudaFree(dG), cudaFree(dU), cudaFree(dDH), cudaFree(dA), cudaFree(dH), cudaFree(dDG), cudaFree(dDU), cudaFree(dS);
     cudaFree(dY), cudaFree(dB), cudaFree(dDB);
 }
 
 static void test_dropout(void) {
-    size_t n = 200000;
+    size_t n = SIZE(200000, 30000);
     double ps[] = {0.05, 0.1, 0.5};
     float *x = rnd(n, 1);
     tkd_bf16 *dx = to_dev(x, n), *dy = dmalloc(n * 2);
@@ -343,7 +359,7 @@ static void test_dropout(void) {
 }
 
 static void test_xent(int f32) {
-    int rows = 13, V = 10007;
+    int rows = 13, V = SIZE(10007, 3001);
     size_t n = (size_t)rows * V;
     float *lg = rnd(n, 12), scale = 0.37f;
     int tg[13];
@@ -396,7 +412,7 @@ static void test_xent(int f32) {
 }
 
 static void test_optim(void) {
-    size_t n = 300007;
+    size_t n = SIZE(300007, 30011);
     float *x = malloc(n * 4), *y = malloc(n * 4), *acc = malloc(n * 4);
     for (size_t i = 0; i < n; i++)
         x[i] = uni() * 3, acc[i] = uni();
@@ -461,7 +477,8 @@ static void test_optim(void) {
     size_t first = 0;
     for (size_t i = 0; i < n && bit; i++)
         bit &= gb[i] == bfr(p[i]) || (first = i, 0);
-    CHECK(bit, "AdamW: ten steps bit-identical to tkd_adamw_step (params, m, v, bf16 copy; first bf16 miss %zu)", first);
+    CHECK(bit, "AdamW: ten steps bit-identical to tkd_adamw_step (params, m, v, bf16 copy; first bf16 miss %zu)",
+          first);
     if (!bit)
         printf("  AdamW params max rel err %g\n", rel_max(gp, p, n));
     tkd_adamw_free(&o);
@@ -485,11 +502,18 @@ int main(void) {
     test_xent(0);
     test_xent(1);
     test_optim();
-    test_attention(2, 77, 4, 2, 64, 1);   // Qwen2.5-0.5B's head size, GQA, packing
-    test_attention(1, 130, 4, 1, 128, 0); // 1.5B/7B's head size
-    test_attention(2, 40, 2, 2, 16, 1);   // the CPU oracle tests' small heads
-    test_attention(1, 45, 2, 1, 256, 1);  // the largest head size
-    test_attention(1, 300, 2, 2, 80, 1);  // D below its template bound, several tiles
+    for (int scalar = 0; scalar < 2; scalar++) { // tensor cores (D <= 128), then the CUDA-core kernels
+        setenv("TKD_ATTN_SCALAR", scalar ? "1" : "0", 1);
+        printf("attention kernels: %s\n",
+               scalar ? "CUDA cores (TKD_ATTN_SCALAR=1)" : "default (tensor cores for D <= 128)");
+        test_attention(2, SIZE(77, 50), 4, 2, 64, 1);   // Qwen2.5-0.5B's head size, GQA, packing
+        test_attention(1, SIZE(130, 70), 4, 1, 128, 0); // 1.5B/7B's head size
+        test_attention(2, 40, 2, 2, 16, 1);             // the CPU oracle tests' small heads
+        test_attention(1, SIZE(300, 70), 2, 2, 80, 1);  // D below its template bound, several tiles
+        test_attention(1, 40, 2, 1, 12, 1);             // D not a multiple of 8: element-wise tile loads
+        if (!scalar)
+            test_attention(1, 45, 2, 1, 256, 1); // the largest head size (CUDA cores either way)
+    }
     printf("%d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;
 }

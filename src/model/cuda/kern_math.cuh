@@ -56,13 +56,21 @@ TKD_HD void km_rope_pair(float *a, float *b, float c, float s, int inverse) {
 }
 
 /* ---- RMSNorm (op_rmsnorm_fwd/bwd): statistics of a row in fp32 ---- */
-TKD_HD float km_rms_rstd(float sumsq, int C, float eps) { return (float)(1.0 / sqrt((double)sumsq / C + eps)); }
+TKD_HD float km_rms_rstd(float sumsq, int C, float eps) {
+    return (float)(1.0 / sqrt((double)sumsq / C + eps));
+}
 /* k of the backward: mean(dy*w*x) * rstd^3 */
-TKD_HD float km_rms_k(float dot, int C, float rs) { return dot / (float)C * rs * rs * rs; }
-TKD_HD float km_rms_dx(float dy, float w, float x, float rs, float k) { return dy * w * rs - x * k; }
+TKD_HD float km_rms_k(float dot, int C, float rs) {
+    return dot / (float)C * rs * rs * rs;
+}
+TKD_HD float km_rms_dx(float dy, float w, float x, float rs, float k) {
+    return dy * w * rs - x * k;
+}
 
 /* ---- SwiGLU (op_swiglu_fwd/bwd) ---- */
-TKD_HD float km_silu(float g) { return g / (1.0f + expf(-g)); }
+TKD_HD float km_silu(float g) {
+    return g / (1.0f + expf(-g));
+}
 TKD_HD void km_swiglu_bwd(float dh, float g, float u, float *dg, float *du) {
     float s = 1.0f / (1.0f + expf(-g)), silu = g * s;
     *du = dh * silu;
@@ -72,7 +80,9 @@ TKD_HD void km_swiglu_bwd(float dh, float g, float u, float *dg, float *du) {
 /* ---- cross entropy of one row (tkd_qwen2_loss + tkd_qwen2_backward) ----
  * mx = max logit, sum = sum exp(logit - mx); loss = log(sum) + mx - logit[target];
  * gradient = scale * (exp(logit - mx) / sum - [i == target]) */
-TKD_HD float km_xent_loss(float mx, float sum, float lt) { return logf(sum) + mx - lt; }
+TKD_HD float km_xent_loss(float mx, float sum, float lt) {
+    return logf(sum) + mx - lt;
+}
 TKD_HD float km_xent_grad(float logit, float mx, float inv_sum, int is_target, float scale) {
     return scale * (expf(logit - mx) * inv_sum - (is_target ? 1.0f : 0.0f));
 }
@@ -122,7 +132,9 @@ TKD_HD float km_clip_coef(float sumsq, float max_norm) {
 
 /* ---- flash attention: masks and the online softmax ----
  * Query t of a row attends keys [lo, t], lo = docstart[t] (0 without packing). */
-TKD_HD int km_attn_lo(const int *docstart, int t) { return docstart ? docstart[t] : 0; }
+TKD_HD int km_attn_lo(const int *docstart, int t) {
+    return docstart ? docstart[t] : 0;
+}
 /* Online softmax state of one query row: m (running max of the scaled
  * scores), l (sum of exp(s - m)); a tile with max mt rescales the old sum
  * and output by alpha = exp(m - m_new). Returns alpha. */
@@ -133,9 +145,15 @@ TKD_HD float km_online_max(float *m, float mt) {
     return alpha;
 }
 /* lse of a finished row: m + log(l) (natural log, scaled scores) */
-TKD_HD float km_lse(float m, float l) { return m + logf(l); }
+TKD_HD float km_lse(float m, float l) {
+    return m + logf(l);
+}
 /* backward: P = exp(s - lse); dS = P * (dP - Dt), Dt = sum_d dO*O of the row */
-TKD_HD float km_attn_p(float s, float lse) { return expf(s - lse); }
-TKD_HD float km_attn_ds(float p, float dp, float Dt) { return p * (dp - Dt); }
+TKD_HD float km_attn_p(float s, float lse) {
+    return expf(s - lse);
+}
+TKD_HD float km_attn_ds(float p, float dp, float Dt) {
+    return p * (dp - Dt);
+}
 
 #endif

@@ -9,24 +9,50 @@
 #include "kern_math.cuh"
 #include "tkd_cuda.h"
 
-#include <cuda_runtime.h>
-
-#define KP_STREAM(s) ((cudaStream_t)(s))
 #define KP_FULL 0xffffffffu
 
 /* elementwise launches: 256 threads, grid-stride loops over at most this many blocks */
 #define KP_THREADS 256
 #define KP_MAX_BLOCKS 65536
 
-static inline int kp_launched(void) { return (int)cudaGetLastError(); }
+#ifndef TKD_KERN_EMU /* the real thing (TKD_KERN_EMU: tests/cuda/kern_emu.h provides these) */
+#include <cuda_runtime.h>
+
+#define KP_STREAM(s) ((cudaStream_t)(s))
+/* the kernel's dynamic shared memory, as floats */
+#define KP_DYN_SMEM(name) extern __shared__ float name[]
+/* kern<<<grid, block, smem, stream>>>(args), spelled so the emulator can run it */
+#define KP_LAUNCH(kern, grid, block, smem, st, ...) kern<<<grid, block, smem, st>>>(__VA_ARGS__)
+
+static inline int kp_launched(void) {
+    return (int)cudaGetLastError();
+}
+
+/* c (16x8, fp32) += a (16x16 bf16, row) * b (16x8 bf16, col) on the tensor cores, one warp.
+ * Fragments (PTX ISA, mma.m16n8k16, g = lane/4, t = lane%4; a register holds two
+ * bf16, the lower column/row in the low half): a[0] A[g][2t..2t+1], a[1] A[g+8][2t..],
+ * a[2] A[g][2t+8..], a[3] A[g+8][2t+8..]; b[0] B[2t..2t+1][g], b[1] B[2t+8..][g];
+ * c[0..1] C[g][2t..2t+1], c[2..3] C[g+8][2t..2t+1]. tests/cuda/kern_emu.h implements
+ * the same contract on the CPU. */
+__device__ __forceinline__ void kp_mma(float *c, const uint32_t *a, const uint32_t *b) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#endif
 
 static inline unsigned kp_blocks(size_t n) {
     size_t b = (n + KP_THREADS - 1) / KP_THREADS;
     return (unsigned)(b < KP_MAX_BLOCKS ? (b ? b : 1) : KP_MAX_BLOCKS);
 }
 
-__device__ __forceinline__ float kp_ld(const tkd_bf16 *p) { return km_bf16_to_f32(*p); }
-__device__ __forceinline__ void kp_st(tkd_bf16 *p, float v) { *p = km_f32_to_bf16(v); }
+__device__ __forceinline__ float kp_ld(const tkd_bf16 *p) {
+    return km_bf16_to_f32(*p);
+}
+__device__ __forceinline__ void kp_st(tkd_bf16 *p, float v) {
+    *p = km_f32_to_bf16(v);
+}
 
 __device__ __forceinline__ float kp_warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1)
