@@ -7,11 +7,15 @@
  * fp32 accumulation, bf16 or fp32 output) and the random fills.
  *
  * With it, tests/gpu/test_cuda_model.c runs without a GPU against the CPU
- * reference: it checks the model's own code (buffers carved from the plan,
- * offsets, strides, leading dimensions, the order of the passes,
- * recompute, LoRA, dropout, packing, full fine-tuning, the chunked loss),
- * not the kernels (tests/gpu/test_kern.c) nor cuBLASLt's column-major
- * hand-over (tests/model/test_lt_map.c).
+ * reference, checking the model's own code: buffers carved from the plan,
+ * offsets, strides, leading dimensions, the order of the passes, recompute,
+ * LoRA, dropout, packing, full fine-tuning, the chunked loss. With
+ * TKD_EMU_REAL_KERNELS (CUDA builds) the kernels are the real ones
+ * (kern.cu, attn.cu), run thread by thread on the CPU by the kernel
+ * emulator of tests/cuda/kern_emu.h, and only the runtime calls it lacks
+ * and the products come from here: the model and the kernels together.
+ * Not checked here: cuBLASLt's column-major hand-over (test_lt_map.c),
+ * timing, races between blocks.
  */
 #include "model_priv.h"
 
@@ -19,6 +23,7 @@ extern "C" {
 #include "ops.h"
 }
 
+#include <malloc.h>
 #include <math.h>
 
 /* ---- bf16 ---- */
@@ -46,6 +51,7 @@ static const size_t emu_total = (size_t)64 << 30;
 static char emu_stream_obj;
 
 extern "C" {
+#ifndef TKD_EMU_REAL_KERNELS /* kern_emu.cpp has these */
 const char *cudaGetErrorString(cudaError_t e) {
     return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory" : "invalid value";
 }
@@ -54,28 +60,6 @@ cudaError_t cudaGetLastError(void) {
 }
 cudaError_t cudaGetDeviceCount(int *n) {
     *n = 1;
-    return cudaSuccess;
-}
-cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
-    if (dev != 0)
-        return cudaErrorInvalidValue;
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "CPU emulation of a CUDA device");
-    p->totalGlobalMem = emu_total;
-    return cudaSuccess;
-}
-cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr a, int dev) {
-    (void)a;
-    (void)dev;
-    *v = 0;
-    return cudaSuccess;
-}
-cudaError_t cudaSetDevice(int dev) {
-    return dev == 0 ? cudaSuccess : cudaErrorInvalidValue;
-}
-cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b) {
-    *free_b = emu_total - emu_used;
-    *total_b = emu_total;
     return cudaSuccess;
 }
 cudaError_t cudaMalloc(void **p, size_t n) {
@@ -95,6 +79,33 @@ cudaError_t cudaFree(void *p) {
         emu_used -= m[0];
         free(m);
     }
+    return cudaSuccess;
+}
+#endif
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
+    if (dev != 0)
+        return cudaErrorInvalidValue;
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "CPU emulation of a CUDA device");
+    p->totalGlobalMem = emu_total;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr a, int dev) {
+    (void)a;
+    (void)dev;
+    *v = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int dev) {
+    return dev == 0 ? cudaSuccess : cudaErrorInvalidValue;
+}
+cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b) {
+#ifdef TKD_EMU_REAL_KERNELS /* kern_emu.cpp's cudaMalloc keeps no count: the heap in use bounds it from above */
+    struct mallinfo2 mi = mallinfo2();
+    emu_used = mi.uordblks + mi.hblkhd;
+#endif
+    *free_b = emu_total - emu_used;
+    *total_b = emu_total;
     return cudaSuccess;
 }
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcpyKind k, cudaStream_t s) {
@@ -172,6 +183,7 @@ int tkd_lt_mm(tkd_lt *lt, cudaStream_t s, int ta, int tb, int m, int n, int k, f
     return 0;
 }
 
+#ifndef TKD_EMU_REAL_KERNELS /* else: the real kernels under kern_emu.h (tests/cuda/kern_emu.cpp) */
 /* ---- the kernels of part 1 ---- */
 
 extern "C" {
@@ -457,6 +469,8 @@ int tkd_k_adamw(float *p, tkd_bf16 *pbf, const float *g, float *m, float *v, siz
     return 0;
 }
 }
+
+#endif
 
 /* ---- random fills (model_random.cu's hash) ---- */
 
