@@ -158,6 +158,14 @@ int tkd_cuda_device_info(int dev, char *name, size_t n, size_t *mem_bytes, doubl
  */
 int tkd_cuda_qwen2_new(tkd_cuda_qwen2 **q, const tkd_model *m, const tkd_lora *lora, const tkd_qwen2_opts *o, int dev,
                        tkd_err *e);
+/*
+ * Benchmarks: the same, for config cfg, with random bf16 weights made on the
+ * GPU (no host copy: a 7B model needs no 30 GB of host fp32) as
+ * tkd_model_init_random draws them (normal std 0.02, norms 1, biases 0) and
+ * the adapter (lora NULL: none) initialised as PEFT does (A uniform, B 0).
+ */
+int tkd_cuda_qwen2_new_random(tkd_cuda_qwen2 **q, const tkd_model_config *cfg, const tkd_lora_config *lora,
+                              const tkd_qwen2_opts *o, uint64_t seed, int dev, tkd_err *e);
 void tkd_cuda_qwen2_free(tkd_cuda_qwen2 *q);
 /* The plan it allocated (sizes, and the memory actually in use). */
 const struct tkd_gpu_plan *tkd_cuda_qwen2_plan(const tkd_cuda_qwen2 *q);
