@@ -70,7 +70,8 @@ typedef struct tkd_gpu_layout {
     size_t lnf, rstdf;                           /* (N,C) bf16, (N) fp32: final norm */
     size_t tmp_out;                              /* (N,C) bf16: a recomputed layer's output */
     int chunk_rows;                              /* R: rows of logits made at a time */
-    size_t logits;                               /* (R,V) bf16: the loss chunk, overwritten by its gradient */
+    size_t logits;                               /* (R,V) fp32: the loss chunk's logits (the head's output) */
+    size_t dlogits;                              /* (R,V) bf16: their gradient */
     size_t loss;                                 /* 2 fp32 cells: the loss sum */
     size_t dresid, dln;                          /* (N,C) bf16 backward: residual gradient, norm-output gradient */
     size_t dq, datty;                            /* (N,QC) bf16 */

@@ -132,7 +132,7 @@ int tkd_gpu_layout_make(const tkd_model_config *c, const tkd_lora_config *lora, 
     l->lnf = take(&end, N * C * 2);
     l->rstdf = take(&end, N * 4);
     l->tmp_out = recompute ? take(&end, N * C * 2) : TKD_GPU_NO_BUFFER;
-    size_t rows = TKD_GPU_LOSS_CHUNK_BYTES / (V * 2);
+    size_t rows = TKD_GPU_LOSS_CHUNK_BYTES / (V * 6); /* fp32 logits + bf16 gradient */
     if (rows > 64)
         rows = rows / 64 * 64;
     if (rows < 1)
@@ -140,7 +140,8 @@ int tkd_gpu_layout_make(const tkd_model_config *c, const tkd_lora_config *lora, 
     if (rows > N)
         rows = N;
     l->chunk_rows = (int)rows;
-    l->logits = take(&end, rows * V * 2);
+    l->logits = take(&end, rows * V * 4);
+    l->dlogits = take(&end, rows * V * 2);
     l->loss = take(&end, 2 * 4);
     l->dresid = take(&end, N * C * 2);
     l->dln = take(&end, N * C * 2);

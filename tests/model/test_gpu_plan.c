@@ -108,9 +108,10 @@ TEST(tiny_sizes_by_hand) {
                  2 * AL(N * C * 2) + AL(N * 4) + 3 * AL(N * I * 2) + 7 * AL(N * r * 2);
     size_t maxin = I;
     size_t attn = N * QC * 4 + 2 * N * KC * 4 + B * H * T * 4;
-    size_t scratch = AL(N * C * 2) + AL(N * 4) /* lnf rstdf */ + AL(N * V * 2) /* logits: all 32 rows */ +
-                     AL(8) /* loss */ + 2 * AL(N * C * 2) + 2 * AL(N * QC * 2) + 2 * AL(N * KC * 2) +
-                     3 * AL(N * I * 2) + AL(N * r * 2) + 2 * AL(N * maxin * 2) + AL(attn) + AL(32u << 20);
+    size_t scratch = AL(N * C * 2) + AL(N * 4) /* lnf rstdf */ + AL(N * V * 4) +
+                     AL(N * V * 2) /* logits fp32 and their gradient: all 32 rows */ + AL(8) /* loss */ +
+                     2 * AL(N * C * 2) + 2 * AL(N * QC * 2) + 2 * AL(N * KC * 2) + 3 * AL(N * I * 2) + AL(N * r * 2) +
+                     2 * AL(N * maxin * 2) + AL(attn) + AL(32u << 20);
     size_t ints = 4 * AL(N * 4) + AL(N);
     CHECK_INT(p.activations, ints + AL((L + 1) * N * C * 2) + L * set + scratch);
     CHECK_INT(p.state, 3 * AL(n_lora * 4) + AL(4u << 20) + AL(8));
@@ -198,7 +199,8 @@ TEST(layout_disjoint) {
             R(l.tmp_out, N * C * 2);
         else
             CHECK(l.tmp_out == TKD_GPU_NO_BUFFER);
-        R(l.logits, (size_t)l.chunk_rows * V * 2);
+        R(l.logits, (size_t)l.chunk_rows * V * 4);
+        R(l.dlogits, (size_t)l.chunk_rows * V * 2);
         R(l.loss, 8);
         R(l.dresid, N * C * 2);
         R(l.dln, N * C * 2);
@@ -262,7 +264,7 @@ TEST(qwen25_7b_lora_r64) {
     CHECK_NEAR(7615616512.0 * 2 / G, 14.18, 0.01); /* the bf16 base */
     CHECK_NEAR(p.weights / G, (7615616512.0 * 2 + 161480704.0 * 6) / G, 1e-3);
     CHECK_NEAR(p.state / G, (161480704.0 * 12 + (4 << 20)) / G, 1e-3);
-    CHECK_INT(p.loss_chunk_rows, 832); /* 256 MiB / (152064 x 2 bytes) = 882, down to a multiple of 64 */
+    CHECK_INT(p.loss_chunk_rows, 256); /* 256 MiB / (152064 x 6 bytes) = 294, down to a multiple of 64 */
     double mp = 28.0 * (3584.0 * 3584 * 2 + 2 * 3584.0 * 512 + 3 * 3584.0 * 18944) + 152064.0 * 3584;
     CHECK_NEAR(mp, 7070285824.0, 0.5);
     double f = (6 * mp + 6.0 * 28 * 3584 * 4096) * (2 + 161480704.0 / 7615616512.0) / 3;

@@ -26,14 +26,14 @@
 #ifndef TKD_CUDA_H
 #define TKD_CUDA_H
 
-#include "tkd/model.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+extern "C" { /* model.h and core.h have no guards of their own: their functions are C's in .cu files too */
 #endif
+
+#include "tkd/model.h"
 
 /* bf16 storage type on the C side (the bits of a __nv_bfloat16). */
 typedef uint16_t tkd_bf16;
@@ -60,7 +60,8 @@ int tkd_k_rmsnorm_bwd(tkd_bf16 *dx, float *dw, const tkd_bf16 *dout, const tkd_b
 /* pos (N) from docstart (N) (NULL: t within each row of T): pos = t - docstart */
 int tkd_k_positions(int *pos, const int *docstart, int B, int T, tkd_stream_t s);
 /* x (N, nh, D) bf16 rotated in place (rotate-half) at pos; inverse for backward;
- * theta: rope_theta (cos/sin computed in fp32 from pos and theta, no table) */
+ * theta: rope_theta (cos/sin computed from pos and theta in double as
+ * op_rope_table does, rounded to fp32, no table; rotation in fp32) */
 int tkd_k_rope(tkd_bf16 *x, const int *pos, int N, int nh, int D, double theta, int inverse, tkd_stream_t s);
 
 /*
@@ -104,6 +105,11 @@ int tkd_k_dropout(tkd_bf16 *y, const tkd_bf16 *x, size_t n, uint64_t seed, int l
  */
 int tkd_k_xent_chunk(tkd_bf16 *logits, float *loss_sum, const int *targets, const uint8_t *mask, int rows, int V,
                      float scale, tkd_stream_t s);
+/* The same from fp32 logits (cuBLASLt can write the head's output in fp32,
+ * which keeps bf16 rounding of ~20-sized logits out of the loss); the
+ * gradient goes to dlogits (rows, V) bf16, the input is left as it is. */
+int tkd_k_xent_chunk_f32(tkd_bf16 *dlogits, float *loss_sum, const float *logits, const int *targets,
+                         const uint8_t *mask, int rows, int V, float scale, tkd_stream_t s);
 
 /* fp32 <-> bf16 (round to nearest even) */
 int tkd_k_f32_to_bf16(tkd_bf16 *y, const float *x, size_t n, tkd_stream_t s);
@@ -114,11 +120,12 @@ int tkd_k_accum_bf16(float *y, const tkd_bf16 *x, float alpha, size_t n, tkd_str
 /* sum of squares of g (n, fp32) into *out (fp32 device cell, overwritten; deterministic two-pass) */
 int tkd_k_sumsq(float *out, const float *g, size_t n, void *scratch, size_t scratch_bytes, tkd_stream_t s);
 size_t tkd_k_sumsq_scratch(size_t n);
-/* g *= min(1, max_norm / sqrt(*sumsq)) reading the device cell (no host sync); max_norm <= 0: no-op */
+/* g *= max_norm / (sqrt(*sumsq) + 1e-6) when that is below 1 (tkd_clip_grad_norm), reading the device cell (no host sync); max_norm <= 0: no-op */
 int tkd_k_clip(float *g, size_t n, const float *sumsq, float max_norm, tkd_stream_t s);
-/* torch.optim.AdamW step t (1-based) at lr on fp32 params/grads/m/v; bf16 copy of the params refreshed when pbf != NULL */
-int tkd_k_adamw(float *p, tkd_bf16 *pbf, const float *g, float *m, float *v, size_t n, float lr, float beta1,
-                float beta2, float eps, float wd, long t, tkd_stream_t s);
+/* torch.optim.AdamW step t (1-based) at lr on fp32 params/grads/m/v; bf16 copy of the params refreshed when pbf != NULL.
+ * The hyperparameters are double, as tkd_adamw_step's, so the step's constants round the same way (bit-identical). */
+int tkd_k_adamw(float *p, tkd_bf16 *pbf, const float *g, float *m, float *v, size_t n, double lr, double beta1,
+                double beta2, double eps, double wd, long t, tkd_stream_t s);
 
 /* ==== part 2: the model on one GPU (model.cu) ==== */
 
@@ -140,6 +147,14 @@ int tkd_cuda_device_info(int dev, char *name, size_t n, size_t *mem_bytes, doubl
  */
 int tkd_cuda_qwen2_new(tkd_cuda_qwen2 **q, const tkd_model *m, const tkd_lora *lora, const tkd_qwen2_opts *o, int dev,
                        tkd_err *e);
+/*
+ * Benchmarks: the same, for config cfg, with random bf16 weights made on the
+ * GPU (no host copy: a 7B model needs no 30 GB of host fp32) as
+ * tkd_model_init_random draws them (normal std 0.02, norms 1, biases 0) and
+ * the adapter (lora NULL: none) initialised as PEFT does (A uniform, B 0).
+ */
+int tkd_cuda_qwen2_new_random(tkd_cuda_qwen2 **q, const tkd_model_config *cfg, const tkd_lora_config *lora,
+                              const tkd_qwen2_opts *o, uint64_t seed, int dev, tkd_err *e);
 void tkd_cuda_qwen2_free(tkd_cuda_qwen2 *q);
 /* The plan it allocated (sizes, and the memory actually in use). */
 const struct tkd_gpu_plan *tkd_cuda_qwen2_plan(const tkd_cuda_qwen2 *q);
