@@ -246,9 +246,16 @@ if [ "$NGPU" -ge 2 ] && [ -x "$BIN/mpiexec" -o -n "$(command -v mpiexec)" ]; the
   m=$(paste <(losses one) <(losses two) | awk '{ n++; d = $1 - $2; if (d < 0) d = -d; r = d / ($2 > 0 ? $2 : 1); if (r > m) m = r } END { printf "%d %.3g", n, m }')
   read -r nn mm <<< "$m"
   if [ $rc -eq 0 ] && [ "$nn" -eq 12 ] && grep -q "on 2 ranks" "$L/nccl_two.log" && awk -v m="$mm" 'BEGIN { exit !(m <= 1e-3) }'; then
-    res ok "NCCL 2 ranks" "12 steps, losses within $mm of 1 rank with the same global batch"
+    res ok "NCCL 2 ranks: tkd train" "12 steps, losses within $mm of 1 rank with the same global batch"
   else
-    res FAIL "NCCL 2 ranks" "exit $rc; $nn steps; max relative $mm (logs/nccl_two.log)"
+    res FAIL "NCCL 2 ranks: tkd train" "exit $rc; $nn steps; max relative $mm (logs/nccl_two.log)"
+  fi
+  if [ -x "$BIN/gpu_test_nccl" ]; then
+    PATH=$BIN:$PATH timeout "$(lim 60)" "$MPX" --oversubscribe -n 2 -x LD_LIBRARY_PATH -x OMPI_MCA_mca_base_component_path \
+      "$BIN/gpu_test_nccl" > "$L/nccl_test_2.log" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && res ok "NCCL 2 ranks: gpu_test_nccl" "$(grep -m1 '^ok' "$L/nccl_test_2.log" | cut -c6-120)" \
+      || res FAIL "NCCL 2 ranks: gpu_test_nccl" "exit $rc (logs/nccl_test_2.log)"
   fi
 else
   res skip "NCCL 2 ranks" "$NGPU GPU on this machine (needs 2 and mpiexec)"
