@@ -24,17 +24,17 @@
 #include <limits.h>
 
 #define AT_WARPS 4
-#define AT_ROWS 4                    /* query rows (or keys, in dK/dV) per warp */
-#define AT_BR (AT_WARPS * AT_ROWS)   /* ... per block */
-#define AT_BC 32                     /* keys (or queries, in dK/dV) per tile: one per lane */
+#define AT_ROWS 4                  /* query rows (or keys, in dK/dV) per warp */
+#define AT_BR (AT_WARPS * AT_ROWS) /* ... per block */
+#define AT_BC 32                   /* keys (or queries, in dK/dV) per tile: one per lane */
 #define AT_THREADS (32 * AT_WARPS)
 
 /* ---- forward ---- */
 
 template <int DM>
 __global__ void __launch_bounds__(AT_THREADS)
-    k_attn_fwd(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
-               const int *docstart, int T, int H, int KV, int D, float scale) {
+    k_attn_fwd(tkd_bf16 *out, float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart,
+               int T, int H, int KV, int D, float scale) {
     constexpr int NC = DM / 32, KS = DM + 1; // padded rows: lane j reading K[j][d] hits bank (j+d)%32
     extern __shared__ float sm[];
     float *Ks = sm, *Vs = Ks + AT_BC * KS, *Qs = Vs + AT_BC * KS; // (BC,KS) (BC,KS) (BR,DM)
@@ -162,8 +162,7 @@ __global__ void k_attn_dt(float *Dt, const tkd_bf16 *dout, const tkd_bf16 *out, 
 template <int DM>
 __global__ void __launch_bounds__(AT_THREADS)
     k_attn_bwd_dq(tkd_bf16 *dq, const tkd_bf16 *dout, const float *lse, const float *Dt, const tkd_bf16 *q,
-                  const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart, int T, int H, int KV, int D,
-                  float scale) {
+                  const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart, int T, int H, int KV, int D, float scale) {
     constexpr int NC = DM / 32, KS = DM + 1;
     extern __shared__ float sm[];
     float *Ks = sm, *Vs = Ks + AT_BC * KS, *Qs = Vs + AT_BC * KS, *Os = Qs + AT_BR * DM; // Os: dO rows
@@ -263,8 +262,8 @@ __global__ void __launch_bounds__(AT_THREADS)
 template <int DM>
 __global__ void __launch_bounds__(AT_THREADS)
     k_attn_bwd_dkv(tkd_bf16 *dk, tkd_bf16 *dv, const tkd_bf16 *dout, const float *lse, const float *Dt,
-                   const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart, int T, int H,
-                   int KV, int D, float scale) {
+                   const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart, int T, int H, int KV,
+                   int D, float scale) {
     constexpr int NC = DM / 32, KS = DM + 1;
     extern __shared__ float sm[];
     float *Qs = sm, *Os = Qs + AT_BC * KS, *Kr = Os + AT_BC * KS, *Vr = Kr + AT_BR * DM;
@@ -401,9 +400,9 @@ extern "C" size_t tkd_k_attn_bwd_scratch(int B, int T, int H, int KV, int D) {
 }
 
 template <int DM>
-static int attn_bwd_launch(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, float *Dt, const tkd_bf16 *dout,
-                           const float *lse, const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v,
-                           const int *docstart, int B, int T, int H, int KV, int D, cudaStream_t st) {
+static int attn_bwd_launch(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, float *Dt, const tkd_bf16 *dout, const float *lse,
+                           const tkd_bf16 *q, const tkd_bf16 *k, const tkd_bf16 *v, const int *docstart, int B, int T,
+                           int H, int KV, int D, cudaStream_t st) {
     float scale = 1.0f / sqrtf((float)D);
     size_t bytes = (2 * AT_BC * (DM + 1) + 2 * AT_BR * DM) * sizeof(float); // both kernels
     cudaError_t e = cudaFuncSetAttribute(k_attn_bwd_dq<DM>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
@@ -429,8 +428,8 @@ extern "C" int tkd_k_attn_bwd(tkd_bf16 *dq, tkd_bf16 *dk, tkd_bf16 *dv, void *sc
         return e;
     float *Dt = (float *)scratch;
     size_t warps = (size_t)B * T * H;
-    k_attn_dt<<<(unsigned)((warps * 32 + KP_THREADS - 1) / KP_THREADS), KP_THREADS, 0, KP_STREAM(s)>>>(
-        Dt, dout, out, B, T, H, D);
+    k_attn_dt<<<(unsigned)((warps * 32 + KP_THREADS - 1) / KP_THREADS), KP_THREADS, 0, KP_STREAM(s)>>>(Dt, dout, out, B,
+                                                                                                       T, H, D);
     if ((e = kp_launched()))
         return e;
     if (D <= 64)

@@ -20,8 +20,7 @@ __global__ void k_embed_fwd(tkd_bf16 *out, const int *tokens, const tkd_bf16 *em
     }
 }
 
-extern "C" int tkd_k_embed_fwd(tkd_bf16 *out, const int *tokens, const tkd_bf16 *embed, int N, int C,
-                               tkd_stream_t s) {
+extern "C" int tkd_k_embed_fwd(tkd_bf16 *out, const int *tokens, const tkd_bf16 *embed, int N, int C, tkd_stream_t s) {
     size_t n = (size_t)N * C;
     if (!n)
         return 0;
@@ -37,8 +36,7 @@ __global__ void k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *toke
     }
 }
 
-extern "C" int tkd_k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *tokens, int N, int C,
-                               tkd_stream_t s) {
+extern "C" int tkd_k_embed_bwd(float *dembed, const tkd_bf16 *dout, const int *tokens, int N, int C, tkd_stream_t s) {
     size_t n = (size_t)N * C;
     if (!n)
         return 0;
@@ -109,9 +107,8 @@ __global__ void k_rmsnorm_dw(float *dw, const tkd_bf16 *dout, const tkd_bf16 *x,
     atomicAdd(dw + c, acc);
 }
 
-extern "C" int tkd_k_rmsnorm_bwd(tkd_bf16 *dx, float *dw, const tkd_bf16 *dout, const tkd_bf16 *x,
-                                 const tkd_bf16 *w, const float *rstd, int N, int C, int accumulate,
-                                 tkd_stream_t s) {
+extern "C" int tkd_k_rmsnorm_bwd(tkd_bf16 *dx, float *dw, const tkd_bf16 *dout, const tkd_bf16 *x, const tkd_bf16 *w,
+                                 const float *rstd, int N, int C, int accumulate, tkd_stream_t s) {
     if (N <= 0)
         return 0;
     k_rmsnorm_bwd<<<(N + RMS_ROWS - 1) / RMS_ROWS, 32 * RMS_ROWS, 0, KP_STREAM(s)>>>(dx, dout, x, w, rstd, N, C,
@@ -168,13 +165,14 @@ extern "C" int tkd_k_rope(tkd_bf16 *x, const int *pos, int N, int nh, int D, dou
     if (!n || nh <= 0)
         return 0;
     k_rope<<<(unsigned)((n + KP_THREADS - 1) / KP_THREADS), KP_THREADS, 0, KP_STREAM(s)>>>(x, pos, N, nh, D, theta,
-                                                                                            inverse);
+                                                                                           inverse);
     return kp_launched();
 }
 
 /* ---- SwiGLU, adds, biases ---- */
 
-#define KP_FOR(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+#define KP_FOR(i, n)                                                                                                   \
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 __global__ void k_swiglu_fwd(tkd_bf16 *h, const tkd_bf16 *g, const tkd_bf16 *u, size_t n) {
     KP_FOR(i, n) kp_st(h + i, km_silu(kp_ld(g + i)) * kp_ld(u + i));
@@ -197,8 +195,8 @@ __global__ void k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, con
     }
 }
 
-extern "C" int tkd_k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, const tkd_bf16 *g,
-                                const tkd_bf16 *u, size_t n, tkd_stream_t s) {
+extern "C" int tkd_k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, const tkd_bf16 *g, const tkd_bf16 *u,
+                                size_t n, tkd_stream_t s) {
     if (!n)
         return 0;
     k_swiglu_bwd<<<kp_blocks(n), KP_THREADS, 0, KP_STREAM(s)>>>(dg, du, dh, g, u, n);
@@ -267,8 +265,12 @@ extern "C" int tkd_k_dropout(tkd_bf16 *y, const tkd_bf16 *x, size_t n, uint64_t 
 
 #define XENT_THREADS 512
 
-__device__ __forceinline__ float xent_in(const tkd_bf16 *p) { return kp_ld(p); }
-__device__ __forceinline__ float xent_in(const float *p) { return *p; }
+__device__ __forceinline__ float xent_in(const tkd_bf16 *p) {
+    return kp_ld(p);
+}
+__device__ __forceinline__ float xent_in(const float *p) {
+    return *p;
+}
 
 template <typename TI>
 __global__ void k_xent(tkd_bf16 *grad, float *loss_sum, const TI *logits, const int *targets, const uint8_t *mask,
@@ -300,8 +302,8 @@ __global__ void k_xent(tkd_bf16 *grad, float *loss_sum, const TI *logits, const 
         atomicAdd(loss_sum, km_xent_loss(mx, sum, lt));
 }
 
-extern "C" int tkd_k_xent_chunk(tkd_bf16 *logits, float *loss_sum, const int *targets, const uint8_t *mask,
-                                int rows, int V, float scale, tkd_stream_t s) {
+extern "C" int tkd_k_xent_chunk(tkd_bf16 *logits, float *loss_sum, const int *targets, const uint8_t *mask, int rows,
+                                int V, float scale, tkd_stream_t s) {
     if (rows <= 0)
         return 0;
     k_xent<tkd_bf16><<<rows, XENT_THREADS, 0, KP_STREAM(s)>>>(logits, loss_sum, logits, targets, mask, V, scale);
@@ -318,8 +320,12 @@ extern "C" int tkd_k_xent_chunk_f32(tkd_bf16 *dlogits, float *loss_sum, const fl
 
 /* ---- conversions ---- */
 
-__global__ void k_f32_to_bf16(tkd_bf16 *y, const float *x, size_t n) { KP_FOR(i, n) kp_st(y + i, x[i]); }
-__global__ void k_bf16_to_f32(float *y, const tkd_bf16 *x, size_t n) { KP_FOR(i, n) y[i] = kp_ld(x + i); }
+__global__ void k_f32_to_bf16(tkd_bf16 *y, const float *x, size_t n) {
+    KP_FOR(i, n) kp_st(y + i, x[i]);
+}
+__global__ void k_bf16_to_f32(float *y, const tkd_bf16 *x, size_t n) {
+    KP_FOR(i, n) y[i] = kp_ld(x + i);
+}
 __global__ void k_accum_bf16(float *y, const tkd_bf16 *x, float alpha, size_t n) {
     KP_FOR(i, n) y[i] += kp_ld(x + i) * alpha;
 }
@@ -352,7 +358,9 @@ static unsigned sumsq_blocks(size_t n) {
     return (unsigned)(b < 1 ? 1 : b > SUMSQ_BLOCKS ? SUMSQ_BLOCKS : b);
 }
 
-extern "C" size_t tkd_k_sumsq_scratch(size_t n) { return sumsq_blocks(n) * sizeof(double); }
+extern "C" size_t tkd_k_sumsq_scratch(size_t n) {
+    return sumsq_blocks(n) * sizeof(double);
+}
 
 __global__ void k_sumsq_part(double *part, const float *g, size_t n) {
     __shared__ double sh[32];
@@ -389,8 +397,7 @@ __global__ void k_sumsq_final(float *out, const double *part, unsigned nb) {
     }
 }
 
-extern "C" int tkd_k_sumsq(float *out, const float *g, size_t n, void *scratch, size_t scratch_bytes,
-                           tkd_stream_t s) {
+extern "C" int tkd_k_sumsq(float *out, const float *g, size_t n, void *scratch, size_t scratch_bytes, tkd_stream_t s) {
     unsigned nb = sumsq_blocks(n);
     if (scratch_bytes < nb * sizeof(double))
         return (int)cudaErrorInvalidValue;

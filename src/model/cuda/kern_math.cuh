@@ -92,11 +92,25 @@ TKD_HD km_adamw_k km_adamw_consts(double lr, double beta1, double beta2, double 
     k.eps = (float)eps;
     return k;
 }
+/* nvcc contracts a*b+c into one FMA (one rounding) where gcc on x86-64 rounds
+ * twice: the AdamW element spells every rounding out, so that the GPU's step
+ * is bit-identical to tkd_adamw_step's */
+#ifdef __CUDA_ARCH__
+#define KM_MUL(a, b) __fmul_rn(a, b)
+#define KM_ADD(a, b) __fadd_rn(a, b)
+#define KM_SUB(a, b) __fsub_rn(a, b)
+#define KM_DIV(a, b) __fdiv_rn(a, b)
+#else
+#define KM_MUL(a, b) ((a) * (b))
+#define KM_ADD(a, b) ((a) + (b))
+#define KM_SUB(a, b) ((a) - (b))
+#define KM_DIV(a, b) ((a) / (b))
+#endif
 TKD_HD void km_adamw_elem(float *p, float g, float *m, float *v, const km_adamw_k *k) {
-    float mm = *m = k->b1 * *m + (1.0f - k->b1) * g;
-    float vv = *v = k->b2 * *v + (1.0f - k->b2) * g * g;
-    float pp = *p * k->decay;
-    *p = pp - k->step * mm / (sqrtf(vv) * k->rbc2 + k->eps);
+    float mm = *m = KM_ADD(KM_MUL(k->b1, *m), KM_MUL(1.0f - k->b1, g));
+    float vv = *v = KM_ADD(KM_MUL(k->b2, *v), KM_MUL(KM_MUL(1.0f - k->b2, g), g));
+    float pp = KM_MUL(*p, k->decay);
+    *p = KM_SUB(pp, KM_DIV(KM_MUL(k->step, mm), KM_ADD(KM_MUL(sqrtf(vv), k->rbc2), k->eps)));
 }
 /* clip coefficient of tkd_clip_grad_norm: max_norm / (norm + 1e-6) when below 1 */
 TKD_HD float km_clip_coef(float sumsq, float max_norm) {

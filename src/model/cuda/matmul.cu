@@ -9,6 +9,7 @@
  * Descriptors and the heuristic's algorithm are made once per shape and
  * kept (a training step repeats a few dozen shapes thousands of times).
  */
+#include "lt_map.h"
 #include "model_priv.h"
 
 int tkd_lt_init(tkd_lt *lt, void *ws, size_t ws_bytes, tkd_err *e) {
@@ -57,9 +58,9 @@ static unsigned align_of(const void *p) {
 /* make the descriptors and pick the algorithm for one shape */
 static int entry_make(tkd_lt *lt, lt_entry *c, const void *bias, tkd_err *e) {
     cudaDataType_t ct = c->c_f32 ? CUDA_R_32F : CUDA_R_16BF;
-    /* column-major view: D' (n,m) = op'(B) (n,k) op'(A) (k,m) with A' = B, B' = A */
+    tkd_lt_map mp = tkd_lt_map_make(c->ta, c->tb, c->m, c->n, c->k, c->lda, c->ldb, c->ldc);
     LT_CHECK(cublasLtMatmulDescCreate(&c->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    cublasOperation_t opa = c->tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = c->ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasOperation_t opa = mp.opa ? CUBLAS_OP_T : CUBLAS_OP_N, opb = mp.opb ? CUBLAS_OP_T : CUBLAS_OP_N;
     LT_CHECK(cublasLtMatmulDescSetAttribute(c->op, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
     LT_CHECK(cublasLtMatmulDescSetAttribute(c->op, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
     if (c->bias) {
@@ -67,11 +68,9 @@ static int entry_make(tkd_lt *lt, lt_entry *c, const void *bias, tkd_err *e) {
         LT_CHECK(cublasLtMatmulDescSetAttribute(c->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
         LT_CHECK(cublasLtMatmulDescSetAttribute(c->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     }
-    /* A' is B as stored: (k,n) row-major = (n,k) column-major, or (n,k) row-major = (k,n) column-major when tb */
-    LT_CHECK(cublasLtMatrixLayoutCreate(&c->la, CUDA_R_16BF, c->tb ? c->k : c->n, c->tb ? c->n : c->k, c->ldb));
-    /* B' is A as stored: (m,k) row-major = (k,m) column-major, or (k,m) row-major = (m,k) column-major when ta */
-    LT_CHECK(cublasLtMatrixLayoutCreate(&c->lb, CUDA_R_16BF, c->ta ? c->m : c->k, c->ta ? c->k : c->m, c->lda));
-    LT_CHECK(cublasLtMatrixLayoutCreate(&c->lc, ct, c->n, c->m, c->ldc));
+    LT_CHECK(cublasLtMatrixLayoutCreate(&c->la, CUDA_R_16BF, mp.a_rows, mp.a_cols, mp.a_ld));
+    LT_CHECK(cublasLtMatrixLayoutCreate(&c->lb, CUDA_R_16BF, mp.b_rows, mp.b_cols, mp.b_ld));
+    LT_CHECK(cublasLtMatrixLayoutCreate(&c->lc, ct, mp.c_rows, mp.c_cols, mp.c_ld));
     cublasLtMatmulPreference_t pref;
     LT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
     uint64_t ws = lt->ws_bytes;

@@ -3,12 +3,12 @@
  * optimizer half: the device's name, memory and bf16 peak, the three
  * allocations of the memory plan carved into buffers by the plan's own
  * layout (gpu_layout.h), the model copied from the host (fp32 -> bf16) or
- * made at random on the GPU (benchmarks), trainable parameters and their
+ * made at random on the GPU (benchmarks, model_random.cu), trainable
+ * parameters and their
  * gradients, clipping and AdamW. The passes are in model_pass.cu.
  */
 #include "model_priv.h"
 
-#include <cuda_bf16.h>
 #include <math.h>
 
 /* ---- devices ---- */
@@ -69,39 +69,6 @@ int tkd_cuda_device_info(int dev, char *name, size_t n, size_t *mem_bytes, doubl
     return 0;
 }
 
-/* ---- random weights made on the GPU (benchmarks: no host copy of 15 GB) ---- */
-
-__device__ static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* T float or __nv_bfloat16. mode 0: the constant a; 1: normal with std a; 2: uniform in (-a, a) */
-template <typename T> __global__ static void fill_kernel(T *p, size_t n, uint64_t seed, int mode, float a) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        float x = a;
-        if (mode) {
-            uint64_t h = mix64(seed + (i + 1) * 0x9e3779b97f4a7c15ULL);
-            float u1 = ((h >> 40) + 0.5f) * 0x1.0p-24f, u2 = ((h & 0xffffff) + 0.5f) * 0x1.0p-24f;
-            x = mode == 1 ? a * sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2) : a * (2.0f * u1 - 1.0f);
-        }
-        if constexpr (sizeof(T) == 2)
-            p[i] = __float2bfloat16_rn(x);
-        else
-            p[i] = x;
-    }
-}
-
-template <typename T> static int fill(T *p, size_t n, uint64_t seed, int mode, float a, cudaStream_t s, tkd_err *e) {
-    if (!n)
-        return 0;
-    size_t blocks = (n + 255) / 256;
-    fill_kernel<T><<<(unsigned)(blocks < 65536 ? blocks : 65536), 256, 0, s>>>(p, n, seed, mode, a);
-    CUDA_CHECK(cudaGetLastError());
-    return 0;
-}
-
 /* ---- set-up: the plan's three allocations and their buffers ---- */
 
 #define PTR(base, off) ((off) == TKD_GPU_NO_BUFFER ? NULL : (void *)((base) + (off)))
@@ -128,10 +95,12 @@ void cm_acts_of(tkd_cuda_qwen2 *q, int set, cm_acts *a) {
 
 void cm_sample_peak(tkd_cuda_qwen2 *q) {
     size_t fr = 0, tot = 0;
-    if (cudaMemGetInfo(&fr, &tot) == cudaSuccess && tot - fr > q->peak)
+    if (cudaMemGetInfo(&fr, &tot) != cudaSuccess) {
+        cudaGetLastError(); /* only a figure for the log: never fail a step for it */
+        return;
+    }
+    if (tot - fr > q->peak)
         q->peak = tot - fr;
-    else
-        cudaGetLastError();
 }
 
 static void carve(tkd_cuda_qwen2 *q) {
@@ -299,9 +268,9 @@ static int randomize(tkd_cuda_qwen2 *q, uint64_t seed, tkd_err *e) {
         int mode = is_norm || is_bias ? 0 : 1;
         float a = is_norm ? 1.0f : is_bias ? 0.0f : 0.02f; /* as tkd_model_init_random */
         if (l->full)
-            TRY(fill(q->master + l->moff[k], l->msize[k], seed + 1000003ull * (k + 1), mode, a, q->s, e));
+            KERNEL_CHECK(cm_fill_f32(q->master + l->moff[k], l->msize[k], seed + 1000003ull * (k + 1), mode, a, q->s));
         else
-            TRY(fill((__nv_bfloat16 *)(q->w + l->moff[k]), l->msize[k], seed + 1000003ull * (k + 1), mode, a, q->s, e));
+            KERNEL_CHECK(cm_fill_bf16(q->w + l->moff[k], l->msize[k], seed + 1000003ull * (k + 1), mode, a, q->s));
     }
     if (l->full)
         KERNEL_CHECK(tkd_k_f32_to_bf16(q->w, q->master, l->n_model, q->s));
@@ -311,9 +280,9 @@ static int randomize(tkd_cuda_qwen2 *q, uint64_t seed, tkd_err *e) {
                 continue;
             size_t na = (size_t)l->cfg.n_layers * l->lcfg.r * l->lora_in[t];
             size_t nb = (size_t)l->cfg.n_layers * l->lora_out[t] * l->lcfg.r;
-            TRY(fill(q->master + l->lora_off_a[t], na, seed ^ (0xa11ull << 32 | (unsigned)t), 2,
-                     (float)(1.0 / sqrt((double)l->lora_in[t])), q->s, e));
-            TRY(fill(q->master + l->lora_off_b[t], nb, 0, 0, 0.0f, q->s, e));
+            KERNEL_CHECK(cm_fill_f32(q->master + l->lora_off_a[t], na, seed ^ (0xa11ull << 32 | (unsigned)t), 2,
+                                     (float)(1.0 / sqrt((double)l->lora_in[t])), q->s));
+            KERNEL_CHECK(cm_fill_f32(q->master + l->lora_off_b[t], nb, 0, 0, 0.0f, q->s));
         }
         KERNEL_CHECK(tkd_k_f32_to_bf16(q->lora_bf16, q->master, l->n_lora, q->s));
     }

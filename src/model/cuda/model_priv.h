@@ -131,6 +131,10 @@ struct tkd_cuda_qwen2 {
 void cm_acts_of(tkd_cuda_qwen2 *q, int set, cm_acts *a);
 /* report an error left by a void call (zero_grad), and select the model's device */
 int cm_pending(tkd_cuda_qwen2 *q, tkd_err *e);
+/* random fills on stream s (model_random.cu), launchers returning a cudaError_t:
+ * mode 0 the constant a, 1 normal with std a, 2 uniform in (-a, a) */
+int cm_fill_f32(float *p, size_t n, uint64_t seed, int mode, float a, cudaStream_t s);
+int cm_fill_bf16(tkd_bf16 *p, size_t n, uint64_t seed, int mode, float a, cudaStream_t s);
 /* record the device memory in use into q->peak */
 void cm_sample_peak(tkd_cuda_qwen2 *q);
 

@@ -1,0 +1,1 @@
+/* (tests/cudaemu) the emulation has no device code: nothing to declare */
