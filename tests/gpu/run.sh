@@ -23,7 +23,7 @@ set -uo pipefail
 T0=$(date +%s)
 BUDGET=${TKD_GPU_BUDGET_S:-450} # seconds for everything (the device call gets 540)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUT=${OUT:-$ROOT/gpu-out}
+OUT=${OUT:-$(mktemp -d /tmp/tkd-gpu-out.XXXXXX)} # the device tool's $OUT, or a new folder
 mkdir -p "$OUT"
 W=$(mktemp -d)
 L=$W/logs
