@@ -295,6 +295,7 @@ typedef struct tkd_train_opts {
     long log_every;
     uint64_t seed;
     const char *base_name; /* base_model_name_or_path in adapter_config.json */
+    const char *device;    /* "auto", "cpu" or "cuda" (NULL: cpu); see tkd_train */
 } tkd_train_opts;
 
 void tkd_train_opts_default(tkd_train_opts *o);
@@ -312,7 +313,12 @@ int tkd_sft_load(const char *path, tkd_sft_encode_fn enc, void *ctx, tkd_sft_exa
 void tkd_sft_free(tkd_sft_example *ex, int n);
 
 /*
- * Train on examples (every rank passes the same list). Resumes from
+ * Train on examples (every rank passes the same list) on o->device: "cpu"
+ * (the fp32 reference), "cuda" (the CUDA twin, one GPU per rank, gradients
+ * summed with NCCL; TKD_EINVAL naming the reason when the build has no CUDA
+ * or no GPU is visible) or "auto" (cuda when both are there, else cpu; the
+ * log says which). Both devices run the same loop, checkpoints and adapter
+ * files; on the GPU the step line adds MFU and peak GPU memory. Resumes from
  * out_dir/checkpoint when it exists. *stop is polled between steps (set it
  * from a SIGTERM handler): the loop writes a checkpoint and returns
  * TKD_ESTOP. Rank 0 prints a line per step (step, loss, learning rate,

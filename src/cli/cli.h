@@ -45,6 +45,9 @@ int tkd_cli_wants_help(const char *name, int argc, char **argv);
 /* Print an error and turn its code into an exit code. */
 int tkd_cli_fail(const tkd_err *e);
 
+/* tkd train --dry-run: print the job's GPU memory plan (cmd_train_plan.c); an exit code. */
+int tkd_cli_train_dry_run(const tkd_job *job);
+
 int tkd_cmd_run(int argc, char **argv);
 int tkd_cmd_sweep(int argc, char **argv);
 int tkd_cmd_report(int argc, char **argv);

@@ -3,7 +3,8 @@
  *   tkd model init CONFIG.json OUT_DIR [--seed N] [--bf16] [--tokenizer PATH|--no-tokenizer]
  *                                                             random Qwen2 of any shape, with a tokenizer
  *   tkd model info MODEL_DIR                                  shape and parameter count
- *   tkd train JOB.json [--set train.KEY=VALUE ...]            LoRA / full fine-tuning (MPI ranks)
+ *   tkd train JOB.json [--set train.KEY=VALUE ...]            LoRA / full fine-tuning (MPI ranks, CPU or GPUs)
+ *   tkd train --dry-run JOB.json                              memory per GPU from config.json (cmd_train_plan.c)
  *   tkd generate MODEL_DIR [--adapter DIR] --prompt TEXT|--chat JSON|--ids 1,2 [...]
  *                                                             continue prompts with a KV cache
  *   tkd merge-adapter MODEL_DIR ADAPTER_DIR OUT_DIR [--bf16]  W += alpha/r B A, written as a model
@@ -196,9 +197,21 @@ int tkd_cmd_train(int argc, char **argv) {
     int rc = tkd_cli_parse(argc, argv, NULL, &o);
     if (rc)
         return rc;
+    int dry = 0, n = 0; /* --dry-run: the GPU memory plan from config.json, no MPI, no weights */
+    for (int i = 0; i < o.n_pos; i++)
+        if (!strcmp(o.pos[i], "--dry-run"))
+            dry = 1;
+        else
+            o.pos[n++] = o.pos[i];
+    o.n_pos = n;
     tkd_job job;
     if ((rc = tkd_cli_load_job(&o, &job)))
         return rc;
+    if (dry) {
+        rc = tkd_cli_train_dry_run(&job);
+        tkd_job_free(&job);
+        return rc;
+    }
     tkd_err e = {0};
     tkd_comm comm;
     if (tkd_comm_mpi(&comm, &e)) {
@@ -238,6 +251,7 @@ int tkd_cmd_train(int argc, char **argv) {
     t.checkpoint_every = (long)tkd_job_int(&job, "train.checkpoint_every");
     t.log_every = (long)tkd_job_int(&job, "train.log_every");
     t.seed = (uint64_t)tkd_job_int(&job, "seed");
+    t.device = tkd_job_str(&job, "train.device");
     tkd_sft_example *ex = NULL;
     int n_ex = 0;
     tkd_store_lock *lock = NULL;

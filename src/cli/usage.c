@@ -36,7 +36,10 @@ static const usage_entry usages[] = {
     {"eval", "usage: tkd eval JOB.json [--metrics-only] [--set KEY=VALUE ...] [-v|-q]\n"
              "  the student arms (eval.arms[]) on the benchmarks (eval.benchmarks[]), over MPI ranks;\n"
              "  --metrics-only: recompute OUTPUT_DIR/eval/results.json from the records, as one process\n"},
-    {"train", PHASE_USAGE("train") "  fine-tune the student on train.data (`tkd config keys | grep train`)\n"},
+    {"train", PHASE_USAGE("train") "       tkd train --dry-run JOB.json [--set KEY=VALUE ...]\n"
+                                   "  fine-tune the student on train.data (`tkd config keys | grep train`), on the CPU or\n"
+                                   "  GPUs (train.device); --dry-run prints the memory per GPU the job needs, from the\n"
+                                   "  model's config.json alone\n"},
     {"tool", "usage: tkd tool list [--json]\n"
              "       tkd tool call NAME 'JSON-ARGS' [--cpu SECONDS] [--mem MIB] [--direct]\n"
              "       tkd tool call --jsonl FILE [--workers N] [--cpu SECONDS] [--mem MIB]\n"

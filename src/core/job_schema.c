@@ -100,6 +100,9 @@ const tkd_job_key tkd_job_schema[] = {
     {"train.epochs", TKD_JT_NUMBER, "1", 0, 1e6, NULL, "passes over the data when steps is 0"},
     {"train.checkpoint_every", TKD_JT_INT, "100", 0, 1e12, NULL, "steps between checkpoints (0: only at the end)"},
     {"train.log_every", TKD_JT_INT, "1", 0, 1e12, NULL, "steps between progress lines"},
+    {"train.device", TKD_JT_STRING, "\"auto\"", NOB, "auto|cpu|cuda",
+     "where to train: cuda (one GPU per rank, NCCL between ranks), cpu (the fp32 reference), or auto (cuda when the "
+     "build has CUDA and a GPU is visible)"},
     /* ---- teacher: the OpenAI-compatible LLM endpoint (module llm) ---- */
     {"teacher", TKD_JT_OBJECT, "{}", NOB, NULL, "the teacher LLM: endpoints, limits, sampling, response cache"},
     {"teacher.model", TKD_JT_STRING, "\"\"", NOB, NULL, "model name sent in every request (required by phases that call the teacher)"},

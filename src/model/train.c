@@ -7,11 +7,15 @@
  * clipped, and applied with AdamW on the warmup + decay schedule.
  * Checkpoints (parameters, optimizer moments, step; the data position and
  * the dropout masks follow from the step) make a resumed run identical to an
- * uninterrupted one.
+ * uninterrupted one. The loop sees its device through a small engine
+ * (train_priv.h): the CPU reference here, the CUDA twin in train_gpu.c.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "tkd/safetensors.h"
 #include "train_priv.h"
+#ifdef TKD_HAVE_CUDA
+#include "cuda/tkd_cuda.h"
+#endif
 
 #include <ftw.h>
 #include <jansson.h>
@@ -58,12 +62,121 @@ typedef struct run {
     tkd_model m;
     tkd_lora lora;
     int has_lora;
-    tkd_qwen2 *q;
+    tkd_engine g; /* the device: params, n and opt are the host state checkpoints read */
     tkd_adamw opt;
-    float *params, *grads;
+    float *params;
     size_t n;
     long G, total;
 } run;
+
+/* ---- the CPU engine: the fp32 reference (qwen2*.c, adamw.c, comm.c) ---- */
+typedef struct cpu_engine {
+    tkd_qwen2 *q;
+    float *grads;
+} cpu_engine;
+
+static int cpu_micro(tkd_engine *g, const int *tok, const int *tgt, const uint8_t *mask, const int *ds, int B, int T,
+                     uint64_t dseed, float scale, double *loss, tkd_err *e) {
+    cpu_engine *c = g->impl;
+    long nm;
+    int rc = tkd_qwen2_forward(c->q, tok, ds, B, T, dseed, e);
+    if (rc)
+        return rc;
+    *loss = tkd_qwen2_loss(c->q, tgt, mask, &nm);
+    return tkd_qwen2_backward(c->q, tgt, mask, scale, e);
+}
+
+static void cpu_zero_grad(tkd_engine *g) {
+    tkd_qwen2_zero_grad(((cpu_engine *)g->impl)->q);
+}
+
+static int cpu_allreduce(tkd_engine *g, tkd_comm *c, tkd_err *e) {
+    return c->sum_f32(c->ctx, ((cpu_engine *)g->impl)->grads, g->n, e);
+}
+
+static int cpu_step(tkd_engine *g, double lr, double max_norm, double *norm, tkd_err *e) {
+    (void)e;
+    cpu_engine *c = g->impl;
+    *norm = tkd_clip_grad_norm(c->grads, g->n, max_norm);
+    tkd_adamw_step(g->opt, g->params, c->grads, lr);
+    return 0;
+}
+
+static int cpu_same(tkd_engine *g, tkd_err *e) { /* the host state is the state */
+    return (void)g, (void)e, 0;
+}
+
+static size_t cpu_peak(tkd_engine *g) {
+    return (void)g, 0;
+}
+
+static void cpu_free(tkd_engine *g) {
+    cpu_engine *c = g->impl;
+    if (c)
+        tkd_qwen2_free(c->q);
+    free(c);
+    g->impl = NULL;
+}
+
+static int engine_cpu(tkd_engine *g, tkd_model *m, tkd_lora *lora, const tkd_qwen2_opts *qo, tkd_adamw *opt,
+                      tkd_err *e) {
+    memset(g, 0, sizeof *g);
+    cpu_engine *c = tkd_calloc(1, sizeof *c, e);
+    if (!c)
+        return TKD_ENOMEM;
+    int rc = tkd_qwen2_new(&c->q, m, lora, qo, e);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *g = (tkd_engine){.name = "cpu",
+                      .impl = c,
+                      .opt = opt,
+                      .micro = cpu_micro,
+                      .zero_grad = cpu_zero_grad,
+                      .allreduce = cpu_allreduce,
+                      .step = cpu_step,
+                      .to_host = cpu_same,
+                      .from_host = cpu_same,
+                      .peak_bytes = cpu_peak,
+                      .free = cpu_free};
+    g->params = tkd_qwen2_params(c->q, &g->n);
+    c->grads = tkd_qwen2_grads(c->q, &g->n);
+    snprintf(g->device_name, sizeof g->device_name, "CPU");
+    return 0;
+}
+
+int tkd_train_pick_device(const char *want, int *cuda, char *why, size_t n, tkd_err *e) {
+    *cuda = 0;
+    if (!want || !strcmp(want, "cpu")) {
+        snprintf(why, n, "train.device cpu");
+        return 0;
+    }
+    if (strcmp(want, "auto") && strcmp(want, "cuda"))
+        return tkd_err_set(e, TKD_EINVAL, "train.device '%s': want auto, cpu or cuda", want);
+#ifdef TKD_HAVE_CUDA
+    char reason[512] = "";
+    int count = tkd_cuda_device_count(reason, sizeof reason);
+    if (count > 0) {
+        *cuda = 1;
+        snprintf(why, n, "train.device %s: %d CUDA device%s visible", want, count, count > 1 ? "s" : "");
+        return 0;
+    }
+    if (!strcmp(want, "cuda"))
+        return tkd_err_set(e, TKD_EINVAL, "train.device cuda: no usable CUDA device (%s); use train.device cpu or auto",
+                           *reason ? reason : "none visible");
+    snprintf(why, n, "train.device auto: no usable CUDA device (%s), training on the CPU",
+             *reason ? reason : "none visible");
+#else
+    if (!strcmp(want, "cuda"))
+        return tkd_err_set(e, TKD_EINVAL,
+                           "train.device cuda: this tkd was built without CUDA (CPU-only: no nvcc or NCCL found, or "
+                           "-DTKD_CUDA=OFF); rebuild where /usr/local/cuda or CUDA_HOME has nvcc and NCCL, or use "
+                           "train.device cpu or auto");
+    snprintf(why, n, "train.device auto: this build has no CUDA, training on the CPU");
+#endif
+    return 0;
+}
 
 static int save_checkpoint(run *r, long step, tkd_err *e) {
     char tmp[4096], dst[4096], old[4096], p[4200];
@@ -71,8 +184,8 @@ static int save_checkpoint(run *r, long step, tkd_err *e) {
     snprintf(dst, sizeof dst, "%s/checkpoint", r->o->out_dir);
     snprintf(old, sizeof old, "%s/checkpoint.old", r->o->out_dir);
     rm_tree(tmp);
-    int rc = tkd_mkdirs(tmp, e);
-    if (rc)
+    int rc = r->g.to_host(&r->g, e);
+    if (rc || (rc = tkd_mkdirs(tmp, e)))
         return rc;
     tkd_st_entry pe = {"params", r->params, 1, {(int64_t)r->n}};
     snprintf(p, sizeof p, "%s/params.safetensors", tmp);
@@ -87,10 +200,10 @@ static int save_checkpoint(run *r, long step, tkd_err *e) {
         if ((rc = tkd_lora_save(&r->lora, p, r->o->base_name ? r->o->base_name : r->o->model_dir, e)))
             return rc;
     }
-    json_t *st = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "step", (json_int_t)step, "adam_t",
+    json_t *st = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "step", (json_int_t)step, "adam_t",
                            (json_int_t)r->opt.t, "rows_consumed", (json_int_t)(step * r->G), "global_batch",
                            (json_int_t)r->G, "total_steps", (json_int_t)r->total, "n_params", (json_int_t)r->n, "seed",
-                           (json_int_t)r->o->seed, "world", (json_int_t)r->comm->world);
+                           (json_int_t)r->o->seed, "world", (json_int_t)r->comm->world, "device", r->g.name);
     char *js = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
     json_decref(st);
     if (!js)
@@ -144,7 +257,40 @@ static int load_checkpoint(run *r, long *step, tkd_err *e) {
     tkd_st_close(&f);
     r->opt.t = t;
     *step = s;
-    return rc;
+    return rc ? rc : r->g.from_host(&r->g, e);
+}
+
+/*
+ * The step line and its train_log.jsonl record. On the CPU: step, loss,
+ * learning rate, gradient norm, tokens/s (no MFU: the CPU has no stated
+ * peak). On a GPU also MFU (the plan's FLOPs per token x tokens/s over the
+ * ranks' dense bf16 peak; tokens are the real ones, padding not counted) and
+ * the peak GPU memory of this rank.
+ */
+static void log_step(run *r, FILE *log, long step, double loss, double lr, double norm, double tokens, double dt) {
+    const tkd_train_opts *o = r->o;
+    tkd_engine *g = &r->g;
+    double tps = dt > 0 ? tokens / dt : 0, mfu = -1, gib = (double)g->peak_bytes(g) / (1024.0 * 1024 * 1024);
+    if (g->peak_tflops > 0 && g->flops_per_token > 0)
+        mfu = g->flops_per_token * tps / (r->comm->world * g->peak_tflops * 1e12);
+    if (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step + 1 == r->total)) {
+        printf("step %ld/%ld loss %.6f lr %.3e grad_norm %.4f tokens/s %.0f", step + 1, r->total, loss, lr, norm, tps);
+        if (mfu >= 0)
+            printf(" mfu %.1f%%", 100 * mfu);
+        if (gib > 0)
+            printf(" gpu_mem %.2fGiB", gib);
+        printf("\n");
+        fflush(stdout);
+    }
+    if (!log)
+        return;
+    fprintf(log, "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f",
+            step + 1, loss, lr, norm, tokens, dt);
+    if (strcmp(g->name, "cpu"))
+        fprintf(log, ",\"device\":\"%s\",\"tokens_per_s\":%.1f,\"mfu\":%.4f,\"gpu_mem_gib\":%.3f", g->name, tps,
+                mfu >= 0 ? mfu : 0, gib);
+    fprintf(log, "}\n");
+    fflush(log);
 }
 
 /* Keep the log lines of steps <= upto (a resumed run rewrites what follows). */
@@ -192,9 +338,10 @@ static int train_loop(run *r, const tkd_sft_example *ex, int n_ex, volatile sig_
     if (c->rank == 0) {
         if (start)
             tkd_log_info("resuming from step %ld of %ld (%s/checkpoint)", start, r->total, o->out_dir);
-        tkd_log_info("training %zu parameters (%s) on %ld rows/epoch; %ld steps of %ld rows x %d tokens on %d rank%s",
-                     r->n, r->has_lora ? "LoRA" : "full", s.rows_per_epoch, r->total, r->G, T, c->world,
-                     c->world > 1 ? "s" : "");
+        tkd_log_info(
+            "training %zu parameters (%s) on %ld rows/epoch; %ld steps of %ld rows x %d tokens on %d rank%s (%s%s)",
+            r->n, r->has_lora ? "LoRA" : "full", s.rows_per_epoch, r->total, r->G, T, c->world, c->world > 1 ? "s" : "",
+            r->g.device_name, strcmp(r->g.name, "cpu") && c->world > 1 ? " per rank, NCCL" : "");
     }
     FILE *log = c->rank == 0 ? open_log(o->out_dir, start) : NULL;
     size_t NB = (size_t)B * T;
@@ -230,44 +377,31 @@ static int train_loop(run *r, const tkd_sft_example *ex, int n_ex, volatile sig_
         if ((rc = c->sum_f64(c->ctx, cnt, 2, e)))
             goto out;
         float scale = cnt[0] > 0 ? (float)(1.0 / cnt[0]) : 0.0f;
-        tkd_qwen2_zero_grad(r->q);
+        tkd_engine *g = &r->g;
+        g->zero_grad(g);
         for (int a = 0; a < o->accum; a++) {
             size_t row0 = (size_t)(step * r->G + ((long)a * c->world + c->rank) * B);
             for (int i = 0; i < B; i++)
                 tkd_stream_fill(&s, ex, row0 + (size_t)i, T, tok + i * T, tgt + i * T, mask + i * T, ds + i * T);
             uint64_t dseed = o->lora_dropout > 0 && r->has_lora ? mix(o->seed, row0) | 1 : 0;
-            long nm;
-            if ((rc = tkd_qwen2_forward(r->q, tok, ds, B, T, dseed, e)))
+            double l = 0;
+            if ((rc = g->micro(g, tok, tgt, mask, ds, B, T, dseed, scale, &l, e)))
                 goto out;
-            cnt[2] += tkd_qwen2_loss(r->q, tgt, mask, &nm);
-            if ((rc = tkd_qwen2_backward(r->q, tgt, mask, scale, e)))
-                goto out;
+            cnt[2] += l;
         }
-        if ((rc = c->sum_f32(c->ctx, r->grads, r->n, e)) || (rc = c->sum_f64(c->ctx, cnt + 2, 1, e)))
+        if ((rc = g->allreduce(g, c, e)) || (rc = c->sum_f64(c->ctx, cnt + 2, 1, e)))
             goto out;
-        double norm = tkd_clip_grad_norm(r->grads, r->n, o->clip);
-        double lr = tkd_lr_at(o->schedule, o->lr, step, o->warmup, r->total);
-        tkd_adamw_step(&r->opt, r->params, r->grads, lr);
+        double norm = 0, lr = tkd_lr_at(o->schedule, o->lr, step, o->warmup, r->total);
+        if ((rc = g->step(g, lr, o->clip, &norm, e)))
+            goto out;
         double loss = cnt[0] > 0 ? cnt[2] / cnt[0] : 0.0, dt = tkd_now() - t0;
-        if (c->rank == 0) {
-            if (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step + 1 == r->total)) {
-                printf("step %ld/%ld loss %.6f lr %.3e grad_norm %.4f tokens/s %.0f\n", step + 1, r->total, loss, lr,
-                       norm, cnt[1] / dt);
-                fflush(stdout);
-            }
-            if (log) {
-                fprintf(
-                    log,
-                    "{\"step\":%ld,\"loss\":%.9g,\"lr\":%.9g,\"grad_norm\":%.9g,\"tokens\":%.0f,\"seconds\":%.4f}\n",
-                    step + 1, loss, lr, norm, cnt[1], dt);
-                fflush(log);
-            }
-        }
+        if (c->rank == 0)
+            log_step(r, log, step, loss, lr, norm, cnt[1], dt);
         int ck = o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0;
         if ((ck || step + 1 == r->total) && c->rank == 0 && (rc = save_checkpoint(r, step + 1, e)))
             goto out;
     }
-    if (c->rank == 0) {
+    if (c->rank == 0 && !(rc = r->g.to_host(&r->g, e))) {
         char p[4200];
         if (r->has_lora) {
             snprintf(p, sizeof p, "%s/adapter", o->out_dir);
@@ -319,12 +453,27 @@ int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_
                            "an output folder");
     if (check_trainable(o, ex, n_ex, comm->rank, e))
         return e->code;
+    /* every rank decides; they must agree (a mixed allocation is refused) */
+    int cuda = 0, rc;
+    char why[640];
+    if ((rc = tkd_train_pick_device(o->device, &cuda, why, sizeof why, e)))
+        return rc;
+    int any = cuda, all = -cuda;
+    if ((rc = comm->max_int(comm->ctx, &any, e)) || (rc = comm->max_int(comm->ctx, &all, e)))
+        return rc;
+    if (any != -all)
+        return tkd_err_set(e, TKD_EINVAL,
+                           "train.device %s: some ranks see a CUDA device and some do not (this rank: %s); give every "
+                           "rank a GPU, or set train.device cpu",
+                           o->device ? o->device : "cpu", why);
+    if (comm->rank == 0)
+        tkd_log_info("%s", why);
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;
     r.comm = comm;
     r.G = (long)o->batch * o->accum * comm->world;
-    int rc = tkd_model_load(&r.m, o->model_dir, e);
+    rc = tkd_model_load(&r.m, o->model_dir, e);
     if (rc)
         return rc;
     if (o->seq_len > r.m.cfg.max_pos) {
@@ -349,10 +498,20 @@ int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_
         tkd_lora_init(&r.lora, o->seed);
     }
     tkd_qwen2_opts qo = {.B = o->batch, .T = o->seq_len, .full = o->full, .recompute = o->recompute};
-    if ((rc = tkd_qwen2_new(&r.q, &r.m, r.has_lora ? &r.lora : NULL, &qo, e)))
+    tkd_lora *lora = r.has_lora ? &r.lora : NULL;
+#ifdef TKD_HAVE_CUDA
+    if (cuda)
+        rc = tkd_engine_cuda(&r.g, &r.m, lora, &qo, comm, &r.opt, e);
+    else
+#endif
+        rc = engine_cpu(&r.g, &r.m, lora, &qo, &r.opt, e);
+    int bad = rc != 0; /* a rank that cannot set up (GPU memory) must not leave the others waiting */
+    if (comm->max_int(comm->ctx, &bad, NULL) == 0 && bad && !rc)
+        rc = tkd_err_set(e, TKD_EIO, "another rank could not set up its %s (see its error)", cuda ? "GPU" : "model");
+    if (rc)
         goto out;
-    r.params = tkd_qwen2_params(r.q, &r.n);
-    r.grads = tkd_qwen2_grads(r.q, &r.n);
+    r.params = r.g.params;
+    r.n = r.g.n;
     if ((rc = tkd_adamw_init(&r.opt, r.n, o->lr, o->weight_decay, e)))
         goto out;
     r.opt.beta1 = o->beta1;
@@ -363,7 +522,8 @@ int tkd_train(const tkd_train_opts *o, const tkd_sft_example *ex, int n_ex, tkd_
     rc = train_loop(&r, ex, n_ex, stop, e);
 out:
     tkd_adamw_free(&r.opt);
-    tkd_qwen2_free(r.q);
+    if (r.g.free)
+        r.g.free(&r.g);
     if (r.has_lora)
         tkd_lora_free(&r.lora);
     tkd_model_free(&r.m);
