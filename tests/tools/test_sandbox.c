@@ -284,7 +284,7 @@ static void attempt_other_process(tkd_tools_pool *p) {
 }
 
 static void attempt_memory(tkd_tools_pool *p) {
-    json_t *j = run(p, "a = []\nwhile True:\n    a.append(bytearray(10**8))\n", NULL);
+    json_t *j = run(p, "a = []\nwhile True:\n    a.append(bytearray(10**7))\n", NULL);
     const char *m = j ? err_msg(j) : NULL;
     report("a memory bomb", m && strstr(m, "memory"), 1);
     json_decref(j);
@@ -355,7 +355,9 @@ static void code_limits(tkd_tool_limits *lim, int weak, double timeout) {
     tkd_tools_limits_default(lim);
     snprintf(lim->code.python, sizeof lim->code.python, PY);
     lim->code.timeout_s = timeout;
-    lim->code.memory_bytes = (size_t)768 << 20;
+    /* the quick attempts get 256 MiB, so that a memory bomb (which writes
+     * what it allocates) meets the limit well before the time limit */
+    lim->code.memory_bytes = (size_t)(timeout > TIMEOUT_S ? 768 : 256) << 20;
     lim->code.mode = weak ? TKD_SANDBOX_ALLOW_WEAK : TKD_SANDBOX_STRICT;
     lim->code.force_weak = weak;
 }
