@@ -45,7 +45,7 @@
 #define TKD_CODE_NOFILE 256              /* open files of each process */
 #define TKD_CODE_PATH_MAX 1024           /* bytes of the interpreter's path */
 #define TKD_CODE_WATCHDOG_MARGIN_S 5.0   /* the pool's watchdog waits this much past timeout_s */
-#define TKD_CODE_UID 65534               /* the uid (and gid) the code runs as: nobody */
+#define TKD_CODE_UID 65534u              /* the uid (and gid) the code runs as: nobody */
 
 typedef enum {
     TKD_SANDBOX_STRICT = 0,    /* namespaces + seccomp + rlimits, or the call fails */

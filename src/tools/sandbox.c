@@ -374,6 +374,9 @@ static void ns_main(const child_args *a) {
     for (int i = 0; i < 4; i++)
         close(a->parent_fds[i]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* the parent writes /proc/PID/uid_map, which a non-dumpable process's
+     * owner cannot (its /proc files belong to root): dumpable until then */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (unshare(NS_FLAGS)) {
         send_report(a->st, 'U', errno, NULL);
         _exit(125);
@@ -690,6 +693,7 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
     struct sock_filter *prog = NULL;
     unsigned short plen = 0;
     run_state s = {0, 0, weak, -1, -1, -1, -1};
+    int was_dumpable = -1;
     int rc = 0;
     *unavailable = 0;
     if (weak) {
@@ -715,7 +719,9 @@ static int run_mode(const tkd_code_cfg *c, const char *python, const char *code,
         a.drop_root = geteuid() == 0;
         a.nproc = procs_of(a.drop_root ? TKD_CODE_UID : geteuid()) + TKD_CODE_NPROC;
         prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of the code come back here to be reaped */
-        prctl(PR_SET_DUMPABLE, 0);        /* the code (same user) cannot read this process's memory */
+        /* while the code runs, it (same user) cannot read this process's memory */
+        was_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         s.pid = fork();
         if (s.pid == 0)
             weak_main(&a);
@@ -777,6 +783,8 @@ out:;
         *unavailable = 1; /* the strict sandbox could not be built here */
     free(store);
     free(prog);
+    if (was_dumpable > 0)
+        prctl(PR_SET_DUMPABLE, was_dumpable, 0, 0, 0); /* the code is gone */
     if (weak)
         nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
