@@ -13,6 +13,7 @@
  * token ids "2,5,9").
  */
 #include "gpu_test.h"
+#include "model_fixture.h"
 #include "tkd/model.h"
 
 #include <math.h>
@@ -46,19 +47,11 @@ int main(void) {
         if (tkd_model_load(&m, md, &e) || tkd_model_load(&merged, md, &e))
             return fail("model", &e);
     } else {
-        tkd_model_config c = {.hidden = 64,
-                              .n_layers = 2,
-                              .n_heads = 4,
-                              .n_kv_heads = 2,
-                              .head_dim = 16,
-                              .intermediate = 128,
-                              .vocab = 96,
-                              .max_pos = 128,
-                              .rope_theta = 10000,
-                              .rms_eps = 1e-6,
-                              .tie = 1,
-                              .bos_id = -1,
-                              .eos_id = -1};
+        tkd_model_config c = tkd_fixture_tiny();
+        c.hidden = 64;
+        c.head_dim = 16;
+        c.intermediate = 128;
+        c.vocab = 96;
         if (tkd_model_init_random(&m, &c, 7, &e) || tkd_model_init_random(&merged, &c, 7, &e))
             return fail("random model", &e);
     }

@@ -3,23 +3,13 @@
  * of prompts gives what each prompt gives alone, sampling is reproducible by
  * seed, stop tokens stop; recomputation changes nothing; the LoRA dropout
  * backward matches finite differences. */
+#include "model_fixture.h"
 #include "tkd/model.h"
 #include "tkd_test.h"
 
 static tkd_model_config tiny(void) {
-    tkd_model_config c = {.hidden = 32,
-                          .n_layers = 2,
-                          .n_heads = 4,
-                          .n_kv_heads = 2,
-                          .head_dim = 8,
-                          .intermediate = 48,
-                          .vocab = 40,
-                          .max_pos = 64,
-                          .rope_theta = 1e4,
-                          .rms_eps = 1e-6,
-                          .tie = 1,
-                          .bos_id = -1,
-                          .eos_id = -1};
+    tkd_model_config c = tkd_fixture_tiny();
+    c.max_pos = 64;
     return c;
 }
 
