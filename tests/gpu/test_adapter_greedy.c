@@ -29,14 +29,6 @@ static int fail(const char *what, const tkd_err *e) {
     return 1;
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b])
-            b = i;
-    return b;
-}
-
 int main(void) {
     tkd_gpu_test_require("gpu.test_adapter_greedy");
     tkd_err e = {0};
@@ -112,7 +104,7 @@ int main(void) {
             num += (double)(x[v] - c[v]) * (x[v] - c[v]);
             den += (double)c[v] * c[v];
         }
-        int want = seq[t + 1], got = argmax(x, V);
+        int want = seq[t + 1], got = tkd_fixture_argmax(x, V);
         if (got == want)
             same++;
         else if (c[want] - c[got] <= TIE_TOL)

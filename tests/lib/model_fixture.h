@@ -1,7 +1,8 @@
 /*
- * Model configs the C tests and benchmarks share (header only, like
- * tkd_test.h): a tiny Qwen2 that tests adjust field by field, and the
- * Qwen2.5 shapes by name (as Hugging Face's config.json gives them).
+ * What the model's C tests and benchmarks share (header only, like
+ * tkd_test.h): a tiny Qwen2 config that tests adjust field by field, the
+ * Qwen2.5 shapes by name (as Hugging Face's config.json gives them), and
+ * the greedy token of a row of logits.
  */
 #ifndef TKD_MODEL_FIXTURE_H
 #define TKD_MODEL_FIXTURE_H
@@ -58,6 +59,15 @@ static inline int tkd_fixture_qwen25(const char *name, tkd_model_config *c) {
             return 0;
         }
     return -1;
+}
+
+/* the index of the largest of x[0..n-1], the first on a tie (greedy decoding's choice) */
+static inline int tkd_fixture_argmax(const float *x, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[b])
+            b = i;
+    return b;
 }
 
 #endif

@@ -13,14 +13,6 @@ static tkd_model_config tiny(void) {
     return c;
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b])
-            b = i;
-    return b;
-}
-
 TEST(kv_cache_matches_forward) {
     tkd_model_config c = tiny();
     tkd_model m;
@@ -46,7 +38,7 @@ TEST(kv_cache_matches_forward) {
         CHECK_INT(tkd_qwen2_forward(q, seq, NULL, 1, n, 0, &e), 0);
         int agree = 1;
         for (int i = 0; i < olen[s]; i++)
-            agree &= argmax(tkd_qwen2_logits(q) + (size_t)(lens[s] - 1 + i) * c.vocab, c.vocab) == out[s][i];
+            agree &= tkd_fixture_argmax(tkd_qwen2_logits(q) + (size_t)(lens[s] - 1 + i) * c.vocab, c.vocab) == out[s][i];
         CHECK(agree);
         /* alone = in the batch */
         int *one[1], l1[1];
