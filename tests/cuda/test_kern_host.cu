@@ -195,12 +195,8 @@ static void test_xent(void) {
         int tg = (int)(next_u64() % V);
         float scale = 1.0f / (1 + rep);
         // reference (qwen2.c): double sum of fp32 exps, loss = -log(p_t), grad = exp*rowinv*scale - scale at target
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = fmaxf(mx, lg[i]);
-        double sum = 0;
-        for (int i = 0; i < V; i++)
-            sum += expf(lg[i] - mx);
+        float mx;
+        double sum = kern_ref_sumexp(lg, V, &mx);
         float rowinv = (float)(1.0 / sum);
         double ref = -log(expf(lg[tg] - mx) / sum);
         // kernel: 512 threads' strided fp32 partial sums, then a tree

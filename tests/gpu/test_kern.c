@@ -354,12 +354,8 @@ static void test_xent(int f32) {
         if (!mask[r])
             continue;
         const float *row = lg + (size_t)r * V;
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = fmaxf(mx, row[i]);
-        double s = 0;
-        for (int i = 0; i < V; i++)
-            s += expf(row[i] - mx);
+        float mx;
+        double s = kern_ref_sumexp(row, V, &mx);
         ref -= log(expf(row[tg[r]] - mx) / s);
         for (int i = 0; i < V; i++)
             rg[(size_t)r * V + i] = bfr(expf(row[i] - mx) * (float)(1.0 / s) * scale - (i == tg[r] ? scale : 0.0f));

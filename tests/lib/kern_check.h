@@ -5,11 +5,13 @@
  *    the failures, the first KERN_CHECK_PRINT_MAX of them (set it before the
  *    include; all of them by default); kern_check_end() prints the count for main;
  *  - xorshift64 random numbers from the seed the test sets in KERN_CHECK_SEED:
- *    next_u64(), and uni(), uniform in [-1, 1).
+ *    next_u64(), and uni(), uniform in [-1, 1);
+ *  - kern_ref_sumexp(), the row statistics of the loss's CPU reference.
  */
 #ifndef TKD_KERN_CHECK_H
 #define TKD_KERN_CHECK_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,6 +49,18 @@ static inline uint64_t next_u64(void) {
 }
 static inline float uni(void) { // [-1, 1)
     return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f;
+}
+
+/* as qwen2.c's loss: *mx = the largest of x[0..V-1], and the double sum of the fp32 expf(x[i] - *mx) */
+static inline double kern_ref_sumexp(const float *x, int V, float *mx) {
+    float m = -INFINITY;
+    for (int i = 0; i < V; i++)
+        m = fmaxf(m, x[i]);
+    double sum = 0;
+    for (int i = 0; i < V; i++)
+        sum += expf(x[i] - m);
+    *mx = m;
+    return sum;
 }
 
 #endif
