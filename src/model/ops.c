@@ -6,6 +6,8 @@
  */
 #include "ops.h"
 
+#include "tkd/core.h"
+
 #include <cblas.h>
 #undef I /* cblas.h pulls in complex.h; I is the intermediate size here */
 #include <math.h>
@@ -170,4 +172,17 @@ void op_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const 
         du[i] = dh[i] * silu;
         dg[i] = dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
     }
+}
+
+int op_positions(int *pos, const int *tokens, const int *docstart, int N, int T, int V, tkd_err *e) {
+    for (int n = 0; n < N; n++) {
+        int t = n % T, ds = docstart ? docstart[n] : 0;
+        if (tokens[n] < 0 || tokens[n] >= V)
+            return tkd_err_set(e, TKD_EINVAL, "token id %d at position %d is outside the vocabulary (%d)", tokens[n], n,
+                               V);
+        if (ds < 0 || ds > t)
+            return tkd_err_set(e, TKD_EINVAL, "docstart %d at position %d is not in [0, %d]", ds, n, t);
+        pos[n] = t - ds;
+    }
+    return 0;
 }

@@ -35,6 +35,14 @@ void op_attention_bwd(float *dq, float *dk, float *dv, float *scratch, const flo
 void op_swiglu_fwd(float *h, const float *g, const float *u, size_t n);
 /* dg, du (=) from dh */
 void op_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
+/*
+ * A batch's positions, for the CPU trainer and the CUDA model alike: every token
+ * id (N = B*T of them, rows of T) within the vocabulary V, every docstart[n]
+ * (NULL: one document a row) in [0, n % T]; pos[n] = n % T - docstart[n].
+ * 0, or TKD_EINVAL with e naming the first bad position.
+ */
+struct tkd_err;
+int op_positions(int *pos, const int *tokens, const int *docstart, int N, int T, int V, struct tkd_err *e);
 /* keep-mask of LoRA dropout: deterministic in (seed, layer, target, index) */
 static inline int op_dropout_keep(uint64_t seed, int layer, int t, size_t i, double p) {
     uint64_t z = seed ^ ((uint64_t)layer << 48) ^ ((uint64_t)t << 40) ^ (i * 0x9e3779b97f4a7c15ULL);

@@ -77,16 +77,12 @@ int tkd_qwen2_forward(tkd_qwen2 *q, const int *tokens, const int *docstart, int 
     q->drop_seed = dropout_seed;
     int N = B * T, C = c->hidden, L = c->n_layers, V = c->vocab;
     q->has_doc = docstart != NULL;
+    int rc = op_positions(q->pos, tokens, docstart, N, T, V, e);
+    if (rc)
+        return rc;
     for (int n = 0; n < N; n++) {
-        int t = n % T, ds = docstart ? docstart[n] : 0;
-        if (tokens[n] < 0 || tokens[n] >= V)
-            return tkd_err_set(e, TKD_EINVAL, "token id %d at position %d is outside the vocabulary (%d)", tokens[n], n,
-                               V);
-        if (ds < 0 || ds > t)
-            return tkd_err_set(e, TKD_EINVAL, "docstart %d at position %d is not in [0, %d]", ds, n, t);
-        q->docstart[n] = ds;
+        q->docstart[n] = docstart ? docstart[n] : 0;
         q->tokens[n] = tokens[n];
-        q->pos[n] = t - ds;
     }
     // embeddings (N,C)
     for (int n = 0; n < N; n++)

@@ -6,14 +6,7 @@
 #  - slurm/train_gpu.sbatch: valid bash, one task per GPU in its defaults, and run with a
 #    stand-in srun it prints the job's memory plan and starts one `tkd train JOB
 #    --set train.device=cuda` per task through srun --mpi=pmix.
-set -euo pipefail
-TKD=${TKD:-build/bin/tkd}
-SRC=${TKD_SOURCE_DIR:-.}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/model_test.sh"
 
 sb() { # sb TRAIN-SECTION-JSON: the train phase's options
   printf '{"output_dir": "%s/out", "slurm": {"train": %s, "solve": {"ntasks": 8}}}\n' "$W" "$1" > "$W/j.json"

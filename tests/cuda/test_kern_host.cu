@@ -25,30 +25,10 @@ extern "C" {
 #include <stdlib.h>
 #include <string.h>
 
-static int fails, checks;
+#define KERN_CHECK_SEED 88172645463325252ULL
+#define KERN_CHECK_PRINT_MAX 20
+#include "../lib/kern_check.h"
 
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        if (!(cond)) {                                                                                                 \
-            if (fails++ < 20) {                                                                                        \
-                printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                            \
-                printf(__VA_ARGS__);                                                                                   \
-                printf("\n");                                                                                          \
-            }                                                                                                          \
-        }                                                                                                              \
-    } while (0)
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static float uni(void) {
-    return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f;
-} // [-1, 1)
 static float bfr(float x) {
     return km_bf16_to_f32(km_f32_to_bf16(x));
 } // bf16-rounded
@@ -215,12 +195,8 @@ static void test_xent(void) {
         int tg = (int)(next_u64() % V);
         float scale = 1.0f / (1 + rep);
         // reference (qwen2.c): double sum of fp32 exps, loss = -log(p_t), grad = exp*rowinv*scale - scale at target
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = fmaxf(mx, lg[i]);
-        double sum = 0;
-        for (int i = 0; i < V; i++)
-            sum += expf(lg[i] - mx);
+        float mx;
+        double sum = kern_ref_sumexp(lg, V, &mx);
         float rowinv = (float)(1.0 / sum);
         double ref = -log(expf(lg[tg] - mx) / sum);
         // kernel: 512 threads' strided fp32 partial sums, then a tree
@@ -491,6 +467,5 @@ int main(void) {
     test_attention(70, 4, 2, 24, 1);
     test_attention(45, 2, 1, 64, 1);
     test_attention(33, 6, 6, 16, 0);
-    printf("%d checks, %d failed\n", checks, fails);
-    return fails ? 1 : 0;
+    return kern_check_end();
 }

@@ -13,6 +13,7 @@
  * token ids "2,5,9").
  */
 #include "gpu_test.h"
+#include "model_fixture.h"
 #include "tkd/model.h"
 
 #include <math.h>
@@ -28,14 +29,6 @@ static int fail(const char *what, const tkd_err *e) {
     return 1;
 }
 
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b])
-            b = i;
-    return b;
-}
-
 int main(void) {
     tkd_gpu_test_require("gpu.test_adapter_greedy");
     tkd_err e = {0};
@@ -46,19 +39,11 @@ int main(void) {
         if (tkd_model_load(&m, md, &e) || tkd_model_load(&merged, md, &e))
             return fail("model", &e);
     } else {
-        tkd_model_config c = {.hidden = 64,
-                              .n_layers = 2,
-                              .n_heads = 4,
-                              .n_kv_heads = 2,
-                              .head_dim = 16,
-                              .intermediate = 128,
-                              .vocab = 96,
-                              .max_pos = 128,
-                              .rope_theta = 10000,
-                              .rms_eps = 1e-6,
-                              .tie = 1,
-                              .bos_id = -1,
-                              .eos_id = -1};
+        tkd_model_config c = tkd_fixture_tiny();
+        c.hidden = 64;
+        c.head_dim = 16;
+        c.intermediate = 128;
+        c.vocab = 96;
         if (tkd_model_init_random(&m, &c, 7, &e) || tkd_model_init_random(&merged, &c, 7, &e))
             return fail("random model", &e);
     }
@@ -119,7 +104,7 @@ int main(void) {
             num += (double)(x[v] - c[v]) * (x[v] - c[v]);
             den += (double)c[v] * c[v];
         }
-        int want = seq[t + 1], got = argmax(x, V);
+        int want = seq[t + 1], got = tkd_fixture_argmax(x, V);
         if (got == want)
             same++;
         else if (c[want] - c[got] <= TIE_TOL)

@@ -30,6 +30,9 @@ int main(void) {
 #include <stdlib.h>
 #include <string.h>
 
+#define KERN_CHECK_SEED 0x243f6a8885a308d3ULL
+#include "../lib/kern_check.h"
+
 /* sizes on the GPU, and under the CPU emulator (tests/cuda/kern_emu.h), which is slow */
 #ifdef TKD_KERN_EMU_TEST
 #define SIZE(gpu, emu) (emu)
@@ -37,17 +40,6 @@ int main(void) {
 #define SIZE(gpu, emu) (gpu)
 #endif
 
-static int fails, checks;
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        if (!(cond)) {                                                                                                 \
-            fails++;                                                                                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                                \
-            printf(__VA_ARGS__);                                                                                       \
-            printf("\n");                                                                                              \
-        }                                                                                                              \
-    } while (0)
 #define CU(x)                                                                                                          \
     do {                                                                                                               \
         int rc_ = (int)(x);                                                                                            \
@@ -58,16 +50,6 @@ static int fails, checks;
     } while (0)
 #define SYNC() CU(cudaDeviceSynchronize())
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-static uint64_t next_u64(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static float uni(void) {
-    return (float)((next_u64() >> 11) * 0x1.0p-53) * 2.0f - 1.0f;
-}
 static float bfr(float x) {
     return tkd_bf16_to_f32(tkd_f32_to_bf16(x));
 }
@@ -372,12 +354,8 @@ static void test_xent(int f32) {
         if (!mask[r])
             continue;
         const float *row = lg + (size_t)r * V;
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = fmaxf(mx, row[i]);
-        double s = 0;
-        for (int i = 0; i < V; i++)
-            s += expf(row[i] - mx);
+        float mx;
+        double s = kern_ref_sumexp(row, V, &mx);
         ref -= log(expf(row[tg[r]] - mx) / s);
         for (int i = 0; i < V; i++)
             rg[(size_t)r * V + i] = bfr(expf(row[i] - mx) * (float)(1.0 / s) * scale - (i == tg[r] ? scale : 0.0f));
@@ -538,7 +516,6 @@ int main(void) {
         if (!scalar)
             test_attention(1, 45, 2, 1, 256, 1); // the largest head size (CUDA cores either way)
     }
-    printf("%d checks, %d failed\n", checks, fails);
-    return fails ? 1 : 0;
+    return kern_check_end();
 }
 #endif

@@ -3,27 +3,11 @@
  * decode, a batch of 16 against batch 1 against tkd_generate; a sequence
  * cut at max_new says so; decoded bytes follow Hugging Face's U+FFFD rule
  * (expected values from Python's bytes.decode("utf-8", "replace")). */
+#include "model_fixture.h"
 #include "tkd/model.h"
 #include "tkd_test.h"
 
 #include <math.h>
-
-static tkd_model_config tiny(void) {
-    tkd_model_config c = {.hidden = 32,
-                          .n_layers = 2,
-                          .n_heads = 4,
-                          .n_kv_heads = 2,
-                          .head_dim = 8,
-                          .intermediate = 48,
-                          .vocab = 40,
-                          .max_pos = 128,
-                          .rope_theta = 1e4,
-                          .rms_eps = 1e-6,
-                          .tie = 1,
-                          .bos_id = -1,
-                          .eos_id = -1};
-    return c;
-}
 
 #define NP 20
 #define MAXNEW 12
@@ -63,7 +47,7 @@ static int run(const tkd_model *m, int slots, int **prompts, const int *lens, co
 }
 
 TEST(continuous_batching_matches_batch_1) {
-    tkd_model_config c = tiny();
+    tkd_model_config c = tkd_fixture_tiny();
     tkd_model m;
     tkd_err e = {0};
     CHECK_INT(tkd_model_init_random(&m, &c, 11, &e), 0);
@@ -156,7 +140,7 @@ static int ref_sample(const float *logits, int V, double temp, double top_p, tkd
 
 /* Sampled tokens equal the plain top-p definition on the full forward's logits. */
 TEST(top_p_matches_definition) {
-    tkd_model_config c = tiny();
+    tkd_model_config c = tkd_fixture_tiny();
     c.vocab = 300;
     tkd_model m;
     tkd_err e = {0};

@@ -6,13 +6,7 @@
 #    for LoRA r 64 on every projection, LoRA r 16 on q,v, and full fine-tuning (0.5B);
 #  - train.recompute lowers the activations figure and nothing else;
 #  - a missing model folder, a missing config.json, bad JSON: exit 2 with the file named.
-set -euo pipefail
-TKD=${TKD:-build/bin/tkd}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/model_test.sh"
 
 shape() { # shape NAME hidden layers heads kv inter vocab tied
   mkdir -p "$W/$1"

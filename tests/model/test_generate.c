@@ -3,32 +3,14 @@
  * of prompts gives what each prompt gives alone, sampling is reproducible by
  * seed, stop tokens stop; recomputation changes nothing; the LoRA dropout
  * backward matches finite differences. */
+#include "model_fixture.h"
 #include "tkd/model.h"
 #include "tkd_test.h"
 
 static tkd_model_config tiny(void) {
-    tkd_model_config c = {.hidden = 32,
-                          .n_layers = 2,
-                          .n_heads = 4,
-                          .n_kv_heads = 2,
-                          .head_dim = 8,
-                          .intermediate = 48,
-                          .vocab = 40,
-                          .max_pos = 64,
-                          .rope_theta = 1e4,
-                          .rms_eps = 1e-6,
-                          .tie = 1,
-                          .bos_id = -1,
-                          .eos_id = -1};
+    tkd_model_config c = tkd_fixture_tiny();
+    c.max_pos = 64;
     return c;
-}
-
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b])
-            b = i;
-    return b;
 }
 
 TEST(kv_cache_matches_forward) {
@@ -56,7 +38,7 @@ TEST(kv_cache_matches_forward) {
         CHECK_INT(tkd_qwen2_forward(q, seq, NULL, 1, n, 0, &e), 0);
         int agree = 1;
         for (int i = 0; i < olen[s]; i++)
-            agree &= argmax(tkd_qwen2_logits(q) + (size_t)(lens[s] - 1 + i) * c.vocab, c.vocab) == out[s][i];
+            agree &= tkd_fixture_argmax(tkd_qwen2_logits(q) + (size_t)(lens[s] - 1 + i) * c.vocab, c.vocab) == out[s][i];
         CHECK(agree);
         /* alone = in the batch */
         int *one[1], l1[1];

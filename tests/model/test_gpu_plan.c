@@ -5,6 +5,7 @@
  * and the Qwen2.5-7B shape with LoRA r64 on every linear layer (exact
  * counts from the shapes, FLOPs per token by NeMo AutoModel's count). */
 #include "../../src/model/gpu_layout.h"
+#include "model_fixture.h"
 #include "tkd/model.h"
 #include "tkd_test.h"
 
@@ -13,36 +14,8 @@
 #define AL(n) (((size_t)(n) + 255) / 256 * 256)
 
 static tkd_model_config tiny(int tie) {
-    tkd_model_config c = {.hidden = 32,
-                          .n_layers = 2,
-                          .n_heads = 4,
-                          .n_kv_heads = 2,
-                          .head_dim = 8,
-                          .intermediate = 48,
-                          .vocab = 40,
-                          .max_pos = 128,
-                          .rope_theta = 1e4,
-                          .rms_eps = 1e-6,
-                          .tie = tie,
-                          .bos_id = -1,
-                          .eos_id = -1};
-    return c;
-}
-
-static tkd_model_config qwen7b(void) {
-    tkd_model_config c = {.hidden = 3584,
-                          .n_layers = 28,
-                          .n_heads = 28,
-                          .n_kv_heads = 4,
-                          .head_dim = 128,
-                          .intermediate = 18944,
-                          .vocab = 152064,
-                          .max_pos = 32768,
-                          .rope_theta = 1e6,
-                          .rms_eps = 1e-6,
-                          .tie = 0,
-                          .bos_id = -1,
-                          .eos_id = -1};
+    tkd_model_config c = tkd_fixture_tiny();
+    c.tie = tie;
     return c;
 }
 
@@ -245,7 +218,8 @@ TEST(refuses_bad_shapes) {
 }
 
 TEST(qwen25_7b_lora_r64) {
-    tkd_model_config c = qwen7b();
+    tkd_model_config c = {0};
+    CHECK_INT(tkd_fixture_qwen25("7b", &c), 0);
     tkd_lora_config lc = {.r = 64, .alpha = 128, .dropout = 0.05, .targets = 0x7f};
     tkd_err e = {0};
     tkd_gpu_plan p;

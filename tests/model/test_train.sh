@@ -4,25 +4,13 @@
 #  - a run stopped by SIGTERM (exit 3) or killed by SIGKILL and resumed gives the same loss curve;
 #  - 2 MPI ranks give the same losses as 1 rank with the same global batch (1e-5);
 #  - PEFT adapter from LoRA training, merge-adapter, and generate --adapter agree.
-set -euo pipefail
-TKD=${TKD:-build/bin/tkd}
-SRC=${TKD_SOURCE_DIR:-.}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/model_test.sh"
 
-cat > "$W/cfg.json" <<JSON
-{"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
- "intermediate_size": 128, "vocab_size": 64, "max_position_embeddings": 128, "rope_theta": 10000.0,
- "rms_norm_eps": 1e-6, "tie_word_embeddings": true, "eos_token_id": 1, "bos_token_id": 2}
-JSON
+tiny_config "$W/cfg.json" 64 2 4 2 128 64 128 '"eos_token_id": 1, "bos_token_id": 2'
 "$TKD" model init "$W/cfg.json" "$W/base" --seed 3 >/dev/null
 /usr/bin/python3 "$SRC/tests/model/make_sft.py" ids 20 64 "$W/sft.jsonl"
 /usr/bin/python3 "$SRC/tests/model/make_sft.py" chat 20 "$W/chat.jsonl"
-sed 's/"vocab_size": 64/"vocab_size": 384/; s/"max_position_embeddings": 128/"max_position_embeddings": 512/' \
-  "$W/cfg.json" > "$W/cfg_chat.json"
+tiny_config "$W/cfg_chat.json" 64 2 4 2 128 384 512 '"eos_token_id": 1, "bos_token_id": 2'
 "$TKD" model init "$W/cfg_chat.json" "$W/chatbase" --seed 4 >/dev/null
 [ -f "$W/chatbase/tokenizer.json" ] && ok "model init writes a tokenizer" || bad "model init: no tokenizer.json"
 "$TKD" model init "$W/cfg_chat.json" "$W/copytok" --tokenizer "$W/chatbase" --bf16 >/dev/null

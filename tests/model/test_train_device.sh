@@ -5,23 +5,12 @@
 #  - train.device auto: trains on the CPU and says why; the losses equal train.device cpu's exactly;
 #  - an unknown device is a job-file error (exit 2).
 # Skips (77) where a GPU is visible: tests/gpu/run.sh covers the CUDA engine there.
-set -euo pipefail
-TKD=${TKD:-build/bin/tkd}
-SRC=${TKD_SOURCE_DIR:-.}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/model_test.sh"
 if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then
   echo "skip: a GPU is visible here (tests/gpu/run.sh tests train.device cuda)"; exit 77
 fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 
-cat > "$W/cfg.json" <<JSON
-{"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
- "intermediate_size": 64, "vocab_size": 64, "max_position_embeddings": 64, "rope_theta": 10000.0,
- "rms_norm_eps": 1e-6, "tie_word_embeddings": true}
-JSON
+tiny_config "$W/cfg.json" 32 1 2 1 64 64 64
 "$TKD" model init "$W/cfg.json" "$W/base" --seed 3 --no-tokenizer >/dev/null
 /usr/bin/python3 "$SRC/tests/model/make_sft.py" ids 8 64 "$W/sft.jsonl"
 job() { # job NAME DEVICE

@@ -18,14 +18,18 @@ set -e
 [ $rc2 -eq 2 ] || { cat bad2.log; fail "--from after --to: exit $rc2"; }
 ok "unknown phases and a reversed range exit 2"
 
-"$TKD" run job.json --to solve -n 2 >run1.log 2>&1 &
-pid=$!
-for _ in $(seq 300); do grep -Eq "solve: [1-9][0-9]* problems solved" run1.log && break; sleep 0.1; done
-kill -USR1 $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stopped_run() { # stopped_run LOG SIGNAL: tkd run --to solve over 2 ranks, sent SIGNAL once it solves; sets rc
+  "$TKD" run job.json --to solve -n 2 >"$1" 2>&1 &
+  local pid=$!
+  for _ in $(seq 300); do grep -Eq "solve: [1-9][0-9]* problems solved" "$1" && break; sleep 0.1; done
+  kill -"$2" $pid
+  set +e
+  wait $pid
+  rc=$?
+  set -e
+}
+
+stopped_run run1.log USR1
 [ $rc -eq 3 ] || { cat run1.log; fail "a stopped run: exit $rc, want 3"; }
 grep -q "run: solve: stopped early (exit 3)" run1.log || { cat run1.log; fail "no line saying how to resume"; }
 [ -s out/import.complete.json ] && [ ! -e out/solve.complete.json ] || fail "markers after the stop"
@@ -33,14 +37,7 @@ ok "SIGUSR1 to tkd run stops the solve phase: exit 3, import complete, solve not
 
 # SIGTERM (scancel, a preemption, kill): tkd run passes it to mpirun as USR1,
 # since mpirun would end the job at a TERM and exit 1, not the ranks' 3
-"$TKD" run job.json --to solve -n 2 >run1b.log 2>&1 &
-pid=$!
-for _ in $(seq 300); do grep -Eq "solve: [1-9][0-9]* problems solved" run1b.log && break; sleep 0.1; done
-kill -TERM $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stopped_run run1b.log TERM
 [ $rc -eq 3 ] || { cat run1b.log; fail "a run stopped by SIGTERM: exit $rc, want 3"; }
 grep -q "run: solve: stopped early (exit 3)" run1b.log || { cat run1b.log; fail "SIGTERM: no line saying how to resume"; }
 ok "SIGTERM to tkd run stops the mpirun'd phase cleanly: exit 3"

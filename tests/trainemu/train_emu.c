@@ -14,6 +14,7 @@
  * One rank: NCCL is stubbed below (tkd_nccl_* with world 1 is never called).
  */
 #define _GNU_SOURCE
+#include "model_fixture.h"
 #include "tkd/model.h"
 
 #include <pthread.h>
@@ -147,19 +148,10 @@ int main(void) {
         snprintf(d[i], sizeof d[i], "%s/%s", root, names[i]);
     tkd_err e = {0};
     tkd_model m;
-    tkd_model_config cfg = {.hidden = 32,
-                            .n_layers = 2,
-                            .n_heads = 4,
-                            .n_kv_heads = 2,
-                            .head_dim = 8,
-                            .intermediate = 64,
-                            .vocab = 48,
-                            .max_pos = 64,
-                            .rope_theta = 10000,
-                            .rms_eps = 1e-6,
-                            .tie = 1,
-                            .bos_id = -1,
-                            .eos_id = -1};
+    tkd_model_config cfg = tkd_fixture_tiny();
+    cfg.intermediate = 64;
+    cfg.vocab = 48;
+    cfg.max_pos = 64;
     if (tkd_model_init_random(&m, &cfg, 3, &e) || tkd_model_save(&m, base, 0, &e)) {
         printf("FAIL model: %s\n", e.msg);
         return 1;

@@ -71,10 +71,7 @@ extern "C" int tkd_k_rope(tkd_bf16 *x, const int *pos, int N, int nh, int D, dou
 extern "C" int tkd_k_swiglu_fwd(tkd_bf16 *h, const tkd_bf16 *g, const tkd_bf16 *u, size_t n, tkd_stream_t s) {
     if (!n)
         return 0;
-    if (kp_vec8(n, h, g, u, NULL))
-        KP_LAUNCH(k_swiglu_fwd<8>, kp_blocks(n / 8), KP_THREADS, 0, KP_STREAM(s), h, g, u, n);
-    else
-        KP_LAUNCH(k_swiglu_fwd<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), h, g, u, n);
+    KP_LAUNCH_VEC(k_swiglu_fwd, kp_vec8(n, h, g, u, NULL), n, s, h, g, u, n);
     return kp_launched();
 }
 
@@ -82,20 +79,15 @@ extern "C" int tkd_k_swiglu_bwd(tkd_bf16 *dg, tkd_bf16 *du, const tkd_bf16 *dh, 
                                 size_t n, tkd_stream_t s) {
     if (!n)
         return 0;
-    if (kp_vec8(n, dg, du, dh, g) && kp_vec8(n, u, NULL, NULL, NULL))
-        KP_LAUNCH(k_swiglu_bwd<8>, kp_blocks(n / 8), KP_THREADS, 0, KP_STREAM(s), dg, du, dh, g, u, n);
-    else
-        KP_LAUNCH(k_swiglu_bwd<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), dg, du, dh, g, u, n);
+    int vec8 = kp_vec8(n, dg, du, dh, g) && kp_vec8(n, u, NULL, NULL, NULL);
+    KP_LAUNCH_VEC(k_swiglu_bwd, vec8, n, s, dg, du, dh, g, u, n);
     return kp_launched();
 }
 
 extern "C" int tkd_k_add(tkd_bf16 *y, const tkd_bf16 *a, const tkd_bf16 *b, size_t n, tkd_stream_t s) {
     if (!n)
         return 0;
-    if (kp_vec8(n, y, a, b, NULL))
-        KP_LAUNCH(k_add<8>, kp_blocks(n / 8), KP_THREADS, 0, KP_STREAM(s), y, a, b, n);
-    else
-        KP_LAUNCH(k_add<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), y, a, b, n);
+    KP_LAUNCH_VEC(k_add, kp_vec8(n, y, a, b, NULL), n, s, y, a, b, n);
     return kp_launched();
 }
 
@@ -103,10 +95,7 @@ extern "C" int tkd_k_bias_add(tkd_bf16 *y, const tkd_bf16 *bias, int N, int OC, 
     size_t n = (size_t)N * OC;
     if (!n)
         return 0;
-    if (kp_vec8((size_t)OC, y, bias, NULL, NULL))
-        KP_LAUNCH(k_bias_add<8>, kp_blocks(n / 8), KP_THREADS, 0, KP_STREAM(s), y, bias, N, OC);
-    else
-        KP_LAUNCH(k_bias_add<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), y, bias, N, OC);
+    KP_LAUNCH_VEC(k_bias_add, kp_vec8((size_t)OC, y, bias, NULL, NULL), n, s, y, bias, N, OC);
     return kp_launched();
 }
 
@@ -123,10 +112,7 @@ extern "C" int tkd_k_dropout(tkd_bf16 *y, const tkd_bf16 *x, size_t n, uint64_t 
     if (!n)
         return 0;
     float keep_scale = (float)(1.0 / (1.0 - p)); // as qw_proj_fwd
-    if (kp_vec8(n, y, x, NULL, NULL))
-        KP_LAUNCH(k_dropout<8>, kp_blocks(n / 8), KP_THREADS, 0, KP_STREAM(s), y, x, n, seed, layer, t, p, keep_scale);
-    else
-        KP_LAUNCH(k_dropout<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), y, x, n, seed, layer, t, p, keep_scale);
+    KP_LAUNCH_VEC(k_dropout, kp_vec8(n, y, x, NULL, NULL), n, s, y, x, n, seed, layer, t, p, keep_scale);
     return kp_launched();
 }
 

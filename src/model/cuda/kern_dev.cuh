@@ -301,38 +301,22 @@ __global__ void k_accum_bf16(float *y, const tkd_bf16 *x, float alpha, size_t n)
 #define SUMSQ_BLOCKS 1024
 
 __global__ void k_sumsq_part(double *part, const float *g, size_t n) {
-    __shared__ double sh[32];
+    __shared__ double sh[33];
     double acc = 0;
     KP_FOR(i, n) acc += (double)g[i] * g[i];
-    acc = kp_warp_sum_d(acc);
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    if (lane == 0)
-        sh[w] = acc;
-    __syncthreads();
-    if (w == 0) {
-        double x = lane < (int)(blockDim.x >> 5) ? sh[lane] : 0.0;
-        x = kp_warp_sum_d(x);
-        if (lane == 0)
-            part[blockIdx.x] = x;
-    }
+    acc = kp_block_sum(acc, sh);
+    if (threadIdx.x == 0)
+        part[blockIdx.x] = acc;
 }
 
 __global__ void k_sumsq_final(float *out, const double *part, unsigned nb) {
-    __shared__ double sh[32];
+    __shared__ double sh[33];
     double acc = 0;
     for (unsigned i = threadIdx.x; i < nb; i += blockDim.x)
         acc += part[i];
-    acc = kp_warp_sum_d(acc);
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    if (lane == 0)
-        sh[w] = acc;
-    __syncthreads();
-    if (w == 0) {
-        double x = lane < (int)(blockDim.x >> 5) ? sh[lane] : 0.0;
-        x = kp_warp_sum_d(x);
-        if (lane == 0)
-            *out = (float)x;
-    }
+    acc = kp_block_sum(acc, sh);
+    if (threadIdx.x == 0)
+        *out = (float)acc;
 }
 
 __global__ void k_clip(float *g, size_t n, const float *sumsq, float max_norm) {

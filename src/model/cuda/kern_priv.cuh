@@ -52,6 +52,15 @@ static inline unsigned kp_blocks(size_t n) {
     return (unsigned)(b < KP_MAX_BLOCKS ? (b ? b : 1) : KP_MAX_BLOCKS);
 }
 
+/* an elementwise kernel template over n bf16 on stream s: kern<8> (16-byte vectors) where vec8, else kern<1> */
+#define KP_LAUNCH_VEC(kern, vec8, n, s, ...)                                                                           \
+    do {                                                                                                               \
+        if (vec8)                                                                                                      \
+            KP_LAUNCH(kern<8>, kp_blocks((n) / 8), KP_THREADS, 0, KP_STREAM(s), __VA_ARGS__);                          \
+        else                                                                                                           \
+            KP_LAUNCH(kern<1>, kp_blocks(n), KP_THREADS, 0, KP_STREAM(s), __VA_ARGS__);                                \
+    } while (0)
+
 __device__ __forceinline__ float kp_ld(const tkd_bf16 *p) {
     return km_bf16_to_f32(*p);
 }
@@ -59,7 +68,8 @@ __device__ __forceinline__ void kp_st(tkd_bf16 *p, float v) {
     *p = km_f32_to_bf16(v);
 }
 
-__device__ __forceinline__ float kp_warp_sum(float v) {
+/* fp32 sums, and fp64 ones (the deterministic sums of squares), in the same fixed order */
+template <class T> __device__ __forceinline__ T kp_warp_sum(T v) {
     for (int o = 16; o > 0; o >>= 1)
         v += __shfl_xor_sync(KP_FULL, v, o);
     return v;
@@ -69,13 +79,8 @@ __device__ __forceinline__ float kp_warp_max(float v) {
         v = fmaxf(v, __shfl_xor_sync(KP_FULL, v, o));
     return v;
 }
-__device__ __forceinline__ double kp_warp_sum_d(double v) {
-    for (int o = 16; o > 0; o >>= 1)
-        v += __shfl_xor_sync(KP_FULL, v, o);
-    return v;
-}
 /* block-wide sum / max (blockDim.x a multiple of 32, at most 1024); every thread gets the result */
-__device__ __forceinline__ float kp_block_sum(float v, float *sh /* 33 floats */) {
+template <class T> __device__ __forceinline__ T kp_block_sum(T v, T *sh /* 33 of them */) {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
     v = kp_warp_sum(v);
     __syncthreads(); // sh may be in use by a previous reduction
@@ -83,7 +88,7 @@ __device__ __forceinline__ float kp_block_sum(float v, float *sh /* 33 floats */
         sh[w] = v;
     __syncthreads();
     if (w == 0) {
-        float x = lane < nw ? sh[lane] : 0.0f;
+        T x = lane < nw ? sh[lane] : (T)0;
         x = kp_warp_sum(x);
         if (lane == 0)
             sh[32] = x;

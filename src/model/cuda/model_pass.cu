@@ -82,15 +82,7 @@ int tkd_cuda_qwen2_forward(tkd_cuda_qwen2 *q, const int *tokens, const int *docs
         return tkd_err_set(e, TKD_EINVAL, "batch %dx%d exceeds the GPU trainer's %dx%d", B, T, lay->B, lay->T);
     CUDA_CHECK(cudaSetDevice(q->dev));
     int N = B * T, C = c->hidden, L = c->n_layers, V = c->vocab;
-    for (int n = 0; n < N; n++) {
-        int t = n % T, ds = docstart ? docstart[n] : 0;
-        if (tokens[n] < 0 || tokens[n] >= V)
-            return tkd_err_set(e, TKD_EINVAL, "token id %d at position %d is outside the vocabulary (%d)", tokens[n], n,
-                               V);
-        if (ds < 0 || ds > t)
-            return tkd_err_set(e, TKD_EINVAL, "docstart %d at position %d is not in [0, %d]", ds, n, t);
-        q->h_pos[n] = t - ds;
-    }
+    TRY(op_positions(q->h_pos, tokens, docstart, N, T, V, e));
     q->B = B;
     q->T = T;
     q->drop_seed = dropout_seed;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 extern "C" {
+#include "../ops.h"
 #include "tkd/core.h"
 #include "tkd/model.h"
 }
