@@ -139,6 +139,18 @@ static void host_tag(char *out, size_t cap) {
             *c = '_';
 }
 
+/* The process's mapped address space now (VmSize), 0 when unknown. */
+static rlim_t mapped_bytes(void) {
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+}
+
 static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
     sigset_t none;
     sigemptyset(&none);
@@ -148,16 +160,23 @@ static void worker_main(int fd, const tkd_tool_limits *lim, const char *dir) {
         signal(defaults[i], SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #if !defined(__SANITIZE_ADDRESS__) /* ASan reserves terabytes of shadow address space */
-    /* the soft limit only: run_python's processes set their own (hard) limit */
+    /* the soft limit only: run_python's processes set their own (hard) limit.
+     * The limit is what the tool may add to the address space it starts with:
+     * the libraries mapped into tkd (cuBLASLt and NCCL in a CUDA build, near
+     * 1 GiB of mappings) must not eat the tool's share */
     struct rlimit r;
     getrlimit(RLIMIT_AS, &r);
-    r.rlim_cur = lim->mem_bytes;
+    r.rlim_cur = mapped_bytes() + lim->mem_bytes;
     if (r.rlim_max != RLIM_INFINITY && r.rlim_max < r.rlim_cur)
         r.rlim_cur = r.rlim_max;
     setrlimit(RLIMIT_AS, &r);
 #endif
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
+    /* answers go over the socket; what a library prints (FLINT's "Exception
+     * (FLINT memory_manager)" before it aborts) goes to the log, never into
+     * the caller's output */
+    dup2(STDERR_FILENO, STDOUT_FILENO);
     /* FLINT's quadratic sieve writes a temporary file (NNNsiqs.dat) into the
      * working folder and leaves it when the worker is killed mid-factoring:
      * the worker works in a folder of its own, which the parent removes */
