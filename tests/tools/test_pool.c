@@ -333,8 +333,9 @@ TEST(wall_watchdog) {
 
 TEST(crash_answers_error) {
 #if !defined(__SANITIZE_ADDRESS__)
-    /* an address-space limit below what the worker already uses: its next
-     * allocation fails and it dies; the call still gets an error answer */
+    /* 1 MiB on top of what the worker maps at start: factorial(10^6), 5.5
+     * million digits, cannot be allocated and the worker dies; the call still
+     * gets an error answer */
     tkd_tool_limits lim;
     tkd_tools_limits_default(&lim);
     lim.mem_bytes = 1 << 20;
@@ -342,7 +343,7 @@ TEST(crash_answers_error) {
     tkd_err e = {0};
     CHECK_INT(tkd_tools_pool_create(1, &lim, &p, &e), 0);
     int st = 0;
-    char *a = call(p, "factorial", "{\"n\": 50000}", NULL, &st);
+    char *a = call(p, "factorial", "{\"n\": 1000000}", NULL, &st);
     CHECK(is_error(a));
     CHECK(st != 0);
     free(a);
