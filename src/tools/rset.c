@@ -248,7 +248,8 @@ static int rel_cuts(const rel *r, qqbar_struct **cuts, int *n, tkd_err *e) {
         }
         _qqbar_vec_clear(rt, d);
     }
-    qsort(*cuts, (size_t)*n, sizeof **cuts, cmp_q);
+    if (*n > 1)
+        qsort(*cuts, (size_t)*n, sizeof **cuts, cmp_q);
     return 0;
 }
 
@@ -699,7 +700,8 @@ static int alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, t
     tkd_rf_clear(&t);
     tkd_rset *s = NULL;
     if (!rc) {
-        qsort(cuts, (size_t)n, sizeof *cuts, cmp_q);
+        if (n > 1)
+            qsort(cuts, (size_t)n, sizeof *cuts, cmp_q);
         s = calloc(1, sizeof *s);
         unsigned char *in = calloc((size_t)(2 * n + 1), 1);
         if (!s || !in) {
