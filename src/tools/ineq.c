@@ -43,12 +43,280 @@ static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var,
     return rc;
 }
 
+/* ---- exponentials: b**(a*x + c) with one constant base b ----
+ * With t = b**(g*x) (g the gcd of the a's) every atom is b**c * t**(a/g),
+ * a rational function of t, solved exactly over t > 0; x = log(t)/(g log b)
+ * maps the ends back (decreasing when b < 1). */
+#define EXP_ATOMS_MAX 8
+#define EXP_VAR "tkd_t"
+
+typedef struct exp_atoms {
+    const tkd_expr *atom[EXP_ATOMS_MAX];
+    tkd_expr *base; /* owned: a rational base is written as its smallest root (4 -> 2, 1/8 -> 2) */
+    fmpq a[EXP_ATOMS_MAX], c[EXP_ATOMS_MAX];
+    int n, bad;
+} exp_atoms;
+
+/* u = a*var + c with rational a, c: 1, else 0 */
+static int linear_in(const tkd_expr *u, const char *var, fmpq_t a, fmpq_t c) {
+    tkd_expr **k = NULL;
+    slong deg = -1;
+    tkd_err e = {0};
+    if (tkd_expr_poly_coeffs(u, var, &k, &deg, &e))
+        return 0;
+    int ok = deg == 1 && tkd_expr_is_num(k[0]) && tkd_expr_is_num(k[1]);
+    if (ok) {
+        fmpq_set(c, k[0]->q);
+        fmpq_set(a, k[1]->q);
+    }
+    tkd_expr_vec_free(k, (size_t)deg + 1);
+    return ok;
+}
+
+static void find_exp(const tkd_expr *x, const char *var, exp_atoms *A, const tkd_expr *e_const) {
+    if (A->bad || !tkd_expr_has_sym(x, var))
+        return;
+    const tkd_expr *base = NULL, *ex = NULL;
+    if (x->kind == TKD_EX_POW && !tkd_expr_has_sym(x->args[0], var) && tkd_expr_has_sym(x->args[1], var))
+        base = x->args[0], ex = x->args[1];
+    else if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_EXP && x->n == 1)
+        base = e_const, ex = x->args[0];
+    if (base) {
+        if (A->n == EXP_ATOMS_MAX) {
+            A->bad = 1;
+            return;
+        }
+        /* n**k and 1/n**k as (root of n)**(+-k*m) */
+        slong k = 1;
+        tkd_expr *nb = NULL;
+        if (base->kind == TKD_EX_NUM && fmpq_sgn(base->q) > 0 && !fmpq_is_one(base->q) &&
+            (fmpz_is_one(fmpq_numref(base->q)) || fmpz_is_one(fmpq_denref(base->q)))) {
+            int inv = fmpz_is_one(fmpq_numref(base->q));
+            const fmpz *n = inv ? fmpq_denref(base->q) : fmpq_numref(base->q);
+            fmpz_t r;
+            fmpz_init(r);
+            int m = fmpz_is_perfect_power(r, n);
+            if (m > 1) {
+                k = m;
+                nb = tkd_expr_fmpz(r);
+            } else {
+                nb = tkd_expr_fmpz(n);
+            }
+            if (inv)
+                k = -k;
+            fmpz_clear(r);
+        } else {
+            nb = tkd_expr_copy(base);
+        }
+        if (!nb || (A->base && !tkd_expr_equal(A->base, nb))) {
+            tkd_expr_free(nb);
+            A->bad = 1;
+            return;
+        }
+        if (A->base)
+            tkd_expr_free(nb);
+        else
+            A->base = nb;
+        fmpq_init(A->a + A->n);
+        fmpq_init(A->c + A->n);
+        A->atom[A->n] = x;
+        if (!linear_in(ex, var, A->a + A->n, A->c + A->n)) {
+            fmpq_clear(A->a + A->n);
+            fmpq_clear(A->c + A->n);
+            A->bad = 1;
+            return;
+        }
+        fmpq_mul_si(A->a + A->n, A->a + A->n, k);
+        fmpq_mul_si(A->c + A->n, A->c + A->n, k);
+        A->n++;
+        return;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        find_exp(x->args[i], var, A, e_const);
+}
+
+/* A copy of x with atom replaced by by (structural match). */
+static tkd_expr *subst_atom(const tkd_expr *x, const tkd_expr *atom, const tkd_expr *by) {
+    if (tkd_expr_equal(x, atom))
+        return tkd_expr_copy(by);
+    tkd_expr *c = tkd_expr_copy(x);
+    for (size_t i = 0; c && i < c->n; i++) {
+        tkd_expr *r = subst_atom(x->args[i], atom, by);
+        if (!r) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = r;
+    }
+    return c;
+}
+
+/* sign of b - 1 (b > 0 checked): 1, -1, 0 when b is 1 or not decided */
+static int base_vs_one(const tkd_expr *b) {
+    ca_ctx_t ctx;
+    ca_t v, one;
+    tca_ctx_init(ctx);
+    ca_init(v, ctx);
+    ca_init(one, ctx);
+    ca_one(one, ctx);
+    tkd_err e = {0};
+    int r = 0;
+    ca_t zero;
+    ca_init(zero, ctx);
+    if (!tkd_expr_to_ca(v, b, ctx, &e) && ca_check_gt(v, zero, ctx) == T_TRUE) {
+        if (ca_check_gt(v, one, ctx) == T_TRUE)
+            r = 1;
+        else if (ca_check_lt(v, one, ctx) == T_TRUE)
+            r = -1;
+    }
+    ca_clear(zero, ctx);
+    ca_clear(v, ctx);
+    ca_clear(one, ctx);
+    ca_ctx_clear(ctx);
+    return r;
+}
+
+static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, tkd_json **result, tkd_err *e) {
+    tkd_expr *E = tkd_expr_const(TKD_C_E);
+    exp_atoms A = {0};
+    find_exp(rel, var, &A, E);
+    int rc = 0, dir = 0;
+    fmpq_t g;
+    fmpq_init(g);
+    if (A.bad || A.n == 0 || !(dir = base_vs_one(A.base)))
+        rc = TKD_EMATH;
+    /* g = gcd of the coefficients (positive) */
+    for (int i = 0; i < A.n && !rc; i++) {
+        if (fmpq_is_zero(A.a + i))
+            continue;
+        if (fmpq_is_zero(g)) {
+            fmpq_abs(g, A.a + i);
+        } else {
+            fmpz_t nu, de;
+            fmpz_init(nu);
+            fmpz_init(de);
+            fmpz_gcd(nu, fmpq_numref(g), fmpq_numref(A.a + i));
+            fmpz_lcm(de, fmpq_denref(g), fmpq_denref(A.a + i));
+            fmpq_set_fmpz_frac(g, nu, de);
+            fmpz_clear(nu);
+            fmpz_clear(de);
+        }
+    }
+    if (!rc && fmpq_is_zero(g))
+        rc = TKD_EMATH;
+    tkd_expr *d = NULL;
+    if (!rc)
+        d = tkd_expr_copy(rel);
+    for (int i = 0; i < A.n && d; i++) {
+        fmpq_t k;
+        fmpq_init(k);
+        fmpq_div(k, A.a + i, g); /* an integer */
+        tkd_expr *by = tkd_expr_mul2(tkd_expr_pow(tkd_expr_copy(A.base), tkd_expr_fmpq(A.c + i)),
+                                     tkd_expr_pow(tkd_expr_sym(EXP_VAR), tkd_expr_fmpq(k)));
+        fmpq_clear(k);
+        tkd_expr *nd = by ? subst_atom(d, A.atom[i], by) : NULL;
+        tkd_expr_free(by);
+        tkd_expr_free(d);
+        d = nd;
+    }
+    if (!rc && (!d || tkd_expr_has_sym(d, var)))
+        rc = TKD_EMATH;
+    tkd_rset *st = NULL, *pos = NULL, *both = NULL;
+    tkd_expr *tpos = rc ? NULL : tkd_expr_rel(TKD_R_GT, tkd_expr_sym(EXP_VAR), tkd_expr_int(0));
+    tkd_err e2 = {0};
+    if (!rc && (!tpos || tkd_rset_solve(d, EXP_VAR, 0, &st, &e2) || tkd_rset_solve(tpos, EXP_VAR, 0, &pos, &e2) ||
+                tkd_rset_combine(st, pos, 1, &both)))
+        rc = TKD_EMATH;
+    tkd_rset_piece *pc = NULL;
+    int np = 0;
+    if (!rc && tkd_rset_pieces(both, &pc, &np, &e2))
+        rc = TKD_EMATH;
+    /* x = log(t) / (g log b) */
+    tkd_buf b;
+    tkd_buf_init(&b);
+    if (!rc && np == 0)
+        tkd_buf_puts(&b, "EmptySet");
+    if (!rc && np > 1)
+        tkd_buf_puts(&b, "Union(");
+    for (int i = 0; i < np && !rc; i++) {
+        int idx = dir > 0 ? i : np - 1 - i;
+        tkd_expr *ends[2];
+        int closed[2];
+        for (int j = 0; j < 2 && !rc; j++) {
+            /* the x-side left end (j 0) comes from the t-side left end when increasing */
+            int from_lo = (j == 0) == (dir > 0);
+            tkd_expr *t0 = from_lo ? pc[idx].lo : pc[idx].hi;
+            closed[j] = from_lo ? pc[idx].lo_closed : pc[idx].hi_closed;
+            if (!t0 || (from_lo && tkd_expr_is_int(t0, 0))) { /* t -> 0 or oo: x -> -oo or oo */
+                ends[j] = NULL;
+                continue;
+            }
+            tkd_expr *v = tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(t0)),
+                                       tkd_expr_mul2(tkd_expr_fmpq(g), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(A.base))));
+            ends[j] = NULL;
+            if (!v || tkd_expr_simplify(v, &ends[j], &e2))
+                rc = TKD_EMATH;
+            tkd_expr_free(v);
+        }
+        if (rc) {
+            tkd_expr_free(ends[0]);
+            break;
+        }
+        if (i)
+            tkd_buf_puts(&b, ", ");
+        char *lo = ends[0] ? tkd_expr_to_str(ends[0]) : NULL, *hi = ends[1] ? tkd_expr_to_str(ends[1]) : NULL;
+        if (lo && hi && closed[0] && closed[1] && !strcmp(lo, hi))
+            tkd_buf_printf(&b, "{%s}", lo);
+        else if (!lo && !hi)
+            tkd_buf_puts(&b, "Reals");
+        else
+            tkd_buf_printf(&b, "%s(%s, %s)",
+                           (!closed[0] || !lo) && (!closed[1] || !hi) ? "Interval.open"
+                           : (!closed[0] || !lo)                      ? "Interval.Lopen"
+                           : (!closed[1] || !hi)                      ? "Interval.Ropen"
+                                                                      : "Interval",
+                           lo ? lo : "-oo", hi ? hi : "oo");
+        free(lo);
+        free(hi);
+        tkd_expr_free(ends[0]);
+        tkd_expr_free(ends[1]);
+    }
+    if (!rc && np > 1)
+        tkd_buf_putc(&b, ')');
+    if (!rc)
+        *result = tkd_json_string(ta, b.data);
+    tkd_buf_free(&b);
+    tkd_rset_pieces_free(pc, np);
+    tkd_rset_free(st);
+    tkd_rset_free(pos);
+    tkd_rset_free(both);
+    tkd_expr_free(tpos);
+    tkd_expr_free(d);
+    tkd_expr_free(E);
+    for (int i = 0; i < A.n; i++) {
+        fmpq_clear(A.a + i);
+        fmpq_clear(A.c + i);
+    }
+    fmpq_clear(g);
+    tkd_expr_free(A.base);
+    if (rc)
+        return tkd_err_set(e, TKD_EMATH,
+                           "only exponentials of one constant base with exponents linear in %s are supported here", var);
+    return 0;
+}
+
 static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "inequality", &x, e))
         return tkd_err_wrap(e, "solve_univariate_inequality");
     int rc = run(ta, (const tkd_expr *const *)&x, 1, var, 0, result, e);
+    if (rc == TKD_EMATH && x->kind == TKD_EX_REL) {
+        tkd_err e2 = {0};
+        if (!exp_univariate(ta, x, var, result, &e2))
+            rc = 0;
+    }
     tkd_expr_free(x);
     return rc ? tkd_err_wrap(e, "solve_univariate_inequality") : 0;
 }
@@ -91,7 +359,7 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
      "equations",
      "solve one inequality in one variable (as a set)",
      "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
-     "absolute values and square roots (Abs(x - 1), sqrt(x + 3)). Answers "
+     "absolute values, square roots and exponentials of one base (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2). Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
      "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",

@@ -1129,3 +1129,42 @@ int tkd_rset_print(const tkd_rset *s, const char *var, tkd_buf *b, tkd_err *e) {
     free(p);
     return rc;
 }
+
+int tkd_rset_pieces(const tkd_rset *s, tkd_rset_piece **out, int *n, tkd_err *e) {
+    *out = NULL;
+    *n = 0;
+    piece *p = malloc(sizeof(piece) * (size_t)(2 * s->n + 1));
+    if (!p)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int np = pieces(s, p), rc = 0;
+    tkd_rset_piece *v = np ? calloc((size_t)np, sizeof *v) : NULL;
+    if (np && !v)
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    for (int i = 0; i < np && !rc; i++) {
+        int lo = p[i].lo, hi = p[i].hi;
+        /* the cut at each end: lo's left end, hi's right end (-1 / s->n: infinite) */
+        int kl = lo % 2 ? lo / 2 : lo / 2 - 1, kh = hi % 2 ? hi / 2 : hi / 2;
+        v[i].lo_closed = lo % 2;
+        v[i].hi_closed = hi % 2;
+        if (kl >= 0 && !(v[i].lo = end_expr(s->cut + kl)))
+            rc = tkd_err_set(e, TKD_EMATH, "an end of the solution set cannot be written");
+        if (!rc && kh < s->n && !(v[i].hi = end_expr(s->cut + kh)))
+            rc = tkd_err_set(e, TKD_EMATH, "an end of the solution set cannot be written");
+    }
+    free(p);
+    if (rc) {
+        tkd_rset_pieces_free(v, np);
+        return rc;
+    }
+    *out = v;
+    *n = np;
+    return 0;
+}
+
+void tkd_rset_pieces_free(tkd_rset_piece *v, int n) {
+    for (int i = 0; i < n && v; i++) {
+        tkd_expr_free(v[i].lo);
+        tkd_expr_free(v[i].hi);
+    }
+    free(v);
+}
