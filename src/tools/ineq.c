@@ -13,6 +13,18 @@
 
 #define INEQ_MAX 16
 
+/* does s op 0 hold for the sign s of a value? */
+static int sign_holds_op(int op, int s) {
+    switch (op) {
+    case TKD_R_LT: return s < 0;
+    case TKD_R_LE: return s <= 0;
+    case TKD_R_GT: return s > 0;
+    case TKD_R_GE: return s >= 0;
+    case TKD_R_EQ: return s == 0;
+    default: return s != 0;
+    }
+}
+
 /* The solution set of all the relations xs (their intersection). */
 static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational, tkd_json **result,
                tkd_err *e) {
@@ -40,6 +52,158 @@ static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var,
         tkd_buf_free(&b);
     }
     tkd_rset_free(s);
+    return rc;
+}
+
+/* ---- linear relations with real constants (pi): a*x + b op 0 ----
+ * Each relation is a half-line (or a point) whose end -b/a is any constant
+ * Calcium can order (pi/4, 2*pi/3); a system is the interval between the
+ * largest lower end and the smallest upper end. Ends are compared with
+ * Calcium; an order it cannot decide is a refusal, never a guess. */
+typedef struct bound {
+    tkd_expr *end; /* NULL: none */
+    ca_t v;
+    int closed;
+} bound;
+
+/* 1 a < b, 0 a == b, -1 a > b, 2 undecided */
+static int ca_order(const ca_t a, const ca_t b, ca_ctx_t ctx) {
+    if (ca_check_lt(a, b, ctx) == T_TRUE)
+        return 1;
+    if (ca_check_gt(a, b, ctx) == T_TRUE)
+        return -1;
+    return ca_check_equal(a, b, ctx) == T_TRUE ? 0 : 2;
+}
+
+static int linear_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational,
+                         tkd_json **result) {
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    bound lo = {0}, hi = {0};
+    ca_init(lo.v, ctx);
+    ca_init(hi.v, ctx);
+    ca_t a, b, c, zero;
+    ca_init(a, ctx);
+    ca_init(b, ctx);
+    ca_init(c, ctx);
+    ca_init(zero, ctx);
+    int rc = 0, empty = 0;
+    for (int i = 0; i < n && !rc && !empty; i++) {
+        const tkd_expr *x = xs[i];
+        if (x->kind != TKD_EX_REL || x->op == TKD_R_NE) {
+            rc = TKD_EMATH;
+            break;
+        }
+        tkd_expr *d = tkd_expr_sub(tkd_expr_copy(x->args[0]), tkd_expr_copy(x->args[1]));
+        tkd_expr **k = NULL;
+        slong deg = -1;
+        tkd_err e2 = {0};
+        if (!d || tkd_expr_poly_coeffs(d, var, &k, &deg, &e2) || deg > 1 || tkd_expr_has_sym(k[0], NULL) ||
+            (deg == 1 && tkd_expr_has_sym(k[1], NULL)) || tkd_expr_to_ca(b, k[0], ctx, &e2) ||
+            (deg == 1 && tkd_expr_to_ca(a, k[1], ctx, &e2)))
+            rc = TKD_EMATH;
+        int sa = 0;
+        if (!rc && deg == 1)
+            sa = ca_order(zero, a, ctx) == 1 ? 1 : ca_order(a, zero, ctx) == 1 ? -1 : 0;
+        if (!rc && deg == 1 && !sa)
+            rc = TKD_EMATH; /* a coefficient that may be 0 */
+        if (!rc && deg <= 0) {
+            int o = ca_order(b, zero, ctx); /* constant relation b op 0 */
+            if (o == 2)
+                rc = TKD_EMATH;
+            else if (!sign_holds_op(x->op, -o))
+                empty = 1;
+        } else if (!rc) {
+            /* a*(x - c) op 0, c = -b/a */
+            ca_div(c, b, a, ctx);
+            ca_neg(c, c, ctx);
+            int op = x->op;
+            if (sa < 0)
+                op = op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+            tkd_expr *end = NULL;
+            tkd_expr *ce = tkd_expr_neg(tkd_expr_div(tkd_expr_copy(k[0]), tkd_expr_copy(k[1])));
+            if (!ce || tkd_expr_simplify(ce, &end, &e2))
+                rc = TKD_EMATH;
+            tkd_expr_free(ce);
+            for (int side = 0; side < 2 && !rc; side++) {
+                int is_lo = side == 0;
+                if (!(op == TKD_R_EQ || (is_lo ? op == TKD_R_GT || op == TKD_R_GE : op == TKD_R_LT || op == TKD_R_LE)))
+                    continue;
+                bound *bd = is_lo ? &lo : &hi;
+                int closed = op == TKD_R_EQ || op == TKD_R_GE || op == TKD_R_LE;
+                int o = bd->end ? ca_order(bd->v, c, ctx) : (is_lo ? 1 : -1);
+                if (o == 2) {
+                    rc = TKD_EMATH;
+                    break;
+                }
+                /* keep the tighter end: the larger lower end, the smaller upper end */
+                if ((is_lo && o == 1) || (!is_lo && o == -1)) {
+                    tkd_expr_free(bd->end);
+                    bd->end = tkd_expr_copy(end);
+                    ca_set(bd->v, c, ctx);
+                    bd->closed = closed;
+                } else if (o == 0) {
+                    bd->closed &= closed;
+                }
+            }
+            tkd_expr_free(end);
+        }
+        if (k)
+            tkd_expr_vec_free(k, (size_t)deg + 1);
+        tkd_expr_free(d);
+    }
+    if (!rc && !empty && lo.end && hi.end) {
+        int o = ca_order(lo.v, hi.v, ctx);
+        if (o == 2)
+            rc = TKD_EMATH;
+        else if (o == -1 || (o == 0 && !(lo.closed && hi.closed)))
+            empty = 1;
+    }
+    if (!rc) {
+        tkd_buf bf;
+        tkd_buf_init(&bf);
+        char *l = lo.end ? tkd_expr_to_str(lo.end) : NULL, *h = hi.end ? tkd_expr_to_str(hi.end) : NULL;
+        int point = l && h && lo.closed && hi.closed && ca_order(lo.v, hi.v, ctx) == 0;
+        if (empty)
+            tkd_buf_puts(&bf, relational ? "False" : "EmptySet");
+        else if (relational && point)
+            tkd_buf_printf(&bf, "Eq(%s, %s)", var, l);
+        else if (relational && l && h)
+            tkd_buf_printf(&bf, "(%s %s %s) & (%s %s %s)", l, lo.closed ? "<=" : "<", var, var, hi.closed ? "<=" : "<", h);
+        else if (relational && l)
+            tkd_buf_printf(&bf, "%s %s %s", l, lo.closed ? "<=" : "<", var);
+        else if (relational && h)
+            tkd_buf_printf(&bf, "%s %s %s", var, hi.closed ? "<=" : "<", h);
+        else if (relational)
+            tkd_buf_puts(&bf, "True");
+        else if (point)
+            tkd_buf_printf(&bf, "{%s}", l);
+        else if (!l && !h)
+            tkd_buf_puts(&bf, "Reals");
+        else
+            tkd_buf_printf(&bf, "%s(%s, %s)",
+                           (!l || !lo.closed) && (!h || !hi.closed) ? "Interval.open"
+                           : (!l || !lo.closed)                    ? "Interval.Lopen"
+                           : (!h || !hi.closed)                    ? "Interval.Ropen"
+                                                                   : "Interval",
+                           l ? l : "-oo", h ? h : "oo");
+        free(l);
+        free(h);
+        if (bf.data)
+            *result = tkd_json_string(ta, bf.data);
+        else
+            rc = TKD_ENOMEM;
+        tkd_buf_free(&bf);
+    }
+    tkd_expr_free(lo.end);
+    tkd_expr_free(hi.end);
+    ca_clear(lo.v, ctx);
+    ca_clear(hi.v, ctx);
+    ca_clear(a, ctx);
+    ca_clear(b, ctx);
+    ca_clear(c, ctx);
+    ca_clear(zero, ctx);
+    ca_ctx_clear(ctx);
     return rc;
 }
 
@@ -314,7 +478,8 @@ static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, 
     int rc = run(ta, (const tkd_expr *const *)&x, 1, var, 0, result, e);
     if (rc == TKD_EMATH && x->kind == TKD_EX_REL) {
         tkd_err e2 = {0};
-        if (!exp_univariate(ta, x, var, result, &e2))
+        if (!linear_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result) ||
+            !exp_univariate(ta, x, var, result, &e2))
             rc = 0;
     }
     tkd_expr_free(x);
@@ -349,6 +514,8 @@ static int t_reduce(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_
         rc = tkd_err_set(e, TKD_EINVAL, "the inequalities contain no variable");
     if (!rc)
         rc = run(ta, (const tkd_expr *const *)xs, n, var, 1, result, e);
+    if (rc == TKD_EMATH && !linear_system(ta, (const tkd_expr *const *)xs, n, var, 1, result))
+        rc = 0;
     for (int i = 0; i < n; i++)
         tkd_expr_free(xs[i]);
     return rc ? tkd_err_wrap(e, "reduce_inequalities") : 0;
