@@ -374,6 +374,65 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
     return rc ? TKD_EMATH : 0;
 }
 
+/* A polynomial whose constant coefficients are rational multiples of one
+ * real constant (pi*r**2 < 60*pi): divided by its leading coefficient (whose
+ * sign Calcium decides) it has rational coefficients. */
+static int scaled_set(const tkd_expr *d, const char *var, int op, int max_degree, tkd_rset **out, tkd_err *e) {
+    tkd_expr **c = NULL;
+    slong deg = -1;
+    tkd_err e2 = {0};
+    if (tkd_expr_poly_coeffs(d, var, &c, &deg, &e2))
+        return TKD_EMATH;
+    int rc = deg < 1 || deg > max_degree ? TKD_EMATH : 0;
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    ca_t lead, v, zero;
+    ca_init(lead, ctx);
+    ca_init(v, ctx);
+    ca_init(zero, ctx);
+    rel r;
+    fmpq_poly_t q;
+    fmpq_poly_init(q);
+    if (!rc && (tkd_expr_has_sym(c[deg], NULL) || tkd_expr_to_ca(lead, c[deg], ctx, &e2)))
+        rc = TKD_EMATH;
+    int sl = 0;
+    if (!rc)
+        sl = ca_check_gt(lead, zero, ctx) == T_TRUE ? 1 : ca_check_lt(lead, zero, ctx) == T_TRUE ? -1 : 0;
+    if (!sl)
+        rc = TKD_EMATH;
+    fmpq_t k;
+    fmpq_init(k);
+    for (slong i = 0; i <= deg && !rc; i++) {
+        if (tkd_expr_has_sym(c[i], NULL) || tkd_expr_to_ca(v, c[i], ctx, &e2)) {
+            rc = TKD_EMATH;
+            break;
+        }
+        ca_div(v, v, lead, ctx);
+        if (!ca_get_fmpq(k, v, ctx))
+            rc = TKD_EMATH;
+        else
+            fmpq_poly_set_coeff_fmpq(q, i, k);
+    }
+    fmpq_clear(k);
+    tkd_expr_vec_free(c, (size_t)deg + 1);
+    if (!rc) {
+        fmpz_poly_init(r.num);
+        fmpz_poly_init(r.den);
+        fmpq_poly_get_numerator(r.num, q);
+        fmpz_poly_one(r.den);
+        r.op = sl > 0 ? op : op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+        rc = rel_set(&r, out, e);
+        fmpz_poly_clear(r.num);
+        fmpz_poly_clear(r.den);
+    }
+    fmpq_poly_clear(q);
+    ca_clear(lead, ctx);
+    ca_clear(v, ctx);
+    ca_clear(zero, ctx);
+    ca_ctx_clear(ctx);
+    return rc;
+}
+
 /* ---- relations with square roots (and other even roots) ----
  * The line is cut at a superset of the points where the relation's sides
  * can change sign: the real roots of polynomials in var obtained from the
@@ -913,7 +972,8 @@ static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const cha
                 }
             }
             tkd_expr_free(zero);
-        } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !alg_set(d, var, op, out, e))) {
+        } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !scaled_set(d, var, op, max_degree, out, e) ||
+                                       !alg_set(d, var, op, out, e))) {
             rc = 0;
             if (e) {
                 e->code = 0;
