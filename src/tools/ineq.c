@@ -470,6 +470,142 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
     return 0;
 }
 
+/* ---- one logarithm of a linear argument: p*log_b(u) + q op 0 ----
+ * log_b(u) op -q/p is u op b**(-q/p) with u > 0 (the order turns when p < 0
+ * or b < 1): two linear relations with constant ends (linear_system). */
+static void find_log(const tkd_expr *x, const char *var, const tkd_expr **atom, int *bad) {
+    if (*bad || !tkd_expr_has_sym(x, var))
+        return;
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_LOG && (x->n == 1 || (x->n == 2 && !tkd_expr_has_sym(x->args[1], var)))) {
+        if (*atom && !tkd_expr_equal(*atom, x))
+            *bad = 1;
+        *atom = x;
+        return;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        find_log(x->args[i], var, atom, bad);
+}
+
+static int log_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, tkd_json **result) {
+    const tkd_expr *atom = NULL;
+    int bad = 0;
+    find_log(rel, var, &atom, &bad);
+    if (bad || !atom)
+        return TKD_EMATH;
+    tkd_expr *L = tkd_expr_sym("tkd_L");
+    tkd_expr *d = L ? subst_atom(rel, atom, L) : NULL;
+    tkd_expr *diff = d ? tkd_expr_sub(tkd_expr_copy(d->args[0]), tkd_expr_copy(d->args[1])) : NULL;
+    tkd_expr **c = NULL, **cu = NULL;
+    slong deg = -1, degu = -1;
+    tkd_err e2 = {0};
+    int rc = !diff || tkd_expr_has_sym(diff, var) || tkd_expr_poly_coeffs(diff, "tkd_L", &c, &deg, &e2) || deg != 1 ||
+                     tkd_expr_has_sym(c[0], NULL) || tkd_expr_has_sym(c[1], NULL) ||
+                     tkd_expr_poly_coeffs(atom->args[0], var, &cu, &degu, &e2) || degu != 1
+                 ? TKD_EMATH
+                 : 0;
+    int dir = 0;
+    if (!rc) {
+        /* the sign of p and, for a base, of b - 1: both turn the order */
+        ca_ctx_t ctx;
+        tca_ctx_init(ctx);
+        ca_t v, zero, one;
+        ca_init(v, ctx);
+        ca_init(zero, ctx);
+        ca_init(one, ctx);
+        ca_one(one, ctx);
+        if (!tkd_expr_to_ca(v, c[1], ctx, &e2))
+            dir = ca_check_gt(v, zero, ctx) == T_TRUE ? 1 : ca_check_lt(v, zero, ctx) == T_TRUE ? -1 : 0;
+        if (dir && atom->n == 2) {
+            if (tkd_expr_to_ca(v, atom->args[1], ctx, &e2) || ca_check_gt(v, zero, ctx) != T_TRUE)
+                dir = 0;
+            else if (ca_check_lt(v, one, ctx) == T_TRUE)
+                dir = -dir;
+            else if (ca_check_gt(v, one, ctx) != T_TRUE)
+                dir = 0;
+        }
+        ca_clear(v, ctx);
+        ca_clear(zero, ctx);
+        ca_clear(one, ctx);
+        ca_ctx_clear(ctx);
+        if (!dir)
+            rc = TKD_EMATH;
+    }
+    tkd_expr *xs[2] = {NULL, NULL};
+    if (!rc) {
+        tkd_expr *k = tkd_expr_neg(tkd_expr_div(tkd_expr_copy(c[0]), tkd_expr_copy(c[1])));
+        tkd_expr *K = atom->n == 2 ? tkd_expr_pow(tkd_expr_copy(atom->args[1]), k) : tkd_expr_fn1(TKD_FN_EXP, k);
+        tkd_expr *Ks = NULL;
+        if (!K || tkd_expr_simplify(K, &Ks, &e2))
+            rc = TKD_EMATH;
+        tkd_expr_free(K);
+        int op = d->op;
+        if (dir < 0)
+            op = op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+        if (!rc) {
+            xs[0] = tkd_expr_rel(TKD_R_GT, tkd_expr_copy(atom->args[0]), tkd_expr_int(0));
+            xs[1] = tkd_expr_rel((tkd_expr_rel_op)op, tkd_expr_copy(atom->args[0]), Ks);
+            Ks = NULL;
+            if (!xs[0] || !xs[1])
+                rc = TKD_EMATH;
+        }
+        tkd_expr_free(Ks);
+    }
+    if (!rc)
+        rc = linear_system(ta, (const tkd_expr *const *)xs, 2, var, 0, result);
+    tkd_expr_free(xs[0]);
+    tkd_expr_free(xs[1]);
+    if (c)
+        tkd_expr_vec_free(c, (size_t)deg + 1);
+    if (cu)
+        tkd_expr_vec_free(cu, (size_t)degu + 1);
+    tkd_expr_free(diff);
+    tkd_expr_free(d);
+    tkd_expr_free(L);
+    return rc;
+}
+
+/* b1**u1 op b2**u2 (constant bases > 0, either side may be a constant > 0):
+ * the logarithm keeps the order, u1*log(b1) op u2*log(b2), linear when the
+ * exponents are (16**d > 7**(d + 1)). */
+static tkd_expr *log_side(const tkd_expr *x, const char *var) {
+    if (x->kind == TKD_EX_POW && !tkd_expr_has_sym(x->args[0], var))
+        return tkd_expr_mul2(tkd_expr_copy(x->args[1]), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(x->args[0])));
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_EXP && x->n == 1)
+        return tkd_expr_copy(x->args[0]);
+    if (!tkd_expr_has_sym(x, NULL))
+        return tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(x));
+    return NULL;
+}
+
+static int positive_const(const tkd_expr *x, const char *var) {
+    const tkd_expr *b = x->kind == TKD_EX_POW ? x->args[0] : x->kind == TKD_EX_FUNC ? NULL : x;
+    if (!b)
+        return 1; /* exp(u) */
+    if (tkd_expr_has_sym(b, var) || tkd_expr_has_sym(b, NULL))
+        return 0;
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    ca_t v, zero;
+    ca_init(v, ctx);
+    ca_init(zero, ctx);
+    tkd_err e = {0};
+    int ok = !tkd_expr_to_ca(v, b, ctx, &e) && ca_check_gt(v, zero, ctx) == T_TRUE;
+    ca_clear(v, ctx);
+    ca_clear(zero, ctx);
+    ca_ctx_clear(ctx);
+    return ok;
+}
+
+static int exp_two_bases(tkd_arena *ta, const tkd_expr *rel, const char *var, tkd_json **result) {
+    if (rel->op == TKD_R_NE || !positive_const(rel->args[0], var) || !positive_const(rel->args[1], var))
+        return TKD_EMATH;
+    tkd_expr *l = log_side(rel->args[0], var), *r = log_side(rel->args[1], var);
+    tkd_expr *x = l && r ? tkd_expr_rel((tkd_expr_rel_op)rel->op, l, r) : (tkd_expr_free(l), tkd_expr_free(r), NULL);
+    int rc = x ? linear_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result) : TKD_EMATH;
+    tkd_expr_free(x);
+    return rc;
+}
+
 static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
@@ -479,7 +615,8 @@ static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, 
     if (rc == TKD_EMATH && x->kind == TKD_EX_REL) {
         tkd_err e2 = {0};
         if (!linear_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result) ||
-            !exp_univariate(ta, x, var, result, &e2))
+            !exp_univariate(ta, x, var, result, &e2) || !log_univariate(ta, x, var, result) ||
+            !exp_two_bases(ta, x, var, result))
             rc = 0;
     }
     tkd_expr_free(x);
@@ -526,7 +663,8 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
      "equations",
      "solve one inequality in one variable (as a set)",
      "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
-     "absolute values, square roots and exponentials of one base (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2). Answers "
+     "absolute values, square roots, exponentials and logarithms (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2, log(x - 2)), "
+     "and with constant coefficients such as pi; not trigonometric ones. Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
      "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",

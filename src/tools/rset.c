@@ -312,8 +312,9 @@ static int load_rat(const tkd_expr *d, const char *var, int max_degree, rel *r, 
     if (!fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(q), v, t.ctx) ||
         !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.ctx))
         rc = tkd_err_set(e, TKD_EMATH,
-                         "only inequalities between rational functions of %s with rational coefficients are supported "
-                         "(no other symbols, roots of %s, or functions such as sin, log; Abs is split into cases)",
+                         "unsupported inequality in %s: supported are rational functions of %s, Abs, square roots "
+                         "and even roots, exponentials, one logarithm of a linear argument, and linear or polynomial ones "
+                         "with constant coefficients (pi); not trigonometric (periodic) ones or other symbols",
                          var, var);
     if (!rc) {
         fmpz_poly_init(r->num);
