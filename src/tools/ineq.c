@@ -33,7 +33,9 @@ static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var,
     for (int i = 0; i < n && !rc; i++) {
         tkd_rset *r = NULL, *t = NULL;
         rc = tkd_rset_solve(xs[i], var, 0, &r, e);
-        if (!rc && s) {
+        if (rc)
+            break;
+        if (s) {
             rc = tkd_rset_combine(s, r, 1, &t);
             if (rc)
                 tkd_err_set(e, rc, "out of memory");
