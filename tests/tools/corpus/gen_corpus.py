@@ -573,7 +573,23 @@ def main():
                     help="SymPy answers appended as they come, reused by the next run")
     ap.add_argument("--groups", help="only these corpus files, e.g. equations,inequalities (the others are kept)")
     ap.add_argument("--fresh", action="store_true", help="recompute every SymPy answer (default: reuse the stored ones)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="keep only the calls whose SymPy answer is stored or cached (no SymPy runs)")
+    ap.add_argument("--redo-decimals", action="store_true",
+                    help="recompute the stored SymPy answers of the calls with decimals in their arguments, and exit")
     opt = ap.parse_args()
+    if opt.redo_decimals:
+        cases = []
+        for fn in sorted(os.listdir(opt.out)):
+            if fn.endswith(".jsonl"):
+                cases.extend(read_jsonl(os.path.join(opt.out, fn)))
+        todo = [c for c in cases if re.search(r"\d\.\d", json.dumps(c["args"]))]
+        print("gen_corpus: %d calls with decimals" % len(todo), flush=True)
+        for c in todo:
+            c.get("sympy", {}).pop("text", None)
+        sympy_answers(todo, opt.jobs, opt.cache)
+        write(cases, opt.out, True)
+        return 0
     if not os.path.isdir(opt.data):
         print("gen_corpus: no data under %s; nothing to do" % opt.data)
         return 77
@@ -786,6 +802,10 @@ def main():
             else:
                 todo.append(c)
         print("gen_corpus: %d SymPy answers reused" % (len(cases) - len(todo)), flush=True)
+        if opt.cached_only:
+            cases = [c for c in cases if "sympy" in c]
+            todo = []
+            print("gen_corpus: --cached-only: %d cases kept" % len(cases), flush=True)
         # the solving tools first: their answers are the ones most wanted
         todo.sort(key=lambda c: (TOOL_FILE.get(c["tool"], "z") not in ("equations", "inequalities", "systems", "calculus"),))
         sympy_answers(todo, opt.jobs, opt.cache)
@@ -860,10 +880,13 @@ def real_parse(O):
     """test_oracle's parser, with every symbol real when the case assumes it."""
     if getattr(O, "_real_patched", False):
         return
+    from sympy.parsing.sympy_parser import standard_transformations, rationalize
     plain = O.S
 
     def S(s):
-        e = plain(s)
+        # decimals are exact, as tkd reads them ("2.5" is 5/2, not a binary float)
+        e = parse_expr(s.replace("^", "**"), transformations=standard_transformations + (rationalize,)) \
+            if isinstance(s, str) else plain(s)
         if O.REAL and isinstance(e, sp.Basic):
             e = e.subs({v: sp.Symbol(v.name, real=True) for v in e.free_symbols if isinstance(v, sp.Symbol)})
         return e
