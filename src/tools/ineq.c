@@ -121,7 +121,11 @@ static int linear_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const 
             ca_neg(c, c, ctx);
             int op = x->op;
             if (sa < 0)
-                op = op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+                op = op == TKD_R_LT   ? TKD_R_GT
+                     : op == TKD_R_LE ? TKD_R_GE
+                     : op == TKD_R_GT ? TKD_R_LT
+                     : op == TKD_R_GE ? TKD_R_LE
+                                      : op;
             tkd_expr *end = NULL;
             tkd_expr *ce = tkd_expr_neg(tkd_expr_div(tkd_expr_copy(k[0]), tkd_expr_copy(k[1])));
             if (!ce || tkd_expr_simplify(ce, &end, &e2))
@@ -171,7 +175,8 @@ static int linear_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const 
         else if (relational && point)
             tkd_buf_printf(&bf, "Eq(%s, %s)", var, l);
         else if (relational && l && h)
-            tkd_buf_printf(&bf, "(%s %s %s) & (%s %s %s)", l, lo.closed ? "<=" : "<", var, var, hi.closed ? "<=" : "<", h);
+            tkd_buf_printf(&bf, "(%s %s %s) & (%s %s %s)", l, lo.closed ? "<=" : "<", var, var, hi.closed ? "<=" : "<",
+                           h);
         else if (relational && l)
             tkd_buf_printf(&bf, "%s %s %s", l, lo.closed ? "<=" : "<", var);
         else if (relational && h)
@@ -185,9 +190,9 @@ static int linear_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const 
         else
             tkd_buf_printf(&bf, "%s(%s, %s)",
                            (!l || !lo.closed) && (!h || !hi.closed) ? "Interval.open"
-                           : (!l || !lo.closed)                    ? "Interval.Lopen"
-                           : (!h || !hi.closed)                    ? "Interval.Ropen"
-                                                                   : "Interval",
+                           : (!l || !lo.closed)                     ? "Interval.Lopen"
+                           : (!h || !hi.closed)                     ? "Interval.Ropen"
+                                                                    : "Interval",
                            l ? l : "-oo", h ? h : "oo");
         free(l);
         free(h);
@@ -418,8 +423,9 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
                 ends[j] = NULL;
                 continue;
             }
-            tkd_expr *v = tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(t0)),
-                                       tkd_expr_mul2(tkd_expr_fmpq(g), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(A.base))));
+            tkd_expr *v =
+                tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(t0)),
+                             tkd_expr_mul2(tkd_expr_fmpq(g), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(A.base))));
             ends[j] = NULL;
             if (!v || tkd_expr_simplify(v, &ends[j], &e2))
                 rc = TKD_EMATH;
@@ -467,8 +473,8 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
     fmpq_clear(g);
     tkd_expr_free(A.base);
     if (rc)
-        return tkd_err_set(e, TKD_EMATH,
-                           "only exponentials of one constant base with exponents linear in %s are supported here", var);
+        return tkd_err_set(
+            e, TKD_EMATH, "only exponentials of one constant base with exponents linear in %s are supported here", var);
     return 0;
 }
 
@@ -478,7 +484,8 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
 static void find_log(const tkd_expr *x, const char *var, const tkd_expr **atom, int *bad) {
     if (*bad || !tkd_expr_has_sym(x, var))
         return;
-    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_LOG && (x->n == 1 || (x->n == 2 && !tkd_expr_has_sym(x->args[1], var)))) {
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_LOG &&
+        (x->n == 1 || (x->n == 2 && !tkd_expr_has_sym(x->args[1], var)))) {
         if (*atom && !tkd_expr_equal(*atom, x))
             *bad = 1;
         *atom = x;
@@ -542,7 +549,11 @@ static int log_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
         tkd_expr_free(K);
         int op = d->op;
         if (dir < 0)
-            op = op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+            op = op == TKD_R_LT   ? TKD_R_GT
+                 : op == TKD_R_LE ? TKD_R_GE
+                 : op == TKD_R_GT ? TKD_R_LT
+                 : op == TKD_R_GE ? TKD_R_LE
+                                  : op;
         if (!rc) {
             xs[0] = tkd_expr_rel(TKD_R_GT, tkd_expr_copy(atom->args[0]), tkd_expr_int(0));
             xs[1] = tkd_expr_rel((tkd_expr_rel_op)op, tkd_expr_copy(atom->args[0]), Ks);
@@ -665,7 +676,8 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
      "equations",
      "solve one inequality in one variable (as a set)",
      "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
-     "absolute values, square roots, exponentials and logarithms (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2, log(x - 2)), "
+     "absolute values, square roots, exponentials and logarithms (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2, log(x - "
+     "2)), "
      "and with constant coefficients such as pi; not trigonometric ones. Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
