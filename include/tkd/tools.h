@@ -199,5 +199,13 @@ int tkd_rset_equal(const tkd_rset *a, const tkd_rset *b); /* exact */
  * else as relations in var joined by & and | (reduce_inequalities). */
 int tkd_rset_print(const tkd_rset *s, const char *var, tkd_buf *b, tkd_err *e);
 void tkd_rset_free(tkd_rset *s);
+/* The set's maximal intervals in order, ends as expressions (NULL: -oo/oo;
+ * a point has lo and hi equal and closed); free with tkd_rset_pieces_free. */
+typedef struct tkd_rset_piece {
+    tkd_expr *lo, *hi;
+    int lo_closed, hi_closed;
+} tkd_rset_piece;
+int tkd_rset_pieces(const tkd_rset *s, tkd_rset_piece **out, int *n, tkd_err *e);
+void tkd_rset_pieces_free(tkd_rset_piece *v, int n);
 
 #endif

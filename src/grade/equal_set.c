@@ -132,8 +132,8 @@ static int to_rset(G *g, const gnode *n, const char *var, tkd_rset **out) {
         tkd_expr *lo = is_inf_node(n->kid[0]) ? NULL : to_expr(n->kid[0]);
         tkd_expr *hi = is_inf_node(n->kid[1]) ? NULL : to_expr(n->kid[1]);
         int ok = (lo || is_inf_node(n->kid[0])) && (hi || is_inf_node(n->kid[1])) &&
-                 !tkd_rset_interval(lo, hi, n->k == GN_INTERVAL && n->lo_closed,
-                                    n->k == GN_INTERVAL && n->hi_closed, out, &e);
+                 !tkd_rset_interval(lo, hi, n->k == GN_INTERVAL && n->lo_closed, n->k == GN_INTERVAL && n->hi_closed,
+                                    out, &e);
         tkd_expr_free(lo);
         tkd_expr_free(hi);
         return ok;
@@ -143,8 +143,10 @@ static int to_rset(G *g, const gnode *n, const char *var, tkd_rset **out) {
             return n->kid[0]->k == GN_SYM && !strcmp(n->kid[0]->str, var) && to_rset(g, n->kid[1], var, out);
         tkd_expr *l = to_expr(n->kid[0]), *r = to_expr(n->kid[1]);
         /* REL_EQ .. REL_GE are in the order of TKD_R_EQ .. TKD_R_GE */
-        tkd_expr *rel = l && r ? tkd_expr_rel((tkd_expr_rel_op)n->op, l, r) : (tkd_expr_free(l), tkd_expr_free(r), NULL);
-        int ok = rel && tkd_expr_count_nodes(rel) <= SET_MAX_NODES && !tkd_rset_solve(rel, var, SET_MAX_DEGREE, out, &e);
+        tkd_expr *rel =
+            l && r ? tkd_expr_rel((tkd_expr_rel_op)n->op, l, r) : (tkd_expr_free(l), tkd_expr_free(r), NULL);
+        int ok =
+            rel && tkd_expr_count_nodes(rel) <= SET_MAX_NODES && !tkd_rset_solve(rel, var, SET_MAX_DEGREE, out, &e);
         tkd_expr_free(rel);
         return ok;
     }

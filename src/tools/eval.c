@@ -247,6 +247,60 @@ static int faulhaber(const tkd_expr *f, const char *var, const fmpz_t lo, const 
     return rc;
 }
 
+/* Does f contain a symbol other than the index? */
+static int has_param(const tkd_expr *f, const char *var, tkd_err *e) {
+    const char **names;
+    size_t n;
+    if (tkd_expr_free_syms(f, &names, &n, e))
+        return -1;
+    int other = 0;
+    for (size_t i = 0; i < n; i++)
+        other |= strcmp(names[i], var) != 0;
+    free(names);
+    return other;
+}
+
+/* A finite sum/product whose term has parameters (x, a, ...): the terms added
+ * (multiplied) as expressions and simplified, as SymPy does for short ranges. */
+static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const fmpz_t hi, int prod, tkd_expr **out,
+                     tkd_err *e) {
+    fmpz_t cnt, k;
+    fmpz_init(cnt);
+    fmpz_init(k);
+    fmpz_sub(cnt, hi, lo);
+    int rc = 0;
+    if (fmpz_cmp_si(cnt, TOOL_SUM_SYM_TERMS_MAX) >= 0)
+        rc = tkd_err_set(e, TKD_ELIMIT,
+                         "a %s whose term has other symbols besides %s is done term by term, at most %d terms; give "
+                         "the other symbols values, or split the range",
+                         prod ? "product" : "sum", var, TOOL_SUM_SYM_TERMS_MAX);
+    slong n = rc || fmpz_sgn(cnt) < 0 ? 0 : fmpz_get_si(cnt) + 1;
+    tkd_expr **terms = n ? calloc((size_t)n, sizeof *terms) : NULL;
+    if (n && !terms)
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    slong i = 0;
+    for (fmpz_set(k, lo); !rc && i < n; fmpz_add_ui(k, k, 1), i++) {
+        tkd_expr *kv = tkd_expr_fmpz(k);
+        terms[i] = kv ? tsubst(f, var, kv) : NULL;
+        tkd_expr_free(kv);
+        if (!terms[i])
+            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        /* the constructors own the terms from here on, also when they fail */
+        tkd_expr *acc = n == 0 ? tkd_expr_int(prod) : prod ? tkd_expr_mul((size_t)n, terms) : tkd_expr_add((size_t)n, terms);
+        n = 0;
+        rc = acc ? tkd_expr_simplify(acc, out, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        tkd_expr_free(acc);
+    }
+    for (slong j = 0; j < n && terms; j++)
+        tkd_expr_free(terms[j]);
+    free(terms);
+    fmpz_clear(cnt);
+    fmpz_clear(k);
+    return rc;
+}
+
 static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int prod, tkd_err *e) {
     const char *tool = prod ? "product" : "summation";
     const char *var;
@@ -281,9 +335,16 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
                              "symbol (e.g. \"n\") to get a closed form",
                              TOOL_SUM_TERMS_MAX);
         fmpz_clear(cnt);
-        if (!rc)
+        int param = rc ? 0 : has_param(f, var, e);
+        if (param < 0)
+            rc = e->code;
+        if (!rc && param) {
+            tkd_expr *x = NULL;
+            if (!(rc = range_sym(f, var, lo, hi, prod, &x, e)))
+                *result = tjson_ast(ta, x);
+        } else if (!rc)
             rc = range_ca(f, var, lo, hi, prod, acc, ctx, e);
-        if (!rc) {
+        if (!rc && !param) {
             tkd_expr *x = tkd_expr_from_ca(acc, ctx, e);
             if (!x)
                 rc = e->code ? e->code : TKD_ENOMEM;

@@ -5,7 +5,7 @@
  * open piece after it, ..., the open piece after cut n-1. A set is kept
  * minimal (no cut whose flag equals both neighbours'), so two sets are equal
  * exactly when their cuts and flags are: the grader's proof that two
- * inequalities have the same solution set. A relation between rational
+ * inequalities have the same solution set. A relation rset_between rational
  * functions is solved by cutting the line at every real root of its
  * numerator and denominator and testing each piece at a rational point and
  * each cut exactly; union and intersection merge two cut lists.
@@ -13,18 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools_int.h"
-
-#include <arb.h>
-#include <flint/fmpz_poly.h>
-
-#define RSET_DEGREE_MAX 200 /* degree of a numerator or denominator solved */
-
-struct tkd_rset {
-    int n;              /* cuts */
-    qqbar_struct *cut;  /* n sorted distinct reals */
-    unsigned char *in;  /* 2n+1 region flags */
-};
+#include "rset_int.h"
 
 static tkd_rset *rset_new(int n) {
     tkd_rset *s = calloc(1, sizeof *s);
@@ -57,7 +46,7 @@ void tkd_rset_free(tkd_rset *s) {
 /* Drop cuts whose flag equals both neighbours' (in place; a kept cut's
  * struct is moved down, so a dropped one is cleared and a moved-from slot is
  * past the new n and never cleared twice). */
-static void rset_minimise(tkd_rset *s) {
+void rset_minimise(tkd_rset *s) {
     int m = 0;
     unsigned char *in = s->in;
     for (int k = 0; k < s->n; k++) {
@@ -151,7 +140,7 @@ typedef struct rel {
     fmpz_poly_t num, den;
 } rel;
 
-static int sign_holds(int op, int s) {
+int rset_sign_holds(int op, int s) {
     switch (op) {
     case TKD_R_LT: return s < 0;
     case TKD_R_LE: return s <= 0;
@@ -172,7 +161,7 @@ static int holds_q(const rel *r, const fmpq_t q) {
     int s = fmpq_sgn(a) * fmpq_sgn(b);
     fmpq_clear(a);
     fmpq_clear(b);
-    return sign_holds(r->op, s);
+    return rset_sign_holds(r->op, s);
 }
 
 static int holds_cut(const rel *r, const qqbar_t x) {
@@ -183,19 +172,19 @@ static int holds_cut(const rel *r, const qqbar_t x) {
     int ok = 0;
     if (!qqbar_is_zero(b)) {
         qqbar_evaluate_fmpz_poly(a, r->num, x);
-        ok = sign_holds(r->op, qqbar_sgn_re(a) * qqbar_sgn_re(b));
+        ok = rset_sign_holds(r->op, qqbar_sgn_re(a) * qqbar_sgn_re(b));
     }
     qqbar_clear(a);
     qqbar_clear(b);
     return ok;
 }
 
-static int cmp_q(const void *a, const void *b) {
+int rset_cmp_q(const void *a, const void *b) {
     return qqbar_cmp_re((const qqbar_struct *)a, (const qqbar_struct *)b);
 }
 
-/* A rational strictly between a < b. */
-static void between(fmpq_t out, const qqbar_t a, const qqbar_t b) {
+/* A rational strictly rset_between a < b. */
+void rset_between(fmpq_t out, const qqbar_t a, const qqbar_t b) {
     arb_t ra, rb;
     arf_t u, l;
     arb_init(ra);
@@ -248,7 +237,8 @@ static int rel_cuts(const rel *r, qqbar_struct **cuts, int *n, tkd_err *e) {
         }
         _qqbar_vec_clear(rt, d);
     }
-    qsort(*cuts, (size_t)*n, sizeof **cuts, cmp_q);
+    if (*n > 1)
+        qsort(*cuts, (size_t)*n, sizeof **cuts, rset_cmp_q);
     return 0;
 }
 
@@ -287,7 +277,7 @@ static int rel_set(const rel *r, tkd_rset **out, tkd_err *e) {
             fmpz_add_ui(z, z, 1);
             fmpq_set_fmpz_frac(q, z, (fmpz_t){1});
         } else {
-            between(q, cuts + k - 1, cuts + k);
+            rset_between(q, cuts + k - 1, cuts + k);
         }
         in[2 * k] = (unsigned char)holds_q(r, q);
         if (k < n)
@@ -310,10 +300,12 @@ static int load_rat(const tkd_expr *d, const char *var, int max_degree, rel *r, 
     slong v = tkd_rf_var(&t, var);
     if (!fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(q), v, t.ctx) ||
         !fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(q), v, t.ctx))
-        rc = tkd_err_set(e, TKD_EMATH,
-                         "only inequalities between rational functions of %s with rational coefficients are supported "
-                         "(no other symbols, roots of %s, or functions such as sin, log; Abs is split into cases)",
-                         var, var);
+        rc = tkd_err_set(
+            e, TKD_EMATH,
+            "unsupported inequality in %s: supported are rational functions of %s, Abs, square roots "
+            "and even roots, exponentials, one logarithm of a linear argument, and linear or polynomial ones "
+            "with constant coefficients (pi); not trigonometric (periodic) ones or other symbols",
+            var, var);
     if (!rc) {
         fmpz_poly_init(r->num);
         fmpz_poly_init(r->den);
@@ -350,7 +342,7 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
     if (!rc && deg == 1 && qqbar_is_zero(a))
         deg = 0;
     if (!rc && deg <= 0) {
-        rc = tkd_rset_all(sign_holds(op, qqbar_sgn_re(b)), out);
+        rc = tkd_rset_all(rset_sign_holds(op, qqbar_sgn_re(b)), out);
     } else if (!rc) {
         /* a*(var - r) op 0 with r = -b/a */
         tkd_rset *s = rset_new(1);
@@ -360,9 +352,9 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
             qqbar_div(s->cut, b, a);
             qqbar_neg(s->cut, s->cut);
             int sa = qqbar_sgn_re(a);
-            s->in[0] = (unsigned char)sign_holds(op, -sa);
-            s->in[1] = (unsigned char)sign_holds(op, 0);
-            s->in[2] = (unsigned char)sign_holds(op, sa);
+            s->in[0] = (unsigned char)rset_sign_holds(op, -sa);
+            s->in[1] = (unsigned char)rset_sign_holds(op, 0);
+            s->in[2] = (unsigned char)rset_sign_holds(op, sa);
             rset_minimise(s);
             *out = s;
         }
@@ -373,397 +365,68 @@ static int linear_set(const tkd_expr *d, const char *var, int op, tkd_rset **out
     return rc ? TKD_EMATH : 0;
 }
 
-/* ---- relations with square roots (and other even roots) ----
- * The line is cut at a superset of the points where the relation's sides
- * can change sign: the real roots of polynomials in var obtained from the
- * numerator, the denominator and every radicand by eliminating the radicals
- * with resultants (g = u^(1/q) satisfies den(u) g^q - num(u) = 0). Between
- * two cuts the difference is continuous, defined or not throughout, and
- * nonzero, so one exact evaluation (qqbar) at a rational point decides the
- * piece; each cut is evaluated exactly too, so extraneous roots of the
- * squaring never enter the answer. */
-#define RSET_ALG_DEGREE_MAX 48 /* degree in var after eliminating the radicals */
-#define RSET_ALG_STEPS 12      /* resultants taken for one polynomial */
-#define RSET_ALG_GENS_MAX 6    /* distinct radicals in one relation */
-
-/* x at var = pt over the real algebraic numbers: 1 defined (value in out), 0
- * undefined there (1/0, an even root of a negative), -1 unsupported. */
-static int eval_alg(qqbar_t out, const tkd_expr *x, const char *var, const qqbar_t pt) {
-    switch (x->kind) {
-    case TKD_EX_NUM:
-    case TKD_EX_DEC: qqbar_set_fmpq(out, x->q); return 1;
-    case TKD_EX_SYM:
-        if (strcmp(x->name, var))
-            return -1;
-        qqbar_set(out, pt);
-        return 1;
-    case TKD_EX_ADD:
-    case TKD_EX_MUL: {
-        qqbar_t t;
-        qqbar_init(t);
-        int r = eval_alg(out, x->args[0], var, pt);
-        for (size_t i = 1; i < x->n && r == 1; i++) {
-            r = eval_alg(t, x->args[i], var, pt);
-            if (r == 1 && x->kind == TKD_EX_ADD)
-                qqbar_add(out, out, t);
-            else if (r == 1)
-                qqbar_mul(out, out, t);
-        }
-        qqbar_clear(t);
-        return r;
-    }
-    case TKD_EX_POW: {
-        const tkd_expr *ex = x->args[1];
-        if (ex->kind != TKD_EX_NUM || fmpz_bits(fmpq_numref(ex->q)) > 16 || fmpz_bits(fmpq_denref(ex->q)) > 8)
-            return -1;
-        slong p = fmpz_get_si(fmpq_numref(ex->q));
-        ulong q = fmpz_get_ui(fmpq_denref(ex->q));
-        if (q > 1 && q % 2)
-            return -1; /* odd roots of negatives: SymPy's principal root is not real */
-        int r = eval_alg(out, x->args[0], var, pt);
-        if (r != 1)
-            return r;
-        if (p < 0 && qqbar_is_zero(out))
-            return 0;
-        if (q > 1) {
-            if (qqbar_sgn_re(out) < 0)
-                return 0;
-            qqbar_root_ui(out, out, q);
-        }
-        qqbar_pow_si(out, out, p);
-        return 1;
-    }
-    case TKD_EX_FUNC:
-        if (x->op != TKD_FN_ABS || x->n != 1)
-            return -1;
-        {
-            int r = eval_alg(out, x->args[0], var, pt);
-            if (r == 1)
-                qqbar_abs(out, out);
-            return r;
-        }
-    default: return -1;
-    }
-}
-
-/* The same at prec bits with Arb: 1 defined (value in out), 0 undefined,
- * -1 unsupported, 2 not decided at this precision (a ball touching 0 where
- * the domain or a division needs its sign). */
-static int eval_arb(arb_t out, const tkd_expr *x, const char *var, const arb_t pt, slong prec) {
-    switch (x->kind) {
-    case TKD_EX_NUM:
-    case TKD_EX_DEC: arb_set_fmpq(out, x->q, prec); return 1;
-    case TKD_EX_SYM:
-        if (strcmp(x->name, var))
-            return -1;
-        arb_set(out, pt);
-        return 1;
-    case TKD_EX_ADD:
-    case TKD_EX_MUL: {
-        arb_t t;
-        arb_init(t);
-        int r = eval_arb(out, x->args[0], var, pt, prec);
-        for (size_t i = 1; i < x->n && (r == 1 || r == 2); i++) {
-            int r2 = eval_arb(t, x->args[i], var, pt, prec);
-            if (r2 == 0 || r2 == -1) {
-                r = r2;
-                break;
-            }
-            r = r == 2 || r2 == 2 ? 2 : 1;
-            if (x->kind == TKD_EX_ADD)
-                arb_add(out, out, t, prec);
-            else
-                arb_mul(out, out, t, prec);
-        }
-        arb_clear(t);
-        return r;
-    }
-    case TKD_EX_POW: {
-        const tkd_expr *ex = x->args[1];
-        if (ex->kind != TKD_EX_NUM || fmpz_bits(fmpq_numref(ex->q)) > 16 || fmpz_bits(fmpq_denref(ex->q)) > 8)
-            return -1;
-        slong p = fmpz_get_si(fmpq_numref(ex->q));
-        ulong q = fmpz_get_ui(fmpq_denref(ex->q));
-        if (q > 1 && q % 2)
-            return -1;
-        int r = eval_arb(out, x->args[0], var, pt, prec);
-        if (r != 1)
-            return r;
-        if (p < 0 && arb_contains_zero(out))
-            return 2;
-        if (q > 1) {
-            if (arb_is_negative(out))
-                return 0;
-            if (!arb_is_nonnegative(out))
-                return 2;
-            arb_root_ui(out, out, q, prec);
-        }
-        if (p < 0) {
-            arb_inv(out, out, prec);
-            p = -p;
-        }
-        arb_pow_ui(out, out, (ulong)p, prec);
-        return 1;
-    }
-    case TKD_EX_FUNC:
-        if (x->op != TKD_FN_ABS || x->n != 1)
-            return -1;
-        {
-            int r = eval_arb(out, x->args[0], var, pt, prec);
-            if (r == 1)
-                arb_abs(out, out);
-            return r;
-        }
-    default: return -1;
-    }
-}
-
-/* Does the relation hold at pt? Arb first (a ball away from 0 is a proof),
- * exact qqbar only when the numerics cannot tell: 1 yes, 0 no, -1 unsupported. */
-static int holds_alg(const tkd_expr *p, const char *var, int op, const qqbar_t pt) {
-    arb_t a, v;
-    arb_init(a);
-    arb_init(v);
-    int res = 2;
-    for (slong prec = 128; prec <= 512 && res == 2; prec *= 2) {
-        qqbar_get_arb(a, pt, prec);
-        int r = eval_arb(v, p, var, a, prec);
-        if (r == -1 || r == 0)
-            res = r == 0 ? 0 : -1;
-        else if (r == 1 && !arb_contains_zero(v))
-            res = sign_holds(op, arb_is_positive(v) ? 1 : -1);
-    }
-    arb_clear(a);
-    arb_clear(v);
-    if (res != 2)
-        return res;
-    qqbar_t val;
-    qqbar_init(val);
-    int r = eval_alg(val, p, var, pt);
-    res = r < 0 ? -1 : r == 1 && sign_holds(op, qqbar_sgn_re(val));
-    qqbar_clear(val);
-    return res;
-}
-
-/* Bases of negative powers in x (their zeros are where x is undefined). */
-static int neg_bases(const tkd_expr *x, const tkd_expr **out, int n, int max) {
-    if (x->kind == TKD_EX_POW && x->args[1]->kind == TKD_EX_NUM && fmpq_sgn(x->args[1]->q) < 0 && n < max)
-        out[n++] = x->args[0];
-    for (size_t i = 0; i < x->n; i++)
-        n = neg_bases(x->args[i], out, n, max);
-    return n;
-}
-
-/* Eliminate every radical generator from P (in place): 0, or TKD_EMATH. */
-static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
-    fmpz_mpoly_t D, R;
-    fmpz_mpoly_init(D, t->ctx);
-    fmpz_mpoly_init(R, t->ctx);
-    int rc = 0;
-    for (int step = 0; !rc; step++) {
-        slong j = -1;
-        for (slong i = 0; i < (slong)t->n && j < 0; i++)
-            if (i != v && fmpz_mpoly_degree_si(P, i, t->ctx) > 0)
-                j = i;
-        if (j < 0)
-            break;
-        /* the resultant's degree is at most deg(P) * q: refuse before computing a huge one */
-        if (step == RSET_ALG_STEPS || !t->radq[j] ||
-            fmpz_mpoly_total_degree_si(P, t->ctx) * (slong)t->radq[j] >
-                RSET_ALG_DEGREE_MAX * (fmpz_mpoly_total_degree_si(fmpz_mpoly_q_numref(t->rad + j), t->ctx) + 1)) {
-            rc = TKD_EMATH;
-            break;
-        }
-        fmpz_mpoly_gen(D, j, t->ctx);
-        fmpz_mpoly_pow_ui(D, D, t->radq[j], t->ctx);
-        fmpz_mpoly_mul(D, D, fmpz_mpoly_q_denref(t->rad + j), t->ctx);
-        fmpz_mpoly_sub(D, D, fmpz_mpoly_q_numref(t->rad + j), t->ctx);
-        if (!fmpz_mpoly_resultant(R, P, D, j, t->ctx) || fmpz_mpoly_is_zero(R, t->ctx) ||
-            fmpz_mpoly_total_degree_si(R, t->ctx) > RSET_ALG_DEGREE_MAX) {
-            rc = TKD_EMATH;
-            break;
-        }
-        fmpz_mpoly_swap(P, R, t->ctx);
-    }
-    fmpz_mpoly_clear(D, t->ctx);
-    fmpz_mpoly_clear(R, t->ctx);
-    return rc;
-}
-
-/* Add the distinct real roots of p to cuts[0..*n) (capacity cap). */
-static int add_roots(qqbar_struct **cuts, int *n, int *cap, const fmpz_poly_t p) {
-    slong d = fmpz_poly_degree(p);
-    if (d <= 0)
-        return 0;
-    qqbar_ptr rt = _qqbar_vec_init(d);
-    qqbar_roots_fmpz_poly(rt, p, 0);
-    int rc = 0;
-    for (slong i = 0; i < d && !rc; i++) {
-        if (!qqbar_is_real(rt + i))
-            continue;
-        int dup = 0;
-        for (int k = 0; k < *n && !dup; k++)
-            dup = qqbar_equal(*cuts + k, rt + i);
-        if (dup)
-            continue;
-        if (*n == *cap) {
-            int nc = *cap ? 2 * *cap : 16;
-            qqbar_struct *c = realloc(*cuts, sizeof(qqbar_struct) * (size_t)nc);
-            if (!c) {
-                rc = TKD_ENOMEM;
-                break;
-            }
-            *cuts = c;
-            *cap = nc;
-        }
-        qqbar_init(*cuts + *n);
-        qqbar_set(*cuts + (*n)++, rt + i);
-    }
-    _qqbar_vec_clear(rt, d);
-    return rc;
-}
-
-static int alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd_err *e) {
+/* A polynomial whose constant coefficients are rational multiples of one
+ * real constant (pi*r**2 < 60*pi): divided by its leading coefficient (whose
+ * sign Calcium decides) it has rational coefficients. */
+static int scaled_set(const tkd_expr *d, const char *var, int op, int max_degree, tkd_rset **out, tkd_err *e) {
+    tkd_expr **c = NULL;
+    slong deg = -1;
     tkd_err e2 = {0};
-    tkd_expr *p = trat_prep(d, &e2);
-    if (!p)
+    if (tkd_expr_poly_coeffs(d, var, &c, &deg, &e2))
         return TKD_EMATH;
-    tkd_rf t;
-    if (tkd_rf_init(&t, (const tkd_expr *const *)&p, 1, &var, 1, &e2)) {
-        tkd_expr_free(p);
-        return TKD_EMATH;
-    }
-    slong v = tkd_rf_var(&t, var);
-    int rc = t.n > RSET_ALG_GENS_MAX + 1 ? TKD_EMATH : 0;
-    /* only var and even radicals, none of a negative constant (I) */
-    for (slong i = 0; i < (slong)t.n && !rc; i++) {
-        if (i == v)
-            continue;
-        if (!t.radq[i] || t.radq[i] % 2)
-            rc = TKD_EMATH;
-        else if (fmpz_mpoly_q_is_fmpq(t.rad + i, t.ctx) && fmpz_sgn(fmpz_mpoly_q_numref(t.rad + i)->coeffs) < 0)
-            rc = TKD_EMATH;
-    }
-    fmpz_mpoly_q_t q;
-    fmpz_mpoly_q_init(q, t.ctx);
-    if (!rc && tkd_rf_conv(&t, q, p, &e2))
+    int rc = deg < 1 || deg > max_degree ? TKD_EMATH : 0;
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    ca_t lead, v, zero;
+    ca_init(lead, ctx);
+    ca_init(v, ctx);
+    ca_init(zero, ctx);
+    rel r;
+    fmpq_poly_t q;
+    fmpq_poly_init(q);
+    if (!rc && (tkd_expr_has_sym(c[deg], NULL) || tkd_expr_to_ca(lead, c[deg], ctx, &e2)))
         rc = TKD_EMATH;
-    /* the polynomials whose zeros may be sign changes or domain ends */
-    enum { NB = 16 };
-    const tkd_expr *bases[NB];
-    int nb = rc ? 0 : neg_bases(p, bases, 0, NB);
-    qqbar_struct *cuts = NULL;
-    int n = 0, cap = 0;
-    fmpz_mpoly_t P;
-    fmpz_mpoly_init(P, t.ctx);
-    fmpz_poly_t up;
-    fmpz_poly_init(up);
-    fmpz_mpoly_q_t b;
-    fmpz_mpoly_q_init(b, t.ctx);
-    int np = 2 + 2 * (int)t.n + nb;
-    for (int k = 0; k < np && !rc; k++) {
-        if (k == 0)
-            fmpz_mpoly_set(P, fmpz_mpoly_q_numref(q), t.ctx);
-        else if (k == 1)
-            fmpz_mpoly_set(P, fmpz_mpoly_q_denref(q), t.ctx);
-        else if (k < 2 + 2 * (int)t.n) {
-            int i = (k - 2) / 2;
-            if (i == v || !t.radq[i])
-                continue;
-            fmpz_mpoly_set(P, k % 2 ? fmpz_mpoly_q_denref(t.rad + i) : fmpz_mpoly_q_numref(t.rad + i), t.ctx);
-        } else {
-            if (tkd_rf_conv(&t, b, bases[k - 2 - 2 * (int)t.n], &e2)) {
-                rc = TKD_EMATH;
-                break;
-            }
-            fmpz_mpoly_set(P, fmpz_mpoly_q_numref(b), t.ctx);
-        }
-        if ((rc = eliminate(&t, v, P)))
-            break;
-        if (fmpz_mpoly_is_zero(P, t.ctx))
-            continue;
-        if (!fmpz_mpoly_is_fmpz_poly(P, v, t.ctx)) {
+    int sl = 0;
+    if (!rc)
+        sl = ca_check_gt(lead, zero, ctx) == T_TRUE ? 1 : ca_check_lt(lead, zero, ctx) == T_TRUE ? -1 : 0;
+    if (!sl)
+        rc = TKD_EMATH;
+    fmpq_t k;
+    fmpq_init(k);
+    for (slong i = 0; i <= deg && !rc; i++) {
+        if (tkd_expr_has_sym(c[i], NULL) || tkd_expr_to_ca(v, c[i], ctx, &e2)) {
             rc = TKD_EMATH;
             break;
         }
-        fmpz_mpoly_get_fmpz_poly(up, P, v, t.ctx);
-        if (fmpz_poly_degree(up) > RSET_ALG_DEGREE_MAX)
+        ca_div(v, v, lead, ctx);
+        if (!ca_get_fmpq(k, v, ctx))
             rc = TKD_EMATH;
         else
-            rc = add_roots(&cuts, &n, &cap, up);
+            fmpq_poly_set_coeff_fmpq(q, i, k);
     }
-    fmpz_mpoly_q_clear(b, t.ctx);
-    fmpz_poly_clear(up);
-    fmpz_mpoly_clear(P, t.ctx);
-    fmpz_mpoly_q_clear(q, t.ctx);
-    tkd_rf_clear(&t);
-    tkd_rset *s = NULL;
+    fmpq_clear(k);
+    tkd_expr_vec_free(c, (size_t)deg + 1);
     if (!rc) {
-        qsort(cuts, (size_t)n, sizeof *cuts, cmp_q);
-        s = calloc(1, sizeof *s);
-        unsigned char *in = calloc((size_t)(2 * n + 1), 1);
-        if (!s || !in) {
-            free(s);
-            free(in);
-            s = NULL;
-            rc = TKD_ENOMEM;
-        } else {
-            s->n = n;
-            s->cut = cuts;
-            s->in = in;
-            cuts = NULL;
-        }
+        fmpz_poly_init(r.num);
+        fmpz_poly_init(r.den);
+        fmpq_poly_get_numerator(r.num, q);
+        fmpz_poly_one(r.den);
+        r.op = sl > 0           ? op
+               : op == TKD_R_LT ? TKD_R_GT
+               : op == TKD_R_LE ? TKD_R_GE
+               : op == TKD_R_GT ? TKD_R_LT
+               : op == TKD_R_GE ? TKD_R_LE
+                                : op;
+        rc = rel_set(&r, out, e);
+        fmpz_poly_clear(r.num);
+        fmpz_poly_clear(r.den);
     }
-    qqbar_t pt, val;
-    qqbar_init(pt);
-    qqbar_init(val);
-    fmpq_t fq;
-    fmpq_init(fq);
-    fmpz_t z;
-    fmpz_init(z);
-    for (int k = 0; s && !rc && k <= s->n; k++) {
-        if (s->n == 0) {
-            fmpq_zero(fq);
-        } else if (k == 0) {
-            qqbar_floor(z, s->cut + 0);
-            fmpz_sub_ui(z, z, 1);
-            fmpq_set_fmpz_frac(fq, z, (fmpz_t){1});
-        } else if (k == s->n) {
-            qqbar_ceil(z, s->cut + s->n - 1);
-            fmpz_add_ui(z, z, 1);
-            fmpq_set_fmpz_frac(fq, z, (fmpz_t){1});
-        } else {
-            between(fq, s->cut + k - 1, s->cut + k);
-        }
-        for (int at_cut = 0; at_cut < 2 && !rc; at_cut++) {
-            if (at_cut && k == s->n)
-                break;
-            if (at_cut)
-                qqbar_set(pt, s->cut + k);
-            else
-                qqbar_set_fmpq(pt, fq);
-            int r = holds_alg(p, var, op, pt);
-            if (r < 0)
-                rc = TKD_EMATH;
-            else
-                s->in[2 * k + at_cut] = (unsigned char)r;
-        }
-    }
-    fmpz_clear(z);
-    fmpq_clear(fq);
-    qqbar_clear(pt);
-    qqbar_clear(val);
-    for (int k = 0; k < n && cuts; k++)
-        qqbar_clear(cuts + k);
-    free(cuts);
-    tkd_expr_free(p);
-    if (rc) {
-        tkd_rset_free(s);
-        return rc == TKD_ENOMEM ? tkd_err_set(e, TKD_ENOMEM, "out of memory") : TKD_EMATH;
-    }
-    rset_minimise(s);
-    *out = s;
-    return 0;
+    fmpq_poly_clear(q);
+    ca_clear(lead, ctx);
+    ca_clear(v, ctx);
+    ca_clear(zero, ctx);
+    ca_ctx_clear(ctx);
+    return rc;
 }
 
 /* A copy of x with every subtree equal to from replaced by a copy of to. */
@@ -815,8 +478,8 @@ static int solve_abs(const tkd_expr *d, const tkd_expr *a, int op, const char *v
         rc = solve_rel(dp, zero, op, var, max_degree, depth + 1, &rp, e);
     if (!rc)
         rc = solve_rel(dm, zero, op, var, max_degree, depth + 1, &rm, e);
-    if (!rc && (tkd_rset_combine(sp, rp, 1, &ip) || tkd_rset_combine(sm, rm, 1, &im) ||
-                tkd_rset_combine(ip, im, 0, out)))
+    if (!rc &&
+        (tkd_rset_combine(sp, rp, 1, &ip) || tkd_rset_combine(sm, rm, 1, &im) || tkd_rset_combine(ip, im, 0, out)))
         rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
     tkd_rset_free(sp);
     tkd_rset_free(sm);
@@ -911,7 +574,8 @@ static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const cha
                 }
             }
             tkd_expr_free(zero);
-        } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !alg_set(d, var, op, out, e))) {
+        } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !scaled_set(d, var, op, max_degree, out, e) ||
+                                       !rset_alg_set(d, var, op, out, e))) {
             rc = 0;
             if (e) {
                 e->code = 0;
@@ -1126,4 +790,43 @@ int tkd_rset_print(const tkd_rset *s, const char *var, tkd_buf *b, tkd_err *e) {
     int rc = var ? print_rel(s, p, n, var, b, e) : print_set(s, p, n, b, e);
     free(p);
     return rc;
+}
+
+int tkd_rset_pieces(const tkd_rset *s, tkd_rset_piece **out, int *n, tkd_err *e) {
+    *out = NULL;
+    *n = 0;
+    piece *p = malloc(sizeof(piece) * (size_t)(2 * s->n + 1));
+    if (!p)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int np = pieces(s, p), rc = 0;
+    tkd_rset_piece *v = np ? calloc((size_t)np, sizeof *v) : NULL;
+    if (np && !v)
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    for (int i = 0; i < np && !rc; i++) {
+        int lo = p[i].lo, hi = p[i].hi;
+        /* the cut at each end: lo's left end, hi's right end (-1 / s->n: infinite) */
+        int kl = lo % 2 ? lo / 2 : lo / 2 - 1, kh = hi % 2 ? hi / 2 : hi / 2;
+        v[i].lo_closed = lo % 2;
+        v[i].hi_closed = hi % 2;
+        if (kl >= 0 && !(v[i].lo = end_expr(s->cut + kl)))
+            rc = tkd_err_set(e, TKD_EMATH, "an end of the solution set cannot be written");
+        if (!rc && kh < s->n && !(v[i].hi = end_expr(s->cut + kh)))
+            rc = tkd_err_set(e, TKD_EMATH, "an end of the solution set cannot be written");
+    }
+    free(p);
+    if (rc) {
+        tkd_rset_pieces_free(v, np);
+        return rc;
+    }
+    *out = v;
+    *n = np;
+    return 0;
+}
+
+void tkd_rset_pieces_free(tkd_rset_piece *v, int n) {
+    for (int i = 0; i < n && v; i++) {
+        tkd_expr_free(v[i].lo);
+        tkd_expr_free(v[i].hi);
+    }
+    free(v);
 }
