@@ -100,8 +100,8 @@ static int lim_series(const tkd_expr *x, const tser_point *pt, int dir, int *kin
 
 /* The limit as an expression; dir: "+", "-" or "+-". *dne set (and an
  * error) when the two sides differ. */
-static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, const char *dir, tkd_expr **out, int *dne,
-                     tkd_err *e) {
+static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, const char *dir, tkd_expr **out,
+                     int *dne, tkd_err *e) {
     tser_point pt;
     *out = NULL;
     *dne = 0;
@@ -131,7 +131,7 @@ static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, 
     }
     if (pt.expr) {
         tser_point_clear(&pt);
-        return tkd_err_set(e, TKD_EMATH, "this limit at an irrational point is not supported here");
+        return tkd_err_set(e, TKD_EMATH, "unsupported: this limit at an irrational point");
     }
     int kind[2] = {0, 0};
     fmpq_t v[2];

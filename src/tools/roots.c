@@ -91,10 +91,11 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     if (d <= 0)
         return 0;
     if (d > ROOT_DEG_MAX)
-        return tkd_err_set(e, TKD_EMATH,
-                           "the equation has an irreducible factor of degree %ld; its roots have no closed form that "
-                           "can be written here",
-                           (long)d);
+        return tkd_err_set(
+            e, TKD_EMATH,
+            "unsupported: the equation has an irreducible factor of degree %ld; its roots have no closed form that "
+            "can be written here",
+            (long)d);
     if (fmpz_mpoly_is_fmpz_poly(f, v, t->ctx)) {
         fmpz_poly_t p;
         fmpz_poly_init(p);
@@ -122,7 +123,8 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     }
     if (d > 2)
         return tkd_err_set(e, TKD_EMATH,
-                           "a factor of degree %ld with symbolic coefficients has no general formula here", (long)d);
+                           "unsupported: a factor of degree %ld with symbolic coefficients has no general formula here",
+                           (long)d);
     /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
     fmpz_mpoly_t c[3], D, s;
     slong vv = v;
@@ -188,7 +190,10 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
 
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
-        return tkd_err_set(e, TKD_EMATH, "the equation is nested too deeply to solve here");
+        return tkd_err_set(e, TKD_EMATH, "unsupported: the equation is nested too deeply to solve here");
+    int rr = trad_roots(x, var, out, depth, e);
+    if (rr != TRAD_NOT_MINE)
+        return rr;
     tkd_rf t;
     fmpz_mpoly_q_t r;
     if (trat_from_ast(&t, x, &var, 1, &r, e))
@@ -309,7 +314,7 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     if (find_atom(p, var, &atom) || !atom) {
         tkd_expr_free(p);
         return tkd_err_set(e, TKD_EMATH,
-                           "solving this equation for %s is not supported (%s appears inside more than one function or "
+                           "unsupported: solving this equation for %s (%s appears inside more than one function or "
                            "power); try rewriting it as a polynomial equation",
                            var, var);
     }
@@ -342,14 +347,14 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     }
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
-                         "solving equations with %s inside this kind of function is not supported here (only exp, log, "
+                         "unsupported: solving equations with %s inside this kind of function (only exp, log, "
                          "sqrt, Abs and b**x are inverted)",
                          var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
         if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3) {
-            rc = tkd_err_set(e, TKD_EMATH,
-                             "solving for %s needs a sign condition on a symbolic value; not supported here", var);
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: solving for %s needs a sign condition on a symbolic value",
+                             var);
             break;
         }
         tkd_expr *targets[2] = {NULL, NULL};
@@ -428,8 +433,8 @@ void tlist_sort(tlist *l) {
     for (size_t i = 0; i < l->n; i++) {
         tkd_err e = {0};
         k[i].x = l->v[i];
-        k[i].numeric = !tkd_expr_has_sym(l->v[i], NULL) &&
-                       !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
+        k[i].numeric =
+            !tkd_expr_has_sym(l->v[i], NULL) && !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
         if (k[i].numeric && k[i].im > -1e-12 && k[i].im < 1e-12)
             k[i].im = 0;
     }

@@ -49,7 +49,7 @@ static int is_zero(const ser *s) {
 }
 
 static int unsupported(tkd_err *e, const char *what) {
-    return tkd_err_set(e, TKD_EMATH, "not supported: %s (only expansions with rational coefficients are computed here)",
+    return tkd_err_set(e, TKD_EMATH, "unsupported: %s (only expansions with rational coefficients are computed here)",
                        what);
 }
 

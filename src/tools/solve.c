@@ -346,7 +346,7 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
         if (!open_var) { /* depends on parameters only: a condition we do not track */
             tkd_expr_free(x);
             rc = tkd_err_set(e, TKD_EMATH,
-                             "the system has solutions only for special values of its parameters; not supported here");
+                             "unsupported: the system has solutions only for special values of its parameters");
             break;
         }
         cur[n++] = x;
@@ -488,7 +488,7 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
             goto done;
         }
     }
-    rc = tkd_err_set(e, TKD_EMATH, "this system is not supported (no equation could be solved for one variable)");
+    rc = tkd_err_set(e, TKD_EMATH, "unsupported: this system (no equation could be solved for one variable)");
 done:
     free_eqs(cur, n);
     return rc;

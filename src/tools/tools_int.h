@@ -170,6 +170,10 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* radical.c: x = 0 with var under radicals or inside Abs (candidates checked
+ * in x itself); TRAD_NOT_MINE when var sits anywhere else or nowhere such. */
+#define TRAD_NOT_MINE 1
+int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) __attribute__((format(printf, 4, 5)));
 
