@@ -6,7 +6,6 @@
 #ifndef TKD_TOOLS_INT_H
 #define TKD_TOOLS_INT_H
 
-
 #include <flint/fmpz.h>
 #include <flint/fmpz_mpoly.h>
 #include <flint/fmpz_vec.h>
@@ -175,7 +174,8 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
 #define TRAD_NOT_MINE 1
 int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
-int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) __attribute__((format(printf, 4, 5)));
+int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ---- power series with rational coefficients (series.c) ---- */
 #include <flint/fmpq_poly.h>
@@ -197,6 +197,16 @@ int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tk
 void tser_clear(ser *s);
 int tser_point_parse(const tkd_json *v, const char *var, tser_point *pt, tkd_err *e);
 void tser_point_clear(tser_point *pt);
+
+/* ---- limits by parts (limit.c): exact values, indeterminate powers ---- */
+enum { TLIM_FINITE = 0, TLIM_POS_INF = 1, TLIM_NEG_INF = 2 };
+typedef struct tlim {
+    int kind;    /* TLIM_* */
+    tkd_expr *v; /* the value when TLIM_FINITE (owned) */
+} tlim;
+/* The limit of x at pt from side +1 (t -> 0+; always at +-oo) or -1. */
+int tlim_side(const tkd_expr *x, const tser_point *pt, int side, tlim *out, tkd_err *e);
+void tlim_clear(tlim *l);
 
 /* ---- integer algorithms (ntalg.c) ---- */
 #include <flint/fmpz_factor.h>
