@@ -59,7 +59,7 @@ static int classify(const tkd_expr *x, const char *var) {
 
 /* Does candidate c solve x = 0 exactly? 1 yes, 0 no (also: x undefined
  * there, or c not real when real_only), negative: undecided (e set). */
-static int check(const tkd_expr *x, const char *var, const tkd_expr *c, int real_only, tkd_err *e) {
+int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_only, tkd_err *e) {
     ca_ctx_t ctx;
     ca_t v;
     tca_ctx_init(ctx);
@@ -110,7 +110,7 @@ static int keep_checked(const tkd_expr *x, const char *var, tlist *cand, int rea
             return tkd_err_set(e, TKD_EMATH,
                                "unsupported: a candidate root contains a parameter, so it cannot be checked against "
                                "the original equation");
-        int ok = check(x, var, cand->v[i], real_only, e);
+        int ok = tcheck_root(x, var, cand->v[i], real_only, e);
         if (ok < 0)
             return ok;
         if (ok) {

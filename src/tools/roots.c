@@ -191,7 +191,15 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
         return tkd_err_set(e, TKD_EMATH, "unsupported: the equation is nested too deeply to solve here");
+    tkd_expr *ub = tlog_unbase(x);
+    if (ub) {
+        int rc = troots(ub, var, out, depth, e);
+        tkd_expr_free(ub);
+        return rc;
+    }
     int rr = trad_roots(x, var, out, depth, e);
+    if (rr == TRAD_NOT_MINE)
+        rr = tlog_roots(x, var, out, depth, e);
     if (rr != TRAD_NOT_MINE)
         return rr;
     tkd_rf t;
@@ -386,8 +394,14 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
             /* keep the solutions of the original equation (squaring may add some) */
             for (size_t j = 0; !rc && j < sol.n; j++) {
                 tkd_expr *chk = tsubst(p, var, sol.v[j]);
-                int ok = chk && (tkd_expr_has_sym(chk, NULL) || tnum_check(chk, 0) == T_TRUE);
+                truth_t z = chk && !tkd_expr_has_sym(chk, NULL) ? tnum_check(chk, 0) : T_UNKNOWN;
                 tkd_expr_free(chk);
+                /* exp, log and b**u are inverted exactly: an undecided check keeps the root (2**x = 3) */
+                int ok = z == T_TRUE || (z == T_UNKNOWN && kind >= 2 && kind <= 4);
+                if (z == T_UNKNOWN && !ok) {
+                    rc = tkd_err_set(e, TKD_EMATH, "unsupported: a candidate root could not be checked exactly");
+                    break;
+                }
                 if (ok) {
                     rc = tlist_add(out, sol.v[j], e);
                     sol.v[j] = NULL;

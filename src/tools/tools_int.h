@@ -173,6 +173,13 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
  * in x itself); TRAD_NOT_MINE when var sits anywhere else or nowhere such. */
 #define TRAD_NOT_MINE 1
 int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* Does c solve x = 0 exactly (principal branches; real_only: c must be real)?
+ * 1 yes, 0 no (x undefined at c counts as no), negative: undecided, e says so. */
+int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_only, tkd_err *e);
+/* logeq.c: x with log(u, b) written log(u)/log(b) (NULL when x has none); x = 0
+ * with var only inside two or more logarithms (TRAD_NOT_MINE otherwise). */
+tkd_expr *tlog_unbase(const tkd_expr *x);
+int tlog_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
     __attribute__((format(printf, 4, 5)));
