@@ -180,6 +180,9 @@ int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_
  * with var only inside two or more logarithms (TRAD_NOT_MINE otherwise). */
 tkd_expr *tlog_unbase(const tkd_expr *x);
 int tlog_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* expeq.c: x = 0 with var only in exponents a*var + c of powers of one base,
+ * answered as SymPy's solve does (TRAD_NOT_MINE otherwise). */
+int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
     __attribute__((format(printf, 4, 5)));
