@@ -74,8 +74,8 @@ static void perfect_root(const fmpq_t b, fmpq_t r, slong *k) {
     fmpz_clear(t);
 }
 
-/* exponent u = a*var + c with a rational, c numeric? */
-static int linear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c) {
+/* u = a*var + c with a rational and c free of var? (c is set then) */
+int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c) {
     tkd_rf t;
     fmpz_mpoly_q_t r;
     tkd_err e = {0};
@@ -146,7 +146,7 @@ static void collect(estate *st, const tkd_expr *x) {
     a->node = x;
     st->n++;
     st->e_base = ebase;
-    if (!linear(u, st->var, a->a, &a->c) || tkd_expr_has_sym(a->c, NULL)) {
+    if (!tlinear(u, st->var, a->a, &a->c) || tkd_expr_has_sym(a->c, NULL)) {
         st->bad = 1;
         return;
     }

@@ -337,12 +337,16 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     else
         rc = troots(y, W, &vals, depth + 1, e);
     tkd_expr *u = NULL;
-    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs */
+    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan */
     tkd_expr *pw = NULL;
     if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
         (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
+    } else if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
+               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN)) {
+        u = atom->args[0];
+        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : 8;
     } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
                !tkd_expr_has_sym(atom->args[1], NULL) && fmpz_is_one(fmpq_numref(atom->args[1]->q)) &&
                fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
@@ -358,11 +362,11 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
                          "unsupported: solving equations with %s inside this kind of function (only exp, log, "
-                         "sqrt, Abs and b**x are inverted)",
+                         "sqrt, Abs, sin, cos, tan and b**x are inverted)",
                          var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
-        if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3) {
+        if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3 && kind < 6) {
             rc = tkd_err_set(e, TKD_EMATH, "unsupported: solving for %s needs a sign condition on a symbolic value",
                              var);
             break;
@@ -385,21 +389,54 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
                 targets[0] = tkd_expr_copy(wv);
                 targets[1] = tkd_expr_neg(tkd_expr_copy(wv));
             }
+        } else if (kind == 6) { /* SymPy's choice: asin(w) and pi - asin(w) */
+            targets[0] = tkd_expr_fn1(TKD_FN_ASIN, tkd_expr_copy(wv));
+            targets[1] = tkd_expr_sub(tkd_expr_const(TKD_C_PI), tkd_expr_fn1(TKD_FN_ASIN, tkd_expr_copy(wv)));
+        } else if (kind == 7) { /* acos(w) and 2*pi - acos(w) */
+            targets[0] = tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv));
+            targets[1] = tkd_expr_sub(tkd_expr_mul2(tkd_expr_int(2), tkd_expr_const(TKD_C_PI)),
+                                      tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv)));
+        } else if (kind == 8) {
+            targets[0] = tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_copy(wv));
+        }
+        for (int k = 0; k < 2 && kind >= 6; k++) { /* asin(1/2) -> pi/6, so equal targets are one */
+            tkd_expr *sv = NULL;
+            tkd_err e2 = {0};
+            if (targets[k] && !tkd_expr_simplify(targets[k], &sv, &e2) && sv) {
+                tkd_expr_free(targets[k]);
+                targets[k] = sv;
+            }
         }
         for (int k = 0; k < 2 && !rc; k++) {
             if (!targets[k])
                 continue;
+            tlist sol = {0};
+            fmpq_t a;
+            tkd_expr *c = NULL;
+            fmpq_init(a);
+            if (kind >= 6 && tlinear(u, var, a, &c)) { /* x = (target - c)/a, kept as asin(1/3) */
+                fmpq_inv(a, a);
+                tkd_expr *xv = tkd_expr_mul2(tkd_expr_fmpq(a), tkd_expr_sub(tkd_expr_copy(targets[k]), c)), *sv = NULL;
+                tkd_err e2 = {0};
+                if (xv && !tkd_expr_simplify(xv, &sv, &e2) && sv) {
+                    tkd_expr_free(xv);
+                    xv = sv;
+                }
+                rc = tlist_add(&sol, xv, e);
+            }
+            fmpq_clear(a);
             tkd_expr *eq = tkd_expr_sub(tkd_expr_copy(u), targets[k]);
             targets[k] = NULL;
-            tlist sol = {0};
-            rc = eq ? troots(eq, var, &sol, depth + 1, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            if (!rc && !sol.n)
+                rc = eq ? troots(eq, var, &sol, depth + 1, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
             /* keep the solutions of the original equation (squaring may add some) */
             for (size_t j = 0; !rc && j < sol.n; j++) {
                 tkd_expr *chk = tsubst(p, var, sol.v[j]);
                 truth_t z = chk && !tkd_expr_has_sym(chk, NULL) ? tnum_check(chk, 0) : T_UNKNOWN;
                 tkd_expr_free(chk);
-                /* exp, log and b**u are inverted exactly: an undecided check keeps the root (2**x = 3) */
-                int ok = z == T_TRUE || (z == T_UNKNOWN && kind >= 2 && kind <= 4);
+                /* exp, log, b**u and the trig functions are inverted exactly: an undecided check keeps
+                 * the root (2**x = 3, sin(x) = 1/3) */
+                int ok = z == T_TRUE || (z == T_UNKNOWN && kind >= 2 && kind != 5);
                 if (z == T_UNKNOWN && !ok) {
                     rc = tkd_err_set(e, TKD_EMATH, "unsupported: a candidate root could not be checked exactly");
                     break;
