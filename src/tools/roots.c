@@ -114,7 +114,13 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
             for (slong i = 0; i < d && !rc; i++) {
                 tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
-                rc = x ? tlist_add(out, x, e) : e->code;
+                rc = x ? tlist_add(out, x, e)
+                     : e->code == TKD_EMATH
+                         ? tkd_err_set(e, TKD_EMATH,
+                                       "unsupported: the roots of an irreducible factor of degree %ld have no radical "
+                                       "formula that can be written here",
+                                       (long)d)
+                         : e->code;
             }
             _qqbar_vec_clear(r, d);
         }
@@ -213,7 +219,7 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     if (fmpz_mpoly_is_zero(N, t.ctx)) {
         rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
     } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > SOLVE_DEG_MAX) {
-        rc = tkd_err_set(e, TKD_ELIMIT, "the equation has degree %ld in %s; at most %d is solved here",
+        rc = tkd_err_set(e, TKD_ELIMIT, "unsupported: the equation has degree %ld in %s; at most %d is solved here",
                          (long)fmpz_mpoly_degree_si(N, v, t.ctx), var, SOLVE_DEG_MAX);
     } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > 0 || tkd_rf_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
@@ -236,7 +242,7 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
             fmpz_poly_factor_clear(pf);
             fmpz_poly_clear(p);
         } else if (!fmpz_mpoly_factor(f, N, t.ctx))
-            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: the equation could not be factored");
         int *used = calloc(t.n ? t.n : 1, sizeof *used);
         for (slong i = 0; !rc && i < f->num; i++) {
             /* a factor with var inside a function is inverted on its own */

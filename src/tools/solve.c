@@ -297,7 +297,7 @@ static int nl_record(tkd_arena *ta, nl *s, tkd_expr **val_in, tkd_err *e) {
             if (z == T_FALSE)
                 goto out;
             if (z == T_UNKNOWN) {
-                rc = tkd_err_set(e, TKD_EMATH, "a candidate solution could not be checked exactly");
+                rc = tkd_err_set(e, TKD_EMATH, "unsupported: a candidate solution could not be checked exactly");
                 goto out;
             }
         }
@@ -315,7 +315,7 @@ out:
 /* eqs (owned by the caller), val[j] NULL for unknowns still open. */
 static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth, tkd_err *e) {
     if (++s->steps > NL_STEPS_MAX || depth > 12)
-        return tkd_err_set(e, TKD_ELIMIT, "the system needs too many steps to solve here");
+        return tkd_err_set(e, TKD_ELIMIT, "unsupported: the system needs too many steps to solve here");
     /* normalize; drop 0 = 0; a nonzero constant means no solution */
     tkd_expr *cur[16];
     size_t n = 0;
@@ -340,7 +340,7 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
                 continue;
             if (z == T_FALSE)
                 goto done; /* no solution on this branch */
-            rc = tkd_err_set(e, TKD_EMATH, "could not decide whether a value is zero");
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: could not decide whether a value is zero");
             break;
         }
         if (!open_var) { /* depends on parameters only: a condition we do not track */
