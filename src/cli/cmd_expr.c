@@ -9,10 +9,14 @@
  *   tkd expr diff EXPR VAR       derivative
  *   tkd expr coeffs EXPR VAR     coefficients, constant term first
  *   tkd expr subs EXPR VAR VALUE substitute
+ *   tkd expr from-latex FILE|-   the grader's LaTeX reader in batch: one LaTeX
+ *                                text per line in, its SymPy text (or
+ *                                "error: ...") per line out
  * Output goes to stdout; errors print "error: ..." on stderr, exit 1 (2 for usage).
  */
 #include "cli.h"
 #include "tkd/expr.h"
+#include "tkd/grade.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,10 +118,47 @@ static int roots(tkd_buf *b, const tkd_expr *x, const char *var, tkd_err *e) {
     return rc;
 }
 
+/* One LaTeX text per line -> one SymPy-syntax line (or "error: ...") per line,
+ * in one process: the toolkit coverage corpus converts thousands of formulas. */
+static int from_latex(const char *path) {
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "tkd: error: cannot open %s\n", path);
+        return TKD_EXIT_FAIL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    tkd_buf b;
+    tkd_buf_init(&b);
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        tkd_err e = {0};
+        tkd_expr *x = NULL;
+        tkd_buf_reset(&b);
+        int rc = tkd_grade_parse_latex_expr(line, &x, &e);
+        if (!rc)
+            rc = tkd_expr_print(&b, x);
+        tkd_expr_free(x);
+        if (rc)
+            printf("error: %s\n", e.msg[0] ? e.msg : "cannot print");
+        else
+            printf("%.*s\n", (int)b.len, b.data ? b.data : "");
+    }
+    tkd_buf_free(&b);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
 int tkd_cmd_expr(int argc, char **argv) {
     if (argc < 2)
         return usage();
     const char *sub = argv[0], *src = argv[1];
+    if (!strcmp(sub, "from-latex"))
+        return argc == 2 ? from_latex(src) : usage();
     tkd_err e = {0};
     tkd_expr *x = NULL;
     int rc = tkd_expr_parse_str(src, &x, &e);

@@ -44,7 +44,8 @@ static const usage_entry usages[] = {
     {"expr", "usage: tkd expr print|latex|eval|expand|cancel|factor|simplify|iszero EXPR\n"
              "       tkd expr diff|coeffs|roots EXPR VAR\n"
              "       tkd expr subs EXPR VAR VALUE\n"
-             "       tkd expr n EXPR [DIGITS]\n"},
+             "       tkd expr n EXPR [DIGITS]\n"
+             "       tkd expr from-latex FILE|-   (one LaTeX text per line -> SymPy text per line)\n"},
     {"grade", "usage: tkd grade GOLD PRED [--timeout-ms N] [--reason]\n"
               "       tkd grade --jsonl IN.jsonl [--out OUT.jsonl] [--extract MODE] [--timeout-ms N]\n"
               "  IN lines: {\"gold\": ..., \"pred\": ...} or {\"gold\": ..., \"response\": ...}\n"

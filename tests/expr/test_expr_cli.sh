@@ -30,5 +30,14 @@ expect 2 "did you mean 2*x" print "2x"
 expect 1 "division by zero" simplify "1/0"
 expect 2 "usage" frobnicate "x"
 expect 2 "usage" print
+# from-latex: the grader's LaTeX reader in batch, one line in, one line out
+out=$(printf '%s\n' '\sqrt{x+3}=x-3' '|2x-1|<5' '\frac{' '\begin{pmatrix}1&2\\3&4\end{pmatrix}' | "$T" expr from-latex -)
+want=$(printf '%s\n' 'Eq(sqrt(x + 3), x - 3)' 'Abs(2*x - 1) < 5' 'error:' 'Matrix([[1, 2], [3, 4]])')
+if [ "$(printf '%s\n' "$out" | cut -c1-6 | sed -n 3p)" = "error:" ] &&
+   [ "$(printf '%s\n' "$out" | sed 3d)" = "$(printf '%s\n' "$want" | sed 3d)" ]; then
+    passes=$((passes + 1))
+else
+    fails=$((fails + 1)); echo "FAIL: tkd expr from-latex -> $out"
+fi
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

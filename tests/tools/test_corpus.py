@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""The toolkit coverage corpus against SymPy.
+
+Every call in tests/tools/corpus/*.jsonl (extracted from MATH/benchmark
+problems and solutions by tests/tools/corpus/gen_corpus.py, with SymPy's own
+answer stored next to it) runs through `tkd tool call --jsonl` (the worker
+pool, real limits, in one process) and tkd's answer is compared with SymPy's
+inside SymPy: solution lists as sets, expressions by exact equality, numeric
+agreement to 30 digits at random points, then simplify(a - b) == 0 (the
+comparators of tests/tools/test_oracle.py), intervals as sets.
+
+Each case is one of:
+  same       tkd answers and agrees with SymPy
+  refused    tkd answers a tool error ("unsupported", a clear message)
+  different  tkd answers something else than SymPy (a bug, always)
+  undecided  the comparison itself ran out of time (counted as not same)
+  no-sympy   SymPy timed out (2 s CPU) or failed: nothing to compare with
+Asserts: among the cases SymPy answers, tkd gives the same answer on >= 97%,
+and never a different one, except the cases listed in corpus/known_gaps.json
+(wrong or missing answers in areas other helpers own, each named with the
+reason; they count as not same in the rates).
+
+Run: TKD=build/bin/tkd /usr/bin/python3 tests/tools/test_corpus.py [-v] [TOOL|CLASS ...]
+  arguments (or CORPUS_FILTER, comma-separated) keep the cases whose tool or
+  class contains one of the strings; CORPUS_JOBS=N comparison processes (2);
+  CORPUS_REPORT=FILE writes every verdict as one JSON line.
+"""
+import collections
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import sympy as sp
+except ImportError:
+    print("SKIP: python3-sympy is not installed")
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+TKD = os.environ.get("TKD") or os.path.join(os.environ.get("TKD_BUILD_DIR", "build"), "bin", "tkd")
+sys.path.insert(0, HERE)
+sys.setrecursionlimit(10000)
+import test_oracle as O  # noqa: E402  (the reference calls and comparators)
+
+MIN_RATE = 0.97
+# answers whose printed form is not SymPy's printed answer (a Poly, an antiderivative
+# up to a constant, a series with O(), evaluate's value/decimal pair, a line)
+SLOW_ONLY = {"polynomial_representation", "integrate", "series_expansion", "evaluate", "compute_line_bisectors",
+             "convert_base", "compute_eigenvectors", "compute_nullspace", "solve_congruences"}
+CMP_LIMIT_S = 4.0  # CPU seconds for one comparison
+NS = dict(sp.__dict__)
+NS.update({"Point2D": sp.Point2D, "Point3D": sp.Point3D, "MutableDenseMatrix": sp.MutableDenseMatrix,
+           "ImmutableDenseMatrix": sp.ImmutableDenseMatrix})
+
+# ---- fast equality first: exact, then 30-digit numeric at random points, then SymPy's simplify
+
+
+class Timeout(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout()
+
+
+_slow_same = O.same
+
+
+def _num(v, prec=30):
+    c = complex(sp.N(v, prec))
+    return c
+
+
+def fast_same(a, b):
+    a, b = sp.sympify(a), sp.sympify(b)
+    if a == b:
+        return True
+    if not (isinstance(a, sp.Expr) and isinstance(b, sp.Expr)):
+        return _slow_same(a, b)
+    if a.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or b.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return _slow_same(a, b)
+    xs = sorted(a.free_symbols | b.free_symbols, key=str)
+    rnd = random.Random(12345)
+    try:
+        for _ in range(3 if xs else 1):
+            sub = {x: sp.Rational(rnd.randint(300, 2900), 1000) for x in xs}
+            d = _num((a - b).subs(sub), 40)
+            m = max(1.0, abs(_num(b.subs(sub), 40)))
+            if not (abs(d) <= 1e-25 * m):
+                return _slow_same(a, b)  # may still be equal (a branch): let simplify decide
+        return True
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return _slow_same(a, b)
+
+
+O.same = fast_same  # the comparators in test_oracle call same() through the module
+
+
+def load(filters):
+    cases = []
+    for fn in sorted(os.listdir(CORPUS)):
+        if not fn.endswith(".jsonl"):
+            continue
+        with open(os.path.join(CORPUS, fn)) as f:
+            for ln, line in enumerate(f, 1):
+                c = json.loads(line)
+                c["where"] = "%s:%d" % (fn, ln)
+                if filters and not any(s in c["tool"] or s in c["class"] for s in filters):
+                    continue
+                cases.append(c)
+    return cases
+
+
+def key(c):
+    return c["tool"] + " " + json.dumps(c["args"], sort_keys=True)
+
+
+def _init():
+    signal.signal(signal.SIGPROF, _alarm)
+    sys.setrecursionlimit(10000)
+
+
+def canon(v):
+    """Answer text with spaces dropped and lists ordered: equal canon means the
+    same printed answer (tkd and SymPy print the same syntax)."""
+    if isinstance(v, list):
+        return "[" + ",".join(sorted(canon(x) for x in v)) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(sorted(canon(k) + ":" + canon(x) for k, x in v.items())) + "}"
+    return str(v).replace(" ", "")
+
+
+def judge(item):
+    """(verdict, detail) for one case and tkd's answer line."""
+    c, ans = item
+    st = c.get("sympy", {})
+    try:
+        a = json.loads(ans)
+    except ValueError:
+        return "different", "tkd printed no JSON: %s" % ans[:200]
+    if "result" not in a:
+        if st.get("status") != "ok":
+            return "no-sympy", "both without an answer"
+        return "refused", str(a.get("message", ""))[:200]
+    if st.get("status") != "ok":
+        return "no-sympy", "SymPy %s" % st.get("status")
+    if "text" in st and c["tool"] not in SLOW_ONLY and canon(a["result"]) == canon(st["text"]):
+        return "same", "same text"
+    O.REAL = c.get("assume") == "real"
+    signal.setitimer(signal.ITIMER_PROF, CMP_LIMIT_S)
+    try:
+        ref = eval(st["srepr"], NS)
+        if c["tool"] in ("solve_equation", "find_roots", "find_critical_points") and isinstance(ref, dict):
+            ref = [ref]
+        ok = O.compare(c["tool"], c["args"], a["result"], ref, c.get("cmp"))
+        return ("same", "") if ok else ("different", "SymPy: %s" % (st["srepr"][:300],))
+    except Timeout:
+        return "undecided", "comparison over %g s" % CMP_LIMIT_S
+    except Exception as ex:
+        return "different", "comparison raised %r" % (ex,)
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def main():
+    verbose = "-v" in sys.argv
+    filters = [a for a in sys.argv[1:] if a != "-v"]
+    if os.environ.get("CORPUS_FILTER"):
+        filters += [s for s in os.environ["CORPUS_FILTER"].split(",") if s]
+    if not os.path.isdir(CORPUS):
+        print("SKIP: no corpus")
+        return 77
+    cases = load(filters)
+    if not cases:
+        print("no cases match %s" % filters if filters else "SKIP: the corpus is empty")
+        return 1 if filters else 77
+    known = {}
+    kp = os.path.join(CORPUS, "known_gaps.json")
+    if os.path.exists(kp):
+        with open(kp) as f:
+            known = {k["key"]: k for k in json.load(f)}
+    t0 = time.time()
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as t:
+        for c in cases:
+            t.write(json.dumps({"tool": c["tool"], "args": c["args"]}) + "\n")
+        path = t.name
+    out = subprocess.run([TKD, "tool", "call", "--jsonl", path, "--workers", "2"],
+                         capture_output=True, text=True, timeout=900)
+    os.unlink(path)
+    if out.returncode != 0:
+        print("tkd failed:", out.stderr)
+        return 1
+    answers = out.stdout.splitlines()
+    assert len(answers) == len(cases), (len(answers), len(cases))
+    t1 = time.time()
+    jobs = int(os.environ.get("CORPUS_JOBS", "2"))
+    items = list(zip(cases, answers))
+    if jobs > 1:
+        with mp.Pool(jobs, initializer=_init) as pool:
+            verdicts = pool.map(judge, items, chunksize=16)
+    else:
+        _init()
+        verdicts = [judge(it) for it in items]
+    t2 = time.time()
+
+    if os.environ.get("CORPUS_REPORT"):  # every verdict, for GAPS.md and debugging
+        with open(os.environ["CORPUS_REPORT"], "w") as f:
+            for c, ans, (v, why) in zip(cases, answers, verdicts):
+                f.write(json.dumps({"where": c["where"], "tool": c["tool"], "class": c["class"], "source": c["source"],
+                                    "args": c["args"], "verdict": v, "answer": ans[:400], "why": why[:400],
+                                    "key": key(c)}) + "\n")
+    rows = collections.defaultdict(collections.Counter)
+    classes = collections.defaultdict(collections.Counter)
+    bad, fixed_known = [], []
+    for c, ans, (v, why) in zip(cases, answers, verdicts):
+        k = key(c)
+        if k in known and v == "same":
+            fixed_known.append(c)
+        r = rows[c["tool"]]
+        r["cases"] += 1
+        r["answered"] += v != "no-sympy"
+        r[v] += 1
+        if k in known and v in ("different", "refused", "undecided"):
+            r["known"] += 1
+        classes[(c["tool"], c["class"])][v] += 1
+        if v == "different" and k not in known:
+            bad.append((c, ans, why))
+        if verbose and v != "same":
+            print("%-9s %s %s %s -> %s; %s" % (v, c["where"], c["tool"], json.dumps(c["args"]), ans[:200], why))
+    hdr = "%-32s %6s %8s %6s %7s %9s %9s %6s %7s" % ("tool", "cases", "answered", "same", "refused", "different",
+                                                    "undecided", "known", "rate")
+    print(hdr)
+    tot = collections.Counter()
+    for tool in sorted(rows):
+        r = rows[tool]
+        tot.update(r)
+        rate = r["same"] / r["answered"] if r["answered"] else 1.0
+        print("%-32s %6d %8d %6d %7d %9d %9d %6d %6.1f%%" % (tool, r["cases"], r["answered"], r["same"], r["refused"],
+                                                           r["different"], r["undecided"], r["known"], 100 * rate))
+    rate = tot["same"] / tot["answered"] if tot["answered"] else 1.0
+    print("%-32s %6d %8d %6d %7d %9d %9d %6d %6.1f%%" % ("total", tot["cases"], tot["answered"], tot["same"],
+                                                       tot["refused"], tot["different"], tot["undecided"],
+                                                       tot["known"], 100 * rate))
+    if verbose:
+        print()
+        for (tool, cl), r in sorted(classes.items()):
+            n = sum(r.values())
+            ans = n - r["no-sympy"]
+            print("  %-30s %-42s %5d cases %5d answered %5d same %4d refused %3d different" % (
+                tool, cl, n, ans, r["same"], r["refused"], r["different"]))
+    print("tkd %.1f s, comparisons %.1f s" % (t1 - t0, t2 - t1))
+    for c, ans, why in bad[:40]:
+        print("DIFFERENT %s %s %s -> %s; %s" % (c["where"], c["tool"], json.dumps(c["args"]), ans[:200], why))
+    if fixed_known:
+        print("note: %d cases listed in known_gaps.json now agree; remove them from the list" % len(fixed_known))
+    fail = False
+    if bad:
+        print("FAIL: %d different answers" % len(bad))
+        fail = True
+    if rate < MIN_RATE:
+        print("FAIL: same on %.1f%% of the cases SymPy answers (< %.0f%%)" % (100 * rate, 100 * MIN_RATE))
+        fail = True
+    return 1 if fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
