@@ -42,7 +42,7 @@ typedef struct estate {
 } estate;
 
 /* b = r**k with r > 1 not a perfect power (b > 0, b != 1). */
-static void perfect_root(const fmpq_t b, fmpq_t r, slong *k) {
+void tperfect_root(const fmpq_t b, fmpq_t r, slong *k) {
     fmpz_t p, q, rp, rq, t;
     fmpz_init(p);
     fmpz_init(q);
@@ -157,7 +157,7 @@ static void collect(estate *st, const tkd_expr *x) {
     fmpq_set(a->b, base->q);
     fmpq_t r;
     fmpq_init(r);
-    perfect_root(a->b, r, &a->k);
+    tperfect_root(a->b, r, &a->k);
     if (st->n == 1)
         fmpq_set(st->B, r);
     else if (!fmpq_equal(st->B, r))
@@ -195,7 +195,7 @@ static tkd_expr *x_of_y(const estate *st, const tkd_expr *yv, slong M, tkd_err *
         fmpq_init(r);
         fmpq_init(yq);
         fmpq_set(yq, yv->q);
-        perfect_root(yq, r, &k);
+        tperfect_root(yq, r, &k);
         fmpq_clear(yq);
         tkd_expr *out = NULL;
         if (fmpq_is_one(yv->q))

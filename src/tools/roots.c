@@ -363,6 +363,19 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
         kind = 4;
         if (tnum_check(atom->args[0], 1) != T_TRUE) {
             kind = 0;
+        } else if (atom->args[0]->kind == TKD_EX_NUM && !fmpq_is_one(atom->args[0]->q)) {
+            /* SymPy solves 4**f(x) = w as (2**f(x))**2 = w, with a root more: not ours to guess */
+            fmpq_t r;
+            slong k;
+            fmpq_init(r);
+            tperfect_root(atom->args[0]->q, r, &k);
+            fmpq_clear(r);
+            if (k != 1 && k != -1)
+                rc = rc ? rc
+                        : tkd_err_set(e, TKD_EMATH,
+                                      "unsupported: a power of %s with a base that is itself a power (write it with "
+                                      "the smallest base, e.g. 2**(2*f) for 4**f)",
+                                      var);
         }
     }
     if (!rc && !kind)

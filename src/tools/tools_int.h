@@ -185,6 +185,8 @@ int tlog_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
 int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* u = a*var + c with a rational? Then *c (owned by the caller) is set. */
 int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c);
+/* b = r**k with r > 1 not a perfect power (for a rational b > 0, b != 1) */
+void tperfect_root(const fmpq_t b, fmpq_t r, slong *k);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
 int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
     __attribute__((format(printf, 4, 5)));
