@@ -282,6 +282,98 @@ static int abs_candidates(const tkd_expr *x, const char *var, tlist *cand, int d
     return rc;
 }
 
+static int has_imaginary(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_imaginary(x->args[i]))
+            return 1;
+    return 0;
+}
+
+static int real_const(const tkd_expr *x) {
+    ca_ctx_t ctx;
+    ca_t v;
+    tca_ctx_init(ctx);
+    ca_init(v, ctx);
+    tkd_err e = {0};
+    int r = !tkd_expr_to_ca(v, x, ctx, &e) && ca_check_is_real(v, ctx) == T_TRUE;
+    ca_clear(v, ctx);
+    ca_ctx_clear(ctx);
+    return r;
+}
+
+/* |A + I*B| = sqrt(A**2 + B**2) for real var (A, B free of I); NULL and e
+ * set when u does not split so. */
+static tkd_expr *abs_complex(const tkd_expr *u, const char *var, tkd_err *e) {
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    if (trat_from_ast(&t, u, &var, 1, &r, e))
+        return NULL;
+    slong gi = -1;
+    for (size_t g = 0; g < t.n; g++)
+        if (t.gens[g]->kind == TKD_EX_CONST && t.gens[g]->op == TKD_C_I)
+            gi = (slong)g;
+    tkd_expr *out = NULL;
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
+    int ok = gi >= 0 && fmpz_mpoly_degree_si(D, gi, t.ctx) <= 0 && fmpz_mpoly_degree_si(N, gi, t.ctx) <= 1;
+    for (size_t g = 0; ok && g < t.n; g++) /* u rational in var, the other constants real */
+        if ((slong)g != gi && (slong)g != tkd_rf_var(&t, var))
+            ok = !tkd_expr_has_sym(t.gens[g], NULL) && real_const(t.gens[g]);
+    if (ok) {
+        fmpz_mpoly_t A, B;
+        fmpz_mpoly_init(A, t.ctx);
+        fmpz_mpoly_init(B, t.ctx);
+        ulong zero = 0, one = 1;
+        fmpz_mpoly_get_coeff_vars_ui(A, N, &gi, &zero, 1, t.ctx);
+        fmpz_mpoly_get_coeff_vars_ui(B, N, &gi, &one, 1, t.ctx);
+        fmpz_mpoly_mul(A, A, A, t.ctx);
+        fmpz_mpoly_mul(B, B, B, t.ctx);
+        fmpz_mpoly_add(A, A, B, t.ctx);
+        tkd_expr *num = tkd_rf_poly_to_expr(&t, A, NULL), *den = tkd_rf_poly_to_expr(&t, D, NULL);
+        out = tkd_expr_div(tkd_expr_sqrt(num), den); /* D is real and positive-leading: |D| = D up to sign */
+        if (out && fmpz_mpoly_is_fmpz(D, t.ctx) == 0) {
+            tkd_expr_free(out);
+            out = NULL;
+            tkd_err_set(e, TKD_EMATH, "unsupported: the absolute value of a complex fraction of %s", var);
+        }
+        fmpz_mpoly_clear(A, t.ctx);
+        fmpz_mpoly_clear(B, t.ctx);
+    } else {
+        tkd_err_set(e, TKD_EMATH, "unsupported: the absolute value of a complex expression in %s", var);
+    }
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
+    return out;
+}
+
+/* p with every Abs(u) whose u holds I written sqrt(re(u)**2 + im(u)**2) */
+static tkd_expr *unabs_complex(const tkd_expr *x, const char *var, tkd_err *e) {
+    tkd_expr *c = tkd_expr_copy(x);
+    if (!c) {
+        tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (!tkd_expr_has_sym(c->args[i], var))
+            continue;
+        tkd_expr *a = unabs_complex(c->args[i], var, e);
+        if (!a) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = a;
+    }
+    if (c->kind == TKD_EX_FUNC && c->op == TKD_FN_ABS && c->n == 1 && has_imaginary(c->args[0]) &&
+        tkd_expr_has_sym(c->args[0], var)) {
+        tkd_expr *s = abs_complex(c->args[0], var, e);
+        tkd_expr_free(c);
+        return s;
+    }
+    return c;
+}
+
 int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     tkd_expr *p = trat_prep(x, e); /* numeric exponents folded: 1/3 is a number */
     if (!p)
@@ -291,7 +383,13 @@ int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
         rc = TRAD_NOT_MINE;
     } else {
         tlist cand = {0};
-        rc = k & K_ABS ? abs_candidates(p, var, &cand, depth, e) : radical_candidates(p, var, &cand, depth, e);
+        tkd_expr *q = k & K_ABS && has_imaginary(p) ? unabs_complex(p, var, e) : tkd_expr_copy(p);
+        int kq = q ? classify(q, var) : 0;
+        if (!q)
+            rc = e->code ? e->code : TKD_ENOMEM;
+        else
+            rc = kq & K_ABS ? abs_candidates(q, var, &cand, depth, e) : radical_candidates(q, var, &cand, depth, e);
+        tkd_expr_free(q);
         if (!rc)
             rc = keep_checked(p, var, &cand, (k & K_ABS) != 0, out, e);
         tlist_free(&cand);

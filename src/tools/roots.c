@@ -192,7 +192,7 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     return rc;
 }
 
-static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *out, int depth, tkd_err *e);
 
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
@@ -243,7 +243,9 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
             fmpz_poly_clear(p);
         } else if (!fmpz_mpoly_factor(f, N, t.ctx))
             rc = tkd_err_set(e, TKD_EMATH, "unsupported: the equation could not be factored");
-        int *used = calloc(t.n ? t.n : 1, sizeof *used);
+        int *used = calloc(t.n ? t.n : 1, sizeof *used), natoms = 0;
+        for (size_t g = t.nsyms; g < t.n; g++)
+            natoms += tkd_expr_has_sym(t.gens[g], var);
         for (slong i = 0; !rc && i < f->num; i++) {
             /* a factor with var inside a function is inverted on its own */
             int atom = 0;
@@ -253,7 +255,7 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
                 atom |= used[g] && tkd_expr_has_sym(t.gens[g], var);
             if (atom) {
                 tkd_expr *fx = tkd_rf_poly_to_expr(&t, f->poly + i, NULL);
-                rc = fx ? invert_atom(fx, var, &found, depth, e) : TKD_ENOMEM;
+                rc = fx ? invert_atom(fx, var, natoms, &found, depth, e) : TKD_ENOMEM;
                 tkd_expr_free(fx);
             } else {
                 rc = factor_roots(&t, f->poly + i, v, &found, e);
@@ -321,7 +323,18 @@ static tkd_expr *replace(const tkd_expr *x, const tkd_expr *atom, const tkd_expr
     return c;
 }
 
-static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
+static int has_imaginary(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_imaginary(x->args[i]))
+            return 1;
+    return 0;
+}
+
+/* natoms: the functions and powers of var in the whole equation (SymPy's
+ * choice of trig solutions is followed only for a single one). */
+static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *out, int depth, tkd_err *e) {
     const tkd_expr *atom = NULL;
     tkd_expr *p = trat_prep(x, e);
     if (!p)
@@ -378,6 +391,24 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
                                       var);
         }
     }
+    if (!rc && kind >= 6) { /* SymPy's principal trig solutions: one sin/cos/tan of a polynomial */
+        tkd_rf tu;
+        fmpz_mpoly_q_t ru;
+        tkd_err e2 = {0};
+        int poly = !trat_from_ast(&tu, u, &var, 1, &ru, &e2);
+        if (poly) {
+            poly = !tkd_rf_var_in_atoms(&tu, var) && !has_imaginary(u);
+            fmpz_mpoly_q_clear(ru, tu.ctx);
+            tkd_rf_clear(&tu);
+        }
+        if (!poly || natoms != 1)
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: a trigonometric equation with more than one function of %s or a "
+                             "non-polynomial argument",
+                             var);
+    }
+    if (!rc && kind >= 2 && kind <= 4 && has_imaginary(u))
+        rc = tkd_err_set(e, TKD_EMATH, "unsupported: an exponential or logarithm of a complex multiple of %s", var);
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
                          "unsupported: solving equations with %s inside this kind of function (only exp, log, "
