@@ -208,6 +208,8 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
         rr = tlog_roots(x, var, out, depth, e);
     if (rr == TRAD_NOT_MINE)
         rr = texp_roots(x, var, out, depth, e);
+    if (rr == TRAD_NOT_MINE)
+        rr = ttrig_roots(x, var, out, depth, e);
     if (rr != TRAD_NOT_MINE)
         return rr;
     tkd_rf t;

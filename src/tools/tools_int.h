@@ -183,6 +183,9 @@ int tlog_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
 /* expeq.c: x = 0 with var only in exponents a*var + c of powers of one base,
  * answered as SymPy's solve does (TRAD_NOT_MINE otherwise). */
 int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* trigeq.c: x = 0 in sin(u) and cos(u) of one linear u, as SymPy's solve
+ * answers it (TRAD_NOT_MINE otherwise). */
+int ttrig_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* u = a*var + c with a rational? Then *c (owned by the caller) is set. */
 int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c);
 /* b = r**k with r > 1 not a perfect power (for a rational b > 0, b != 1) */
