@@ -194,6 +194,54 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
 
 static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *out, int depth, tkd_err *e);
 
+/* Coefficients of N in var made of constants only (sqrt(3)*sqrt(13) - sqrt(39),
+ * distinct generators to tkd_rf) that are zero as numbers are removed, so a
+ * leading coefficient that vanishes cannot give wrong roots. */
+static int drop_zero_coeffs(tkd_rf *t, fmpz_mpoly_struct *N, int v, tkd_err *e) {
+    int *used = calloc(t->n ? t->n : 1, sizeof *used), consts = 0;
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, N, t->ctx);
+    for (size_t g = 0; g < t->n; g++) {
+        if (!used[g] || (int)g == v)
+            continue;
+        if (g < t->nsyms || tkd_expr_has_sym(t->gens[g], NULL)) { /* a parameter: leave it */
+            free(used);
+            return 0;
+        }
+        consts = 1;
+    }
+    free(used);
+    if (!consts)
+        return 0;
+    int rc = 0;
+    fmpz_mpoly_t C, M;
+    fmpz_mpoly_init(C, t->ctx);
+    fmpz_mpoly_init(M, t->ctx);
+    slong vv = v;
+    for (slong k = fmpz_mpoly_degree_si(N, v, t->ctx); k >= 0 && !rc; k--) {
+        ulong kk = (ulong)k;
+        fmpz_mpoly_get_coeff_vars_ui(C, N, &vv, &kk, 1, t->ctx);
+        if (fmpz_mpoly_is_zero(C, t->ctx) || fmpz_mpoly_is_fmpz(C, t->ctx))
+            continue;
+        tkd_expr *c = tkd_rf_poly_to_expr(t, C, NULL);
+        truth_t z = c ? tnum_check(c, 0) : T_UNKNOWN;
+        tkd_expr_free(c);
+        if (z == T_UNKNOWN)
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: whether a coefficient of the equation is 0 could not be decided");
+        else if (z == T_TRUE) {
+            fmpz_mpoly_gen(M, vv, t->ctx);
+            fmpz_mpoly_pow_ui(M, M, kk, t->ctx);
+            fmpz_mpoly_mul(M, M, C, t->ctx);
+            fmpz_mpoly_sub(N, N, M, t->ctx);
+        }
+    }
+    fmpz_mpoly_clear(C, t->ctx);
+    fmpz_mpoly_clear(M, t->ctx);
+    return rc;
+}
+
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
         return tkd_err_set(e, TKD_EMATH, "unsupported: the equation is nested too deeply to solve here");
@@ -216,10 +264,13 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     fmpz_mpoly_q_t r;
     if (trat_from_ast(&t, x, &var, 1, &r, e))
         return e->code;
-    int v = tkd_rf_var(&t, var), rc = 0;
+    int v = tkd_rf_var(&t, var), rc = drop_zero_coeffs(&t, fmpz_mpoly_q_numref(r), v, e);
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
-    if (fmpz_mpoly_is_zero(N, t.ctx)) {
-        rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
+    if (rc) {
+        /* e set */
+    } else if (fmpz_mpoly_is_zero(N, t.ctx)) {
+        rc = tkd_err_set(e, TKD_EMATH, "unsupported: the equation holds for every value of %s (it simplifies to 0 = 0)",
+                         var);
     } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > SOLVE_DEG_MAX) {
         rc = tkd_err_set(e, TKD_ELIMIT, "unsupported: the equation has degree %ld in %s; at most %d is solved here",
                          (long)fmpz_mpoly_degree_si(N, v, t.ctx), var, SOLVE_DEG_MAX);

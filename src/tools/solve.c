@@ -284,6 +284,24 @@ static int nl_record(tkd_arena *ta, nl *s, tkd_expr **val_in, tkd_err *e) {
     int numeric = 1;
     for (size_t j = 0; j < s->nv; j++)
         numeric &= !tkd_expr_has_sym(val[j], NULL);
+    /* infinitely many solutions: SymPy's nonlinsolve keeps the LAST variables free; another
+     * parametrization of the same curve would read as a different answer */
+    size_t nfree = 0;
+    for (size_t j = 0; j < s->nv; j++)
+        nfree += val[j]->kind == TKD_EX_SYM && !strcmp(val[j]->name, s->vars[j]);
+    for (size_t j = 0; j < s->nv && !rc; j++) {
+        size_t rank = 0; /* the place of vars[j] in name order: SymPy frees the last ones */
+        for (size_t k = 0; k < s->nv; k++)
+            rank += strcmp(s->vars[k], s->vars[j]) < 0;
+        if ((val[j]->kind == TKD_EX_SYM && !strcmp(val[j]->name, s->vars[j])) != (rank >= s->nv - nfree))
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: the system has infinitely many solutions, and they are not written with "
+                             "the last variables (by name) free as SymPy writes them");
+    }
+    if (rc) {
+        free_eqs(val, s->nv);
+        return rc;
+    }
     if (numeric) { /* check every original equation exactly */
         for (size_t i = 0; i < s->ne; i++) {
             tkd_expr *c = tkd_expr_copy(s->orig[i]);
