@@ -460,7 +460,10 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
                              "non-polynomial argument",
                              var);
     }
-    if (!rc && kind >= 2 && kind <= 4 && has_imaginary(u))
+    if (!rc && kind >= 2 && kind <= 4 && has_imaginary(u) &&
+        !(u->kind == TKD_EX_MUL && !(u->args[0]->kind == TKD_EX_NUM && tfmpz_abs_gt(fmpq_numref(u->args[0]->q), 1))))
+        /* exp(9*I*t) = w: SymPy answers with exp(I*t) as the unknown (nine roots); exp(I*t) = w and
+         * exp(pi*I*t/6) = w it answers with one logarithm, as here */
         rc = tkd_err_set(e, TKD_EMATH, "unsupported: an exponential or logarithm of a complex multiple of %s", var);
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
