@@ -98,10 +98,73 @@ static int lim_series(const tkd_expr *x, const tser_point *pt, int dir, int *kin
     return 0;
 }
 
+static const char *kind_name(int k) {
+    return k == LIM_POS_INF ? "oo" : k == LIM_NEG_INF ? "-oo" : "finite";
+}
+
+static int sides_differ(const int kind[2], int *dne, tkd_err *e) {
+    *dne = 1;
+    return tkd_err_set(e, TKD_EMATH,
+                       "the limit does not exist: the right-hand limit is %s and the left-hand limit is %s (give "
+                       "direction \"+\" or \"-\" for a one-sided limit)",
+                       kind_name(kind[0]), kind_name(kind[1]));
+}
+
+static tkd_expr *lim_expr(tlim *l) {
+    if (l->kind == TLIM_FINITE) {
+        tkd_expr *v = l->v;
+        l->v = NULL;
+        return v;
+    }
+    return l->kind == TLIM_POS_INF ? tkd_expr_const(TKD_C_OO) : tkd_expr_neg(tkd_expr_const(TKD_C_OO));
+}
+
+/* The limit by parts (limit.c) on one side, or on both and compared. */
+static int limit_parts(const tkd_expr *x, const tser_point *pt, int first, int two, tkd_expr **out, int *dne,
+                       tkd_err *e) {
+    tlim l[2] = {{0, NULL}, {0, NULL}};
+    int rc = tlim_side(x, pt, first, &l[0], e);
+    if (!rc && two)
+        rc = tlim_side(x, pt, -1, &l[1], e);
+    if (!rc && two) {
+        int same = l[0].kind == l[1].kind;
+        if (same && l[0].kind == TLIM_FINITE) {
+            same = tkd_expr_equal(l[0].v, l[1].v);
+            if (!same) {
+                ca_ctx_t ctx;
+                ca_t a, b;
+                tca_ctx_init(ctx);
+                ca_init(a, ctx);
+                ca_init(b, ctx);
+                tkd_err e2 = {0};
+                truth_t eq = T_UNKNOWN;
+                if (!tkd_expr_to_ca(a, l[0].v, ctx, &e2) && !tkd_expr_to_ca(b, l[1].v, ctx, &e2))
+                    eq = ca_check_equal(a, b, ctx);
+                ca_clear(a, ctx);
+                ca_clear(b, ctx);
+                ca_ctx_clear(ctx);
+                if (eq == T_UNKNOWN)
+                    rc = tkd_err_set(e, TKD_EMATH,
+                                     "unsupported: whether the one-sided limits are equal could not be decided");
+                same = eq == T_TRUE;
+            }
+        }
+        if (!rc && !same) {
+            int kind[2] = {l[0].kind, l[1].kind};
+            rc = sides_differ(kind, dne, e);
+        }
+    }
+    if (!rc && !(*out = lim_expr(&l[0])))
+        rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    tlim_clear(&l[0]);
+    tlim_clear(&l[1]);
+    return rc;
+}
+
 /* The limit as an expression; dir: "+", "-" or "+-". *dne set (and an
  * error) when the two sides differ. */
-static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, const char *dir, tkd_expr **out, int *dne,
-                     tkd_err *e) {
+static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, const char *dir, tkd_expr **out,
+                     int *dne, tkd_err *e) {
     tser_point pt;
     *out = NULL;
     *dne = 0;
@@ -131,31 +194,23 @@ static int limit_ast(const tkd_expr *x, const char *var, const tkd_json *point, 
     }
     if (pt.expr) {
         tser_point_clear(&pt);
-        return tkd_err_set(e, TKD_EMATH, "this limit at an irrational point is not supported here");
+        return tkd_err_set(e, TKD_EMATH, "unsupported: this limit at an irrational point");
     }
+    int two = !strcmp(dir, "+-") && !pt.inf;
+    int first = pt.inf ? 1 : strcmp(dir, "-") ? 1 : -1;
     int kind[2] = {0, 0};
     fmpq_t v[2];
     fmpq_init(v[0]);
     fmpq_init(v[1]);
-    int two = !strcmp(dir, "+-") && !pt.inf;
-    int first = pt.inf ? 1 : strcmp(dir, "-") ? 1 : -1;
     rc = lim_series(x, &pt, first, &kind[0], v[0], e);
     if (!rc && two)
         rc = lim_series(x, &pt, -1, &kind[1], v[1], e);
-    if (!rc && two && (kind[0] != kind[1] || !fmpq_equal(v[0], v[1]))) {
-        *dne = 1;
-        rc = tkd_err_set(e, TKD_EMATH,
-                         "the limit does not exist: the right-hand limit is %s and the left-hand limit is %s (give "
-                         "direction \"+\" or \"-\" for a one-sided limit)",
-                         kind[0] == LIM_POS_INF   ? "oo"
-                         : kind[0] == LIM_NEG_INF ? "-oo"
-                                                  : "finite",
-                         kind[1] == LIM_POS_INF   ? "oo"
-                         : kind[1] == LIM_NEG_INF ? "-oo"
-                                                  : "finite");
-    }
-    if (!rc) {
-        if (kind[0] == LIM_FINITE)
+    if (rc == TKD_EMATH) { /* no rational series: by parts, with exact values */
+        rc = limit_parts(x, &pt, first, two, out, dne, e);
+    } else if (!rc) {
+        if (two && (kind[0] != kind[1] || !fmpq_equal(v[0], v[1])))
+            rc = sides_differ(kind, dne, e);
+        else if (kind[0] == LIM_FINITE)
             *out = tkd_expr_fmpq(v[0]);
         else
             *out = kind[0] == LIM_POS_INF ? tkd_expr_const(TKD_C_OO) : tkd_expr_neg(tkd_expr_const(TKD_C_OO));

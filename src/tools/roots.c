@@ -91,10 +91,11 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     if (d <= 0)
         return 0;
     if (d > ROOT_DEG_MAX)
-        return tkd_err_set(e, TKD_EMATH,
-                           "the equation has an irreducible factor of degree %ld; its roots have no closed form that "
-                           "can be written here",
-                           (long)d);
+        return tkd_err_set(
+            e, TKD_EMATH,
+            "unsupported: the equation has an irreducible factor of degree %ld; its roots have no closed form that "
+            "can be written here",
+            (long)d);
     if (fmpz_mpoly_is_fmpz_poly(f, v, t->ctx)) {
         fmpz_poly_t p;
         fmpz_poly_init(p);
@@ -113,7 +114,13 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
             for (slong i = 0; i < d && !rc; i++) {
                 tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
-                rc = x ? tlist_add(out, x, e) : e->code;
+                rc = x ? tlist_add(out, x, e)
+                     : e->code == TKD_EMATH
+                         ? tkd_err_set(e, TKD_EMATH,
+                                       "unsupported: the roots of an irreducible factor of degree %ld have no radical "
+                                       "formula that can be written here",
+                                       (long)d)
+                         : e->code;
             }
             _qqbar_vec_clear(r, d);
         }
@@ -122,7 +129,8 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     }
     if (d > 2)
         return tkd_err_set(e, TKD_EMATH,
-                           "a factor of degree %ld with symbolic coefficients has no general formula here", (long)d);
+                           "unsupported: a factor of degree %ld with symbolic coefficients has no general formula here",
+                           (long)d);
     /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
     fmpz_mpoly_t c[3], D, s;
     slong vv = v;
@@ -184,21 +192,87 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
     return rc;
 }
 
-static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *out, int depth, tkd_err *e);
+
+/* Coefficients of N in var made of constants only (sqrt(3)*sqrt(13) - sqrt(39),
+ * distinct generators to tkd_rf) that are zero as numbers are removed, so a
+ * leading coefficient that vanishes cannot give wrong roots. */
+static int drop_zero_coeffs(tkd_rf *t, fmpz_mpoly_struct *N, int v, tkd_err *e) {
+    int *used = calloc(t->n ? t->n : 1, sizeof *used), consts = 0;
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, N, t->ctx);
+    for (size_t g = 0; g < t->n; g++) {
+        if (!used[g] || (int)g == v)
+            continue;
+        if (g < t->nsyms || tkd_expr_has_sym(t->gens[g], NULL)) { /* a parameter: leave it */
+            free(used);
+            return 0;
+        }
+        consts = 1;
+    }
+    free(used);
+    if (!consts)
+        return 0;
+    int rc = 0;
+    fmpz_mpoly_t C, M;
+    fmpz_mpoly_init(C, t->ctx);
+    fmpz_mpoly_init(M, t->ctx);
+    slong vv = v;
+    for (slong k = fmpz_mpoly_degree_si(N, v, t->ctx); k >= 0 && !rc; k--) {
+        ulong kk = (ulong)k;
+        fmpz_mpoly_get_coeff_vars_ui(C, N, &vv, &kk, 1, t->ctx);
+        if (fmpz_mpoly_is_zero(C, t->ctx) || fmpz_mpoly_is_fmpz(C, t->ctx))
+            continue;
+        tkd_expr *c = tkd_rf_poly_to_expr(t, C, NULL);
+        truth_t z = c ? tnum_check(c, 0) : T_UNKNOWN;
+        tkd_expr_free(c);
+        if (z == T_UNKNOWN)
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: whether a coefficient of the equation is 0 could not be decided");
+        else if (z == T_TRUE) {
+            fmpz_mpoly_gen(M, vv, t->ctx);
+            fmpz_mpoly_pow_ui(M, M, kk, t->ctx);
+            fmpz_mpoly_mul(M, M, C, t->ctx);
+            fmpz_mpoly_sub(N, N, M, t->ctx);
+        }
+    }
+    fmpz_mpoly_clear(C, t->ctx);
+    fmpz_mpoly_clear(M, t->ctx);
+    return rc;
+}
 
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
     if (depth > 4)
-        return tkd_err_set(e, TKD_EMATH, "the equation is nested too deeply to solve here");
+        return tkd_err_set(e, TKD_EMATH, "unsupported: the equation is nested too deeply to solve here");
+    tkd_expr *ub = tlog_unbase(x);
+    if (ub) {
+        int rc = troots(ub, var, out, depth, e);
+        tkd_expr_free(ub);
+        return rc;
+    }
+    int rr = trad_roots(x, var, out, depth, e);
+    if (rr == TRAD_NOT_MINE)
+        rr = tlog_roots(x, var, out, depth, e);
+    if (rr == TRAD_NOT_MINE)
+        rr = texp_roots(x, var, out, depth, e);
+    if (rr == TRAD_NOT_MINE)
+        rr = ttrig_roots(x, var, out, depth, e);
+    if (rr != TRAD_NOT_MINE)
+        return rr;
     tkd_rf t;
     fmpz_mpoly_q_t r;
     if (trat_from_ast(&t, x, &var, 1, &r, e))
         return e->code;
-    int v = tkd_rf_var(&t, var), rc = 0;
+    int v = tkd_rf_var(&t, var), rc = drop_zero_coeffs(&t, fmpz_mpoly_q_numref(r), v, e);
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
-    if (fmpz_mpoly_is_zero(N, t.ctx)) {
-        rc = tkd_err_set(e, TKD_EMATH, "the equation holds for every value of %s (it simplifies to 0 = 0)", var);
+    if (rc) {
+        /* e set */
+    } else if (fmpz_mpoly_is_zero(N, t.ctx)) {
+        rc = tkd_err_set(e, TKD_EMATH, "unsupported: the equation holds for every value of %s (it simplifies to 0 = 0)",
+                         var);
     } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > SOLVE_DEG_MAX) {
-        rc = tkd_err_set(e, TKD_ELIMIT, "the equation has degree %ld in %s; at most %d is solved here",
+        rc = tkd_err_set(e, TKD_ELIMIT, "unsupported: the equation has degree %ld in %s; at most %d is solved here",
                          (long)fmpz_mpoly_degree_si(N, v, t.ctx), var, SOLVE_DEG_MAX);
     } else if (fmpz_mpoly_degree_si(N, v, t.ctx) > 0 || tkd_rf_var_in_atoms(&t, var)) {
         fmpz_mpoly_factor_t f;
@@ -221,8 +295,10 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
             fmpz_poly_factor_clear(pf);
             fmpz_poly_clear(p);
         } else if (!fmpz_mpoly_factor(f, N, t.ctx))
-            rc = tkd_err_set(e, TKD_EMATH, "the equation could not be factored");
-        int *used = calloc(t.n ? t.n : 1, sizeof *used);
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: the equation could not be factored");
+        int *used = calloc(t.n ? t.n : 1, sizeof *used), natoms = 0;
+        for (size_t g = t.nsyms; g < t.n; g++)
+            natoms += tkd_expr_has_sym(t.gens[g], var);
         for (slong i = 0; !rc && i < f->num; i++) {
             /* a factor with var inside a function is inverted on its own */
             int atom = 0;
@@ -232,7 +308,7 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
                 atom |= used[g] && tkd_expr_has_sym(t.gens[g], var);
             if (atom) {
                 tkd_expr *fx = tkd_rf_poly_to_expr(&t, f->poly + i, NULL);
-                rc = fx ? invert_atom(fx, var, &found, depth, e) : TKD_ENOMEM;
+                rc = fx ? invert_atom(fx, var, natoms, &found, depth, e) : TKD_ENOMEM;
                 tkd_expr_free(fx);
             } else {
                 rc = factor_roots(&t, f->poly + i, v, &found, e);
@@ -300,7 +376,18 @@ static tkd_expr *replace(const tkd_expr *x, const tkd_expr *atom, const tkd_expr
     return c;
 }
 
-static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e) {
+static int has_imaginary(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_imaginary(x->args[i]))
+            return 1;
+    return 0;
+}
+
+/* natoms: the functions and powers of var in the whole equation (SymPy's
+ * choice of trig solutions is followed only for a single one). */
+static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *out, int depth, tkd_err *e) {
     const tkd_expr *atom = NULL;
     tkd_expr *p = trat_prep(x, e);
     if (!p)
@@ -309,7 +396,7 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     if (find_atom(p, var, &atom) || !atom) {
         tkd_expr_free(p);
         return tkd_err_set(e, TKD_EMATH,
-                           "solving this equation for %s is not supported (%s appears inside more than one function or "
+                           "unsupported: solving this equation for %s (%s appears inside more than one function or "
                            "power); try rewriting it as a polynomial equation",
                            var, var);
     }
@@ -322,12 +409,16 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
     else
         rc = troots(y, W, &vals, depth + 1, e);
     tkd_expr *u = NULL;
-    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs */
+    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan */
     tkd_expr *pw = NULL;
     if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
         (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
+    } else if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
+               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN)) {
+        u = atom->args[0];
+        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : 8;
     } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
                !tkd_expr_has_sym(atom->args[1], NULL) && fmpz_is_one(fmpq_numref(atom->args[1]->q)) &&
                fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
@@ -338,18 +429,52 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
         kind = 4;
         if (tnum_check(atom->args[0], 1) != T_TRUE) {
             kind = 0;
+        } else if (atom->args[0]->kind == TKD_EX_NUM && !fmpq_is_one(atom->args[0]->q)) {
+            /* SymPy solves 4**f(x) = w as (2**f(x))**2 = w, with a root more: not ours to guess */
+            fmpq_t r;
+            slong k;
+            fmpq_init(r);
+            tperfect_root(atom->args[0]->q, r, &k);
+            fmpq_clear(r);
+            if (k != 1 && k != -1)
+                rc = rc ? rc
+                        : tkd_err_set(e, TKD_EMATH,
+                                      "unsupported: a power of %s with a base that is itself a power (write it with "
+                                      "the smallest base, e.g. 2**(2*f) for 4**f)",
+                                      var);
         }
     }
+    if (!rc && kind >= 6) { /* SymPy's principal trig solutions: one sin/cos/tan of a polynomial */
+        tkd_rf tu;
+        fmpz_mpoly_q_t ru;
+        tkd_err e2 = {0};
+        int poly = !trat_from_ast(&tu, u, &var, 1, &ru, &e2);
+        if (poly) {
+            poly = !tkd_rf_var_in_atoms(&tu, var) && !has_imaginary(u);
+            fmpz_mpoly_q_clear(ru, tu.ctx);
+            tkd_rf_clear(&tu);
+        }
+        if (!poly || natoms != 1)
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: a trigonometric equation with more than one function of %s or a "
+                             "non-polynomial argument",
+                             var);
+    }
+    if (!rc && kind >= 2 && kind <= 4 && has_imaginary(u) &&
+        !(u->kind == TKD_EX_MUL && !(u->args[0]->kind == TKD_EX_NUM && tfmpz_abs_gt(fmpq_numref(u->args[0]->q), 1))))
+        /* exp(9*I*t) = w: SymPy answers with exp(I*t) as the unknown (nine roots); exp(I*t) = w and
+         * exp(pi*I*t/6) = w it answers with one logarithm, as here */
+        rc = tkd_err_set(e, TKD_EMATH, "unsupported: an exponential or logarithm of a complex multiple of %s", var);
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
-                         "solving equations with %s inside this kind of function is not supported here (only exp, log, "
-                         "sqrt, Abs and b**x are inverted)",
+                         "unsupported: solving equations with %s inside this kind of function (only exp, log, "
+                         "sqrt, Abs, sin, cos, tan and b**x are inverted)",
                          var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
-        if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3) {
-            rc = tkd_err_set(e, TKD_EMATH,
-                             "solving for %s needs a sign condition on a symbolic value; not supported here", var);
+        if (tkd_expr_has_sym(wv, NULL) && kind != 2 && kind != 3 && kind < 6) {
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: solving for %s needs a sign condition on a symbolic value",
+                             var);
             break;
         }
         tkd_expr *targets[2] = {NULL, NULL};
@@ -370,19 +495,58 @@ static int invert_atom(const tkd_expr *x, const char *var, tlist *out, int depth
                 targets[0] = tkd_expr_copy(wv);
                 targets[1] = tkd_expr_neg(tkd_expr_copy(wv));
             }
+        } else if (kind == 6) { /* SymPy's choice: asin(w) and pi - asin(w) */
+            targets[0] = tkd_expr_fn1(TKD_FN_ASIN, tkd_expr_copy(wv));
+            targets[1] = tkd_expr_sub(tkd_expr_const(TKD_C_PI), tkd_expr_fn1(TKD_FN_ASIN, tkd_expr_copy(wv)));
+        } else if (kind == 7) { /* acos(w) and 2*pi - acos(w) */
+            targets[0] = tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv));
+            targets[1] = tkd_expr_sub(tkd_expr_mul2(tkd_expr_int(2), tkd_expr_const(TKD_C_PI)),
+                                      tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv)));
+        } else if (kind == 8) {
+            targets[0] = tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_copy(wv));
+        }
+        for (int k = 0; k < 2 && kind >= 6; k++) { /* asin(1/2) -> pi/6, so equal targets are one */
+            tkd_expr *sv = NULL;
+            tkd_err e2 = {0};
+            if (targets[k] && !tkd_expr_simplify(targets[k], &sv, &e2) && sv) {
+                tkd_expr_free(targets[k]);
+                targets[k] = sv;
+            }
         }
         for (int k = 0; k < 2 && !rc; k++) {
             if (!targets[k])
                 continue;
+            tlist sol = {0};
+            fmpq_t a;
+            tkd_expr *c = NULL;
+            fmpq_init(a);
+            if (kind >= 6 && tlinear(u, var, a, &c)) { /* x = (target - c)/a, kept as asin(1/3) */
+                fmpq_inv(a, a);
+                tkd_expr *xv = tkd_expr_mul2(tkd_expr_fmpq(a), tkd_expr_sub(tkd_expr_copy(targets[k]), c)), *sv = NULL;
+                tkd_err e2 = {0};
+                if (xv && !tkd_expr_simplify(xv, &sv, &e2) && sv) {
+                    tkd_expr_free(xv);
+                    xv = sv;
+                }
+                rc = tlist_add(&sol, xv, e);
+            }
+            fmpq_clear(a);
             tkd_expr *eq = tkd_expr_sub(tkd_expr_copy(u), targets[k]);
             targets[k] = NULL;
-            tlist sol = {0};
-            rc = eq ? troots(eq, var, &sol, depth + 1, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            if (!rc && !sol.n)
+                rc = eq ? troots(eq, var, &sol, depth + 1, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
             /* keep the solutions of the original equation (squaring may add some) */
             for (size_t j = 0; !rc && j < sol.n; j++) {
                 tkd_expr *chk = tsubst(p, var, sol.v[j]);
-                int ok = chk && (tkd_expr_has_sym(chk, NULL) || tnum_check(chk, 0) == T_TRUE);
+                truth_t z = chk && !tkd_expr_has_sym(chk, NULL) ? tnum_check(chk, 0) : T_UNKNOWN;
                 tkd_expr_free(chk);
+                /* exp, log, b**u and the trig functions are inverted exactly: an undecided check keeps
+                 * the root (2**x = 3, sin(x) = 1/3) */
+                int ok = z == T_TRUE || (z == T_UNKNOWN && kind >= 2 && kind != 5);
+                if (z == T_UNKNOWN && !ok) {
+                    rc = tkd_err_set(e, TKD_EMATH, "unsupported: a candidate root could not be checked exactly");
+                    break;
+                }
                 if (ok) {
                     rc = tlist_add(out, sol.v[j], e);
                     sol.v[j] = NULL;
@@ -428,8 +592,8 @@ void tlist_sort(tlist *l) {
     for (size_t i = 0; i < l->n; i++) {
         tkd_err e = {0};
         k[i].x = l->v[i];
-        k[i].numeric = !tkd_expr_has_sym(l->v[i], NULL) &&
-                       !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
+        k[i].numeric =
+            !tkd_expr_has_sym(l->v[i], NULL) && !tkd_expr_eval_double(l->v[i], 0, NULL, NULL, &k[i].re, &k[i].im, &e);
         if (k[i].numeric && k[i].im > -1e-12 && k[i].im < 1e-12)
             k[i].im = 0;
     }

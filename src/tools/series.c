@@ -49,7 +49,7 @@ static int is_zero(const ser *s) {
 }
 
 static int unsupported(tkd_err *e, const char *what) {
-    return tkd_err_set(e, TKD_EMATH, "not supported: %s (only expansions with rational coefficients are computed here)",
+    return tkd_err_set(e, TKD_EMATH, "unsupported: %s (only expansions with rational coefficients are computed here)",
                        what);
 }
 
@@ -222,9 +222,9 @@ static int from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tk
     case TKD_EX_DEC: set_const(s, x->q, N); return 0;
     case TKD_EX_SYM:
         if (strcmp(x->name, pt->var))
-            return tkd_err_set(e, TKD_EMATH,
-                               "the expression contains the symbol '%s'; only the variable '%s' may appear", x->name,
-                               pt->var);
+            return tkd_err_set(
+                e, TKD_EMATH, "unsupported: the expression contains the symbol '%s'; only the variable '%s' may appear",
+                x->name, pt->var);
         if (pt->inf) { /* x = +-1/t */
             fmpq_poly_set_si(s->p, pt->inf);
             s->v = -1;
@@ -274,7 +274,7 @@ static int from_ast(ser *s, const tkd_expr *x, const tser_point *pt, slong N, tk
         }
         if ((ex->kind == TKD_EX_NUM || ex->kind == TKD_EX_DEC) && fmpz_is_one(fmpq_denref(ex->q))) {
             if (tfmpz_abs_gt(fmpq_numref(ex->q), 10000))
-                rc = tkd_err_set(e, TKD_ELIMIT, "the exponent is too large for a series");
+                rc = tkd_err_set(e, TKD_ELIMIT, "unsupported: the exponent is too large for a series");
             else
                 rc = powi(s, &b, fmpz_get_si(fmpq_numref(ex->q)), e);
         } else if (ex->kind == TKD_EX_NUM || ex->kind == TKD_EX_DEC) {
@@ -378,7 +378,7 @@ int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tk
             return 0;
         tser_clear(s);
     }
-    return tkd_err_set(e, TKD_ELIMIT, "the series needs too many terms (heavy cancellation)");
+    return tkd_err_set(e, TKD_ELIMIT, "unsupported: the series needs too many terms (heavy cancellation)");
 }
 
 /* Parse a point argument: a rational number, oo or -oo. */

@@ -122,6 +122,33 @@ static tkd_json *tuple_json(tkd_arena *ta, tkd_expr **vals, size_t n) {
 
 /* ---- linear systems ---- */
 
+/* Is q zero? Also as a number when it holds only constants (sqrt(3)*sqrt(13) - sqrt(39)
+ * is a nonzero polynomial in its generators): 1 yes, 0 no, negative undecided (e set). */
+static int entry_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e) {
+    if (fmpz_mpoly_q_is_zero(q, t->ctx))
+        return 1;
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(q);
+    if (fmpz_mpoly_is_fmpz(N, t->ctx))
+        return 0;
+    int *used = calloc(t->n ? t->n : 1, sizeof *used);
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, N, t->ctx);
+    int consts_only = 1;
+    for (size_t g = 0; g < t->n; g++)
+        if (used[g] && (g < t->nsyms || tkd_expr_has_sym(t->gens[g], NULL)))
+            consts_only = 0;
+    free(used);
+    if (!consts_only)
+        return 0;
+    tkd_expr *x = tkd_rf_poly_to_expr(t, N, NULL);
+    truth_t z = x ? tnum_check(x, 0) : T_UNKNOWN;
+    tkd_expr_free(x);
+    if (z == T_UNKNOWN)
+        return tkd_err_set(e, TKD_EMATH, "unsupported: whether a coefficient of the system is 0 could not be decided");
+    return z == T_TRUE;
+}
+
 static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *vars[16];
     size_t nv, ne;
@@ -190,8 +217,11 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     for (size_t j = 0; j < nv && !rc; j++) {
         pivcol[j] = -1;
         size_t p = prow;
-        while (p < ne && fmpz_mpoly_q_is_zero(A + p * cols + j, t.ctx))
-            p++;
+        while (p < ne && !rc && (rc = entry_zero(&t, A + p * cols + j, e)) == 1)
+            rc = 0, p++;
+        if (rc < 0)
+            break;
+        rc = 0;
         if (p == ne)
             continue;
         for (size_t k = 0; k < cols; k++)
@@ -218,11 +248,15 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     }
     if (!rc) {
         int consistent = 1;
-        for (size_t i = prow; i < ne; i++)
-            if (!fmpz_mpoly_q_is_zero(A + i * cols + nv, t.ctx))
+        for (size_t i = prow; i < ne && !rc; i++) {
+            int z = entry_zero(&t, A + i * cols + nv, e);
+            if (z < 0)
+                rc = z;
+            else if (!z)
                 consistent = 0;
+        }
         tkd_json *out = tkd_json_new(ta, TKD_JSON_ARR);
-        if (consistent) {
+        if (consistent && !rc) {
             tkd_expr *vals[16];
             for (size_t j = 0; j < nv; j++) {
                 if (pivcol[j] < 0) {
@@ -284,6 +318,24 @@ static int nl_record(tkd_arena *ta, nl *s, tkd_expr **val_in, tkd_err *e) {
     int numeric = 1;
     for (size_t j = 0; j < s->nv; j++)
         numeric &= !tkd_expr_has_sym(val[j], NULL);
+    /* infinitely many solutions: SymPy's nonlinsolve keeps the LAST variables free; another
+     * parametrization of the same curve would read as a different answer */
+    size_t nfree = 0;
+    for (size_t j = 0; j < s->nv; j++)
+        nfree += val[j]->kind == TKD_EX_SYM && !strcmp(val[j]->name, s->vars[j]);
+    for (size_t j = 0; j < s->nv && !rc; j++) {
+        size_t rank = 0; /* the place of vars[j] in name order: SymPy frees the last ones */
+        for (size_t k = 0; k < s->nv; k++)
+            rank += strcmp(s->vars[k], s->vars[j]) < 0;
+        if ((val[j]->kind == TKD_EX_SYM && !strcmp(val[j]->name, s->vars[j])) != (rank >= s->nv - nfree))
+            rc = tkd_err_set(e, TKD_EMATH,
+                             "unsupported: the system has infinitely many solutions, and they are not written with "
+                             "the last variables (by name) free as SymPy writes them");
+    }
+    if (rc) {
+        free_eqs(val, s->nv);
+        return rc;
+    }
     if (numeric) { /* check every original equation exactly */
         for (size_t i = 0; i < s->ne; i++) {
             tkd_expr *c = tkd_expr_copy(s->orig[i]);
@@ -297,7 +349,7 @@ static int nl_record(tkd_arena *ta, nl *s, tkd_expr **val_in, tkd_err *e) {
             if (z == T_FALSE)
                 goto out;
             if (z == T_UNKNOWN) {
-                rc = tkd_err_set(e, TKD_EMATH, "a candidate solution could not be checked exactly");
+                rc = tkd_err_set(e, TKD_EMATH, "unsupported: a candidate solution could not be checked exactly");
                 goto out;
             }
         }
@@ -315,7 +367,7 @@ out:
 /* eqs (owned by the caller), val[j] NULL for unknowns still open. */
 static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **val, int depth, tkd_err *e) {
     if (++s->steps > NL_STEPS_MAX || depth > 12)
-        return tkd_err_set(e, TKD_ELIMIT, "the system needs too many steps to solve here");
+        return tkd_err_set(e, TKD_ELIMIT, "unsupported: the system needs too many steps to solve here");
     /* normalize; drop 0 = 0; a nonzero constant means no solution */
     tkd_expr *cur[16];
     size_t n = 0;
@@ -340,13 +392,13 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
                 continue;
             if (z == T_FALSE)
                 goto done; /* no solution on this branch */
-            rc = tkd_err_set(e, TKD_EMATH, "could not decide whether a value is zero");
+            rc = tkd_err_set(e, TKD_EMATH, "unsupported: could not decide whether a value is zero");
             break;
         }
         if (!open_var) { /* depends on parameters only: a condition we do not track */
             tkd_expr_free(x);
             rc = tkd_err_set(e, TKD_EMATH,
-                             "the system has solutions only for special values of its parameters; not supported here");
+                             "unsupported: the system has solutions only for special values of its parameters");
             break;
         }
         cur[n++] = x;
@@ -488,7 +540,7 @@ static int nl_solve(tkd_arena *ta, nl *s, tkd_expr **eqs, size_t ne, tkd_expr **
             goto done;
         }
     }
-    rc = tkd_err_set(e, TKD_EMATH, "this system is not supported (no equation could be solved for one variable)");
+    rc = tkd_err_set(e, TKD_EMATH, "unsupported: this system (no equation could be solved for one variable)");
 done:
     free_eqs(cur, n);
     return rc;
@@ -515,10 +567,13 @@ const struct tkd_tool tkd_tools_solve_table[] = {
     {"solve_equation",
      "equations",
      "solve one equation for a variable (exact roots)",
-     "Solve one equation for a variable exactly, all complex solutions: polynomial and rational equations (roots with "
-     "radicals), symbolic coefficients up to degree 2, and equations with the variable inside exp, log, sqrt, Abs or "
-     "b**x. Write \"lhs = rhs\" or Eq(lhs, rhs); an expression alone means = 0. Example: {\"sympy_equation\": \"x**2 - "
-     "5*x + 6 = 0\", \"variable\": \"x\"} -> [\"2\", \"3\"].",
+     "Solve one equation for a variable exactly, like SymPy's solve (complex solutions included): polynomial and "
+     "rational equations (roots with radicals), symbolic coefficients up to degree 2, radical equations (sqrt, "
+     "x**(1/3), x**(p/q), nested; roots that squaring adds are dropped by an exact check), absolute values (the "
+     "variable taken real), logarithms (log(x, b) too), exponentials in powers of one base, and sin, cos, tan of "
+     "the variable (SymPy's principal solutions: sin(x) = 1/2 -> [pi/6, 5*pi/6]). Write \"lhs = rhs\" or Eq(lhs, "
+     "rhs); an expression alone means = 0. An equation outside these answers an error saying \"unsupported\". "
+     "Example: {\"sympy_equation\": \"sqrt(x + 3) = x - 3\", \"variable\": \"x\"} -> [\"6\"].",
      {{"sympy_equation", TP_EXPR, 1, EQ_DESC}, {"variable", TP_VAR, 0, "the variable to solve for (default \"x\")"}},
      t_solve_equation},
     {"find_roots",

@@ -6,7 +6,6 @@
 #ifndef TKD_TOOLS_INT_H
 #define TKD_TOOLS_INT_H
 
-
 #include <flint/fmpz.h>
 #include <flint/fmpz_mpoly.h>
 #include <flint/fmpz_vec.h>
@@ -176,8 +175,30 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* radical.c: x = 0 with var under radicals or inside Abs (candidates checked
+ * in x itself); TRAD_NOT_MINE when var sits anywhere else or nowhere such. */
+#define TRAD_NOT_MINE 1
+int trad_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* Does c solve x = 0 exactly (principal branches; real_only: c must be real)?
+ * 1 yes, 0 no (x undefined at c counts as no), negative: undecided, e says so. */
+int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_only, tkd_err *e);
+/* logeq.c: x with log(u, b) written log(u)/log(b) (NULL when x has none); x = 0
+ * with var only inside two or more logarithms (TRAD_NOT_MINE otherwise). */
+tkd_expr *tlog_unbase(const tkd_expr *x);
+int tlog_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* expeq.c: x = 0 with var only in exponents a*var + c of powers of one base,
+ * answered as SymPy's solve does (TRAD_NOT_MINE otherwise). */
+int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* trigeq.c: x = 0 in sin(u) and cos(u) of one linear u, as SymPy's solve
+ * answers it (TRAD_NOT_MINE otherwise). */
+int ttrig_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* u = a*var + c with a rational? Then *c (owned by the caller) is set. */
+int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c);
+/* b = r**k with r > 1 not a perfect power (for a rational b > 0, b != 1) */
+void tperfect_root(const fmpq_t b, fmpq_t r, slong *k);
 /* An equation argument: "lhs = rhs", Eq(lhs, rhs) or an expression (= 0) as lhs - rhs. */
-int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...) __attribute__((format(printf, 4, 5)));
+int teq_parse(const tkd_json *v, tkd_expr **out, tkd_err *e, const char *what, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ---- power series with rational coefficients (series.c) ---- */
 #include <flint/fmpq_poly.h>
@@ -199,6 +220,16 @@ int tser_compute(ser *s, const tkd_expr *x, const tser_point *pt, slong want, tk
 void tser_clear(ser *s);
 int tser_point_parse(const tkd_json *v, const char *var, tser_point *pt, tkd_err *e);
 void tser_point_clear(tser_point *pt);
+
+/* ---- limits by parts (limit.c): exact values, indeterminate powers ---- */
+enum { TLIM_FINITE = 0, TLIM_POS_INF = 1, TLIM_NEG_INF = 2 };
+typedef struct tlim {
+    int kind;    /* TLIM_* */
+    tkd_expr *v; /* the value when TLIM_FINITE (owned) */
+} tlim;
+/* The limit of x at pt from side +1 (t -> 0+; always at +-oo) or -1. */
+int tlim_side(const tkd_expr *x, const tser_point *pt, int side, tlim *out, tkd_err *e);
+void tlim_clear(tlim *l);
 
 /* ---- integer algorithms (ntalg.c) ---- */
 #include <flint/fmpz_factor.h>
