@@ -291,6 +291,25 @@ static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const 
         tkd_expr *acc = n == 0 ? tkd_expr_int(prod) : prod ? tkd_expr_mul((size_t)n, terms) : tkd_expr_add((size_t)n, terms);
         n = 0;
         rc = acc ? tkd_expr_simplify(acc, out, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        /* simplifying may expand a product of many factors into a long
+         * polynomial: answer the shorter form, and refuse one too long to read */
+        tkd_buf bs, ba;
+        tkd_buf_init(&bs);
+        tkd_buf_init(&ba);
+        if (!rc && !tkd_expr_print(&bs, *out) && !tkd_expr_print(&ba, acc) && ba.len < bs.len) {
+            tkd_expr_free(*out);
+            *out = acc;
+            acc = NULL;
+            bs.len = ba.len;
+        }
+        if (!rc && bs.len > TOOL_SUM_SYM_CHARS_MAX) {
+            rc = tkd_err_set(e, TKD_ELIMIT, "the %s has %zu characters even simplified (limit %d); give the other symbols values",
+                             prod ? "product" : "sum", bs.len, TOOL_SUM_SYM_CHARS_MAX);
+            tkd_expr_free(*out);
+            *out = NULL;
+        }
+        tkd_buf_free(&bs);
+        tkd_buf_free(&ba);
         tkd_expr_free(acc);
     }
     for (slong j = 0; j < n && terms; j++)

@@ -26,7 +26,7 @@ Run: TKD=build/bin/tkd /usr/bin/python3 tests/tools/test_corpus.py [-v] [TOOL|CL
   CORPUS_REPORT=FILE writes every verdict as one JSON line. Refusals and answers
   printed exactly as SymPy prints its own are judged for every case; the others
   need SymPy and, unless CORPUS_FULL=1 or a filter is given, only a fixed
-  sample of CORPUS_SAMPLE (12) per tool and class is compared (the CI budget).
+  sample of CORPUS_SAMPLE (4) per tool and class is compared (the CI budget).
 """
 import collections
 import json
@@ -264,7 +264,7 @@ def main():
         else:
             slow[(c["tool"], c["class"])].append(i)
     full = os.environ.get("CORPUS_FULL") == "1" or bool(filters)
-    per_class = int(os.environ.get("CORPUS_SAMPLE", "12"))
+    per_class = int(os.environ.get("CORPUS_SAMPLE", "4"))
     todo, skipped = [], 0
     for k in sorted(slow):
         idx = slow[k]
