@@ -209,7 +209,13 @@ def judge(item):
         ref = eval(st["srepr"], NS)
         if c["tool"] in ("solve_equation", "find_roots", "find_critical_points") and isinstance(ref, dict):
             ref = [ref]
-        if c["tool"] in ("solve_linear_system", "solve_nonlinear_system") and parametric(c, ref):
+        if c["tool"] == "evaluate":  # the exact value, and the decimal (complex ones too) to its digits
+            r = a["result"]
+            d = int(c["args"].get("digits", 15))
+            dec = sp.sympify(r["decimal"].replace(" ", ""), rational=True)
+            ok = fast_same(O.S(r["value"]), ref) and abs(complex(sp.N(dec - ref, d + 10))) <= \
+                10.0 ** (-(d - 1)) * max(1.0, abs(complex(sp.N(ref, 30))))
+        elif c["tool"] in ("solve_linear_system", "solve_nonlinear_system") and parametric(c, ref):
             ok = same_family(c, a["result"], ref)
         else:
             ok = O.compare(c["tool"], c["args"], a["result"], ref, c.get("cmp"))
