@@ -77,7 +77,7 @@ static int bound(const tkd_json *args, const char *key, fmpz_t z, tkd_expr **sym
         return 0;
     }
     tkd_expr_free(s);
-    if (tkd_expr_has_sym(x, NULL)) {
+    if (tkd_expr_has_sym(x, NULL) || (!strcmp(key, "upper") && x->kind == TKD_EX_CONST && x->op == TKD_C_OO)) {
         *sym = x;
         return 0;
     }
@@ -291,6 +291,25 @@ static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const 
         tkd_expr *acc = n == 0 ? tkd_expr_int(prod) : prod ? tkd_expr_mul((size_t)n, terms) : tkd_expr_add((size_t)n, terms);
         n = 0;
         rc = acc ? tkd_expr_simplify(acc, out, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        /* simplifying may expand a product of many factors into a long
+         * polynomial: answer the shorter form, and refuse one too long to read */
+        tkd_buf bs, ba;
+        tkd_buf_init(&bs);
+        tkd_buf_init(&ba);
+        if (!rc && !tkd_expr_print(&bs, *out) && !tkd_expr_print(&ba, acc) && ba.len < bs.len) {
+            tkd_expr_free(*out);
+            *out = acc;
+            acc = NULL;
+            bs.len = ba.len;
+        }
+        if (!rc && bs.len > TOOL_SUM_SYM_CHARS_MAX) {
+            rc = tkd_err_set(e, TKD_ELIMIT, "the %s has %zu characters even simplified (limit %d); give the other symbols values",
+                             prod ? "product" : "sum", bs.len, TOOL_SUM_SYM_CHARS_MAX);
+            tkd_expr_free(*out);
+            *out = NULL;
+        }
+        tkd_buf_free(&bs);
+        tkd_buf_free(&ba);
         tkd_expr_free(acc);
     }
     for (slong j = 0; j < n && terms; j++)
@@ -298,6 +317,106 @@ static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const 
     free(terms);
     fmpz_clear(cnt);
     fmpz_clear(k);
+    return rc;
+}
+
+/* The ratio f(k+1)/f(k) of a term c * b1^(a1 k + d1) * b2^(...) ..., read
+ * from its factors (exact; no simplification needed): q = b1^a1 * b2^a2 ... */
+static int geo_ratio(const tkd_expr *f, const char *var, tkd_expr **q, tkd_err *e) {
+    size_t n = f->kind == TKD_EX_MUL ? f->n : 1;
+    tkd_expr **fs = calloc(n, sizeof *fs);
+    if (!fs)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    size_t m = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const tkd_expr *x = f->kind == TKD_EX_MUL ? f->args[i] : f;
+        if (!tkd_expr_has_sym(x, var))
+            continue;
+        tkd_expr **c = NULL;
+        slong d = -1;
+        if (x->kind != TKD_EX_POW || tkd_expr_has_sym(x->args[0], var) ||
+            tkd_expr_poly_coeffs(x->args[1], var, &c, &d, e) || d != 1) {
+            tkd_err_clear(e);
+            rc = tkd_err_set(e, TKD_EMATH, "not supported here: the summand is neither a polynomial in %s nor "
+                                           "geometric (c*b**(a*%s + d))", var, var);
+        } else {
+            fs[m++] = tkd_expr_pow(tkd_expr_copy(x->args[0]), c[1]);
+            c[1] = NULL;
+        }
+        for (slong j = 0; c && j <= d; j++)
+            tkd_expr_free(c[j]);
+        free(c);
+    }
+    tkd_expr *r = NULL;
+    if (!rc && m == 0)
+        rc = tkd_err_set(e, TKD_EMATH, "not supported here: the summand does not depend on %s", var);
+    if (!rc) {
+        r = m == 1 ? fs[0] : tkd_expr_mul(m, fs);
+        m = 0;
+        rc = r ? tkd_expr_simplify(r, q, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        tkd_expr_free(r);
+    }
+    for (size_t i = 0; i < m; i++)
+        tkd_expr_free(fs[i]);
+    free(fs);
+    return rc;
+}
+
+/* A geometric term f(k) = f(lo) q^(k - lo) with a constant ratio q: the sum
+ * to a symbolic upper bound n, or (upper NULL) to infinity when |q| < 1. */
+static int geometric(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out,
+                     tkd_err *e) {
+    *out = NULL;
+    tkd_expr *q = NULL;
+    int rc = geo_ratio(f, var, &q, e);
+    if (!rc && tkd_expr_has_sym(q, NULL))
+        rc = tkd_err_set(e, TKD_EMATH, "not supported here: the ratio of consecutive terms has symbols");
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    ca_t qc, one;
+    ca_init(qc, ctx);
+    ca_init(one, ctx);
+    ca_one(one, ctx);
+    if (!rc)
+        rc = tkd_expr_to_ca(qc, q, ctx, e);
+    if (!rc && ca_check_is_one(qc, ctx) != T_FALSE)
+        rc = tkd_err_set(e, TKD_EMATH, "not supported here: the ratio of consecutive terms is 1 (or cannot be told from 1)");
+    if (!rc && !upper) {
+        ca_abs(qc, qc, ctx);
+        if (ca_check_lt(qc, one, ctx) != T_TRUE)
+            rc = tkd_err_set(e, TKD_EMATH, "the series does not converge: the ratio of consecutive terms has |q| >= 1");
+    }
+    ca_clear(qc, ctx);
+    ca_clear(one, ctx);
+    ca_ctx_clear(ctx);
+    if (!rc) {
+        tkd_expr *lov = tkd_expr_fmpz(lo);
+        tkd_expr *a = lov ? tsubst(f, var, lov) : NULL;
+        tkd_expr_free(lov);
+        tkd_expr *den = tkd_expr_sub(tkd_expr_int(1), tkd_expr_copy(q)), *num = a;
+        if (upper && a) {
+            /* a (1 - q^(n - lo + 1)) / (1 - q) */
+            tkd_expr *cnt = tkd_expr_add(2, (tkd_expr *[]){tkd_expr_copy(upper), tkd_expr_neg(tkd_expr_fmpz(lo))});
+            cnt = cnt ? tkd_expr_add(2, (tkd_expr *[]){cnt, tkd_expr_int(1)}) : NULL;
+            num = cnt ? tkd_expr_mul(2, (tkd_expr *[]){a, tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(tkd_expr_copy(q), cnt))})
+                      : NULL;
+            if (!cnt)
+                tkd_expr_free(a);
+        }
+        tkd_expr *r = num && den ? tkd_expr_div(num, den) : NULL;
+        if (!r) {
+            if (!num || !den) {
+                tkd_expr_free(num);
+                tkd_expr_free(den);
+            }
+            rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        } else {
+            rc = tkd_expr_simplify(r, out, e);
+            tkd_expr_free(r);
+        }
+    }
+    tkd_expr_free(q);
     return rc;
 }
 
@@ -321,10 +440,16 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
     ca_init(acc, ctx);
     if (!rc && hi_s) {
         tkd_expr *x = NULL;
+        int inf = hi_s->kind == TKD_EX_CONST && hi_s->op == TKD_C_OO;
         if (prod)
             rc = tkd_err_set(e, TKD_EMATH, "a product needs integer bounds");
-        else if (!(rc = faulhaber(f, var, lo, hi_s, &x, e)))
+        else if (!inf && !(rc = faulhaber(f, var, lo, hi_s, &x, e)))
             *result = tjson_ast(ta, x);
+        else {
+            tkd_err_clear(e);
+            if (!(rc = geometric(f, var, lo, inf ? NULL : hi_s, &x, e)))
+                *result = tjson_ast(ta, x);
+        }
     } else if (!rc) {
         fmpz_t cnt;
         fmpz_init(cnt);

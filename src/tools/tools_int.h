@@ -32,6 +32,7 @@
 #define TOOL_LIST_MAX 1000           /* elements of a list argument */
 #define TOOL_SUM_TERMS_MAX 100000    /* terms of a finite sum or product */
 #define TOOL_SUM_SYM_TERMS_MAX 1000  /* terms of one whose term has parameters (added as expressions) */
+#define TOOL_SUM_SYM_CHARS_MAX 4000  /* longest such answer, printed */
 
 /* Argument kinds, which also decide the JSON schema of a parameter. */
 typedef enum {

@@ -573,6 +573,7 @@ def main():
                     help="SymPy answers appended as they come, reused by the next run")
     ap.add_argument("--groups", help="only these corpus files, e.g. equations,inequalities (the others are kept)")
     ap.add_argument("--fresh", action="store_true", help="recompute every SymPy answer (default: reuse the stored ones)")
+    ap.add_argument("--limit-new", type=int, help="at most N calls per class that need a new SymPy answer")
     ap.add_argument("--cached-only", action="store_true",
                     help="keep only the calls whose SymPy answer is stored or cached (no SymPy runs)")
     ap.add_argument("--redo-decimals", action="store_true",
@@ -802,6 +803,16 @@ def main():
             else:
                 todo.append(c)
         print("gen_corpus: %d SymPy answers reused" % (len(cases) - len(todo)), flush=True)
+        if opt.limit_new is not None:  # at most N calls per class still without an answer
+            per = collections.Counter()
+            drop = set()
+            for c in todo:
+                per[(c["tool"], c["class"])] += 1
+                if per[(c["tool"], c["class"])] > opt.limit_new:
+                    drop.add(id(c))
+            cases = [c for c in cases if id(c) not in drop]
+            todo = [c for c in todo if id(c) not in drop]
+            print("gen_corpus: --limit-new: %d calls to answer, %d cases kept" % (len(todo), len(cases)), flush=True)
         if opt.cached_only:
             cases = [c for c in cases if "sympy" in c]
             todo = []
