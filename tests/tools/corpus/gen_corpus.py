@@ -357,8 +357,9 @@ def eq_cases(corp, lhs, rhs, source):
         if k == "abs" and d.has(sp.I):
             return None  # |z - w| = r over the complex plane: a circle, not a list of roots
         eqs = "%s = %s" % (sstr(lhs), sstr(rhs))
-        # abs, exponential and log equations are real problems: SymPy solves them over the reals
-        real = k in ("abs", "exponential", "log") and not d.has(sp.I)
+        # solve_equation answers as SymPy's solve does (complex solutions included), except that
+        # it takes the variable real in absolute-value equations (SymPy cannot solve Abs otherwise)
+        real = k == "abs" and not d.has(sp.I)
         corp.add("solve_equation", {"sympy_equation": eqs, "variable": str(x)}, source, cls, "real" if real else None)
         if k in ("quadratic", "cubic", "quartic", "polynomial deg>4", "linear") and rhs == 0:
             corp.add("find_roots", {"expression": sstr(lhs)}, source, "roots of " + k)
