@@ -100,6 +100,8 @@ char *tkd_path_follow(const char *path, tkd_err *e);
 int tkd_file_write_atomic(const char *path, const void *data, size_t len, tkd_err *e);
 /* mkdir -p */
 int tkd_mkdirs(const char *path, tkd_err *e);
+/* Read exactly n bytes from fd (retrying on EINTR): 0, or -1 on an error or end of file first. */
+int tkd_read_full(int fd, void *p, size_t n);
 
 /* ---- SHA-256 ---- */
 typedef struct tkd_sha256 {

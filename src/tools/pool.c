@@ -62,20 +62,6 @@ struct tkd_tools_pool {
 
 /* ---- the worker process ---- */
 
-static int read_full(int fd, void *p, size_t n) {
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 static int write_full(int fd, const void *p, size_t n) {
     const char *c = p;
     while (n) {
@@ -97,10 +83,10 @@ static int write_full(int fd, const void *p, size_t n) {
 
 static char *read_msg(int fd, uint32_t max) {
     uint32_t len;
-    if (read_full(fd, &len, sizeof len) || len > max)
+    if (tkd_read_full(fd, &len, sizeof len) || len > max)
         return NULL;
     char *s = malloc((size_t)len + 1);
-    if (!s || read_full(fd, s, len)) {
+    if (!s || tkd_read_full(fd, s, len)) {
         free(s);
         return NULL;
     }

@@ -109,20 +109,6 @@ static int write_file(const char *path, const char *text) {
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static int read_full(int fd, void *p, size_t n) {
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* Strict mode's reports to the parent over the status pipe: fixed-size
  * records, each written at once (smaller than PIPE_BUF, so never mixed). */
 typedef struct report {
@@ -382,7 +368,7 @@ static void ns_main(const child_args *a) {
         _exit(125);
     }
     send_report(a->st, 'R', 0, NULL);
-    if (read_full(a->sync, &go, 1))
+    if (tkd_read_full(a->sync, &go, 1))
         _exit(125); /* the parent is gone or gave up */
     /* the caller's environment and memory must stay out of reach: clear the
      * environment strings, never be dumpable (no /proc/1/environ, /proc/1/mem) */
@@ -415,8 +401,8 @@ static void weak_main(const child_args *a) {
         _exit(125);
     unsigned short len;
     static struct sock_filter prog[TSBX_FILTER_MAX]; /* this process's own copy */
-    if (read_full(a->sync, &len, sizeof len) || len == 0 || len > TSBX_FILTER_MAX ||
-        read_full(a->sync, prog, (size_t)len * sizeof prog[0]))
+    if (tkd_read_full(a->sync, &len, sizeof len) || len == 0 || len > TSBX_FILTER_MAX ||
+        tkd_read_full(a->sync, prog, (size_t)len * sizeof prog[0]))
         _exit(125);
     exec_program(a, prog, len);
 }
