@@ -282,6 +282,9 @@ typedef struct tkd_llm_cache_entry {
  * logged), or another TKD_E* on an unexpected error. */
 int tkd_llm_cache_get(const char *dir, const char key[65], tkd_llm_cache_entry *out, tkd_err *e);
 int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e);
+/* As put, but an entry already there stays (the first writer wins, across
+ * processes and nodes): 0 whether this entry or an earlier one is kept. */
+int tkd_llm_cache_add(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e);
 void tkd_llm_cache_entry_free(tkd_llm_cache_entry *ent);
 /* A cached response, read as the network path reads it (from_cache = 1).
  * 0, or TKD_ENOTFOUND for a miss (unusable entries are misses, logged). */

@@ -113,11 +113,15 @@ int tkd_llm_cache_get(const char *dir, const char key[65], tkd_llm_cache_entry *
     return rc;
 }
 
-/* temp name, write, rename (see the top of the file for why no fsync) */
-static int write_renamed(const char *path, const char *subdir, const char *data, size_t len, tkd_err *e) {
+/* temp name, write, rename (see the top of the file for why no fsync). With
+ * keep, the temp file is hard-linked to the entry's name instead: link fails
+ * if the name exists, so the first writer's entry stays (atomic, NFS too). */
+static int write_renamed(const char *path, const char *subdir, const char *data, size_t len, int keep, tkd_err *e) {
     tkd_buf tmp;
     tkd_buf_init(&tmp);
-    if (tkd_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()))
+    char host[64] = ""; /* ranks on other nodes share the folder, and may share a pid */
+    gethostname(host, sizeof host - 1);
+    if (tkd_buf_printf(&tmp, "%s.tmp.%s.%ld", path, host, (long)getpid()))
         return tkd_err_set(e, TKD_ENOMEM, "out of memory");
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = 0;
@@ -146,15 +150,18 @@ static int write_renamed(const char *path, const char *subdir, const char *data,
     }
     if (close(fd) != 0 && !rc)
         rc = tkd_err_set(e, TKD_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
-    if (!rc && rename(tmp.data, path) != 0)
+    if (!rc && keep) {
+        if (link(tmp.data, path) != 0 && errno != EEXIST)
+            rc = tkd_err_set(e, TKD_EIO, "cannot link '%s' to '%s': %s", tmp.data, path, strerror(errno));
+    } else if (!rc && rename(tmp.data, path) != 0)
         rc = tkd_err_set(e, TKD_EIO, "cannot rename '%s': %s", tmp.data, strerror(errno));
-    if (rc)
+    if (rc || keep)
         unlink(tmp.data);
     tkd_buf_free(&tmp);
     return rc;
 }
 
-int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e) {
+static int put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, int keep, tkd_err *e) {
     tkd_buf p, sub, file;
     tkd_buf_init(&p);
     tkd_buf_init(&sub);
@@ -183,7 +190,7 @@ int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_e
         rc = tkd_err_set(e, TKD_ENOMEM, "llm cache: out of memory");
         goto out;
     }
-    rc = write_renamed(p.data, sub.data, file.data, file.len, e);
+    rc = write_renamed(p.data, sub.data, file.data, file.len, keep, e);
     if (rc)
         tkd_err_wrap(e, "llm cache");
 out:
@@ -192,6 +199,14 @@ out:
     tkd_buf_free(&sub);
     tkd_buf_free(&file);
     return rc;
+}
+
+int tkd_llm_cache_put(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e) {
+    return put(dir, key, ent, 0, e);
+}
+
+int tkd_llm_cache_add(const char *dir, const char key[65], const tkd_llm_cache_entry *ent, tkd_err *e) {
+    return put(dir, key, ent, 1, e);
 }
 
 int tkd_llm_cache_lookup(const char *dir, const char key[65], tkd_llm_tool_format fmt, tkd_llm_response **out) {

@@ -237,14 +237,17 @@ static int hook_poll_tools(void *ctx, int *worked, tkd_err *e) {
             tkd_solver_slot_call(g->sv, slot, &name, &args);
             char *cached = NULL;
             double secs = 0;
-            /* the same call may have finished for another sample meanwhile: the first
-             * answer cached is the one every sample records (a replay reproduces it) */
-            if (done[i].status == 0 && name && solve_tool_cache_get(x, name, args, &cached, &secs)) {
-                free(done[i].answer);
-                done[i].answer = cached;
-                done[i].seconds = secs;
-            } else if (done[i].status == 0 && name)
+            /* the same call may have finished for another sample or rank meanwhile:
+             * the first answer cached is the one every sample records (a replay
+             * reproduces it), so add ours (an earlier entry stays) and read back */
+            if (done[i].status == 0 && name) {
                 solve_tool_cache_put(x, name, args, done[i].answer, done[i].seconds);
+                if (solve_tool_cache_get(x, name, args, &cached, &secs)) {
+                    free(done[i].answer);
+                    done[i].answer = cached;
+                    done[i].seconds = secs;
+                }
+            }
             rc = drive(x, d, ai, tkd_solver_on_tool(g->sv, slot, done[i].answer, done[i].seconds, done[i].status, e),
                        e);
         }

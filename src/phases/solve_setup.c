@@ -151,6 +151,6 @@ void solve_tool_cache_put(solve_ctx *x, const char *name, const char *args, cons
     tool_key(name, args, key);
     tkd_llm_cache_entry ent = {200, TKD_LLM_OK, seconds, 1, -1, (char *)answer, strlen(answer)};
     tkd_err le = {0};
-    if (tkd_llm_cache_put(x->tool_cache_dir, key, &ent, &le))
+    if (tkd_llm_cache_add(x->tool_cache_dir, key, &ent, &le))
         tkd_log_warn("solve: tool cache: %s", le.msg);
 }

@@ -2,13 +2,15 @@
  * Unit tests of the response cache: round trip, layout (dir/ab/abcd...),
  * crash safety (a truncated, extended or bit-flipped entry is a miss, never
  * a wrong answer), bad keys, and the client's replay-only mode (hits are
- * served without a network, a miss is the status cache_miss).
+ * served without a network, a miss is the status cache_miss), and add: the
+ * first writer's entry stays, also when 8 processes race on one key.
  */
 #include "tkd/llm.h"
 #include "tkd_test.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -171,12 +173,70 @@ TEST(replay_only) {
     tkd_llm_free(c);
 }
 
+/* latency_s of the entry at key (-1 on a miss) */
+static double latency_at(const char key[65]) {
+    tkd_llm_cache_entry out;
+    tkd_err e = {0};
+    if (tkd_llm_cache_get(dir, key, &out, &e))
+        return -1;
+    double l = out.latency_s;
+    tkd_llm_cache_entry_free(&out);
+    return l;
+}
+
+TEST(first_writer_wins) {
+    char key[65];
+    key_of("tool-call-1", key);
+    tkd_llm_cache_entry a = {200, TKD_LLM_OK, 1.0, 1, -1, (char *)"first", 5};
+    tkd_llm_cache_entry b = {200, TKD_LLM_OK, 2.0, 1, -1, (char *)"second", 6};
+    tkd_err e = {0};
+    CHECK_INT(tkd_llm_cache_add(dir, key, &a, &e), 0);
+    CHECK_INT(tkd_llm_cache_add(dir, key, &b, &e), 0);
+    CHECK_NEAR(latency_at(key), 1.0, 0);
+    CHECK_INT(tkd_llm_cache_put(dir, key, &b, &e), 0); /* put replaces */
+    CHECK_NEAR(latency_at(key), 2.0, 0);
+    /* 8 processes add to a fresh key at once: all read back one and the same entry */
+    for (int round = 0; round < 20; round++) {
+        char req[32];
+        snprintf(req, sizeof req, "race-%d", round);
+        key_of(req, key);
+        int fds[8][2];
+        pid_t pids[8];
+        for (int k = 0; k < 8; k++) {
+            if (pipe(fds[k]) != 0 || (pids[k] = fork()) < 0)
+                abort();
+            if (pids[k] == 0) {
+                tkd_llm_cache_entry mine = {200, TKD_LLM_OK, (double)(k + 1), 1, -1, (char *)"x", 1};
+                tkd_err ce = {0};
+                double got = tkd_llm_cache_add(dir, key, &mine, &ce) ? -2 : latency_at(key);
+                ssize_t w = write(fds[k][1], &got, sizeof got);
+                _exit(w == sizeof got ? 0 : 1);
+            }
+            close(fds[k][1]);
+        }
+        double seen[8];
+        for (int k = 0; k < 8; k++) {
+            int st;
+            CHECK_INT(read(fds[k][0], &seen[k], sizeof seen[k]), (ssize_t)sizeof seen[k]);
+            close(fds[k][0]);
+            CHECK_INT(waitpid(pids[k], &st, 0), pids[k]);
+        }
+        for (int k = 0; k < 8; k++)
+            CHECK_NEAR(seen[k], latency_at(key), 0);
+        CHECK(seen[0] >= 1 && seen[0] <= 8);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find %s -name '*.tmp.*')\"", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 int main(void) {
     tkd_log_set_level(TKD_LOG_QUIET);
     snprintf(dir, sizeof dir, "/tmp/tkd_llm_cache_test.%ld", (long)getpid());
     RUN(roundtrip);
     RUN(crash_safety);
     RUN(replay_only);
+    RUN(first_writer_wins);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
