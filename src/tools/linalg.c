@@ -3,8 +3,9 @@
  * expressions like "sqrt(2)" or "1/3") are Calcium matrices: determinant,
  * inverse, rank, nullspace, eigenvalues with multiplicities and
  * eigenvectors are exact. Matrices with symbols (a parameter k) go through
- * the rational-function layer for the determinant, the inverse, products
- * and inner products; the spectral tools need numeric entries.
+ * the rational-function layer for the determinant, the inverse, the rank
+ * (generic, as SymPy's), products and inner products; nullspace and the
+ * spectral tools need numeric entries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -302,7 +303,7 @@ static int t_inverse(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd
     return rc ? tkd_err_wrap(e, "compute_inverse") : 0;
 }
 
-/* Numeric only: rank, nullspace, eigen*. */
+/* Numeric only: nullspace, eigen*. */
 static int numeric(const tkd_json *args, const char *tool, int need_square, size_t maxdim, mat *m, ca_mat_t A,
                    ca_ctx_t ctx, tkd_err *e) {
     if (load_matrix(args, "matrix", tool, need_square, m, e))
@@ -319,23 +320,73 @@ static int numeric(const tkd_json *args, const char *tool, int need_square, size
     return rc;
 }
 
+/* The rank over the rational functions in the symbols (SymPy's generic rank:
+ * a pivot that is a nonzero function counts), by row echelon form. */
+static int srank(smat *s, size_t r, size_t c, slong *rank, tkd_err *e) {
+    fmpz_mpoly_q_struct *a = s->a;
+    fmpz_mpoly_q_t f, t;
+    fmpz_mpoly_q_init(f, s->t.ctx);
+    fmpz_mpoly_q_init(t, s->t.ctx);
+    size_t prow = 0;
+    int rc = 0;
+    for (size_t j = 0; j < c && prow < r && !rc; j++) {
+        size_t p = prow;
+        while (p < r && (rc = trat_is_zero(&s->t, a + p * c + j, e)) == 1)
+            rc = 0, p++;
+        if (rc < 0 || p == r) {
+            rc = rc < 0 ? rc : 0;
+            continue;
+        }
+        for (size_t k = 0; k < c && p != prow; k++)
+            fmpz_mpoly_q_swap(a + p * c + k, a + prow * c + k, s->t.ctx);
+        for (size_t i = prow + 1; i < r; i++) {
+            if (fmpz_mpoly_q_is_zero(a + i * c + j, s->t.ctx))
+                continue;
+            fmpz_mpoly_q_div(f, a + i * c + j, a + prow * c + j, s->t.ctx);
+            tkd_rf_reduce(&s->t, f);
+            for (size_t k = j; k < c; k++) {
+                fmpz_mpoly_q_mul(t, f, a + prow * c + k, s->t.ctx);
+                fmpz_mpoly_q_sub(a + i * c + k, a + i * c + k, t, s->t.ctx);
+                tkd_rf_reduce(&s->t, a + i * c + k);
+            }
+        }
+        prow++;
+    }
+    fmpz_mpoly_q_clear(f, s->t.ctx);
+    fmpz_mpoly_q_clear(t, s->t.ctx);
+    *rank = (slong)prow;
+    return rc;
+}
+
 static int t_rank(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     mat m;
-    ca_ctx_t ctx;
-    ca_mat_t A;
-    tca_ctx_init(ctx);
-    int rc = numeric(args, "compute_rank", 0, MAT_DIM_MAX, &m, A, ctx, e);
-    if (!rc) {
-        slong r;
-        if (!ca_mat_rank(&r, A, ctx))
-            rc = tkd_err_set(e, TKD_EMATH, "compute_rank: could not decide which entries are zero");
-        else
-            *result = tkd_json_integer(ta, r);
-        ca_mat_clear(A, ctx);
-        mat_free(&m);
+    slong r = 0;
+    int rc = 0;
+    if (load_matrix(args, "matrix", "compute_rank", 0, &m, e))
+        return e->code;
+    if (m.symbolic) {
+        smat s;
+        const mat *ms[1] = {&m};
+        if (!(rc = smat_load(&s, ms, 1, e))) {
+            rc = srank(&s, m.r, m.c, &r, e);
+            smat_clear(&s);
+        }
+    } else {
+        ca_ctx_t ctx;
+        ca_mat_t A;
+        tca_ctx_init(ctx);
+        if (!(rc = mat_ca(A, &m, ctx, e))) {
+            if (!ca_mat_rank(&r, A, ctx))
+                rc = tkd_err_set(e, TKD_EMATH, "could not decide which entries are zero");
+            ca_mat_clear(A, ctx);
+        }
+        ca_ctx_clear(ctx);
     }
-    ca_ctx_clear(ctx);
-    return rc;
+    mat_free(&m);
+    if (rc)
+        return tkd_err_wrap(e, "compute_rank");
+    *result = tkd_json_integer(ta, r);
+    return 0;
 }
 
 static tkd_json *kernel_json(tkd_arena *ta, const ca_mat_t A, ca_ctx_t ctx, int *ok, tkd_err *e) {
@@ -573,7 +624,8 @@ const struct tkd_tool tkd_tools_linalg_table[] = {
     {"compute_rank",
      "linear algebra",
      "rank",
-     "Rank of a numeric matrix (an integer). Example: {\"matrix\": [[1, 2], [2, 4]]} -> 1.",
+     "Rank of a matrix (an integer). With symbols, the generic rank as SymPy's: symbols are independent unknowns, "
+     "so [[1, a], [a, 1]] has rank 2. Example: {\"matrix\": [[1, 2], [2, 4]]} -> 1.",
      {P_MAT},
      t_rank},
     {"compute_inner_product",

@@ -91,3 +91,67 @@ int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t 
     tkd_expr_free(p);
     return rc;
 }
+
+/* A value for each free symbol of x at point k: distinct small rationals of
+ * both signs, so a function of the symbols is rarely zero there by chance. */
+static tkd_expr *at_point(const tkd_expr *x, int k, tkd_err *e) {
+    static const long pt[][2] = {{3, 7}, {-5, 11}, {13, 4}, {-2, 9}, {17, 19}, {7, 3}, {-11, 6}};
+    const size_t npt = sizeof pt / sizeof pt[0];
+    const char **names;
+    size_t n;
+    if (tkd_expr_free_syms(x, &names, &n, e))
+        return NULL;
+    tkd_expr *y = tkd_expr_copy(x);
+    for (size_t i = 0; y && i < n; i++) {
+        tkd_expr *v = tkd_expr_rat(pt[((size_t)k + 2 * i) % npt][0], pt[((size_t)k + 2 * i) % npt][1]);
+        tkd_expr *z = v ? tsubst(y, names[i], v) : NULL;
+        tkd_expr_free(v);
+        tkd_expr_free(y);
+        y = z;
+    }
+    free(names);
+    if (!y)
+        tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    return y;
+}
+
+int trat_is_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e) {
+    if (fmpz_mpoly_q_is_zero(q, t->ctx))
+        return 1;
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(q);
+    if (fmpz_mpoly_is_fmpz(N, t->ctx))
+        return 0;
+    int *used = calloc(t->n ? t->n : 1, sizeof *used);
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, N, t->ctx);
+    int atoms = 0, symbolic = 0;
+    for (size_t g = 0; g < t->n; g++) {
+        atoms |= used[g] && g >= t->nsyms;
+        symbolic |= used[g] && (g < t->nsyms || tkd_expr_has_sym(t->gens[g], NULL));
+    }
+    free(used);
+    if (!atoms) /* a nonzero polynomial in the symbols */
+        return 0;
+    tkd_expr *x = tkd_rf_poly_to_expr(t, N, NULL);
+    if (!x)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int rc = 2; /* 2: not known yet */
+    for (int k = 0; k < (symbolic ? 5 : 1) && rc == 2; k++) {
+        tkd_expr *y = symbolic ? at_point(x, k, e) : tkd_expr_copy(x);
+        if (!y) {
+            rc = e->code ? e->code : TKD_ENOMEM;
+            break;
+        }
+        truth_t z = tnum_check(y, 0);
+        tkd_expr_free(y);
+        if (z == T_FALSE) /* nonzero somewhere: not the zero function */
+            rc = 0;
+        else if (z == T_TRUE && !symbolic)
+            rc = 1;
+    }
+    tkd_expr_free(x);
+    if (rc == 2)
+        rc = tkd_err_set(e, TKD_EMATH, "unsupported: whether an expression in these functions is 0 could not be decided");
+    return rc;
+}

@@ -124,31 +124,6 @@ static tkd_json *tuple_json(tkd_arena *ta, tkd_expr **vals, size_t n) {
 
 /* Is q zero? Also as a number when it holds only constants (sqrt(3)*sqrt(13) - sqrt(39)
  * is a nonzero polynomial in its generators): 1 yes, 0 no, negative undecided (e set). */
-static int entry_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e) {
-    if (fmpz_mpoly_q_is_zero(q, t->ctx))
-        return 1;
-    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(q);
-    if (fmpz_mpoly_is_fmpz(N, t->ctx))
-        return 0;
-    int *used = calloc(t->n ? t->n : 1, sizeof *used);
-    if (!used)
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    fmpz_mpoly_used_vars(used, N, t->ctx);
-    int consts_only = 1;
-    for (size_t g = 0; g < t->n; g++)
-        if (used[g] && (g < t->nsyms || tkd_expr_has_sym(t->gens[g], NULL)))
-            consts_only = 0;
-    free(used);
-    if (!consts_only)
-        return 0;
-    tkd_expr *x = tkd_rf_poly_to_expr(t, N, NULL);
-    truth_t z = x ? tnum_check(x, 0) : T_UNKNOWN;
-    tkd_expr_free(x);
-    if (z == T_UNKNOWN)
-        return tkd_err_set(e, TKD_EMATH, "unsupported: whether a coefficient of the system is 0 could not be decided");
-    return z == T_TRUE;
-}
-
 static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *vars[16];
     size_t nv, ne;
@@ -217,7 +192,7 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     for (size_t j = 0; j < nv && !rc; j++) {
         pivcol[j] = -1;
         size_t p = prow;
-        while (p < ne && !rc && (rc = entry_zero(&t, A + p * cols + j, e)) == 1)
+        while (p < ne && !rc && (rc = trat_is_zero(&t, A + p * cols + j, e)) == 1)
             rc = 0, p++;
         if (rc < 0)
             break;
@@ -249,7 +224,7 @@ static int t_solve_linear(tkd_arena *ta, const tkd_json *args, tkd_json **result
     if (!rc) {
         int consistent = 1;
         for (size_t i = prow; i < ne && !rc; i++) {
-            int z = entry_zero(&t, A + i * cols + nv, e);
+            int z = trat_is_zero(&t, A + i * cols + nv, e);
             if (z < 0)
                 rc = z;
             else if (!z)

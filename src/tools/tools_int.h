@@ -160,6 +160,11 @@ tkd_expr *trat_normalize(const tkd_expr *x, tkd_err *e);
 /* x prepared and converted in a fresh t that also has the symbols vars;
  * on success free with fmpz_mpoly_q_clear(*out, t->ctx) and tkd_rf_clear. */
 int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t nv, fmpz_mpoly_q_t *out, tkd_err *e);
+/* Is q (reduced) zero as a function of its symbols? 1 yes, 0 no, negative:
+ * undecided (e says "unsupported: ..."). Exact for polynomials in symbols and
+ * for constants (Calcium); with functions of symbols (sin(t), sqrt(x)) a
+ * nonzero value at a rational point proves nonzero, else undecided. */
+int trat_is_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e);
 
 /* ---- lists of expressions and roots (roots.c) ---- */
 typedef struct tlist {
