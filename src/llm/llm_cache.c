@@ -150,12 +150,16 @@ static int write_renamed(const char *path, const char *subdir, const char *data,
     }
     if (close(fd) != 0 && !rc)
         rc = tkd_err_set(e, TKD_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
+    int linked = 0; /* keep: linked, or an entry was there first */
     if (!rc && keep) {
-        if (link(tmp.data, path) != 0 && errno != EEXIST)
+        if (link(tmp.data, path) == 0 || errno == EEXIST)
+            linked = 1;
+        else if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) /* no hard links here: rename */
             rc = tkd_err_set(e, TKD_EIO, "cannot link '%s' to '%s': %s", tmp.data, path, strerror(errno));
-    } else if (!rc && rename(tmp.data, path) != 0)
+    }
+    if (!rc && !linked && rename(tmp.data, path) != 0)
         rc = tkd_err_set(e, TKD_EIO, "cannot rename '%s': %s", tmp.data, strerror(errno));
-    if (rc || keep)
+    if (rc || linked)
         unlink(tmp.data);
     tkd_buf_free(&tmp);
     return rc;
