@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tools_int.h"
+#include "rset_int.h"
 
 #define INEQ_MAX 16
 
@@ -619,12 +619,44 @@ static int exp_two_bases(tkd_arena *ta, const tkd_expr *rel, const char *var, tk
     return rc;
 }
 
+/* Periodic relations (ineq_trig.c), each solved as SymPy does and intersected. */
+static int trig_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational,
+                       tkd_json **result) {
+    ineq_tset *acc = NULL;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        ineq_tset *t = NULL;
+        rc = ineq_trig_solve(xs[i], var, &t);
+        if (!rc && acc)
+            rc = ineq_trig_and(acc, t);
+        if (!acc) {
+            acc = t;
+            t = NULL;
+        }
+        ineq_trig_free(t);
+    }
+    if (!rc) {
+        tkd_buf b;
+        tkd_buf_init(&b);
+        rc = ineq_trig_print(acc, relational ? var : NULL, &b);
+        if (!rc && b.data)
+            *result = tkd_json_string(ta, b.data);
+        else if (!rc)
+            rc = TKD_ENOMEM;
+        tkd_buf_free(&b);
+    }
+    ineq_trig_free(acc);
+    return rc;
+}
+
 static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "inequality", &x, e))
         return tkd_err_wrap(e, "solve_univariate_inequality");
     int rc = run(ta, (const tkd_expr *const *)&x, 1, var, 0, result, e);
+    if (rc == TKD_EMATH && x->kind == TKD_EX_REL && !trig_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result))
+        rc = 0;
     if (rc == TKD_EMATH && x->kind == TKD_EX_REL) {
         tkd_err e2 = {0};
         if (!linear_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result) ||
@@ -666,6 +698,8 @@ static int t_reduce(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_
         rc = run(ta, (const tkd_expr *const *)xs, n, var, 1, result, e);
     if (rc == TKD_EMATH && !linear_system(ta, (const tkd_expr *const *)xs, n, var, 1, result))
         rc = 0;
+    if (rc == TKD_EMATH && !trig_system(ta, (const tkd_expr *const *)xs, n, var, 1, result))
+        rc = 0;
     for (int i = 0; i < n; i++)
         tkd_expr_free(xs[i]);
     return rc ? tkd_err_wrap(e, "reduce_inequalities") : 0;
@@ -678,7 +712,9 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
      "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
      "absolute values, square roots, exponentials and logarithms (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2, log(x - "
      "2)), "
-     "and with constant coefficients such as pi; not trigonometric ones. Answers "
+     "and with constant coefficients such as pi. Trigonometric ones (sin, cos, tan, cot, sec, csc of a*x) are "
+     "answered as SymPy answers them: Reals or EmptySet when they hold everywhere or nowhere, else the solutions "
+     "within one period starting at 0 (sin(x) > 1/2 -> Interval.open(pi/6, 5*pi/6)). Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
      "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",
@@ -688,7 +724,8 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
     {"reduce_inequalities",
      "equations",
      "solve a system of inequalities in one variable",
-     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold. Answers relations "
+     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold (trigonometric "
+     "ones within one period, as solve_univariate_inequality). Answers relations "
      "joined by & and |, like SymPy. Example: {\"inequalities\": [\"x**2 < 9\", \"x >= 1\"]} -> \"(1 <= x) & (x < "
      "3)\".",
      {{"inequalities", TP_STRINGS, 1, "list of inequalities in one variable, e.g. [\"x + 1 > 0\", \"x**2 <= 4\"]"}},
