@@ -33,6 +33,8 @@ static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var,
     for (int i = 0; i < n && !rc; i++) {
         tkd_rset *r = NULL, *t = NULL;
         rc = tkd_rset_solve(xs[i], var, 0, &r, e);
+        if (rc == TKD_EMATH && !ineq_inv_set(xs[i], var, &r))
+            rc = 0;
         if (rc)
             break;
         if (s) {
