@@ -485,10 +485,6 @@ int ineq_trig_and(ineq_tset *a, const ineq_tset *b) {
 }
 
 /* ---- printing ---- */
-typedef struct seg {
-    tkd_expr *lo, *hi;
-    int lc, hc;
-} seg;
 
 /* x = y/g for y = 2*atan(t) + 2*pi*branch (t NULL: y = pi; t from qqbar). */
 static tkd_expr *x_end(const ineq_tset *T, const qqbar_t t, int branch, int y_pi) {
@@ -521,7 +517,7 @@ static tkd_expr *x_end(const ineq_tset *T, const qqbar_t t, int branch, int y_pi
 
 /* The pieces of S within [lo, hi) of the t-line (lo, hi region limits as
  * rsets), mapped to x on branch b; an end at +-oo maps to y = pi. */
-static int add_pieces(const ineq_tset *T, const tkd_rset *S, int branch, seg *v, int *nv, int max) {
+static int add_pieces(const ineq_tset *T, const tkd_rset *S, int branch, ineq_seg *v, int *nv, int max) {
     int R = 2 * S->n + 1;
     for (int i = 0; i < R;) {
         if (!S->in[i]) {
@@ -533,7 +529,7 @@ static int add_pieces(const ineq_tset *T, const tkd_rset *S, int branch, seg *v,
             j++;
         if (*nv == max)
             return TKD_ELIMIT;
-        seg *g = v + (*nv)++;
+        ineq_seg *g = v + (*nv)++;
         memset(g, 0, sizeof *g);
         /* lower end */
         if (i == 0) {
@@ -567,10 +563,72 @@ static void print_end(tkd_buf *b, const tkd_expr *x) {
     free(s);
 }
 
+/* Pieces with expression ends (NULL: -oo or oo) as SymPy prints them: a set
+ * (Union of Interval..., {point}), or with var relations joined by & and |. */
+int ineq_print_segs(const ineq_seg *v, int nv, const char *var, tkd_buf *b) {
+    if (nv == 0)
+        return tkd_buf_puts(b, var ? "False" : "EmptySet");
+    if (nv == 1 && !v[0].lo && !v[0].hi)
+        return tkd_buf_puts(b, var ? "True" : "Reals");
+    if (!var && nv > 1)
+        tkd_buf_puts(b, "Union(");
+    for (int i = 0; i < nv; i++) {
+        const ineq_seg *g = v + i;
+        int lc = g->lo && g->lc, hc = g->hi && g->hc;
+        int point = lc && hc && tkd_expr_equal(g->lo, g->hi);
+        if (i)
+            tkd_buf_puts(b, var ? " | " : ", ");
+        if (var) {
+            if (point) {
+                tkd_buf_printf(b, "Eq(%s, ", var);
+                print_end(b, g->lo);
+                tkd_buf_putc(b, ')');
+                continue;
+            }
+            int both = g->lo && g->hi;
+            if (nv > 1)
+                tkd_buf_putc(b, '(');
+            if (g->lo) {
+                tkd_buf_puts(b, both ? "(" : "");
+                print_end(b, g->lo);
+                tkd_buf_printf(b, " %s %s%s", lc ? "<=" : "<", var, both ? ")" : "");
+            }
+            if (both)
+                tkd_buf_puts(b, " & ");
+            if (g->hi) {
+                tkd_buf_printf(b, "%s%s %s ", both ? "(" : "", var, hc ? "<=" : "<");
+                print_end(b, g->hi);
+                tkd_buf_puts(b, both ? ")" : "");
+            }
+            if (nv > 1)
+                tkd_buf_putc(b, ')');
+        } else if (point) {
+            tkd_buf_putc(b, '{');
+            print_end(b, g->lo);
+            tkd_buf_putc(b, '}');
+        } else {
+            tkd_buf_puts(b, lc && hc ? "Interval(" : lc ? "Interval.Ropen(" : hc ? "Interval.Lopen(" : "Interval.open(");
+            if (g->lo)
+                print_end(b, g->lo);
+            else
+                tkd_buf_puts(b, "-oo");
+            tkd_buf_puts(b, ", ");
+            if (g->hi)
+                print_end(b, g->hi);
+            else
+                tkd_buf_puts(b, "oo");
+            tkd_buf_putc(b, ')');
+        }
+    }
+    if (!var && nv > 1)
+        tkd_buf_putc(b, ')');
+    return b->data ? 0 : TKD_ENOMEM;
+}
+
 int ineq_trig_print(const ineq_tset *T, const char *var, tkd_buf *b) {
     if (T->kind)
         return tkd_buf_puts(b, T->kind == 1 ? (var ? "True" : "Reals") : (var ? "False" : "EmptySet"));
-    seg *v = calloc(TRIG_SEGS_MAX, sizeof *v);
+    ineq_seg *v = calloc(TRIG_SEGS_MAX, sizeof *v);
     if (!v)
         return TKD_ENOMEM;
     int nv = 0, rc = 0;
@@ -630,43 +688,8 @@ int ineq_trig_print(const ineq_tset *T, const char *var, tkd_buf *b) {
             nv--;
         }
     }
-    if (!rc) {
-        if (nv == 0)
-            tkd_buf_puts(b, var ? "False" : "EmptySet");
-        if (!var && nv > 1)
-            tkd_buf_puts(b, "Union(");
-        for (int i = 0; i < nv; i++) {
-            seg *g = v + i;
-            int point = g->lc && g->hc && tkd_expr_equal(g->lo, g->hi);
-            if (i)
-                tkd_buf_puts(b, var ? " | " : ", ");
-            if (var) {
-                if (point) {
-                    tkd_buf_printf(b, "Eq(%s, ", var);
-                    print_end(b, g->lo);
-                    tkd_buf_putc(b, ')');
-                } else {
-                    tkd_buf_puts(b, nv > 1 ? "((" : "(");
-                    print_end(b, g->lo);
-                    tkd_buf_printf(b, " %s %s) & (%s %s ", g->lc ? "<=" : "<", var, var, g->hc ? "<=" : "<");
-                    print_end(b, g->hi);
-                    tkd_buf_puts(b, nv > 1 ? "))" : ")");
-                }
-            } else if (point) {
-                tkd_buf_putc(b, '{');
-                print_end(b, g->lo);
-                tkd_buf_putc(b, '}');
-            } else {
-                tkd_buf_puts(b, g->lc && g->hc ? "Interval(" : g->lc ? "Interval.Ropen(" : g->hc ? "Interval.Lopen(" : "Interval.open(");
-                print_end(b, g->lo);
-                tkd_buf_puts(b, ", ");
-                print_end(b, g->hi);
-                tkd_buf_putc(b, ')');
-            }
-        }
-        if (!var && nv > 1)
-            tkd_buf_putc(b, ')');
-    }
+    if (!rc)
+        rc = ineq_print_segs(v, nv, var, b);
     for (int i = 0; i < nv; i++) {
         tkd_expr_free(v[i].lo);
         tkd_expr_free(v[i].hi);

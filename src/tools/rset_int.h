@@ -34,6 +34,12 @@ int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out);
 int ineq_trig_and(ineq_tset *a, const ineq_tset *b); /* a &= b; TKD_EMATH for different periods */
 int ineq_trig_print(const ineq_tset *s, const char *var, tkd_buf *b); /* var NULL: a set, else relations */
 void ineq_trig_free(ineq_tset *s);
+/* Pieces with expression ends (NULL: -oo, oo) printed as SymPy does: a set, or with var relations. */
+typedef struct ineq_seg {
+    tkd_expr *lo, *hi;
+    int lc, hc; /* closed ends */
+} ineq_seg;
+int ineq_print_segs(const ineq_seg *v, int n, const char *var, tkd_buf *b);
 /* p*F(u) + q op 0, F atan, asin or acos (ineq_inv.c): 0, or TKD_EMATH when not such a relation */
 int ineq_inv_set(const tkd_expr *rel, const char *var, tkd_rset **out);
 
