@@ -56,7 +56,11 @@ static int ca_sign_diff(const ca_t a, const ca_t b, ca_ctx_t ctx) {
 }
 
 static int flip(int op) {
-    return op == TKD_R_LT ? TKD_R_GT : op == TKD_R_LE ? TKD_R_GE : op == TKD_R_GT ? TKD_R_LT : op == TKD_R_GE ? TKD_R_LE : op;
+    return op == TKD_R_LT   ? TKD_R_GT
+           : op == TKD_R_LE ? TKD_R_GE
+           : op == TKD_R_GT ? TKD_R_LT
+           : op == TKD_R_GE ? TKD_R_LE
+                            : op;
 }
 
 /* u op c (c an expression, owned) solved by rset. */
@@ -103,7 +107,8 @@ int ineq_inv_set(const tkd_expr *rel, const char *var, tkd_rset **out) {
     if (!rc) {
         Ke = tkd_expr_neg(tkd_expr_div(tkd_expr_copy(c[0]), tkd_expr_copy(c[1])));
         tkd_expr *s = NULL;
-        if (!Ke || tkd_expr_simplify(Ke, &s, &e2) || tkd_expr_to_ca(K, s, ctx, &e2) || tkd_expr_to_ca(p, c[1], ctx, &e2))
+        if (!Ke || tkd_expr_simplify(Ke, &s, &e2) || tkd_expr_to_ca(K, s, ctx, &e2) ||
+            tkd_expr_to_ca(p, c[1], ctx, &e2))
             rc = TKD_EMATH;
         tkd_expr_free(Ke);
         Ke = s;

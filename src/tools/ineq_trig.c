@@ -323,8 +323,8 @@ static slong doubled_n(const tkd_expr *x, const scan_st *s, int *used, int *othe
     return n;
 }
 
-static const int neg_op[] = {[TKD_R_LT] = TKD_R_GE, [TKD_R_LE] = TKD_R_GT, [TKD_R_GT] = TKD_R_LE,
-                             [TKD_R_GE] = TKD_R_LT};
+static const int neg_op[] = {
+    [TKD_R_LT] = TKD_R_GE, [TKD_R_LE] = TKD_R_GT, [TKD_R_GT] = TKD_R_LE, [TKD_R_GE] = TKD_R_LT};
 
 int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out) {
     *out = NULL;
@@ -365,7 +365,8 @@ int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out) {
         fmpq_t k;
         fmpq_init(k);
         fmpq_div(k, s.at[i].a, g);
-        if (!fmpz_is_one(fmpq_denref(k)) || fmpz_bits(fmpq_numref(k)) > 4 || labs(fmpz_get_si(fmpq_numref(k))) > TRIG_K_MAX)
+        if (!fmpz_is_one(fmpq_denref(k)) || fmpz_bits(fmpq_numref(k)) > 4 ||
+            labs(fmpz_get_si(fmpq_numref(k))) > TRIG_K_MAX)
             rc = TKD_EMATH;
         else
             s.at[i].k = fmpz_get_si(fmpq_numref(k));
@@ -607,7 +608,10 @@ int ineq_print_segs(const ineq_seg *v, int nv, const char *var, tkd_buf *b) {
             print_end(b, g->lo);
             tkd_buf_putc(b, '}');
         } else {
-            tkd_buf_puts(b, lc && hc ? "Interval(" : lc ? "Interval.Ropen(" : hc ? "Interval.Lopen(" : "Interval.open(");
+            tkd_buf_puts(b, lc && hc ? "Interval("
+                            : lc     ? "Interval.Ropen("
+                            : hc     ? "Interval.Lopen("
+                                     : "Interval.open(");
             if (g->lo)
                 print_end(b, g->lo);
             else

@@ -365,8 +365,8 @@ static int int_term(const tkd_expr *t, const char *v, int poles, tkd_expr **out,
     return *out ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
 }
 
-static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out,
-                      int depth, int poles, tkd_err *e);
+static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, int depth,
+                      int poles, tkd_err *e);
 
 /* The terms of a sum one by one: 0, or nonzero when one of them is not integrated. */
 static int integ_terms(const tkd_expr *f, const char *v, int poles, tkd_expr **out) {
@@ -387,8 +387,8 @@ static int integ_terms(const tkd_expr *f, const char *v, int poles, tkd_expr **o
 /* The antiderivative, unchecked (tintegrate checks it). poles 0 keeps to the
  * methods whose antiderivatives have no poles the definite integral would miss
  * (its pole check reads only a rational integrand's denominator). */
-static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out,
-                      int depth, int poles, tkd_err *e) {
+static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, int depth,
+                      int poles, tkd_err *e) {
     *out = NULL;
     *rational = 0;
     tkd_expr *F = NULL;

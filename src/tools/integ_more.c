@@ -119,9 +119,9 @@ int tinteg_trig(const tkd_expr *const *fs, size_t nf, const char *v, int poles, 
     tkd_expr *r = NULL;
     if (single >= 0) {
         /* tan: -log(cos(u))/a; cot: log(sin(u))/a */
-        r = tkd_expr_div(tkd_expr_fn1(TKD_FN_LOG, tkd_expr_fn1(single == TKD_FN_TAN ? TKD_FN_COS : TKD_FN_SIN,
-                                                               tkd_expr_copy(u))),
-                         tkd_expr_copy(a));
+        r = tkd_expr_div(
+            tkd_expr_fn1(TKD_FN_LOG, tkd_expr_fn1(single == TKD_FN_TAN ? TKD_FN_COS : TKD_FN_SIN, tkd_expr_copy(u))),
+            tkd_expr_copy(a));
         if (single == TKD_FN_TAN)
             r = tkd_expr_neg(r);
     } else if (n % 2 || m % 2) {
@@ -302,8 +302,7 @@ int tinteg_exp(const tkd_expr *f, const char *v, tkd_expr **out, tkd_err *e) {
             rc = TKD_EMATH;
         tkd_expr_free(bx);
         if (!rc)
-            *out = tkd_expr_div(
-                F, tkd_expr_mul2(tkd_expr_fmpq(g), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(A.base))));
+            *out = tkd_expr_div(F, tkd_expr_mul2(tkd_expr_fmpq(g), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_copy(A.base))));
         if (!rc && !*out)
             rc = TKD_ENOMEM;
     }

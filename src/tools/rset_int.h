@@ -31,7 +31,7 @@ int rset_alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd
  * period). TKD_EMATH: not such a relation, or not answered here. */
 typedef struct ineq_tset ineq_tset;
 int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out);
-int ineq_trig_and(ineq_tset *a, const ineq_tset *b); /* a &= b; TKD_EMATH for different periods */
+int ineq_trig_and(ineq_tset *a, const ineq_tset *b);                  /* a &= b; TKD_EMATH for different periods */
 int ineq_trig_print(const ineq_tset *s, const char *var, tkd_buf *b); /* var NULL: a set, else relations */
 void ineq_trig_free(ineq_tset *s);
 /* Pieces with expression ends (NULL: -oo, oo) printed as SymPy does: a set, or with var relations. */
