@@ -14,11 +14,14 @@
  * y = 2*atan(t0) (a rational multiple of pi when qqbar finds one).
  *
  * The period: SymPy takes the lcm of the functions' periods after its
- * simplify, which only shortens a period where it rewrites sin(u)*cos(u) as
- * sin(2*u)/2. The true (shortest) period is found numerically (a shift is a
- * period when the values agree at several points to 200 bits), and an answer
- * is given only when it equals SymPy's: the structural period, or the one
- * after the sin(u)*cos(u) rewrite; anything else is refused.
+ * simplify, which shortens a period where it rewrites sin(u)*cos(u) as
+ * sin(2*u)/2 and lengthens one where it rewrites cos(2*u) as 1 - 2*sin(u)**2
+ * (3*cos(2*x) - 1/3, not cos(2*x) - 1/3). The true (shortest) period is found
+ * numerically (a shift is a period when the values agree at several points to
+ * 200 bits), and a set is answered only when it equals SymPy's: the structural
+ * period, or the one after the sin(u)*cos(u) rewrite, with no cos or sec of an
+ * even multiple of x; anything else is refused (Reals and EmptySet need no
+ * period).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +389,11 @@ int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out) {
                 n = n0 * j;
         T->N = n;
         fmpq_set(T->g, g);
+        /* simplify may also lengthen it: 3*cos(2*x) - 1/3 becomes 8/3 - 6*sin(x)**2 (period 2*pi) */
+        for (int i = 0; i < s.n; i++)
+            if ((s.at[i].x->op == TKD_FN_COS || s.at[i].x->op == TKD_FN_SEC) && !s.gpi &&
+                fmpz_is_even(fmpq_numref(s.at[i].a)))
+                unpred = 1;
         if (n != n0) {
             int used = 0, other = 0;
             slong nd = doubled_n(d, &s, &used, &other);
