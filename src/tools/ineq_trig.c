@@ -221,6 +221,37 @@ static int chart_set(const tkd_expr *d, const scan_st *s, int chart, int op, tkd
     if (!rc && (!rel || tkd_rset_solve(rel, TRIG_T, 0, out, &e)))
         rc = TKD_EMATH;
     tkd_expr_free(rel);
+    /* where tan, sec (cos = 0) and cot, csc (sin = 0) are undefined, even when the
+     * expression's canonical form or the radical path cancels the pole (-cot(x) + csc(x)) */
+    for (int i = 0; i < s->n && !rc; i++) {
+        int fn = s->at[i].x->op;
+        if (fn == TKD_FN_SIN || fn == TKD_FN_COS)
+            continue;
+        slong ak = labs(s->at[i].k);
+        fmpz_poly_t re, im, den;
+        fmpz_poly_init(re);
+        fmpz_poly_init(im);
+        fmpz_poly_init(den);
+        half_angle(re, im, den, ak);
+        tkd_expr *z = poly_expr(fn == TKD_FN_TAN || fn == TKD_FN_SEC ? re : im);
+        fmpz_poly_clear(re);
+        fmpz_poly_clear(im);
+        fmpz_poly_clear(den);
+        tkd_expr *nz = z ? tkd_expr_rel(TKD_R_NE, z, tkd_expr_int(0)) : NULL;
+        tkd_rset *d = NULL, *t = NULL;
+        if (!nz || tkd_rset_solve(nz, TRIG_T, 0, &d, &e) || tkd_rset_combine(*out, d, 1, &t))
+            rc = TKD_EMATH;
+        tkd_expr_free(nz);
+        tkd_rset_free(d);
+        if (!rc) {
+            tkd_rset_free(*out);
+            *out = t;
+        }
+    }
+    if (rc) {
+        tkd_rset_free(*out);
+        *out = NULL;
+    }
     for (int i = 0; i < s->n; i++)
         tkd_expr_free(by[i]);
     return rc;
