@@ -731,6 +731,11 @@ int ineq_trig_print(const ineq_tset *T, const char *var, tkd_buf *b) {
             nv--;
         }
     }
+    /* SymPy's reduce_inequalities writes a set with a hole ([0, pi/2) | (pi/2, 2*pi)) as
+     * (x > 0) & (x < 2*pi) & Ne(x, pi/2), losing x = 0: such a set is refused there */
+    for (int i = 0; var && !rc && i + 1 < nv; i++)
+        if (!v[i].hc && !v[i + 1].lc && tkd_expr_equal(v[i].hi, v[i + 1].lo))
+            rc = TKD_EMATH;
     if (!rc)
         rc = ineq_print_segs(v, nv, var, b);
     for (int i = 0; i < nv; i++) {
