@@ -165,7 +165,7 @@ int tinteg_trig(const tkd_expr *const *fs, size_t nf, const char *v, int poles, 
 #define EXPI_ATOMS_MAX 8
 
 typedef struct expi {
-    const tkd_expr *base;
+    tkd_expr *base; /* owned: an integer base as its smallest root (4**x is 2**(2*x)) */
     const tkd_expr *atom[EXPI_ATOMS_MAX];
     fmpq a[EXPI_ATOMS_MAX]; /* exponent a*x */
     int n, bad;
@@ -180,18 +180,39 @@ static void find_pow(const tkd_expr *x, const char *v, expi *A, const tkd_expr *
         tkd_expr **k = NULL;
         slong deg = -1;
         tkd_err e = {0};
-        if ((!is_exp && (fmpq_sgn(b->q) <= 0 || fmpq_is_one(b->q))) || (A->base && !tkd_expr_equal(A->base, b)) ||
-            A->n == EXPI_ATOMS_MAX || tkd_expr_poly_coeffs(ex, v, &k, &deg, &e)) {
+        if ((!is_exp && (fmpq_sgn(b->q) <= 0 || fmpq_is_one(b->q))) || A->n == EXPI_ATOMS_MAX ||
+            tkd_expr_poly_coeffs(ex, v, &k, &deg, &e)) {
             A->bad = 1;
             return;
         }
-        if (deg != 1 || !tkd_expr_is_int(k[0], 0) || k[1]->kind != TKD_EX_NUM) {
+        slong m = 1;
+        tkd_expr *nb = NULL;
+        if (!is_exp && fmpz_is_one(fmpq_denref(b->q))) {
+            fmpz_t r;
+            fmpz_init(r);
+            m = fmpz_is_perfect_power(r, fmpq_numref(b->q));
+            if (m > 1) {
+                nb = tkd_expr_fmpz(r);
+            } else {
+                m = 1;
+                nb = tkd_expr_copy(b);
+            }
+            fmpz_clear(r);
+        } else {
+            nb = tkd_expr_copy(b);
+        }
+        if (!nb || deg != 1 || !tkd_expr_is_int(k[0], 0) || k[1]->kind != TKD_EX_NUM ||
+            (A->base && !tkd_expr_equal(A->base, nb))) {
             A->bad = 1;
+            tkd_expr_free(nb);
         } else {
             fmpq_init(A->a + A->n);
-            fmpq_set(A->a + A->n, k[1]->q);
+            fmpq_mul_si(A->a + A->n, k[1]->q, m);
             A->atom[A->n++] = x;
-            A->base = b;
+            if (A->base)
+                tkd_expr_free(nb);
+            else
+                A->base = nb;
         }
         tkd_expr_vec_free(k, (size_t)deg + 1);
         return;
@@ -316,10 +337,12 @@ int tinteg_exp(const tkd_expr *f, const char *v, tkd_expr **out, tkd_err *e) {
     fmpq_clear(g);
     fmpq_clear(k);
     tkd_expr_free(E);
+    tkd_expr_free(A.base);
     return rc;
 }
 
-/* ---- tan, cot, sec, csc as quotients of sin and cos ---- */
+/* ---- for the check: tan, cot, sec, csc as quotients of sin and cos; powers
+ * of integer bases over one atom (4**x and 2**(2*x) as (2**x)**2) ---- */
 tkd_expr *tinteg_sc(const tkd_expr *x) {
     tkd_expr *c = tkd_expr_copy(x);
     for (size_t i = 0; c && i < c->n; i++) {
@@ -330,6 +353,30 @@ tkd_expr *tinteg_sc(const tkd_expr *x) {
         }
         tkd_expr_free(c->args[i]);
         c->args[i] = r;
+    }
+    if (c && c->kind == TKD_EX_POW && c->args[0]->kind == TKD_EX_NUM && fmpz_is_one(fmpq_denref(c->args[0]->q)) &&
+        fmpz_cmp_si(fmpq_numref(c->args[0]->q), 1) > 0 && tkd_expr_has_sym(c->args[1], NULL)) {
+        /* n**e = (r**e)**m for n = r**m, and r**(k*e) = (r**e)**k for an integer k: one atom r**e */
+        fmpz_t r;
+        fmpz_init(r);
+        slong m = fmpz_is_perfect_power(r, fmpq_numref(c->args[0]->q));
+        if (m < 2) {
+            m = 1;
+            fmpz_set(r, fmpq_numref(c->args[0]->q));
+        }
+        const tkd_expr *ex = c->args[1];
+        fmpz_t k;
+        fmpz_init_set_si(k, m);
+        if (ex->kind == TKD_EX_MUL && ex->n == 2 && ex->args[0]->kind == TKD_EX_NUM &&
+            fmpz_is_one(fmpq_denref(ex->args[0]->q)) && fmpz_bits(fmpq_numref(ex->args[0]->q)) < 20) {
+            fmpz_mul(k, k, fmpq_numref(ex->args[0]->q));
+            ex = ex->args[1];
+        }
+        tkd_expr *nr = tkd_expr_pow(tkd_expr_pow(tkd_expr_fmpz(r), tkd_expr_copy(ex)), tkd_expr_fmpz(k));
+        fmpz_clear(r);
+        fmpz_clear(k);
+        tkd_expr_free(c);
+        return nr;
     }
     if (!c || c->kind != TKD_EX_FUNC || c->n != 1)
         return c;
