@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tools_int.h"
+#include "rset_int.h"
 
 #define INEQ_MAX 16
 
@@ -33,6 +33,8 @@ static int run(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var,
     for (int i = 0; i < n && !rc; i++) {
         tkd_rset *r = NULL, *t = NULL;
         rc = tkd_rset_solve(xs[i], var, 0, &r, e);
+        if (rc == TKD_EMATH && !ineq_inv_set(xs[i], var, &r))
+            rc = 0;
         if (rc)
             break;
         if (s) {
@@ -619,12 +621,126 @@ static int exp_two_bases(tkd_arena *ta, const tkd_expr *rel, const char *var, tk
     return rc;
 }
 
+/* ---- rational relations in pi*x: 1/(pi*k) < 1/1000 ----
+ * With x = s/pi (increasing) a relation whose pi cancels is rational in s;
+ * the set in s (rset.c) maps back end by end (s0 -> s0/pi). */
+static int has_pi(const tkd_expr *x) {
+    if (x->kind == TKD_EX_CONST && x->op == TKD_C_PI)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_pi(x->args[i]))
+            return 1;
+    return 0;
+}
+
+#define PI_VAR "tkd_s"
+
+static int pi_scaled(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational,
+                     tkd_json **result) {
+    int rc = 0, any = 0;
+    tkd_rset *acc = NULL;
+    tkd_expr *sx = tkd_expr_div(tkd_expr_sym(PI_VAR), tkd_expr_const(TKD_C_PI));
+    tkd_err e2 = {0};
+    for (int i = 0; i < n && !rc; i++) {
+        tkd_expr *y = NULL;
+        tkd_rset *r = NULL, *t = NULL;
+        any |= has_pi(xs[i]);
+        if (!sx || tkd_expr_subs(xs[i], var, sx, &y, &e2) || tkd_rset_solve(y, PI_VAR, 0, &r, &e2))
+            rc = TKD_EMATH;
+        tkd_expr_free(y);
+        if (!rc && acc && tkd_rset_combine(acc, r, 1, &t))
+            rc = TKD_ENOMEM;
+        if (acc && !rc) {
+            tkd_rset_free(acc);
+            tkd_rset_free(r);
+            acc = t;
+        } else if (!rc) {
+            acc = r;
+        } else {
+            tkd_rset_free(r);
+        }
+    }
+    tkd_expr_free(sx);
+    if (!rc && !any)
+        rc = TKD_EMATH;
+    tkd_rset_piece *pc = NULL;
+    int np = 0;
+    if (!rc && tkd_rset_pieces(acc, &pc, &np, &e2))
+        rc = TKD_EMATH;
+    ineq_seg *v = !rc && np ? calloc((size_t)np, sizeof *v) : NULL;
+    if (np && !v)
+        rc = TKD_ENOMEM;
+    for (int i = 0; i < np && !rc; i++) {
+        tkd_expr *ends[2] = {pc[i].lo, pc[i].hi};
+        tkd_expr *out[2] = {NULL, NULL};
+        for (int j = 0; j < 2 && !rc; j++) {
+            if (!ends[j])
+                continue;
+            tkd_expr *q = tkd_expr_div(tkd_expr_copy(ends[j]), tkd_expr_const(TKD_C_PI));
+            if (!q || tkd_expr_simplify(q, &out[j], &e2))
+                rc = TKD_EMATH;
+            tkd_expr_free(q);
+        }
+        v[i] = (ineq_seg){out[0], out[1], pc[i].lo_closed, pc[i].hi_closed};
+    }
+    if (!rc) {
+        tkd_buf b;
+        tkd_buf_init(&b);
+        rc = ineq_print_segs(v, np, relational ? var : NULL, &b);
+        if (!rc)
+            *result = tkd_json_string(ta, b.data);
+        tkd_buf_free(&b);
+    }
+    for (int i = 0; v && i < np; i++) {
+        tkd_expr_free(v[i].lo);
+        tkd_expr_free(v[i].hi);
+    }
+    free(v);
+    tkd_rset_pieces_free(pc, np);
+    tkd_rset_free(acc);
+    return rc;
+}
+
+/* Periodic relations (ineq_trig.c), each solved as SymPy does and intersected. */
+static int trig_system(tkd_arena *ta, const tkd_expr *const *xs, int n, const char *var, int relational,
+                       tkd_json **result) {
+    ineq_tset *acc = NULL;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        ineq_tset *t = NULL;
+        rc = ineq_trig_solve(xs[i], var, &t);
+        if (!rc && acc)
+            rc = ineq_trig_and(acc, t);
+        if (!acc) {
+            acc = t;
+            t = NULL;
+        }
+        ineq_trig_free(t);
+    }
+    if (!rc) {
+        tkd_buf b;
+        tkd_buf_init(&b);
+        rc = ineq_trig_print(acc, relational ? var : NULL, &b);
+        if (!rc && b.data)
+            *result = tkd_json_string(ta, b.data);
+        else if (!rc)
+            rc = TKD_ENOMEM;
+        tkd_buf_free(&b);
+    }
+    ineq_trig_free(acc);
+    return rc;
+}
+
 static int t_univariate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "inequality", &x, e))
         return tkd_err_wrap(e, "solve_univariate_inequality");
     int rc = run(ta, (const tkd_expr *const *)&x, 1, var, 0, result, e);
+    if (rc == TKD_EMATH && x->kind == TKD_EX_REL && !trig_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result))
+        rc = 0;
+    if (rc == TKD_EMATH && x->kind == TKD_EX_REL && !pi_scaled(ta, (const tkd_expr *const *)&x, 1, var, 0, result))
+        rc = 0;
     if (rc == TKD_EMATH && x->kind == TKD_EX_REL) {
         tkd_err e2 = {0};
         if (!linear_system(ta, (const tkd_expr *const *)&x, 1, var, 0, result) ||
@@ -666,6 +782,10 @@ static int t_reduce(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_
         rc = run(ta, (const tkd_expr *const *)xs, n, var, 1, result, e);
     if (rc == TKD_EMATH && !linear_system(ta, (const tkd_expr *const *)xs, n, var, 1, result))
         rc = 0;
+    if (rc == TKD_EMATH && !trig_system(ta, (const tkd_expr *const *)xs, n, var, 1, result))
+        rc = 0;
+    if (rc == TKD_EMATH && !pi_scaled(ta, (const tkd_expr *const *)xs, n, var, 1, result))
+        rc = 0;
     for (int i = 0; i < n; i++)
         tkd_expr_free(xs[i]);
     return rc ? tkd_err_wrap(e, "reduce_inequalities") : 0;
@@ -678,7 +798,9 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
      "Solve an inequality in one variable over the reals, exactly, for polynomial and rational expressions, "
      "absolute values, square roots, exponentials and logarithms (Abs(x - 1), sqrt(x + 3), 4**x - 3*2**x + 2, log(x - "
      "2)), "
-     "and with constant coefficients such as pi; not trigonometric ones. Answers "
+     "and with constant coefficients such as pi. Trigonometric ones (sin, cos, tan, cot, sec, csc of a*x) are "
+     "answered as SymPy answers them: Reals or EmptySet when they hold everywhere or nowhere, else the solutions "
+     "within one period starting at 0 (sin(x) > 1/2 -> Interval.open(pi/6, 5*pi/6)). Answers "
      "the solution set in SymPy notation: Interval(a, b) closed, Interval.open / Interval.Lopen / Interval.Ropen, "
      "Union(...), {points}, EmptySet or Reals. Example: {\"inequality\": \"x**2 - 1 > 0\", \"variable\": \"x\"} -> "
      "\"Union(Interval.open(-oo, -1), Interval.open(1, oo))\".",
@@ -688,7 +810,8 @@ const struct tkd_tool tkd_tools_ineq_table[] = {
     {"reduce_inequalities",
      "equations",
      "solve a system of inequalities in one variable",
-     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold. Answers relations "
+     "Solve a system of inequalities (and equations) in one variable over the reals; all must hold (trigonometric "
+     "ones within one period, as solve_univariate_inequality). Answers relations "
      "joined by & and |, like SymPy. Example: {\"inequalities\": [\"x**2 < 9\", \"x >= 1\"]} -> \"(1 <= x) & (x < "
      "3)\".",
      {{"inequalities", TP_STRINGS, 1, "list of inequalities in one variable, e.g. [\"x + 1 > 0\", \"x**2 <= 4\"]"}},

@@ -3,7 +3,8 @@
  * functions with rational coefficients (partial fractions over the factors
  * of the denominator: logs for linear factors, log + atan for quadratics),
  * and sums of terms x**k * g(a*x + b) with g among exp, sin, cos, b**u,
- * log and rational powers (integration by parts in tabular form). Every
+ * log and rational powers (integration by parts in tabular form); products
+ * sin**m cos**n, tan, cot and rational functions of b**x (integ_more.c). Every
  * antiderivative is checked by differentiating it (expr) before it is
  * answered; anything else is reported as unsupported, never guessed.
  * definite_integral: F(upper) - F(lower), refusing a pole of a rational
@@ -105,7 +106,7 @@ static tkd_expr *int_quadratic(const fmpq_poly_t A, const fmpq_poly_t P, const c
 }
 
 /* ∫ N/D dx for N, D in Q[x]. */
-static int int_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v, tkd_expr **out, tkd_err *e) {
+int tinteg_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v, tkd_expr **out, tkd_err *e) {
     fmpq_poly_t Q, R, F, Rest, A, inv, g, t, P;
     fmpq_poly_init(Q);
     fmpq_poly_init(R);
@@ -245,7 +246,7 @@ static tkd_expr *tabular(long k, const tkd_expr *g, const tkd_expr *a, const cha
 }
 
 /* One product term (a MUL of factors or a single factor), free of sums. */
-static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e) {
+static int int_term(const tkd_expr *t, const char *v, int poles, tkd_expr **out, tkd_err *e) {
     const tkd_expr *fs[64];
     size_t nf = 0;
     if (t->kind == TKD_EX_MUL) {
@@ -258,7 +259,8 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
     size_t nc = 0;
     fmpq_t xe; /* total exponent of the bare x */
     fmpq_init(xe);
-    const tkd_expr *g = NULL;
+    const tkd_expr *g = NULL, *fns[64];
+    size_t nfn = 0;
     int rc = 0;
     for (size_t i = 0; i < nf && !rc; i++) {
         const tkd_expr *f = fs[i];
@@ -269,14 +271,16 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
         } else if (f->kind == TKD_EX_POW && f->args[0]->kind == TKD_EX_SYM && !strcmp(f->args[0]->name, v) &&
                    f->args[1]->kind == TKD_EX_NUM) {
             fmpq_add(xe, xe, f->args[1]->q);
-        } else if (!g) {
-            g = f;
         } else {
-            rc = tkd_err_set(e, TKD_EMATH, "integrating a product of two functions of %s is not supported here", v);
+            fns[nfn++] = f;
+            g = f;
         }
     }
     tkd_expr *r = NULL, *a = NULL, *b = NULL;
-    if (!rc && !g) { /* c x^r */
+    if (!rc && nfn > 1) { /* sin(u)**m * cos(u)**n */
+        if (!fmpq_is_zero(xe) || tinteg_trig(fns, nfn, v, poles, &r))
+            rc = tkd_err_set(e, TKD_EMATH, "integrating a product of two functions of %s is not supported here", v);
+    } else if (!rc && !g) { /* c x^r */
         if (fmpq_equal_si(xe, -1)) {
             r = tkd_expr_fn1(TKD_FN_LOG, X(v));
         } else {
@@ -338,6 +342,8 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
                 r = tkd_expr_div(tkd_expr_pow(tkd_expr_copy(g->args[0]), tkd_expr_fmpq(r1)),
                                  tkd_expr_mul2(tkd_expr_copy(a), tkd_expr_fmpq(r1)));
             fmpq_clear(r1);
+        } else if (k == 0 && !tinteg_trig(&g, 1, v, poles, &r)) {
+            /* tan, cot, sin**n, cos**n */
         } else {
             char *s = tkd_expr_to_str(g);
             rc = tkd_err_set(e, TKD_EMATH,
@@ -359,8 +365,30 @@ static int int_term(const tkd_expr *t, const char *v, tkd_expr **out, tkd_err *e
     return *out ? 0 : tkd_err_set(e, TKD_ENOMEM, "out of memory");
 }
 
-/* The antiderivative, checked by differentiation. */
-int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, tkd_err *e) {
+static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, int depth,
+                      int poles, tkd_err *e);
+
+/* The terms of a sum one by one: 0, or nonzero when one of them is not integrated. */
+static int integ_terms(const tkd_expr *f, const char *v, int poles, tkd_expr **out) {
+    tkd_expr **parts = calloc(f->n, sizeof *parts);
+    int r2, rc = parts ? 0 : TKD_ENOMEM;
+    tkd_err e2 = {0};
+    for (size_t i = 0; !rc && i < f->n; i++)
+        rc = integ_core(f->args[i], v, &parts[i], &r2, NULL, 1, poles, &e2);
+    if (!rc)
+        *out = tkd_expr_add(f->n, parts);
+    else if (parts)
+        for (size_t i = 0; i < f->n; i++)
+            tkd_expr_free(parts[i]);
+    free(parts);
+    return rc ? rc : *out ? 0 : TKD_ENOMEM;
+}
+
+/* The antiderivative, unchecked (tintegrate checks it). poles 0 keeps to the
+ * methods whose antiderivatives have no poles the definite integral would miss
+ * (its pole check reads only a rational integrand's denominator). */
+static int integ_core(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, int depth,
+                      int poles, tkd_err *e) {
     *out = NULL;
     *rational = 0;
     tkd_expr *F = NULL;
@@ -392,9 +420,13 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
         if (fmpq_poly_degree(D) > 60 || fmpq_poly_degree(N) > 2000)
             rc = tkd_err_set(e, TKD_ELIMIT, "the rational function has too high a degree");
         else
-            rc = int_rational(N, D, v, &F, e);
+            rc = tinteg_rational(N, D, v, &F, e);
         if (den_out)
             fmpq_poly_set(den_out, D);
+    } else if (poles && !tinteg_exp(f, v, &F, e)) {
+        /* a rational function of b**x */
+    } else if (poles && f->kind == TKD_EX_ADD && depth == 0 && !integ_terms(f, v, poles, &F)) {
+        /* term by term as written (sqrt(19) + 91/x), before expand joins them */
     } else {
         /* expand, then integrate term by term */
         tkd_expr *x = NULL;
@@ -406,7 +438,7 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
             size_t nt = x->kind == TKD_EX_ADD ? x->n : 1;
             tkd_expr **parts = rc ? NULL : calloc(nt, sizeof *parts);
             for (size_t i = 0; !rc && i < nt; i++)
-                rc = int_term(x->kind == TKD_EX_ADD ? x->args[i] : x, v, &parts[i], e);
+                rc = int_term(x->kind == TKD_EX_ADD ? x->args[i] : x, v, poles, &parts[i], e);
             if (!rc)
                 F = nt == 1 ? parts[0] : tkd_expr_add(nt, parts);
             else if (parts)
@@ -422,6 +454,18 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
         tkd_expr_free(F);
         return rc;
     }
+    *out = F;
+    return 0;
+}
+
+/* The antiderivative, checked by differentiation. */
+static int integ_checked(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out,
+                         int poles, tkd_err *e) {
+    tkd_expr *F = NULL;
+    *out = NULL;
+    int rc = integ_core(f, v, &F, rational, den_out, 0, poles, e);
+    if (rc)
+        return rc;
     /* simplify, then check: F' - f == 0 */
     tkd_expr *S = NULL, *dF = NULL;
     if (!F || tkd_expr_simplify(F, &S, e)) {
@@ -433,8 +477,17 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
     if (!rc) {
         tkd_expr *diff = tkd_expr_sub(dF, tkd_expr_copy(f));
         dF = NULL;
-        int z = diff ? tkd_expr_is_zero(diff, e) : TKD_ENOMEM;
+        tkd_expr *dsc = diff ? tinteg_sc(diff) : NULL; /* tan, cot, sec, csc through sin and cos */
+        int z = dsc ? tkd_expr_is_zero(dsc, e) : TKD_ENOMEM;
+        tkd_expr *wz = z != TKD_EXPR_YES && dsc ? tinteg_weier(dsc) : NULL; /* sin**2 + cos**2 = 1 */
+        if (wz) {
+            tkd_err e2 = {0};
+            if (tkd_expr_is_zero(wz, &e2) == TKD_EXPR_YES)
+                z = TKD_EXPR_YES;
+            tkd_expr_free(wz);
+        }
         tkd_expr_free(diff);
+        tkd_expr_free(dsc);
         if (z != TKD_EXPR_YES)
             rc = z < 0 ? z
                        : tkd_err_set(e, TKD_EMATH,
@@ -449,13 +502,17 @@ int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, 
     return 0;
 }
 
+int tintegrate(const tkd_expr *f, const char *v, tkd_expr **out, int *rational, fmpq_poly_t den_out, tkd_err *e) {
+    return integ_checked(f, v, out, rational, den_out, 0, e);
+}
+
 static int t_integrate(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *f, *F = NULL;
     if (targ_var(args, "variable", "x", &var, e) || targ_expr(args, "expression", &f, e))
         return tkd_err_wrap(e, "integrate");
     int rat;
-    int rc = tintegrate(f, var, &F, &rat, NULL, e);
+    int rc = integ_checked(f, var, &F, &rat, NULL, 1, e);
     tkd_expr_free(f);
     if (rc)
         return tkd_err_wrap(e, "integrate");
@@ -552,7 +609,8 @@ const struct tkd_tool tkd_tools_integ_table[] = {
      "calculus",
      "antiderivative (checked by differentiation)",
      "Indefinite integral (no + C) with respect to a variable: polynomials, rational functions, and terms like "
-     "x**k*exp(a*x), x**k*sin(a*x + b), log(x), sqrt(x), 2**x. The answer is verified by differentiating it; "
+     "x**k*exp(a*x), x**k*sin(a*x + b), log(x), sqrt(x), 2**x, sin(x)**m*cos(x)**n, tan(x), cot(x), and rational "
+     "functions of 2**x or exp(x) such as 1/(1 + 2**x). The answer is verified by differentiating it; "
      "unsupported integrals answer an error. Example: {\"expression\": \"x*exp(x)\", \"variable\": \"x\"} -> "
      "\"x*exp(x) - exp(x)\".",
      {{"expression", TP_EXPR, 1, "the integrand in SymPy syntax"},

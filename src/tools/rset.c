@@ -304,8 +304,9 @@ static int load_rat(const tkd_expr *d, const char *var, int max_degree, rel *r, 
             e, TKD_EMATH,
             "unsupported inequality in %s: supported are rational functions of %s, Abs, square roots "
             "and even roots, exponentials, one logarithm of a linear argument, and linear or polynomial ones "
-            "with constant coefficients (pi); not trigonometric (periodic) ones or other symbols",
-            var, var);
+            "with constant coefficients (pi), and trigonometric ones in sin, cos, tan, cot, sec, csc of a*%s; "
+            "not other functions or other symbols",
+            var, var, var);
     if (!rc) {
         fmpz_poly_init(r->num);
         fmpz_poly_init(r->den);

@@ -87,6 +87,14 @@ extern const struct tkd_tool tkd_tools_solve_table[];
 extern const struct tkd_tool tkd_tools_ineq_table[];
 extern const struct tkd_tool tkd_tools_series_table[];
 extern const struct tkd_tool tkd_tools_integ_table[];
+/* integrate's parts (integ.c, integ_more.c): ∫ N/D in Q[v]; sin**m cos**n, and tan, cot when poles
+ * (antiderivatives with poles) are allowed, of a*v + b (fs: the product's factors); rational functions
+ * of b**v; tan, cot, sec, csc rewritten with sin, cos */
+int tinteg_rational(const fmpq_poly_t N, const fmpq_poly_t Dq, const char *v, tkd_expr **out, tkd_err *e);
+int tinteg_trig(const tkd_expr *const *fs, size_t nf, const char *v, int poles, tkd_expr **out);
+int tinteg_exp(const tkd_expr *f, const char *v, tkd_expr **out, tkd_err *e);
+tkd_expr *tinteg_sc(const tkd_expr *x);
+tkd_expr *tinteg_weier(const tkd_expr *x); /* sin(u), cos(u) in w = tan(u/2); NULL: several u */
 extern const struct tkd_tool tkd_tools_calc_table[];
 extern const struct tkd_tool tkd_tools_linalg_table[];
 extern const struct tkd_tool tkd_tools_geom_table[];
