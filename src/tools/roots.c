@@ -85,6 +85,48 @@ truth_t tnum_check(const tkd_expr *x, int what) {
     return r;
 }
 
+/* f of degree d in v whose coefficients are algebraic numbers (sqrt(3), I):
+ * its roots by talg_roots; TRAD_NOT_MINE when a coefficient has a symbol or
+ * is no algebraic number. */
+static int numeric_factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, slong d, tlist *out, tkd_err *e) {
+    int *used = calloc(t->n ? t->n : 1, sizeof *used);
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, f, t->ctx);
+    int numeric = 1;
+    for (size_t g = 0; g < t->n && numeric; g++)
+        if (used[g] && (int)g != v)
+            numeric = g >= t->nsyms && !tkd_expr_has_sym(t->gens[g], NULL);
+    free(used);
+    if (!numeric)
+        return TRAD_NOT_MINE;
+    qqbar_ptr c = _qqbar_vec_init(d + 1);
+    fmpz_mpoly_t C;
+    fmpz_mpoly_init(C, t->ctx);
+    ca_ctx_t ctx;
+    ca_t z;
+    tca_ctx_init(ctx);
+    ca_init(z, ctx);
+    slong vv = v;
+    int rc = 0;
+    for (slong k = 0; k <= d && !rc; k++) {
+        ulong kk = (ulong)k;
+        fmpz_mpoly_get_coeff_vars_ui(C, f, &vv, &kk, 1, t->ctx);
+        tkd_expr *cx = tkd_rf_poly_to_expr(t, C, NULL);
+        tkd_err e2 = {0};
+        if (!cx || tkd_expr_to_ca(z, cx, ctx, &e2) || !ca_get_qqbar(c + k, z, ctx))
+            rc = TRAD_NOT_MINE;
+        tkd_expr_free(cx);
+    }
+    ca_clear(z, ctx);
+    ca_ctx_clear(ctx);
+    fmpz_mpoly_clear(C, t->ctx);
+    if (!rc)
+        rc = talg_roots(c, d, out, e);
+    _qqbar_vec_clear(c, d + 1);
+    return rc;
+}
+
 /* Roots of the irreducible factor f (in variable v of t). */
 static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
     slong d = fmpz_mpoly_degree_si(f, v, t->ctx);
@@ -112,9 +154,10 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
         } else {
             qqbar_ptr r = _qqbar_vec_init(d);
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
+            tlist got = {0};
             for (slong i = 0; i < d && !rc; i++) {
                 tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
-                rc = x ? tlist_add(out, x, e)
+                rc = x ? tlist_add(&got, x, e)
                      : e->code == TKD_EMATH
                          ? tkd_err_set(e, TKD_EMATH,
                                        "unsupported: the roots of an irreducible factor of degree %ld have no radical "
@@ -122,15 +165,38 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
                                        (long)d)
                          : e->code;
             }
+            if (rc == TKD_EMATH) { /* Calcium has no formula: a binomial after a shift, a quartic */
+                qqbar_ptr c = _qqbar_vec_init(d + 1);
+                for (slong i = 0; i <= d; i++)
+                    qqbar_set_fmpz(c + i, p->coeffs + i);
+                tlist alt = {0};
+                if (talg_roots(c, d, &alt, e) == 0) {
+                    tlist_free(&got);
+                    got = alt;
+                    rc = 0;
+                } else {
+                    tlist_free(&alt);
+                }
+                _qqbar_vec_clear(c, d + 1);
+            }
+            for (size_t i = 0; i < got.n && !rc; i++) {
+                rc = tlist_add(out, got.v[i], e);
+                got.v[i] = NULL;
+            }
+            tlist_free(&got);
             _qqbar_vec_clear(r, d);
         }
         fmpz_poly_clear(p);
         return rc;
     }
-    if (d > 2)
+    if (d > 2) {
+        int rc = numeric_factor_roots(t, f, v, d, out, e);
+        if (rc != TRAD_NOT_MINE)
+            return rc;
         return tkd_err_set(e, TKD_EMATH,
                            "unsupported: a factor of degree %ld with symbolic coefficients has no general formula here",
                            (long)d);
+    }
     /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
     fmpz_mpoly_t c[3], D, s;
     slong vv = v;

@@ -193,6 +193,10 @@ int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
 /* trigeq.c: x = 0 in sin(u) and cos(u) of one linear u, as SymPy's solve
  * answers it (TRAD_NOT_MINE otherwise). */
 int ttrig_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* algroots.c: the d roots of c[d] x^d + ... + c[0] (algebraic c, squarefree,
+ * 3 <= d) in closed form, for coefficients beyond the rationals or roots
+ * Calcium writes no formula for; TRAD_NOT_MINE when none of its methods applies. */
+int talg_roots(const qqbar_struct *c, slong d, tlist *out, tkd_err *e);
 /* u = a*var + c with a rational? Then *c (owned by the caller) is set. */
 int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c);
 /* b = r**k with r > 1 not a perfect power (for a rational b > 0, b != 1) */
