@@ -364,6 +364,104 @@ static int factor_out(estate *st, const tkd_expr *p, tlist *out, int depth, tkd_
     return rc;
 }
 
+/* alpha*b**(a*x) + beta*x + gamma = 0 with one power of var (2**b + 2*b = 15):
+ * x = -gamma/beta - W(z)/L, L = a*log(b), z = L*alpha*exp(-L*gamma/beta)/beta,
+ * W the principal branch of Lambert's W. Taken only when z > 0: the left side
+ * is then monotone, so this is the one real solution, the one SymPy answers. */
+static int lambert(estate *st, const tkd_expr *p, tlist *out, tkd_err *e) {
+    if (st->n != 1)
+        return TRAD_NOT_MINE;
+    st->at[0].n = 1; /* to_y writes Z * b**c: Z = b**(a*x) */
+    static const char *Z = "tkd_z_";
+    tkd_expr *q = to_y(st, p, Z);
+    if (!q)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int rc = TRAD_NOT_MINE;
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    tkd_err e2 = {0};
+    const char *vars[2] = {st->var, Z};
+    if (!tkd_expr_has_sym(q, Z) || trat_from_ast(&t, q, vars, 2, &r, &e2)) {
+        tkd_expr_free(q);
+        return TRAD_NOT_MINE;
+    }
+    slong z = tkd_rf_var(&t, Z), v = tkd_rf_var(&t, st->var);
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
+    fmpz_mpoly_t c[3];
+    slong vz[2] = {v, z};
+    ulong ex[3][2] = {{0, 1}, {1, 0}, {0, 0}}; /* alpha, beta, gamma */
+    for (int i = 0; i < 3; i++) {
+        fmpz_mpoly_init(c[i], t.ctx);
+        fmpz_mpoly_get_coeff_vars_ui(c[i], N, vz, ex[i], 2, t.ctx);
+    }
+    int ok = v >= 0 && z >= 0 && !tkd_rf_var_in_atoms(&t, Z) && !tkd_rf_var_in_atoms(&t, st->var) &&
+             fmpz_mpoly_degree_si(N, z, t.ctx) == 1 && fmpz_mpoly_degree_si(N, v, t.ctx) == 1 &&
+             fmpz_mpoly_degree_si(D, z, t.ctx) == 0 && fmpz_mpoly_degree_si(D, v, t.ctx) == 0;
+    if (ok) { /* no x*Z term: N = alpha Z + beta x + gamma exactly */
+        fmpz_mpoly_t s;
+        fmpz_mpoly_init(s, t.ctx);
+        fmpz_mpoly_t m;
+        fmpz_mpoly_init(m, t.ctx);
+        fmpz_mpoly_gen(m, z, t.ctx);
+        fmpz_mpoly_mul(s, c[0], m, t.ctx);
+        fmpz_mpoly_gen(m, v, t.ctx);
+        fmpz_mpoly_mul(m, c[1], m, t.ctx);
+        fmpz_mpoly_add(s, s, m, t.ctx);
+        fmpz_mpoly_add(s, s, c[2], t.ctx);
+        ok = fmpz_mpoly_equal(s, N, t.ctx) && !fmpz_mpoly_is_zero(c[0], t.ctx) && !fmpz_mpoly_is_zero(c[1], t.ctx);
+        fmpz_mpoly_clear(s, t.ctx);
+        fmpz_mpoly_clear(m, t.ctx);
+    }
+    tkd_expr *al = NULL, *be = NULL, *ga = NULL;
+    if (ok) {
+        al = tkd_rf_poly_to_expr(&t, c[0], NULL);
+        be = tkd_rf_poly_to_expr(&t, c[1], NULL);
+        ga = tkd_rf_poly_to_expr(&t, c[2], NULL);
+        ok =
+            al && be && ga && !tkd_expr_has_sym(al, NULL) && !tkd_expr_has_sym(be, NULL) && !tkd_expr_has_sym(ga, NULL);
+    }
+    if (ok) {
+        const eatom *a = &st->at[0];
+        tkd_expr *L = st->e_base ? tkd_expr_fmpq(a->a)
+                                 : tkd_expr_mul2(tkd_expr_fmpq(a->a), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_fmpq(a->b)));
+        tkd_expr *g_b = tkd_expr_div(tkd_expr_copy(ga), tkd_expr_copy(be)); /* gamma/beta */
+        tkd_expr *zx = tkd_expr_div(
+            tkd_expr_mul(3, (tkd_expr *[]){tkd_expr_copy(L), tkd_expr_copy(al),
+                                           tkd_expr_fn1(TKD_FN_EXP, tkd_expr_neg(tkd_expr_mul2(tkd_expr_copy(L),
+                                                                                               tkd_expr_copy(g_b))))}),
+            tkd_expr_copy(be));
+        tkd_expr *zn = zx ? trat_normalize(zx, &e2) : NULL;
+        if (zn) {
+            tkd_expr_free(zx);
+            zx = zn;
+        }
+        if (zx && tnum_check(zx, 1) == T_TRUE && tnum_check(zx, 0) == T_FALSE) {
+            tkd_expr *xv = tkd_expr_sub(tkd_expr_neg(g_b), tkd_expr_div(tkd_expr_call("LambertW", 1, &zx), L));
+            zx = NULL;
+            g_b = NULL;
+            L = NULL;
+            tkd_expr *xn = xv ? trat_normalize(xv, &e2) : NULL;
+            if (xn) {
+                tkd_expr_free(xv);
+                xv = xn;
+            }
+            rc = xv ? tlist_add(out, xv, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        }
+        tkd_expr_free(zx);
+        tkd_expr_free(g_b);
+        tkd_expr_free(L);
+    }
+    tkd_expr_free(al);
+    tkd_expr_free(be);
+    tkd_expr_free(ga);
+    for (int i = 0; i < 3; i++)
+        fmpz_mpoly_clear(c[i], t.ctx);
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
+    tkd_expr_free(q);
+    return rc;
+}
+
 /* t with the node at replaced by 1 */
 static tkd_expr *without(const tkd_expr *t, const tkd_expr *at) {
     if (t == at)
@@ -599,6 +697,8 @@ int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
     int rc = TRAD_NOT_MINE;
     if (!st.bad && st.n > 0 && st.outside) {
         rc = factor_out(&st, p, out, depth, e);
+        if (rc == TRAD_NOT_MINE)
+            rc = lambert(&st, p, out, e);
     } else if (st.bad || !st.n) {
         rc = two_terms(p, var, out, e);
     } else {
