@@ -475,16 +475,17 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
     else
         rc = troots(y, W, &vals, depth + 1, e);
     tkd_expr *u = NULL;
-    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan */
+    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan, 9 cot */
     tkd_expr *pw = NULL;
     if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
         (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
     } else if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
-               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN)) {
+               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN ||
+                atom->op == TKD_FN_COT)) {
         u = atom->args[0];
-        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : 8;
+        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : atom->op == TKD_FN_TAN ? 8 : 9;
     } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
                !tkd_expr_has_sym(atom->args[1], NULL) && fmpz_is_one(fmpq_numref(atom->args[1]->q)) &&
                fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
@@ -534,7 +535,7 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
                          "unsupported: solving equations with %s inside this kind of function (only exp, log, "
-                         "sqrt, Abs, sin, cos, tan and b**x are inverted)",
+                         "sqrt, Abs, sin, cos, tan, cot and b**x are inverted)",
                          var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
@@ -570,6 +571,10 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
                                       tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv)));
         } else if (kind == 8) {
             targets[0] = tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_copy(wv));
+        } else if (kind == 9) { /* SymPy's acot(w), in (-pi/2, pi/2]; cot(u) = 0 at pi/2 */
+            targets[0] = tnum_check(wv, 0) == T_TRUE
+                             ? tkd_expr_div(tkd_expr_const(TKD_C_PI), tkd_expr_int(2))
+                             : tkd_expr_fn1(TKD_FN_ACOT, tkd_expr_copy(wv));
         }
         for (int k = 0; k < 2 && kind >= 6; k++) { /* asin(1/2) -> pi/6, so equal targets are one */
             tkd_expr *sv = NULL;
