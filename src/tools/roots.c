@@ -482,8 +482,7 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
     } else if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
-               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN ||
-                atom->op == TKD_FN_COT)) {
+               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN || atom->op == TKD_FN_COT)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : atom->op == TKD_FN_TAN ? 8 : 9;
     } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
@@ -572,9 +571,8 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
         } else if (kind == 8) {
             targets[0] = tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_copy(wv));
         } else if (kind == 9) { /* SymPy's acot(w), in (-pi/2, pi/2]; cot(u) = 0 at pi/2 */
-            targets[0] = tnum_check(wv, 0) == T_TRUE
-                             ? tkd_expr_div(tkd_expr_const(TKD_C_PI), tkd_expr_int(2))
-                             : tkd_expr_fn1(TKD_FN_ACOT, tkd_expr_copy(wv));
+            targets[0] = tnum_check(wv, 0) == T_TRUE ? tkd_expr_div(tkd_expr_const(TKD_C_PI), tkd_expr_int(2))
+                                                     : tkd_expr_fn1(TKD_FN_ACOT, tkd_expr_copy(wv));
         }
         for (int k = 0; k < 2 && kind >= 6; k++) { /* asin(1/2) -> pi/6, so equal targets are one */
             tkd_expr *sv = NULL;
