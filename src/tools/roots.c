@@ -127,11 +127,45 @@ static int numeric_factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, slong d,
     return rc;
 }
 
+#define UNITY_PRIME_MAX 97 /* x**p = 1 answered for primes up to here */
+
+/* The roots of x**(p-1) + ... + 1 (p an odd prime >= 7) as SymPy writes
+ * them: (-1)**k*cos(k*pi/p) +- I*sin(k*pi/p), k = 1 .. (p-1)/2 (its radicals
+ * are no use to anyone). 1 when f is such a factor and its roots were added. */
+static int unity_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e, int *rc) {
+    if (!fmpz_mpoly_is_fmpz_poly(f, v, t->ctx))
+        return 0;
+    fmpz_poly_t p;
+    fmpz_poly_init(p);
+    fmpz_mpoly_get_fmpz_poly(p, f, v, t->ctx);
+    ulong n = fmpz_poly_is_cyclotomic(p);
+    fmpz_poly_clear(p);
+    if (n < 7 || n > UNITY_PRIME_MAX || !n_is_prime(n))
+        return 0;
+    *rc = 0;
+    for (ulong k = 1; 2 * k < n && !*rc; k++) {
+        for (int sg = -1; sg <= 1 && !*rc; sg += 2) {
+            tkd_expr *ang = tkd_expr_div(k == 1 ? tkd_expr_const(TKD_C_PI)
+                                                : tkd_expr_mul2(tkd_expr_int((long)k), tkd_expr_const(TKD_C_PI)),
+                                         tkd_expr_int((long)n));
+            tkd_expr *c = tkd_expr_fn1(TKD_FN_COS, tkd_expr_copy(ang));
+            tkd_expr *s = tkd_expr_mul2(tkd_expr_const(TKD_C_I), tkd_expr_fn1(TKD_FN_SIN, ang));
+            if (k % 2)
+                c = tkd_expr_neg(c);
+            *rc = tlist_add(out, tkd_expr_add2(c, sg < 0 ? tkd_expr_neg(s) : s), e);
+        }
+    }
+    return 1;
+}
+
 /* Roots of the irreducible factor f (in variable v of t). */
 static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
     slong d = fmpz_mpoly_degree_si(f, v, t->ctx);
     if (d <= 0)
         return 0;
+    int urc;
+    if (unity_roots(t, f, v, out, e, &urc))
+        return urc;
     if (d > ROOT_DEG_MAX)
         return tkd_err_set(
             e, TKD_EMATH,
