@@ -176,6 +176,16 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* x = 0 for x rational in var with rational coefficients, as SymPy's solve
+ * answers when a factor has no closed form: the roots of factors of degree
+ * >= 3 as CRootOf(factor over x, k) in SymPy's numbering, the others
+ * explicit. For a tool's answer only: the CRootOf holds the symbol x, so
+ * it must not be substituted anywhere. TRAD_NOT_MINE for other equations. */
+int troots_crootof(const tkd_expr *x, const char *var, tlist *out, tkd_err *e);
+/* x = 0 for x = a product (of sin, cos and polynomials: defined everywhere),
+ * each factor solved on its own and the roots joined, as SymPy's solve does
+ * for a product (cos(x)*cos(2*x) = 0); TRAD_NOT_MINE for other equations. */
+int troots_factors(const tkd_expr *x, const char *var, tlist *out, tkd_err *e);
 /* radical.c: x = 0 with var under radicals or inside Abs (candidates checked
  * in x itself); TRAD_NOT_MINE when var sits anywhere else or nowhere such. */
 #define TRAD_NOT_MINE 1
