@@ -607,12 +607,13 @@ const struct tkd_tool tkd_tools_solve_table[] = {
      "equations",
      "solve one equation for a variable (exact roots)",
      "Solve one equation for a variable exactly, like SymPy's solve (complex solutions included): polynomial and "
-     "rational equations (roots with radicals), symbolic coefficients up to degree 2, radical equations (sqrt, "
-     "x**(1/3), x**(p/q), nested; roots that squaring adds are dropped by an exact check), absolute values (the "
-     "variable taken real), logarithms (log(x, b) too), exponentials in powers of one base, and sin, cos, tan of "
-     "the variable (SymPy's principal solutions: sin(x) = 1/2 -> [pi/6, 5*pi/6]). Write \"lhs = rhs\" or Eq(lhs, "
-     "rhs); an expression alone means = 0. An equation outside these answers an error saying \"unsupported\". "
-     "Example: {\"sympy_equation\": \"sqrt(x + 3) = x - 3\", \"variable\": \"x\"} -> [\"6\"].",
+     "rational equations (roots with radicals, quartics too; numeric coefficients such as sqrt(3) or I; CRootOf "
+     "where no formula exists), symbolic coefficients up to degree 2, radical equations (sqrt, x**(1/3), x**(p/q), "
+     "nested; roots that squaring adds are dropped by an exact check), absolute values (the variable taken real), "
+     "logarithms (log(x, b) too), exponentials (3*2**x = 2*3**x -> [1]; 2**x + 2*x = 15 with LambertW), and sin, "
+     "cos, tan, cot of the variable (SymPy's principal solutions: sin(x) = 1/2 -> [pi/6, 5*pi/6]). Write \"lhs = "
+     "rhs\" or Eq(lhs, rhs); an expression alone means = 0. An equation outside these answers an error saying "
+     "\"unsupported\". Example: {\"sympy_equation\": \"sqrt(x + 3) = x - 3\", \"variable\": \"x\"} -> [\"6\"].",
      {{"sympy_equation", TP_EXPR, 1, EQ_DESC}, {"variable", TP_VAR, 0, "the variable to solve for (default \"x\")"}},
      t_solve_equation},
     {"find_roots",
