@@ -184,6 +184,87 @@ static int trig_pi(ca_t out, int id, const ca_t a, ca_ctx_t ctx) {
     return done;
 }
 
+/* the argument acos(X) (X a number) inside x, or NULL */
+static const tkd_expr *find_acos(const tkd_expr *x) {
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_ACOS && x->n == 1 && !tkd_expr_has_sym(x, NULL))
+        return x;
+    for (size_t i = 0; i < x->n; i++) {
+        const tkd_expr *r = find_acos(x->args[i]);
+        if (r)
+            return r;
+    }
+    return NULL;
+}
+
+#define COS_THIRD_DEG_MAX 36
+
+/* cos(u) with u = (acos(X) + 2 pi k)/3, X algebraic (Cardano's trigonometric
+ * form of a cubic's real roots, as tkd writes them): cos(3u) = X, so cos(u)
+ * is the root of m_X(4y^3 - 3y) (m_X the minimal polynomial of X) that
+ * certified numerics single out. An exact algebraic number, where Calcium
+ * alone sees a transcendental one. 1 when out is set. */
+static int cos_third(ca_t out, const tkd_expr *x, const ca_t u, ca_ctx_t ctx) {
+    const tkd_expr *ac = find_acos(x->args[0]);
+    if (!ac)
+        return 0;
+    ca_t X, d;
+    ca_init(X, ctx);
+    ca_init(d, ctx);
+    qqbar_t qX;
+    qqbar_init(qX);
+    fmpq_t k;
+    fmpq_init(k);
+    tkd_err e = {0};
+    int done = 0;
+    if (!to_ca(X, ac->args[0], ctx, &e, 0) && ca_get_qqbar(qX, X, ctx) && 3 * qqbar_degree(qX) <= COS_THIRD_DEG_MAX) {
+        ca_acos(d, X, ctx); /* k = (3u - acos(X)) / (2 pi) must be an integer */
+        ca_mul_ui(X, u, 3, ctx);
+        ca_sub(d, X, d, ctx);
+        ca_pi(X, ctx);
+        ca_mul_ui(X, X, 2, ctx);
+        ca_div(d, d, X, ctx);
+        if (ca_get_fmpq(k, d, ctx) && fmpz_is_one(fmpq_denref(k))) {
+            fmpz_poly_t t3, P;
+            fmpz_poly_init(t3);
+            fmpz_poly_init(P);
+            fmpz_poly_set_coeff_si(t3, 3, 4);
+            fmpz_poly_set_coeff_si(t3, 1, -3);
+            fmpz_poly_compose(P, QQBAR_POLY(qX), t3);
+            slong n = fmpz_poly_degree(P);
+            qqbar_ptr r = _qqbar_vec_init(n);
+            qqbar_roots_fmpz_poly(r, P, 0);
+            acb_t v, w;
+            acb_init(v);
+            acb_init(w);
+            slong hit = -1;
+            int many = 0;
+            if (!tkd_expr_eval_acb(v, x, 0, NULL, NULL, 256, &e) && acb_rel_accuracy_bits(v) > 64)
+                for (slong i = 0; i < n && !many; i++) {
+                    qqbar_get_acb(w, r + i, 256);
+                    if (!acb_overlaps(v, w))
+                        continue;
+                    if (hit >= 0 && !qqbar_equal(r + hit, r + i))
+                        many = 1;
+                    hit = i;
+                }
+            if (hit >= 0 && !many) {
+                ca_set_qqbar(out, r + hit, ctx);
+                done = 1;
+            }
+            acb_clear(v);
+            acb_clear(w);
+            _qqbar_vec_clear(r, n);
+            fmpz_poly_clear(t3);
+            fmpz_poly_clear(P);
+        }
+    }
+    fmpq_clear(k);
+    qqbar_clear(qX);
+    ca_clear(X, ctx);
+    ca_clear(d, ctx);
+    return done;
+}
+
 static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int depth) {
     if (x->n == 0 || x->n > 64)
         return tkd_err_set(e, TKD_EINVAL, "%s() is not a number tkd can evaluate exactly", x->name);
@@ -207,6 +288,8 @@ static int func_ca(ca_t out, const tkd_expr *x, ca_ctx_t ctx, tkd_err *e, int de
     if (rc)
         goto done;
     if ((x->op == TKD_FN_SIN || x->op == TKD_FN_COS || x->op == TKD_FN_TAN) && trig_pi(out, x->op, a[0], ctx))
+        goto done;
+    if (x->op == TKD_FN_COS && cos_third(out, x, a[0], ctx))
         goto done;
     switch (x->op) {
     case TKD_FN_EXP: ca_exp(out, a[0], ctx); break;

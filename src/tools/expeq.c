@@ -39,6 +39,7 @@ typedef struct estate {
     int e_base; /* B = E */
     fmpq_t B;
     int bad;
+    int outside; /* var seen outside every exponent (x*2**x) */
 } estate;
 
 /* b = r**k with r > 1 not a perfect power (b > 0, b != 1). */
@@ -120,7 +121,11 @@ static void collect(estate *st, const tkd_expr *x) {
     int is_exp = x->kind == TKD_EX_FUNC && x->op == TKD_FN_EXP && x->n == 1;
     int is_pow = x->kind == TKD_EX_POW && tkd_expr_has_sym(x->args[1], st->var);
     if (!is_exp && !is_pow) {
-        if (x->kind == TKD_EX_SYM || x->kind == TKD_EX_FUNC) { /* the variable outside an exponent */
+        if (x->kind == TKD_EX_SYM) { /* the variable outside an exponent: x*2**x = 3*2**x */
+            st->outside = 1;
+            return;
+        }
+        if (x->kind == TKD_EX_FUNC) {
             st->bad = 1;
             return;
         }
@@ -297,6 +302,362 @@ static int same_base_shortcut(const estate *st, const tkd_expr *p, tlist *out, t
     return taken;
 }
 
+/* Every power of var is B**(m*x) times a constant, with one m (2**(n + 1) and
+ * 2**(n + 10), x*exp(x) and exp(x + 1)), var also stands outside them, and
+ * every term holds one such power: with Z = B**(m*x) the equation is Z*f(x) = 0
+ * and Z is never 0, so the roots of f are all the solutions (SymPy's too). */
+static int factor_out(estate *st, const tkd_expr *p, tlist *out, int depth, tkd_err *e) {
+    fmpq_t m, m0;
+    fmpq_init(m);
+    fmpq_init(m0);
+    int same = 1;
+    for (size_t i = 0; i < st->n && same; i++) {
+        fmpq_mul_si(m, st->at[i].a, st->at[i].k);
+        if (i == 0)
+            fmpq_set(m0, m);
+        same = fmpq_equal(m, m0);
+        st->at[i].n = 1; /* to_y writes Z * b**c */
+    }
+    fmpq_clear(m);
+    fmpq_clear(m0);
+    if (!same)
+        return TRAD_NOT_MINE;
+    static const char *Z = "tkd_z_";
+    tkd_expr *q = to_y(st, p, Z);
+    if (!q)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int rc = TRAD_NOT_MINE;
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    tkd_err e2 = {0};
+    const char *vars[2] = {st->var, Z};
+    if (!tkd_expr_has_sym(q, Z) || trat_from_ast(&t, q, vars, 2, &r, &e2)) {
+        tkd_expr_free(q);
+        return TRAD_NOT_MINE;
+    }
+    slong z = tkd_rf_var(&t, Z);
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
+    fmpz_mpoly_t c0, c1;
+    fmpz_mpoly_init(c0, t.ctx);
+    fmpz_mpoly_init(c1, t.ctx);
+    ulong zero = 0, one = 1;
+    fmpz_mpoly_get_coeff_vars_ui(c0, N, &z, &zero, 1, t.ctx);
+    fmpz_mpoly_get_coeff_vars_ui(c1, N, &z, &one, 1, t.ctx);
+    if (z >= 0 && !tkd_rf_var_in_atoms(&t, Z) && fmpz_mpoly_degree_si(N, z, t.ctx) == 1 &&
+        fmpz_mpoly_is_zero(c0, t.ctx) && fmpz_mpoly_degree_si(D, z, t.ctx) == 0) {
+        fmpz_mpoly_q_t f;
+        fmpz_mpoly_q_init(f, t.ctx);
+        fmpz_mpoly_set(fmpz_mpoly_q_numref(f), c1, t.ctx);
+        fmpz_mpoly_set(fmpz_mpoly_q_denref(f), D, t.ctx);
+        tkd_expr *fx = tkd_rf_to_expr(&t, f);
+        rc = !fx                       ? tkd_err_set(e, TKD_ENOMEM, "out of memory")
+             : tkd_expr_has_sym(fx, Z) ? TRAD_NOT_MINE
+                                       : troots(fx, st->var, out, depth + 1, e);
+        tkd_expr_free(fx);
+        fmpz_mpoly_q_clear(f, t.ctx);
+    }
+    fmpz_mpoly_clear(c0, t.ctx);
+    fmpz_mpoly_clear(c1, t.ctx);
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
+    tkd_expr_free(q);
+    return rc;
+}
+
+/* alpha*b**(a*x) + beta*x + gamma = 0 with one power of var (2**b + 2*b = 15):
+ * x = -gamma/beta - W(z)/L, L = a*log(b), z = L*alpha*exp(-L*gamma/beta)/beta,
+ * W the principal branch of Lambert's W. Taken only when z > 0: the left side
+ * is then monotone, so this is the one real solution, the one SymPy answers. */
+static int lambert(estate *st, const tkd_expr *p, tlist *out, tkd_err *e) {
+    if (st->n != 1)
+        return TRAD_NOT_MINE;
+    st->at[0].n = 1; /* to_y writes Z * b**c: Z = b**(a*x) */
+    static const char *Z = "tkd_z_";
+    tkd_expr *q = to_y(st, p, Z);
+    if (!q)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    int rc = TRAD_NOT_MINE;
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    tkd_err e2 = {0};
+    const char *vars[2] = {st->var, Z};
+    if (!tkd_expr_has_sym(q, Z) || trat_from_ast(&t, q, vars, 2, &r, &e2)) {
+        tkd_expr_free(q);
+        return TRAD_NOT_MINE;
+    }
+    slong z = tkd_rf_var(&t, Z), v = tkd_rf_var(&t, st->var);
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
+    fmpz_mpoly_t c[3];
+    slong vz[2] = {v, z};
+    ulong ex[3][2] = {{0, 1}, {1, 0}, {0, 0}}; /* alpha, beta, gamma */
+    for (int i = 0; i < 3; i++) {
+        fmpz_mpoly_init(c[i], t.ctx);
+        fmpz_mpoly_get_coeff_vars_ui(c[i], N, vz, ex[i], 2, t.ctx);
+    }
+    int ok = v >= 0 && z >= 0 && !tkd_rf_var_in_atoms(&t, Z) && !tkd_rf_var_in_atoms(&t, st->var) &&
+             fmpz_mpoly_degree_si(N, z, t.ctx) == 1 && fmpz_mpoly_degree_si(N, v, t.ctx) == 1 &&
+             fmpz_mpoly_degree_si(D, z, t.ctx) == 0 && fmpz_mpoly_degree_si(D, v, t.ctx) == 0;
+    if (ok) { /* no x*Z term: N = alpha Z + beta x + gamma exactly */
+        fmpz_mpoly_t s;
+        fmpz_mpoly_init(s, t.ctx);
+        fmpz_mpoly_t m;
+        fmpz_mpoly_init(m, t.ctx);
+        fmpz_mpoly_gen(m, z, t.ctx);
+        fmpz_mpoly_mul(s, c[0], m, t.ctx);
+        fmpz_mpoly_gen(m, v, t.ctx);
+        fmpz_mpoly_mul(m, c[1], m, t.ctx);
+        fmpz_mpoly_add(s, s, m, t.ctx);
+        fmpz_mpoly_add(s, s, c[2], t.ctx);
+        ok = fmpz_mpoly_equal(s, N, t.ctx) && !fmpz_mpoly_is_zero(c[0], t.ctx) && !fmpz_mpoly_is_zero(c[1], t.ctx);
+        fmpz_mpoly_clear(s, t.ctx);
+        fmpz_mpoly_clear(m, t.ctx);
+    }
+    tkd_expr *al = NULL, *be = NULL, *ga = NULL;
+    if (ok) {
+        al = tkd_rf_poly_to_expr(&t, c[0], NULL);
+        be = tkd_rf_poly_to_expr(&t, c[1], NULL);
+        ga = tkd_rf_poly_to_expr(&t, c[2], NULL);
+        ok =
+            al && be && ga && !tkd_expr_has_sym(al, NULL) && !tkd_expr_has_sym(be, NULL) && !tkd_expr_has_sym(ga, NULL);
+    }
+    if (ok) {
+        const eatom *a = &st->at[0];
+        tkd_expr *L = st->e_base ? tkd_expr_fmpq(a->a)
+                                 : tkd_expr_mul2(tkd_expr_fmpq(a->a), tkd_expr_fn1(TKD_FN_LOG, tkd_expr_fmpq(a->b)));
+        tkd_expr *g_b = tkd_expr_div(tkd_expr_copy(ga), tkd_expr_copy(be)); /* gamma/beta */
+        tkd_expr *zx = tkd_expr_div(
+            tkd_expr_mul(3, (tkd_expr *[]){tkd_expr_copy(L), tkd_expr_copy(al),
+                                           tkd_expr_fn1(TKD_FN_EXP, tkd_expr_neg(tkd_expr_mul2(tkd_expr_copy(L),
+                                                                                               tkd_expr_copy(g_b))))}),
+            tkd_expr_copy(be));
+        tkd_expr *zn = zx ? trat_normalize(zx, &e2) : NULL;
+        if (zn) {
+            tkd_expr_free(zx);
+            zx = zn;
+        }
+        if (zx && tnum_check(zx, 1) == T_TRUE && tnum_check(zx, 0) == T_FALSE) {
+            tkd_expr *xv = tkd_expr_sub(tkd_expr_neg(g_b), tkd_expr_div(tkd_expr_call("LambertW", 1, &zx), L));
+            zx = NULL;
+            g_b = NULL;
+            L = NULL;
+            tkd_expr *xn = xv ? trat_normalize(xv, &e2) : NULL;
+            if (xn) {
+                tkd_expr_free(xv);
+                xv = xn;
+            }
+            rc = xv ? tlist_add(out, xv, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        }
+        tkd_expr_free(zx);
+        tkd_expr_free(g_b);
+        tkd_expr_free(L);
+    }
+    tkd_expr_free(al);
+    tkd_expr_free(be);
+    tkd_expr_free(ga);
+    for (int i = 0; i < 3; i++)
+        fmpz_mpoly_clear(c[i], t.ctx);
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
+    tkd_expr_free(q);
+    return rc;
+}
+
+/* t with the node at replaced by 1 */
+static tkd_expr *without(const tkd_expr *t, const tkd_expr *at) {
+    if (t == at)
+        return tkd_expr_int(1);
+    tkd_expr *c = tkd_expr_copy(t);
+    for (size_t i = 0; c && i < c->n; i++) {
+        tkd_expr *a = without(t->args[i], at);
+        if (!a) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = a;
+    }
+    return c;
+}
+
+/* t = C * atom (products nested), C free of var, atom a power b**u or exp(u)
+ * with var in u only */
+static int split_term(const tkd_expr *t, const char *var, tkd_expr **C, const tkd_expr **atom) {
+    const tkd_expr *at = t;
+    while (at->kind == TKD_EX_MUL) {
+        const tkd_expr *in = NULL;
+        for (size_t i = 0; i < at->n; i++)
+            if (tkd_expr_has_sym(at->args[i], var)) {
+                if (in)
+                    return 0;
+                in = at->args[i];
+            }
+        if (!in)
+            return 0;
+        at = in;
+    }
+    int is_exp = at->kind == TKD_EX_FUNC && at->op == TKD_FN_EXP && at->n == 1;
+    int is_pow = at->kind == TKD_EX_POW && !tkd_expr_has_sym(at->args[0], NULL);
+    if (!is_exp && !is_pow)
+        return 0;
+    *atom = at;
+    *C = without(t, at);
+    if (*C && tkd_expr_has_sym(*C, NULL)) {
+        tkd_expr_free(*C);
+        *C = NULL;
+    }
+    return *C != NULL;
+}
+
+/* log(b) of an atom's base (1 for exp) into L; 0 when it is a nonzero number */
+static int atom_log(ca_t L, const tkd_expr *at, ca_ctx_t ctx) {
+    tkd_err e = {0};
+    if (at->kind == TKD_EX_FUNC) {
+        ca_one(L, ctx);
+        return 0;
+    }
+    if (tkd_expr_to_ca(L, at->args[0], ctx, &e) || ca_check_is_zero(L, ctx) != T_FALSE)
+        return -1;
+    ca_log(L, L, ctx);
+    return 0;
+}
+
+/* Is the base of at a real number, or I or -I? (the bases SymPy's answer
+ * follows the principal logarithm for) */
+static int real_or_unit_base(const tkd_expr *at, ca_ctx_t ctx, int unit_only) {
+    if (at->kind == TKD_EX_FUNC)
+        return !unit_only;
+    ca_t b;
+    ca_init(b, ctx);
+    tkd_err e = {0};
+    int ok = 0;
+    if (!tkd_expr_to_ca(b, at->args[0], ctx, &e)) {
+        qqbar_t q;
+        qqbar_init(q);
+        slong pp;
+        ulong qq;
+        if (ca_get_qqbar(q, b, ctx) && qqbar_is_root_of_unity(&pp, &qq, q) && (qq == 1 || qq == 2 || qq == 4))
+            ok = 1; /* 1, -1, I, -I */
+        else if (!unit_only && ca_check_is_real(b, ctx) == T_TRUE)
+            ok = 1;
+        qqbar_clear(q);
+    }
+    ca_clear(b, ctx);
+    return ok;
+}
+
+/* the nonzero terms of p, nested sums flattened; *nt = 3 means more than 2 */
+static void add_terms(const tkd_expr *p, const tkd_expr **term, size_t *nt) {
+    if (p->kind == TKD_EX_ADD) {
+        for (size_t i = 0; i < p->n && *nt < 3; i++)
+            add_terms(p->args[i], term, nt);
+    } else if (!tkd_expr_is_int(p, 0) && *nt < 3) {
+        term[(*nt)++] = p;
+    }
+}
+
+/* C1*b1**u1 + C2*b2**u2 = 0 (real bases; I, -1 too) or C1*b**x + C2 = 0 (b a
+ * root of unity of order 1, 2 or 4: I**n = -I), u_i = a_i*x + c_i: SymPy's
+ * answer is the principal logarithm's, u1*log(b1) - u2*log(b2) = log(-C2/C1):
+ * 3*2**x = 2*3**x -> [1], (-2)**n = -2**n -> [1], I**n = -I -> [-1]. */
+static int two_terms(const tkd_expr *p, const char *var, tlist *out, tkd_err *e) {
+    const tkd_expr *term[3];
+    size_t nt = 0;
+    add_terms(p, term, &nt);
+    if (nt != 2)
+        return TRAD_NOT_MINE;
+    tkd_expr *C[2] = {NULL, NULL};
+    const tkd_expr *at[2] = {NULL, NULL};
+    int single = !tkd_expr_has_sym(term[1], var) ? 1 : !tkd_expr_has_sym(term[0], var) ? 0 : -1;
+    int rc = TRAD_NOT_MINE;
+    for (int i = 0; i < 2; i++) {
+        if (i == single) {
+            C[i] = tkd_expr_copy(term[i]);
+            if (!C[i] || tkd_expr_has_sym(C[i], NULL))
+                goto done;
+        } else if (!split_term(term[i], var, &C[i], &at[i])) {
+            goto done;
+        }
+    }
+    if (single >= 0 && at[1 - single]->kind == TKD_EX_POW && at[1 - single]->args[1]->kind == TKD_EX_SYM) {
+        /* b**x = w: the atom first */
+        if (single == 0) {
+            tkd_expr *t = C[0];
+            C[0] = C[1];
+            C[1] = t;
+            at[0] = at[1];
+            at[1] = NULL;
+        }
+    } else if (single >= 0) {
+        goto done;
+    }
+    ca_ctx_t ctx;
+    tca_ctx_init(ctx);
+    ca_t w, L[2], num, den, t;
+    ca_init(w, ctx);
+    ca_init(L[0], ctx);
+    ca_init(L[1], ctx);
+    ca_init(num, ctx);
+    ca_init(den, ctx);
+    ca_init(t, ctx);
+    fmpq_t a[2];
+    fmpq_init(a[0]);
+    fmpq_init(a[1]);
+    tkd_expr *c[2] = {NULL, NULL};
+    tkd_err e2 = {0};
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        if (!at[i])
+            continue;
+        ok = real_or_unit_base(at[i], ctx, single >= 0) && !atom_log(L[i], at[i], ctx) &&
+             tlinear(at[i]->kind == TKD_EX_POW ? at[i]->args[1] : at[i]->args[0], var, a[i], &c[i]) &&
+             !tkd_expr_has_sym(c[i], NULL);
+    }
+    /* w = -C2/C1 != 0 */
+    ok = ok && !tkd_expr_to_ca(w, C[1], ctx, &e2) && !tkd_expr_to_ca(t, C[0], ctx, &e2) &&
+         ca_check_is_zero(t, ctx) == T_FALSE && ca_check_is_zero(w, ctx) == T_FALSE;
+    if (ok) {
+        ca_div(w, w, t, ctx);
+        ca_neg(w, w, ctx);
+        /* x (a1 L1 - a2 L2) = log(w) - c1 L1 + c2 L2; a single atom has L2 = 0 */
+        ca_log(num, w, ctx);
+        for (int i = 0; i < 2 && ok; i++) {
+            if (!at[i])
+                continue;
+            ok = !tkd_expr_to_ca(t, c[i], ctx, &e2);
+            ca_mul(t, t, L[i], ctx);
+            if (i == 0)
+                ca_sub(num, num, t, ctx);
+            else
+                ca_add(num, num, t, ctx);
+            ca_mul_fmpq(t, L[i], a[i], ctx);
+            if (i == 0)
+                ca_add(den, den, t, ctx);
+            else
+                ca_sub(den, den, t, ctx);
+        }
+        ok = ok && ca_check_is_zero(den, ctx) == T_FALSE;
+    }
+    if (ok) {
+        ca_div(num, num, den, ctx);
+        tkd_expr *xv = ca_check_is_number(num, ctx) == T_TRUE ? tkd_expr_from_ca(num, ctx, &e2) : NULL;
+        rc = xv ? tlist_add(out, xv, e) : TRAD_NOT_MINE;
+    }
+    for (int i = 0; i < 2; i++) {
+        fmpq_clear(a[i]);
+        tkd_expr_free(c[i]);
+        ca_clear(L[i], ctx);
+    }
+    ca_clear(w, ctx);
+    ca_clear(num, ctx);
+    ca_clear(den, ctx);
+    ca_clear(t, ctx);
+    ca_ctx_clear(ctx);
+done:
+    tkd_expr_free(C[0]);
+    tkd_expr_free(C[1]);
+    return rc;
+}
+
 /* SymPy multiplies powers with one exponent at once (2**x*4**x is 8**x):
  * merge them in place in every product of p. */
 static void merge_same_exponent(tkd_expr *p, const char *var) {
@@ -334,7 +695,13 @@ int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
     fmpq_init(st.B);
     collect(&st, p);
     int rc = TRAD_NOT_MINE;
-    if (!st.bad && st.n > 0) {
+    if (!st.bad && st.n > 0 && st.outside) {
+        rc = factor_out(&st, p, out, depth, e);
+        if (rc == TRAD_NOT_MINE)
+            rc = lambert(&st, p, out, e);
+    } else if (st.bad || !st.n) {
+        rc = two_terms(p, var, out, e);
+    } else {
         /* M: common denominator of m_i = k_i*a_i; n_i = m_i*M */
         fmpz_t M;
         fmpz_init_set_ui(M, 1);

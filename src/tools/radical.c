@@ -59,6 +59,18 @@ static int classify(const tkd_expr *x, const char *var) {
 
 /* Does candidate c solve x = 0 exactly? 1 yes, 0 no (also: x undefined
  * there, or c not real when real_only), negative: undecided (e set). */
+/* Does the certified value of the number x (its imaginary part when imag)
+ * exclude zero? No answer (0) when it cannot be evaluated. */
+static int certainly_nonzero(const tkd_expr *x, int imag) {
+    acb_t v;
+    acb_init(v);
+    tkd_err e = {0};
+    int r = !tkd_expr_eval_acb(v, x, 0, NULL, NULL, 256, &e) && acb_is_finite(v) &&
+            (imag ? !arb_contains_zero(acb_imagref(v)) : !acb_contains_zero(v));
+    acb_clear(v);
+    return r;
+}
+
 int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_only, tkd_err *e) {
     ca_ctx_t ctx;
     ca_t v;
@@ -71,6 +83,8 @@ int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_
             truth_t re = ca_check_is_real(v, ctx);
             r = re == T_FALSE ? 0 : re == T_TRUE ? 1 : -1;
         }
+        if (r < 0 && certainly_nonzero(c, 1)) /* a certified imaginary part: not real */
+            r = 0;
         if (r <= 0)
             goto done;
     }
@@ -87,6 +101,12 @@ int tcheck_root(const tkd_expr *x, const char *var, const tkd_expr *c, int real_
     } else if (!rc) {
         truth_t z = ca_check_is_zero(v, ctx);
         r = z == T_TRUE ? 1 : z == T_FALSE ? 0 : -1;
+    }
+    if (r < 0) { /* Calcium undecided: a certified nonzero value still says no */
+        tkd_expr *s2 = tsubst(x, var, c);
+        if (s2 && certainly_nonzero(s2, 0))
+            r = 0;
+        tkd_expr_free(s2);
     }
 done:
     if (r < 0 && r != TKD_ENOMEM) {

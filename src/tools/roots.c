@@ -85,11 +85,90 @@ truth_t tnum_check(const tkd_expr *x, int what) {
     return r;
 }
 
+/* f of degree d in v whose coefficients are algebraic numbers (sqrt(3), I):
+ * its roots by talg_roots; TRAD_NOT_MINE when a coefficient has a symbol or
+ * is no algebraic number. */
+static int numeric_factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, slong d, tlist *out, tkd_err *e) {
+    int *used = calloc(t->n ? t->n : 1, sizeof *used);
+    if (!used)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    fmpz_mpoly_used_vars(used, f, t->ctx);
+    int numeric = 1;
+    for (size_t g = 0; g < t->n && numeric; g++)
+        if (used[g] && (int)g != v)
+            numeric = g >= t->nsyms && !tkd_expr_has_sym(t->gens[g], NULL);
+    free(used);
+    if (!numeric)
+        return TRAD_NOT_MINE;
+    qqbar_ptr c = _qqbar_vec_init(d + 1);
+    fmpz_mpoly_t C;
+    fmpz_mpoly_init(C, t->ctx);
+    ca_ctx_t ctx;
+    ca_t z;
+    tca_ctx_init(ctx);
+    ca_init(z, ctx);
+    slong vv = v;
+    int rc = 0;
+    for (slong k = 0; k <= d && !rc; k++) {
+        ulong kk = (ulong)k;
+        fmpz_mpoly_get_coeff_vars_ui(C, f, &vv, &kk, 1, t->ctx);
+        tkd_expr *cx = tkd_rf_poly_to_expr(t, C, NULL);
+        tkd_err e2 = {0};
+        if (!cx || tkd_expr_to_ca(z, cx, ctx, &e2) || !ca_get_qqbar(c + k, z, ctx))
+            rc = TRAD_NOT_MINE;
+        tkd_expr_free(cx);
+    }
+    ca_clear(z, ctx);
+    ca_ctx_clear(ctx);
+    fmpz_mpoly_clear(C, t->ctx);
+    if (!rc)
+        rc = talg_roots(c, d, out, e);
+    _qqbar_vec_clear(c, d + 1);
+    return rc;
+}
+
+#define UNITY_PRIME_MAX 97 /* x**p = 1 answered for primes up to here */
+
+/* The roots of x**(p-1) + ... + 1 (p an odd prime >= 7) as SymPy writes
+ * them: (-1)**k*cos(k*pi/p) +- I*sin(k*pi/p), k = 1 .. (p-1)/2 (its radicals
+ * are no use to anyone), and of the factor Phi_2p (x**p = -1) their
+ * negatives. 1 when f is such a factor and its roots were added. */
+static int unity_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e, int *rc) {
+    if (!fmpz_mpoly_is_fmpz_poly(f, v, t->ctx))
+        return 0;
+    fmpz_poly_t p;
+    fmpz_poly_init(p);
+    fmpz_mpoly_get_fmpz_poly(p, f, v, t->ctx);
+    ulong n = fmpz_poly_is_cyclotomic(p), twice = n % 2 == 0; /* Phi_2p: the negatives */
+    fmpz_poly_clear(p);
+    if (twice)
+        n /= 2;
+    if (n < 7 || n > UNITY_PRIME_MAX || !n_is_prime(n))
+        return 0;
+    *rc = 0;
+    for (ulong k = 1; 2 * k < n && !*rc; k++) {
+        for (int sg = -1; sg <= 1 && !*rc; sg += 2) {
+            tkd_expr *ang = tkd_expr_div(k == 1 ? tkd_expr_const(TKD_C_PI)
+                                                : tkd_expr_mul2(tkd_expr_int((long)k), tkd_expr_const(TKD_C_PI)),
+                                         tkd_expr_int((long)n));
+            tkd_expr *c = tkd_expr_fn1(TKD_FN_COS, tkd_expr_copy(ang));
+            tkd_expr *s = tkd_expr_mul2(tkd_expr_const(TKD_C_I), tkd_expr_fn1(TKD_FN_SIN, ang));
+            if ((k + twice) % 2)
+                c = tkd_expr_neg(c);
+            *rc = tlist_add(out, tkd_expr_add2(c, sg < 0 ? tkd_expr_neg(s) : s), e);
+        }
+    }
+    return 1;
+}
+
 /* Roots of the irreducible factor f (in variable v of t). */
 static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e) {
     slong d = fmpz_mpoly_degree_si(f, v, t->ctx);
     if (d <= 0)
         return 0;
+    int urc;
+    if (unity_roots(t, f, v, out, e, &urc))
+        return urc;
     if (d > ROOT_DEG_MAX)
         return tkd_err_set(
             e, TKD_EMATH,
@@ -112,9 +191,10 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
         } else {
             qqbar_ptr r = _qqbar_vec_init(d);
             qqbar_roots_fmpz_poly(r, p, QQBAR_ROOTS_IRREDUCIBLE);
+            tlist got = {0};
             for (slong i = 0; i < d && !rc; i++) {
                 tkd_expr *x = tkd_expr_from_qqbar(r + i, e);
-                rc = x ? tlist_add(out, x, e)
+                rc = x ? tlist_add(&got, x, e)
                      : e->code == TKD_EMATH
                          ? tkd_err_set(e, TKD_EMATH,
                                        "unsupported: the roots of an irreducible factor of degree %ld have no radical "
@@ -122,15 +202,38 @@ static int factor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_
                                        (long)d)
                          : e->code;
             }
+            if (rc == TKD_EMATH) { /* Calcium has no formula: a binomial after a shift, a quartic */
+                qqbar_ptr c = _qqbar_vec_init(d + 1);
+                for (slong i = 0; i <= d; i++)
+                    qqbar_set_fmpz(c + i, p->coeffs + i);
+                tlist alt = {0};
+                if (talg_roots(c, d, &alt, e) == 0) {
+                    tlist_free(&got);
+                    got = alt;
+                    rc = 0;
+                } else {
+                    tlist_free(&alt);
+                }
+                _qqbar_vec_clear(c, d + 1);
+            }
+            for (size_t i = 0; i < got.n && !rc; i++) {
+                rc = tlist_add(out, got.v[i], e);
+                got.v[i] = NULL;
+            }
+            tlist_free(&got);
             _qqbar_vec_clear(r, d);
         }
         fmpz_poly_clear(p);
         return rc;
     }
-    if (d > 2)
+    if (d > 2) {
+        int rc = numeric_factor_roots(t, f, v, d, out, e);
+        if (rc != TRAD_NOT_MINE)
+            return rc;
         return tkd_err_set(e, TKD_EMATH,
                            "unsupported: a factor of degree %ld with symbolic coefficients has no general formula here",
                            (long)d);
+    }
     /* c2 v^2 + c1 v + c0 with coefficients in the other generators */
     fmpz_mpoly_t c[3], D, s;
     slong vv = v;
@@ -340,6 +443,105 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
     return rc;
 }
 
+/* ---- a product = 0 solved factor by factor, as SymPy does ---- */
+
+/* only sums, products, rational powers of var-free bases... everything
+ * defined for every x: no division by something with var, no tan/log/sqrt */
+static int everywhere_defined(const tkd_expr *x, const char *var) {
+    if (!tkd_expr_has_sym(x, var))
+        return 1;
+    switch (x->kind) {
+    case TKD_EX_SYM: return 1;
+    case TKD_EX_ADD:
+    case TKD_EX_MUL: break;
+    case TKD_EX_POW:
+        if (x->args[1]->kind != TKD_EX_NUM || !fmpz_is_one(fmpq_denref(x->args[1]->q)) || fmpq_sgn(x->args[1]->q) < 0)
+            return 0;
+        break;
+    case TKD_EX_FUNC:
+        if (x->op != TKD_FN_SIN && x->op != TKD_FN_COS)
+            return 0;
+        break;
+    default: return 0;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        if (!everywhere_defined(x->args[i], var))
+            return 0;
+    return 1;
+}
+
+int troots_factors(const tkd_expr *x, const char *var, tlist *out, tkd_err *e) {
+    const tkd_expr *p = x;
+    /* lhs - 0 */
+    if (p->kind == TKD_EX_ADD && p->n == 2 && !tkd_expr_has_sym(p->args[1], NULL)) {
+        if (tnum_check(p->args[1], 0) != T_TRUE)
+            return TRAD_NOT_MINE;
+        p = p->args[0];
+    }
+    if (p->kind != TKD_EX_MUL || !everywhere_defined(p, var))
+        return TRAD_NOT_MINE;
+    int rc = 0;
+    tlist all = {0};
+    for (size_t i = 0; i < p->n && !rc; i++)
+        if (tkd_expr_has_sym(p->args[i], var))
+            rc = troots(p->args[i], var, &all, 0, e);
+    for (size_t i = 0; !rc && i < all.n; i++) {
+        rc = tlist_add(out, all.v[i], e);
+        all.v[i] = NULL;
+    }
+    tlist_free(&all);
+    return rc;
+}
+
+/* ---- SymPy's CRootOf answer for polynomials without a closed form ---- */
+
+int troots_crootof(const tkd_expr *x, const char *var, tlist *out, tkd_err *e) {
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    tkd_err e2 = {0};
+    if (trat_from_ast(&t, x, &var, 1, &r, &e2))
+        return TRAD_NOT_MINE;
+    int v = tkd_rf_var(&t, var), rc = TRAD_NOT_MINE;
+    const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r);
+    if (t.n == 1 && v == 0 && fmpz_mpoly_is_fmpz_poly(N, v, t.ctx) && fmpz_mpoly_degree_si(N, v, t.ctx) > 0 &&
+        fmpz_mpoly_degree_si(N, v, t.ctx) <= SOLVE_DEG_MAX) {
+        fmpz_poly_t p;
+        fmpz_poly_factor_t pf;
+        fmpz_poly_init(p);
+        fmpz_poly_factor_init(pf);
+        fmpz_mpoly_get_fmpz_poly(p, N, v, t.ctx);
+        fmpz_poly_factor(pf, p);
+        rc = 0;
+        for (slong i = 0; !rc && i < pf->num; i++) /* SymPy writes roots of unity out */
+            if (fmpz_poly_degree(pf->p + i) > 2 && fmpz_poly_is_cyclotomic(pf->p + i))
+                rc = TRAD_NOT_MINE;
+        for (slong i = 0; !rc && i < pf->num; i++) {
+            slong d = fmpz_poly_degree(pf->p + i);
+            if (d <= 2) {
+                fmpz_mpoly_t g;
+                fmpz_mpoly_init(g, t.ctx);
+                fmpz_mpoly_set_fmpz_poly(g, pf->p + i, v, t.ctx);
+                rc = factor_roots(&t, g, v, out, e);
+                fmpz_mpoly_clear(g, t.ctx);
+                continue;
+            }
+            fmpq_poly_t q; /* SymPy prints CRootOf over x, whatever the variable */
+            fmpq_poly_init(q);
+            fmpq_poly_set_fmpz_poly(q, pf->p + i);
+            for (slong k = 0; k < d && !rc; k++)
+                rc = tlist_add(
+                    out, tkd_expr_call("CRootOf", 2, (tkd_expr *[]){tkd_expr_from_fmpq_poly(q, "x"), tkd_expr_int(k)}),
+                    e);
+            fmpq_poly_clear(q);
+        }
+        fmpz_poly_factor_clear(pf);
+        fmpz_poly_clear(p);
+    }
+    fmpz_mpoly_q_clear(r, t.ctx);
+    tkd_rf_clear(&t);
+    return rc;
+}
+
 /* ---- a variable inside one function: invert it ---- */
 
 static int find_atom(const tkd_expr *x, const char *var, const tkd_expr **atom) {
@@ -409,16 +611,16 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
     else
         rc = troots(y, W, &vals, depth + 1, e);
     tkd_expr *u = NULL;
-    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan */
+    int kind = 0; /* 1 sqrt-like power, 2 exp, 3 log, 4 b**u, 5 Abs, 6 sin, 7 cos, 8 tan, 9 cot */
     tkd_expr *pw = NULL;
     if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
         (atom->op == TKD_FN_EXP || atom->op == TKD_FN_LOG || atom->op == TKD_FN_ABS)) {
         u = atom->args[0];
         kind = atom->op == TKD_FN_EXP ? 2 : atom->op == TKD_FN_LOG ? 3 : 5;
     } else if (atom->kind == TKD_EX_FUNC && atom->n == 1 &&
-               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN)) {
+               (atom->op == TKD_FN_SIN || atom->op == TKD_FN_COS || atom->op == TKD_FN_TAN || atom->op == TKD_FN_COT)) {
         u = atom->args[0];
-        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : 8;
+        kind = atom->op == TKD_FN_SIN ? 6 : atom->op == TKD_FN_COS ? 7 : atom->op == TKD_FN_TAN ? 8 : 9;
     } else if (atom->kind == TKD_EX_POW && atom->args[1]->kind == TKD_EX_NUM &&
                !tkd_expr_has_sym(atom->args[1], NULL) && fmpz_is_one(fmpq_numref(atom->args[1]->q)) &&
                fmpz_cmp_ui(fmpq_denref(atom->args[1]->q), 2) == 0) {
@@ -468,7 +670,7 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
     if (!rc && !kind)
         rc = tkd_err_set(e, TKD_EMATH,
                          "unsupported: solving equations with %s inside this kind of function (only exp, log, "
-                         "sqrt, Abs, sin, cos, tan and b**x are inverted)",
+                         "sqrt, Abs, sin, cos, tan, cot and b**x are inverted)",
                          var);
     for (size_t i = 0; !rc && i < vals.n; i++) {
         const tkd_expr *wv = vals.v[i];
@@ -504,6 +706,9 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
                                       tkd_expr_fn1(TKD_FN_ACOS, tkd_expr_copy(wv)));
         } else if (kind == 8) {
             targets[0] = tkd_expr_fn1(TKD_FN_ATAN, tkd_expr_copy(wv));
+        } else if (kind == 9) { /* SymPy's acot(w), in (-pi/2, pi/2]; cot(u) = 0 at pi/2 */
+            targets[0] = tnum_check(wv, 0) == T_TRUE ? tkd_expr_div(tkd_expr_const(TKD_C_PI), tkd_expr_int(2))
+                                                     : tkd_expr_fn1(TKD_FN_ACOT, tkd_expr_copy(wv));
         }
         for (int k = 0; k < 2 && kind >= 6; k++) { /* asin(1/2) -> pi/6, so equal targets are one */
             tkd_expr *sv = NULL;

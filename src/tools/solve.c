@@ -21,6 +21,45 @@ static tkd_json *list_json(tkd_arena *ta, tlist *l) {
     return a;
 }
 
+static int has_exp(const tkd_expr *x) {
+    if (x->kind == TKD_EX_FUNC && x->op == TKD_FN_EXP)
+        return 1;
+    for (size_t i = 0; i < x->n; i++)
+        if (has_exp(x->args[i]))
+            return 1;
+    return 0;
+}
+
+/* troots, then SymPy's CRootOf answer for a polynomial a factor of which
+ * has no closed form (x**9 = 190*x - 63*x**2 - 54), or none but sums of
+ * roots of unity (1 + (13 - x)**10 = 0) */
+static int roots_or_crootof(const tkd_expr *x, const char *var, tlist *l, tkd_err *e) {
+    int rc = troots(x, var, l, 0, e), unity = 0;
+    for (size_t i = 0; !rc && i < l->n && !unity; i++)
+        unity = has_exp(l->v[i]) && !has_exp(x);
+    if (unity || (rc == TKD_EMATH && (strstr(e->msg, "no radical formula") || strstr(e->msg, "no closed form")))) {
+        tlist c = {0};
+        tkd_err e2 = {0};
+        if (troots_crootof(x, var, &c, &e2) == 0) {
+            tlist_free(l);
+            *l = c;
+            return 0;
+        }
+        tlist_free(&c);
+    }
+    if (rc == TKD_EMATH) { /* a product: factor by factor */
+        tlist c = {0};
+        tkd_err e2 = {0};
+        if (troots_factors(x, var, &c, &e2) == 0) {
+            tlist_free(l);
+            *l = c;
+            return 0;
+        }
+        tlist_free(&c);
+    }
+    return rc;
+}
+
 static int t_solve_equation(tkd_arena *ta, const tkd_json *args, tkd_json **result, tkd_err *e) {
     const char *var;
     tkd_expr *x;
@@ -34,7 +73,7 @@ static int t_solve_equation(tkd_arena *ta, const tkd_json *args, tkd_json **resu
             "solve_equation: the equation does not contain the variable '%s'; pass the variable to solve for", var);
     }
     tlist l = {0};
-    int rc = troots(x, var, &l, 0, e);
+    int rc = roots_or_crootof(x, var, &l, e);
     if (!rc)
         *result = list_json(ta, &l);
     tlist_free(&l);
@@ -58,7 +97,7 @@ static int t_find_roots(tkd_arena *ta, const tkd_json *args, tkd_json **result, 
     if (!rc) {
         char var[64];
         snprintf(var, sizeof var, "%s", names[0]);
-        rc = troots(x, var, &l, 0, e);
+        rc = roots_or_crootof(x, var, &l, e);
     }
     if (!rc)
         *result = list_json(ta, &l);
@@ -543,12 +582,13 @@ const struct tkd_tool tkd_tools_solve_table[] = {
      "equations",
      "solve one equation for a variable (exact roots)",
      "Solve one equation for a variable exactly, like SymPy's solve (complex solutions included): polynomial and "
-     "rational equations (roots with radicals), symbolic coefficients up to degree 2, radical equations (sqrt, "
-     "x**(1/3), x**(p/q), nested; roots that squaring adds are dropped by an exact check), absolute values (the "
-     "variable taken real), logarithms (log(x, b) too), exponentials in powers of one base, and sin, cos, tan of "
-     "the variable (SymPy's principal solutions: sin(x) = 1/2 -> [pi/6, 5*pi/6]). Write \"lhs = rhs\" or Eq(lhs, "
-     "rhs); an expression alone means = 0. An equation outside these answers an error saying \"unsupported\". "
-     "Example: {\"sympy_equation\": \"sqrt(x + 3) = x - 3\", \"variable\": \"x\"} -> [\"6\"].",
+     "rational equations (roots with radicals, quartics too; numeric coefficients such as sqrt(3) or I; CRootOf "
+     "where no formula exists), symbolic coefficients up to degree 2, radical equations (sqrt, x**(1/3), x**(p/q), "
+     "nested; roots that squaring adds are dropped by an exact check), absolute values (the variable taken real), "
+     "logarithms (log(x, b) too), exponentials (3*2**x = 2*3**x -> [1]; 2**x + 2*x = 15 with LambertW), and sin, "
+     "cos, tan, cot of the variable (SymPy's principal solutions: sin(x) = 1/2 -> [pi/6, 5*pi/6]). Write \"lhs = "
+     "rhs\" or Eq(lhs, rhs); an expression alone means = 0. An equation outside these answers an error saying "
+     "\"unsupported\". Example: {\"sympy_equation\": \"sqrt(x + 3) = x - 3\", \"variable\": \"x\"} -> [\"6\"].",
      {{"sympy_equation", TP_EXPR, 1, EQ_DESC}, {"variable", TP_VAR, 0, "the variable to solve for (default \"x\")"}},
      t_solve_equation},
     {"find_roots",

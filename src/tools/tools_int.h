@@ -189,6 +189,16 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* x = 0 for x rational in var with rational coefficients, as SymPy's solve
+ * answers when a factor has no closed form: the roots of factors of degree
+ * >= 3 as CRootOf(factor over x, k) in SymPy's numbering, the others
+ * explicit. For a tool's answer only: the CRootOf holds the symbol x, so
+ * it must not be substituted anywhere. TRAD_NOT_MINE for other equations. */
+int troots_crootof(const tkd_expr *x, const char *var, tlist *out, tkd_err *e);
+/* x = 0 for x = a product (of sin, cos and polynomials: defined everywhere),
+ * each factor solved on its own and the roots joined, as SymPy's solve does
+ * for a product (cos(x)*cos(2*x) = 0); TRAD_NOT_MINE for other equations. */
+int troots_factors(const tkd_expr *x, const char *var, tlist *out, tkd_err *e);
 /* radical.c: x = 0 with var under radicals or inside Abs (candidates checked
  * in x itself); TRAD_NOT_MINE when var sits anywhere else or nowhere such. */
 #define TRAD_NOT_MINE 1
@@ -206,6 +216,10 @@ int texp_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_er
 /* trigeq.c: x = 0 in sin(u) and cos(u) of one linear u, as SymPy's solve
  * answers it (TRAD_NOT_MINE otherwise). */
 int ttrig_roots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
+/* algroots.c: the d roots of c[d] x^d + ... + c[0] (algebraic c, squarefree,
+ * 3 <= d) in closed form, for coefficients beyond the rationals or roots
+ * Calcium writes no formula for; TRAD_NOT_MINE when none of its methods applies. */
+int talg_roots(const qqbar_struct *c, slong d, tlist *out, tkd_err *e);
 /* u = a*var + c with a rational? Then *c (owned by the caller) is set. */
 int tlinear(const tkd_expr *u, const char *var, fmpq_t a, tkd_expr **c);
 /* b = r**k with r > 1 not a perfect power (for a rational b > 0, b != 1) */
