@@ -449,21 +449,55 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
             tkd_err_clear(e);
             if (!(rc = geometric(f, var, lo, inf ? NULL : hi_s, &x, e)))
                 *result = tjson_ast(ta, x);
+            else {
+                /* the other closed forms (sums.c): keep geometric's message when none applies */
+                tkd_err e2 = {0};
+                int r2 = tsum_closed(f, var, lo, hi_s, &x, &e2);
+                if (!r2) {
+                    tkd_err_clear(e);
+                    rc = 0;
+                    *result = tjson_ast(ta, x);
+                } else if (r2 == TSUM_NOT_MINE) {
+                    tkd_err_clear(e);
+                    rc = tkd_err_set(e, TKD_EMATH,
+                                     "not supported here: the summand is not a polynomial in %s, a rational function "
+                                     "of %s, a polynomial times geometric or factorial terms, or a telescoping "
+                                     "difference u(%s) - u(%s + s)",
+                                     var, var, var, var);
+                } else {
+                    tkd_err_clear(e);
+                    *e = e2;
+                    rc = r2;
+                }
+            }
         }
     } else if (!rc) {
         fmpz_t cnt;
         fmpz_init(cnt);
         fmpz_sub(cnt, hi, lo);
-        if (fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
+        int many = fmpz_cmp_si(cnt, TOOL_SUM_SYM_TERMS_MAX) >= 0;
+        int param = has_param(f, var, e);
+        if (param < 0)
+            rc = e->code;
+        /* a closed form first where term by term would be long or symbolic */
+        if (!rc && !prod && (param || many)) {
+            tkd_expr *x = NULL, *hv = tkd_expr_fmpz(hi);
+            tkd_err e2 = {0};
+            if (hv && !tsum_closed(f, var, lo, hv, &x, &e2)) {
+                *result = tjson_ast(ta, x);
+                param = 2; /* done */
+            }
+            tkd_err_clear(&e2);
+            tkd_expr_free(hv);
+        }
+        if (!rc && param != 2 && fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
             rc = tkd_err_set(e, TKD_ELIMIT,
                              "the range has more than %d terms; for a polynomial summand pass the upper bound as a "
                              "symbol (e.g. \"n\") to get a closed form",
                              TOOL_SUM_TERMS_MAX);
         fmpz_clear(cnt);
-        int param = rc ? 0 : has_param(f, var, e);
-        if (param < 0)
-            rc = e->code;
-        if (!rc && param) {
+        if (param == 2) {
+        } else if (!rc && param) {
             tkd_expr *x = NULL;
             if (!(rc = range_sym(f, var, lo, hi, prod, &x, e)))
                 *result = tjson_ast(ta, x);
