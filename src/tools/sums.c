@@ -25,6 +25,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "tools_int.h"
 
@@ -348,6 +349,42 @@ static int m_rat(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e)
         fmpq_poly_clear(P);
         fmpq_poly_clear(Q);
         return NM;
+    }
+    if (s->num) { /* integer bounds: exactly, term by term */
+        fmpz_t k, cnt;
+        fmpz_init(k);
+        fmpz_init(cnt);
+        fmpz_sub(cnt, s->hi, s->lo);
+        fmpq_t acc, a, b, x;
+        fmpq_init(acc);
+        fmpq_init(a);
+        fmpq_init(b);
+        fmpq_init(x);
+        rc = fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0 ? NM : 0;
+        for (fmpz_set(k, s->lo); !rc && fmpz_cmp(k, s->hi) <= 0; fmpz_add_ui(k, k, 1)) {
+            fmpq_set_fmpz_frac(x, k, (fmpz_t){1});
+            fmpq_poly_evaluate_fmpq(b, Q, x);
+            if (fmpq_is_zero(b) || fmpz_bits(fmpq_numref(acc)) > TKD_EXPR_MAX_INT_BITS * 4) {
+                rc = NM;
+                break;
+            }
+            fmpq_poly_evaluate_fmpq(a, P, x);
+            fmpq_div(a, a, b);
+            fmpq_add(acc, acc, a);
+        }
+        if (!rc)
+            *out = tkd_expr_fmpq(acc);
+        if (!rc && !*out)
+            rc = oom(e);
+        fmpz_clear(k);
+        fmpz_clear(cnt);
+        fmpq_clear(acc);
+        fmpq_clear(a);
+        fmpq_clear(b);
+        fmpq_clear(x);
+        fmpq_poly_clear(P);
+        fmpq_poly_clear(Q);
+        return rc;
     }
     if (fmpq_poly_degree(Q) == 0) { /* a polynomial */
         if (s->N) {
@@ -876,6 +913,7 @@ static tkd_expr *shifted(const tkd_expr *u, const char *var, slong t) {
 
 static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
     const char *var = s->var;
+    if (getenv("TKD_SUMDBG")) fprintf(stderr, "tele: kind %d lin %d\n", g->kind, lin_args(g, var));
     if (g->kind != TKD_EX_ADD || g->n > 16 || !lin_args(g, var))
         return NM;
     size_t n = g->n;
@@ -895,6 +933,7 @@ static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e
                 tkd_expr *z = tkd_expr_add2(tkd_expr_copy(ui), tkd_expr_copy(g->args[j]));
                 tkd_err e2 = {0};
                 int r = z ? tkd_expr_is_zero(z, &e2) : -1;
+                if (getenv("TKD_SUMDBG")) { char *zs = tkd_expr_to_str(z); fprintf(stderr, "z=%s r=%d %s\n", zs, r, e2.msg); free(zs); }
                 tkd_err_clear(&e2);
                 tkd_expr_free(z);
                 if (r == TKD_EXPR_YES) { /* g_j(k) = -g_i(k + t) */
@@ -905,9 +944,10 @@ static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e
             }
             tkd_expr_free(ui);
         }
+    }
+    for (size_t i = 0; i < n; i++)
         if (!used[i])
             rc = NM;
-    }
     tkd_expr **parts = NULL;
     size_t np = 0;
     if (!rc) {
