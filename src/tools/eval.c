@@ -291,6 +291,24 @@ static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const 
         tkd_expr *acc = n == 0 ? tkd_expr_int(prod) : prod ? tkd_expr_mul((size_t)n, terms) : tkd_expr_add((size_t)n, terms);
         n = 0;
         rc = acc ? tkd_expr_simplify(acc, out, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        if (rc == TKD_ELIMIT && prod && acc && acc->kind == TKD_EX_MUL) {
+            /* expanding the product is too big: the factors simplified one by one, as SymPy leaves them */
+            tkd_err_clear(e);
+            rc = 0;
+            tkd_expr **fs = calloc(acc->n, sizeof *fs);
+            if (!fs)
+                rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            for (size_t j = 0; j < acc->n && !rc; j++)
+                rc = tkd_expr_simplify(acc->args[j], &fs[j], e);
+            if (!rc) {
+                *out = tkd_expr_mul(acc->n, fs);
+                if (!*out)
+                    rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            } else
+                for (size_t j = 0; fs && j < acc->n; j++)
+                    tkd_expr_free(fs[j]);
+            free(fs);
+        }
         /* simplifying may expand a product of many factors into a long
          * polynomial: answer the shorter form, and refuse one too long to read */
         tkd_buf bs, ba;
@@ -460,7 +478,7 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
                 } else if (r2 == TSUM_NOT_MINE) {
                     tkd_err_clear(e);
                     rc = tkd_err_set(e, TKD_EMATH,
-                                     "not supported here: the summand is not a polynomial in %s, a rational function "
+                                     "unsupported here: the summand is not a polynomial in %s, a rational function "
                                      "of %s, a polynomial times geometric or factorial terms, or a telescoping "
                                      "difference u(%s) - u(%s + s)",
                                      var, var, var, var);

@@ -25,7 +25,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "tools_int.h"
 
@@ -878,6 +877,9 @@ static int lin_args(const tkd_expr *x, const char *var) {
         return 1;
     case TKD_EX_POW:
     case TKD_EX_FUNC:
+        if (x->kind == TKD_EX_POW && !tkd_expr_has_sym(x->args[1], var))
+            return lin_args(x->args[0], var);
+        /* var in function arguments and exponents: linear there */
         for (size_t i = 0; i < x->n; i++) {
             if (!tkd_expr_has_sym(x->args[i], var))
                 continue;
@@ -913,7 +915,6 @@ static tkd_expr *shifted(const tkd_expr *u, const char *var, slong t) {
 
 static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
     const char *var = s->var;
-    if (getenv("TKD_SUMDBG")) fprintf(stderr, "tele: kind %d lin %d\n", g->kind, lin_args(g, var));
     if (g->kind != TKD_EX_ADD || g->n > 16 || !lin_args(g, var))
         return NM;
     size_t n = g->n;
@@ -933,7 +934,6 @@ static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e
                 tkd_expr *z = tkd_expr_add2(tkd_expr_copy(ui), tkd_expr_copy(g->args[j]));
                 tkd_err e2 = {0};
                 int r = z ? tkd_expr_is_zero(z, &e2) : -1;
-                if (getenv("TKD_SUMDBG")) { char *zs = tkd_expr_to_str(z); fprintf(stderr, "z=%s r=%d %s\n", zs, r, e2.msg); free(zs); }
                 tkd_err_clear(&e2);
                 tkd_expr_free(z);
                 if (r == TKD_EXPR_YES) { /* g_j(k) = -g_i(k + t) */
@@ -1015,6 +1015,34 @@ static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e
     return rc;
 }
 
+/* sum_{k=lo}^{oo} (k + c)**(-s), s >= 2, c free of k (symbolic: a numeric c is m_rat's):
+ * the Hurwitz zeta value zeta(s, lo + c) */
+static int m_hurwitz(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
+    if (s->N || g->kind != TKD_EX_POW || g->args[1]->kind != TKD_EX_NUM || !fmpz_is_one(fmpq_denref(g->args[1]->q)) ||
+        fmpz_cmp_si(fmpq_numref(g->args[1]->q), -2) > 0 || fmpz_cmp_si(fmpq_numref(g->args[1]->q), -1000) < 0)
+        return NM;
+    tkd_expr **c = NULL;
+    slong d = -1;
+    tkd_err e2 = {0};
+    if (tkd_expr_poly_coeffs(g->args[0], s->var, &c, &d, &e2) || d != 1 || !tkd_expr_is_int(c[1], 1) ||
+        !tkd_expr_has_sym(c[0], NULL)) {
+        tkd_err_clear(&e2);
+        tkd_expr_vec_free(c, d >= 0 ? (size_t)d + 1 : 0);
+        return NM;
+    }
+    long sv = -fmpz_get_si(fmpq_numref(g->args[1]->q));
+    tkd_expr *a = tkd_expr_add2(c[0], tkd_expr_fmpz(s->lo)), *as = NULL;
+    c[0] = NULL;
+    tkd_expr_vec_free(c, 2);
+    int rc = a ? tkd_expr_simplify(a, &as, e) : oom(e);
+    tkd_expr_free(a);
+    if (!rc) {
+        *out = tkd_expr_call("zeta", 2, (tkd_expr *[]){tkd_expr_int(sv), as});
+        rc = *out ? 0 : oom(e);
+    }
+    return rc;
+}
+
 /* one term g (free of constant factors): rational, polynomial, hypergeometric */
 static int one_term(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
     int rc = m_rat(g, s, out, e);
@@ -1022,6 +1050,8 @@ static int one_term(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err 
         rc = m_poly(g, s, out, e);
     if (rc == NM)
         rc = m_hyper(g, s, out, e);
+    if (rc == NM)
+        rc = m_hurwitz(g, s, out, e);
     return rc;
 }
 
