@@ -1,8 +1,8 @@
 /*
  * Exact evaluation tools beyond the paper: evaluate (exact value and a
  * decimal to the digits asked), summation and product over an integer range
- * (term by term, exactly; a polynomial summand with a symbolic upper bound
- * gets its closed form by exact interpolation).
+ * (term by term, exactly; a polynomial or geometric summand with a symbolic
+ * upper bound gets its closed form here, the other closed forms are sums.c's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -565,10 +565,14 @@ const struct tkd_tool tkd_tools_eval_table[] = {
      {{"expression", TP_EXPR, 1, "a constant expression in SymPy syntax, e.g. \"binomial(10, 3)/2**10\""},
       {"digits", TP_INT, 0, "significant digits of the decimal, 1..1000 (default 15)"}},
      t_evaluate},
-    {"summation", "evaluation", "exact finite sum (closed form for polynomial terms)",
-     "Exact sum of a term over an integer range, lower..upper inclusive (at most 100000 terms). With a polynomial term "
-     "and a symbolic upper bound such as \"n\", the closed form. Example: {\"expression\": \"k**2\", \"variable\": "
-     "\"k\", \"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\".",
+    {"summation", "evaluation", "exact sum over a range; closed forms to n or oo",
+     "Exact sum of a term over an integer range, lower..upper inclusive: term by term for integer bounds (at most "
+     "100000 terms), and a closed form when upper is a symbol such as \"n\" or \"oo\" (or the range is long) for: "
+     "polynomials (any coefficients), rational functions (telescoping; zeta values such as pi**2/6 to oo), "
+     "polynomial times geometric or factorial terms (k/2**k, k/(k + 1)!), telescoping differences (sqrt(k + 1) - "
+     "sqrt(k)); a factor without the index is taken out. Example: {\"expression\": \"k**2\", \"variable\": \"k\", "
+     "\"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\"; "
+     "{\"expression\": \"1/(k*(k + 1))\", \"lower\": 1, \"upper\": \"oo\"} -> \"1\".",
      SUM_PARAMS(" or a symbol such as \"n\""), t_sum},
     {"product", "evaluation", "exact finite product",
      "Exact product of a term over an integer range, lower..upper inclusive (at most 100000 factors). Example: "
