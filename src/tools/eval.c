@@ -456,6 +456,7 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
     tca_ctx_init(ctx);
     ca_t acc;
     ca_init(acc, ctx);
+    int rev = 0;
     if (!rc && hi_s) {
         tkd_expr *x = NULL;
         int inf = hi_s->kind == TKD_EX_CONST && hi_s->op == TKD_C_OO;
@@ -490,6 +491,16 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
             }
         }
     } else if (!rc) {
+        /* SymPy's (Karr's) convention for upper < lower - 1: sum_{a}^{b} = -sum_{b+1}^{a-1},
+         * prod_{a}^{b} = 1/prod_{b+1}^{a-1} */
+        fmpz_sub_ui(lo, lo, 1);
+        rev = fmpz_cmp(hi, lo) < 0;
+        fmpz_add_ui(lo, lo, 1);
+        if (rev) {
+            fmpz_swap(lo, hi);
+            fmpz_add_ui(lo, lo, 1);
+            fmpz_sub_ui(hi, hi, 1);
+        }
         fmpz_t cnt;
         fmpz_init(cnt);
         fmpz_sub(cnt, hi, lo);
@@ -527,6 +538,21 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
                 rc = e->code ? e->code : TKD_ENOMEM;
             else
                 *result = tjson_ast(ta, x);
+        }
+    }
+    if (!rc && rev && *result) { /* the answer of the swapped range, negated (inverted) */
+        tkd_expr *x = NULL, *y = NULL;
+        const char *t = tkd_json_str(*result);
+        if (!t || tkd_expr_parse_str(t, &x, e))
+            rc = e->code ? e->code : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        else {
+            y = prod ? tkd_expr_pow(x, tkd_expr_int(-1)) : tkd_expr_neg(x);
+            tkd_expr *z = NULL;
+            if (!y || tkd_expr_simplify(y, &z, e))
+                rc = e->code ? e->code : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            else
+                *result = tjson_ast(ta, z);
+            tkd_expr_free(y);
         }
     }
     ca_clear(acc, ctx);

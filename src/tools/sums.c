@@ -1083,6 +1083,13 @@ int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_e
         }
     }
     tkd_expr *C = NULL, *g = NULL, *S = NULL;
+    tkd_err e0 = {0};
+    if (!tkd_expr_has_sym(f, var) && tkd_expr_is_zero(f, &e0) == TKD_EXPR_YES) { /* 0 + 0 + ... */
+        fmpz_clear(s.hi);
+        *out = tkd_expr_int(0);
+        return *out ? 0 : oom(e);
+    }
+    tkd_err_clear(&e0);
     int rc = split_const(f, var, &C, &g, e);
     if (!rc) {
         rc = one_term(g, &s, &S, e);
