@@ -508,8 +508,9 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
         int param = has_param(f, var, e);
         if (param < 0)
             rc = e->code;
-        /* a closed form first where term by term would be long or symbolic */
-        if (!rc && !prod && (param || many)) {
+        /* a closed form first where term by term would be long (short ranges
+         * are added term by term, as SymPy does) */
+        if (!rc && !prod && many) {
             tkd_expr *x = NULL, *hv = tkd_expr_fmpz(hi);
             tkd_err e2 = {0};
             if (hv && !tsum_closed(f, var, lo, hv, &x, &e2)) {
@@ -596,7 +597,8 @@ const struct tkd_tool tkd_tools_eval_table[] = {
      "100000 terms), and a closed form when upper is a symbol such as \"n\" or \"oo\" (or the range is long) for: "
      "polynomials (any coefficients), rational functions (telescoping; zeta values such as pi**2/6 to oo), "
      "polynomial times geometric or factorial terms (k/2**k, k/(k + 1)!), telescoping differences (sqrt(k + 1) - "
-     "sqrt(k)); a factor without the index is taken out. Example: {\"expression\": \"k**2\", \"variable\": \"k\", "
+     "sqrt(k)), geometric terms with a symbolic ratio (a Piecewise, as SymPy answers); a factor without the index is "
+     "taken out. Example: {\"expression\": \"k**2\", \"variable\": \"k\", "
      "\"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\"; "
      "{\"expression\": \"1/(k*(k + 1))\", \"lower\": 1, \"upper\": \"oo\"} -> \"1\".",
      SUM_PARAMS(" or a symbol such as \"n\""), t_sum},

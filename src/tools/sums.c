@@ -18,7 +18,11 @@
  *     without the normalisation);
  *   - telescoping differences u(k) - u(k + s) of any terms whose k sits in
  *     linear arguments (sqrt(n + 1) - sqrt(n - 1), cos(k - 1/2) - cos(k + 1/2));
- *   - a sum of such terms, term by term (to infinity only when each converges).
+ *   - (k + c)**(-s) with a symbolic c, to infinity: zeta(s, lo + c);
+ *   - c*q**k with a symbolic ratio q: SymPy's Piecewise (the closed form
+ *     where it holds, Eq(q, 1) or Abs(q) < 1, else the Sum itself);
+ *   - a sum of such terms, term by term (to infinity only when each
+ *     converges), also after distributing (u + v)*w.
  * Anything else is TSUM_NOT_MINE (the caller answers "unsupported"): never a
  * guess. Divergent sums answer oo or -oo only for a polynomial with
  * coefficients of one sign (times a factor free of k), as SymPy does.
@@ -1043,6 +1047,119 @@ static int m_hurwitz(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err
     return rc;
 }
 
+/* c * q**k with a ratio q that has symbols (x**k, cos(t)**(2*k)): SymPy's
+ * Piecewise, the closed form where it holds and the sum itself elsewhere:
+ *   to oo:  Piecewise((a/(1 - q), Abs(q) < 1), (Sum(g, (k, lo, oo)), True))
+ *   to N:   Piecewise((a*(N - lo + 1), Eq(q, 1)), (a*(1 - q**(N - lo + 1))/(1 - q), True))
+ * with a = g(lo). */
+static int m_geo_sym(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
+    const char *var = s->var;
+    facs F = {0};
+    if (flatten(&F, g, 1)) {
+        free(F.v);
+        return oom(e);
+    }
+    tkd_expr **qs = calloc(F.n + 1, sizeof *qs);
+    size_t nq = 0;
+    int rc = qs ? 0 : oom(e);
+    for (size_t i = 0; i < F.n && !rc; i++) {
+        const tkd_expr *x = F.v[i].x;
+        if (!tkd_expr_has_sym(x, var))
+            continue;
+        tkd_expr **cf = NULL;
+        slong d = -1;
+        tkd_err e2 = {0};
+        if (x->kind != TKD_EX_POW || tkd_expr_has_sym(x->args[0], var) ||
+            tkd_expr_poly_coeffs(x->args[1], var, &cf, &d, &e2) || d != 1)
+            rc = NM;
+        else {
+            qs[nq] = tkd_expr_pow(tkd_expr_pow(tkd_expr_copy(x->args[0]), cf[1]), tkd_expr_int(F.v[i].m));
+            cf[1] = NULL;
+            rc = qs[nq] ? 0 : oom(e);
+            nq += !rc;
+        }
+        tkd_err_clear(&e2);
+        tkd_expr_vec_free(cf, d >= 0 ? (size_t)d + 1 : 0);
+    }
+    free(F.v);
+    tkd_expr *q = NULL, *a = NULL;
+    if (!rc && nq == 0)
+        rc = NM;
+    if (!rc) {
+        tkd_expr *qm = tkd_expr_mul(nq, qs);
+        nq = 0;
+        rc = qm ? tkd_expr_simplify(qm, &q, e) : oom(e);
+        tkd_expr_free(qm);
+    }
+    for (size_t i = 0; i < nq; i++)
+        tkd_expr_free(qs[i]);
+    free(qs);
+    if (!rc && (!tkd_expr_has_sym(q, NULL) || tkd_expr_has_sym(q, var)))
+        rc = NM; /* a numeric ratio is m_hyper's */
+    if (!rc) {
+        tkd_expr *lv = tkd_expr_fmpz(s->lo);
+        tkd_expr *a0 = lv ? tsubst(g, var, lv) : NULL;
+        tkd_expr_free(lv);
+        rc = a0 ? tkd_expr_simplify(a0, &a, e) : oom(e);
+        tkd_expr_free(a0);
+    }
+    tkd_expr *pw = NULL;
+    if (!rc && !s->N) {
+        tkd_expr *val = tkd_expr_div(tkd_expr_copy(a), tkd_expr_sub(tkd_expr_int(1), tkd_expr_copy(q)));
+        tkd_expr *cond = tkd_expr_rel(TKD_R_LT, tkd_expr_fn1(TKD_FN_ABS, tkd_expr_copy(q)), tkd_expr_int(1));
+        tkd_expr *lim = tkd_expr_seq(TKD_EX_TUPLE, 3,
+                                     (tkd_expr *[]){tkd_expr_sym(var), tkd_expr_fmpz(s->lo), tkd_expr_const(TKD_C_OO)});
+        tkd_expr *sum = tkd_expr_fn2(TKD_FN_SUM, tkd_expr_copy(g), lim);
+        tkd_expr *vs = NULL;
+        if (val && !tkd_expr_simplify(val, &vs, e)) {
+            pw = tkd_expr_call("Piecewise", 2,
+                               (tkd_expr *[]){tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){vs, cond}),
+                                              tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){sum, tkd_expr_const(TKD_C_TRUE)})});
+            cond = sum = NULL;
+        }
+        tkd_expr_free(val);
+        tkd_expr_free(cond);
+        tkd_expr_free(sum);
+        rc = pw ? 0 : e->code ? e->code : oom(e);
+    } else if (!rc) {
+        tkd_expr *n1 = n_plus(s, 1);
+        tkd_expr *cnt = n1 ? tkd_expr_sub(n1, tkd_expr_fmpz(s->lo)) : NULL, *cs = NULL;
+        rc = cnt ? tkd_expr_simplify(cnt, &cs, e) : oom(e);
+        tkd_expr_free(cnt);
+        tkd_expr *one = NULL, *gen = NULL;
+        if (!rc) {
+            tkd_expr *o = tkd_expr_mul2(tkd_expr_copy(a), tkd_expr_copy(cs));
+            tkd_expr *gn = tkd_expr_div(
+                tkd_expr_mul2(tkd_expr_copy(a), tkd_expr_sub(tkd_expr_int(1), tkd_expr_pow(tkd_expr_copy(q), tkd_expr_copy(cs)))),
+                tkd_expr_sub(tkd_expr_int(1), tkd_expr_copy(q)));
+            /* the general branch as built: simplifying would expand q**(N - lo + 1) */
+            if (!o || !gn || tkd_expr_simplify(o, &one, e))
+                rc = e->code ? e->code : oom(e);
+            tkd_expr_free(o);
+            if (!rc)
+                gen = gn;
+            else
+                tkd_expr_free(gn);
+        }
+        if (!rc) {
+            tkd_expr *cond = tkd_expr_rel(TKD_R_EQ, tkd_expr_copy(q), tkd_expr_int(1));
+            pw = tkd_expr_call("Piecewise", 2,
+                               (tkd_expr *[]){tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){one, cond}),
+                                              tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){gen, tkd_expr_const(TKD_C_TRUE)})});
+            one = gen = NULL;
+            rc = pw ? 0 : oom(e);
+        }
+        tkd_expr_free(one);
+        tkd_expr_free(gen);
+        tkd_expr_free(cs);
+    }
+    tkd_expr_free(q);
+    tkd_expr_free(a);
+    if (!rc)
+        *out = pw;
+    return rc;
+}
+
 /* one term g (free of constant factors): rational, polynomial, hypergeometric */
 static int one_term(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
     int rc = m_rat(g, s, out, e);
@@ -1052,6 +1169,25 @@ static int one_term(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err 
         rc = m_hyper(g, s, out, e);
     if (rc == NM)
         rc = m_hurwitz(g, s, out, e);
+    if (rc == NM)
+        rc = m_geo_sym(g, s, out, e);
+    return rc;
+}
+
+/* x simplified, or x as built when simplifying would pass a size limit
+ * (q**2011 inside a Piecewise); takes x */
+static int simp_keep(tkd_expr *x, tkd_expr **out, tkd_err *e) {
+    if (!x)
+        return oom(e);
+    tkd_err e2 = {0};
+    int rc = tkd_expr_simplify(x, out, &e2);
+    if (rc == TKD_ELIMIT) {
+        *out = x;
+        return 0;
+    }
+    tkd_expr_free(x);
+    if (rc)
+        *e = e2;
     return rc;
 }
 
@@ -1061,10 +1197,7 @@ static int times_const(tkd_expr *C, tkd_expr *S, tkd_expr **out, tkd_err *e) {
         *out = S;
         return 0;
     }
-    tkd_expr *r = tkd_expr_mul2(C, S);
-    int rc = r ? tkd_expr_simplify(r, out, e) : oom(e);
-    tkd_expr_free(r);
-    return rc;
+    return simp_keep(tkd_expr_mul2(C, S), out, e);
 }
 
 int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out,
@@ -1096,7 +1229,34 @@ int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_e
         if (rc == NM)
             rc = m_tele(g, &s, &S, e);
     }
-    if (rc == NM && g->kind == TKD_EX_ADD) { /* term by term: each must have a closed form */
+    tkd_expr *dist = NULL;
+    if (rc == NM && g->kind == TKD_EX_MUL) { /* (u + v)*w -> u*w + v*w, for the term by term sum */
+        size_t nadd = 0, ia = 0;
+        for (size_t i = 0; i < g->n; i++)
+            if (g->args[i]->kind == TKD_EX_ADD) {
+                nadd++;
+                ia = i;
+            }
+        const tkd_expr *A = g->args[ia];
+        tkd_expr **ts = nadd == 1 && A->n <= 16 ? calloc(A->n, sizeof *ts) : NULL;
+        for (size_t j = 0; ts && j < A->n; j++) {
+            tkd_expr **fs = calloc(g->n, sizeof *fs);
+            for (size_t i = 0; fs && i < g->n; i++)
+                fs[i] = tkd_expr_copy(i == ia ? A->args[j] : g->args[i]);
+            tkd_expr *t = fs ? tkd_expr_mul(g->n, fs) : NULL;
+            tkd_err e3 = {0};
+            if (t && tkd_expr_simplify(t, &ts[j], &e3))
+                ts[j] = NULL;
+            tkd_err_clear(&e3);
+            tkd_expr_free(t);
+            free(fs);
+        }
+        dist = ts ? tkd_expr_add(A->n, ts) : NULL;
+        free(ts);
+    }
+    const tkd_expr *G = dist ? dist : g;
+    if (rc == NM && G->kind == TKD_EX_ADD) { /* term by term: each must have a closed form */
+        const tkd_expr *g = G;
         tkd_expr **parts = calloc(g->n, sizeof *parts);
         size_t np = 0;
         rc = parts ? 0 : oom(e);
@@ -1115,8 +1275,7 @@ int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_e
         if (!rc) {
             tkd_expr *acc = tkd_expr_add(np, parts);
             np = 0;
-            rc = acc ? tkd_expr_simplify(acc, &S, e) : oom(e);
-            tkd_expr_free(acc);
+            rc = simp_keep(acc, &S, e);
         }
         for (size_t i = 0; i < np; i++)
             tkd_expr_free(parts[i]);
@@ -1157,6 +1316,7 @@ int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_e
         tkd_expr_free(S);
     tkd_expr_free(C);
     tkd_expr_free(g);
+    tkd_expr_free(dist);
     fmpz_clear(s.hi);
     return rc;
 }
