@@ -18,7 +18,8 @@
  *     without the normalisation);
  *   - telescoping differences u(k) - u(k + s) of any terms whose k sits in
  *     linear arguments (sqrt(n + 1) - sqrt(n - 1), cos(k - 1/2) - cos(k + 1/2));
- *   - (k + c)**(-s) with a symbolic c, to infinity: zeta(s, lo + c);
+ *   - (k + c)**(-s) to infinity with a symbolic c: zeta(s, lo + c); with a
+ *     symbolic s: Piecewise((zeta(s, lo + c), s > 1), (the Sum, True));
  *   - c*q**k with a symbolic ratio q: SymPy's Piecewise (the closed form
  *     where it holds, Eq(q, 1) or Abs(q) < 1, else the Sum itself);
  *   - a sum of such terms, term by term (to infinity only when each
@@ -1021,7 +1022,11 @@ static int m_tele(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e
 
 /* sum_{k=lo}^{oo} (k + c)**(-s), s >= 2, c free of k (symbolic: a numeric c is m_rat's):
  * the Hurwitz zeta value zeta(s, lo + c) */
+static int m_zeta_sym(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e);
+
 static int m_hurwitz(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
+    if (!s->N && g->kind == TKD_EX_POW && !tkd_expr_has_sym(g->args[1], s->var) && tkd_expr_has_sym(g->args[1], NULL))
+        return m_zeta_sym(g, s, out, e);
     if (s->N || g->kind != TKD_EX_POW || g->args[1]->kind != TKD_EX_NUM || !fmpz_is_one(fmpq_denref(g->args[1]->q)) ||
         fmpz_cmp_si(fmpq_numref(g->args[1]->q), -2) > 0 || fmpz_cmp_si(fmpq_numref(g->args[1]->q), -1000) < 0)
         return NM;
@@ -1157,6 +1162,49 @@ static int m_geo_sym(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err
     tkd_expr_free(a);
     if (!rc)
         *out = pw;
+    return rc;
+}
+
+/* sum_{k=lo}^{oo} (k + c)**(-s) with a symbolic exponent s and a rational c,
+ * lo + c > 0: SymPy's Piecewise((zeta(s, lo + c), s > 1), (Sum(...), True))
+ * (zeta(s) when lo + c = 1) */
+static int m_zeta_sym(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e) {
+    tkd_expr **c = NULL;
+    slong d = -1;
+    tkd_err e2 = {0};
+    if (tkd_expr_poly_coeffs(g->args[0], s->var, &c, &d, &e2) || d != 1 || !tkd_expr_is_int(c[1], 1) ||
+        c[0]->kind != TKD_EX_NUM) {
+        tkd_err_clear(&e2);
+        tkd_expr_vec_free(c, d >= 0 ? (size_t)d + 1 : 0);
+        return NM;
+    }
+    fmpq_t q;
+    fmpq_init(q);
+    fmpq_set_fmpz_frac(q, s->lo, (fmpz_t){1});
+    fmpq_add(q, q, c[0]->q);
+    tkd_expr_vec_free(c, 2);
+    int rc = fmpq_sgn(q) > 0 ? 0 : NM;
+    tkd_expr *sx = NULL;
+    if (!rc) {
+        tkd_expr *ng = tkd_expr_neg(tkd_expr_copy(g->args[1]));
+        rc = ng ? tkd_expr_simplify(ng, &sx, e) : oom(e);
+        tkd_expr_free(ng);
+    }
+    if (!rc) {
+        tkd_expr *z = fmpq_is_one(q) ? tkd_expr_call("zeta", 1, (tkd_expr *[]){tkd_expr_copy(sx)})
+                                     : tkd_expr_call("zeta", 2, (tkd_expr *[]){tkd_expr_copy(sx), tkd_expr_fmpq(q)});
+        tkd_expr *cond = tkd_expr_rel(TKD_R_GT, sx, tkd_expr_int(1));
+        sx = NULL;
+        tkd_expr *lim = tkd_expr_seq(TKD_EX_TUPLE, 3,
+                                     (tkd_expr *[]){tkd_expr_sym(s->var), tkd_expr_fmpz(s->lo), tkd_expr_const(TKD_C_OO)});
+        tkd_expr *sum = tkd_expr_fn2(TKD_FN_SUM, tkd_expr_copy(g), lim);
+        *out = tkd_expr_call("Piecewise", 2,
+                             (tkd_expr *[]){tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){z, cond}),
+                                            tkd_expr_seq(TKD_EX_TUPLE, 2, (tkd_expr *[]){sum, tkd_expr_const(TKD_C_TRUE)})});
+        rc = *out ? 0 : oom(e);
+    }
+    tkd_expr_free(sx);
+    fmpq_clear(q);
     return rc;
 }
 
