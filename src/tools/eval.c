@@ -1,8 +1,8 @@
 /*
  * Exact evaluation tools beyond the paper: evaluate (exact value and a
  * decimal to the digits asked), summation and product over an integer range
- * (term by term, exactly; a polynomial summand with a symbolic upper bound
- * gets its closed form by exact interpolation).
+ * (term by term, exactly; a polynomial or geometric summand with a symbolic
+ * upper bound gets its closed form here, the other closed forms are sums.c's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +291,24 @@ static int range_sym(const tkd_expr *f, const char *var, const fmpz_t lo, const 
         tkd_expr *acc = n == 0 ? tkd_expr_int(prod) : prod ? tkd_expr_mul((size_t)n, terms) : tkd_expr_add((size_t)n, terms);
         n = 0;
         rc = acc ? tkd_expr_simplify(acc, out, e) : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        if (rc == TKD_ELIMIT && prod && acc && acc->kind == TKD_EX_MUL) {
+            /* expanding the product is too big: the factors simplified one by one, as SymPy leaves them */
+            tkd_err_clear(e);
+            rc = 0;
+            tkd_expr **fs = calloc(acc->n, sizeof *fs);
+            if (!fs)
+                rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            for (size_t j = 0; j < acc->n && !rc; j++)
+                rc = tkd_expr_simplify(acc->args[j], &fs[j], e);
+            if (!rc) {
+                *out = tkd_expr_mul(acc->n, fs);
+                if (!*out)
+                    rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            } else
+                for (size_t j = 0; fs && j < acc->n; j++)
+                    tkd_expr_free(fs[j]);
+            free(fs);
+        }
         /* simplifying may expand a product of many factors into a long
          * polynomial: answer the shorter form, and refuse one too long to read */
         tkd_buf bs, ba;
@@ -438,6 +456,7 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
     tca_ctx_init(ctx);
     ca_t acc;
     ca_init(acc, ctx);
+    int rev = 0;
     if (!rc && hi_s) {
         tkd_expr *x = NULL;
         int inf = hi_s->kind == TKD_EX_CONST && hi_s->op == TKD_C_OO;
@@ -449,21 +468,66 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
             tkd_err_clear(e);
             if (!(rc = geometric(f, var, lo, inf ? NULL : hi_s, &x, e)))
                 *result = tjson_ast(ta, x);
+            else {
+                /* the other closed forms (sums.c): keep geometric's message when none applies */
+                tkd_err e2 = {0};
+                int r2 = tsum_closed(f, var, lo, hi_s, &x, &e2);
+                if (!r2) {
+                    tkd_err_clear(e);
+                    rc = 0;
+                    *result = tjson_ast(ta, x);
+                } else if (r2 == TSUM_NOT_MINE) {
+                    tkd_err_clear(e);
+                    rc = tkd_err_set(e, TKD_EMATH,
+                                     "unsupported here: the summand is not a polynomial in %s, a rational function "
+                                     "of %s, a polynomial times geometric or factorial terms, or a telescoping "
+                                     "difference u(%s) - u(%s + s)",
+                                     var, var, var, var);
+                } else {
+                    tkd_err_clear(e);
+                    *e = e2;
+                    rc = r2;
+                }
+            }
         }
     } else if (!rc) {
+        /* SymPy's (Karr's) convention for upper < lower - 1: sum_{a}^{b} = -sum_{b+1}^{a-1},
+         * prod_{a}^{b} = 1/prod_{b+1}^{a-1} */
+        fmpz_sub_ui(lo, lo, 1);
+        rev = fmpz_cmp(hi, lo) < 0;
+        fmpz_add_ui(lo, lo, 1);
+        if (rev) {
+            fmpz_swap(lo, hi);
+            fmpz_add_ui(lo, lo, 1);
+            fmpz_sub_ui(hi, hi, 1);
+        }
         fmpz_t cnt;
         fmpz_init(cnt);
         fmpz_sub(cnt, hi, lo);
-        if (fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
+        int many = fmpz_cmp_si(cnt, TOOL_SUM_SYM_TERMS_MAX) >= 0;
+        int param = has_param(f, var, e);
+        if (param < 0)
+            rc = e->code;
+        /* a closed form first where term by term would be long (short ranges
+         * are added term by term, as SymPy does) */
+        if (!rc && !prod && many) {
+            tkd_expr *x = NULL, *hv = tkd_expr_fmpz(hi);
+            tkd_err e2 = {0};
+            if (hv && !tsum_closed(f, var, lo, hv, &x, &e2)) {
+                *result = tjson_ast(ta, x);
+                param = 2; /* done */
+            }
+            tkd_err_clear(&e2);
+            tkd_expr_free(hv);
+        }
+        if (!rc && param != 2 && fmpz_cmp_si(cnt, TOOL_SUM_TERMS_MAX) >= 0)
             rc = tkd_err_set(e, TKD_ELIMIT,
                              "the range has more than %d terms; for a polynomial summand pass the upper bound as a "
                              "symbol (e.g. \"n\") to get a closed form",
                              TOOL_SUM_TERMS_MAX);
         fmpz_clear(cnt);
-        int param = rc ? 0 : has_param(f, var, e);
-        if (param < 0)
-            rc = e->code;
-        if (!rc && param) {
+        if (param == 2) {
+        } else if (!rc && param) {
             tkd_expr *x = NULL;
             if (!(rc = range_sym(f, var, lo, hi, prod, &x, e)))
                 *result = tjson_ast(ta, x);
@@ -475,6 +539,21 @@ static int sum_prod(tkd_arena *ta, const tkd_json *args, tkd_json **result, int 
                 rc = e->code ? e->code : TKD_ENOMEM;
             else
                 *result = tjson_ast(ta, x);
+        }
+    }
+    if (!rc && rev && *result) { /* the answer of the swapped range, negated (inverted) */
+        tkd_expr *x = NULL, *y = NULL;
+        const char *t = tkd_json_str(*result);
+        if (!t || tkd_expr_parse_str(t, &x, e))
+            rc = e->code ? e->code : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+        else {
+            y = prod ? tkd_expr_pow(x, tkd_expr_int(-1)) : tkd_expr_neg(x);
+            tkd_expr *z = NULL;
+            if (!y || tkd_expr_simplify(y, &z, e))
+                rc = e->code ? e->code : tkd_err_set(e, TKD_ENOMEM, "out of memory");
+            else
+                *result = tjson_ast(ta, z);
+            tkd_expr_free(y);
         }
     }
     ca_clear(acc, ctx);
@@ -513,10 +592,15 @@ const struct tkd_tool tkd_tools_eval_table[] = {
      {{"expression", TP_EXPR, 1, "a constant expression in SymPy syntax, e.g. \"binomial(10, 3)/2**10\""},
       {"digits", TP_INT, 0, "significant digits of the decimal, 1..1000 (default 15)"}},
      t_evaluate},
-    {"summation", "evaluation", "exact finite sum (closed form for polynomial terms)",
-     "Exact sum of a term over an integer range, lower..upper inclusive (at most 100000 terms). With a polynomial term "
-     "and a symbolic upper bound such as \"n\", the closed form. Example: {\"expression\": \"k**2\", \"variable\": "
-     "\"k\", \"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\".",
+    {"summation", "evaluation", "exact sum over a range; closed forms to n or oo",
+     "Exact sum of a term over an integer range, lower..upper inclusive: term by term for integer bounds (at most "
+     "100000 terms), and a closed form when upper is a symbol such as \"n\" or \"oo\" (or the range is long) for: "
+     "polynomials (any coefficients), rational functions (telescoping; zeta values such as pi**2/6 to oo), "
+     "polynomial times geometric or factorial terms (k/2**k, k/(k + 1)!), telescoping differences (sqrt(k + 1) - "
+     "sqrt(k)), geometric terms with a symbolic ratio (a Piecewise, as SymPy answers); a factor without the index is "
+     "taken out. Example: {\"expression\": \"k**2\", \"variable\": \"k\", "
+     "\"lower\": 1, \"upper\": 10} -> \"385\"; with \"upper\": \"n\" -> \"n**3/3 + n**2/2 + n/6\"; "
+     "{\"expression\": \"1/(k*(k + 1))\", \"lower\": 1, \"upper\": \"oo\"} -> \"1\".",
      SUM_PARAMS(" or a symbol such as \"n\""), t_sum},
     {"product", "evaluation", "exact finite product",
      "Exact product of a term over an integer range, lower..upper inclusive (at most 100000 factors). Example: "

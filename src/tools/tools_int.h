@@ -259,6 +259,14 @@ typedef struct tlim {
 int tlim_side(const tkd_expr *x, const tser_point *pt, int side, tlim *out, tkd_err *e);
 void tlim_clear(tlim *l);
 
+/* ---- closed forms of sums (sums.c) ---- */
+/* sum_{var=lo}^{upper} f, upper an integer, an expression (n) or oo, in closed
+ * form: 0 with *out, TSUM_NOT_MINE when no method applies (e untouched), or
+ * a negative error. */
+#define TSUM_NOT_MINE 1
+int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out,
+                tkd_err *e);
+
 /* ---- integer algorithms (ntalg.c) ---- */
 #include <flint/fmpz_factor.h>
 

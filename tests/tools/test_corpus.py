@@ -64,7 +64,7 @@ SLOW_ONLY = {"polynomial_representation", "integrate", "series_expansion", "eval
              "convert_base", "compute_eigenvectors", "compute_nullspace", "solve_congruences"}
 CMP_LIMIT_S = 4.0  # CPU seconds for one comparison
 NS = dict(sp.__dict__)
-NS.update({"Point2D": sp.Point2D, "Point3D": sp.Point3D, "MutableDenseMatrix": sp.MutableDenseMatrix,
+NS.update({"ExprCondPair": sp.functions.elementary.piecewise.ExprCondPair, "Point2D": sp.Point2D, "Point3D": sp.Point3D, "MutableDenseMatrix": sp.MutableDenseMatrix,
            "ImmutableDenseMatrix": sp.ImmutableDenseMatrix})
 
 # ---- fast equality first: exact, then 30-digit numeric at random points, then SymPy's simplify
