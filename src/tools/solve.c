@@ -343,8 +343,11 @@ const struct tkd_tool tkd_tools_solve_table[] = {
      "equations",
      "solve polynomial systems exactly",
      "Solve a system of polynomial (or rational) equations exactly, like SymPy's nonlinsolve: a list of solution "
-     "tuples in the order of 'variables'. Example: {\"sympy_equations\": [\"x*y = 6\", \"x + y = 5\"], \"variables\": "
-     "[\"x\", \"y\"]} -> [\"(2, 3)\", \"(3, 2)\"].",
+     "tuples in the order of 'variables' (complex solutions included), [] when there is none. With infinitely many "
+     "solutions a tuple is a family: an unknown left free stands for itself ({\"sympy_equations\": [\"x*y = 6\"], "
+     "\"variables\": [\"x\", \"y\"]} -> [\"(6/y, y)\"]); other symbols are parameters with generic values. "
+     "Example: {\"sympy_equations\": [\"x*y = 6\", \"x + y = 5\"], \"variables\": [\"x\", \"y\"]} -> "
+     "[\"(2, 3)\", \"(3, 2)\"]. A system outside this answers an error saying \"unsupported\".",
      {{"sympy_equations", TP_STRINGS, 1, "list of equations, e.g. [\"x**2 + y**2 = 25\", \"x - y = 1\"]"},
       {"variables", TP_STRINGS, 1, "list of unknowns, e.g. [\"x\", \"y\"]"}},
      t_solve_nonlinear},
