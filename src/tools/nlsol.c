@@ -68,7 +68,7 @@ static int vanishes(const nl *s, const tkd_expr *x, tkd_expr *const *val, tkd_er
 static int inside(const nl *s, const nl_sol *a, const nl_sol *b, tkd_err *e) {
     tkd_expr *tmp[NL_NV_MAX] = {0}, *bv[NL_NV_MAX] = {0}, *bc[NL_COND_MAX] = {0};
     int rc = 1;
-    char names[NL_NV_MAX][24];
+    char names[NL_NV_MAX][32];
     for (size_t j = 0; j < s->nv; j++) {
         snprintf(names[j], sizeof names[j], "tkd_nl_%zu", j);
         if (!(tmp[j] = tkd_expr_sym(names[j])))
@@ -174,6 +174,79 @@ static int same_sol(const nl *s, const nl_sol *a, const nl_sol *b, tkd_err *e) {
     return 1;
 }
 
+/* The integer coefficient of a term of a sum (1 for x*y; 0 when rational). */
+static int term_coeff(const tkd_expr *t, fmpz_t c) {
+    const tkd_expr *n = t->kind == TKD_EX_NUM                                     ? t
+                        : t->kind == TKD_EX_MUL && t->args[0]->kind == TKD_EX_NUM ? t->args[0]
+                                                                                  : NULL;
+    if (!n) {
+        fmpz_one(c);
+        return 1;
+    }
+    if (!fmpz_is_one(fmpq_denref(n->q)))
+        return 0;
+    fmpz_set(c, fmpq_numref(n->q));
+    return 1;
+}
+
+/* x with each sqrt(P) of a polynomial with integer coefficients whose content
+ * has a square factor s**2 written s*sqrt(P/s**2) (exact: s**2 > 0). NULL on
+ * ENOMEM. */
+static tkd_expr *tidy_sqrt(const tkd_expr *x) {
+    tkd_expr *c = tkd_expr_copy(x);
+    for (size_t i = 0; c && i < c->n; i++) {
+        tkd_expr *a = tidy_sqrt(c->args[i]);
+        if (!a) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = a;
+    }
+    if (!c || c->kind != TKD_EX_POW || c->args[0]->kind != TKD_EX_ADD || c->args[1]->kind != TKD_EX_NUM ||
+        fmpz_cmp_ui(fmpq_numref(c->args[1]->q), 1) || fmpz_cmp_ui(fmpq_denref(c->args[1]->q), 2))
+        return c;
+    fmpz_t g, t, sq;
+    fmpz_init(g);
+    fmpz_init(t);
+    fmpz_init(sq);
+    int ok = 1;
+    for (size_t i = 0; ok && i < c->args[0]->n; i++) {
+        ok = term_coeff(c->args[0]->args[i], t);
+        fmpz_gcd(g, g, t);
+    }
+    /* the largest square dividing g (small contents only) */
+    fmpz_one(sq);
+    if (ok && fmpz_cmp_ui(g, 1) > 0 && fmpz_cmp_ui(g, 1000000) < 0) {
+        ulong v = fmpz_get_ui(g);
+        for (ulong p = 2; p * p <= v; p++)
+            while (v % (p * p) == 0) {
+                v /= p * p;
+                fmpz_mul_ui(sq, sq, p);
+            }
+    }
+    tkd_expr *out = c;
+    if (fmpz_cmp_ui(sq, 1) > 0) {
+        fmpq_t inv;
+        fmpq_init(inv);
+        fmpz_mul(fmpq_denref(inv), sq, sq);
+        fmpz_one(fmpq_numref(inv));
+        tkd_expr *base = tkd_expr_mul2(tkd_expr_fmpq(inv), tkd_expr_copy(c->args[0])), *nb = NULL;
+        tkd_err e2 = {0};
+        if (base && !tkd_rf_canonical(base, &nb, &e2) && nb) {
+            tkd_expr_free(base);
+            base = nb;
+        }
+        out = tkd_expr_mul2(tkd_expr_fmpz(sq), tkd_expr_sqrt(base));
+        fmpq_clear(inv);
+        tkd_expr_free(c);
+    }
+    fmpz_clear(g);
+    fmpz_clear(t);
+    fmpz_clear(sq);
+    return out;
+}
+
 static tkd_json *tuple_json(tkd_arena *ta, tkd_expr *const *vals, size_t n) {
     tkd_expr *c[NL_NV_MAX];
     for (size_t i = 0; i < n; i++)
@@ -214,6 +287,13 @@ int tnl_finish(tkd_arena *ta, nl *s, tkd_json **out, tkd_err *e) {
             if (!x) {
                 rc = e->code;
                 break;
+            }
+            tkd_expr *y = tidy_sqrt(x); /* sqrt(200 - 4*z**2) -> 2*sqrt(50 - z**2) */
+            tkd_expr *yn = y ? trat_normalize(y, e) : NULL;
+            tkd_expr_free(y);
+            if (yn) {
+                tkd_expr_free(x);
+                x = yn;
             }
             tkd_expr_free(o->val[j]);
             o->val[j] = x;
