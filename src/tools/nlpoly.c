@@ -126,7 +126,7 @@ int tnl_clean_poly(nl_pctx *c, fmpz_mpoly_t p, tkd_err *e) {
  * the same degrees. g[0..m) are replaced on success. */
 int tnl_row_reduce(nl_pctx *c, fmpz_mpoly_struct *g, size_t m, int *useful, tkd_err *e) {
     *useful = 0;
-    size_t nmax = 0, cap = 0, nm = 0;
+    size_t cap = 0, nm = 0;
     ulong *mons = NULL; /* nm monomials, c->no exponents each */
     ulong *ex = flint_malloc(sizeof(ulong) * (c->t.n ? c->t.n : 1));
     slong before = 0, len0 = 0;
@@ -136,7 +136,7 @@ int tnl_row_reduce(nl_pctx *c, fmpz_mpoly_struct *g, size_t m, int *useful, tkd_
             len0 = fmpz_mpoly_length(g + i, c->t.ctx);
         for (slong k = 0; k < fmpz_mpoly_length(g + i, c->t.ctx); k++) {
             fmpz_mpoly_get_term_exp_ui(ex, g + i, k, c->t.ctx);
-            ulong oe[NL_NV_MAX];
+            ulong oe[NL_NV_MAX] = {0};
             for (size_t j = 0; j < c->no; j++)
                 oe[j] = ex[c->ov[j]];
             size_t u;
@@ -159,7 +159,6 @@ int tnl_row_reduce(nl_pctx *c, fmpz_mpoly_struct *g, size_t m, int *useful, tkd_
             nm++;
         }
     }
-    (void)nmax;
     flint_free(ex);
     /* descending: total degree, then exponents */
     for (size_t a = 1; a < nm; a++)
