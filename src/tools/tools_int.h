@@ -174,6 +174,11 @@ int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t 
  * nonzero value at a rational point proves nonzero, else undecided. */
 int trat_is_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e);
 
+/* nlsys.c: solve_nonlinear_system's engine: the solution tuples (values in
+ * the order of vars; free unknowns stand for themselves) as a JSON array. */
+int tnl_solve(tkd_arena *ta, const char *const *vars, size_t nv, tkd_expr *const *eqs, size_t ne, tkd_json **out,
+              tkd_err *e);
+
 /* ---- lists of expressions and roots (roots.c) ---- */
 typedef struct tlist {
     tkd_expr **v;

@@ -14,6 +14,8 @@ Each case is one of:
   refused    tkd answers a tool error ("unsupported", a clear message)
   different  tkd answers something else than SymPy (a bug, always)
   undecided  the comparison itself ran out of time (counted as not same)
+  sympy-wrong  SymPy answers a system with no solution, and each of tkd's
+             tuples makes every equation exactly 0 (counted as not same, printed)
   no-sympy   SymPy timed out (2 s CPU) or failed: nothing to compare with
 Asserts: never a different answer, except the wrong answers listed in
 corpus/known_gaps.json ("different": areas other helpers are fixing, listed
@@ -215,6 +217,32 @@ def same_family(c, got, ref):
     return bool(got)
 
 
+def refutes_empty(c, got, ref):
+    """SymPy's nonlinsolve answers some solvable systems with EmptySet
+    (y = x**2, y - 4 = m*(x - 2), x**2 - 4 = m*(x - 2): (m, 2, 4) solves it for
+    every m). Such a reference is refuted, not compared: SymPy answers no
+    solution, and each of tkd's tuples makes every equation exactly 0 (simplify,
+    no numerics; a tuple that hits a pole is no proof)."""
+    if c["tool"] not in ("solve_linear_system", "solve_nonlinear_system") or not got:
+        return False
+    try:
+        if list(ref):
+            return False
+    except TypeError:
+        return False
+    vs = [sp.Symbol(v) for v in c["args"]["variables"]]
+    eqs = [O.eqn(e) for e in c["args"].get("equations") or c["args"]["sympy_equations"]]
+    for g in got:
+        t = O.S(g)
+        t = tuple(t) if isinstance(t, (tuple, sp.Tuple)) else (t,)
+        if len(t) != len(vs):
+            return False
+        sub = dict(zip(vs, t))
+        if not all(sp.simplify(e.xreplace(sub)) == 0 for e in eqs):
+            return False
+    return True
+
+
 def quick(c, ans):
     """The verdict when no SymPy work is needed, else None."""
     st = c.get("sympy", {})
@@ -265,6 +293,8 @@ def judge(item):
             ok = same_family(c, a["result"], ref)
         else:
             ok = O.compare(c["tool"], c["args"], a["result"], ref, c.get("cmp"))
+        if not ok and refutes_empty(c, a["result"], ref):
+            return "sympy-wrong", "SymPy: %s; each of tkd's tuples solves every equation identically" % st["srepr"][:200]
         return ("same", "") if ok else ("different", "SymPy: %s" % (st["srepr"][:300],))
     except Timeout:
         return "undecided", "comparison over %g s" % CMP_LIMIT_S
@@ -372,21 +402,21 @@ def main():
             bad.append((c, ans, why))
         if verbose and v != "same":
             print("%-9s %s %s %s -> %s; %s" % (v, c["where"], c["tool"], json.dumps(c["args"]), ans[:200], why))
-    hdr = "%-32s %6s %8s %6s %7s %9s %9s %6s %7s" % ("tool", "cases", "answered", "same", "refused", "different",
-                                                    "undecided", "known", "rate")
+    hdr = "%-32s %6s %8s %6s %7s %9s %9s %6s %6s %7s" % ("tool", "cases", "answered", "same", "refused", "different",
+                                                         "undecided", "known", "sympy!", "rate")
     print(hdr)
     tot = collections.Counter()
     for tool in sorted(rows):
         r = rows[tool]
         tot.update(r)
         rate = r["same"] / r["answered"] if r["answered"] else 1.0
-        print("%-32s %6.0f %8.0f %6.0f %7.0f %9.0f %9.0f %6.0f %6.1f%%" % (
+        print("%-32s %6.0f %8.0f %6.0f %7.0f %9.0f %9.0f %6.0f %6.0f %6.1f%%" % (
             tool, r["cases"], r["answered"], r["same"], r["refused"], r["different"], r["undecided"], r["known"],
-            100 * rate))
+            r["sympy-wrong"], 100 * rate))
     rate = tot["same"] / tot["answered"] if tot["answered"] else 1.0
-    print("%-32s %6.0f %8.0f %6.0f %7.0f %9.0f %9.0f %6.0f %6.1f%%" % ("total", tot["cases"], tot["answered"], tot["same"],
-                                                       tot["refused"], tot["different"], tot["undecided"],
-                                                       tot["known"], 100 * rate))
+    print("%-32s %6.0f %8.0f %6.0f %7.0f %9.0f %9.0f %6.0f %6.0f %6.1f%%" % (
+        "total", tot["cases"], tot["answered"], tot["same"], tot["refused"], tot["different"], tot["undecided"],
+        tot["known"], tot["sympy-wrong"], 100 * rate))
     if verbose:
         print()
         for (tool, cl), r in sorted(classes.items()):
@@ -397,6 +427,9 @@ def main():
     print("tkd %.1f s, comparisons %.1f s; %d cases compared inside SymPy, %d left out of this run "
           "(sample of %d per tool and class with CORPUS_SAMPLE)" % (
               t1 - t0, t2 - t1, len(todo), len(sampled), per_class))
+    for c, ans, (v, why) in zip(cases, answers, verdicts):
+        if v == "sympy-wrong":  # counted as not same; printed so that anyone can check the refutation
+            print("SYMPY-WRONG %s %s %s -> %s; %s" % (c["where"], c["tool"], json.dumps(c["args"]), ans[:200], why))
     for c, ans, why in bad[:40]:
         print("DIFFERENT %s %s %s -> %s; %s" % (c["where"], c["tool"], json.dumps(c["args"]), ans[:200], why))
     if fixed_known:

@@ -18,6 +18,7 @@ Run: TKD=build/bin/tkd /usr/bin/python3 tests/tools/test_oracle.py [-v] [FILTER]
 import glob
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -328,6 +329,63 @@ def same_tuples(got, ref):
     return True
 
 
+def _complex(v):
+    return complex(sp.N(v, 30))
+
+
+def _member(pt, tup, vs):
+    """Is the numeric point pt (complex coordinates of vs) in the tuple tup
+    (values in its free unknowns, which take pt's coordinates)?"""
+    sub = {v: sp.Float(pt[i].real, 40) + sp.I * sp.Float(pt[i].imag, 40) for i, v in enumerate(vs)}
+    free = set().union(*[sp.sympify(t).free_symbols for t in tup]) & set(vs)
+    sub = {v: x for v, x in sub.items() if v in free}
+    try:
+        return all(abs(_complex(sp.sympify(t).xreplace(sub)) - pt[i]) <= 1e-12 * max(1.0, abs(pt[i]))
+                   for i, t in enumerate(tup))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def same_family(args, got, ref):
+    """Infinitely many solutions (nonlinsolve): tkd may parametrize a family
+    by other unknowns than SymPy ((x, x**2 + 1) for (sqrt(y - 1), y)). Each of
+    tkd's tuples must solve every equation identically with as many free
+    unknowns as SymPy's families, and SymPy's solutions (its points, two
+    members of each family) must lie on tkd's."""
+    vs = [sp.Symbol(v) for v in args["variables"]]
+    eqs = [eqn(e) for e in args.get("equations") or args["sympy_equations"]]
+    tup = lambda t: tuple(t) if isinstance(t, (tuple, sp.Tuple)) else (t,)
+    free = lambda t: set().union(*[sp.sympify(v).free_symbols for v in t]) & set(vs)
+    got = [tup(S(g)) for g in got]
+    want = max(len(free(tup(r))) for r in ref)
+    for g in got:
+        if len(g) != len(vs) or len(free(g)) != want:
+            return False
+        sub = dict(zip(vs, g))
+        if not all(same(sp.simplify(e.xreplace(sub)), 0) for e in eqs):
+            return False
+    rnd = random.Random(12345)
+    for r in ref:
+        r = tup(r)
+        if any(isinstance(x, sp.Set) for x in r):
+            continue  # Complement({q}, {0}): a free unknown with exceptions
+        fr = sorted(free(r), key=str)
+        for _ in range(2 if fr else 1):
+            sub = {v: sp.Rational(rnd.randint(300, 2900), 1000) for v in fr}
+            try:
+                pt = [_complex(sp.sympify(x).xreplace(sub)) for x in r]
+            except (TypeError, ValueError, ZeroDivisionError):
+                continue
+            if not any(_member(pt, g, vs) for g in got):
+                return False
+    return bool(got)
+
+
+def parametric(args, ref):
+    vs = {sp.Symbol(v) for v in args["variables"]}
+    return any(isinstance(t, (tuple, sp.Tuple)) and any(sp.sympify(v).free_symbols & vs for v in t) for t in ref)
+
+
 def same_matrix(got, ref):
     g = sp.Matrix([[S(v) for v in row] for row in got])
     return g.shape == ref.shape and all(same(u, v) for u, v in zip(g, ref))
@@ -407,6 +465,8 @@ def same_bool(got, ref):
 def compare(tool, args, got, ref, kind):
     if kind == "set" or tool in ("solve_equation", "find_roots", "find_critical_points"):
         return same_list_as_set(got, ref)
+    if tool == "solve_nonlinear_system" and parametric(args, ref):
+        return same_family(args, got, ref)
     if tool in ("solve_linear_system", "solve_nonlinear_system"):
         return same_tuples(got, ref)
     if tool in ("solve_univariate_inequality", "reduce_inequalities"):
