@@ -18,11 +18,12 @@ Each case is one of:
              tuples makes every equation exactly 0 (counted as not same, printed)
   no-sympy   SymPy timed out (2 s CPU) or failed: nothing to compare with
 Asserts: never a different answer, except the wrong answers listed in
-corpus/known_gaps.json ("different": areas other helpers are fixing, listed
-in corpus/GAPS.md; they still count as not same); and per tool, among the
+corpus/known_gaps.json ("different", empty now; they would still count as
+not same); and per tool, among the
 cases SymPy answers, the same answer on >= 97%, or for a tool listed under
 "floors" in known_gaps.json at least its floor (no regression while its
-gaps are being closed). The overall rate is printed against the 97% bar.
+gaps are being closed); and over all the cases SymPy answers, the same answer
+on >= 97% (the issue's bar).
 
 Run: TKD=build/bin/tkd /usr/bin/python3 tests/tools/test_corpus.py [-v] [TOOL|CLASS ...]
   arguments (or CORPUS_FILTER, comma-separated) keep the cases whose tool or
@@ -450,9 +451,15 @@ def main():
         if trate < bar:
             print("FAIL: %s same on %.1f%% of the cases SymPy answers (< %.1f%%)" % (tool, 100 * trate, 100 * bar))
             fail = True
-    if rate < MIN_RATE:
-        print("note: same on %.1f%% of all the cases SymPy answers; the bar is %.0f%% (see GAPS.md)" % (
+    # the bar over every case SymPy answers, on a run of the whole corpus (a
+    # sampled run: an estimate, 3 points of slack)
+    if not filters and rate < MIN_RATE - (0 if full else 0.03):
+        print("FAIL: same on %.1f%% of all the cases SymPy answers; the bar is %.0f%% (see GAPS.md)" % (
             100 * rate, 100 * MIN_RATE))
+        fail = True
+    else:
+        print("same on %.1f%% of %s cases SymPy answers (the bar: %.0f%%)" % (
+            100 * rate, "the selected" if filters else "all the", 100 * MIN_RATE))
     return 1 if fail else 0
 
 
