@@ -576,7 +576,7 @@ static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const cha
             }
             tkd_expr_free(zero);
         } else if (rc == TKD_EMATH && (!linear_set(d, var, op, out, e) || !scaled_set(d, var, op, max_degree, out, e) ||
-                                       !rset_alg_set(d, var, op, out, e))) {
+                                       !rset_alg_set(d, var, op, max_degree, out, e))) {
             rc = 0;
             if (e) {
                 e->code = 0;

@@ -190,7 +190,7 @@ static int neg_bases(const tkd_expr *x, const tkd_expr **out, int n, int max) {
 }
 
 /* Eliminate every radical generator from P (in place): 0, or TKD_EMATH. */
-static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
+static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P, slong dmax) {
     fmpz_mpoly_t D, R;
     fmpz_mpoly_init(D, t->ctx);
     fmpz_mpoly_init(R, t->ctx);
@@ -205,7 +205,7 @@ static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
         /* the resultant's degree is at most deg(P) * q: refuse before computing a huge one */
         if (step == RSET_ALG_STEPS || !t->radq[j] ||
             fmpz_mpoly_total_degree_si(P, t->ctx) * (slong)t->radq[j] >
-                RSET_ALG_DEGREE_MAX * (fmpz_mpoly_total_degree_si(fmpz_mpoly_q_numref(t->rad + j), t->ctx) + 1)) {
+                dmax * (fmpz_mpoly_total_degree_si(fmpz_mpoly_q_numref(t->rad + j), t->ctx) + 1)) {
             rc = TKD_EMATH;
             break;
         }
@@ -214,7 +214,7 @@ static int eliminate(tkd_rf *t, slong v, fmpz_mpoly_t P) {
         fmpz_mpoly_mul(D, D, fmpz_mpoly_q_denref(t->rad + j), t->ctx);
         fmpz_mpoly_sub(D, D, fmpz_mpoly_q_numref(t->rad + j), t->ctx);
         if (!fmpz_mpoly_resultant(R, P, D, j, t->ctx) || fmpz_mpoly_is_zero(R, t->ctx) ||
-            fmpz_mpoly_total_degree_si(R, t->ctx) > RSET_ALG_DEGREE_MAX) {
+            fmpz_mpoly_total_degree_si(R, t->ctx) > dmax) {
             rc = TKD_EMATH;
             break;
         }
@@ -258,7 +258,10 @@ static int add_roots(qqbar_struct **cuts, int *n, int *cap, const fmpz_poly_t p)
     return rc;
 }
 
-int rset_alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd_err *e) {
+int rset_alg_set(const tkd_expr *d, const char *var, int op, int max_degree, tkd_rset **out, tkd_err *e) {
+    /* the caller's degree bound holds after the radicals are eliminated too (the
+     * grader's 16 keeps a comparison within its time budget) */
+    slong dmax = max_degree > 0 && max_degree < RSET_ALG_DEGREE_MAX ? max_degree : RSET_ALG_DEGREE_MAX;
     tkd_err e2 = {0};
     tkd_expr *p = trat_prep(d, &e2);
     if (!p)
@@ -313,7 +316,7 @@ int rset_alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd
             }
             fmpz_mpoly_set(P, fmpz_mpoly_q_numref(b), t.ctx);
         }
-        if ((rc = eliminate(&t, v, P)))
+        if ((rc = eliminate(&t, v, P, dmax)))
             break;
         if (fmpz_mpoly_is_zero(P, t.ctx))
             continue;
@@ -322,7 +325,7 @@ int rset_alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd
             break;
         }
         fmpz_mpoly_get_fmpz_poly(up, P, v, t.ctx);
-        if (fmpz_poly_degree(up) > RSET_ALG_DEGREE_MAX)
+        if (fmpz_poly_degree(up) > dmax)
             rc = TKD_EMATH;
         else
             rc = add_roots(&cuts, &n, &cap, up);

@@ -23,8 +23,9 @@ int rset_sign_holds(int op, int s);                              /* does (sign s
 int rset_cmp_q(const void *a, const void *b);                    /* qsort order of real qqbar */
 void rset_between(fmpq_t out, const qqbar_t a, const qqbar_t b); /* a rational in (a, b) */
 void rset_minimise(tkd_rset *s);                                 /* drop cuts equal to both neighbours */
-/* lhs - rhs = d op 0 with even roots of rational functions of var: 0, TKD_EMATH (unsupported) or TKD_ENOMEM */
-int rset_alg_set(const tkd_expr *d, const char *var, int op, tkd_rset **out, tkd_err *e);
+/* lhs - rhs = d op 0 with even roots of rational functions of var: 0, TKD_EMATH (unsupported) or TKD_ENOMEM;
+ * max_degree (<= 0: 48) bounds the degree in var once the radicals are eliminated */
+int rset_alg_set(const tkd_expr *d, const char *var, int op, int max_degree, tkd_rset **out, tkd_err *e);
 
 /* Periodic relations (ineq_trig.c): functions of sin, cos, tan, cot, sec, csc of
  * a*var, solved as SymPy answers them (Reals, EmptySet, or the set within one
