@@ -97,26 +97,7 @@ static int range_ca(const tkd_expr *f, const char *var, const fmpz_t lo, const f
     fmpq_poly_t num, den;
     fmpq_poly_init(num);
     fmpq_poly_init(den);
-    tkd_rf t;
-    fmpz_mpoly_q_t r;
-    int fast = 0;
-    if (!trat_from_ast(&t, f, &var, 1, &r, e)) {
-        slong v = tkd_rf_var(&t, var);
-        if (t.n == 1 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.ctx) &&
-            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.ctx)) {
-            fmpz_poly_t a;
-            fmpz_poly_init(a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.ctx);
-            fmpq_poly_set_fmpz_poly(num, a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.ctx);
-            fmpq_poly_set_fmpz_poly(den, a);
-            fmpz_poly_clear(a);
-            fast = 1;
-        }
-        fmpz_mpoly_q_clear(r, t.ctx);
-        tkd_rf_clear(&t);
-    }
-    tkd_err_clear(e);
+    int fast = trat_qrat(f, var, num, den);
     int rc = 0;
     fmpz_t k;
     fmpz_init(k);

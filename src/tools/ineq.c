@@ -308,23 +308,6 @@ static void find_exp(const tkd_expr *x, const char *var, exp_atoms *A, const tkd
         find_exp(x->args[i], var, A, e_const);
 }
 
-/* A copy of x with atom replaced by by (structural match). */
-static tkd_expr *subst_atom(const tkd_expr *x, const tkd_expr *atom, const tkd_expr *by) {
-    if (tkd_expr_equal(x, atom))
-        return tkd_expr_copy(by);
-    tkd_expr *c = tkd_expr_copy(x);
-    for (size_t i = 0; c && i < c->n; i++) {
-        tkd_expr *r = subst_atom(x->args[i], atom, by);
-        if (!r) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = r;
-    }
-    return c;
-}
-
 /* sign of b - 1 (b > 0 checked): 1, -1, 0 when b is 1 or not decided */
 static int base_vs_one(const tkd_expr *b) {
     ca_ctx_t ctx;
@@ -360,22 +343,8 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
     if (A.bad || A.n == 0 || !(dir = base_vs_one(A.base)))
         rc = TKD_EMATH;
     /* g = gcd of the coefficients (positive) */
-    for (int i = 0; i < A.n && !rc; i++) {
-        if (fmpq_is_zero(A.a + i))
-            continue;
-        if (fmpq_is_zero(g)) {
-            fmpq_abs(g, A.a + i);
-        } else {
-            fmpz_t nu, de;
-            fmpz_init(nu);
-            fmpz_init(de);
-            fmpz_gcd(nu, fmpq_numref(g), fmpq_numref(A.a + i));
-            fmpz_lcm(de, fmpq_denref(g), fmpq_denref(A.a + i));
-            fmpq_set_fmpz_frac(g, nu, de);
-            fmpz_clear(nu);
-            fmpz_clear(de);
-        }
-    }
+    for (int i = 0; i < A.n && !rc; i++)
+        fmpq_gcd(g, g, A.a + i); /* gcd(0, a) = |a| */
     if (!rc && fmpq_is_zero(g))
         rc = TKD_EMATH;
     tkd_expr *d = NULL;
@@ -388,7 +357,7 @@ static int exp_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
         tkd_expr *by = tkd_expr_mul2(tkd_expr_pow(tkd_expr_copy(A.base), tkd_expr_fmpq(A.c + i)),
                                      tkd_expr_pow(tkd_expr_sym(EXP_VAR), tkd_expr_fmpq(k)));
         fmpq_clear(k);
-        tkd_expr *nd = by ? subst_atom(d, A.atom[i], by) : NULL;
+        tkd_expr *nd = by ? treplace(d, A.atom[i], by) : NULL;
         tkd_expr_free(by);
         tkd_expr_free(d);
         d = nd;
@@ -504,7 +473,7 @@ static int log_univariate(tkd_arena *ta, const tkd_expr *rel, const char *var, t
     if (bad || !atom)
         return TKD_EMATH;
     tkd_expr *L = tkd_expr_sym("tkd_L");
-    tkd_expr *d = L ? subst_atom(rel, atom, L) : NULL;
+    tkd_expr *d = L ? treplace(rel, atom, L) : NULL;
     tkd_expr *diff = d ? tkd_expr_sub(tkd_expr_copy(d->args[0]), tkd_expr_copy(d->args[1])) : NULL;
     tkd_expr **c = NULL, **cu = NULL;
     slong deg = -1, degu = -1;

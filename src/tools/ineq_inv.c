@@ -30,22 +30,6 @@ static void find_inv(const tkd_expr *x, const char *var, const tkd_expr **atom, 
         find_inv(x->args[i], var, atom, bad);
 }
 
-static tkd_expr *replace_node(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
-    if (tkd_expr_equal(x, from))
-        return tkd_expr_copy(to);
-    tkd_expr *c = tkd_expr_copy(x);
-    for (size_t i = 0; c && i < c->n; i++) {
-        tkd_expr *r = replace_node(x->args[i], from, to);
-        if (!r) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = r;
-    }
-    return c;
-}
-
 /* sign of a - b: -1, 0, 1, or 2 when Calcium cannot decide */
 static int ca_sign_diff(const ca_t a, const ca_t b, ca_ctx_t ctx) {
     if (ca_check_lt(a, b, ctx) == T_TRUE)
@@ -84,7 +68,7 @@ int ineq_inv_set(const tkd_expr *rel, const char *var, tkd_rset **out) {
     const tkd_expr *u = atom->args[0];
     tkd_expr *L = tkd_expr_sym(INV_SYM);
     tkd_expr *d0 = L ? tkd_expr_sub(tkd_expr_copy(rel->args[0]), tkd_expr_copy(rel->args[1])) : NULL;
-    tkd_expr *d = d0 ? replace_node(d0, atom, L) : NULL;
+    tkd_expr *d = d0 ? treplace(d0, atom, L) : NULL;
     tkd_expr_free(d0);
     tkd_expr **c = NULL;
     slong deg = -1;

@@ -377,22 +377,9 @@ int ineq_trig_solve(const tkd_expr *rel, const char *var, ineq_tset **out) {
     }
     fmpq_t g;
     fmpq_init(g);
-    fmpq_init(g);
     /* g = gcd of the coefficients; k = a/g */
-    for (int i = 0; i < s.n && !rc; i++) {
-        if (i == 0) {
-            fmpq_abs(g, s.at[i].a);
-        } else {
-            fmpz_t nu, de;
-            fmpz_init(nu);
-            fmpz_init(de);
-            fmpz_gcd(nu, fmpq_numref(g), fmpq_numref(s.at[i].a));
-            fmpz_lcm(de, fmpq_denref(g), fmpq_denref(s.at[i].a));
-            fmpq_set_fmpz_frac(g, nu, de);
-            fmpz_clear(nu);
-            fmpz_clear(de);
-        }
-    }
+    for (int i = 0; i < s.n && !rc; i++)
+        fmpq_gcd(g, g, s.at[i].a); /* gcd(0, a) = |a| */
     int unpred = 0;
     slong n0 = 0; /* the structural period 2*pi/n0 in y: lcm of the functions' periods */
     for (int i = 0; i < s.n && !rc; i++) {

@@ -229,22 +229,6 @@ static void find_pow(const tkd_expr *x, const char *v, expi *A, const tkd_expr *
         find_pow(x->args[i], v, A, E);
 }
 
-static tkd_expr *subst_node(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
-    if (tkd_expr_equal(x, from))
-        return tkd_expr_copy(to);
-    tkd_expr *c = tkd_expr_copy(x);
-    for (size_t i = 0; c && i < c->n; i++) {
-        tkd_expr *r = subst_node(x->args[i], from, to);
-        if (!r) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = r;
-    }
-    return c;
-}
-
 int tinteg_exp(const tkd_expr *f, const char *v, tkd_expr **out, tkd_err *e) {
     *out = NULL;
     expi A = {0};
@@ -256,26 +240,14 @@ int tinteg_exp(const tkd_expr *f, const char *v, tkd_expr **out, tkd_err *e) {
     fmpq_t g, k;
     fmpq_init(g);
     fmpq_init(k);
-    for (int i = 0; i < A.n && !rc; i++) {
-        if (i == 0) {
-            fmpq_abs(g, A.a);
-        } else {
-            fmpz_t nu, de;
-            fmpz_init(nu);
-            fmpz_init(de);
-            fmpz_gcd(nu, fmpq_numref(g), fmpq_numref(A.a + i));
-            fmpz_lcm(de, fmpq_denref(g), fmpq_denref(A.a + i));
-            fmpq_set_fmpz_frac(g, nu, de);
-            fmpz_clear(nu);
-            fmpz_clear(de);
-        }
-    }
+    for (int i = 0; i < A.n && !rc; i++)
+        fmpq_gcd(g, g, A.a + i); /* gcd(0, a) = |a| */
     /* f(t)/t with t = b**(g x), each atom t**(a/g) */
     tkd_expr *t = tkd_expr_sym(SC_T), *d = rc ? NULL : tkd_expr_copy(f);
     for (int i = 0; i < A.n && d; i++) {
         fmpq_div(k, A.a + i, g);
         tkd_expr *by = tkd_expr_pow(tkd_expr_copy(t), tkd_expr_fmpq(k));
-        tkd_expr *nd = by ? subst_node(d, A.atom[i], by) : NULL;
+        tkd_expr *nd = by ? treplace(d, A.atom[i], by) : NULL;
         tkd_expr_free(by);
         tkd_expr_free(d);
         d = nd;

@@ -92,6 +92,31 @@ int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t 
     return rc;
 }
 
+int trat_qrat(const tkd_expr *g, const char *var, fmpq_poly_t num, fmpq_poly_t den) {
+    tkd_rf t;
+    fmpz_mpoly_q_t r;
+    tkd_err e = {0};
+    int ok = 0;
+    if (!trat_from_ast(&t, g, &var, 1, &r, &e)) {
+        slong v = tkd_rf_var(&t, var);
+        if (t.n == 1 && v == 0 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.ctx) &&
+            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.ctx)) {
+            fmpz_poly_t a;
+            fmpz_poly_init(a);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.ctx);
+            fmpq_poly_set_fmpz_poly(num, a);
+            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.ctx);
+            fmpq_poly_set_fmpz_poly(den, a);
+            fmpz_poly_clear(a);
+            ok = 1;
+        }
+        fmpz_mpoly_q_clear(r, t.ctx);
+        tkd_rf_clear(&t);
+    }
+    tkd_err_clear(&e);
+    return ok;
+}
+
 /* A value for each free symbol of x at point k: distinct small rationals of
  * both signs, so a function of the symbols is rarely zero there by chance. */
 static tkd_expr *at_point(const tkd_expr *x, int k, tkd_err *e) {

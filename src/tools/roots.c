@@ -62,6 +62,22 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val) {
     return tkd_expr_subs(x, name, val, &out, &e) ? NULL : out;
 }
 
+tkd_expr *treplace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
+    if (tkd_expr_equal(x, from))
+        return tkd_expr_copy(to);
+    tkd_expr *c = tkd_expr_copy(x);
+    for (size_t i = 0; c && i < c->n; i++) {
+        tkd_expr *r = treplace(x->args[i], from, to);
+        if (!r) {
+            tkd_expr_free(c);
+            return NULL;
+        }
+        tkd_expr_free(c->args[i]);
+        c->args[i] = r;
+    }
+    return c;
+}
+
 /* Is the numeric expression x zero / nonnegative real? T_TRUE, T_FALSE or T_UNKNOWN. */
 truth_t tnum_check(const tkd_expr *x, int what) {
     ca_ctx_t ctx;
@@ -562,22 +578,6 @@ static int find_atom(const tkd_expr *x, const char *var, const tkd_expr **atom) 
     return 0;
 }
 
-static tkd_expr *replace(const tkd_expr *x, const tkd_expr *atom, const tkd_expr *by) {
-    if (tkd_expr_equal(x, atom))
-        return tkd_expr_copy(by);
-    tkd_expr *c = tkd_expr_copy(x);
-    for (size_t i = 0; c && i < c->n; i++) {
-        tkd_expr *a = replace(c->args[i], atom, by);
-        if (!a) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = a;
-    }
-    return c;
-}
-
 static int has_imaginary(const tkd_expr *x) {
     if (x->kind == TKD_EX_CONST && x->op == TKD_C_I)
         return 1;
@@ -604,7 +604,7 @@ static int invert_atom(const tkd_expr *x, const char *var, int natoms, tlist *ou
     }
     static const char *W = "tkd_w_";
     tkd_expr *w = tkd_expr_sym(W);
-    tkd_expr *y = replace(p, atom, w);
+    tkd_expr *y = treplace(p, atom, w);
     tlist vals = {0};
     if (!y || !w)
         rc = tkd_err_set(e, TKD_ENOMEM, "out of memory");

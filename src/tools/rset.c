@@ -430,25 +430,6 @@ static int scaled_set(const tkd_expr *d, const char *var, int op, int max_degree
     return rc;
 }
 
-/* A copy of x with every subtree equal to from replaced by a copy of to. */
-static tkd_expr *replace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to) {
-    if (tkd_expr_equal(x, from))
-        return tkd_expr_copy(to);
-    tkd_expr *c = tkd_expr_copy(x);
-    if (!c)
-        return NULL;
-    for (size_t i = 0; i < c->n; i++) {
-        tkd_expr *r = replace(x->args[i], from, to);
-        if (!r) {
-            tkd_expr_free(c);
-            return NULL;
-        }
-        tkd_expr_free(c->args[i]);
-        c->args[i] = r;
-    }
-    return c;
-}
-
 /* The first Abs(u) in x whose u holds var (innermost first), or NULL. */
 static const tkd_expr *find_abs(const tkd_expr *x, const char *var) {
     for (size_t i = 0; i < x->n; i++) {
@@ -468,7 +449,7 @@ static int solve_rel(const tkd_expr *lhs, const tkd_expr *rhs, int op, const cha
 static int solve_abs(const tkd_expr *d, const tkd_expr *a, int op, const char *var, int max_degree, int depth,
                      tkd_rset **out, tkd_err *e) {
     tkd_expr *zero = tkd_expr_int(0), *neg = tkd_expr_neg(tkd_expr_copy(a->args[0]));
-    tkd_expr *dp = replace(d, a, a->args[0]), *dm = neg ? replace(d, a, neg) : NULL;
+    tkd_expr *dp = treplace(d, a, a->args[0]), *dm = neg ? treplace(d, a, neg) : NULL;
     tkd_rset *sp = NULL, *sm = NULL, *rp = NULL, *rm = NULL, *ip = NULL, *im = NULL;
     int rc = !zero || !neg || !dp || !dm ? tkd_err_set(e, TKD_ENOMEM, "out of memory") : 0;
     if (!rc)

@@ -70,32 +70,6 @@ static tkd_expr *n_plus(const srange *s, slong t) {
     return tkd_expr_add2(tkd_expr_copy(s->N), tkd_expr_int(t));
 }
 
-/* g as a rational function num/den of var with rational coefficients */
-static int as_qrat(const tkd_expr *g, const char *var, fmpq_poly_t num, fmpq_poly_t den) {
-    tkd_rf t;
-    fmpz_mpoly_q_t r;
-    tkd_err e = {0};
-    int ok = 0;
-    if (!trat_from_ast(&t, g, &var, 1, &r, &e)) {
-        slong v = tkd_rf_var(&t, var);
-        if (t.n == 1 && v == 0 && fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_numref(r), v, t.ctx) &&
-            fmpz_mpoly_is_fmpz_poly(fmpz_mpoly_q_denref(r), v, t.ctx)) {
-            fmpz_poly_t a;
-            fmpz_poly_init(a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_numref(r), v, t.ctx);
-            fmpq_poly_set_fmpz_poly(num, a);
-            fmpz_mpoly_get_fmpz_poly(a, fmpz_mpoly_q_denref(r), v, t.ctx);
-            fmpq_poly_set_fmpz_poly(den, a);
-            fmpz_poly_clear(a);
-            ok = 1;
-        }
-        fmpz_mpoly_q_clear(r, t.ctx);
-        tkd_rf_clear(&t);
-    }
-    tkd_err_clear(&e);
-    return ok;
-}
-
 /* The polynomial antidifference P of p: P(k + 1) - P(k) = p(k), P(0) = 0. */
 static void poly_antidiff(fmpq_poly_t P, const fmpq_poly_t p) {
     slong d = fmpq_poly_degree(p);
@@ -349,7 +323,7 @@ static int m_rat(const tkd_expr *g, const srange *s, tkd_expr **out, tkd_err *e)
     fmpq_poly_init(P);
     fmpq_poly_init(Q);
     int rc = NM;
-    if (!as_qrat(g, s->var, P, Q) || fmpq_poly_degree(Q) > SUM_DEG_MAX || fmpq_poly_degree(P) > SUM_DEG_MAX) {
+    if (!trat_qrat(g, s->var, P, Q) || fmpq_poly_degree(Q) > SUM_DEG_MAX || fmpq_poly_degree(P) > SUM_DEG_MAX) {
         fmpq_poly_clear(P);
         fmpq_poly_clear(Q);
         return NM;
@@ -1333,7 +1307,7 @@ int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_e
         fmpq_poly_t P, Q;
         fmpq_poly_init(P);
         fmpq_poly_init(Q);
-        if (as_qrat(g, var, P, Q) && fmpq_poly_degree(Q) == 0 && !fmpq_poly_is_zero(P)) {
+        if (trat_qrat(g, var, P, Q) && fmpq_poly_degree(Q) == 0 && !fmpq_poly_is_zero(P)) {
             int pos = 0, neg = 0;
             fmpq_t c, q0;
             fmpq_init(c);

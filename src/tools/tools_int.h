@@ -173,6 +173,8 @@ int trat_from_ast(tkd_rf *t, const tkd_expr *x, const char *const *vars, size_t 
  * for constants (Calcium); with functions of symbols (sin(t), sqrt(x)) a
  * nonzero value at a rational point proves nonzero, else undecided. */
 int trat_is_zero(tkd_rf *t, const fmpz_mpoly_q_t q, tkd_err *e);
+/* g as num/den, polynomials in var with rational coefficients? 1 (set) or 0. */
+int trat_qrat(const tkd_expr *g, const char *var, fmpq_poly_t num, fmpq_poly_t den);
 
 /* nlsys.c: solve_nonlinear_system's engine: the solution tuples (values in
  * the order of vars; free unknowns stand for themselves) as a JSON array. */
@@ -190,6 +192,9 @@ int tlist_add(tlist *l, tkd_expr *x, tkd_err *e); /* takes x; skips duplicates *
 void tlist_sort(tlist *l);                        /* real ascending, then complex */
 /* tkd_expr_subs as a value: NULL on ENOMEM or a result above TKD_EXPR_MAX_NODES */
 tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
+/* A copy of x with every subtree equal to from (structurally) replaced by a
+ * copy of to; NULL on ENOMEM. */
+tkd_expr *treplace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);
 /* All roots of x = 0 in var (depth: 0). */
