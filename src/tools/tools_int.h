@@ -197,6 +197,7 @@ tkd_expr *tsubst(const tkd_expr *x, const char *name, const tkd_expr *val);
 tkd_expr *treplace(const tkd_expr *x, const tkd_expr *from, const tkd_expr *to);
 /* what 0: is zero; 1: is a nonnegative real. For numeric expressions. */
 truth_t tnum_check(const tkd_expr *x, int what);
+#define SOLVE_DEG_MAX 200 /* degree of an equation in its variable */
 /* All roots of x = 0 in var (depth: 0). */
 int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e);
 /* x = 0 for x rational in var with rational coefficients, as SymPy's solve
@@ -205,6 +206,8 @@ int troots(const tkd_expr *x, const char *var, tlist *out, int depth, tkd_err *e
  * explicit. For a tool's answer only: the CRootOf holds the symbol x, so
  * it must not be substituted anywhere. TRAD_NOT_MINE for other equations. */
 int troots_crootof(const tkd_expr *x, const char *var, tlist *out, tkd_err *e);
+/* The roots of the irreducible factor f (in variable v of t), as troots writes them. */
+int tfactor_roots(tkd_rf *t, const fmpz_mpoly_t f, int v, tlist *out, tkd_err *e);
 /* x = 0 for x = a product (of sin, cos and polynomials: defined everywhere),
  * each factor solved on its own and the roots joined, as SymPy's solve does
  * for a product (cos(x)*cos(2*x) = 0); TRAD_NOT_MINE for other equations. */
@@ -274,8 +277,7 @@ void tlim_clear(tlim *l);
  * form: 0 with *out, TSUM_NOT_MINE when no method applies (e untouched), or
  * a negative error. */
 #define TSUM_NOT_MINE 1
-int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out,
-                tkd_err *e);
+int tsum_closed(const tkd_expr *f, const char *var, const fmpz_t lo, const tkd_expr *upper, tkd_expr **out, tkd_err *e);
 
 /* ---- integer algorithms (ntalg.c) ---- */
 #include <flint/fmpz_factor.h>
