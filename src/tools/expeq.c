@@ -302,6 +302,22 @@ static int same_base_shortcut(const estate *st, const tkd_expr *p, tlist *out, t
     return taken;
 }
 
+#define Z_SYM "tkd_z_"
+
+/* p with the powers written Z * b**c (to_y), as a rational function r in t of
+ * var and Z = Z_SYM: 0 (free r with fmpz_mpoly_q_clear and tkd_rf_clear),
+ * TRAD_NOT_MINE when Z does not appear or p is not rational in them, or an error. */
+static int z_form(const estate *st, const tkd_expr *p, tkd_rf *t, fmpz_mpoly_q_t *r, tkd_err *e) {
+    tkd_expr *q = to_y(st, p, Z_SYM);
+    if (!q)
+        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
+    tkd_err e2 = {0};
+    const char *vars[2] = {st->var, Z_SYM};
+    int rc = !tkd_expr_has_sym(q, Z_SYM) || trat_from_ast(t, q, vars, 2, r, &e2) ? TRAD_NOT_MINE : 0;
+    tkd_expr_free(q);
+    return rc;
+}
+
 /* Every power of var is B**(m*x) times a constant, with one m (2**(n + 1) and
  * 2**(n + 10), x*exp(x) and exp(x + 1)), var also stands outside them, and
  * every term holds one such power: with Z = B**(m*x) the equation is Z*f(x) = 0
@@ -322,20 +338,13 @@ static int factor_out(estate *st, const tkd_expr *p, tlist *out, int depth, tkd_
     fmpq_clear(m0);
     if (!same)
         return TRAD_NOT_MINE;
-    static const char *Z = "tkd_z_";
-    tkd_expr *q = to_y(st, p, Z);
-    if (!q)
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    int rc = TRAD_NOT_MINE;
     tkd_rf t;
     fmpz_mpoly_q_t r;
-    tkd_err e2 = {0};
-    const char *vars[2] = {st->var, Z};
-    if (!tkd_expr_has_sym(q, Z) || trat_from_ast(&t, q, vars, 2, &r, &e2)) {
-        tkd_expr_free(q);
-        return TRAD_NOT_MINE;
-    }
-    slong z = tkd_rf_var(&t, Z);
+    int rc = z_form(st, p, &t, &r, e);
+    if (rc)
+        return rc;
+    rc = TRAD_NOT_MINE;
+    slong z = tkd_rf_var(&t, Z_SYM);
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
     fmpz_mpoly_t c0, c1;
     fmpz_mpoly_init(c0, t.ctx);
@@ -343,16 +352,16 @@ static int factor_out(estate *st, const tkd_expr *p, tlist *out, int depth, tkd_
     ulong zero = 0, one = 1;
     fmpz_mpoly_get_coeff_vars_ui(c0, N, &z, &zero, 1, t.ctx);
     fmpz_mpoly_get_coeff_vars_ui(c1, N, &z, &one, 1, t.ctx);
-    if (z >= 0 && !tkd_rf_var_in_atoms(&t, Z) && fmpz_mpoly_degree_si(N, z, t.ctx) == 1 &&
+    if (z >= 0 && !tkd_rf_var_in_atoms(&t, Z_SYM) && fmpz_mpoly_degree_si(N, z, t.ctx) == 1 &&
         fmpz_mpoly_is_zero(c0, t.ctx) && fmpz_mpoly_degree_si(D, z, t.ctx) == 0) {
         fmpz_mpoly_q_t f;
         fmpz_mpoly_q_init(f, t.ctx);
         fmpz_mpoly_set(fmpz_mpoly_q_numref(f), c1, t.ctx);
         fmpz_mpoly_set(fmpz_mpoly_q_denref(f), D, t.ctx);
         tkd_expr *fx = tkd_rf_to_expr(&t, f);
-        rc = !fx                       ? tkd_err_set(e, TKD_ENOMEM, "out of memory")
-             : tkd_expr_has_sym(fx, Z) ? TRAD_NOT_MINE
-                                       : troots(fx, st->var, out, depth + 1, e);
+        rc = !fx                           ? tkd_err_set(e, TKD_ENOMEM, "out of memory")
+             : tkd_expr_has_sym(fx, Z_SYM) ? TRAD_NOT_MINE
+                                           : troots(fx, st->var, out, depth + 1, e);
         tkd_expr_free(fx);
         fmpz_mpoly_q_clear(f, t.ctx);
     }
@@ -360,7 +369,6 @@ static int factor_out(estate *st, const tkd_expr *p, tlist *out, int depth, tkd_
     fmpz_mpoly_clear(c1, t.ctx);
     fmpz_mpoly_q_clear(r, t.ctx);
     tkd_rf_clear(&t);
-    tkd_expr_free(q);
     return rc;
 }
 
@@ -372,20 +380,14 @@ static int lambert(estate *st, const tkd_expr *p, tlist *out, tkd_err *e) {
     if (st->n != 1)
         return TRAD_NOT_MINE;
     st->at[0].n = 1; /* to_y writes Z * b**c: Z = b**(a*x) */
-    static const char *Z = "tkd_z_";
-    tkd_expr *q = to_y(st, p, Z);
-    if (!q)
-        return tkd_err_set(e, TKD_ENOMEM, "out of memory");
-    int rc = TRAD_NOT_MINE;
     tkd_rf t;
     fmpz_mpoly_q_t r;
+    int rc = z_form(st, p, &t, &r, e);
+    if (rc)
+        return rc;
+    rc = TRAD_NOT_MINE;
     tkd_err e2 = {0};
-    const char *vars[2] = {st->var, Z};
-    if (!tkd_expr_has_sym(q, Z) || trat_from_ast(&t, q, vars, 2, &r, &e2)) {
-        tkd_expr_free(q);
-        return TRAD_NOT_MINE;
-    }
-    slong z = tkd_rf_var(&t, Z), v = tkd_rf_var(&t, st->var);
+    slong z = tkd_rf_var(&t, Z_SYM), v = tkd_rf_var(&t, st->var);
     const fmpz_mpoly_struct *N = fmpz_mpoly_q_numref(r), *D = fmpz_mpoly_q_denref(r);
     fmpz_mpoly_t c[3];
     slong vz[2] = {v, z};
@@ -394,7 +396,7 @@ static int lambert(estate *st, const tkd_expr *p, tlist *out, tkd_err *e) {
         fmpz_mpoly_init(c[i], t.ctx);
         fmpz_mpoly_get_coeff_vars_ui(c[i], N, vz, ex[i], 2, t.ctx);
     }
-    int ok = v >= 0 && z >= 0 && !tkd_rf_var_in_atoms(&t, Z) && !tkd_rf_var_in_atoms(&t, st->var) &&
+    int ok = v >= 0 && z >= 0 && !tkd_rf_var_in_atoms(&t, Z_SYM) && !tkd_rf_var_in_atoms(&t, st->var) &&
              fmpz_mpoly_degree_si(N, z, t.ctx) == 1 && fmpz_mpoly_degree_si(N, v, t.ctx) == 1 &&
              fmpz_mpoly_degree_si(D, z, t.ctx) == 0 && fmpz_mpoly_degree_si(D, v, t.ctx) == 0;
     if (ok) { /* no x*Z term: N = alpha Z + beta x + gamma exactly */
@@ -458,7 +460,6 @@ static int lambert(estate *st, const tkd_expr *p, tlist *out, tkd_err *e) {
         fmpz_mpoly_clear(c[i], t.ctx);
     fmpz_mpoly_q_clear(r, t.ctx);
     tkd_rf_clear(&t);
-    tkd_expr_free(q);
     return rc;
 }
 
